@@ -1,0 +1,299 @@
+//! The backward pass: a topological sort of the recorded graph, then the chain rule applied in
+//! reverse order. Every op's local gradient is in one exhaustive `match` ([`input_grads`]); a
+//! gradient that arrives at a broadcast input is summed back to that input's shape in one place
+//! ([`sum_to_shape`]), and gradients of a tensor used several times are added.
+
+use std::collections::{HashMap, HashSet};
+
+use smallvec::{smallvec, SmallVec};
+
+use super::{BinaryOp, Op};
+use crate::error::{Error, Result};
+use crate::ops::{binary, float_storage, index, reduce, unary};
+use crate::tensor::{no_grad, reduced_shape, Shape, Storage, Tensor, TensorId};
+
+/// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
+#[derive(Default, Clone)]
+pub struct GradStore(HashMap<TensorId, Tensor>);
+
+impl GradStore {
+    /// `∂L/∂t`, if `t` took part in the graph.
+    pub fn get(&self, t: &Tensor) -> Option<&Tensor> {
+        self.0.get(&t.id())
+    }
+
+    /// Takes `∂L/∂t` out of the store.
+    pub fn remove(&mut self, t: &Tensor) -> Option<Tensor> {
+        self.0.remove(&t.id())
+    }
+
+    /// Sets the gradient of `t` (optimizers and tests use this).
+    pub fn insert(&mut self, t: &Tensor, grad: Tensor) {
+        self.0.insert(t.id(), grad);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds `grad` to the gradient stored for `id`.
+    fn accumulate(&mut self, id: TensorId, grad: Tensor) -> Result<()> {
+        let total = match self.0.remove(&id) {
+            Some(existing) => existing.add(&grad)?,
+            None => grad,
+        };
+        self.0.insert(id, total);
+        Ok(())
+    }
+}
+
+/// The tracked tensors reachable from `root`, every node after all of its inputs. Iterative, so a
+/// chain of any length fits on the stack.
+pub fn topological_order(root: &Tensor) -> Vec<Tensor> {
+    let mut order = Vec::new();
+    let mut visited = HashSet::new();
+    let mut stack = vec![(root.clone(), false)];
+    while let Some((t, inputs_done)) = stack.pop() {
+        if inputs_done {
+            order.push(t);
+            continue;
+        }
+        if !visited.insert(t.id()) {
+            continue;
+        }
+        let inputs: SmallVec<[Tensor; 3]> = match t.op() {
+            Some(op) => op
+                .inputs()
+                .into_iter()
+                .filter(|i| i.is_tracked() && !visited.contains(&i.id()))
+                .cloned()
+                .collect(),
+            None => SmallVec::new(),
+        };
+        stack.push((t, true));
+        stack.extend(inputs.into_iter().map(|i| (i, false)));
+    }
+    order
+}
+
+impl Tensor {
+    /// Gradients of this scalar with respect to every tracked tensor it depends on.
+    pub fn backward(&self) -> Result<GradStore> {
+        if self.numel() != 1 {
+            return Err(Error::Backward(format!(
+                "needs a scalar loss, got shape {}",
+                self.shape()
+            )));
+        }
+        self.backward_with(&self.ones_like())
+    }
+
+    /// Backward from a non-scalar output, given `∂L/∂self` (a vector-Jacobian product).
+    pub fn backward_with(&self, grad: &Tensor) -> Result<GradStore> {
+        if !self.is_tracked() {
+            return Err(Error::Backward(
+                "the tensor is not tracked: no input requires a gradient".into(),
+            ));
+        }
+        if grad.shape() != self.shape() || grad.dtype() != self.dtype() {
+            return Err(Error::ShapeMismatch {
+                op: "backward",
+                lhs: self.shape().clone(),
+                rhs: grad.shape().clone(),
+            });
+        }
+        no_grad(|| {
+            let mut grads = GradStore::default();
+            grads.insert(self, grad.clone());
+            for node in topological_order(self).iter().rev() {
+                let (Some(op), Some(g)) = (node.op(), grads.get(node).cloned()) else { continue };
+                for (input, g_in) in op.inputs().into_iter().zip(input_grads(op, node, &g)?) {
+                    if let (Some(g_in), true) = (g_in, input.is_tracked()) {
+                        grads.accumulate(input.id(), g_in)?;
+                    }
+                }
+            }
+            Ok(grads)
+        })
+    }
+}
+
+/// Sums a gradient over the axes along which an input of `shape` was broadcast.
+pub fn sum_to_shape(g: &Tensor, shape: &Shape) -> Result<Tensor> {
+    if g.shape() == shape {
+        return Ok(g.clone());
+    }
+    let extra = g.rank() - shape.rank();
+    let axes: Vec<usize> = (0..g.rank())
+        .filter(|&i| i < extra || (shape.dims()[i - extra] == 1 && g.dims()[i] != 1))
+        .collect();
+    g.sum(axes, true)?.reshape(shape)
+}
+
+/// A new tensor of `like`'s shape from a kernel's output buffer.
+fn from_kernel(storage: Storage, like: &Tensor) -> Tensor {
+    Tensor::from_storage(storage, like.shape().clone(), None)
+}
+
+/// `∂L/∂input` for each input of `op` (in the order of [`Op::inputs`]), given `node`, the tensor
+/// `op` produced, and `g = ∂L/∂node`. `None` marks inputs that carry no gradient (indices, masks).
+fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Tensor>; 3]>> {
+    Ok(match op {
+        Op::Unary(x, u) => {
+            let (lx, ly, lg) = (x.layout(), node.layout(), g.layout());
+            let s = match (x.storage(), node.storage(), g.storage()) {
+                (Storage::F32(x), Storage::F32(y), Storage::F32(g)) => {
+                    Storage::F32(unary::backward(*u, (x, lx), (y, ly), (g, lg)))
+                }
+                (Storage::F64(x), Storage::F64(y), Storage::F64(g)) => {
+                    Storage::F64(unary::backward(*u, (x, lx), (y, ly), (g, lg)))
+                }
+                _ => {
+                    return Err(Error::Backward(format!(
+                        "{}: dtypes of input and gradient differ",
+                        op.name()
+                    )))
+                }
+            };
+            smallvec![Some(from_kernel(s, x))]
+        }
+        Op::Binary(a, b, BinaryOp::Add) => {
+            smallvec![Some(sum_to_shape(g, a.shape())?), Some(sum_to_shape(g, b.shape())?)]
+        }
+        Op::Binary(a, b, BinaryOp::Sub) => {
+            smallvec![Some(sum_to_shape(g, a.shape())?), Some(sum_to_shape(&g.neg()?, b.shape())?)]
+        }
+        Op::Binary(a, b, bop) => {
+            let (la, lb) =
+                (a.layout().broadcast_to(g.shape())?, b.layout().broadcast_to(g.shape())?);
+            let lg = g.layout();
+            let (ga, gb) = match (a.storage(), b.storage(), g.storage()) {
+                (Storage::F32(x), Storage::F32(y), Storage::F32(g)) => {
+                    let (ga, gb) = binary::backward(*bop, (x, &la), (y, &lb), (g, lg));
+                    (Storage::F32(ga), Storage::F32(gb))
+                }
+                (Storage::F64(x), Storage::F64(y), Storage::F64(g)) => {
+                    let (ga, gb) = binary::backward(*bop, (x, &la), (y, &lb), (g, lg));
+                    (Storage::F64(ga), Storage::F64(gb))
+                }
+                _ => return Err(Error::Backward(format!("{}: dtypes differ", op.name()))),
+            };
+            let (ga, gb) = (
+                Tensor::from_storage(ga, g.shape().clone(), None),
+                Tensor::from_storage(gb, g.shape().clone(), None),
+            );
+            smallvec![Some(sum_to_shape(&ga, a.shape())?), Some(sum_to_shape(&gb, b.shape())?)]
+        }
+        Op::MatMul(a, b) => {
+            let ga = g.matmul(&b.t()?)?;
+            let gb = a.t()?.matmul(g)?;
+            smallvec![Some(sum_to_shape(&ga, a.shape())?), Some(sum_to_shape(&gb, b.shape())?)]
+        }
+        Op::Sum(x, axes) => smallvec![Some(keepdim(g, x, axes)?.broadcast_to(x.shape())?)],
+        Op::Max(x, axes) | Op::Min(x, axes) => {
+            // The gradient goes to the elements equal to the extremum, shared equally on ties.
+            let y = keepdim(node, x, axes)?;
+            let hit = x.eq(&y)?;
+            let count = hit.sum(axes.to_vec(), true)?;
+            smallvec![Some(keepdim(g, x, axes)?.mul(&hit)?.div(&count)?)]
+        }
+        Op::LogSumExp(x, axes) => {
+            let y = keepdim(node, x, axes)?;
+            smallvec![Some(keepdim(g, x, axes)?.mul(&x.sub(&y)?.exp()?)?)]
+        }
+        Op::Softmax(x) | Op::LogSoftmax(x) => {
+            let (ly, lg) = (node.layout(), g.layout());
+            let log = matches!(op, Op::LogSoftmax(_));
+            let s = match (node.storage(), g.storage()) {
+                (Storage::F32(y), Storage::F32(g)) if log => {
+                    Storage::F32(reduce::log_softmax_backward(y, ly, g, lg))
+                }
+                (Storage::F32(y), Storage::F32(g)) => {
+                    Storage::F32(reduce::softmax_backward(y, ly, g, lg))
+                }
+                (Storage::F64(y), Storage::F64(g)) if log => {
+                    Storage::F64(reduce::log_softmax_backward(y, ly, g, lg))
+                }
+                (Storage::F64(y), Storage::F64(g)) => {
+                    Storage::F64(reduce::softmax_backward(y, ly, g, lg))
+                }
+                _ => return Err(Error::Backward(format!("{}: dtypes differ", op.name()))),
+            };
+            smallvec![Some(from_kernel(s, x))]
+        }
+        Op::Reshape(x) => smallvec![Some(g.reshape(x.shape())?)],
+        Op::Permute(_, perm) => {
+            let mut inverse = vec![0; perm.len()];
+            for (i, &p) in perm.iter().enumerate() {
+                inverse[p] = i;
+            }
+            smallvec![Some(g.permute(&inverse)?)]
+        }
+        Op::Narrow { input, axis, start } => {
+            // Zeros before and after the slice that was taken.
+            let (size, len) = (input.dims()[*axis], g.dims()[*axis]);
+            let zeros = |n: usize| {
+                let mut dims = input.dims().to_vec();
+                dims[*axis] = n;
+                Tensor::zeros(dims, g.dtype())
+            };
+            let parts: Vec<Tensor> = [
+                (*start > 0).then(|| zeros(*start)),
+                Some(g.clone()),
+                (start + len < size).then(|| zeros(size - start - len)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            smallvec![Some(Tensor::concat(&parts, *axis)?)]
+        }
+        Op::Broadcast(x) => smallvec![Some(sum_to_shape(g, x.shape())?)],
+        Op::Concat(parts, axis) => {
+            let mut offset = 0;
+            let mut grads = SmallVec::new();
+            for p in parts {
+                grads.push(Some(g.narrow(*axis, offset, p.dims()[*axis])?));
+                offset += p.dims()[*axis];
+            }
+            grads
+        }
+        Op::IndexSelect { input, index: idx, axis } => {
+            let positions = idx.to_vec::<i64>()?;
+            let s = float_storage!("index_select", g.storage(), |v| index::index_add(
+                v,
+                g.layout(),
+                input.dims(),
+                *axis,
+                &positions
+            ))?;
+            smallvec![Some(from_kernel(s, input)), None]
+        }
+        Op::Gather { input, index: idx, axis } => {
+            let positions = idx.contiguous().to_vec::<i64>()?;
+            let s = float_storage!("gather", g.storage(), |v| {
+                index::scatter_add(v, g.layout(), input.dims(), *axis, idx.dims(), &positions)
+            })?;
+            smallvec![Some(from_kernel(s, input)), None]
+        }
+        Op::Where { mask, on_true, on_false } => {
+            let zero = Tensor::zeros((), g.dtype());
+            let gt = Tensor::where_cond(mask, g, &zero)?;
+            let gf = Tensor::where_cond(mask, &zero, g)?;
+            smallvec![
+                None,
+                Some(sum_to_shape(&gt, on_true.shape())?),
+                Some(sum_to_shape(&gf, on_false.shape())?)
+            ]
+        }
+        Op::Cast(x) => smallvec![Some(g.to_dtype(x.dtype())?)],
+    })
+}
+
+/// `t` (the result or gradient of a reduction of `x` over `axes`) with the reduced axes kept.
+fn keepdim(t: &Tensor, x: &Tensor, axes: &[usize]) -> Result<Tensor> {
+    t.reshape(reduced_shape(x.dims(), axes, true))
+}

@@ -1,0 +1,179 @@
+//! The graph as data. Every tensor made by a tracked op holds one [`Op`], and the op holds its
+//! input tensors. The backward pass ([`super::backprop`]) is one exhaustive `match` over this enum,
+//! so an op cannot be added without its gradient; the DOT drawing ([`super::dot`]) reads the same
+//! data.
+
+use smallvec::SmallVec;
+
+use crate::tensor::{Dims, Tensor};
+
+/// Elementwise functions of one tensor. Parameters are stored as `f64` whatever the dtype.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    /// `x^p` for a constant `p`.
+    Powf(f64),
+    /// `mul * x + add`: scalar arithmetic.
+    Affine {
+        mul: f64,
+        add: f64,
+    },
+    /// `min(max(x, lo), hi)`.
+    Clamp {
+        lo: f64,
+        hi: f64,
+    },
+    Sigmoid,
+    Tanh,
+    Relu,
+    /// `x` if `x > 0`, else `slope * x`.
+    LeakyRelu(f64),
+    /// `x` if `x > 0`, else `alpha * (e^x - 1)`.
+    Elu(f64),
+    /// `x * Φ(x)` with the exact normal CDF, as PyTorch's default.
+    Gelu,
+    /// `log(1 + e^x)`, computed as `max(x, 0) + log1p(e^-|x|)`.
+    Softplus,
+}
+
+/// Elementwise functions of two broadcast tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Maximum,
+    Minimum,
+}
+
+/// How a tracked tensor was made: the op and its inputs.
+#[derive(Clone)]
+pub enum Op {
+    Unary(Tensor, UnaryOp),
+    Binary(Tensor, Tensor, BinaryOp),
+    /// 2-D or batched 3-D matrix product.
+    MatMul(Tensor, Tensor),
+    /// Sum over the listed axes (the result keeps them as size 1 or drops them).
+    Sum(Tensor, Dims),
+    Max(Tensor, Dims),
+    Min(Tensor, Dims),
+    LogSumExp(Tensor, Dims),
+    /// Softmax along the last axis.
+    Softmax(Tensor),
+    /// Log-softmax along the last axis.
+    LogSoftmax(Tensor),
+    /// Any view or copy that keeps the elements in row-major order: reshape, squeeze, unsqueeze,
+    /// flatten, contiguous.
+    Reshape(Tensor),
+    /// Axis `i` of the result is axis `perm[i]` of the input.
+    Permute(Tensor, Dims),
+    /// `len` elements from `start` along `axis`.
+    Narrow {
+        input: Tensor,
+        axis: usize,
+        start: usize,
+    },
+    /// Broadcast view to a larger shape.
+    Broadcast(Tensor),
+    Concat(Vec<Tensor>, usize),
+    /// `input.index_select(axis, index)`.
+    IndexSelect {
+        input: Tensor,
+        index: Tensor,
+        axis: usize,
+    },
+    /// `input.gather(axis, index)`.
+    Gather {
+        input: Tensor,
+        index: Tensor,
+        axis: usize,
+    },
+    /// `mask != 0 ? on_true : on_false`.
+    Where {
+        mask: Tensor,
+        on_true: Tensor,
+        on_false: Tensor,
+    },
+    /// Conversion between `f32` and `f64`.
+    Cast(Tensor),
+}
+
+impl Op {
+    /// The input tensors, in order.
+    pub fn inputs(&self) -> SmallVec<[&Tensor; 3]> {
+        match self {
+            Op::Unary(a, _)
+            | Op::Sum(a, _)
+            | Op::Max(a, _)
+            | Op::Min(a, _)
+            | Op::LogSumExp(a, _)
+            | Op::Softmax(a)
+            | Op::LogSoftmax(a)
+            | Op::Reshape(a)
+            | Op::Permute(a, _)
+            | Op::Narrow { input: a, .. }
+            | Op::Broadcast(a)
+            | Op::Cast(a) => smallvec::smallvec![a],
+            Op::Binary(a, b, _) | Op::MatMul(a, b) => smallvec::smallvec![a, b],
+            Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
+                smallvec::smallvec![input, index]
+            }
+            Op::Where { mask, on_true, on_false } => smallvec::smallvec![mask, on_true, on_false],
+            Op::Concat(ts, _) => ts.iter().collect(),
+        }
+    }
+
+    /// The inputs, by value (used to drop long graphs without recursion).
+    pub(crate) fn into_inputs(self) -> Vec<Tensor> {
+        match self {
+            Op::Unary(a, _)
+            | Op::Sum(a, _)
+            | Op::Max(a, _)
+            | Op::Min(a, _)
+            | Op::LogSumExp(a, _)
+            | Op::Softmax(a)
+            | Op::LogSoftmax(a)
+            | Op::Reshape(a)
+            | Op::Permute(a, _)
+            | Op::Narrow { input: a, .. }
+            | Op::Broadcast(a)
+            | Op::Cast(a) => vec![a],
+            Op::Binary(a, b, _) | Op::MatMul(a, b) => vec![a, b],
+            Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
+                vec![input, index]
+            }
+            Op::Where { mask, on_true, on_false } => vec![mask, on_true, on_false],
+            Op::Concat(ts, _) => ts,
+        }
+    }
+
+    /// A short name for drawings and error messages.
+    pub fn name(&self) -> String {
+        match self {
+            Op::Unary(_, u) => format!("{u:?}").to_lowercase(),
+            Op::Binary(_, _, b) => format!("{b:?}").to_lowercase(),
+            Op::MatMul(..) => "matmul".into(),
+            Op::Sum(_, axes) => format!("sum{:?}", axes.as_slice()),
+            Op::Max(_, axes) => format!("max{:?}", axes.as_slice()),
+            Op::Min(_, axes) => format!("min{:?}", axes.as_slice()),
+            Op::LogSumExp(_, axes) => format!("logsumexp{:?}", axes.as_slice()),
+            Op::Softmax(_) => "softmax".into(),
+            Op::LogSoftmax(_) => "log_softmax".into(),
+            Op::Reshape(_) => "reshape".into(),
+            Op::Permute(_, p) => format!("permute{:?}", p.as_slice()),
+            Op::Narrow { axis, start, .. } => format!("narrow(axis {axis}, from {start})"),
+            Op::Broadcast(_) => "broadcast".into(),
+            Op::Concat(_, axis) => format!("concat(axis {axis})"),
+            Op::IndexSelect { axis, .. } => format!("index_select(axis {axis})"),
+            Op::Gather { axis, .. } => format!("gather(axis {axis})"),
+            Op::Where { .. } => "where".into(),
+            Op::Cast(_) => "cast".into(),
+        }
+    }
+}

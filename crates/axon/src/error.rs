@@ -1,0 +1,51 @@
+//! Errors of the whole library: one enum with structured variants, so that a caller can match on
+//! what went wrong and a user reads a message that names the operation, the shapes or the argument.
+
+use crate::tensor::{DType, Shape};
+
+/// Everything that can fail in axon on run-time data.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two operands whose shapes do not fit together (after broadcasting where the op broadcasts).
+    #[error("{op}: shape mismatch between {lhs} and {rhs}")]
+    ShapeMismatch { op: &'static str, lhs: Shape, rhs: Shape },
+
+    /// A data vector whose length does not match the requested shape.
+    #[error("{op}: {len} elements cannot fill shape {shape} ({expected} needed)")]
+    LengthMismatch { op: &'static str, len: usize, shape: Shape, expected: usize },
+
+    /// An operation applied to a tensor of the wrong element type.
+    #[error("{op}: expected {expected}, got {got}")]
+    DTypeMismatch { op: &'static str, expected: DType, got: DType },
+
+    /// An axis outside `0..rank`.
+    #[error("{op}: axis {axis} out of range for a tensor of rank {rank}")]
+    AxisOutOfRange { op: &'static str, axis: usize, rank: usize },
+
+    /// An index outside the size of the axis it indexes.
+    #[error("{op}: index {index} out of range for an axis of size {size}")]
+    IndexOutOfRange { op: &'static str, index: i64, size: usize },
+
+    /// A function argument with a value that is not allowed.
+    #[error("invalid argument `{name}` = {value}: {reason}")]
+    InvalidArgument { name: &'static str, value: String, reason: String },
+
+    /// `backward` called on a tensor with more than one element, or one that is not tracked.
+    #[error("backward: {0}")]
+    Backward(String),
+}
+
+/// The library's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub fn invalid(
+        name: &'static str,
+        value: impl std::fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::InvalidArgument { name, value: value.to_string(), reason: reason.into() }
+    }
+}

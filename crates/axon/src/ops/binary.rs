@@ -1,0 +1,127 @@
+//! Elementwise functions of two tensors, already broadcast to one shape by the caller, their
+//! derivatives, and comparisons that return masks (1 where true, 0 where false).
+
+use super::{zip, zip3};
+use crate::autograd::BinaryOp;
+use crate::tensor::{Element, Float, Layout};
+
+/// Elementwise comparisons. They are not differentiable; the mask has the operands' dtype.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// `a op b` for every pair of elements.
+pub fn forward<T: Float>(
+    op: BinaryOp,
+    (a, la): (&[T], &Layout),
+    (b, lb): (&[T], &Layout),
+) -> Vec<T> {
+    match op {
+        BinaryOp::Add => zip(a, la, b, lb, |x: T, y: T| x + y),
+        BinaryOp::Sub => zip(a, la, b, lb, |x: T, y: T| x - y),
+        BinaryOp::Mul => zip(a, la, b, lb, |x: T, y: T| x * y),
+        BinaryOp::Div => zip(a, la, b, lb, |x: T, y: T| x / y),
+        BinaryOp::Pow => zip(a, la, b, lb, |x: T, y: T| x.powf(y)),
+        // NaN in either operand gives NaN, as torch.maximum does.
+        BinaryOp::Maximum => {
+            zip(a, la, b, lb, |x: T, y: T| if x.is_nan() || x > y { x } else { y })
+        }
+        BinaryOp::Minimum => {
+            zip(a, la, b, lb, |x: T, y: T| if x.is_nan() || x < y { x } else { y })
+        }
+    }
+}
+
+/// The gradients with respect to `a` and `b` at the broadcast shape (the caller sums them back
+/// to each operand's shape). Ties of maximum/minimum share the gradient equally, as in PyTorch.
+pub fn backward<T: Float>(
+    op: BinaryOp,
+    (a, la): (&[T], &Layout),
+    (b, lb): (&[T], &Layout),
+    (g, lg): (&[T], &Layout),
+) -> (Vec<T>, Vec<T>) {
+    let (zero, one, half) = (T::zero(), T::one(), T::from_f64(0.5));
+    match op {
+        BinaryOp::Add => (zip(g, lg, g, lg, |g: T, _| g), zip(g, lg, g, lg, |g: T, _| g)),
+        BinaryOp::Sub => (zip(g, lg, g, lg, |g: T, _| g), zip(g, lg, g, lg, |g: T, _| -g)),
+        BinaryOp::Mul => {
+            (zip(b, lb, g, lg, |y: T, g: T| g * y), zip(a, la, g, lg, |x: T, g: T| g * x))
+        }
+        BinaryOp::Div => (
+            zip(b, lb, g, lg, |y: T, g: T| g / y),
+            zip3(g, lg, a, la, b, lb, |g: T, x: T, y: T| -g * x / (y * y)),
+        ),
+        BinaryOp::Pow => (
+            zip3(
+                g,
+                lg,
+                a,
+                la,
+                b,
+                lb,
+                move |g: T, x: T, y: T| {
+                    if y == zero {
+                        zero
+                    } else {
+                        g * y * x.powf(y - one)
+                    }
+                },
+            ),
+            // d(x^y)/dy = x^y ln x, taken as 0 at x = 0 (the limit for y > 0), as PyTorch does.
+            zip3(
+                g,
+                lg,
+                a,
+                la,
+                b,
+                lb,
+                move |g: T, x: T, y: T| {
+                    if x == zero {
+                        zero
+                    } else {
+                        g * x.powf(y) * x.ln()
+                    }
+                },
+            ),
+        ),
+        BinaryOp::Maximum | BinaryOp::Minimum => {
+            let wins = move |x: T, y: T| {
+                let better = if op == BinaryOp::Maximum { x > y } else { x < y };
+                if better {
+                    one
+                } else if x == y {
+                    half
+                } else {
+                    zero
+                }
+            };
+            (
+                zip3(g, lg, a, la, b, lb, move |g: T, x: T, y: T| g * wins(x, y)),
+                zip3(g, lg, a, la, b, lb, move |g: T, x: T, y: T| g * wins(y, x)),
+            )
+        }
+    }
+}
+
+/// A mask with 1 where `a op b` holds and 0 elsewhere.
+pub fn compare<T: Element + num_traits::Zero + num_traits::One>(
+    op: CmpOp,
+    (a, la): (&[T], &Layout),
+    (b, lb): (&[T], &Layout),
+) -> Vec<T> {
+    let m = |c: bool| if c { T::one() } else { T::zero() };
+    match op {
+        CmpOp::Eq => zip(a, la, b, lb, |x: T, y: T| m(x == y)),
+        CmpOp::Ne => zip(a, la, b, lb, |x: T, y: T| m(x != y)),
+        CmpOp::Lt => zip(a, la, b, lb, |x: T, y: T| m(x < y)),
+        CmpOp::Le => zip(a, la, b, lb, |x: T, y: T| m(x <= y)),
+        CmpOp::Gt => zip(a, la, b, lb, |x: T, y: T| m(x > y)),
+        CmpOp::Ge => zip(a, la, b, lb, |x: T, y: T| m(x >= y)),
+    }
+}

@@ -1,0 +1,118 @@
+//! Forward kernels on the CPU. Each kernel reads flat slices through [`Layout`]s and returns a
+//! fresh contiguous buffer; the [`Tensor`](crate::Tensor) methods choose the kernel, check shapes
+//! and record the graph. Contiguous inputs take a straight-line loop the compiler vectorises, and
+//! large ones are split across threads with rayon.
+
+pub mod binary;
+pub mod index;
+pub mod matmul;
+pub mod reduce;
+pub mod unary;
+
+use rayon::prelude::*;
+
+use crate::tensor::{for_each_row, row_len, row_stride, Element, Layout};
+
+/// Below this many elements an elementwise kernel stays on one thread: spawning costs more.
+pub const PARALLEL_THRESHOLD: usize = 1 << 15;
+
+/// Elements per task when an elementwise kernel runs on several threads.
+const CHUNK: usize = 1 << 13;
+
+/// Matches a [`Storage`](crate::tensor::Storage) holding floats and evaluates `$body` with `$v`
+/// bound to its slice, wrapping the result (a `Vec`) back into a storage of the same type.
+/// Integer storage is a dtype error naming `$op`.
+macro_rules! float_storage {
+    ($op:expr, $storage:expr, |$v:ident| $body:expr) => {
+        match $storage {
+            $crate::tensor::Storage::F32($v) => Ok($crate::tensor::Storage::F32($body)),
+            $crate::tensor::Storage::F64($v) => Ok($crate::tensor::Storage::F64($body)),
+            other => Err($crate::Error::DTypeMismatch {
+                op: $op,
+                expected: $crate::tensor::DType::F32,
+                got: other.dtype(),
+            }),
+        }
+    };
+}
+pub(crate) use float_storage;
+
+/// `f` applied to every element, in row-major order.
+pub fn map<T: Element, U: Element>(x: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+    if let Some(range) = layout.contiguous_range() {
+        let src = &x[range];
+        if src.len() >= PARALLEL_THRESHOLD {
+            return src.par_iter().with_min_len(CHUNK).map(|&v| f(v)).collect();
+        }
+        return src.iter().map(|&v| f(v)).collect();
+    }
+    let mut out = Vec::with_capacity(layout.shape().numel());
+    let (n, s) = (row_len(layout), row_stride(layout));
+    for_each_row([layout], |[o]| out.extend((0..n).map(|i| f(x[o + i * s]))));
+    out
+}
+
+/// `f` applied to pairs of elements of two layouts of the same shape (already broadcast).
+pub fn zip<T: Element, U: Element>(
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    f: impl Fn(T, T) -> U + Sync,
+) -> Vec<U> {
+    if let (Some(ra), Some(rb)) = (la.contiguous_range(), lb.contiguous_range()) {
+        let (a, b) = (&a[ra], &b[rb]);
+        if a.len() >= PARALLEL_THRESHOLD {
+            return a.par_iter().zip(b).with_min_len(CHUNK).map(|(&x, &y)| f(x, y)).collect();
+        }
+        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+    }
+    let mut out = Vec::with_capacity(la.shape().numel());
+    let (n, sa, sb) = (row_len(la), row_stride(la), row_stride(lb));
+    for_each_row([la, lb], |[oa, ob]| match (sa, sb) {
+        (1, 1) => out.extend(a[oa..oa + n].iter().zip(&b[ob..ob + n]).map(|(&x, &y)| f(x, y))),
+        (1, 0) => out.extend(a[oa..oa + n].iter().map(|&x| f(x, b[ob]))),
+        (0, 1) => out.extend(b[ob..ob + n].iter().map(|&y| f(a[oa], y))),
+        _ => out.extend((0..n).map(|i| f(a[oa + i * sa], b[ob + i * sb]))),
+    });
+    out
+}
+
+/// `f` applied to triples of elements of three layouts of the same shape.
+pub fn zip3<A: Element, T: Element, U: Element>(
+    a: &[A],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    c: &[T],
+    lc: &Layout,
+    f: impl Fn(A, T, T) -> U + Sync,
+) -> Vec<U> {
+    if let (Some(ra), Some(rb), Some(rc)) =
+        (la.contiguous_range(), lb.contiguous_range(), lc.contiguous_range())
+    {
+        let (a, b, c) = (&a[ra], &b[rb], &c[rc]);
+        if a.len() >= PARALLEL_THRESHOLD {
+            return (a, b, c)
+                .into_par_iter()
+                .with_min_len(CHUNK)
+                .map(|(&x, &y, &z)| f(x, y, z))
+                .collect();
+        }
+        return a.iter().zip(b).zip(c).map(|((&x, &y), &z)| f(x, y, z)).collect();
+    }
+    let mut out = Vec::with_capacity(la.shape().numel());
+    let (n, sa, sb, sc) = (row_len(la), row_stride(la), row_stride(lb), row_stride(lc));
+    for_each_row([la, lb, lc], |[oa, ob, oc]| {
+        out.extend((0..n).map(|i| f(a[oa + i * sa], b[ob + i * sb], c[oc + i * sc])))
+    });
+    out
+}
+
+/// A contiguous copy of the elements a layout reads, in row-major order.
+pub fn copy<T: Element>(x: &[T], layout: &Layout) -> Vec<T> {
+    if let Some(range) = layout.contiguous_range() {
+        return x[range].to_vec();
+    }
+    map(x, layout, |v| v)
+}

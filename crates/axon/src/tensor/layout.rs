@@ -1,0 +1,299 @@
+//! Shapes and strided layouts. A tensor is a flat buffer read through a layout: element
+//! `(i0, i1, ..)` lives at `offset + i0*s0 + i1*s1 + ..`. Transposes, slices and broadcasts change
+//! only the layout (a broadcast axis has stride 0), so they cost no copy.
+
+use std::fmt;
+
+use smallvec::SmallVec;
+
+use crate::error::{Error, Result};
+
+/// Small inline vector for sizes and strides: no heap allocation up to rank 4.
+pub type Dims = SmallVec<[usize; 4]>;
+
+/// The sizes of a tensor's axes, outermost first.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Shape(Dims);
+
+impl Shape {
+    /// The sizes of the axes.
+    pub fn dims(&self) -> &[usize] {
+        &self.0
+    }
+
+    /// Number of axes.
+    pub fn rank(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Number of elements (1 for a scalar).
+    pub fn numel(&self) -> usize {
+        self.0.iter().product()
+    }
+
+    /// Row-major strides of a contiguous tensor of this shape.
+    pub fn contiguous_strides(&self) -> Dims {
+        let mut strides: Dims = SmallVec::from_elem(1, self.rank());
+        for i in (0..self.rank().saturating_sub(1)).rev() {
+            strides[i] = strides[i + 1] * self.0[i + 1];
+        }
+        strides
+    }
+
+    /// The shape two operands broadcast to, aligning trailing axes as NumPy and PyTorch do.
+    pub fn broadcast(op: &'static str, a: &Shape, b: &Shape) -> Result<Shape> {
+        if a == b {
+            return Ok(a.clone());
+        }
+        let rank = a.rank().max(b.rank());
+        let mut dims: Dims = SmallVec::with_capacity(rank);
+        for i in 0..rank {
+            let da = if i + a.rank() >= rank { a.0[i + a.rank() - rank] } else { 1 };
+            let db = if i + b.rank() >= rank { b.0[i + b.rank() - rank] } else { 1 };
+            dims.push(match (da, db) {
+                (x, y) if x == y => x,
+                (1, y) => y,
+                (x, 1) => x,
+                _ => return Err(Error::ShapeMismatch { op, lhs: a.clone(), rhs: b.clone() }),
+            });
+        }
+        Ok(Shape(dims))
+    }
+
+    /// Checks `axis < rank`.
+    pub fn check_axis(&self, op: &'static str, axis: usize) -> Result<usize> {
+        if axis < self.rank() {
+            Ok(axis)
+        } else {
+            Err(Error::AxisOutOfRange { op, axis, rank: self.rank() })
+        }
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0.as_slice())
+    }
+}
+
+impl fmt::Debug for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl From<&[usize]> for Shape {
+    fn from(d: &[usize]) -> Self {
+        Shape(SmallVec::from_slice(d))
+    }
+}
+impl<const N: usize> From<[usize; N]> for Shape {
+    fn from(d: [usize; N]) -> Self {
+        Shape(SmallVec::from_slice(&d))
+    }
+}
+impl<const N: usize> From<&[usize; N]> for Shape {
+    fn from(d: &[usize; N]) -> Self {
+        Shape(SmallVec::from_slice(d))
+    }
+}
+impl From<Vec<usize>> for Shape {
+    fn from(d: Vec<usize>) -> Self {
+        Shape(SmallVec::from_vec(d))
+    }
+}
+impl From<Dims> for Shape {
+    fn from(d: Dims) -> Self {
+        Shape(d)
+    }
+}
+impl From<usize> for Shape {
+    fn from(d: usize) -> Self {
+        Shape(SmallVec::from_slice(&[d]))
+    }
+}
+impl From<()> for Shape {
+    fn from(_: ()) -> Self {
+        Shape(SmallVec::new())
+    }
+}
+impl From<&Shape> for Shape {
+    fn from(s: &Shape) -> Self {
+        s.clone()
+    }
+}
+
+/// How a tensor reads its storage: shape, strides (in elements) and the offset of element zero.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    shape: Shape,
+    strides: Dims,
+    offset: usize,
+}
+
+impl Layout {
+    /// The row-major layout of a fresh buffer.
+    pub fn contiguous(shape: Shape) -> Self {
+        let strides = shape.contiguous_strides();
+        Layout { shape, strides, offset: 0 }
+    }
+
+    pub fn shape(&self) -> &Shape {
+        &self.shape
+    }
+    pub fn dims(&self) -> &[usize] {
+        self.shape.dims()
+    }
+    pub fn strides(&self) -> &[usize] {
+        &self.strides
+    }
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// True when the elements are stored densely in row-major order (axes of size 1 ignored).
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected = 1;
+        for (&d, &s) in self.shape.0.iter().zip(&self.strides).rev() {
+            if d != 1 && s != expected {
+                return false;
+            }
+            expected *= d;
+        }
+        true
+    }
+
+    /// The element range of a contiguous layout.
+    pub fn contiguous_range(&self) -> Option<std::ops::Range<usize>> {
+        self.is_contiguous().then(|| self.offset..self.offset + self.shape.numel())
+    }
+
+    /// Reorders axes: axis `i` of the result is axis `perm[i]` of `self`.
+    pub fn permute(&self, perm: &[usize]) -> Result<Layout> {
+        let rank = self.shape.rank();
+        let mut seen: Dims = SmallVec::from_elem(0, rank);
+        if perm.len() != rank {
+            return Err(Error::invalid("perm", format!("{perm:?}"), format!("needs {rank} axes")));
+        }
+        for &p in perm {
+            if p >= rank || seen[p] == 1 {
+                return Err(Error::invalid("perm", format!("{perm:?}"), "not a permutation"));
+            }
+            seen[p] = 1;
+        }
+        let dims: Dims = perm.iter().map(|&p| self.shape.0[p]).collect();
+        let strides = perm.iter().map(|&p| self.strides[p]).collect();
+        Ok(Layout { shape: Shape(dims), strides, offset: self.offset })
+    }
+
+    /// Elements `start..start + len` along `axis`.
+    pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Layout> {
+        let axis = self.shape.check_axis("narrow", axis)?;
+        let size = self.shape.0[axis];
+        if start.checked_add(len).is_none_or(|end| end > size) {
+            return Err(Error::invalid(
+                "narrow",
+                format!("{start}..{}", start.saturating_add(len)),
+                format!("out of range for axis {axis} of size {size}"),
+            ));
+        }
+        let mut l = self.clone();
+        l.shape.0[axis] = len;
+        l.offset += start * self.strides[axis];
+        Ok(l)
+    }
+
+    /// A view with `shape`, repeating axes of size 1 (stride 0) and adding leading axes.
+    pub fn broadcast_to(&self, shape: &Shape) -> Result<Layout> {
+        let err = || Error::ShapeMismatch {
+            op: "broadcast_to",
+            lhs: self.shape.clone(),
+            rhs: shape.clone(),
+        };
+        let (rank, own) = (shape.rank(), self.shape.rank());
+        if own > rank {
+            return Err(err());
+        }
+        let mut strides: Dims = SmallVec::from_elem(0, rank);
+        for i in 0..own {
+            let (d, target) = (self.shape.0[i], shape.0[rank - own + i]);
+            strides[rank - own + i] = match d {
+                _ if d == target => self.strides[i],
+                1 => 0,
+                _ => return Err(err()),
+            };
+        }
+        Ok(Layout { shape: shape.clone(), strides, offset: self.offset })
+    }
+
+    /// The same elements with a new shape; only for contiguous layouts (callers copy first).
+    pub fn reshaped(&self, shape: Shape) -> Layout {
+        debug_assert!(self.is_contiguous());
+        let strides = shape.contiguous_strides();
+        Layout { shape, strides, offset: self.offset }
+    }
+}
+
+/// Visits every row (the innermost axis) of `N` layouts of the same shape, calling `f` with the
+/// offset of each row's first element in each layout. Callers walk a row with the last stride.
+/// A scalar is one row of length one.
+pub fn for_each_row<const N: usize>(layouts: [&Layout; N], mut f: impl FnMut([usize; N])) {
+    let dims = layouts[0].dims();
+    if dims.contains(&0) {
+        return;
+    }
+    let outer = dims.len().saturating_sub(1);
+    let mut index: Dims = SmallVec::from_elem(0, outer);
+    let mut pos: [usize; N] = std::array::from_fn(|i| layouts[i].offset);
+    loop {
+        f(pos);
+        // Increment the multi-index over the outer axes, odometer style.
+        let mut axis = outer;
+        loop {
+            if axis == 0 {
+                return;
+            }
+            axis -= 1;
+            index[axis] += 1;
+            for (p, l) in pos.iter_mut().zip(&layouts) {
+                *p += l.strides[axis];
+            }
+            if index[axis] < dims[axis] {
+                break;
+            }
+            for (p, l) in pos.iter_mut().zip(&layouts) {
+                *p -= l.strides[axis] * dims[axis];
+            }
+            index[axis] = 0;
+        }
+    }
+}
+
+/// Length and strides of the innermost axis shared by `for_each_row` callers.
+pub fn row_len(layout: &Layout) -> usize {
+    layout.dims().last().copied().unwrap_or(1)
+}
+
+/// Stride of the innermost axis (1 for a scalar).
+pub fn row_stride(layout: &Layout) -> usize {
+    layout.strides().last().copied().unwrap_or(1)
+}
+
+impl Layout {
+    /// Removes `axis`, which must have size 1 (checked by the caller).
+    pub(crate) fn squeezed(&self, axis: usize) -> Layout {
+        let mut l = self.clone();
+        l.shape.0.remove(axis);
+        l.strides.remove(axis);
+        l
+    }
+
+    /// Inserts an axis of size 1 before `axis` (`axis == rank` appends).
+    pub(crate) fn unsqueezed(&self, axis: usize) -> Layout {
+        let mut l = self.clone();
+        let stride = self.strides.get(axis).map_or(1, |&s| s * self.shape.0[axis]);
+        l.shape.0.insert(axis, 1);
+        l.strides.insert(axis, stride);
+        l
+    }
+}

@@ -1,0 +1,232 @@
+//! The tensor: an immutable n-dimensional array that remembers how it was made.
+//!
+//! A [`Tensor`] is a cheap-to-clone handle (`Arc`) to a flat [`Storage`] read through a strided
+//! [`Layout`]. When one of an op's inputs is *tracked* (a leaf marked with
+//! [`Tensor::requires_grad`], or the result of a tracked op) and gradients are enabled, the result
+//! records the [`Op`] that produced it. Those records form the computational graph that
+//! [`Tensor::backward`] walks in reverse. Nothing is recorded for untracked inputs, so inference
+//! and data preparation pay nothing for autograd.
+
+mod create;
+mod display;
+mod dtype;
+mod elementwise;
+mod index;
+mod layout;
+mod linalg;
+mod reduce;
+mod storage;
+mod view;
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+pub use dtype::{DType, Element, Float};
+pub use layout::{for_each_row, row_len, row_stride, Dims, Layout, Shape};
+pub(crate) use reduce::reduced_shape;
+pub use reduce::Axes;
+pub use storage::Storage;
+
+use crate::autograd::Op;
+use crate::error::{Error, Result};
+
+/// A unique identity for every tensor ever created; gradients are keyed by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TensorId(usize);
+
+impl TensorId {
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(1);
+        TensorId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The raw number, used to name nodes in graph drawings.
+    pub fn value(self) -> usize {
+        self.0
+    }
+}
+
+pub(crate) struct Inner {
+    id: TensorId,
+    storage: Arc<Storage>,
+    layout: Layout,
+    op: Option<Op>,
+    requires_grad: bool,
+}
+
+/// An n-dimensional array of `f32`, `f64` or `i64`, with an optional autograd record.
+#[derive(Clone)]
+pub struct Tensor(Arc<Inner>);
+
+thread_local! {
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Runs `f` without recording any graph (like `torch.no_grad()`): for evaluation, optimizer
+/// updates and the backward pass itself.
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            GRAD_ENABLED.with(|g| g.set(self.0));
+        }
+    }
+    let _restore = Restore(GRAD_ENABLED.with(|g| g.replace(false)));
+    f()
+}
+
+/// Whether ops on tracked tensors currently record the graph.
+pub fn is_grad_enabled() -> bool {
+    GRAD_ENABLED.with(|g| g.get())
+}
+
+impl Tensor {
+    /// A tensor over `storage` read through `layout`, recording `op` if given.
+    pub(crate) fn from_parts(storage: Arc<Storage>, layout: Layout, op: Option<Op>) -> Tensor {
+        Tensor(Arc::new(Inner { id: TensorId::new(), storage, layout, op, requires_grad: false }))
+    }
+
+    /// A contiguous tensor owning a fresh buffer.
+    pub(crate) fn from_storage(storage: Storage, shape: Shape, op: Option<Op>) -> Tensor {
+        debug_assert_eq!(storage.len(), shape.numel());
+        Tensor::from_parts(Arc::new(storage), Layout::contiguous(shape), op)
+    }
+
+    /// The op to record for a result of `inputs`, built only if some input is tracked.
+    pub(crate) fn record(inputs: &[&Tensor], op: impl FnOnce() -> Op) -> Option<Op> {
+        (inputs.iter().any(|t| t.is_tracked()) && is_grad_enabled()).then(op)
+    }
+
+    pub fn id(&self) -> TensorId {
+        self.0.id
+    }
+    pub fn shape(&self) -> &Shape {
+        self.0.layout.shape()
+    }
+    pub fn dims(&self) -> &[usize] {
+        self.0.layout.dims()
+    }
+    pub fn rank(&self) -> usize {
+        self.shape().rank()
+    }
+    pub fn numel(&self) -> usize {
+        self.shape().numel()
+    }
+    pub fn dtype(&self) -> DType {
+        self.0.storage.dtype()
+    }
+    pub fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
+    pub fn storage(&self) -> &Storage {
+        &self.0.storage
+    }
+    pub(crate) fn storage_arc(&self) -> &Arc<Storage> {
+        &self.0.storage
+    }
+    pub fn is_contiguous(&self) -> bool {
+        self.0.layout.is_contiguous()
+    }
+
+    /// The op that produced this tensor, if it was recorded.
+    pub fn op(&self) -> Option<&Op> {
+        self.0.op.as_ref()
+    }
+
+    /// True when gradients flow through this tensor: a leaf that requires them, or a recorded op.
+    pub fn is_tracked(&self) -> bool {
+        self.0.requires_grad || self.0.op.is_some()
+    }
+
+    /// True for a leaf marked with [`Tensor::requires_grad`].
+    pub fn is_leaf_param(&self) -> bool {
+        self.0.requires_grad
+    }
+
+    /// The same values as a new leaf whose gradient [`backward`](Tensor::backward) computes.
+    pub fn requires_grad(self) -> Tensor {
+        let inner = Inner {
+            id: TensorId::new(),
+            storage: self.0.storage.clone(),
+            layout: self.0.layout.clone(),
+            op: None,
+            requires_grad: true,
+        };
+        Tensor(Arc::new(inner))
+    }
+
+    /// The same values cut from the graph: no gradient flows back through the result.
+    pub fn detach(&self) -> Tensor {
+        Tensor::from_parts(self.0.storage.clone(), self.0.layout.clone(), None)
+    }
+
+    /// True when both handles share one storage buffer (a view and its base).
+    pub fn shares_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+    }
+
+    /// The elements in row-major order. The element type must be `T`.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        let data = T::as_slice(self.storage()).ok_or(Error::DTypeMismatch {
+            op: "to_vec",
+            expected: T::DTYPE,
+            got: self.dtype(),
+        })?;
+        if let Some(range) = self.layout().contiguous_range() {
+            return Ok(data[range].to_vec());
+        }
+        let mut out = Vec::with_capacity(self.numel());
+        let (n, s) = (row_len(self.layout()), row_stride(self.layout()));
+        for_each_row([self.layout()], |[o]| out.extend((0..n).map(|i| data[o + i * s])));
+        Ok(out)
+    }
+
+    /// The elements as `f64`, whatever the element type: for printing, tests and statistics.
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        match self.storage() {
+            Storage::F32(_) => self.to_vec::<f32>().map(|v| v.into_iter().map(f64::from).collect()),
+            Storage::F64(_) => self.to_vec::<f64>(),
+            Storage::I64(_) => {
+                self.to_vec::<i64>().map(|v| v.into_iter().map(|x| x as f64).collect())
+            }
+        }
+        .expect("dtype matches the storage it was read from")
+    }
+
+    /// The single value of a one-element tensor.
+    pub fn to_scalar<T: Element>(&self) -> Result<T> {
+        if self.numel() != 1 {
+            return Err(Error::invalid(
+                "tensor",
+                self.shape(),
+                "to_scalar needs exactly one element",
+            ));
+        }
+        Ok(self.to_vec::<T>()?[0])
+    }
+
+    /// The value of a one-element tensor as `f64`.
+    pub fn item(&self) -> Result<f64> {
+        if self.numel() != 1 {
+            return Err(Error::invalid("tensor", self.shape(), "item needs exactly one element"));
+        }
+        Ok(self.to_f64_vec()[0])
+    }
+}
+
+/// Long chains (a 10 000-step loop of ops) would drop recursively, one stack frame per node, and
+/// overflow the stack. Unlinking the graph iteratively keeps dropping flat.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let Some(op) = self.op.take() else { return };
+        let mut stack = op.into_inputs();
+        while let Some(t) = stack.pop() {
+            if let Ok(mut inner) = Arc::try_unwrap(t.0) {
+                if let Some(op) = inner.op.take() {
+                    stack.extend(op.into_inputs());
+                }
+            }
+        }
+    }
+}
