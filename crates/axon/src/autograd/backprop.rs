@@ -3,13 +3,14 @@
 //! gradient that arrives at a broadcast input is summed back to that input's shape in one place
 //! ([`sum_to_shape`]), and gradients of a tensor used several times are added.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use smallvec::{smallvec, SmallVec};
 
 use super::{BinaryOp, Op};
 use crate::error::{Error, Result};
-use crate::ops::{binary, float_storage, index, reduce, unary};
+use crate::ops::binary::{self, Operand};
+use crate::ops::{float_storage, index, reduce, unary};
 use crate::tensor::{no_grad, reduced_shape, Shape, Storage, Tensor, TensorId};
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
@@ -55,7 +56,7 @@ impl GradStore {
 /// chain of any length fits on the stack.
 pub fn topological_order(root: &Tensor) -> Vec<Tensor> {
     let mut order = Vec::new();
-    let mut visited = HashSet::new();
+    let mut visited = HashSet::default();
     let mut stack = vec![(root.clone(), false)];
     while let Some((t, inputs_done)) = stack.pop() {
         if inputs_done {
@@ -162,36 +163,34 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             smallvec![Some(from_kernel(s, x))]
         }
         Op::Binary(a, b, BinaryOp::Add) => {
-            smallvec![Some(sum_to_shape(g, a.shape())?), Some(sum_to_shape(g, b.shape())?)]
-        }
-        Op::Binary(a, b, BinaryOp::Sub) => {
-            smallvec![Some(sum_to_shape(g, a.shape())?), Some(sum_to_shape(&g.neg()?, b.shape())?)]
+            smallvec![
+                wanted(a, || sum_to_shape(g, a.shape()))?,
+                wanted(b, || sum_to_shape(g, b.shape()))?
+            ]
         }
         Op::Binary(a, b, bop) => {
-            let (la, lb) =
-                (a.layout().broadcast_to(g.shape())?, b.layout().broadcast_to(g.shape())?);
-            let lg = g.layout();
-            let (ga, gb) = match (a.storage(), b.storage(), g.storage()) {
-                (Storage::F32(x), Storage::F32(y), Storage::F32(g)) => {
-                    let (ga, gb) = binary::backward(*bop, (x, &la), (y, &lb), (g, lg));
-                    (Storage::F32(ga), Storage::F32(gb))
-                }
-                (Storage::F64(x), Storage::F64(y), Storage::F64(g)) => {
-                    let (ga, gb) = binary::backward(*bop, (x, &la), (y, &lb), (g, lg));
-                    (Storage::F64(ga), Storage::F64(gb))
-                }
-                _ => return Err(Error::Backward(format!("{}: dtypes differ", op.name()))),
+            let grad = |wrt: Operand, x: &Tensor| -> Result<Tensor> {
+                let (la, lb) =
+                    (a.layout().broadcast_to(g.shape())?, b.layout().broadcast_to(g.shape())?);
+                let lg = g.layout();
+                let s = match (a.storage(), b.storage(), g.storage()) {
+                    (Storage::F32(a), Storage::F32(b), Storage::F32(g)) => {
+                        Storage::F32(binary::backward(*bop, wrt, (a, &la), (b, &lb), (g, lg)))
+                    }
+                    (Storage::F64(a), Storage::F64(b), Storage::F64(g)) => {
+                        Storage::F64(binary::backward(*bop, wrt, (a, &la), (b, &lb), (g, lg)))
+                    }
+                    _ => return Err(Error::Backward(format!("{}: dtypes differ", op.name()))),
+                };
+                sum_to_shape(&Tensor::from_storage(s, g.shape().clone(), None), x.shape())
             };
-            let (ga, gb) = (
-                Tensor::from_storage(ga, g.shape().clone(), None),
-                Tensor::from_storage(gb, g.shape().clone(), None),
-            );
-            smallvec![Some(sum_to_shape(&ga, a.shape())?), Some(sum_to_shape(&gb, b.shape())?)]
+            smallvec![wanted(a, || grad(Operand::Lhs, a))?, wanted(b, || grad(Operand::Rhs, b))?]
         }
         Op::MatMul(a, b) => {
-            let ga = g.matmul(&b.t()?)?;
-            let gb = a.t()?.matmul(g)?;
-            smallvec![Some(sum_to_shape(&ga, a.shape())?), Some(sum_to_shape(&gb, b.shape())?)]
+            // dA = G Bᵀ and dB = Aᵀ G, each only if that operand needs it (data never does).
+            let ga = wanted(a, || sum_to_shape(&g.matmul(&b.t()?)?, a.shape()))?;
+            let gb = wanted(b, || sum_to_shape(&a.t()?.matmul(g)?, b.shape()))?;
+            smallvec![ga, gb]
         }
         Op::Sum(x, axes) => smallvec![Some(keepdim(g, x, axes)?.broadcast_to(x.shape())?)],
         Op::Max(x, axes) | Op::Min(x, axes) => {
@@ -291,6 +290,15 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
         }
         Op::Cast(x) => smallvec![Some(g.to_dtype(x.dtype())?)],
     })
+}
+
+/// `grad()` if `input` takes a gradient, else `None` without computing it.
+fn wanted(input: &Tensor, grad: impl FnOnce() -> Result<Tensor>) -> Result<Option<Tensor>> {
+    if input.is_tracked() {
+        grad().map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 /// `t` (the result or gradient of a reduction of `x` over `axes`) with the reduced axes kept.

@@ -2,7 +2,7 @@
 //! per tensor (leaves that require gradients in blue, constants in grey), one arrow per use.
 //! Render with `dot -Tsvg graph.dot > graph.svg`.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::fmt::Write;
 
 use super::backprop::topological_order;
@@ -16,7 +16,7 @@ impl Tensor {
         let mut out = String::from(
             "digraph axon {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n",
         );
-        let mut drawn = HashSet::new();
+        let mut drawn = HashSet::default();
         let mut node = |out: &mut String, t: &Tensor| {
             if !drawn.insert(t.id()) {
                 return;

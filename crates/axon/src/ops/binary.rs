@@ -1,7 +1,7 @@
 //! Elementwise functions of two tensors, already broadcast to one shape by the caller, their
 //! derivatives, and comparisons that return masks (1 where true, 0 where false).
 
-use super::{zip, zip3};
+use super::{map, zip, zip3};
 use crate::autograd::BinaryOp;
 use crate::tensor::{Element, Float, Layout};
 
@@ -38,26 +38,33 @@ pub fn forward<T: Float>(
     }
 }
 
-/// The gradients with respect to `a` and `b` at the broadcast shape (the caller sums them back
-/// to each operand's shape). Ties of maximum/minimum share the gradient equally, as in PyTorch.
+/// The operand a gradient is taken with respect to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operand {
+    Lhs,
+    Rhs,
+}
+
+/// The gradient with respect to one operand, at the broadcast shape (the caller sums it back to
+/// the operand's shape). Ties of maximum/minimum share the gradient equally, as in PyTorch.
 pub fn backward<T: Float>(
     op: BinaryOp,
+    wrt: Operand,
     (a, la): (&[T], &Layout),
     (b, lb): (&[T], &Layout),
     (g, lg): (&[T], &Layout),
-) -> (Vec<T>, Vec<T>) {
+) -> Vec<T> {
     let (zero, one, half) = (T::zero(), T::one(), T::from_f64(0.5));
+    let lhs = wrt == Operand::Lhs;
     match op {
-        BinaryOp::Add => (zip(g, lg, g, lg, |g: T, _| g), zip(g, lg, g, lg, |g: T, _| g)),
-        BinaryOp::Sub => (zip(g, lg, g, lg, |g: T, _| g), zip(g, lg, g, lg, |g: T, _| -g)),
-        BinaryOp::Mul => {
-            (zip(b, lb, g, lg, |y: T, g: T| g * y), zip(a, la, g, lg, |x: T, g: T| g * x))
-        }
-        BinaryOp::Div => (
-            zip(b, lb, g, lg, |y: T, g: T| g / y),
-            zip3(g, lg, a, la, b, lb, |g: T, x: T, y: T| -g * x / (y * y)),
-        ),
-        BinaryOp::Pow => (
+        BinaryOp::Add => map(g, lg, |g: T| g),
+        BinaryOp::Sub if lhs => map(g, lg, |g: T| g),
+        BinaryOp::Sub => map(g, lg, |g: T| -g),
+        BinaryOp::Mul if lhs => zip(b, lb, g, lg, |y: T, g: T| g * y),
+        BinaryOp::Mul => zip(a, la, g, lg, |x: T, g: T| g * x),
+        BinaryOp::Div if lhs => zip(b, lb, g, lg, |y: T, g: T| g / y),
+        BinaryOp::Div => zip3(g, lg, a, la, b, lb, |g: T, x: T, y: T| -g * x / (y * y)),
+        BinaryOp::Pow if lhs => {
             zip3(
                 g,
                 lg,
@@ -72,8 +79,10 @@ pub fn backward<T: Float>(
                         g * y * x.powf(y - one)
                     }
                 },
-            ),
-            // d(x^y)/dy = x^y ln x, taken as 0 at x = 0 (the limit for y > 0), as PyTorch does.
+            )
+        }
+        // d(x^y)/dy = x^y ln x, taken as 0 at x = 0 (the limit for y > 0), as PyTorch does.
+        BinaryOp::Pow => {
             zip3(
                 g,
                 lg,
@@ -88,12 +97,13 @@ pub fn backward<T: Float>(
                         g * x.powf(y) * x.ln()
                     }
                 },
-            ),
-        ),
+            )
+        }
         BinaryOp::Maximum | BinaryOp::Minimum => {
-            let wins = move |x: T, y: T| {
-                let better = if op == BinaryOp::Maximum { x > y } else { x < y };
-                if better {
+            let max = op == BinaryOp::Maximum;
+            // The share of the gradient the operand `x` gets against `y`.
+            let share = move |x: T, y: T| {
+                if (max && x > y) || (!max && x < y) {
                     one
                 } else if x == y {
                     half
@@ -101,10 +111,11 @@ pub fn backward<T: Float>(
                     zero
                 }
             };
-            (
-                zip3(g, lg, a, la, b, lb, move |g: T, x: T, y: T| g * wins(x, y)),
-                zip3(g, lg, a, la, b, lb, move |g: T, x: T, y: T| g * wins(y, x)),
-            )
+            if lhs {
+                zip3(g, lg, a, la, b, lb, move |g: T, x: T, y: T| g * share(x, y))
+            } else {
+                zip3(g, lg, a, la, b, lb, move |g: T, x: T, y: T| g * share(y, x))
+            }
         }
     }
 }

@@ -4,10 +4,13 @@
 //! large ones are split across threads with rayon.
 
 pub mod binary;
+pub mod fastmath;
 pub mod index;
 pub mod matmul;
 pub mod reduce;
 pub mod unary;
+
+use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
@@ -37,14 +40,31 @@ macro_rules! float_storage {
 }
 pub(crate) use float_storage;
 
+/// A buffer of `n` elements, each chunk written by `fill(start, chunk)`: on several threads when
+/// `n` is large. Writing through slices (not `collect`) keeps the inner loops vectorisable.
+fn filled<U: Element>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<U>]) + Sync) -> Vec<U> {
+    let mut out = Vec::with_capacity(n);
+    let spare = &mut out.spare_capacity_mut()[..n];
+    if n >= PARALLEL_THRESHOLD {
+        spare.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| fill(i * CHUNK, chunk));
+    } else {
+        fill(0, spare);
+    }
+    // SAFETY: every caller's `fill` writes each element of the chunk it is given, and the
+    // chunks cover `0..n`.
+    unsafe { out.set_len(n) };
+    out
+}
+
 /// `f` applied to every element, in row-major order.
 pub fn map<T: Element, U: Element>(x: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync) -> Vec<U> {
     if let Some(range) = layout.contiguous_range() {
         let src = &x[range];
-        if src.len() >= PARALLEL_THRESHOLD {
-            return src.par_iter().with_min_len(CHUNK).map(|&v| f(v)).collect();
-        }
-        return src.iter().map(|&v| f(v)).collect();
+        return filled(src.len(), |start, out| {
+            for (o, &v) in out.iter_mut().zip(&src[start..]) {
+                o.write(f(v));
+            }
+        });
     }
     let mut out = Vec::with_capacity(layout.shape().numel());
     let (n, s) = (row_len(layout), row_stride(layout));
@@ -62,10 +82,11 @@ pub fn zip<T: Element, U: Element>(
 ) -> Vec<U> {
     if let (Some(ra), Some(rb)) = (la.contiguous_range(), lb.contiguous_range()) {
         let (a, b) = (&a[ra], &b[rb]);
-        if a.len() >= PARALLEL_THRESHOLD {
-            return a.par_iter().zip(b).with_min_len(CHUNK).map(|(&x, &y)| f(x, y)).collect();
-        }
-        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+        return filled(a.len(), |start, out| {
+            for ((o, &x), &y) in out.iter_mut().zip(&a[start..]).zip(&b[start..]) {
+                o.write(f(x, y));
+            }
+        });
     }
     let mut out = Vec::with_capacity(la.shape().numel());
     let (n, sa, sb) = (row_len(la), row_stride(la), row_stride(lb));

@@ -100,7 +100,7 @@ pub fn logsumexp_slice<T: Float>(x: &[T]) -> T {
         // All −∞ gives −∞; a +∞ or NaN element decides the result.
         return if m == T::neg_infinity() { m } else { m + T::zero() * sum_slice(x) };
     }
-    let s: T = x.iter().map(|&v| (v - m).exp()).sum();
+    let s: T = x.iter().map(|&v| (v - m).fast_exp()).sum();
     m + s.ln()
 }
 
@@ -180,7 +180,7 @@ pub fn softmax<T: Float>(x: &[T], layout: &Layout) -> Vec<T> {
         let m = max_slice(x);
         let mut s = T::zero();
         for (o, &v) in out.iter_mut().zip(x) {
-            *o = (v - m).exp();
+            *o = (v - m).fast_exp();
             s += *o;
         }
         let inv = T::one() / s;
@@ -221,7 +221,7 @@ pub fn log_softmax_backward<T: Float>(y: &[T], ly: &Layout, g: &[T], lg: &Layout
     for ((o, y), g) in out.chunks_mut(n.max(1)).zip(y.chunks(n.max(1))).zip(g.chunks(n.max(1))) {
         let total = sum_slice(g);
         for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
-            *o = g - y.exp() * total;
+            *o = g - y.fast_exp() * total;
         }
     }
     out

@@ -10,18 +10,20 @@ use crate::tensor::{Float, Layout};
 /// `1 / (1 + e^-x)` without overflow for any `x`.
 #[inline(always)]
 pub fn sigmoid<T: Float>(x: T) -> T {
+    // e = e^-|x| ≤ 1 never overflows; both branches are computed so the loop vectorises.
+    let e = (-x.abs()).fast_exp();
+    let r = T::one() / (T::one() + e);
     if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
+        r
     } else {
-        let e = x.exp();
-        e / (T::one() + e)
+        e * r
     }
 }
 
 /// `log(1 + e^x)` without overflow for any `x`.
 #[inline(always)]
 pub fn softplus<T: Float>(x: T) -> T {
-    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+    x.max(T::zero()) + (-x.abs()).fast_exp().ln_1p()
 }
 
 /// The standard normal CDF `Φ(x)`.
@@ -42,7 +44,7 @@ pub fn forward<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Vec<T> {
     let zero = T::zero();
     match op {
         UnaryOp::Neg => map(x, l, |v: T| -v),
-        UnaryOp::Exp => map(x, l, |v: T| v.exp()),
+        UnaryOp::Exp => map(x, l, |v: T| v.fast_exp()),
         UnaryOp::Log => map(x, l, |v: T| v.ln()),
         UnaryOp::Sqrt => map(x, l, |v: T| v.sqrt()),
         UnaryOp::Abs => map(x, l, |v: T| v.abs()),

@@ -58,6 +58,9 @@ pub trait Float:
     + std::ops::MulAssign
     + Default
 {
+    /// `e^x` as the kernels compute it: vectorisable within 2 ulp for `f32`
+    /// ([`crate::ops::fastmath`]), the standard library's for `f64`.
+    fn fast_exp(self) -> Self;
 }
 
 macro_rules! element {
@@ -88,5 +91,15 @@ macro_rules! element {
 element!(f32, F32);
 element!(f64, F64);
 element!(i64, I64);
-impl Float for f32 {}
-impl Float for f64 {}
+impl Float for f32 {
+    #[inline(always)]
+    fn fast_exp(self) -> Self {
+        crate::ops::fastmath::exp_f32(self)
+    }
+}
+impl Float for f64 {
+    #[inline(always)]
+    fn fast_exp(self) -> Self {
+        self.exp()
+    }
+}
