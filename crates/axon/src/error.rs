@@ -34,6 +34,37 @@ pub enum Error {
     /// `backward` called on a tensor with more than one element, or one that is not tracked.
     #[error("backward: {0}")]
     Backward(String),
+
+    /// A value in a data file that cannot be used: a missing value, a malformed number.
+    #[error("{path}:{line}: column `{column}`: {msg}")]
+    Parse { path: String, line: usize, column: String, msg: String },
+
+    /// A data file whose structure is wrong: an empty file, a ragged row, a duplicate column name.
+    #[error("{path}:{line}: {msg}")]
+    Format { path: String, line: usize, msg: String },
+
+    /// A file that cannot be opened or read.
+    #[error("{path}: {msg}")]
+    Io { path: String, msg: String },
+
+    /// A column asked for by name that the data does not have.
+    #[error("no column `{name}`; the columns are: {available}")]
+    UnknownColumn { name: String, available: String },
+
+    /// Data that does not fit what a model or an encoder expects: an unseen category level, a
+    /// target that is not binary for a binary model, a column whose kind changed.
+    #[error("column `{column}`: {msg}")]
+    Encoding { column: String, msg: String },
+
+    /// An unpenalised maximum-likelihood fit whose estimate does not exist: a threshold on the
+    /// named variables (or on a combination of them) predicts the outcome perfectly (`kind` =
+    /// "perfect") or up to ties (`kind` = "quasi-complete"), so their coefficients diverge.
+    #[error(
+        "{kind} separation by {}: {detail}; the maximum-likelihood estimate does not exist \
+         (drop or merge the variable, or fit with an L2 penalty)",
+        .variables.join(", ")
+    )]
+    Separation { variables: Vec<String>, kind: &'static str, detail: String },
 }
 
 /// The library's result type.

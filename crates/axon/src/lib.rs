@@ -27,7 +27,11 @@
 //! seeded generator every random draw goes through).
 
 pub mod autograd;
+pub mod cv;
+pub mod data;
 pub mod error;
+pub mod linear;
+pub mod metrics;
 pub mod ops;
 pub mod rng;
 pub mod tensor;

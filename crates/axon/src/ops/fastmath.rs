@@ -11,15 +11,9 @@ pub fn exp_f32(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    // Beyond these bounds the result is +∞ or 0 anyway; clamping keeps `n` in range. NaN passes
-    // the comparisons unchanged.
-    let x = if x > 89.0 {
-        89.0
-    } else if x < -104.0 {
-        -104.0
-    } else {
-        x
-    };
+    // Beyond these bounds the result is +∞ or 0 anyway; clamping keeps `n` in range (and
+    // `clamp` keeps NaN).
+    let x = x.clamp(-104.0, 89.0);
     // n = round(x / ln 2), by the 1.5·2²³ trick (no libm call, so the loop vectorises).
     const ROUND: f32 = 12_582_912.0;
     let n = (x * LOG2E + ROUND) - ROUND;
@@ -29,7 +23,7 @@ pub fn exp_f32(x: f32) -> f32 {
     let p = p * r + 8.333_452e-3;
     let p = p * r + 4.166_579_6e-2;
     let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
+    let p = p * r + 0.5;
     let e_r = p * r * r + r + 1.0;
     // 2^n as two factors, so that results down to the subnormals and up to overflow come out
     // right without an exponent field out of range. Both are built in float arithmetic: adding

@@ -89,9 +89,9 @@ fn for_each_gathered(
     let mut pos = vec![0usize; rank];
     for (p, &j) in index.iter().enumerate() {
         let mut offset = x.offset();
-        for a in 0..rank {
-            let i = if a == axis { j as usize } else { pos[a] };
-            offset += i * x.strides()[a];
+        for (a, (&i, &stride)) in pos.iter().zip(x.strides()).enumerate() {
+            let i = if a == axis { j as usize } else { i };
+            offset += i * stride;
         }
         f(p, offset);
         for a in (0..rank).rev() {

@@ -97,8 +97,10 @@ pub fn min_slice<T: Float>(x: &[T]) -> T {
 pub fn logsumexp_slice<T: Float>(x: &[T]) -> T {
     let m = max_slice(x);
     if !m.is_finite() {
-        // All −∞ gives −∞; a +∞ or NaN element decides the result.
-        return if m == T::neg_infinity() { m } else { m + T::zero() * sum_slice(x) };
+        // All −∞ gives −∞; a +∞ or NaN element decides the result. (`max_slice` returns NaN if
+        // any element is NaN, so `m` is already the answer; adding `0 · Σx` would turn +∞ into
+        // NaN, since 0 · ∞ = NaN.)
+        return m;
     }
     let s: T = x.iter().map(|&v| (v - m).fast_exp()).sum();
     m + s.ln()

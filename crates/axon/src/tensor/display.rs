@@ -60,7 +60,7 @@ fn write_axis(
             if rest.is_empty() {
                 out.push_str(", ");
             } else {
-                out.push_str(&",".repeat(1));
+                out.push(',');
                 out.push_str(&"\n".repeat(rest.len()));
                 out.push_str(&" ".repeat(depth + 1));
             }

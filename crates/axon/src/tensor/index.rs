@@ -68,6 +68,14 @@ impl Tensor {
 
     /// Joins tensors of one shape along a new `axis`.
     pub fn stack(tensors: &[Tensor], axis: usize) -> Result<Tensor> {
+        // Checked here so that the error names `stack` and the shapes the caller passed.
+        if let Some(t) = tensors.iter().find(|t| t.shape() != tensors[0].shape()) {
+            return Err(Error::ShapeMismatch {
+                op: "stack",
+                lhs: tensors[0].shape().clone(),
+                rhs: t.shape().clone(),
+            });
+        }
         let expanded = tensors.iter().map(|t| t.unsqueeze(axis)).collect::<Result<Vec<_>>>()?;
         Tensor::concat(&expanded, axis)
     }

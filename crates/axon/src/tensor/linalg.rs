@@ -15,10 +15,23 @@ impl Tensor {
             lhs: self.shape().clone(),
             rhs: rhs.shape().clone(),
         };
+        // A vector operand becomes a matrix for the recursive call; a shape error from that call
+        // names the shapes the caller passed, not the unsqueezed ones.
+        let named = |e: Error| match e {
+            Error::ShapeMismatch { op: "matmul", .. } => mismatch(),
+            e => e,
+        };
         match (self.rank(), rhs.rank()) {
-            (1, 1) => return self.unsqueeze(0)?.matmul(&rhs.unsqueeze(1)?)?.reshape(()),
-            (1, _) => return self.unsqueeze(0)?.matmul(rhs)?.squeeze(rhs.rank() - 2),
-            (_, 1) => return self.matmul(&rhs.unsqueeze(1)?)?.squeeze(self.rank()),
+            (1, 1) => {
+                return self.unsqueeze(0)?.matmul(&rhs.unsqueeze(1)?).map_err(named)?.reshape(())
+            }
+            (1, _) => {
+                return self.unsqueeze(0)?.matmul(rhs).map_err(named)?.squeeze(rhs.rank() - 2)
+            }
+            // (.., m, k) × (k, 1) → (.., m, 1): the column axis is the last, `self.rank() - 1`.
+            (_, 1) => {
+                return self.matmul(&rhs.unsqueeze(1)?).map_err(named)?.squeeze(self.rank() - 1)
+            }
             (2 | 3, 2 | 3) => {}
             _ => return Err(mismatch()),
         }

@@ -1,0 +1,278 @@
+//! Reading tabular data from CSV files (plain or gzipped) into a [`Frame`], with the type inference
+//! and missing-value rules of R's `read.csv`, and every failure reported with the file, the line and
+//! the column, so that a user's bad file is an error message and never a panic.
+//!
+//! Also reads scikit-learn's bundled data sets, whose first line is not a header but
+//! `n_rows,n_features,class0,class1,...`.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use csv::{StringRecord, StringRecordsIntoIter, Trim};
+use flate2::read::MultiGzDecoder;
+
+use super::frame::{first_duplicate, Column, Frame};
+use crate::error::{Error, Result};
+
+/// How [`read_csv`] reads a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvOptions {
+    /// Drop rows that have a missing value (counted in [`Frame::dropped_rows`]) instead of failing.
+    pub drop_missing: bool,
+    /// The field values, after trimming whitespace, that mean "missing". Default `NA`, empty, `?`.
+    pub missing: Vec<String>,
+    /// The field separator. Default `,`.
+    pub delimiter: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            drop_missing: false,
+            missing: vec!["NA".into(), String::new(), "?".into()],
+            delimiter: b',',
+        }
+    }
+}
+
+/// A stream of CSV records from a plain or gzipped file.
+type Records = StringRecordsIntoIter<Box<dyn Read>>;
+
+/// Reads a CSV file with a header row into a [`Frame`]. Files whose name ends in `.gz` are gunzipped.
+///
+/// Fields may be quoted; whitespace around fields is trimmed; blank lines are skipped. A column is
+/// numeric when every value parses as a number, categorical (levels sorted) otherwise. A missing
+/// value (see [`CsvOptions::missing`]) is an [`Error::Parse`] naming the file, the line and the
+/// column, unless `drop_missing` is set. An empty file, a missing or duplicate column name, or a row
+/// with the wrong number of fields is an [`Error::Format`].
+pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Frame> {
+    let path = path.as_ref();
+    let shown = path.display().to_string();
+    let mut records = open_records(path, options.delimiter)?;
+    let header = next_record(&mut records, &shown)?.ok_or_else(|| Error::Format {
+        path: shown.clone(),
+        line: 1,
+        msg: "empty file: a header row with the column names is required".into(),
+    })?;
+    let names = header_names(&header, &shown)?;
+    let table = read_rows(&mut records, &names, options, &shown)?;
+    if table.lines.is_empty() {
+        let msg = match table.dropped {
+            0 => "no data rows after the header".to_owned(),
+            n => format!("all {n} data rows have a missing value and were dropped"),
+        };
+        return Err(Error::Format { path: shown, line: line_of(&header), msg });
+    }
+    let columns = (table.raw.into_iter().zip(&names))
+        .map(|(values, name)| infer_column(values, &table.lines, name, &shown))
+        .collect::<Result<Vec<_>>>()?;
+    let n_rows = table.lines.len();
+    Ok(Frame { names, columns, n_rows, dropped_rows: table.dropped })
+}
+
+/// The raw text of the kept rows, column by column, with the line each row came from.
+struct RawTable {
+    raw: Vec<Vec<String>>,
+    lines: Vec<usize>,
+    dropped: usize,
+}
+
+/// Reads the data rows: checks the field count and missing values, keeps the text.
+fn read_rows(
+    records: &mut Records,
+    names: &[String],
+    options: &CsvOptions,
+    shown: &str,
+) -> Result<RawTable> {
+    let mut table = RawTable { raw: vec![Vec::new(); names.len()], lines: Vec::new(), dropped: 0 };
+    while let Some(record) = next_record(records, shown)? {
+        let line = line_of(&record);
+        check_width(&record, names.len(), line, shown)?;
+        let missing = record.iter().position(|f| options.missing.iter().any(|m| m == f.trim()));
+        if let Some(j) = missing {
+            if options.drop_missing {
+                table.dropped += 1;
+                continue;
+            }
+            return Err(Error::Parse {
+                path: shown.to_owned(),
+                line,
+                column: names[j].clone(),
+                msg: format!("missing value `{}` (set drop_missing to drop such rows)", &record[j]),
+            });
+        }
+        for (column, field) in table.raw.iter_mut().zip(record.iter()) {
+            column.push(field.to_owned());
+        }
+        table.lines.push(line);
+    }
+    Ok(table)
+}
+
+/// A numeric column when every value parses as a finite number, a categorical one otherwise.
+fn infer_column(values: Vec<String>, lines: &[usize], name: &str, shown: &str) -> Result<Column> {
+    let parsed: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
+    let Some(numbers) = parsed else {
+        return Ok(Column::categorical(&values));
+    };
+    if let Some(i) = numbers.iter().position(|x| !x.is_finite()) {
+        return Err(Error::Parse {
+            path: shown.to_owned(),
+            line: lines[i],
+            column: name.to_owned(),
+            msg: format!("non-finite value `{}`", values[i]),
+        });
+    }
+    Ok(Column::Numeric(numbers))
+}
+
+/// The column names of a header record: present and unique.
+fn header_names(header: &StringRecord, shown: &str) -> Result<Vec<String>> {
+    let line = line_of(header);
+    let format_error = |msg: String| Error::Format { path: shown.to_owned(), line, msg };
+    let mut names: Vec<String> = header.iter().map(str::to_owned).collect();
+    if let Some(first) = names.first_mut() {
+        *first = first.trim_start_matches('\u{feff}').to_owned();
+    }
+    if let Some(j) = names.iter().position(String::is_empty) {
+        return Err(format_error(format!("column {} has an empty name in the header", j + 1)));
+    }
+    if let Some(dup) = first_duplicate(&names) {
+        return Err(format_error(format!("duplicate column name `{dup}` in the header")));
+    }
+    Ok(names)
+}
+
+/// An error for a record whose number of fields is not `width`.
+fn check_width(record: &StringRecord, width: usize, line: usize, shown: &str) -> Result<()> {
+    if record.len() == width {
+        return Ok(());
+    }
+    Err(Error::Format {
+        path: shown.to_owned(),
+        line,
+        msg: format!("{} fields, but the header has {width}", record.len()),
+    })
+}
+
+/// Opens `path` (gunzipping a `.gz` file) as a stream of CSV records, without a header, trimmed,
+/// with rows of any width (the callers check widths to report them with their line).
+fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
+    let file = File::open(path)
+        .map_err(|e| Error::Io { path: path.display().to_string(), msg: e.to_string() })?;
+    let gzipped = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let reader: Box<dyn Read> =
+        if gzipped { Box::new(MultiGzDecoder::new(BufReader::new(file))) } else { Box::new(file) };
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(Trim::All)
+        .delimiter(delimiter)
+        .from_reader(reader)
+        .into_records())
+}
+
+/// The next record that is not a blank line, or `None` at the end of the file.
+fn next_record(records: &mut Records, shown: &str) -> Result<Option<StringRecord>> {
+    for record in records.by_ref() {
+        let record = record.map_err(|e| csv_error(e, shown))?;
+        let blank = record.len() == 1 && record[0].is_empty();
+        if !blank {
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
+}
+
+/// The 1-based line a record starts on.
+fn line_of(record: &StringRecord) -> usize {
+    record.position().map_or(0, |p| p.line() as usize)
+}
+
+/// A `csv` crate error (bad UTF-8, an I/O failure such as a corrupt gzip stream) as ours.
+fn csv_error(e: csv::Error, shown: &str) -> Error {
+    let line = e.position().map_or(0, |p| p.line() as usize);
+    match e.kind() {
+        csv::ErrorKind::Io(io) => Error::Io { path: shown.to_owned(), msg: io.to_string() },
+        _ => Error::Format { path: shown.to_owned(), line, msg: e.to_string() },
+    }
+}
+
+/// A data set in scikit-learn's bundled CSV format: features row-major, labels, class names.
+pub type SklearnData = (Vec<f64>, usize, usize, Vec<usize>, Vec<String>);
+
+/// Reads one of scikit-learn's bundled CSV files (`breast_cancer.csv`, `iris.csv`,
+/// `wine_data.csv`; plain or `.gz`): the first line is `n_rows,n_features,class0,class1,...`, every
+/// other line `n_features` numbers and an integer class label.
+///
+/// Returns `(x, n, p, labels, class_names)` with `x` the `n × p` features row-major. The declared
+/// sizes are checked against the data, and every label against the class names.
+pub fn read_sklearn_csv(path: impl AsRef<Path>) -> Result<SklearnData> {
+    let path = path.as_ref();
+    let shown = path.display().to_string();
+    let mut records = open_records(path, b',')?;
+    let header = next_record(&mut records, &shown)?.ok_or_else(|| Error::Format {
+        path: shown.clone(),
+        line: 1,
+        msg: "empty file: the first line must be `n_rows,n_features,class names...`".into(),
+    })?;
+    let (n, p, class_names) = sklearn_header(&header, &shown)?;
+    let mut x = Vec::with_capacity(n * p);
+    let mut labels = Vec::with_capacity(n);
+    while let Some(record) = next_record(&mut records, &shown)? {
+        let line = line_of(&record);
+        check_width(&record, p + 1, line, &shown)?;
+        for (j, field) in record.iter().take(p).enumerate() {
+            x.push(parse_number(field, line, &format!("feature {j}"), &shown)?);
+        }
+        labels.push(parse_label(&record[p], class_names.len(), line, &shown)?);
+    }
+    if labels.len() != n {
+        let msg = format!("the first line declares {n} rows, the file has {}", labels.len());
+        return Err(Error::Format { path: shown, line: line_of(&header), msg });
+    }
+    Ok((x, n, p, labels, class_names))
+}
+
+/// `n_rows, n_features, class names` from the first line of a scikit-learn CSV file.
+fn sklearn_header(header: &StringRecord, shown: &str) -> Result<(usize, usize, Vec<String>)> {
+    let line = line_of(header);
+    let sizes = header.iter().take(2).map(|f| f.parse::<usize>().ok()).collect::<Vec<_>>();
+    match (sizes.as_slice(), header.len()) {
+        ([Some(n), Some(p)], len) if len > 2 => {
+            Ok((*n, *p, header.iter().skip(2).map(str::to_owned).collect()))
+        }
+        _ => Err(Error::Format {
+            path: shown.to_owned(),
+            line,
+            msg: "the first line must be `n_rows,n_features,class0,class1,...`".into(),
+        }),
+    }
+}
+
+/// A finite number, or an error naming the line and the column.
+fn parse_number(field: &str, line: usize, column: &str, shown: &str) -> Result<f64> {
+    match field.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(Error::Parse {
+            path: shown.to_owned(),
+            line,
+            column: column.to_owned(),
+            msg: format!("`{field}` is not a finite number"),
+        }),
+    }
+}
+
+/// A class label in `0..n_classes`, or an error naming the line.
+fn parse_label(field: &str, n_classes: usize, line: usize, shown: &str) -> Result<usize> {
+    match field.parse::<usize>() {
+        Ok(k) if k < n_classes => Ok(k),
+        _ => Err(Error::Parse {
+            path: shown.to_owned(),
+            line,
+            column: "label".into(),
+            msg: format!("`{field}` is not a class label in 0..{n_classes}"),
+        }),
+    }
+}

@@ -1,0 +1,143 @@
+//! A small column-oriented table, the form tabular data takes between the CSV reader and the design
+//! matrix: every column is either numbers or the codes of a sorted list of string levels, the same
+//! distinction R draws between numeric vectors and factors.
+
+use std::borrow::Cow;
+
+use crate::error::{Error, Result};
+
+/// One column of a [`Frame`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    /// Every value is a finite number.
+    Numeric(Vec<f64>),
+    /// String values: `levels` sorted (byte order, as R's `factor` in the C locale and patsy),
+    /// `codes[i]` the index into `levels` of row `i`.
+    Categorical { levels: Vec<String>, codes: Vec<u32> },
+}
+
+impl Column {
+    /// A categorical column from its values, levels sorted and deduplicated.
+    pub fn categorical<S: AsRef<str>>(values: &[S]) -> Column {
+        let mut levels: Vec<String> = values.iter().map(|v| v.as_ref().to_owned()).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        let codes = values
+            .iter()
+            .map(|v| levels.partition_point(|l| l.as_str() < v.as_ref()) as u32)
+            .collect();
+        Column::Categorical { levels, codes }
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Numeric(v) => v.len(),
+            Column::Categorical { codes, .. } => codes.len(),
+        }
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the column holds numbers.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Column::Numeric(_))
+    }
+
+    /// The numbers of a numeric column, `None` for a categorical one.
+    pub fn as_numeric(&self) -> Option<&[f64]> {
+        match self {
+            Column::Numeric(v) => Some(v),
+            Column::Categorical { .. } => None,
+        }
+    }
+
+    /// Row `i` as text: the level of a categorical column, the shortest round-trip formatting of a
+    /// number (`1` for 1.0, `0.5` for 0.5), which is how numbers name categories and classes.
+    ///
+    /// # Panics
+    /// If `i >= self.len()`.
+    pub fn label(&self, i: usize) -> Cow<'_, str> {
+        match self {
+            Column::Numeric(v) => Cow::Owned(format!("{}", v[i])),
+            Column::Categorical { levels, codes } => Cow::Borrowed(&levels[codes[i] as usize]),
+        }
+    }
+
+    /// The distinct values as text, sorted: levels as they are, numbers in numeric order.
+    pub fn distinct_labels(&self) -> Vec<String> {
+        match self {
+            Column::Numeric(v) => {
+                let mut sorted = v.clone();
+                sorted.sort_by(f64::total_cmp);
+                sorted.dedup();
+                sorted.iter().map(|x| format!("{x}")).collect()
+            }
+            Column::Categorical { levels, .. } => levels.clone(),
+        }
+    }
+}
+
+/// A table: named columns of equal length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// Column names, in file order, unique.
+    pub names: Vec<String>,
+    /// The columns, in the order of `names`.
+    pub columns: Vec<Column>,
+    /// The number of rows (kept rows, when rows with missing values were dropped).
+    pub n_rows: usize,
+    /// How many rows the reader dropped because they had a missing value.
+    pub dropped_rows: usize,
+}
+
+impl Frame {
+    /// A frame from names and columns, checking that the names are unique and the lengths agree.
+    pub fn new(names: Vec<String>, columns: Vec<Column>) -> Result<Frame> {
+        if names.len() != columns.len() {
+            return Err(Error::invalid(
+                "columns",
+                columns.len(),
+                format!("{} names given for {} columns", names.len(), columns.len()),
+            ));
+        }
+        if let Some(dup) = first_duplicate(&names) {
+            return Err(Error::invalid("names", dup, "duplicate column name"));
+        }
+        let n_rows = columns.first().map_or(0, Column::len);
+        if let Some(j) = columns.iter().position(|c| c.len() != n_rows) {
+            return Err(Error::Encoding {
+                column: names[j].clone(),
+                msg: format!("{} rows, but column `{}` has {n_rows}", columns[j].len(), names[0]),
+            });
+        }
+        Ok(Frame { names, columns, n_rows, dropped_rows: 0 })
+    }
+
+    /// The number of columns.
+    pub fn n_cols(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// The position of the column `name`; an unknown name is an error that lists the columns.
+    pub fn column_index(&self, name: &str) -> Result<usize> {
+        self.names.iter().position(|n| n == name).ok_or_else(|| Error::UnknownColumn {
+            name: name.to_owned(),
+            available: self.names.join(", "),
+        })
+    }
+
+    /// The column `name`; an unknown name is an error that lists the columns.
+    pub fn column(&self, name: &str) -> Result<&Column> {
+        Ok(&self.columns[self.column_index(name)?])
+    }
+}
+
+/// The first name that occurs twice, if any.
+pub(crate) fn first_duplicate(names: &[String]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::new();
+    names.iter().find(|n| !seen.insert(n.as_str())).map(String::as_str)
+}

@@ -1,0 +1,28 @@
+//! Tabular data in, design matrices out: read a CSV file (plain or gzipped) into a [`Frame`] of
+//! numeric and categorical columns, then build the design matrix `X` (n × p) and target `y` of a
+//! model exactly as R's `model.matrix` and statsmodels' formulas do (treatment-coded categories,
+//! patsy's column names, optional powers, interactions and standardisation), keeping the
+//! [`Encoder`] that transforms new data the same way.
+//!
+//! ```
+//! use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
+//!
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lbw.csv");
+//! let frame = read_csv(path, &CsvOptions::default())?; // data/lbw.csv
+//! let spec = DesignSpec::new("low").with_features(&["age", "lwt", "race", "smoke"]);
+//! let design = Design::new(&frame, &spec)?;
+//! assert_eq!(design.names, ["Intercept", "age", "lwt", "race[T.other]", "race[T.white]", "smoke"]);
+//! let y = design.binary_target()?; // 0/1, `low` = 1 positive
+//! assert_eq!(y.iter().sum::<f64>(), 59.0);
+//! # Ok::<(), axon::Error>(())
+//! ```
+
+mod csv;
+mod design;
+mod encoder;
+mod frame;
+
+pub use self::csv::{read_csv, read_sklearn_csv, CsvOptions, SklearnData};
+pub use design::{Design, DesignSpec, Target};
+pub use encoder::{Encoder, Input, Term};
+pub use frame::{Column, Frame};

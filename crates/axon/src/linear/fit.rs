@@ -1,0 +1,352 @@
+//! The entry point of exact binary regression: check the data, refuse what has no
+//! maximum-likelihood estimate (constant outcome, collinear columns, separation), run Newton's
+//! method, and keep what inference needs — the estimates `β̂`, the log-likelihood `ℓ(β̂)` and the
+//! inverse observed information `H(β̂)⁻¹`, the usual covariance of `β̂`.
+
+use faer::linalg::solvers::{DenseSolveCore, Llt, LltError};
+use faer::{Mat, MatRef, Side};
+
+use super::binary::{Link, Problem};
+use super::newton::{self, Outcome, Stop};
+use super::separation;
+use crate::error::{Error, Result};
+
+/// A design matrix with its binary outcome, optional frequency weights and column names.
+///
+/// `x` is `n × p` and holds the intercept column when the model has one; `y` holds `n` values in
+/// `{0, 1}`; weight `wᵢ` counts observation `i` `wᵢ` times (a weight of 0 drops it).
+#[derive(Debug, Clone, Copy)]
+pub struct BinaryData<'a> {
+    x: MatRef<'a, f64>,
+    y: &'a [f64],
+    weights: Option<&'a [f64]>,
+    names: &'a [String],
+}
+
+impl<'a> BinaryData<'a> {
+    /// Checks the shapes, that every `x` is finite and every `y` is 0 or 1.
+    pub fn new(x: MatRef<'a, f64>, y: &'a [f64], names: &'a [String]) -> Result<Self> {
+        let (n, p) = (x.nrows(), x.ncols());
+        if n == 0 || p == 0 {
+            return Err(Error::invalid("x", format!("{n} × {p}"), "the design matrix is empty"));
+        }
+        if y.len() != n {
+            return Err(Error::invalid("y", y.len(), format!("expected {n} values, one per row")));
+        }
+        if names.len() != p {
+            let reason = format!("expected {p} names, one per column");
+            return Err(Error::invalid("names", names.len(), reason));
+        }
+        if let Some(i) = y.iter().position(|&v| v != 0.0 && v != 1.0) {
+            return Err(Error::invalid("y", y[i], format!("row {i}: the outcome must be 0 or 1")));
+        }
+        for j in 0..p {
+            if let Some(i) = x.col(j).iter().position(|v| !v.is_finite()) {
+                let reason = format!("row {i}, column `{}` is not finite", names[j]);
+                return Err(Error::invalid("x", x[(i, j)], reason));
+            }
+        }
+        Ok(BinaryData { x, y, weights: None, names })
+    }
+
+    /// Adds frequency weights: `n` finite values `≥ 0`, not all zero.
+    pub fn with_weights(mut self, weights: &'a [f64]) -> Result<Self> {
+        let n = self.y.len();
+        if weights.len() != n {
+            let reason = format!("expected {n} weights, one per row");
+            return Err(Error::invalid("weights", weights.len(), reason));
+        }
+        if let Some(i) = weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
+            let reason = format!("row {i}: weights must be finite and ≥ 0");
+            return Err(Error::invalid("weights", weights[i], reason));
+        }
+        if weights.iter().all(|&w| w == 0.0) {
+            return Err(Error::invalid("weights", "all 0", "no observation has positive weight"));
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
+    pub fn x(&self) -> MatRef<'a, f64> {
+        self.x
+    }
+
+    pub fn y(&self) -> &'a [f64] {
+        self.y
+    }
+
+    pub fn weights(&self) -> Option<&'a [f64]> {
+        self.weights
+    }
+
+    pub fn names(&self) -> &'a [String] {
+        self.names
+    }
+
+    /// The weight of row `i` (1 without weights).
+    pub fn weight(&self, i: usize) -> f64 {
+        self.weights.map_or(1.0, |w| w[i])
+    }
+
+    /// `Σ wᵢ`, the number of observations the weights stand for.
+    pub fn n_obs(&self) -> f64 {
+        self.weights.map_or(self.y.len() as f64, |w| w.iter().sum())
+    }
+}
+
+/// How to fit: the link, an optional L2 penalty, the intercept column and the stopping rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BinaryOptions {
+    pub link: Link,
+    /// `α` in the penalty `α/2 Σ_{j ≠ intercept} βⱼ²`; 0 for maximum likelihood.
+    pub penalty_l2: f64,
+    /// The column of ones, if the model has an intercept (never penalised).
+    pub intercept: Option<usize>,
+    /// The most Newton steps (default 100).
+    pub max_iter: usize,
+    /// Stop when `max_j |Δβ_j| / (1 + |β_j|) < tol`, or `‖∇ℓ‖ < tol` with a step below `√tol`
+    /// (default 10⁻¹⁰).
+    pub tol: f64,
+}
+
+impl Default for BinaryOptions {
+    fn default() -> Self {
+        BinaryOptions {
+            link: Link::Logit,
+            penalty_l2: 0.0,
+            intercept: None,
+            max_iter: 100,
+            tol: 1e-10,
+        }
+    }
+}
+
+impl BinaryOptions {
+    /// Maximum likelihood with `link` and an intercept in column `intercept`.
+    pub fn new(link: Link, intercept: Option<usize>) -> Self {
+        BinaryOptions { link, intercept, ..Default::default() }
+    }
+
+    fn validate(&self, p: usize) -> Result<()> {
+        if !(self.penalty_l2.is_finite() && self.penalty_l2 >= 0.0) {
+            return Err(Error::invalid("penalty_l2", self.penalty_l2, "must be finite and ≥ 0"));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(Error::invalid("tol", self.tol, "must be finite and > 0"));
+        }
+        match self.intercept {
+            Some(j) if j >= p => {
+                Err(Error::invalid("intercept", j, format!("the design matrix has {p} columns")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A fitted binary regression.
+#[derive(Debug, Clone)]
+pub struct BinaryFit {
+    pub link: Link,
+    pub names: Vec<String>,
+    pub intercept: Option<usize>,
+    pub penalty_l2: f64,
+    /// `β̂`, one per column of `x`.
+    pub coefficients: Vec<f64>,
+    /// `H(β̂)⁻¹`, the inverse observed information; `None` for a penalised fit.
+    pub covariance: Option<Mat<f64>>,
+    /// `ℓ(β̂) = Σ wᵢ log F(qᵢ xᵢᵀβ̂)`, without the penalty.
+    pub log_likelihood: f64,
+    /// Newton steps taken.
+    pub iterations: usize,
+    pub converged: bool,
+    /// `‖∇‖` of the (penalised) objective at `β̂`.
+    pub gradient_norm: f64,
+    /// Set when the fit did not converge.
+    pub warning: Option<String>,
+}
+
+impl BinaryFit {
+    /// `F(xᵢᵀβ̂)` for every row of `x`.
+    pub fn predict_proba(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        let p = self.coefficients.len();
+        if x.ncols() != p {
+            return Err(Error::invalid("x", x.ncols(), format!("the model has {p} columns")));
+        }
+        let eta = super::binary::linear_predictor(x, &self.coefficients);
+        Ok(eta.into_iter().map(|e| self.link.cdf(e)).collect())
+    }
+
+    /// Whether the fit maximised a penalised likelihood (then there is no inference table).
+    pub fn is_penalised(&self) -> bool {
+        self.penalty_l2 > 0.0
+    }
+}
+
+/// Fits `P(y = 1 | x) = F(xᵀβ)` by (penalised) maximum likelihood with Newton–Raphson.
+///
+/// Errors on a constant outcome, collinear columns and, for unpenalised fits, perfect or
+/// quasi-complete separation (naming the variables). A fit that hits `max_iter` is returned with
+/// `converged = false` and a warning.
+pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> {
+    let (x, names) = (data.x(), data.names());
+    opts.validate(x.ncols())?;
+    check_intercept(data, opts.intercept)?;
+    check_outcome_varies(data)?;
+    check_rank(data)?;
+    let unpenalised = opts.penalty_l2 == 0.0;
+    if unpenalised {
+        let splits = separation::single_columns(x, data.y(), data.weights(), opts.intercept);
+        if !splits.is_empty() {
+            return Err(separation::column_error(&splits, names));
+        }
+    }
+    let problem = Problem {
+        x,
+        y: data.y(),
+        weights: data.weights(),
+        link: opts.link,
+        alpha: opts.penalty_l2,
+        intercept: opts.intercept,
+    };
+    let out = newton::maximise(&problem, vec![0.0; x.ncols()], opts.max_iter, opts.tol);
+    if unpenalised {
+        check_separated(&problem, &out, names)?;
+    }
+    let (converged, warning) = convergence(&out, opts);
+    if let Stop::Singular { index } = out.stop {
+        return Err(singular_error(names, index));
+    }
+    let covariance =
+        if unpenalised { Some(inverse_information(&problem, &out.beta, names)?) } else { None };
+    Ok(BinaryFit {
+        link: opts.link,
+        names: names.to_vec(),
+        intercept: opts.intercept,
+        penalty_l2: opts.penalty_l2,
+        log_likelihood: problem.log_likelihood(&out.beta),
+        coefficients: out.beta,
+        covariance,
+        iterations: out.iterations,
+        converged,
+        gradient_norm: out.gradient_norm,
+        warning,
+    })
+}
+
+/// The intercept column, when given, must be a nonzero constant.
+fn check_intercept(data: &BinaryData, intercept: Option<usize>) -> Result<()> {
+    let Some(j) = intercept else { return Ok(()) };
+    let col = data.x().col(j);
+    let first = col[0];
+    if first == 0.0 || col.iter().any(|&v| v != first) {
+        let reason = format!("column `{}` is not a constant nonzero column", data.names()[j]);
+        return Err(Error::invalid("intercept", j, reason));
+    }
+    Ok(())
+}
+
+/// A binary model needs both outcomes among the observations with positive weight.
+fn check_outcome_varies(data: &BinaryData) -> Result<()> {
+    let used = |i: &usize| data.weight(*i) > 0.0;
+    let ones = (0..data.y().len()).filter(used).filter(|&i| data.y()[i] == 1.0).count();
+    let total = (0..data.y().len()).filter(used).count();
+    if ones == 0 || ones == total {
+        let value = if ones == 0 { "all 0" } else { "all 1" };
+        return Err(Error::invalid("y", value, "the outcome must take both values 0 and 1"));
+    }
+    Ok(())
+}
+
+/// Refuses a design whose (weighted) columns are linearly dependent: with unit-norm columns the
+/// Cholesky pivot of column `j` is `1 − R²ⱼ` against the columns before it.
+fn check_rank(data: &BinaryData) -> Result<()> {
+    let x = data.x();
+    let (n, p) = (x.nrows(), x.ncols());
+    let norms: Vec<f64> = (0..p)
+        .map(|j| (0..n).map(|i| data.weight(i) * x[(i, j)] * x[(i, j)]).sum::<f64>().sqrt())
+        .collect();
+    if let Some(j) = norms.iter().position(|&v| v == 0.0) {
+        return Err(singular_error(data.names(), j));
+    }
+    let a = Mat::from_fn(n, p, |i, j| data.weight(i).sqrt() * x[(i, j)] / norms[j]);
+    let gram = a.transpose() * &a;
+    let llt = Llt::new(gram.as_ref(), Side::Lower)
+        .map_err(|LltError::NonPositivePivot { index }| singular_error(data.names(), index))?;
+    match (0..p).find(|&j| llt.L()[(j, j)].powi(2) < 1e-11) {
+        Some(j) => Err(singular_error(data.names(), j)),
+        None => Ok(()),
+    }
+}
+
+fn singular_error(names: &[String], index: usize) -> Error {
+    let column = names.get(index).map_or("?", |s| s.as_str());
+    Error::invalid(
+        "x",
+        format!("column `{column}`"),
+        "is (numerically) a linear combination of the columns before it, so the information \
+         matrix is singular; drop the column",
+    )
+}
+
+/// Turns divergence into [`Error::Separation`]: every observation correctly classified (perfect
+/// separation by `β̂`), or a fit that stopped on a separating Newton direction.
+fn check_separated(problem: &Problem, out: &Outcome, names: &[String]) -> Result<()> {
+    let kind = |d: &[f64]| separation::separation_kind(problem.x, problem.y, problem.weights, d);
+    let along_direction = kind(&out.direction);
+    let perfect = out.min_margin > 0.0 || along_direction == Some(true);
+    let stalled = !matches!(out.stop, Stop::Converged) && along_direction.is_some();
+    if !(out.min_margin > 0.0 || stalled || out.stop == Stop::Separated) {
+        return Ok(());
+    }
+    let direction = if along_direction.is_some() { &out.direction } else { &out.beta };
+    Err(separation::direction_error(
+        problem.x,
+        problem.weights,
+        direction,
+        problem.intercept,
+        names,
+        perfect,
+    ))
+}
+
+/// `converged` and the warning for the way the iteration stopped.
+fn convergence(out: &Outcome, opts: &BinaryOptions) -> (bool, Option<String>) {
+    let step = newton::relative_step(&out.direction, &out.beta);
+    let detail = format!("relative step = {step:.3e}, gradient norm = {:.3e}", out.gradient_norm);
+    match out.stop {
+        Stop::Converged | Stop::Separated | Stop::Singular { .. } => (true, None),
+        Stop::MaxIter => (
+            false,
+            Some(format!(
+                "Newton-Raphson did not converge in max_iter = {} iterations ({detail}); the \
+                 estimates are not the maximum-likelihood estimates",
+                opts.max_iter
+            )),
+        ),
+        Stop::LineSearch => {
+            let rounding = newton::relative_step(&out.direction, &out.beta) <= 1e-8;
+            if rounding {
+                (true, None)
+            } else {
+                (
+                    false,
+                    Some(format!(
+                        "step-halving found no increase of the log-likelihood ({detail})"
+                    )),
+                )
+            }
+        }
+    }
+}
+
+/// `H(β)⁻¹` of the unpenalised log-likelihood, by Cholesky.
+pub(crate) fn inverse_information(
+    problem: &Problem,
+    beta: &[f64],
+    names: &[String],
+) -> Result<Mat<f64>> {
+    let ev = problem.evaluate(beta);
+    let llt = Llt::new(ev.information.as_ref(), Side::Lower)
+        .map_err(|LltError::NonPositivePivot { index }| singular_error(names, index))?;
+    Ok(llt.inverse())
+}

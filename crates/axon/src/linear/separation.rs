@@ -1,0 +1,253 @@
+//! Separation: when a hyperplane splits the outcomes, the binary log-likelihood keeps rising as
+//! the coefficients run off to infinity, so the maximum-likelihood estimate does not exist and a
+//! solver that "converges" reports meaningless estimates of 10¹⁴.
+//!
+//! A direction `d ≠ 0` separates the data when `q_i xᵢᵀd ≥ 0` for every observation (`q = 2y − 1`):
+//! perfectly when all are `> 0`, quasi-completely when some lie on the hyperplane. Two checks:
+//!
+//! - before fitting, one column at a time: with an intercept, column `j` separates when
+//!   `min_{y=1} x_j ≥ max_{y=0} x_j` (or the mirror image) and the column is not constant — the
+//!   direction is `e_j − c e_0` for a threshold `c` between the two; without an intercept only
+//!   `c = 0` is available;
+//! - during and after fitting, for combinations: the Newton direction `Δ` itself is tested
+//!   (`q_i xᵢᵀΔ ≥ −10⁻⁶ max_k |x_kᵀΔ|`), and every observation correctly classified at the current
+//!   `β` (`q_i xᵢᵀβ > 0` for all `i`) is perfect separation by `β`. The variables named are those
+//!   whose share of the diverging direction, `|Δ_j| max_i |x_ij|`, is at least 10⁻³ of the largest.
+
+use faer::MatRef;
+
+use super::binary::linear_predictor;
+use crate::error::Error;
+
+/// Relative slack for observations on the separating hyperplane.
+const ON_PLANE: f64 = 1e-6;
+/// Share of the largest column contribution for a column to count as diverging.
+const DIVERGING: f64 = 1e-3;
+
+/// One column that separates the outcomes by a threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ColumnSplit {
+    pub column: usize,
+    pub threshold: f64,
+    /// `true` when `y = 1` lies above the threshold.
+    pub ones_above: bool,
+    pub perfect: bool,
+    /// Observations strictly above and strictly below the threshold (perfect: the `y = 0` side
+    /// includes the threshold).
+    pub counts: (usize, usize),
+}
+
+/// The columns (other than the intercept) that split the outcomes on their own.
+pub(crate) fn single_columns(
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    weights: Option<&[f64]>,
+    intercept: Option<usize>,
+) -> Vec<ColumnSplit> {
+    (0..x.ncols())
+        .filter(|&j| Some(j) != intercept)
+        .filter_map(|j| column_split(x, y, weights, j, intercept.is_some()))
+        .collect()
+}
+
+fn column_split(
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    weights: Option<&[f64]>,
+    j: usize,
+    free_threshold: bool,
+) -> Option<ColumnSplit> {
+    let (mut lo1, mut hi1, mut lo0, mut hi0) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (i, &v) in x.col(j).iter().enumerate() {
+        if weights.is_some_and(|w| w[i] <= 0.0) {
+            continue;
+        }
+        if y[i] > 0.5 {
+            (lo1, hi1) = (lo1.min(v), hi1.max(v));
+        } else {
+            (lo0, hi0) = (lo0.min(v), hi0.max(v));
+        }
+    }
+    let constant = lo1.min(lo0) == hi1.max(hi0);
+    let (threshold, ones_above, perfect) = if constant {
+        return None;
+    } else if free_threshold && lo1 >= hi0 {
+        (hi0, true, lo1 > hi0)
+    } else if free_threshold && hi1 <= lo0 {
+        (lo0, false, hi1 < lo0)
+    } else if lo1 >= 0.0 && hi0 <= 0.0 {
+        (0.0, true, lo1 > 0.0 && hi0 < 0.0)
+    } else if hi1 <= 0.0 && lo0 >= 0.0 {
+        (0.0, false, hi1 < 0.0 && lo0 > 0.0)
+    } else {
+        return None;
+    };
+    let count = |keep: &dyn Fn(f64) -> bool| {
+        let used = |i: &usize| weights.is_none_or(|w| w[*i] > 0.0);
+        (0..y.len()).filter(used).filter(|&i| keep(x[(i, j)])).count()
+    };
+    let (gt, lt) = comparisons(perfect, ones_above);
+    let counts = (count(&|v| gt.holds(v, threshold)), count(&|v| lt.holds(v, threshold)));
+    Some(ColumnSplit { column: j, threshold, ones_above, perfect, counts })
+}
+
+/// `>` or `>=`, `<` or `<=`.
+#[derive(Clone, Copy)]
+enum Cmp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl Cmp {
+    fn holds(self, v: f64, c: f64) -> bool {
+        match self {
+            Cmp::Gt => v > c,
+            Cmp::Ge => v >= c,
+            Cmp::Lt => v < c,
+            Cmp::Le => v <= c,
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        match self {
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+        }
+    }
+}
+
+/// The threshold is the extreme of the `y = 0` group, so with perfect separation that side of
+/// the split includes the threshold itself.
+fn comparisons(perfect: bool, ones_above: bool) -> (Cmp, Cmp) {
+    match (perfect, ones_above) {
+        (true, true) => (Cmp::Gt, Cmp::Le),
+        (true, false) => (Cmp::Ge, Cmp::Lt),
+        _ => (Cmp::Gt, Cmp::Lt),
+    }
+}
+
+/// "all 6 observations with `x` > 6 have y = 1, all 6 with `x` <= 6 have y = 0".
+fn describe(s: &ColumnSplit, name: &str) -> String {
+    let (gt, lt) = comparisons(s.perfect, s.ones_above);
+    let (above, below) = if s.ones_above { (1, 0) } else { (0, 1) };
+    let c = s.threshold;
+    let mut parts = Vec::new();
+    if s.counts.0 > 0 {
+        parts.push(format!(
+            "all {} with `{name}` {} {c} have y = {above}",
+            s.counts.0,
+            gt.symbol()
+        ));
+    }
+    if s.counts.1 > 0 {
+        parts.push(format!(
+            "all {} with `{name}` {} {c} have y = {below}",
+            s.counts.1,
+            lt.symbol()
+        ));
+    }
+    if !s.perfect {
+        parts.push(format!("those with `{name}` = {c} have both outcomes"));
+    }
+    format!("observations: {}", parts.join(", "))
+}
+
+/// The error for columns that split the outcomes on their own.
+pub(crate) fn column_error(splits: &[ColumnSplit], names: &[String]) -> Error {
+    let perfect = splits.iter().any(|s| s.perfect);
+    let detail =
+        splits.iter().map(|s| describe(s, &names[s.column])).collect::<Vec<_>>().join("; ");
+    Error::Separation {
+        variables: splits.iter().map(|s| names[s.column].clone()).collect(),
+        kind: if perfect { "perfect" } else { "quasi-complete" },
+        detail,
+    }
+}
+
+/// Whether `direction` separates the outcomes: `q_i xᵢᵀd ≥ −10⁻⁶ max |xᵀd|` for every observation.
+pub(crate) fn separates(
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    weights: Option<&[f64]>,
+    direction: &[f64],
+) -> bool {
+    separation_kind(x, y, weights, direction).is_some()
+}
+
+/// `Some(true)` when `direction` splits the outcomes strictly (every `q_i xᵢᵀd > 10⁻⁶ max |xᵀd|`),
+/// `Some(false)` when it splits them up to observations on the hyperplane, `None` otherwise.
+pub(crate) fn separation_kind(
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    weights: Option<&[f64]>,
+    direction: &[f64],
+) -> Option<bool> {
+    if direction.len() != x.ncols() || direction.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let eta = linear_predictor(x, direction);
+    let used = |i: &usize| weights.is_none_or(|w| w[*i] > 0.0);
+    let scale = (0..eta.len()).filter(used).fold(0.0f64, |m, i| m.max(eta[i].abs()));
+    let lowest = (0..eta.len())
+        .filter(used)
+        .map(|i| if y[i] > 0.5 { eta[i] } else { -eta[i] })
+        .fold(f64::INFINITY, f64::min);
+    (scale > 0.0 && lowest >= -ON_PLANE * scale).then_some(lowest > ON_PLANE * scale)
+}
+
+/// The error for separation by a combination of columns along `direction`.
+pub(crate) fn direction_error(
+    x: MatRef<'_, f64>,
+    weights: Option<&[f64]>,
+    direction: &[f64],
+    intercept: Option<usize>,
+    names: &[String],
+    perfect: bool,
+) -> Error {
+    let columns = diverging_columns(x, weights, direction, intercept);
+    let variables: Vec<String> = columns.iter().map(|&j| names[j].clone()).collect();
+    let detail = if perfect {
+        "every observation is classified correctly, so the fitted probabilities run to 0 and 1"
+            .to_string()
+    } else {
+        format!(
+            "a combination of {} splits the outcomes up to ties, so some fitted probabilities run \
+             to 0 and 1",
+            variables.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+        )
+    };
+    Error::Separation {
+        variables,
+        kind: if perfect { "perfect" } else { "quasi-complete" },
+        detail,
+    }
+}
+
+/// Columns whose share `|d_j| max_i |x_ij|` of the direction is at least 10⁻³ of the largest.
+fn diverging_columns(
+    x: MatRef<'_, f64>,
+    weights: Option<&[f64]>,
+    direction: &[f64],
+    intercept: Option<usize>,
+) -> Vec<usize> {
+    let share: Vec<f64> = (0..x.ncols())
+        .map(|j| {
+            if Some(j) == intercept || !direction[j].is_finite() {
+                return 0.0;
+            }
+            let scale = x
+                .col(j)
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| weights.is_none_or(|w| w[*i] > 0.0))
+                .fold(0.0f64, |m, (_, v)| m.max(v.abs()));
+            direction[j].abs() * scale
+        })
+        .collect();
+    let top = share.iter().fold(0.0f64, |m, &s| m.max(s));
+    (0..share.len()).filter(|&j| top > 0.0 && share[j] >= DIVERGING * top).collect()
+}
