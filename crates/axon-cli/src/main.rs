@@ -1,13 +1,15 @@
 //! The `axon` command line.
 //!
-//! This binary is the front door for people who want to fit models without writing Rust: it will
-//! read a data file, call the `axon` library and print the result. Only the argument parsing
-//! (`--help`, `--version`) exists so far; the model commands land with the library features they
-//! need, so this file never advertises a command that does not work.
+//! This binary is the front door for people who want to fit models without writing Rust: it reads
+//! a data file, calls the `axon` library and prints the result. This file only parses the
+//! arguments and dispatches; each command lives in its own file (`fit.rs`), and a command is
+//! listed only once it works.
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+mod fit;
 
 /// One-line description, shown by `axon` with no arguments and at the top of `--help`.
 const ABOUT: &str =
@@ -25,11 +27,21 @@ const ABOUT: &str =
         "axon is written for data scientists, economists, engineers and students who want to see ",
         "how these models are fitted: every gradient comes from the library's own autograd, with ",
         "no external machine-learning framework.\n\n",
-        "No model commands are available yet in this version; use the `axon` library crate and its ",
-        "examples (see the project README) in the meantime.",
+        "`axon fit` fits a logit or probit model to a CSV file by exact maximum likelihood and ",
+        "prints the statistics table (or JSON with --json).",
     ),
 )]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fit a binary logit or probit regression to a CSV file by maximum likelihood (Newton).
+    Fit(fit::FitArgs),
+}
 
 fn main() -> ExitCode {
     match run() {
@@ -45,10 +57,13 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<()> {
     // Clap prints `--help` / `--version` itself and exits 0; a usage error exits 2 with its
     // own message, which matches our exit code for errors.
-    let Cli {} = Cli::parse();
-
-    // No arguments: say what this is and where to look, rather than printing the full help.
-    println!("axon {}: {ABOUT}.", env!("CARGO_PKG_VERSION"));
-    println!("Run `axon --help` for usage.");
-    Ok(())
+    match Cli::parse().command {
+        Some(Command::Fit(args)) => fit::run(&args),
+        None => {
+            // No arguments: say what this is and where to look, rather than printing the help.
+            println!("axon {}: {ABOUT}.", env!("CARGO_PKG_VERSION"));
+            println!("Run `axon --help` for usage.");
+            Ok(())
+        }
+    }
 }

@@ -45,3 +45,16 @@ fn unknown_argument_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--no-such-flag"), "stderr was:\n{err}");
 }
+
+#[test]
+fn help_lists_only_the_implemented_commands() {
+    let text = stdout(&axon(&["--help"]));
+    assert!(text.contains("fit"), "help was:\n{text}");
+    for stub in ["predict", "eval", "train"] {
+        assert!(!text.contains(&format!("  {stub} ")), "help lists `{stub}`:\n{text}");
+    }
+    let fit = stdout(&axon(&["fit", "--help"]));
+    for option in ["--data", "--target", "--features", "--model", "--alpha", "--cov", "--json"] {
+        assert!(fit.contains(option), "fit help was:\n{fit}");
+    }
+}

@@ -192,7 +192,7 @@ pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> 
     opts.validate(x.ncols())?;
     check_intercept(data, opts.intercept)?;
     check_outcome_varies(data)?;
-    check_rank(data)?;
+    check_rank(x, data.weights(), names)?;
     let unpenalised = opts.penalty_l2 == 0.0;
     if unpenalised {
         let splits = separation::single_columns(x, data.y(), data.weights(), opts.intercept);
@@ -212,7 +212,7 @@ pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> 
     if unpenalised {
         check_separated(&problem, &out, names)?;
     }
-    let (converged, warning) = convergence(&out, opts);
+    let (converged, warning) = convergence(&out, opts.max_iter);
     if let Stop::Singular { index } = out.stop {
         return Err(singular_error(names, index));
     }
@@ -259,26 +259,30 @@ fn check_outcome_varies(data: &BinaryData) -> Result<()> {
 
 /// Refuses a design whose (weighted) columns are linearly dependent: with unit-norm columns the
 /// Cholesky pivot of column `j` is `1 − R²ⱼ` against the columns before it.
-fn check_rank(data: &BinaryData) -> Result<()> {
-    let x = data.x();
+pub(crate) fn check_rank(
+    x: MatRef<'_, f64>,
+    weights: Option<&[f64]>,
+    names: &[String],
+) -> Result<()> {
     let (n, p) = (x.nrows(), x.ncols());
+    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
     let norms: Vec<f64> = (0..p)
-        .map(|j| (0..n).map(|i| data.weight(i) * x[(i, j)] * x[(i, j)]).sum::<f64>().sqrt())
+        .map(|j| (0..n).map(|i| weight(i) * x[(i, j)] * x[(i, j)]).sum::<f64>().sqrt())
         .collect();
     if let Some(j) = norms.iter().position(|&v| v == 0.0) {
-        return Err(singular_error(data.names(), j));
+        return Err(singular_error(names, j));
     }
-    let a = Mat::from_fn(n, p, |i, j| data.weight(i).sqrt() * x[(i, j)] / norms[j]);
+    let a = Mat::from_fn(n, p, |i, j| weight(i).sqrt() * x[(i, j)] / norms[j]);
     let gram = a.transpose() * &a;
     let llt = Llt::new(gram.as_ref(), Side::Lower)
-        .map_err(|LltError::NonPositivePivot { index }| singular_error(data.names(), index))?;
+        .map_err(|LltError::NonPositivePivot { index }| singular_error(names, index))?;
     match (0..p).find(|&j| llt.L()[(j, j)].powi(2) < 1e-11) {
-        Some(j) => Err(singular_error(data.names(), j)),
+        Some(j) => Err(singular_error(names, j)),
         None => Ok(()),
     }
 }
 
-fn singular_error(names: &[String], index: usize) -> Error {
+pub(crate) fn singular_error(names: &[String], index: usize) -> Error {
     let column = names.get(index).map_or("?", |s| s.as_str());
     Error::invalid(
         "x",
@@ -310,7 +314,7 @@ fn check_separated(problem: &Problem, out: &Outcome, names: &[String]) -> Result
 }
 
 /// `converged` and the warning for the way the iteration stopped.
-fn convergence(out: &Outcome, opts: &BinaryOptions) -> (bool, Option<String>) {
+pub(crate) fn convergence(out: &Outcome, max_iter: usize) -> (bool, Option<String>) {
     let step = newton::relative_step(&out.direction, &out.beta);
     let detail = format!("relative step = {step:.3e}, gradient norm = {:.3e}", out.gradient_norm);
     match out.stop {
@@ -320,7 +324,7 @@ fn convergence(out: &Outcome, opts: &BinaryOptions) -> (bool, Option<String>) {
             Some(format!(
                 "Newton-Raphson did not converge in max_iter = {} iterations ({detail}); the \
                  estimates are not the maximum-likelihood estimates",
-                opts.max_iter
+                max_iter
             )),
         ),
         Stop::LineSearch => {

@@ -209,27 +209,10 @@ impl BinaryFit {
 
     fn coefficient_rows(&self, cov: MatRef<'_, f64>) -> Vec<CoefficientRow> {
         let odds = self.link == Link::Logit;
-        let odds_of = |v: f64| odds.then(|| v.exp());
         self.coefficients
             .iter()
             .enumerate()
-            .map(|(j, &b)| {
-                let se = cov[(j, j)].max(0.0).sqrt();
-                let z = b / se;
-                let (lo, hi) = (b - Z_975 * se, b + Z_975 * se);
-                CoefficientRow {
-                    name: self.names[j].clone(),
-                    estimate: b,
-                    std_error: se,
-                    z,
-                    p_value: two_sided_p(z),
-                    ci_low: lo,
-                    ci_high: hi,
-                    odds_ratio: odds_of(b),
-                    odds_ratio_ci_low: odds_of(lo),
-                    odds_ratio_ci_high: odds_of(hi),
-                }
-            })
+            .map(|(j, &b)| CoefficientRow::new(&self.names[j], b, cov[(j, j)], odds))
             .collect()
     }
 
@@ -268,6 +251,29 @@ impl BinaryFit {
     pub fn information_inverse(&self, data: &BinaryData) -> Result<Mat<f64>> {
         self.check_data(data)?;
         inverse_information(&self.problem(data), &self.coefficients, &self.names)
+    }
+}
+
+impl CoefficientRow {
+    /// The row of estimate `b` with variance `var`: `z`, the two-sided p-value, the 95% interval
+    /// and, when `odds`, `e^b` with the interval's ends exponentiated.
+    pub(crate) fn new(name: &str, b: f64, var: f64, odds: bool) -> CoefficientRow {
+        let odds_of = |v: f64| odds.then(|| v.exp());
+        let se = var.max(0.0).sqrt();
+        let z = b / se;
+        let (lo, hi) = (b - Z_975 * se, b + Z_975 * se);
+        CoefficientRow {
+            name: name.to_owned(),
+            estimate: b,
+            std_error: se,
+            z,
+            p_value: two_sided_p(z),
+            ci_low: lo,
+            ci_high: hi,
+            odds_ratio: odds_of(b),
+            odds_ratio_ci_low: odds_of(lo),
+            odds_ratio_ci_high: odds_of(hi),
+        }
     }
 }
 

@@ -15,7 +15,8 @@
 //!
 //! Files: [`binary`] (the links, stable `log Φ`, derivatives), `newton` (the solver),
 //! `separation` (refusing fits whose estimate does not exist), `fit` ([`fit_binary`],
-//! [`BinaryData`], [`BinaryOptions`], [`BinaryFit`]), `inference` ([`FitSummary`]).
+//! [`BinaryData`], [`BinaryOptions`], [`BinaryFit`]), `inference` ([`FitSummary`]);
+//! `multinomial` is the softmax (multinomial logit) counterpart, [`fit_multinomial`].
 //!
 //! ```
 //! use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link};
@@ -36,6 +37,7 @@
 pub mod binary;
 mod fit;
 mod inference;
+mod multinomial;
 mod newton;
 mod separation;
 
@@ -43,4 +45,8 @@ pub use binary::Link;
 pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
 pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitSummary, MarginalEffect, Z_975,
+};
+pub use multinomial::{
+    fit_multinomial, multinomial_null_log_likelihood, MultinomialData, MultinomialFit,
+    MultinomialOptions, MultinomialRow, MultinomialSummary,
 };

@@ -20,7 +20,7 @@ use super::binary::linear_predictor;
 use crate::error::Error;
 
 /// Relative slack for observations on the separating hyperplane.
-const ON_PLANE: f64 = 1e-6;
+pub(crate) const ON_PLANE: f64 = 1e-6;
 /// Share of the largest column contribution for a column to count as diverging.
 const DIVERGING: f64 = 1e-3;
 

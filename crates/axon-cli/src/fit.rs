@@ -1,0 +1,416 @@
+//! `axon fit`: a binary logit or probit regression on a CSV file, fitted by exact maximum
+//! likelihood (Newton–Raphson) and reported as statsmodels does.
+//!
+//! The pipeline is the library's, step by step: `read_csv` (errors name the file, line and
+//! column) → `Design::new` (categoricals treatment-coded against their first level, optional
+//! standardisation) → `fit_binary` (refuses separation, naming the variables) → `summary_with`
+//! (standard errors, z, p-values, intervals, LLR, AIC/BIC, average marginal effects). This file
+//! only turns arguments into those calls and results into text or one JSON object.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use axon::data::{read_csv, CsvOptions, Design, DesignSpec, Target};
+use axon::linear::{
+    fit_binary, null_log_likelihood, BinaryData, BinaryFit, BinaryOptions, CovType, FitSummary,
+    Link, MarginalEffect,
+};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+/// Arguments of `axon fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The CSV file, with a header row (`.csv.gz` is read too).
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// The binary target column (0/1, or two levels: the second in sorted order is coded 1).
+    #[arg(long, value_name = "COL")]
+    target: String,
+    /// The feature columns, comma-separated [default: every column but the target].
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    features: Option<Vec<String>>,
+    /// Numeric feature columns to treat as categorical (text columns always are).
+    #[arg(long, value_name = "C1,C2,...", value_delimiter = ',')]
+    categorical: Vec<String>,
+    /// The link function.
+    #[arg(long, value_enum, default_value_t = Model::Logit)]
+    model: Model,
+    /// Fit without the intercept column.
+    #[arg(long)]
+    no_intercept: bool,
+    /// Standardise numeric columns to mean 0, sd 1 (coefficients are also reported on the
+    /// original scale).
+    #[arg(long)]
+    standardize: bool,
+    /// L2 penalty strength α in α/2 Σ β² (intercept not penalised); 0 is maximum likelihood.
+    /// A penalised fit has no standard errors or p-values.
+    #[arg(long, value_name = "A", default_value_t = 0.0)]
+    alpha: f64,
+    /// The covariance the standard errors come from.
+    #[arg(long, value_enum, default_value_t = Cov::Nonrobust)]
+    cov: Cov,
+    /// Drop rows with a missing value (NA, empty, ?) in any column instead of failing.
+    #[arg(long)]
+    drop_missing: bool,
+    /// The most Newton iterations.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    max_iter: usize,
+    /// Convergence tolerance on the relative step.
+    #[arg(long, value_name = "T", default_value_t = 1e-10)]
+    tol: f64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `--model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Model {
+    Logit,
+    Probit,
+}
+
+/// `--cov`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Cov {
+    Nonrobust,
+    Hc0,
+    Hc1,
+}
+
+impl From<Model> for Link {
+    fn from(m: Model) -> Link {
+        match m {
+            Model::Logit => Link::Logit,
+            Model::Probit => Link::Probit,
+        }
+    }
+}
+
+impl From<Cov> for CovType {
+    fn from(c: Cov) -> CovType {
+        match c {
+            Cov::Nonrobust => CovType::NonRobust,
+            Cov::Hc0 => CovType::HC0,
+            Cov::Hc1 => CovType::HC1,
+        }
+    }
+}
+
+/// One coefficient in the JSON output; the inference fields are `null` for a penalised fit.
+#[derive(Debug, Serialize)]
+struct CoefficientJson {
+    name: String,
+    estimate: f64,
+    std_error: Option<f64>,
+    z: Option<f64>,
+    p_value: Option<f64>,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    odds_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    odds_ratio_ci_low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    odds_ratio_ci_high: Option<f64>,
+}
+
+/// A coefficient on the original (unstandardised) scale.
+#[derive(Debug, Serialize)]
+struct Estimate {
+    name: String,
+    estimate: f64,
+}
+
+/// The JSON report of `axon fit`: one object, field names stable for scripts.
+#[derive(Debug, Serialize)]
+struct FitReport {
+    model: &'static str,
+    data: String,
+    target: String,
+    /// The target value coded 1: the model is for P(target = positive_class).
+    positive_class: String,
+    n_obs: usize,
+    dropped_rows: usize,
+    n_params: usize,
+    df_model: usize,
+    penalty_l2: f64,
+    /// Whether standard errors, tests and intervals are reported (false for a penalised fit).
+    inference: bool,
+    cov_type: Option<CovType>,
+    log_likelihood: f64,
+    null_log_likelihood: f64,
+    llr: f64,
+    llr_p_value: Option<f64>,
+    pseudo_r2: f64,
+    aic: Option<f64>,
+    bic: Option<f64>,
+    converged: bool,
+    iterations: usize,
+    gradient_norm: f64,
+    warning: Option<String>,
+    coefficients: Vec<CoefficientJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coefficients_original_scale: Option<Vec<Estimate>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    marginal_effects: Vec<MarginalEffect>,
+}
+
+/// Everything a report is made from.
+struct Fitted {
+    design: Design,
+    fit: BinaryFit,
+    /// `None` for a penalised fit.
+    summary: Option<FitSummary>,
+    /// The coefficients on the original scale, with `--standardize`.
+    original_scale: Option<Vec<f64>>,
+    dropped_rows: usize,
+}
+
+/// Runs `axon fit`.
+pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    let fitted = fit(args)?;
+    if let Some(w) = fitted.fit.warning.as_deref().filter(|_| !fitted.fit.converged) {
+        eprintln!("axon: warning: {w}");
+    }
+    if args.json {
+        let report = report(args, &fitted);
+        println!("{}", serde_json::to_string_pretty(&report).context("writing the JSON report")?);
+    } else {
+        print!("{}", table(args, &fitted));
+    }
+    Ok(())
+}
+
+/// Reads the data, builds the design and fits the model.
+fn fit(args: &FitArgs) -> anyhow::Result<Fitted> {
+    let options = CsvOptions { drop_missing: args.drop_missing, ..CsvOptions::default() };
+    // The library's hint names its option; say the flag instead.
+    let frame = read_csv(&args.data, &options).map_err(|e| match e {
+        axon::Error::Parse { path, line, column, msg } => axon::Error::Parse {
+            msg: msg.replace("set drop_missing", "use --drop-missing"),
+            path,
+            line,
+            column,
+        },
+        e => e,
+    })?;
+    let spec = DesignSpec {
+        features: args.features.as_ref().map(|f| f.iter().map(|s| s.trim().to_owned()).collect()),
+        categorical: args.categorical.iter().map(|s| s.trim().to_owned()).collect(),
+        intercept: !args.no_intercept,
+        standardize: args.standardize,
+        ..DesignSpec::new(args.target.trim())
+    };
+    let design = Design::new(&frame, &spec)?;
+    let y = design.binary_target()?;
+    let data = BinaryData::new(design.x.as_ref(), y, &design.names)?;
+    let opts = BinaryOptions {
+        link: args.model.into(),
+        penalty_l2: args.alpha,
+        intercept: design.encoder.has_intercept().then_some(0),
+        max_iter: args.max_iter,
+        tol: args.tol,
+    };
+    let fit = fit_binary(&data, &opts)?;
+    let summary =
+        if fit.is_penalised() { None } else { Some(fit.summary_with(&data, args.cov.into())?) };
+    let original_scale = if args.standardize {
+        match design.encoder.unstandardize_coefficients(&fit.coefficients) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("axon: note: no coefficients on the original scale: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Ok(Fitted { design, fit, summary, original_scale, dropped_rows: frame.dropped_rows })
+}
+
+/// `P(low = 1)`: what the model predicts.
+fn outcome(fitted: &Fitted) -> String {
+    let target = fitted.design.encoder.target_name();
+    match &fitted.design.target {
+        Target::Binary { positive, .. } => format!("P({target} = {positive})"),
+        Target::Classes(_) => format!("P({target})"),
+    }
+}
+
+fn positive_class(design: &Design) -> String {
+    match &design.target {
+        Target::Binary { positive, .. } => positive.clone(),
+        Target::Classes(c) => c.last().cloned().unwrap_or_default(),
+    }
+}
+
+/// The JSON report.
+fn report(args: &FitArgs, fitted: &Fitted) -> FitReport {
+    let (design, fit) = (&fitted.design, &fitted.fit);
+    let n_params = fit.coefficients.len();
+    let df_model = n_params - usize::from(fit.intercept.is_some());
+    let ll = fit.log_likelihood;
+    let ll0 = fitted
+        .summary
+        .as_ref()
+        .map_or_else(|| null_log_likelihood(&design.y, None), |s| s.null_log_likelihood);
+    let coefficients = match &fitted.summary {
+        Some(s) => s.coefficients.iter().map(coefficient_json).collect(),
+        None => (fit.names.iter().zip(&fit.coefficients))
+            .map(|(name, &estimate)| bare_coefficient(name, estimate))
+            .collect(),
+    };
+    let s = fitted.summary.as_ref();
+    FitReport {
+        model: fit.link.name(),
+        data: args.data.display().to_string(),
+        target: design.encoder.target_name().to_owned(),
+        positive_class: positive_class(design),
+        n_obs: design.n_rows(),
+        dropped_rows: fitted.dropped_rows,
+        n_params,
+        df_model,
+        penalty_l2: fit.penalty_l2,
+        inference: s.is_some(),
+        cov_type: s.map(|s| s.cov_type),
+        log_likelihood: ll,
+        null_log_likelihood: ll0,
+        llr: 2.0 * (ll - ll0),
+        llr_p_value: s.map(|s| s.llr_p_value).filter(|p| p.is_finite()),
+        pseudo_r2: 1.0 - ll / ll0,
+        aic: s.map(|s| s.aic),
+        bic: s.map(|s| s.bic),
+        converged: fit.converged,
+        iterations: fit.iterations,
+        gradient_norm: fit.gradient_norm,
+        warning: fit.warning.clone(),
+        coefficients,
+        coefficients_original_scale: fitted.original_scale.as_ref().map(|b| {
+            (fit.names.iter().zip(b))
+                .map(|(name, &estimate)| Estimate { name: name.clone(), estimate })
+                .collect()
+        }),
+        marginal_effects: s.map(|s| s.marginal_effects.clone()).unwrap_or_default(),
+    }
+}
+
+fn coefficient_json(r: &axon::linear::CoefficientRow) -> CoefficientJson {
+    CoefficientJson {
+        name: r.name.clone(),
+        estimate: r.estimate,
+        std_error: Some(r.std_error),
+        z: Some(r.z),
+        p_value: Some(r.p_value),
+        ci_low: Some(r.ci_low),
+        ci_high: Some(r.ci_high),
+        odds_ratio: r.odds_ratio,
+        odds_ratio_ci_low: r.odds_ratio_ci_low,
+        odds_ratio_ci_high: r.odds_ratio_ci_high,
+    }
+}
+
+fn bare_coefficient(name: &str, estimate: f64) -> CoefficientJson {
+    CoefficientJson {
+        name: name.to_owned(),
+        estimate,
+        std_error: None,
+        z: None,
+        p_value: None,
+        ci_low: None,
+        ci_high: None,
+        odds_ratio: None,
+        odds_ratio_ci_low: None,
+        odds_ratio_ci_high: None,
+    }
+}
+
+/// The human-readable report: header, the library's table, extras, convergence.
+fn table(args: &FitArgs, fitted: &Fitted) -> String {
+    use std::fmt::Write;
+    let fit = &fitted.fit;
+    let mut out = String::new();
+    let data = args.data.display();
+    let _ = writeln!(out, "Model: {} of {}, data {data}", fit.link.name(), outcome(fitted));
+    if fitted.dropped_rows > 0 {
+        let _ = writeln!(out, "Dropped {} rows with a missing value", fitted.dropped_rows);
+    }
+    match &fitted.summary {
+        Some(summary) => {
+            let _ = write!(out, "{summary}");
+            out.push_str(&marginal_effects_table(&summary.marginal_effects));
+        }
+        None => out.push_str(&penalised_table(fitted)),
+    }
+    if let Some(b) = &fitted.original_scale {
+        let _ = writeln!(out, "\nCoefficients on the original (unstandardised) scale:");
+        let width = name_width(&fit.names);
+        for (name, b) in fit.names.iter().zip(b) {
+            let _ = writeln!(out, "{name:<width$} {b:>12.6}");
+        }
+    }
+    let status = if fit.converged { "converged" } else { "did NOT converge" };
+    let _ = writeln!(
+        out,
+        "\nNewton-Raphson {status} in {} iterations (gradient norm {:.2e}, max_iter {}, tol {:e})",
+        fit.iterations, fit.gradient_norm, args.max_iter, args.tol
+    );
+    out
+}
+
+/// Coefficients of a penalised fit: estimates only, and why there is nothing else.
+fn penalised_table(fitted: &Fitted) -> String {
+    use std::fmt::Write;
+    let fit = &fitted.fit;
+    let ll0 = null_log_likelihood(&fitted.design.y, None);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} regression, L2-penalised (alpha = {})\nn = {}  log-likelihood = {:.4}  null = {:.4}",
+        fit.link.name(),
+        fit.penalty_l2,
+        fitted.design.n_rows(),
+        fit.log_likelihood,
+        ll0
+    );
+    let _ = writeln!(
+        out,
+        "No standard errors, z, p-values or intervals: they do not apply to a penalised fit \
+         (fit with --alpha 0 for inference)."
+    );
+    let width = name_width(&fit.names);
+    let _ = writeln!(out, "{:<width$} {:>12}", "", "coef");
+    for (name, b) in fit.names.iter().zip(&fit.coefficients) {
+        let _ = writeln!(out, "{name:<width$} {b:>12.6}");
+    }
+    out
+}
+
+/// The average marginal effects, as statsmodels' `get_margeff().summary()`.
+fn marginal_effects_table(effects: &[MarginalEffect]) -> String {
+    use std::fmt::Write;
+    if effects.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = effects.iter().map(|e| e.name.clone()).collect();
+    let width = name_width(&names);
+    let mut out = String::from("\nAverage marginal effects (dP/dx):\n");
+    let _ = writeln!(
+        out,
+        "{:<width$} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}",
+        "", "dy/dx", "std err", "z", "P>|z|", "[0.025", "0.975]"
+    );
+    for e in effects {
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>10.4} {:>10.4} {:>8.3} {:>8.3} {:>10.4} {:>10.4}",
+            e.name, e.effect, e.std_error, e.z, e.p_value, e.ci_low, e.ci_high
+        );
+    }
+    out
+}
+
+fn name_width(names: &[String]) -> usize {
+    names.iter().map(|n| n.chars().count()).max().unwrap_or(4).max(4)
+}

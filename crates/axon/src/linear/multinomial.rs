@@ -1,0 +1,669 @@
+//! Exact maximum-likelihood multinomial (softmax) logit, as statsmodels' `MNLogit`: class 0 is the
+//! reference, the other `K − 1` classes each get a coefficient column.
+//!
+//! With `X` of shape `(n, p)` (the intercept column included by the caller), `B` of shape
+//! `(p, K − 1)` and `ηᵢₖ = xᵢᵀβₖ` (`ηᵢ₀ = 0` for the reference):
+//!
+//! ```text
+//! P(yᵢ = k | xᵢ) = pᵢₖ = exp(ηᵢₖ − lseᵢ),  lseᵢ = log(1 + Σ_{k≥1} exp ηᵢₖ)   (log-sum-exp)
+//! ℓ(B)  = Σᵢ [ηᵢ,yᵢ − lseᵢ]                    (− α/2 Σ_k Σ_{j ≠ intercept} βⱼₖ² when penalised)
+//! ∂ℓ/∂βₖ = Σᵢ (1[yᵢ = k] − pᵢₖ) xᵢ               k = 1..K−1
+//! Hₖₗ   = Σᵢ pᵢₖ (δₖₗ − pᵢₗ) xᵢ xᵢᵀ              information blocks, (K−1)p square
+//! B ← B + t H⁻¹ g,  t ∈ {1, ½, ¼, …}            Newton–Raphson with step-halving
+//! Var(B̂) = H(B̂)⁻¹
+//! ```
+//!
+//! Parameters are stacked class by class — `(β₁, β₂, …)`, index `(k − 1) p + j` — the order of
+//! statsmodels' `params.ravel(order="F")`, its covariance and of the summary's rows.
+//!
+//! Separation is the rule, not the exception, with several classes (on the full iris data setosa
+//! is linearly separable): the estimate does not exist when some direction `D` ranks every
+//! observation's own class first, `xᵢᵀ(d_{yᵢ} − dₖ) ≥ 0` for all `k` (`d₀ = 0`). As for binary
+//! fits, an unpenalised fit whose Newton direction is such a `D` while the fit saturates (or that
+//! classifies every observation correctly) is refused with [`Error::Separation`].
+//!
+//! ```
+//! use axon::linear::{fit_multinomial, MultinomialData, MultinomialOptions};
+//!
+//! let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+//! let y = [0, 1, 0, 2, 1, 0, 2, 1, 2];
+//! let x = faer::Mat::from_fn(9, 2, |i, j| if j == 0 { 1.0 } else { xs[i] });
+//! let names = vec!["Intercept".to_string(), "x".to_string()];
+//! let data = MultinomialData::new(x.as_ref(), &y, &names)?;
+//! let fit = fit_multinomial(&data, &MultinomialOptions::new(Some(0)))?;
+//! assert!(fit.converged && fit.coefficients[(1, 1)] > 0.0); // class 2 grows with x
+//! let proba = fit.predict_proba(x.as_ref())?; // 9 × 3, rows sum to 1
+//! assert!((proba[(4, 0)] + proba[(4, 1)] + proba[(4, 2)] - 1.0).abs() < 1e-12);
+//! let table = fit.summary(&data)?;
+//! assert_eq!(table.coefficients.len(), 4); // (K − 1) p rows
+//! # Ok::<(), axon::Error>(())
+//! ```
+
+use std::fmt;
+
+use faer::linalg::solvers::{DenseSolveCore, Llt, LltError, Solve};
+use faer::{Mat, MatRef, Side};
+use serde::Serialize;
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use super::binary::Link;
+use super::fit::{check_rank, convergence, singular_error};
+use super::inference::CoefficientRow;
+use super::newton::{norm, relative_step, Outcome, Stop};
+use super::separation::{self, ON_PLANE};
+use crate::error::{Error, Result};
+
+/// Halvings of a step before the line search gives up.
+const MAX_HALVINGS: usize = 30;
+/// Relative size of the objective's rounding error below which a predicted gain is noise.
+const ROUNDING: f64 = 1e-12;
+
+/// A design matrix with its class labels `0..K`, column names and class names.
+#[derive(Debug, Clone)]
+pub struct MultinomialData<'a> {
+    x: MatRef<'a, f64>,
+    y: &'a [usize],
+    names: &'a [String],
+    classes: Vec<String>,
+}
+
+impl<'a> MultinomialData<'a> {
+    /// Checks the shapes and that every `x` is finite; `K = max(y) + 1` classes, named `"0"`,
+    /// `"1"`, …, each of which must occur (a class without observations has no estimate).
+    pub fn new(x: MatRef<'a, f64>, y: &'a [usize], names: &'a [String]) -> Result<Self> {
+        let (n, p) = (x.nrows(), x.ncols());
+        if n == 0 || p == 0 {
+            return Err(Error::invalid("x", format!("{n} × {p}"), "the design matrix is empty"));
+        }
+        if y.len() != n {
+            return Err(Error::invalid("y", y.len(), format!("expected {n} values, one per row")));
+        }
+        if names.len() != p {
+            let reason = format!("expected {p} names, one per column");
+            return Err(Error::invalid("names", names.len(), reason));
+        }
+        for j in 0..p {
+            if let Some(i) = x.col(j).iter().position(|v| !v.is_finite()) {
+                let reason = format!("row {i}, column `{}` is not finite", names[j]);
+                return Err(Error::invalid("x", x[(i, j)], reason));
+            }
+        }
+        let k = y.iter().max().map_or(0, |m| m + 1);
+        if k < 2 {
+            return Err(Error::invalid("y", "all 0", "the outcome needs at least two classes"));
+        }
+        let mut counts = vec![0usize; k];
+        y.iter().for_each(|&c| counts[c] += 1);
+        if let Some(c) = counts.iter().position(|&m| m == 0) {
+            let reason = format!("class {c} of 0..{k} has no observations");
+            return Err(Error::invalid("y", c, reason));
+        }
+        let classes = (0..k).map(|c| c.to_string()).collect();
+        Ok(MultinomialData { x, y, names, classes })
+    }
+
+    /// Names the classes (`K` names, class 0 the reference), as [`crate::data::Design::classes`].
+    pub fn with_classes(mut self, classes: &[String]) -> Result<Self> {
+        if classes.len() != self.classes.len() {
+            let reason = format!("expected {} class names", self.classes.len());
+            return Err(Error::invalid("classes", classes.len(), reason));
+        }
+        self.classes = classes.to_vec();
+        Ok(self)
+    }
+
+    pub fn x(&self) -> MatRef<'a, f64> {
+        self.x
+    }
+
+    pub fn y(&self) -> &'a [usize] {
+        self.y
+    }
+
+    pub fn names(&self) -> &'a [String] {
+        self.names
+    }
+
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// `K`.
+    pub fn n_classes(&self) -> usize {
+        self.classes.len()
+    }
+}
+
+/// How to fit: an optional L2 penalty, the intercept column and the stopping rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MultinomialOptions {
+    /// `α` in the penalty `α/2 Σₖ Σ_{j ≠ intercept} βⱼₖ²`; 0 for maximum likelihood.
+    pub penalty_l2: f64,
+    /// The column of ones, if the model has an intercept (never penalised).
+    pub intercept: Option<usize>,
+    /// The most Newton steps (default 100).
+    pub max_iter: usize,
+    /// Stop when `max |ΔB| / (1 + |B|) < tol` (elementwise; default 10⁻¹⁰).
+    pub tol: f64,
+}
+
+impl Default for MultinomialOptions {
+    fn default() -> Self {
+        MultinomialOptions { penalty_l2: 0.0, intercept: None, max_iter: 100, tol: 1e-10 }
+    }
+}
+
+impl MultinomialOptions {
+    /// Maximum likelihood with an intercept in column `intercept`.
+    pub fn new(intercept: Option<usize>) -> Self {
+        MultinomialOptions { intercept, ..Default::default() }
+    }
+
+    fn validate(&self, data: &MultinomialData) -> Result<()> {
+        if !(self.penalty_l2.is_finite() && self.penalty_l2 >= 0.0) {
+            return Err(Error::invalid("penalty_l2", self.penalty_l2, "must be finite and ≥ 0"));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(Error::invalid("tol", self.tol, "must be finite and > 0"));
+        }
+        let Some(j) = self.intercept else { return Ok(()) };
+        let p = data.x.ncols();
+        if j >= p {
+            return Err(Error::invalid(
+                "intercept",
+                j,
+                format!("the design matrix has {p} columns"),
+            ));
+        }
+        let col = data.x.col(j);
+        if col[0] == 0.0 || col.iter().any(|&v| v != col[0]) {
+            let reason = format!("column `{}` is not a constant nonzero column", data.names[j]);
+            return Err(Error::invalid("intercept", j, reason));
+        }
+        Ok(())
+    }
+}
+
+/// A fitted multinomial logit.
+#[derive(Debug, Clone)]
+pub struct MultinomialFit {
+    pub names: Vec<String>,
+    /// The `K` class names; class 0 is the reference.
+    pub classes: Vec<String>,
+    pub intercept: Option<usize>,
+    pub penalty_l2: f64,
+    /// `B̂`, `p × (K − 1)`: column `k − 1` holds the coefficients of class `k`.
+    pub coefficients: Mat<f64>,
+    /// `H(B̂)⁻¹`, `(K − 1)p` square, parameters stacked class by class; `None` when penalised.
+    pub covariance: Option<Mat<f64>>,
+    /// `ℓ(B̂)`, without the penalty.
+    pub log_likelihood: f64,
+    /// Newton steps taken.
+    pub iterations: usize,
+    pub converged: bool,
+    /// `‖∇‖` of the (penalised) objective at `B̂`.
+    pub gradient_norm: f64,
+    /// Set when the fit did not converge.
+    pub warning: Option<String>,
+}
+
+/// One row of the coefficient table: a column's coefficient in one class's equation. The odds
+/// ratio fields hold the relative risk ratio `e^β` against the reference class.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MultinomialRow {
+    /// The class `k ≥ 1` whose equation this is.
+    pub class: String,
+    pub class_index: usize,
+    #[serde(flatten)]
+    pub coefficient: CoefficientRow,
+}
+
+/// Everything a results table shows about a maximum-likelihood multinomial fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MultinomialSummary {
+    pub classes: Vec<String>,
+    /// `(K − 1) p` rows, class by class.
+    pub coefficients: Vec<MultinomialRow>,
+    pub n_obs: f64,
+    /// `(K − 1) p`.
+    pub n_params: usize,
+    /// `(K − 1)(p − 1)` with an intercept, `(K − 1) p` without.
+    pub df_model: usize,
+    pub df_resid: f64,
+    pub log_likelihood: f64,
+    /// `Σᵢ log(n_{yᵢ}/n)`, the intercept-only fit.
+    pub null_log_likelihood: f64,
+    pub llr: f64,
+    /// χ² survival of `llr` on `df_model` degrees of freedom.
+    pub llr_p_value: f64,
+    /// McFadden's `1 − ℓ/ℓ₀`.
+    pub pseudo_r2: f64,
+    pub aic: f64,
+    pub bic: f64,
+    pub deviance: f64,
+    pub converged: bool,
+    pub iterations: usize,
+    pub gradient_norm: f64,
+    pub warning: Option<String>,
+}
+
+/// Fits `P(y = k | x) ∝ exp(xᵀβₖ)` (`β₀ = 0`) by (penalised) maximum likelihood with
+/// Newton–Raphson.
+///
+/// Errors on collinear columns and, for unpenalised fits, on (quasi-)separation. A fit that hits
+/// `max_iter` is returned with `converged = false` and a warning.
+pub fn fit_multinomial(
+    data: &MultinomialData,
+    opts: &MultinomialOptions,
+) -> Result<MultinomialFit> {
+    opts.validate(data)?;
+    let (x, names) = (data.x(), data.names());
+    check_rank(x, None, names)?;
+    let problem = Softmax {
+        x,
+        y: data.y(),
+        k: data.n_classes(),
+        alpha: opts.penalty_l2,
+        intercept: opts.intercept,
+    };
+    let out = problem.maximise(opts.max_iter, opts.tol);
+    let unpenalised = opts.penalty_l2 == 0.0;
+    if unpenalised {
+        problem.check_separated(&out, names)?;
+    }
+    if let Stop::Singular { index } = out.stop {
+        return Err(singular_error(names, index % x.ncols()));
+    }
+    let (converged, warning) = convergence(&out, opts.max_iter);
+    let covariance = if unpenalised {
+        let ev = problem.evaluate(&out.beta);
+        let llt = Llt::new(ev.information.as_ref(), Side::Lower).map_err(
+            |LltError::NonPositivePivot { index }| singular_error(names, index % x.ncols()),
+        )?;
+        Some(llt.inverse())
+    } else {
+        None
+    };
+    Ok(MultinomialFit {
+        names: names.to_vec(),
+        classes: data.classes().to_vec(),
+        intercept: opts.intercept,
+        penalty_l2: opts.penalty_l2,
+        log_likelihood: problem.log_likelihood(&out.beta),
+        coefficients: problem.unstack(&out.beta),
+        covariance,
+        iterations: out.iterations,
+        converged,
+        gradient_norm: out.gradient_norm,
+        warning,
+    })
+}
+
+impl MultinomialFit {
+    /// `K`.
+    pub fn n_classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// `P(y = k | xᵢ)`, `n × K`, for every row of `x`.
+    pub fn predict_proba(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let p = self.coefficients.nrows();
+        if x.ncols() != p {
+            return Err(Error::invalid("x", x.ncols(), format!("the model has {p} columns")));
+        }
+        Ok(probabilities(&(x * &self.coefficients)).0)
+    }
+
+    /// The most probable class of every row of `x` (the first on ties).
+    pub fn predict(&self, x: MatRef<'_, f64>) -> Result<Vec<usize>> {
+        let prob = self.predict_proba(x)?;
+        let best = |i: usize| {
+            (1..prob.ncols()).fold(0, |b, k| if prob[(i, k)] > prob[(i, b)] { k } else { b })
+        };
+        Ok((0..prob.nrows()).map(best).collect())
+    }
+
+    /// Whether the fit maximised a penalised likelihood (then there is no inference table).
+    pub fn is_penalised(&self) -> bool {
+        self.penalty_l2 > 0.0
+    }
+
+    /// The results table on the data the model was fitted to.
+    pub fn summary(&self, data: &MultinomialData) -> Result<MultinomialSummary> {
+        let Some(cov) = self.covariance.as_ref().filter(|_| !self.is_penalised()) else {
+            let reason = "a penalised fit has no maximum-likelihood covariance or inference table";
+            return Err(Error::invalid("penalty_l2", self.penalty_l2, reason));
+        };
+        let (p, k) = (self.coefficients.nrows(), self.n_classes());
+        if data.x().ncols() != p || data.n_classes() != k {
+            let reason = format!("the model was fitted with {p} columns and {k} classes");
+            return Err(Error::invalid("data", data.x().ncols(), reason));
+        }
+        let n = data.y().len() as f64;
+        let n_params = (k - 1) * p;
+        let df_model = (k - 1) * (p - usize::from(self.intercept.is_some()));
+        let ll = self.log_likelihood;
+        let ll0 = multinomial_null_log_likelihood(data.y(), k);
+        let llr = 2.0 * (ll - ll0);
+        let llr_p_value = match ChiSquared::new(df_model as f64) {
+            Ok(chi2) if df_model > 0 => chi2.sf(llr),
+            _ => f64::NAN,
+        };
+        Ok(MultinomialSummary {
+            classes: self.classes.clone(),
+            coefficients: self.coefficient_rows(cov),
+            n_obs: n,
+            n_params,
+            df_model,
+            df_resid: n - n_params as f64,
+            log_likelihood: ll,
+            null_log_likelihood: ll0,
+            llr,
+            llr_p_value,
+            pseudo_r2: 1.0 - ll / ll0,
+            aic: -2.0 * ll + 2.0 * n_params as f64,
+            bic: -2.0 * ll + n_params as f64 * n.ln(),
+            deviance: -2.0 * ll,
+            converged: self.converged,
+            iterations: self.iterations,
+            gradient_norm: self.gradient_norm,
+            warning: self.warning.clone(),
+        })
+    }
+
+    fn coefficient_rows(&self, cov: &Mat<f64>) -> Vec<MultinomialRow> {
+        let p = self.coefficients.nrows();
+        let row = |k: usize, j: usize| {
+            let idx = (k - 1) * p + j;
+            let b = self.coefficients[(j, k - 1)];
+            MultinomialRow {
+                class: self.classes[k].clone(),
+                class_index: k,
+                coefficient: CoefficientRow::new(&self.names[j], b, cov[(idx, idx)], true),
+            }
+        };
+        (1..self.n_classes()).flat_map(|k| (0..p).map(move |j| row(k, j))).collect()
+    }
+}
+
+/// `ℓ₀ = Σₖ nₖ log(nₖ/n)`, the log-likelihood of the intercept-only multinomial model.
+pub fn multinomial_null_log_likelihood(y: &[usize], n_classes: usize) -> f64 {
+    let mut counts = vec![0.0; n_classes];
+    y.iter().for_each(|&c| counts[c] += 1.0);
+    let n = y.len() as f64;
+    counts.iter().filter(|&&m| m > 0.0).map(|&m| m * (m / n).ln()).sum()
+}
+
+/// Class probabilities `n × K` and `lseᵢ` from the scores `η` (`n × (K − 1)`), by log-sum-exp
+/// over `(0, ηᵢ₁, …)` so that no exponential overflows.
+fn probabilities(eta: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
+    let (n, km1) = (eta.nrows(), eta.ncols());
+    let mut prob = Mat::zeros(n, km1 + 1);
+    let mut lse = vec![0.0; n];
+    for i in 0..n {
+        let m = (0..km1).fold(0.0f64, |m, k| m.max(eta[(i, k)]));
+        let sum = (-m).exp() + (0..km1).map(|k| (eta[(i, k)] - m).exp()).sum::<f64>();
+        lse[i] = m + sum.ln();
+        prob[(i, 0)] = (-lse[i]).exp();
+        for k in 0..km1 {
+            prob[(i, k + 1)] = (eta[(i, k)] - lse[i]).exp();
+        }
+    }
+    (prob, lse)
+}
+
+/// `ηᵢ,yᵢ − max_{k ≠ yᵢ} ηᵢₖ` (with `ηᵢ₀ = 0`): positive when row `i` ranks its own class first.
+fn margin(eta: &Mat<f64>, i: usize, y: usize) -> f64 {
+    let score = |k: usize| if k == 0 { 0.0 } else { eta[(i, k - 1)] };
+    let rival = (0..=eta.ncols()).filter(|&k| k != y).map(score).fold(f64::NEG_INFINITY, f64::max);
+    score(y) - rival
+}
+
+/// A multinomial problem borrowed for one fit.
+struct Softmax<'a> {
+    x: MatRef<'a, f64>,
+    y: &'a [usize],
+    k: usize,
+    alpha: f64,
+    intercept: Option<usize>,
+}
+
+/// The objective, its gradient and information at one stacked `β`.
+struct Evaluation {
+    objective: f64,
+    gradient: Vec<f64>,
+    information: Mat<f64>,
+    max_margin: f64,
+    min_margin: f64,
+}
+
+impl Softmax<'_> {
+    /// The stacked vector `(β₁, β₂, …)` as the `p × (K − 1)` matrix `B`.
+    fn unstack(&self, beta: &[f64]) -> Mat<f64> {
+        let p = self.x.ncols();
+        Mat::from_fn(p, self.k - 1, |j, k| beta[k * p + j])
+    }
+
+    /// `η = X B`, `n × (K − 1)`.
+    fn scores(&self, beta: &[f64]) -> Mat<f64> {
+        self.x * self.unstack(beta)
+    }
+
+    fn penalty(&self, beta: &[f64]) -> f64 {
+        let p = self.x.ncols();
+        let sum: f64 = beta
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(i % p) != self.intercept)
+            .map(|(_, b)| b * b)
+            .sum();
+        0.5 * self.alpha * sum
+    }
+
+    fn log_likelihood(&self, beta: &[f64]) -> f64 {
+        let eta = self.scores(beta);
+        let (_, lse) = probabilities(&eta);
+        let own = |i: usize| if self.y[i] == 0 { 0.0 } else { eta[(i, self.y[i] - 1)] };
+        (0..self.y.len()).map(|i| own(i) - lse[i]).sum()
+    }
+
+    fn objective(&self, beta: &[f64]) -> f64 {
+        self.log_likelihood(beta) - self.penalty(beta)
+    }
+
+    /// Objective, gradient and the information matrix (blocks `Xᵀ diag(pₖ ⊙ (δₖₗ − pₗ)) X`).
+    fn evaluate(&self, beta: &[f64]) -> Evaluation {
+        let (n, p, km1) = (self.x.nrows(), self.x.ncols(), self.k - 1);
+        let eta = self.scores(beta);
+        let (prob, lse) = probabilities(&eta);
+        let resid = Mat::from_fn(n, km1, |i, k| f64::from(self.y[i] == k + 1) - prob[(i, k + 1)]);
+        let grad = self.x.transpose() * &resid;
+        let mut gradient: Vec<f64> = (0..km1 * p).map(|i| grad[(i % p, i / p)]).collect();
+        let mut information = Mat::zeros(km1 * p, km1 * p);
+        for k in 0..km1 {
+            for l in k..km1 {
+                let w = |i: usize| prob[(i, k + 1)] * (f64::from(k == l) - prob[(i, l + 1)]);
+                let wx = Mat::from_fn(n, p, |i, j| w(i) * self.x[(i, j)]);
+                let block = self.x.transpose() * &wx;
+                for a in 0..p {
+                    for b in 0..p {
+                        information[(k * p + a, l * p + b)] = block[(a, b)];
+                        information[(l * p + b, k * p + a)] = block[(a, b)];
+                    }
+                }
+            }
+        }
+        if self.alpha > 0.0 {
+            for (i, g) in gradient.iter_mut().enumerate() {
+                if Some(i % p) != self.intercept {
+                    *g -= self.alpha * beta[i];
+                    information[(i, i)] += self.alpha;
+                }
+            }
+        }
+        let own = |i: usize| if self.y[i] == 0 { 0.0 } else { eta[(i, self.y[i] - 1)] };
+        let ll: f64 = (0..n).map(|i| own(i) - lse[i]).sum();
+        let margins: Vec<f64> = (0..n).map(|i| margin(&eta, i, self.y[i])).collect();
+        Evaluation {
+            objective: ll - self.penalty(beta),
+            gradient,
+            information,
+            max_margin: margins.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            min_margin: margins.iter().copied().fold(f64::INFINITY, f64::min),
+        }
+    }
+
+    /// Damped Newton–Raphson from `B = 0`, with the stopping rules of the binary solver.
+    fn maximise(&self, max_iter: usize, tol: f64) -> Outcome {
+        let mut beta = vec![0.0; (self.k - 1) * self.x.ncols()];
+        let watch = self.alpha == 0.0;
+        let saturation = Link::Logit.saturation_margin();
+        let (mut iterations, mut direction) = (0, Vec::new());
+        let stop = loop {
+            let ev = self.evaluate(&beta);
+            match newton_direction(&ev) {
+                Ok(delta) => direction = delta,
+                Err(index) => break Stop::Singular { index },
+            }
+            let gnorm = norm(&ev.gradient);
+            let saturated = ev.max_margin > saturation;
+            if watch && (gnorm < tol || saturated) && self.separation_kind(&direction).is_some() {
+                break Stop::Separated;
+            }
+            let step = relative_step(&direction, &beta);
+            if step < tol {
+                beta.iter_mut().zip(&direction).for_each(|(b, d)| *b += d);
+                break Stop::Converged;
+            }
+            if gnorm < tol && step < tol.sqrt() {
+                break Stop::Converged;
+            }
+            if iterations == max_iter {
+                break Stop::MaxIter;
+            }
+            match self.line_search(&beta, &ev, &direction) {
+                Some(next) => beta = next,
+                None => break Stop::LineSearch,
+            }
+            iterations += 1;
+        };
+        let ev = self.evaluate(&beta);
+        Outcome {
+            gradient_norm: norm(&ev.gradient),
+            min_margin: ev.min_margin,
+            beta,
+            iterations,
+            stop,
+            direction,
+        }
+    }
+
+    /// `β + t Δ` for the first `t = 1, ½, ¼, …` that does not lower the objective (the full step
+    /// also when its predicted gain is below the objective's rounding error).
+    fn line_search(&self, beta: &[f64], ev: &Evaluation, delta: &[f64]) -> Option<Vec<f64>> {
+        let current = ev.objective;
+        let gain: f64 = ev.gradient.iter().zip(delta).map(|(g, d)| g * d).sum();
+        let noise = ROUNDING * (1.0 + current.abs());
+        let mut t = 1.0;
+        for _ in 0..=MAX_HALVINGS {
+            let candidate: Vec<f64> = beta.iter().zip(delta).map(|(b, d)| b + t * d).collect();
+            let value = self.objective(&candidate);
+            if value.is_finite() && (value >= current || (t == 1.0 && gain <= noise)) {
+                return Some(candidate);
+            }
+            t *= 0.5;
+        }
+        None
+    }
+
+    /// Whether the stacked direction `D` ranks every observation's own class first:
+    /// `Some(true)` strictly (margins `> 10⁻⁶ max |X D|`), `Some(false)` up to ties, else `None`.
+    fn separation_kind(&self, direction: &[f64]) -> Option<bool> {
+        if direction.len() != (self.k - 1) * self.x.ncols()
+            || direction.iter().any(|v| !v.is_finite())
+        {
+            return None;
+        }
+        let s = self.scores(direction);
+        let scale = (0..s.ncols())
+            .flat_map(|k| s.col(k).iter().map(|v| v.abs()).collect::<Vec<_>>())
+            .fold(0.0f64, f64::max);
+        let lowest =
+            (0..self.y.len()).map(|i| margin(&s, i, self.y[i])).fold(f64::INFINITY, f64::min);
+        (scale > 0.0 && lowest >= -ON_PLANE * scale).then_some(lowest > ON_PLANE * scale)
+    }
+
+    /// Turns divergence into [`Error::Separation`], as the binary fit does: every observation
+    /// ranked correctly by `B̂`, or a fit that stopped on a separating Newton direction.
+    fn check_separated(&self, out: &Outcome, names: &[String]) -> Result<()> {
+        let along = self.separation_kind(&out.direction);
+        let stalled = out.stop != Stop::Converged && along.is_some();
+        if !(out.min_margin > 0.0 || stalled || out.stop == Stop::Separated) {
+            return Ok(());
+        }
+        let perfect = out.min_margin > 0.0 || along == Some(true);
+        let direction = if along.is_some() { &out.direction } else { &out.beta };
+        // A column diverges when its coefficient does in any class's equation.
+        let d = self.unstack(direction);
+        let per_column: Vec<f64> = (0..d.nrows())
+            .map(|j| (0..d.ncols()).fold(0.0f64, |m, k| m.max(d[(j, k)].abs())))
+            .collect();
+        Err(separation::direction_error(self.x, None, &per_column, self.intercept, names, perfect))
+    }
+}
+
+/// `Δ = H⁻¹ g` by Cholesky; `Err(pivot)` when `H` is not numerically positive definite.
+fn newton_direction(ev: &Evaluation) -> std::result::Result<Vec<f64>, usize> {
+    let llt = Llt::new(ev.information.as_ref(), Side::Lower)
+        .map_err(|LltError::NonPositivePivot { index }| index)?;
+    let g = Mat::from_fn(ev.gradient.len(), 1, |i, _| ev.gradient[i]);
+    let delta = llt.solve(&g);
+    let out: Vec<f64> = (0..delta.nrows()).map(|i| delta[(i, 0)]).collect();
+    match out.iter().position(|v| !v.is_finite()) {
+        None => Ok(out),
+        Some(index) => Err(index),
+    }
+}
+
+impl fmt::Display for MultinomialSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reference = self.classes.first().map_or("0", |s| s.as_str());
+        writeln!(f, "multinomial logit, maximum likelihood (reference class `{reference}`)")?;
+        writeln!(
+            f,
+            "n = {}  log-likelihood = {:.4}  null = {:.4}  LLR = {:.4} (p = {:.4e})  \
+             pseudo R² = {:.4}",
+            self.n_obs,
+            self.log_likelihood,
+            self.null_log_likelihood,
+            self.llr,
+            self.llr_p_value,
+            self.pseudo_r2
+        )?;
+        writeln!(
+            f,
+            "AIC = {:.4}  BIC = {:.4}  iterations = {}",
+            self.aic, self.bic, self.iterations
+        )?;
+        let rows = &self.coefficients;
+        let width = rows.iter().map(|r| r.coefficient.name.len()).max().unwrap_or(4).max(4);
+        let cw = rows.iter().map(|r| r.class.len()).max().unwrap_or(5).max(5);
+        writeln!(
+            f,
+            "{:<cw$} {:<width$} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}",
+            "class", "", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]"
+        )?;
+        for r in rows {
+            let c = &r.coefficient;
+            writeln!(
+                f,
+                "{:<cw$} {:<width$} {:>10.4} {:>10.4} {:>8.3} {:>8.3} {:>10.4} {:>10.4}",
+                r.class, c.name, c.estimate, c.std_error, c.z, c.p_value, c.ci_low, c.ci_high
+            )?;
+        }
+        if let Some(w) = &self.warning {
+            writeln!(f, "warning: {w}")?;
+        }
+        Ok(())
+    }
+}
