@@ -24,12 +24,15 @@
 //!
 //! Modules: [`tensor`] (the array type, views and creation), [`ops`] (the CPU kernels),
 //! [`autograd`] (the graph, the backward pass, gradient checking, DOT drawings), [`rng`] (the
-//! seeded generator every random draw goes through).
+//! seeded generator every random draw goes through), [`linear`] (logit, probit and softmax
+//! regression by exact maximum likelihood), [`data`], [`metrics`], [`cv`], [`io`] (safetensors
+//! files, atomic writes).
 
 pub mod autograd;
 pub mod cv;
 pub mod data;
 pub mod error;
+pub mod io;
 pub mod linear;
 pub mod metrics;
 pub mod ops;

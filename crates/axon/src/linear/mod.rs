@@ -16,7 +16,8 @@
 //! Files: [`binary`] (the links, stable `log Φ`, derivatives), `newton` (the solver),
 //! `separation` (refusing fits whose estimate does not exist), `fit` ([`fit_binary`],
 //! [`BinaryData`], [`BinaryOptions`], [`BinaryFit`]), `inference` ([`FitSummary`]);
-//! `multinomial` is the softmax (multinomial logit) counterpart, [`fit_multinomial`].
+//! `multinomial` is the softmax (multinomial logit) counterpart, [`fit_multinomial`]; `model`
+//! packages any fit with its encoder for prediction and saving ([`LinearModel`]).
 //!
 //! ```
 //! use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link};
@@ -37,6 +38,7 @@
 pub mod binary;
 mod fit;
 mod inference;
+mod model;
 mod multinomial;
 mod newton;
 mod separation;
@@ -46,6 +48,7 @@ pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
 pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitSummary, MarginalEffect, Z_975,
 };
+pub use model::{LinearKind, LinearModel};
 pub use multinomial::{
     fit_multinomial, multinomial_null_log_likelihood, MultinomialData, MultinomialFit,
     MultinomialOptions, MultinomialRow, MultinomialSummary,

@@ -1,0 +1,122 @@
+//! Named tensors in the safetensors format: an 8-byte little-endian header length, a JSON header
+//! (dtype, shape and byte range of every tensor, plus a string-to-string `__metadata__` map), then
+//! the raw little-endian, row-major data. The `safetensors` crate parses and writes the header;
+//! this file converts between its byte views and [`Tensor`]s, and turns every defect of a file
+//! (not safetensors, truncated, an unsupported dtype) into an error that names the file.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use super::atomic::write_atomic;
+use crate::error::{Error, Result};
+use crate::tensor::{DType, Tensor};
+
+/// The contents of a safetensors file: its tensors sorted by name (the format keeps no order:
+/// writers sort by dtype and name) and its metadata.
+#[derive(Debug, Clone)]
+pub struct TensorFile {
+    pub tensors: Vec<(String, Tensor)>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl TensorFile {
+    /// The tensor called `name`.
+    pub fn tensor(&self, name: &str) -> Option<&Tensor> {
+        self.tensors.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+}
+
+/// Writes `tensors` (f32, f64 or i64, any layout) and `metadata` to `path`, atomically.
+pub fn save_safetensors(
+    path: impl AsRef<Path>,
+    tensors: &[(String, Tensor)],
+    metadata: &BTreeMap<String, String>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let bytes: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(name, t)| (name.clone(), dtype_of(t.dtype()), t.dims().to_vec(), le_bytes(t)))
+        .collect();
+    let views = bytes
+        .iter()
+        .map(|(name, dtype, shape, data)| {
+            TensorView::new(*dtype, shape.clone(), data).map(|v| (name.as_str(), v))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| file_error(path, e))?;
+    let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
+    let buffer = safetensors::serialize(views, Some(meta)).map_err(|e| file_error(path, e))?;
+    write_atomic(path, &buffer)
+}
+
+/// Reads a safetensors file. Errors name the file: it cannot be read, it is not a safetensors
+/// file, or it holds a dtype other than F32, F64 and I64.
+pub fn load_safetensors(path: impl AsRef<Path>) -> Result<TensorFile> {
+    let path = path.as_ref();
+    let buffer = std::fs::read(path)
+        .map_err(|e| Error::Io { path: path.display().to_string(), msg: e.to_string() })?;
+    let file = SafeTensors::deserialize(&buffer).map_err(|e| file_error(path, e))?;
+    let (_, header) = SafeTensors::read_metadata(&buffer).map_err(|e| file_error(path, e))?;
+    let metadata = header.metadata().clone().unwrap_or_default().into_iter().collect();
+    let mut tensors: Vec<(String, Tensor)> = file
+        .iter()
+        .map(|(name, view)| Ok((name.to_owned(), to_tensor(path, name, &view)?)))
+        .collect::<Result<_>>()?;
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(TensorFile { tensors, metadata })
+}
+
+fn dtype_of(dtype: DType) -> Dtype {
+    match dtype {
+        DType::F32 => Dtype::F32,
+        DType::F64 => Dtype::F64,
+        DType::I64 => Dtype::I64,
+    }
+}
+
+/// The elements of `t` in row-major order as little-endian bytes.
+fn le_bytes(t: &Tensor) -> Vec<u8> {
+    fn bytes<T: crate::tensor::Element, const N: usize>(
+        t: &Tensor,
+        f: impl Fn(T) -> [u8; N],
+    ) -> Vec<u8> {
+        let values = t.to_vec::<T>().expect("dtype checked by the caller");
+        values.into_iter().flat_map(f).collect()
+    }
+    match t.dtype() {
+        DType::F32 => bytes::<f32, 4>(t, f32::to_le_bytes),
+        DType::F64 => bytes::<f64, 8>(t, f64::to_le_bytes),
+        DType::I64 => bytes::<i64, 8>(t, i64::to_le_bytes),
+    }
+}
+
+fn to_tensor(path: &Path, name: &str, view: &TensorView<'_>) -> Result<Tensor> {
+    let shape = view.shape().to_vec();
+    let data = view.data();
+    let tensor = match view.dtype() {
+        Dtype::F32 => Tensor::from_vec(decode(data, f32::from_le_bytes), shape),
+        Dtype::F64 => Tensor::from_vec(decode(data, f64::from_le_bytes), shape),
+        Dtype::I64 => Tensor::from_vec(decode(data, i64::from_le_bytes), shape),
+        other => {
+            let msg = format!("tensor `{name}` has dtype {other:?}; axon reads F32, F64 and I64");
+            return Err(Error::Io { path: path.display().to_string(), msg });
+        }
+    };
+    tensor.map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        msg: format!("tensor `{name}`: {e}"),
+    })
+}
+
+fn decode<T, const N: usize>(data: &[u8], f: impl Fn([u8; N]) -> T) -> Vec<T> {
+    data.chunks_exact(N).map(|c| f(c.try_into().expect("chunks of N bytes"))).collect()
+}
+
+fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        msg: format!("not a valid safetensors file: {e}"),
+    }
+}

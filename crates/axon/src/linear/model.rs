@@ -1,0 +1,232 @@
+//! A fitted linear classifier packaged for prediction: the [`Encoder`] that turns raw CSV columns
+//! into the design matrix, the coefficients, the class names and the settings of the fit, saved
+//! as one `.axon` file. The file is safetensors: the coefficients are the tensor `coefficients`
+//! (f64, `p × m`) and the rest is JSON in the metadata key `axon`, so the numbers can be read by
+//! any safetensors reader and the file is refused cleanly when it is not an axon model.
+//!
+//! Probabilities, `n × K`, from the scores `η = X B`:
+//!
+//! ```text
+//! logit   (m = 1)      P(y = 1) = σ(η),         P(y = 0) = 1 − σ(η)
+//! probit  (m = 1)      P(y = 1) = Φ(η)
+//! softmax (m = K − 1)  P(y = k) = exp(ηₖ − lse(0, η₁, …)),  class 0 the reference
+//! ovr     (m = K)      P(y = k) = σ(ηₖ) / Σₗ σ(ηₗ)            (scikit-learn's one-vs-rest)
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use faer::{Mat, MatRef};
+use serde::{Deserialize, Serialize};
+
+use super::binary::{sigmoid, Link};
+use super::{BinaryFit, MultinomialFit};
+use crate::data::{Encoder, Frame};
+use crate::error::{Error, Result};
+use crate::io::{load_safetensors, save_safetensors};
+use crate::tensor::Tensor;
+
+/// The metadata key that marks an axon model file and holds its description.
+const KEY: &str = "axon";
+/// The kind of file, in the description.
+const FORMAT: &str = "axon-linear";
+/// The version of the description's layout; bumped when it changes incompatibly.
+const VERSION: u32 = 1;
+
+/// Which linear classifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinearKind {
+    Logit,
+    Probit,
+    Softmax,
+    Ovr,
+}
+
+impl LinearKind {
+    /// The number of coefficient columns for `k` classes.
+    fn n_outputs(self, k: usize) -> usize {
+        match self {
+            LinearKind::Logit | LinearKind::Probit => 1,
+            LinearKind::Softmax => k - 1,
+            LinearKind::Ovr => k,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LinearKind::Logit => "logit",
+            LinearKind::Probit => "probit",
+            LinearKind::Softmax => "softmax",
+            LinearKind::Ovr => "ovr",
+        }
+    }
+}
+
+/// A linear classifier ready to predict on raw data.
+#[derive(Debug, Clone)]
+pub struct LinearModel {
+    pub kind: LinearKind,
+    /// The transformation fitted on the training data; its target holds the class names.
+    pub encoder: Encoder,
+    /// `p × m`: one row per design column, one column per output (see the module docs).
+    pub coefficients: Mat<f64>,
+    /// The settings of the fit (solver, penalty, tolerances, data file, …), for the record.
+    pub settings: serde_json::Value,
+}
+
+/// What the metadata holds besides the coefficients.
+#[derive(Serialize, Deserialize)]
+struct Description {
+    format: String,
+    version: u32,
+    axon_version: String,
+    kind: LinearKind,
+    encoder: Encoder,
+    settings: serde_json::Value,
+}
+
+impl LinearModel {
+    /// A model from its parts; the coefficient shape must fit the encoder and the kind.
+    pub fn new(
+        kind: LinearKind,
+        encoder: Encoder,
+        coefficients: Mat<f64>,
+        settings: serde_json::Value,
+    ) -> Result<LinearModel> {
+        let k = encoder.target().n_classes();
+        if matches!(kind, LinearKind::Logit | LinearKind::Probit) && k != 2 {
+            let reason = format!("a {} model needs a binary target", kind.name());
+            return Err(Error::invalid("kind", kind.name(), reason));
+        }
+        let want = (encoder.n_cols(), kind.n_outputs(k));
+        if (coefficients.nrows(), coefficients.ncols()) != want {
+            let reason = format!("expected {} × {} for {k} classes", want.0, want.1);
+            let got = format!("{} × {}", coefficients.nrows(), coefficients.ncols());
+            return Err(Error::invalid("coefficients", got, reason));
+        }
+        Ok(LinearModel { kind, encoder, coefficients, settings })
+    }
+
+    /// The model of a binary fit (logit or probit).
+    pub fn from_binary(
+        fit: &BinaryFit,
+        encoder: Encoder,
+        settings: serde_json::Value,
+    ) -> Result<Self> {
+        let kind = match fit.link {
+            Link::Logit => LinearKind::Logit,
+            Link::Probit => LinearKind::Probit,
+        };
+        let b = Mat::from_fn(fit.coefficients.len(), 1, |j, _| fit.coefficients[j]);
+        LinearModel::new(kind, encoder, b, settings)
+    }
+
+    /// The model of a multinomial (softmax) fit.
+    pub fn from_multinomial(
+        fit: &MultinomialFit,
+        encoder: Encoder,
+        settings: serde_json::Value,
+    ) -> Result<Self> {
+        LinearModel::new(LinearKind::Softmax, encoder, fit.coefficients.clone(), settings)
+    }
+
+    /// The class names, in the order of the probability columns.
+    pub fn classes(&self) -> Vec<String> {
+        self.encoder.target().classes()
+    }
+
+    /// `P(y = k | xᵢ)`, `n × K`, for every row of the design matrix `x`.
+    pub fn predict_proba_design(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let p = self.coefficients.nrows();
+        if x.ncols() != p {
+            return Err(Error::invalid("x", x.ncols(), format!("the model has {p} columns")));
+        }
+        let eta = x * &self.coefficients;
+        let k = self.encoder.target().n_classes();
+        let n = x.nrows();
+        Ok(match self.kind {
+            LinearKind::Logit | LinearKind::Probit => {
+                let link = if self.kind == LinearKind::Logit { Link::Logit } else { Link::Probit };
+                let p1: Vec<f64> = (0..n).map(|i| link.cdf(eta[(i, 0)])).collect();
+                Mat::from_fn(n, 2, |i, c| if c == 1 { p1[i] } else { 1.0 - p1[i] })
+            }
+            LinearKind::Softmax => softmax_with_reference(&eta),
+            LinearKind::Ovr => {
+                let s = Mat::from_fn(n, k, |i, c| sigmoid(eta[(i, c)]));
+                let totals: Vec<f64> = (0..n).map(|i| (0..k).map(|c| s[(i, c)]).sum()).collect();
+                Mat::from_fn(n, k, |i, c| s[(i, c)] / totals[i])
+            }
+        })
+    }
+
+    /// Probabilities for the rows of a raw frame, transformed by the model's encoder.
+    pub fn predict_proba(&self, frame: &Frame) -> Result<Mat<f64>> {
+        self.predict_proba_design(self.encoder.transform(frame)?.as_ref())
+    }
+
+    /// Saves the model to `path` (safetensors, written atomically).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let description = Description {
+            format: FORMAT.into(),
+            version: VERSION,
+            axon_version: env!("CARGO_PKG_VERSION").into(),
+            kind: self.kind,
+            encoder: self.encoder.clone(),
+            settings: self.settings.clone(),
+        };
+        let json = serde_json::to_string(&description)
+            .map_err(|e| Error::invalid("model", "description", e.to_string()))?;
+        let (p, m) = (self.coefficients.nrows(), self.coefficients.ncols());
+        let row_major: Vec<f64> = (0..p)
+            .flat_map(|j| (0..m).map(move |c| (j, c)))
+            .map(|(j, c)| self.coefficients[(j, c)])
+            .collect();
+        let b = Tensor::from_vec(row_major, [p, m])?;
+        let metadata = BTreeMap::from([(KEY.to_owned(), json)]);
+        save_safetensors(path, &[("coefficients".to_owned(), b)], &metadata)
+    }
+
+    /// Loads a model saved by [`LinearModel::save`]; a file that is not one is a clear error.
+    pub fn load(path: impl AsRef<Path>) -> Result<LinearModel> {
+        let path = path.as_ref();
+        let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
+        let file = load_safetensors(path)?;
+        let json = file.metadata.get(KEY).ok_or_else(|| {
+            bad("a safetensors file, but not an axon model (no `axon` metadata)".into())
+        })?;
+        let d: Description = serde_json::from_str(json)
+            .map_err(|e| bad(format!("the model description is corrupt: {e}")))?;
+        if d.format != FORMAT || d.version != VERSION {
+            let msg = format!(
+                "a `{}` file of version {}; this axon reads `{FORMAT}` version {VERSION}",
+                d.format, d.version
+            );
+            return Err(bad(msg));
+        }
+        let b =
+            file.tensor("coefficients").ok_or_else(|| bad("no `coefficients` tensor".into()))?;
+        let values = b.to_vec::<f64>().map_err(|e| bad(format!("coefficients: {e}")))?;
+        let [p, m] = b.dims() else {
+            return Err(bad(format!("coefficients of shape {} are not 2-D", b.shape())));
+        };
+        let coefficients = Mat::from_fn(*p, *m, |j, c| values[j * m + c]);
+        LinearModel::new(d.kind, d.encoder, coefficients, d.settings)
+            .map_err(|e| bad(format!("inconsistent model: {e}")))
+    }
+}
+
+/// Softmax over `(0, η₁, …, η_{K−1})` row by row, shifted by the row maximum.
+fn softmax_with_reference(eta: &Mat<f64>) -> Mat<f64> {
+    let (n, k) = (eta.nrows(), eta.ncols() + 1);
+    let score = |i: usize, c: usize| if c == 0 { 0.0 } else { eta[(i, c - 1)] };
+    let mut out = Mat::zeros(n, k);
+    for i in 0..n {
+        let top = (0..k).map(|c| score(i, c)).fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = (0..k).map(|c| (score(i, c) - top).exp()).sum();
+        for c in 0..k {
+            out[(i, c)] = (score(i, c) - top).exp() / total;
+        }
+    }
+    out
+}
