@@ -1,5 +1,6 @@
 //! `axon fit`: a binary logit or probit regression on a CSV file, fitted by exact maximum
-//! likelihood (Newton–Raphson) and reported as statsmodels does.
+//! likelihood (Newton–Raphson) and reported as statsmodels does; `--model softmax` goes to
+//! `fit_softmax.rs`, and `--out` saves the model for `axon predict` and `axon eval`.
 //!
 //! The pipeline is the library's, step by step: `read_csv` (errors name the file, line and
 //! column) → `Design::new` (categoricals treatment-coded against their first level, optional
@@ -10,80 +11,116 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use axon::data::{read_csv, CsvOptions, Design, DesignSpec, Target};
+use axon::data::{Design, DesignSpec, Target};
 use axon::linear::{
     fit_binary, null_log_likelihood, BinaryData, BinaryFit, BinaryOptions, CovType, FitSummary,
-    Link, MarginalEffect,
+    LinearModel, Link, MarginalEffect,
 };
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-/// Arguments of `axon fit`.
-#[derive(Debug, Args)]
-pub struct FitArgs {
+use crate::common::{read_frame, save_model, settings_record};
+use crate::fit_softmax;
+
+/// What data to fit and how to turn it into a design matrix: shared by `fit` and `cv`.
+#[derive(Debug, Args, Serialize)]
+pub struct DesignArgs {
     /// The CSV file, with a header row (`.csv.gz` is read too).
     #[arg(long, value_name = "FILE")]
-    data: PathBuf,
-    /// The binary target column (0/1, or two levels: the second in sorted order is coded 1).
+    pub data: PathBuf,
+    /// The target column. logit/probit: 0/1, or two levels (the second in sorted order is coded
+    /// 1); softmax: any number of classes (the first in sorted order is the reference).
     #[arg(long, value_name = "COL")]
-    target: String,
+    pub target: String,
     /// The feature columns, comma-separated [default: every column but the target].
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
-    features: Option<Vec<String>>,
+    pub features: Option<Vec<String>>,
     /// Numeric feature columns to treat as categorical (text columns always are).
     #[arg(long, value_name = "C1,C2,...", value_delimiter = ',')]
-    categorical: Vec<String>,
-    /// The link function.
-    #[arg(long, value_enum, default_value_t = Model::Logit)]
-    model: Model,
+    pub categorical: Vec<String>,
     /// Fit without the intercept column.
     #[arg(long)]
-    no_intercept: bool,
+    pub no_intercept: bool,
     /// Standardise numeric columns to mean 0, sd 1 (coefficients are also reported on the
     /// original scale).
     #[arg(long)]
-    standardize: bool,
+    pub standardize: bool,
+    /// Drop rows with a missing value (NA, empty, ?) in any column instead of failing.
+    #[arg(long)]
+    pub drop_missing: bool,
+}
+
+impl DesignArgs {
+    /// The design the arguments describe.
+    pub fn spec(&self) -> DesignSpec {
+        DesignSpec {
+            features: self
+                .features
+                .as_ref()
+                .map(|f| f.iter().map(|s| s.trim().to_owned()).collect()),
+            categorical: self.categorical.iter().map(|s| s.trim().to_owned()).collect(),
+            intercept: !self.no_intercept,
+            standardize: self.standardize,
+            ..DesignSpec::new(self.target.trim())
+        }
+    }
+}
+
+/// Arguments of `axon fit`.
+#[derive(Debug, Args, Serialize)]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub design: DesignArgs,
+    /// The model: binary logit or probit, or the multinomial (softmax) logit for K classes.
+    #[arg(long, value_enum, default_value_t = Model::Logit)]
+    pub model: Model,
     /// L2 penalty strength α in α/2 Σ β² (intercept not penalised); 0 is maximum likelihood.
     /// A penalised fit has no standard errors or p-values.
     #[arg(long, value_name = "A", default_value_t = 0.0)]
-    alpha: f64,
-    /// The covariance the standard errors come from.
+    pub alpha: f64,
+    /// The covariance the standard errors come from (logit/probit).
     #[arg(long, value_enum, default_value_t = Cov::Nonrobust)]
-    cov: Cov,
-    /// Drop rows with a missing value (NA, empty, ?) in any column instead of failing.
-    #[arg(long)]
-    drop_missing: bool,
+    pub cov: Cov,
     /// The most Newton iterations.
     #[arg(long, value_name = "N", default_value_t = 100)]
-    max_iter: usize,
+    pub max_iter: usize,
     /// Convergence tolerance on the relative step.
     #[arg(long, value_name = "T", default_value_t = 1e-10)]
-    tol: f64,
+    pub tol: f64,
+    /// Save the fitted model (encoder, coefficients, settings) to this file, for `axon predict`
+    /// and `axon eval`. Written atomically.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 /// `--model`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Model {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
     Logit,
     Probit,
+    Softmax,
 }
 
 /// `--cov`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Cov {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cov {
     Nonrobust,
     Hc0,
     Hc1,
 }
 
-impl From<Model> for Link {
-    fn from(m: Model) -> Link {
-        match m {
-            Model::Logit => Link::Logit,
-            Model::Probit => Link::Probit,
+impl Model {
+    /// The link of a binary model; `None` for softmax.
+    pub fn link(self) -> Option<Link> {
+        match self {
+            Model::Logit => Some(Link::Logit),
+            Model::Probit => Some(Link::Probit),
+            Model::Softmax => None,
         }
     }
 }
@@ -100,8 +137,11 @@ impl From<Cov> for CovType {
 
 /// One coefficient in the JSON output; the inference fields are `null` for a penalised fit.
 #[derive(Debug, Serialize)]
-struct CoefficientJson {
+pub struct CoefficientJson {
     name: String,
+    /// The class whose equation this is (softmax only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class: Option<String>,
     estimate: f64,
     std_error: Option<f64>,
     z: Option<f64>,
@@ -170,7 +210,8 @@ struct Fitted {
 
 /// Runs `axon fit`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
-    let fitted = fit(args)?;
+    let Some(link) = args.model.link() else { return fit_softmax::run(args) };
+    let fitted = fit(args, link)?;
     if let Some(w) = fitted.fit.warning.as_deref().filter(|_| !fitted.fit.converged) {
         eprintln!("axon: warning: {w}");
     }
@@ -180,34 +221,22 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     } else {
         print!("{}", table(args, &fitted));
     }
+    if let Some(path) = &args.out {
+        let settings = settings_record("fit", args);
+        let encoder = fitted.design.encoder.clone();
+        save_model(&LinearModel::from_binary(&fitted.fit, encoder, settings)?, path)?;
+    }
     Ok(())
 }
 
 /// Reads the data, builds the design and fits the model.
-fn fit(args: &FitArgs) -> anyhow::Result<Fitted> {
-    let options = CsvOptions { drop_missing: args.drop_missing, ..CsvOptions::default() };
-    // The library's hint names its option; say the flag instead.
-    let frame = read_csv(&args.data, &options).map_err(|e| match e {
-        axon::Error::Parse { path, line, column, msg } => axon::Error::Parse {
-            msg: msg.replace("set drop_missing", "use --drop-missing"),
-            path,
-            line,
-            column,
-        },
-        e => e,
-    })?;
-    let spec = DesignSpec {
-        features: args.features.as_ref().map(|f| f.iter().map(|s| s.trim().to_owned()).collect()),
-        categorical: args.categorical.iter().map(|s| s.trim().to_owned()).collect(),
-        intercept: !args.no_intercept,
-        standardize: args.standardize,
-        ..DesignSpec::new(args.target.trim())
-    };
-    let design = Design::new(&frame, &spec)?;
+fn fit(args: &FitArgs, link: Link) -> anyhow::Result<Fitted> {
+    let frame = read_frame(&args.design.data, args.design.drop_missing)?;
+    let design = Design::new(&frame, &args.design.spec())?;
     let y = design.binary_target()?;
     let data = BinaryData::new(design.x.as_ref(), y, &design.names)?;
     let opts = BinaryOptions {
-        link: args.model.into(),
+        link,
         penalty_l2: args.alpha,
         intercept: design.encoder.has_intercept().then_some(0),
         max_iter: args.max_iter,
@@ -216,7 +245,7 @@ fn fit(args: &FitArgs) -> anyhow::Result<Fitted> {
     let fit = fit_binary(&data, &opts)?;
     let summary =
         if fit.is_penalised() { None } else { Some(fit.summary_with(&data, args.cov.into())?) };
-    let original_scale = if args.standardize {
+    let original_scale = if args.design.standardize {
         match design.encoder.unstandardize_coefficients(&fit.coefficients) {
             Ok(b) => Some(b),
             Err(e) => {
@@ -257,15 +286,15 @@ fn report(args: &FitArgs, fitted: &Fitted) -> FitReport {
         .as_ref()
         .map_or_else(|| null_log_likelihood(&design.y, None), |s| s.null_log_likelihood);
     let coefficients = match &fitted.summary {
-        Some(s) => s.coefficients.iter().map(coefficient_json).collect(),
+        Some(s) => s.coefficients.iter().map(|r| coefficient_json(r, None)).collect(),
         None => (fit.names.iter().zip(&fit.coefficients))
-            .map(|(name, &estimate)| bare_coefficient(name, estimate))
+            .map(|(name, &estimate)| bare_coefficient(name, None, estimate))
             .collect(),
     };
     let s = fitted.summary.as_ref();
     FitReport {
         model: fit.link.name(),
-        data: args.data.display().to_string(),
+        data: args.design.data.display().to_string(),
         target: design.encoder.target_name().to_owned(),
         positive_class: positive_class(design),
         n_obs: design.n_rows(),
@@ -296,9 +325,10 @@ fn report(args: &FitArgs, fitted: &Fitted) -> FitReport {
     }
 }
 
-fn coefficient_json(r: &axon::linear::CoefficientRow) -> CoefficientJson {
+pub fn coefficient_json(r: &axon::linear::CoefficientRow, class: Option<&str>) -> CoefficientJson {
     CoefficientJson {
         name: r.name.clone(),
+        class: class.map(str::to_owned),
         estimate: r.estimate,
         std_error: Some(r.std_error),
         z: Some(r.z),
@@ -311,9 +341,10 @@ fn coefficient_json(r: &axon::linear::CoefficientRow) -> CoefficientJson {
     }
 }
 
-fn bare_coefficient(name: &str, estimate: f64) -> CoefficientJson {
+pub fn bare_coefficient(name: &str, class: Option<&str>, estimate: f64) -> CoefficientJson {
     CoefficientJson {
         name: name.to_owned(),
+        class: class.map(str::to_owned),
         estimate,
         std_error: None,
         z: None,
@@ -331,7 +362,7 @@ fn table(args: &FitArgs, fitted: &Fitted) -> String {
     use std::fmt::Write;
     let fit = &fitted.fit;
     let mut out = String::new();
-    let data = args.data.display();
+    let data = args.design.data.display();
     let _ = writeln!(out, "Model: {} of {}, data {data}", fit.link.name(), outcome(fitted));
     if fitted.dropped_rows > 0 {
         let _ = writeln!(out, "Dropped {} rows with a missing value", fitted.dropped_rows);
@@ -411,6 +442,6 @@ fn marginal_effects_table(effects: &[MarginalEffect]) -> String {
     out
 }
 
-fn name_width(names: &[String]) -> usize {
+pub fn name_width(names: &[String]) -> usize {
     names.iter().map(|n| n.chars().count()).max().unwrap_or(4).max(4)
 }

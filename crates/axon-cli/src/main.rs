@@ -2,14 +2,19 @@
 //!
 //! This binary is the front door for people who want to fit models without writing Rust: it reads
 //! a data file, calls the `axon` library and prints the result. This file only parses the
-//! arguments and dispatches; each command lives in its own file (`fit.rs`), and a command is
+//! arguments and dispatches; each command lives in its own file (`fit.rs`, `predict.rs`, `eval.rs`, `cv.rs`), and a command is
 //! listed only once it works.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod common;
+mod cv;
+mod eval;
 mod fit;
+mod fit_softmax;
+mod predict;
 
 /// One-line description, shown by `axon` with no arguments and at the top of `--help`.
 const ABOUT: &str =
@@ -27,8 +32,9 @@ const ABOUT: &str =
         "axon is written for data scientists, economists, engineers and students who want to see ",
         "how these models are fitted: every gradient comes from the library's own autograd, with ",
         "no external machine-learning framework.\n\n",
-        "`axon fit` fits a logit or probit model to a CSV file by exact maximum likelihood and ",
-        "prints the statistics table (or JSON with --json).",
+        "`axon fit` fits a logit, probit or softmax model to a CSV file by exact maximum ",
+        "likelihood and prints the statistics table (or JSON with --json); `--out` saves it for ",
+        "`axon predict` and `axon eval`; `axon cv` cross-validates the penalty strength.",
     ),
 )]
 struct Cli {
@@ -39,8 +45,14 @@ struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Fit a binary logit or probit regression to a CSV file by maximum likelihood (Newton).
+    /// Fit a logit, probit or softmax regression to a CSV file by maximum likelihood (Newton).
     Fit(fit::FitArgs),
+    /// Predict classes (and probabilities) for the rows of a CSV file with a saved model.
+    Predict(predict::PredictArgs),
+    /// Score a saved model on a labelled CSV file: accuracy, log loss, AUC, F1, confusion matrix.
+    Eval(eval::EvalArgs),
+    /// Cross-validate the penalty strength over a grid, with stratified, seeded folds.
+    Cv(cv::CvArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +71,9 @@ fn run() -> anyhow::Result<()> {
     // own message, which matches our exit code for errors.
     match Cli::parse().command {
         Some(Command::Fit(args)) => fit::run(&args),
+        Some(Command::Predict(args)) => predict::run(&args),
+        Some(Command::Eval(args)) => eval::run(&args),
+        Some(Command::Cv(args)) => cv::run(&args),
         None => {
             // No arguments: say what this is and where to look, rather than printing the help.
             println!("axon {}: {ABOUT}.", env!("CARGO_PKG_VERSION"));

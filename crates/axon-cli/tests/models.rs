@@ -1,0 +1,262 @@
+//! `axon fit --out` → `axon predict` / `axon eval`, `axon fit --model softmax` and `axon cv`: the
+//! saved model predicts what the library's fit predicts, the metrics follow from the predictions,
+//! cross-validation is reproducible by seed, and bad arguments are `axon: ...` errors (exit 2).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
+use axon::linear::{fit_multinomial, MultinomialData, MultinomialOptions};
+use serde_json::Value;
+
+const LBW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lbw.csv");
+const FEATURES: &str = "age,lwt,race,smoke,ptl,ht,ui";
+
+fn axon(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_axon")).args(args).output().expect("failed to run axon")
+}
+
+fn ok_stdout(args: &[&str]) -> String {
+    let out = axon(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "axon {args:?}: exit {:?}, stderr:\n{err}", out.status);
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    serde_json::from_str(&ok_stdout(args)).expect("one JSON object")
+}
+
+fn error(args: &[&str]) -> String {
+    let out = axon(args);
+    assert_eq!(out.status.code(), Some(2), "axon {args:?} should fail with exit code 2");
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.starts_with("axon: "), "{err}");
+    err
+}
+
+/// A temporary path, removed when dropped.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(name: &str) -> Temp {
+        Temp(std::env::temp_dir().join(format!("axon-cli-models-{}-{name}", std::process::id())))
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Fits the lbw logit with `extra` flags and saves it.
+fn saved_logit(name: &str, extra: &[&str]) -> Temp {
+    let model = Temp::new(name);
+    let mut args = vec!["fit", "--data", LBW, "--target", "low", "--features", FEATURES];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--out", model.path(), "--json"]);
+    ok_json(&args);
+    model
+}
+
+/// The rows of `axon predict` output: label and probabilities.
+fn predictions(csv: &str) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
+    let mut lines = csv.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_owned).collect();
+    let rows = lines
+        .map(|l| {
+            let mut f = l.split(',');
+            let label = f.next().unwrap().to_owned();
+            (label, f.map(|v| v.parse().unwrap()).collect())
+        })
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn predict_reproduces_the_fitted_probabilities_from_raw_rows() {
+    let model = saved_logit("lbw-std.axon", &["--standardize"]);
+    let csv = ok_stdout(&["predict", "--model", model.path(), "--data", LBW, "--proba"]);
+    let (header, rows) = predictions(&csv);
+    assert_eq!(header, ["prediction", "p_0", "p_1"]);
+    assert_eq!(rows.len(), 189);
+    // The model file's probabilities are the library fit's, on the same raw rows.
+    let loaded = axon::linear::LinearModel::load(&model.0).unwrap();
+    let frame = read_csv(LBW, &CsvOptions::default()).unwrap();
+    let proba = loaded.predict_proba(&frame).unwrap();
+    for (i, (label, p)) in rows.iter().enumerate() {
+        assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
+        assert!((p[1] - proba[(i, 1)]).abs() < 1e-15, "row {i}");
+        assert_eq!(label, if p[1] > 0.5 { "1" } else { "0" });
+    }
+    // A lower threshold predicts the positive class whenever p_1 ≥ 0.3.
+    let csv = ok_stdout(&[
+        "predict",
+        "--model",
+        model.path(),
+        "--data",
+        LBW,
+        "--proba",
+        "--threshold",
+        "0.3",
+    ]);
+    let (_, low) = predictions(&csv);
+    assert!(low.iter().all(|(label, p)| label == if p[1] >= 0.3 { "1" } else { "0" }));
+    let positives = low.iter().filter(|(l, _)| l == "1").count();
+    assert!(positives > rows.iter().filter(|(l, _)| l == "1").count());
+}
+
+#[test]
+fn eval_metrics_follow_from_the_predictions() {
+    let model = saved_logit("lbw.axon", &[]);
+    let csv = ok_stdout(&["predict", "--model", model.path(), "--data", LBW, "--proba"]);
+    let (_, rows) = predictions(&csv);
+    let frame = read_csv(LBW, &CsvOptions::default()).unwrap();
+    let y = frame.column("low").unwrap().as_numeric().unwrap().to_vec();
+    let correct = rows.iter().zip(&y).filter(|((l, _), &t)| l == &t.to_string()).count();
+    let log_loss = -rows
+        .iter()
+        .zip(&y)
+        .map(|((_, p), &t)| if t == 1.0 { p[1].ln() } else { p[0].ln() })
+        .sum::<f64>()
+        / 189.0;
+
+    let report = ok_json(&["eval", "--model", model.path(), "--data", LBW, "--json"]);
+    assert_eq!(report["kind"], "logit");
+    assert_eq!(report["n_samples"], 189);
+    assert!((report["accuracy"].as_f64().unwrap() - correct as f64 / 189.0).abs() < 1e-15);
+    assert!((report["log_loss"].as_f64().unwrap() - log_loss).abs() < 1e-12);
+    let auc = report["roc_auc"].as_f64().unwrap();
+    assert!(auc > 0.7 && auc < 0.8, "AUC {auc}");
+    let confusion: u64 = report["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+        .sum();
+    assert_eq!(confusion, 189);
+    let text = ok_stdout(&["eval", "--model", model.path(), "--data", LBW]);
+    assert!(text.contains("precision") && text.contains("ROC AUC"), "{text}");
+}
+
+#[test]
+fn softmax_fit_saves_a_model_whose_classes_are_the_target_levels() {
+    let model = Temp::new("race.axon");
+    let report = ok_json(&[
+        "fit",
+        "--data",
+        LBW,
+        "--target",
+        "race",
+        "--features",
+        "age,lwt,smoke",
+        "--model",
+        "softmax",
+        "--out",
+        model.path(),
+        "--json",
+    ]);
+    assert_eq!(report["model"], "softmax");
+    assert_eq!(report["classes"], serde_json::json!(["black", "other", "white"]));
+    assert_eq!(report["n_params"], 8);
+    // The CLI's estimates are the library's on the same design.
+    let frame = read_csv(LBW, &CsvOptions::default()).unwrap();
+    let design =
+        Design::new(&frame, &DesignSpec::new("race").with_features(&["age", "lwt", "smoke"]))
+            .unwrap();
+    let y = design.class_indices();
+    let data = MultinomialData::new(design.x.as_ref(), &y, &design.names).unwrap();
+    let fit = fit_multinomial(&data, &MultinomialOptions::new(Some(0))).unwrap();
+    let rows = report["coefficients"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    for (idx, row) in rows.iter().enumerate() {
+        let (k, j) = (idx / 4, idx % 4);
+        assert_eq!(row["class"], ["other", "white"][k]);
+        assert_eq!(row["name"], design.names[j].as_str());
+        assert!((row["estimate"].as_f64().unwrap() - fit.coefficients[(j, k)]).abs() < 1e-12);
+        assert!(row["std_error"].as_f64().unwrap() > 0.0);
+    }
+    let csv = ok_stdout(&["predict", "--model", model.path(), "--data", LBW, "--proba"]);
+    let (header, rows) = predictions(&csv);
+    assert_eq!(header, ["prediction", "p_black", "p_other", "p_white"]);
+    assert!(rows.iter().all(|(l, p)| ["black", "other", "white"].contains(&l.as_str())
+        && (p.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+    let err = error(&["predict", "--model", model.path(), "--data", LBW, "--threshold", "0.4"]);
+    assert!(err.contains("3 classes"), "{err}");
+}
+
+#[test]
+fn cv_is_reproducible_by_seed_and_picks_the_best_mean() {
+    let base = [
+        "cv",
+        "--data",
+        LBW,
+        "--target",
+        "low",
+        "--features",
+        FEATURES,
+        "--standardize",
+        "--grid",
+        "alpha=0,0.5,5,50",
+        "--json",
+    ];
+    let run = |seed: &str, metric: &str| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(&["--seed", seed, "--metric", metric]);
+        ok_json(&args)
+    };
+    let a = run("7", "log-loss");
+    assert_eq!(a, run("7", "log-loss"), "same seed, same numbers");
+    assert_ne!(a["rows"], run("8", "log-loss")["rows"], "another seed, other folds");
+    let rows = a["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    let means: Vec<f64> = rows.iter().map(|r| r["cv"]["mean"].as_f64().unwrap()).collect();
+    let best = a["best"].as_u64().unwrap() as usize;
+    assert!(means.iter().all(|&m| means[best] <= m), "{means:?}");
+    for r in rows {
+        let scores = r["cv"]["scores"].as_array().unwrap();
+        assert_eq!(scores.len(), 5);
+    }
+    let auc = run("7", "roc-auc");
+    assert_eq!(auc["goal"], "Maximize");
+}
+
+#[test]
+fn bad_model_files_and_arguments_are_clear_errors() {
+    let junk = Temp::new("junk.axon");
+    std::fs::write(&junk.0, "not a model").unwrap();
+    let err = error(&["predict", "--model", junk.path(), "--data", LBW]);
+    assert!(err.contains("junk.axon") && err.contains("not a valid safetensors"), "{err}");
+
+    let model = saved_logit("lbw-cols.axon", &[]);
+    let data = Temp::new("no-race.csv");
+    std::fs::write(&data.0, "age,lwt,smoke,ptl,ht,ui\n19,182,0,0,0,1\n").unwrap();
+    let err = error(&["predict", "--model", model.path(), "--data", data.path()]);
+    assert!(err.contains("race"), "{err}");
+
+    let err = error(&["cv", "--data", LBW, "--target", "low", "--grid", "beta=1,2"]);
+    assert!(err.contains("unknown parameter `beta`"), "{err}");
+    let err = error(&["cv", "--data", LBW, "--target", "low", "--grid", "alpha=1,-2"]);
+    assert!(err.contains("`-2`"), "{err}");
+    let err = error(&[
+        "cv",
+        "--data",
+        LBW,
+        "--target",
+        "race",
+        "--features",
+        "age,lwt",
+        "--model",
+        "softmax",
+        "--grid",
+        "alpha=1",
+        "--metric",
+        "roc-auc",
+    ]);
+    assert!(err.contains("binary target"), "{err}");
+}
