@@ -45,6 +45,15 @@ pub struct DesignArgs {
     /// original scale).
     #[arg(long)]
     pub standardize: bool,
+    /// Basis expansion: add the powers 2..=D of every numeric feature (`age^2`, ...).
+    #[arg(long, value_name = "D", default_value_t = 1)]
+    pub poly: usize,
+    /// Basis expansion: add the product `a:b` of every pair of numeric features.
+    #[arg(long)]
+    pub interactions: bool,
+    /// For a two-class target, the class coded 1 [default: the second in sorted order].
+    #[arg(long, value_name = "CLASS")]
+    pub positive: Option<String>,
     /// Drop rows with a missing value (NA, empty, ?) in any column instead of failing.
     #[arg(long)]
     pub drop_missing: bool,
@@ -61,6 +70,9 @@ impl DesignArgs {
             categorical: self.categorical.iter().map(|s| s.trim().to_owned()).collect(),
             intercept: !self.no_intercept,
             standardize: self.standardize,
+            poly_degree: self.poly,
+            interactions: self.interactions,
+            positive: self.positive.clone(),
             ..DesignSpec::new(self.target.trim())
         }
     }

@@ -260,3 +260,58 @@ fn bad_model_files_and_arguments_are_clear_errors() {
     ]);
     assert!(err.contains("binary target"), "{err}");
 }
+
+#[test]
+fn basis_expansion_and_positive_class_reach_the_design() {
+    let report = ok_json(&[
+        "fit",
+        "--data",
+        LBW,
+        "--target",
+        "low",
+        "--features",
+        "age,lwt",
+        "--poly",
+        "2",
+        "--interactions",
+        "--positive",
+        "0",
+        "--json",
+    ]);
+    let names: Vec<&str> = report["coefficients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Intercept", "age", "lwt", "age^2", "lwt^2", "age:lwt"]);
+    assert_eq!(report["positive_class"], "0");
+    // Coding the other class as 1 flips every coefficient's sign and keeps the likelihood.
+    let flipped = ok_json(&[
+        "fit",
+        "--data",
+        LBW,
+        "--target",
+        "low",
+        "--features",
+        "age,lwt",
+        "--poly",
+        "2",
+        "--interactions",
+        "--json",
+    ]);
+    assert!(
+        (report["log_likelihood"].as_f64().unwrap() - flipped["log_likelihood"].as_f64().unwrap())
+            .abs()
+            < 1e-9
+    );
+    for (a, b) in report["coefficients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(flipped["coefficients"].as_array().unwrap())
+    {
+        let (a, b) = (a["estimate"].as_f64().unwrap(), b["estimate"].as_f64().unwrap());
+        assert!((a + b).abs() < 1e-6 * (1.0 + a.abs()), "{a} vs {b}");
+    }
+}
