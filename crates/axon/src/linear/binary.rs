@@ -18,6 +18,7 @@
 //! double) and below that the asymptotic series
 //! `log Φ(t) = log φ(t) − log(−t) + log(1 − t⁻² + 3t⁻⁴ − …)`.
 
+use super::gram::scaled_gram;
 use faer::{Mat, MatRef};
 use serde::Serialize;
 
@@ -247,7 +248,7 @@ impl Problem<'_> {
 
     /// Objective, gradient and information at `beta`.
     pub fn evaluate(&self, beta: &[f64]) -> Evaluation {
-        let (n, p) = (self.n(), self.p());
+        let n = self.n();
         let eta = self.eta(beta);
         let mut ll = 0.0;
         let mut score = vec![0.0; n];
@@ -267,8 +268,7 @@ impl Problem<'_> {
             min_margin = min_margin.min(margin);
         }
         let mut gradient = transpose_times(self.x, &score);
-        let a = Mat::from_fn(n, p, |i, j| root_info[i] * self.x[(i, j)]);
-        let mut information = a.transpose() * &a;
+        let mut information = scaled_gram(self.x, &root_info);
         for (j, g) in gradient.iter_mut().enumerate() {
             if Some(j) != self.intercept && self.alpha > 0.0 {
                 *g -= self.alpha * beta[j];

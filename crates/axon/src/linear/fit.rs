@@ -7,6 +7,7 @@ use faer::linalg::solvers::{DenseSolveCore, Llt, LltError};
 use faer::{Mat, MatRef, Side};
 
 use super::binary::{Link, Problem};
+use super::gram::scaled_gram;
 use super::newton::{self, Outcome, Stop};
 use super::separation;
 use crate::error::{Error, Result};
@@ -265,15 +266,13 @@ pub(crate) fn check_rank(
     names: &[String],
 ) -> Result<()> {
     let (n, p) = (x.nrows(), x.ncols());
-    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
-    let norms: Vec<f64> = (0..p)
-        .map(|j| (0..n).map(|i| weight(i) * x[(i, j)] * x[(i, j)]).sum::<f64>().sqrt())
-        .collect();
+    let root_weights: Vec<f64> = (0..n).map(|i| weights.map_or(1.0, |w| w[i].sqrt())).collect();
+    let raw = scaled_gram(x, &root_weights);
+    let norms: Vec<f64> = (0..p).map(|j| raw[(j, j)].sqrt()).collect();
     if let Some(j) = norms.iter().position(|&v| v == 0.0) {
         return Err(singular_error(names, j));
     }
-    let a = Mat::from_fn(n, p, |i, j| weight(i).sqrt() * x[(i, j)] / norms[j]);
-    let gram = a.transpose() * &a;
+    let gram = Mat::from_fn(p, p, |j, k| raw[(j, k)] / (norms[j] * norms[k]));
     let llt = Llt::new(gram.as_ref(), Side::Lower)
         .map_err(|LltError::NonPositivePivot { index }| singular_error(names, index))?;
     match (0..p).find(|&j| llt.L()[(j, j)].powi(2) < 1e-11) {

@@ -22,6 +22,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 use super::binary::{linear_predictor, Link, Problem};
 use super::fit::{inverse_information, BinaryData, BinaryFit};
+use super::gram::t_matmul;
 use crate::error::{Error, Result};
 
 /// The 0.975 quantile of the standard normal, for 95% intervals.
@@ -110,7 +111,7 @@ impl BinaryFit {
         let root_w = |i: usize| data.weight(i).sqrt();
         let scaled =
             Mat::from_fn(scores.nrows(), scores.ncols(), |i, j| root_w(i) * scores[(i, j)]);
-        let meat = scaled.transpose() * &scaled;
+        let meat = t_matmul(scaled.as_ref(), scaled.as_ref());
         let sandwich = bread * &meat * bread;
         let (n, p) = (data.n_obs(), self.coefficients.len() as f64);
         match cov_type {

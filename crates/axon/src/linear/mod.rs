@@ -37,6 +37,7 @@
 
 pub mod binary;
 mod fit;
+mod gram;
 mod inference;
 mod model;
 mod multinomial;

@@ -48,6 +48,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::binary::Link;
 use super::fit::{check_rank, convergence, singular_error};
+use super::gram::t_matmul;
 use super::inference::CoefficientRow;
 use super::newton::{norm, relative_step, Outcome, Stop};
 use super::separation::{self, ON_PLANE};
@@ -477,14 +478,14 @@ impl Softmax<'_> {
         let eta = self.scores(beta);
         let (prob, lse) = probabilities(&eta);
         let resid = Mat::from_fn(n, km1, |i, k| f64::from(self.y[i] == k + 1) - prob[(i, k + 1)]);
-        let grad = self.x.transpose() * &resid;
+        let grad = t_matmul(self.x, resid.as_ref());
         let mut gradient: Vec<f64> = (0..km1 * p).map(|i| grad[(i % p, i / p)]).collect();
         let mut information = Mat::zeros(km1 * p, km1 * p);
         for k in 0..km1 {
             for l in k..km1 {
                 let w = |i: usize| prob[(i, k + 1)] * (f64::from(k == l) - prob[(i, l + 1)]);
                 let wx = Mat::from_fn(n, p, |i, j| w(i) * self.x[(i, j)]);
-                let block = self.x.transpose() * &wx;
+                let block = t_matmul(self.x, wx.as_ref());
                 for a in 0..p {
                     for b in 0..p {
                         information[(k * p + a, l * p + b)] = block[(a, b)];
