@@ -37,6 +37,7 @@
 pub mod binary;
 mod fit;
 mod inference;
+pub mod lbfgs;
 mod multinomial;
 mod newton;
 mod separation;
