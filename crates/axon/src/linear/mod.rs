@@ -35,15 +35,22 @@
 //! ```
 
 pub mod binary;
+mod coordinate;
 mod fit;
 mod inference;
 pub mod lbfgs;
 mod multinomial;
 mod newton;
+mod penalty;
 mod separation;
+mod solver;
+mod stochastic;
 
 pub use binary::Link;
 pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
+pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
+pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
+pub use solver::{SgdMethod, SgdOptions, Solver, NEWTON_MAX_COLUMNS};
 pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitSummary, MarginalEffect, Z_975,
 };
