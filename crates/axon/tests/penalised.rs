@@ -17,8 +17,8 @@
 //! Run with `--nocapture` to see the largest difference of each comparison.
 
 use axon::linear::{
-    fit_binary, BinaryData, BinaryFit, BinaryOptions, ClassWeight, Link, Penalty, SgdMethod,
-    SgdOptions, Solver,
+    fit_binary, fit_one_vs_rest, fit_softmax, BinaryData, BinaryFit, BinaryOptions, ClassWeight,
+    Link, MultinomialData, Penalty, SgdMethod, SgdOptions, SoftmaxOptions, Solver,
 };
 use faer::Mat;
 use serde_json::Value;
@@ -248,4 +248,109 @@ fn sgd_is_reproducible_from_its_seed() {
     };
     assert_eq!(run(11), run(11));
     assert_ne!(run(11), run(12));
+}
+
+fn multinomial_data(case: &Case) -> MultinomialData<'_> {
+    MultinomialData::new(case.x.as_ref(), &case.labels, &case.names).unwrap()
+}
+
+#[test]
+fn multinomial_l2_matches_sklearn() {
+    let j = fixture();
+    let iris = &j["iris_multinomial"];
+    let case = Case::load(iris);
+    let penalty = Penalty::from_sklearn_c("l2", iris["C"].as_f64().unwrap(), 0.0).unwrap();
+    let fit = fit_softmax(&multinomial_data(&case), &SoftmaxOptions::new(penalty, Some(0))).unwrap();
+    assert!(fit.converged, "{:?}", fit.warning);
+    println!("  iris softmax: {} iterations, {} evaluations", fit.iterations, fit.evaluations);
+    let intercepts = floats(&iris["intercept"]);
+    for (k, row) in iris["coef"].as_array().unwrap().iter().enumerate() {
+        let mut want = vec![intercepts[k]];
+        want.extend(floats(row));
+        let got: Vec<f64> = (0..want.len()).map(|r| fit.coefficients[(r, k)]).collect();
+        check(&format!("iris multinomial C=1 class {k}"), &got, &want, 1e-5);
+    }
+    let prob = fit.predict_proba(case.x.as_ref()).unwrap();
+    let got: Vec<f64> = (0..prob.nrows()).flat_map(|i| (0..3).map(move |k| (i, k))).map(|ik| prob[ik]).collect();
+    check("iris multinomial proba", &got, &floats(&iris["proba"]), 1e-6);
+}
+
+#[test]
+fn unpenalised_softmax_is_statsmodels_mnlogit() {
+    // W_k − W_0 of the sum-to-zero solution are MNLogit's coefficients (class 0 the reference).
+    let path = format!("{}/tests/fixtures/wine_mnlogit.json", env!("CARGO_MANIFEST_DIR"));
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let (n, p) = (j["n"].as_u64().unwrap() as usize, j["p"].as_u64().unwrap() as usize);
+    let flat = floats(&j["x"]);
+    let x = Mat::from_fn(n, p, |i, k| flat[i * p + k]);
+    let y: Vec<usize> = j["y"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let names: Vec<String> = (0..p).map(|k| format!("x{k}")).collect();
+    let data = MultinomialData::new(x.as_ref(), &y, &names).unwrap();
+    let opts = SoftmaxOptions { tol: 1e-12, ..SoftmaxOptions::new(Penalty::None, Some(0)) };
+    let fit = fit_softmax(&data, &opts).unwrap();
+    println!("  wine softmax: {} iterations, ‖∇F‖∞ = {:.2e}", fit.iterations, fit.gradient_norm);
+    assert!(fit.converged, "{:?}", fit.warning);
+    for (k, want) in j["params"].as_array().unwrap().iter().enumerate() {
+        let got: Vec<f64> =
+            (0..p).map(|r| fit.coefficients[(r, k + 1)] - fit.coefficients[(r, 0)]).collect();
+        // Raw features (an intercept near 80, a badly conditioned information matrix): L-BFGS
+        // ends where F and its slope stop resolving progress (‖∇F‖∞ ≈ 10⁻⁵), measured 10⁻⁶
+        // relative; asserted to 10⁻⁵ relative. (Newton, `fit_multinomial`, gets 10⁻¹⁰.)
+        let want = floats(want);
+        let scaled: Vec<f64> = got.iter().zip(&want).map(|(g, w)| g / w.abs().max(1.0)).collect();
+        let unit: Vec<f64> = want.iter().map(|w| w / w.abs().max(1.0)).collect();
+        check(&format!("wine MNLogit class {} (relative)", k + 1), &scaled, &unit, 1e-5);
+    }
+    assert!((fit.log_likelihood - j["llf"].as_f64().unwrap()).abs() < 1e-8 * 100.0);
+}
+
+#[test]
+fn one_vs_rest_matches_sklearn_with_and_without_balanced_weights() {
+    let j = fixture();
+    let wine = &j["wine_ovr"];
+    let case = Case::load(wine);
+    for (key, class_weight) in [("plain", ClassWeight::None), ("balanced", ClassWeight::Balanced)] {
+        let r = &wine[key];
+        let opts = BinaryOptions { class_weight, ..options(Penalty::L2(1.0), Solver::Auto) };
+        let fit = fit_one_vs_rest(&multinomial_data(&case), &opts).unwrap();
+        assert!(fit.converged());
+        let intercepts = floats(&r["intercept"]);
+        for (k, coef) in r["coef"].as_array().unwrap().iter().enumerate() {
+            let mut want = vec![intercepts[k]];
+            want.extend(floats(coef));
+            check(&format!("wine OvR {key} class {k}"), &fit.fits[k].coefficients, &want, 1e-5);
+        }
+        let prob = fit.predict_proba(case.x.as_ref()).unwrap();
+        let got: Vec<f64> =
+            (0..prob.nrows()).flat_map(|i| (0..3).map(move |k| (i, k))).map(|ik| prob[ik]).collect();
+        check(&format!("wine OvR {key} proba"), &got, &floats(&r["proba"]), 1e-6);
+        let labels = fit.predict(case.x.as_ref()).unwrap();
+        let right = labels.iter().zip(&case.labels).filter(|(a, b)| a == b).count();
+        assert!(right >= 170, "{right} of 178 right");
+    }
+}
+
+#[test]
+fn many_classes_by_many_features_by_lbfgs() {
+    // digits: 1797 × 64 pixels, 10 classes (650 parameters) with L2 C = 1; pixels scaled to
+    // [0, 1]. The fit must converge and separate the training set well.
+    let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/digits.csv.gz"))
+        .unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let x = Mat::from_fn(rows.len(), 65, |i, j| if j == 0 { 1.0 } else { rows[i][j - 1] / 16.0 });
+    let y: Vec<usize> = rows.iter().map(|r| r[64] as usize).collect();
+    let names: Vec<String> = (0..65).map(|k| format!("x{k}")).collect();
+    let data = MultinomialData::new(x.as_ref(), &y, &names).unwrap();
+    let opts = SoftmaxOptions { tol: 1e-8, ..SoftmaxOptions::new(Penalty::L2(1.0), Some(0)) };
+    let fit = fit_softmax(&data, &opts).unwrap();
+    println!("  digits: {} iterations, ‖∇F‖∞ = {:.2e}", fit.iterations, fit.gradient_norm);
+    assert!(fit.converged, "{:?}", fit.warning);
+    let right = fit.predict(x.as_ref()).unwrap().iter().zip(&y).filter(|(a, b)| a == b).count();
+    assert!(right as f64 > 0.97 * y.len() as f64, "{right} of {} right", y.len());
 }

@@ -41,14 +41,18 @@ mod inference;
 pub mod lbfgs;
 mod multinomial;
 mod newton;
+mod ovr;
 mod penalty;
 mod separation;
+mod softmax;
 mod solver;
 mod stochastic;
 
 pub use binary::Link;
 pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
 pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
+pub use ovr::{fit_one_vs_rest, OneVsRestFit};
+pub use softmax::{fit_softmax, SoftmaxFit, SoftmaxOptions};
 pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 pub use solver::{SgdMethod, SgdOptions, Solver, NEWTON_MAX_COLUMNS};
 pub use inference::{
