@@ -177,8 +177,9 @@ fn l1_with_a_smooth_solver_is_an_error() {
 /// The lectures' CHD table: age (standardised here, as the lecture example does for gradient
 /// ascent) and the 0/1 outcome, with an intercept column.
 fn chd() -> (Mat<f64>, Vec<f64>, Vec<String>) {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/chd_age.csv"))
-        .unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/chd_age.csv"))
+            .unwrap();
     let rows: Vec<(f64, f64)> = text
         .lines()
         .skip(1)
@@ -227,7 +228,10 @@ fn every_solver_reaches_the_chd_mle() {
     assert!(adam.converged, "{:?}", adam.warning);
     let sgd = SgdOptions { decay: 0.1, seed: 3, ..SgdOptions::momentum(0.1, 0.9, 8, 2000) };
     let sgd = fit(Solver::Sgd(sgd));
-    assert!(matches!(sgd.solver, Solver::Sgd(SgdOptions { method: SgdMethod::Momentum { .. }, .. })));
+    assert!(matches!(
+        sgd.solver,
+        Solver::Sgd(SgdOptions { method: SgdMethod::Momentum { .. }, .. })
+    ));
     check("CHD SGD momentum (batch 8) vs Newton", &sgd.coefficients, &mle, 5e-2);
     // tol = 1e-4 on the mean gradient is beyond what the noise allows: reported, not hidden.
     assert!(!sgd.converged && sgd.warning.is_some());
@@ -243,7 +247,8 @@ fn sgd_is_reproducible_from_its_seed() {
     let data = BinaryData::new(x.as_ref(), &y, &names).unwrap();
     let run = |seed| {
         let o = SgdOptions::adam(0.05, 5, 20, seed);
-        let opts = BinaryOptions { solver: Solver::Sgd(o), ..BinaryOptions::new(Link::Logit, Some(0)) };
+        let opts =
+            BinaryOptions { solver: Solver::Sgd(o), ..BinaryOptions::new(Link::Logit, Some(0)) };
         fit_binary(&data, &opts).unwrap().coefficients
     };
     assert_eq!(run(11), run(11));
@@ -260,7 +265,8 @@ fn multinomial_l2_matches_sklearn() {
     let iris = &j["iris_multinomial"];
     let case = Case::load(iris);
     let penalty = Penalty::from_sklearn_c("l2", iris["C"].as_f64().unwrap(), 0.0).unwrap();
-    let fit = fit_softmax(&multinomial_data(&case), &SoftmaxOptions::new(penalty, Some(0))).unwrap();
+    let fit =
+        fit_softmax(&multinomial_data(&case), &SoftmaxOptions::new(penalty, Some(0))).unwrap();
     assert!(fit.converged, "{:?}", fit.warning);
     println!("  iris softmax: {} iterations, {} evaluations", fit.iterations, fit.evaluations);
     let intercepts = floats(&iris["intercept"]);
@@ -271,7 +277,8 @@ fn multinomial_l2_matches_sklearn() {
         check(&format!("iris multinomial C=1 class {k}"), &got, &want, 1e-5);
     }
     let prob = fit.predict_proba(case.x.as_ref()).unwrap();
-    let got: Vec<f64> = (0..prob.nrows()).flat_map(|i| (0..3).map(move |k| (i, k))).map(|ik| prob[ik]).collect();
+    let got: Vec<f64> =
+        (0..prob.nrows()).flat_map(|i| (0..3).map(move |k| (i, k))).map(|ik| prob[ik]).collect();
     check("iris multinomial proba", &got, &floats(&iris["proba"]), 1e-6);
 }
 
@@ -283,7 +290,8 @@ fn unpenalised_softmax_is_statsmodels_mnlogit() {
     let (n, p) = (j["n"].as_u64().unwrap() as usize, j["p"].as_u64().unwrap() as usize);
     let flat = floats(&j["x"]);
     let x = Mat::from_fn(n, p, |i, k| flat[i * p + k]);
-    let y: Vec<usize> = j["y"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let y: Vec<usize> =
+        j["y"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     let names: Vec<String> = (0..p).map(|k| format!("x{k}")).collect();
     let data = MultinomialData::new(x.as_ref(), &y, &names).unwrap();
     let opts = SoftmaxOptions { tol: 1e-12, ..SoftmaxOptions::new(Penalty::None, Some(0)) };
@@ -321,8 +329,10 @@ fn one_vs_rest_matches_sklearn_with_and_without_balanced_weights() {
             check(&format!("wine OvR {key} class {k}"), &fit.fits[k].coefficients, &want, 1e-5);
         }
         let prob = fit.predict_proba(case.x.as_ref()).unwrap();
-        let got: Vec<f64> =
-            (0..prob.nrows()).flat_map(|i| (0..3).map(move |k| (i, k))).map(|ik| prob[ik]).collect();
+        let got: Vec<f64> = (0..prob.nrows())
+            .flat_map(|i| (0..3).map(move |k| (i, k)))
+            .map(|ik| prob[ik])
+            .collect();
         check(&format!("wine OvR {key} proba"), &got, &floats(&r["proba"]), 1e-6);
         let labels = fit.predict(case.x.as_ref()).unwrap();
         let right = labels.iter().zip(&case.labels).filter(|(a, b)| a == b).count();
@@ -334,8 +344,9 @@ fn one_vs_rest_matches_sklearn_with_and_without_balanced_weights() {
 fn many_classes_by_many_features_by_lbfgs() {
     // digits: 1797 × 64 pixels, 10 classes (650 parameters) with L2 C = 1; pixels scaled to
     // [0, 1]. The fit must converge and separate the training set well.
-    let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/digits.csv.gz"))
-        .unwrap();
+    let file =
+        std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/digits.csv.gz"))
+            .unwrap();
     let mut text = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text).unwrap();
     let rows: Vec<Vec<f64>> = text

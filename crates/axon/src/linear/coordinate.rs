@@ -113,9 +113,8 @@ fn quadratic<'a>(problem: &'a Problem<'a>, beta: &[f64], l1: f64) -> Quadratic<'
             residual[i] = w * d.score / h[i];
         }
     }
-    let diag = (0..p)
-        .map(|j| problem.x.col(j).iter().zip(&h).map(|(x, hi)| hi * x * x).sum())
-        .collect();
+    let diag =
+        (0..p).map(|j| problem.x.col(j).iter().zip(&h).map(|(x, hi)| hi * x * x).sum()).collect();
     Quadratic { problem, h, residual, diag, l1 }
 }
 
@@ -123,7 +122,8 @@ fn quadratic<'a>(problem: &'a Problem<'a>, beta: &[f64], l1: f64) -> Quadratic<'
 fn objective(problem: &Problem, beta: &[f64], l1: f64) -> f64 {
     let mut g = vec![0.0; beta.len()];
     let smooth = objective_and_gradient(problem, beta, &mut g);
-    let l1_term: f64 = (0..beta.len()).filter(|&j| Some(j) != problem.intercept).map(|j| beta[j].abs()).sum();
+    let l1_term: f64 =
+        (0..beta.len()).filter(|&j| Some(j) != problem.intercept).map(|j| beta[j].abs()).sum();
     smooth + l1 * l1_term
 }
 

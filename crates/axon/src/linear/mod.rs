@@ -50,15 +50,15 @@ mod stochastic;
 
 pub use binary::Link;
 pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
-pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
-pub use ovr::{fit_one_vs_rest, OneVsRestFit};
-pub use softmax::{fit_softmax, SoftmaxFit, SoftmaxOptions};
-pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
-pub use solver::{SgdMethod, SgdOptions, Solver, NEWTON_MAX_COLUMNS};
 pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitSummary, MarginalEffect, Z_975,
 };
+pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
 pub use multinomial::{
     fit_multinomial, multinomial_null_log_likelihood, MultinomialData, MultinomialFit,
     MultinomialOptions, MultinomialRow, MultinomialSummary,
 };
+pub use ovr::{fit_one_vs_rest, OneVsRestFit};
+pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
+pub use softmax::{fit_softmax, SoftmaxFit, SoftmaxOptions};
+pub use solver::{SgdMethod, SgdOptions, Solver, NEWTON_MAX_COLUMNS};

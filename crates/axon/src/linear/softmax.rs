@@ -91,8 +91,9 @@ impl SoftmaxFit {
 
 /// The first largest entry of every row.
 pub(crate) fn argmax_rows(prob: &Mat<f64>) -> Vec<usize> {
-    let best =
-        |i: usize| (1..prob.ncols()).fold(0, |b, k| if prob[(i, k)] > prob[(i, b)] { k } else { b });
+    let best = |i: usize| {
+        (1..prob.ncols()).fold(0, |b, k| if prob[(i, k)] > prob[(i, b)] { k } else { b })
+    };
     (0..prob.nrows()).map(best).collect()
 }
 
@@ -176,7 +177,8 @@ pub fn fit_softmax(data: &MultinomialData, opts: &SoftmaxOptions) -> Result<Soft
             compose_class_weights(y, None, &balanced_class_weights(&counts))
         }
     };
-    let obj = Objective { x, y, w: &weights, k, alpha: opts.penalty.l2(), intercept: opts.intercept };
+    let obj =
+        Objective { x, y, w: &weights, k, alpha: opts.penalty.l2(), intercept: opts.intercept };
     let n_obs: f64 = weights.iter().sum();
     let lb = LbfgsOptions {
         memory: opts.memory,
@@ -216,9 +218,8 @@ pub fn fit_softmax(data: &MultinomialData, opts: &SoftmaxOptions) -> Result<Soft
 
 /// Refuses an unpenalised fit whose scores rank every observation's own class strictly first.
 fn check_not_separated(eta: &Mat<f64>, y: &[usize]) -> Result<()> {
-    let ranks_first = |i: usize| {
-        (0..eta.ncols()).all(|c| c == y[i] || eta[(i, y[i])] - eta[(i, c)] > 1.0)
-    };
+    let ranks_first =
+        |i: usize| (0..eta.ncols()).all(|c| c == y[i] || eta[(i, y[i])] - eta[(i, c)] > 1.0);
     if (0..y.len()).all(ranks_first) {
         return Err(Error::Separation {
             variables: Vec::new(),
@@ -229,4 +230,58 @@ fn check_not_separated(eta: &Mat<f64>, y: &[usize]) -> Result<()> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{gradcheck, Tensor};
+
+    /// `F` and `∇F` against the same loss from tensor ops (`log_softmax`), whose autograd
+    /// gradient `axon::gradcheck` checks by central differences in f64.
+    #[test]
+    fn gradient_matches_autograd_and_finite_differences() {
+        let (n, p, k, alpha) = (6, 3, 3, 0.4);
+        let x =
+            Mat::from_fn(
+                n,
+                p,
+                |i, j| if j == 0 { 1.0 } else { ((i * 5 + j * 3) % 7) as f64 / 2.0 - 1.5 },
+            );
+        let y = [0, 2, 1, 1, 0, 2];
+        let w = [1.0, 0.5, 2.0, 1.0, 1.5, 1.0];
+        let obj = Objective { x: x.as_ref(), y: &y, w: &w, k, alpha, intercept: Some(0) };
+        let flat: Vec<f64> = (0..p * k).map(|v| ((v * 7) % 5) as f64 / 4.0 - 0.5).collect();
+        let mut grad = vec![0.0; p * k];
+        let (_, f) = obj.evaluate(&flat, &mut grad);
+
+        let rows: Vec<f64> =
+            (0..n).flat_map(|i| (0..p).map(move |j| (i, j))).map(|ij| x[ij]).collect();
+        let xt = Tensor::from_vec(rows, [n, p]).unwrap();
+        let onehot: Vec<f64> =
+            (0..n).flat_map(|i| (0..k).map(move |c| f64::from(y[i] == c) * w[i])).collect();
+        let yt = Tensor::from_vec(onehot, [n, k]).unwrap();
+        let mask = Tensor::from_vec(vec![0.0, 1.0, 1.0], [p, 1]).unwrap();
+        let loss = |v: &[Tensor]| -> Result<Tensor> {
+            let nll = xt.matmul(&v[0])?.log_softmax(1)?.mul(&yt)?.sum_all()?.neg()?;
+            let ridge = v[0].mul(&mask)?.square()?.sum_all()?.mul_scalar(0.5 * alpha)?;
+            nll.add(&ridge)
+        };
+        // The tensor holds W row-major (p, K); the flat vector is column by column.
+        let w_rows: Vec<f64> =
+            (0..p * k).map(|v| (v / k, v % k)).map(|(j, c)| flat[c * p + j]).collect();
+        let wt = Tensor::from_vec(w_rows, [p, k]).unwrap();
+        let report = gradcheck(loss, std::slice::from_ref(&wt), 1e-6).unwrap();
+        assert!(report.is_close(1e-7, 1e-6), "{report}");
+        let tracked = wt.requires_grad();
+        let out = loss(std::slice::from_ref(&tracked)).unwrap();
+        assert!((out.item().unwrap() - f).abs() < 1e-12);
+        let auto = out.backward().unwrap().get(&tracked).unwrap().to_vec::<f64>().unwrap();
+        for j in 0..p {
+            for c in 0..k {
+                let (a, h) = (auto[j * k + c], grad[c * p + j]);
+                assert!((a - h).abs() < 1e-12, "∂F/∂W[{j}, {c}]: {a} vs {h}");
+            }
+        }
+    }
 }

@@ -260,3 +260,69 @@ pub(crate) fn gradient_ascent(
     });
     SolverOutcome { beta: theta, iterations: steps, converged, gradient_norm, warning }
 }
+
+#[cfg(test)]
+mod tests {
+    use faer::Mat;
+
+    use super::*;
+    use crate::linear::binary::Link;
+    use crate::{gradcheck, Tensor};
+
+    /// The hand-written `F` and `∇F` against the same loss built from tensor ops, whose autograd
+    /// gradient is itself checked by central differences (`axon::gradcheck`, f64).
+    #[test]
+    fn gradient_matches_autograd_and_finite_differences() {
+        let (n, p, alpha) = (7, 3, 0.7);
+        let value = |i: usize, j: usize| ((i * 3 + j * 5) % 7) as f64 / 3.0 - 1.0;
+        let x = Mat::from_fn(n, p, |i, j| if j == 0 { 1.0 } else { value(i, j) });
+        let y = [0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0];
+        let w = [1.0, 2.0, 0.5, 1.0, 3.0, 1.0, 0.0];
+        let problem = Problem {
+            x: x.as_ref(),
+            y: &y,
+            weights: Some(&w),
+            link: Link::Logit,
+            alpha,
+            intercept: Some(0),
+        };
+        let beta = [0.3, -0.8, 1.1];
+        let mut grad = vec![0.0; p];
+        let f = objective_and_gradient(&problem, &beta, &mut grad);
+
+        let flat: Vec<f64> =
+            (0..n).flat_map(|i| (0..p).map(move |j| (i, j))).map(|ij| x[ij]).collect();
+        let xt = Tensor::from_vec(flat, [n, p]).unwrap();
+        let yt = Tensor::from_vec(y.to_vec(), [n, 1]).unwrap();
+        let wt = Tensor::from_vec(w.to_vec(), [n, 1]).unwrap();
+        let mask = Tensor::from_vec(vec![0.0, 1.0, 1.0], [p, 1]).unwrap();
+        let loss = |v: &[Tensor]| -> Result<Tensor> {
+            let eta = xt.matmul(&v[0])?;
+            let nll = eta.softplus()?.sub(&yt.mul(&eta)?)?.mul(&wt)?.sum_all()?;
+            let ridge = v[0].mul(&mask)?.square()?.sum_all()?.mul_scalar(0.5 * alpha)?;
+            nll.add(&ridge)
+        };
+        let b = Tensor::from_vec(beta.to_vec(), [p, 1]).unwrap();
+        let report = gradcheck(loss, std::slice::from_ref(&b), 1e-6).unwrap();
+        assert!(report.is_close(1e-7, 1e-6), "{report}");
+        let tracked = b.requires_grad();
+        let out = loss(std::slice::from_ref(&tracked)).unwrap();
+        assert!((out.item().unwrap() - f).abs() < 1e-12);
+        let auto = out.backward().unwrap().get(&tracked).unwrap().to_vec::<f64>().unwrap();
+        for j in 0..p {
+            assert!((auto[j] - grad[j]).abs() < 1e-12, "∂F/∂β{j}: {auto:?} vs {grad:?}");
+        }
+    }
+
+    #[test]
+    fn auto_picks_by_penalty_and_width() {
+        let l1 = Penalty::ElasticNet { alpha: 1.0, l1_ratio: 0.5 };
+        assert!(matches!(Solver::Auto.resolve(&l1, 5), Ok(Solver::CoordinateDescent { .. })));
+        assert_eq!(Solver::Auto.resolve(&Penalty::L2(1.0), 5).unwrap(), Solver::Newton);
+        let wide = Solver::Auto.resolve(&Penalty::None, NEWTON_MAX_COLUMNS + 1).unwrap();
+        assert!(matches!(wide, Solver::Lbfgs { .. }));
+        assert!(Solver::Newton.resolve(&l1, 5).is_err());
+        let bad = Solver::GradientAscent { learning_rate: -1.0, max_steps: 1, tol: 1e-6 };
+        assert!(bad.resolve(&Penalty::None, 5).is_err());
+    }
+}

@@ -63,7 +63,8 @@ fn batch_gradient(
     let p = problem.p();
     let x: Vec<f64> = rows.iter().flat_map(|&i| (0..p).map(move |j| problem.x[(i, j)])).collect();
     let x = Tensor::from_vec(x, [rows.len(), p])?;
-    let y = Tensor::from_vec(rows.iter().map(|&i| problem.y[i]).collect::<Vec<_>>(), [rows.len(), 1])?;
+    let y =
+        Tensor::from_vec(rows.iter().map(|&i| problem.y[i]).collect::<Vec<_>>(), [rows.len(), 1])?;
     let w: Vec<f64> = rows.iter().map(|&i| problem.weight(i)).collect();
     let w = Tensor::from_vec(w, [rows.len(), 1])?;
     let b = Tensor::from_vec(beta.to_vec(), [p, 1])?.requires_grad();
@@ -88,7 +89,8 @@ pub(crate) fn fit_sgd(problem: &Problem, o: &SgdOptions, n_obs: f64) -> Result<S
     let mask = Tensor::from_vec(mask, [p, 1])?;
     let mut rng = Rng::seed(o.seed);
     let mut beta = vec![0.0; p];
-    let mut stepper = Stepper { method: o.method, first: vec![0.0; p], second: vec![0.0; p], steps: 0 };
+    let mut stepper =
+        Stepper { method: o.method, first: vec![0.0; p], second: vec![0.0; p], steps: 0 };
     let rows = order.len() as f64;
     for epoch in 0..o.epochs {
         rng.shuffle(&mut order);
