@@ -18,6 +18,14 @@
 //! [`BinaryData`], [`BinaryOptions`], [`BinaryFit`]), `inference` ([`FitSummary`]);
 //! `multinomial` is the softmax (multinomial logit) counterpart, [`fit_multinomial`].
 //!
+//! Penalised and large-scale fits: `penalty` ([`Penalty`] — none, L2, L1, elastic net, with
+//! `α = 1/C` for scikit-learn's `C` — and [`ClassWeight`]), `solver` ([`Solver`]: Newton,
+//! L-BFGS, coordinate descent, the lectures' gradient ascent, SGD/Adam; `Auto` chooses),
+//! [`lbfgs`] (a generic L-BFGS minimiser), `coordinate` (glmnet's IRLS + coordinate descent for
+//! L1 and elastic net), `stochastic` (mini-batch SGD/Adam through autograd), `softmax`
+//! ([`fit_softmax`], scikit-learn's symmetric multinomial logit by L-BFGS) and `ovr`
+//! ([`fit_one_vs_rest`]).
+//!
 //! ```
 //! use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link};
 //!
