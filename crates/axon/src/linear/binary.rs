@@ -241,6 +241,16 @@ impl Problem<'_> {
             .sum()
     }
 
+    /// The smallest margin `q η` over observations with positive weight: above 0 when `β`
+    /// classifies every observation correctly (perfect separation).
+    pub fn min_margin(&self, beta: &[f64]) -> f64 {
+        let eta = self.eta(beta);
+        (0..self.n())
+            .filter(|&i| self.weight(i) > 0.0)
+            .map(|i| if self.y[i] > 0.5 { eta[i] } else { -eta[i] })
+            .fold(f64::INFINITY, f64::min)
+    }
+
     /// The penalised log-likelihood, the quantity Newton's method maximises.
     pub fn objective(&self, beta: &[f64]) -> f64 {
         self.log_likelihood(beta) - self.penalty(beta)

@@ -8,8 +8,12 @@ use faer::{Mat, MatRef, Side};
 
 use super::binary::{Link, Problem};
 use super::gram::scaled_gram;
+use super::coordinate::fit_coordinate_descent;
 use super::newton::{self, Outcome, Stop};
+use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 use super::separation;
+use super::solver::{fit_lbfgs, gradient_ascent, Solver, SolverOutcome, NEWTON_MAX_COLUMNS};
+use super::stochastic::fit_sgd;
 use crate::error::{Error, Result};
 
 /// A design matrix with its binary outcome, optional frequency weights and column names.
@@ -95,17 +99,26 @@ impl<'a> BinaryData<'a> {
     }
 }
 
-/// How to fit: the link, an optional L2 penalty, the intercept column and the stopping rule.
+/// How to fit: the link, the penalty, the solver, class weights, the intercept column and the
+/// stopping rule. See [`Penalty`] for the objective and its mapping to scikit-learn's `C`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BinaryOptions {
     pub link: Link,
-    /// `α` in the penalty `α/2 Σ_{j ≠ intercept} βⱼ²`; 0 for maximum likelihood.
+    /// `α` in the penalty `α/2 Σ_{j ≠ intercept} βⱼ²`; 0 for maximum likelihood. The same as
+    /// `penalty: Penalty::L2(α)` (set one or the other, not both).
     pub penalty_l2: f64,
+    /// The penalty (default none); the intercept is never penalised.
+    pub penalty: Penalty,
+    /// The algorithm (default [`Solver::Auto`]).
+    pub solver: Solver,
+    /// Weights per class, multiplied into the sample weights (default none).
+    pub class_weight: ClassWeight,
     /// The column of ones, if the model has an intercept (never penalised).
     pub intercept: Option<usize>,
-    /// The most Newton steps (default 100).
+    /// The most Newton steps, or IRLS steps of coordinate descent (default 100).
     pub max_iter: usize,
-    /// Stop when `max_j |Δβ_j| / (1 + |β_j|) < tol`, or `‖∇ℓ‖ < tol` with a step below `√tol`
+    /// Newton and coordinate descent stop when `max_j |Δβ_j| / (1 + |β_j|) < tol` (Newton also
+    /// on `‖∇ℓ‖ < tol` with a step below `√tol`); L-BFGS when `‖∇F‖∞ < tol · Σwᵢ`
     /// (default 10⁻¹⁰).
     pub tol: f64,
 }
@@ -115,6 +128,9 @@ impl Default for BinaryOptions {
         BinaryOptions {
             link: Link::Logit,
             penalty_l2: 0.0,
+            penalty: Penalty::None,
+            solver: Solver::Auto,
+            class_weight: ClassWeight::None,
             intercept: None,
             max_iter: 100,
             tol: 1e-10,
@@ -128,10 +144,24 @@ impl BinaryOptions {
         BinaryOptions { link, intercept, ..Default::default() }
     }
 
-    fn validate(&self, p: usize) -> Result<()> {
+    /// The penalty in force: `penalty`, or `L2(penalty_l2)` when only the latter is set.
+    pub fn effective_penalty(&self) -> Result<Penalty> {
         if !(self.penalty_l2.is_finite() && self.penalty_l2 >= 0.0) {
             return Err(Error::invalid("penalty_l2", self.penalty_l2, "must be finite and ≥ 0"));
         }
+        self.penalty.validate()?;
+        match (self.penalty_l2 > 0.0, self.penalty.is_none()) {
+            (false, _) => Ok(self.penalty),
+            (true, true) => Ok(Penalty::L2(self.penalty_l2)),
+            (true, false) => Err(Error::invalid(
+                "penalty_l2",
+                self.penalty_l2,
+                "set either penalty_l2 or penalty, not both",
+            )),
+        }
+    }
+
+    fn validate(&self, p: usize) -> Result<()> {
         if !(self.tol.is_finite() && self.tol > 0.0) {
             return Err(Error::invalid("tol", self.tol, "must be finite and > 0"));
         }
@@ -150,17 +180,23 @@ pub struct BinaryFit {
     pub link: Link,
     pub names: Vec<String>,
     pub intercept: Option<usize>,
+    /// `λ₂`, the L2 part of `penalty` (kept for callers that know only ridge fits).
     pub penalty_l2: f64,
+    pub penalty: Penalty,
+    /// The solver that ran ([`Solver::Auto`] resolved).
+    pub solver: Solver,
     /// `β̂`, one per column of `x`.
     pub coefficients: Vec<f64>,
-    /// `H(β̂)⁻¹`, the inverse observed information; `None` for a penalised fit.
+    /// `H(β̂)⁻¹`, the inverse observed information; `None` for a penalised fit (and for
+    /// unpenalised fits wider than [`NEWTON_MAX_COLUMNS`] not fitted by Newton).
     pub covariance: Option<Mat<f64>>,
     /// `ℓ(β̂) = Σ wᵢ log F(qᵢ xᵢᵀβ̂)`, without the penalty.
     pub log_likelihood: f64,
-    /// Newton steps taken.
+    /// Steps taken: Newton steps, L-BFGS iterations, IRLS steps of coordinate descent, gradient
+    /// ascent steps or SGD/Adam updates.
     pub iterations: usize,
     pub converged: bool,
-    /// `‖∇‖` of the (penalised) objective at `β̂`.
+    /// `‖∇‖₂` of the (penalised) objective at `β̂` (for L1 penalties the smallest subgradient).
     pub gradient_norm: f64,
     /// Set when the fit did not converge.
     pub warning: Option<String>,
@@ -179,23 +215,47 @@ impl BinaryFit {
 
     /// Whether the fit maximised a penalised likelihood (then there is no inference table).
     pub fn is_penalised(&self) -> bool {
-        self.penalty_l2 > 0.0
+        !self.penalty.is_none()
     }
 }
 
-/// Fits `P(y = 1 | x) = F(xᵀβ)` by (penalised) maximum likelihood with Newton–Raphson.
+/// Fits `P(y = 1 | x) = F(xᵀβ)` by (penalised) maximum likelihood with the chosen solver.
 ///
-/// Errors on a constant outcome, collinear columns and, for unpenalised fits, perfect or
-/// quasi-complete separation (naming the variables). A fit that hits `max_iter` is returned with
-/// `converged = false` and a warning.
+/// Errors on a constant outcome, on bad settings (an L1 penalty with a smooth-only solver), and
+/// for unpenalised fits on collinear columns and perfect or quasi-complete separation (naming the
+/// variables). A fit that stops before converging is returned with `converged = false` and a
+/// warning.
 pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> {
+    let penalty = opts.effective_penalty()?;
+    opts.validate(data.x().ncols())?;
+    let solver = opts.solver.resolve(&penalty, data.x().ncols())?;
+    let composed;
+    let data = match opts.class_weight {
+        ClassWeight::None => *data,
+        ClassWeight::Balanced => {
+            let labels: Vec<usize> = data.y().iter().map(|&v| usize::from(v > 0.5)).collect();
+            let mut counts = [0usize; 2];
+            labels.iter().for_each(|&k| counts[k] += 1);
+            let cw = balanced_class_weights(&counts);
+            composed = compose_class_weights(&labels, data.weights(), &cw);
+            data.with_weights(&composed)?
+        }
+    };
+    fit_resolved(&data, opts, penalty, solver)
+}
+
+fn fit_resolved(
+    data: &BinaryData,
+    opts: &BinaryOptions,
+    penalty: Penalty,
+    solver: Solver,
+) -> Result<BinaryFit> {
     let (x, names) = (data.x(), data.names());
-    opts.validate(x.ncols())?;
     check_intercept(data, opts.intercept)?;
     check_outcome_varies(data)?;
-    check_rank(x, data.weights(), names)?;
-    let unpenalised = opts.penalty_l2 == 0.0;
+    let unpenalised = penalty.is_none();
     if unpenalised {
+        check_rank(x, data.weights(), names)?;
         let splits = separation::single_columns(x, data.y(), data.weights(), opts.intercept);
         if !splits.is_empty() {
             return Err(separation::column_error(&splits, names));
@@ -206,27 +266,69 @@ pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> 
         y: data.y(),
         weights: data.weights(),
         link: opts.link,
-        alpha: opts.penalty_l2,
+        alpha: penalty.l2(),
         intercept: opts.intercept,
     };
-    let out = newton::maximise(&problem, vec![0.0; x.ncols()], opts.max_iter, opts.tol);
+    let out = match solver {
+        Solver::Auto | Solver::Newton => fit_newton(&problem, opts, unpenalised, names)?,
+        Solver::Lbfgs { memory, max_iter } => {
+            fit_lbfgs(&problem, memory, max_iter, opts.tol, data.n_obs())?
+        }
+        Solver::CoordinateDescent { max_sweeps } => {
+            fit_coordinate_descent(&problem, penalty.l1(), opts.max_iter, max_sweeps, opts.tol)
+        }
+        Solver::GradientAscent { learning_rate, max_steps, tol } => {
+            gradient_ascent(&problem, learning_rate, max_steps, tol)
+        }
+        Solver::Sgd(o) => fit_sgd(&problem, &o, data.n_obs())?,
+    };
+    let newton = matches!(solver, Solver::Newton);
+    if unpenalised && !newton && problem.min_margin(&out.beta) > 0.0 {
+        let (w, j) = (problem.weights, problem.intercept);
+        return Err(separation::direction_error(x, w, &out.beta, j, names, true));
+    }
+    let covariance = match (unpenalised, newton) {
+        (false, _) => None,
+        (true, true) => Some(inverse_information(&problem, &out.beta, names)?),
+        (true, false) if x.ncols() <= NEWTON_MAX_COLUMNS => {
+            inverse_information(&problem, &out.beta, names).ok()
+        }
+        (true, false) => None,
+    };
+    Ok(BinaryFit {
+        link: opts.link,
+        names: names.to_vec(),
+        intercept: opts.intercept,
+        penalty_l2: penalty.l2(),
+        penalty,
+        solver,
+        log_likelihood: problem.log_likelihood(&out.beta),
+        coefficients: out.beta,
+        covariance,
+        iterations: out.iterations,
+        converged: out.converged,
+        gradient_norm: out.gradient_norm,
+        warning: out.warning,
+    })
+}
+
+/// Damped Newton–Raphson, with the separation and singularity checks of exact fits.
+fn fit_newton(
+    problem: &Problem,
+    opts: &BinaryOptions,
+    unpenalised: bool,
+    names: &[String],
+) -> Result<SolverOutcome> {
+    let out = newton::maximise(problem, vec![0.0; problem.p()], opts.max_iter, opts.tol);
     if unpenalised {
-        check_separated(&problem, &out, names)?;
+        check_separated(problem, &out, names)?;
     }
     let (converged, warning) = convergence(&out, opts.max_iter);
     if let Stop::Singular { index } = out.stop {
         return Err(singular_error(names, index));
     }
-    let covariance =
-        if unpenalised { Some(inverse_information(&problem, &out.beta, names)?) } else { None };
-    Ok(BinaryFit {
-        link: opts.link,
-        names: names.to_vec(),
-        intercept: opts.intercept,
-        penalty_l2: opts.penalty_l2,
-        log_likelihood: problem.log_likelihood(&out.beta),
-        coefficients: out.beta,
-        covariance,
+    Ok(SolverOutcome {
+        beta: out.beta,
         iterations: out.iterations,
         converged,
         gradient_norm: out.gradient_norm,

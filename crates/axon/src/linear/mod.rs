@@ -19,6 +19,14 @@
 //! `multinomial` is the softmax (multinomial logit) counterpart, [`fit_multinomial`]; `model`
 //! packages any fit with its encoder for prediction and saving ([`LinearModel`]).
 //!
+//! Penalised and large-scale fits: `penalty` ([`Penalty`] — none, L2, L1, elastic net, with
+//! `α = 1/C` for scikit-learn's `C` — and [`ClassWeight`]), `solver` ([`Solver`]: Newton,
+//! L-BFGS, coordinate descent, the lectures' gradient ascent, SGD/Adam; `Auto` chooses),
+//! [`lbfgs`] (a generic L-BFGS minimiser), `coordinate` (glmnet's IRLS + coordinate descent for
+//! L1 and elastic net), `stochastic` (mini-batch SGD/Adam through autograd), `softmax`
+//! ([`fit_softmax`], scikit-learn's symmetric multinomial logit by L-BFGS) and `ovr`
+//! ([`fit_one_vs_rest`]).
+//!
 //! ```
 //! use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link};
 //!
@@ -36,13 +44,20 @@
 //! ```
 
 pub mod binary;
+mod coordinate;
 mod fit;
 mod gram;
 mod inference;
 mod model;
+pub mod lbfgs;
 mod multinomial;
 mod newton;
+mod ovr;
+mod penalty;
 mod separation;
+mod softmax;
+mod solver;
+mod stochastic;
 
 pub use binary::Link;
 pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
@@ -50,7 +65,12 @@ pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitSummary, MarginalEffect, Z_975,
 };
 pub use model::{LinearKind, LinearModel};
+pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
 pub use multinomial::{
     fit_multinomial, multinomial_null_log_likelihood, MultinomialData, MultinomialFit,
     MultinomialOptions, MultinomialRow, MultinomialSummary,
 };
+pub use ovr::{fit_one_vs_rest, OneVsRestFit};
+pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
+pub use softmax::{fit_softmax, SoftmaxFit, SoftmaxOptions};
+pub use solver::{SgdMethod, SgdOptions, Solver, NEWTON_MAX_COLUMNS};
