@@ -19,6 +19,7 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use super::reduce::sum_slice;
 use crate::tensor::Float;
 
 /// The sizes of one 2-D convolution, already checked by the caller.
@@ -327,7 +328,7 @@ pub fn conv2d_backward_bias<T: Float>(g: &ConvGeometry, gy: &[T]) -> Vec<T> {
         return db;
     }
     for (i, row) in gy.chunks_exact(l).enumerate() {
-        db[i % o] += row.iter().copied().sum::<T>();
+        db[i % o] += sum_slice(row);
     }
     db
 }

@@ -64,7 +64,11 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> (Vec<T>, Vec<u32>) {
     if in_len == 0 || out_len == 0 {
         return (out, argmax);
     }
+    let pairs = g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0];
     let work = |((dst, idx), plane): ((&mut [T], &mut [u32]), &[T])| {
+        if pairs {
+            return max_pool_2x2(plane, [wi, wo], dst, idx);
+        }
         let rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
         for (oh, (row, row_idx)) in rows.enumerate() {
             let (r0, r1) = g.window(0, oh);
@@ -88,6 +92,27 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> (Vec<T>, Vec<u32>) {
         .with_min_len(g.planes_per_task())
         .for_each(work);
     (out, argmax)
+}
+
+/// Max pooling of one plane (`wi` columns) over non-overlapping 2×2 windows without padding: the
+/// common case, with the window unrolled and no clipping.
+fn max_pool_2x2<T: Float>(plane: &[T], [wi, wo]: [usize; 2], dst: &mut [T], idx: &mut [u32]) {
+    let out_rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
+    for (oh, (row, row_idx)) in out_rows.enumerate() {
+        let base = 2 * oh * wi;
+        let (top, bottom) = (&plane[base..base + 2 * wo], &plane[base + wi..base + wi + 2 * wo]);
+        let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+        for (ow, ((t, b), (o, i))) in windows.zip(row.iter_mut().zip(row_idx)).enumerate() {
+            let at = (base + 2 * ow) as u32;
+            let (mut best, mut arg) = (t[0], at);
+            for (v, a) in [(t[1], at + 1), (b[0], at + wi as u32), (b[1], at + wi as u32 + 1)] {
+                if v > best || (v.is_nan() && !best.is_nan()) {
+                    (best, arg) = (v, a);
+                }
+            }
+            (*o, *i) = (best, arg);
+        }
+    }
 }
 
 /// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum.
