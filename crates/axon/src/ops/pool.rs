@@ -74,15 +74,14 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> (Vec<T>, Vec<u32>) {
             let (r0, r1) = g.window(0, oh);
             for (ow, (o, i)) in row.iter_mut().zip(row_idx).enumerate() {
                 let (c0, c1) = g.window(1, ow);
-                let (mut best, mut at) = (T::neg_infinity(), r0 * wi + c0);
+                let (mut best, mut at) = (T::neg_infinity(), (r0 * wi + c0) as u32);
                 for r in r0..r1 {
                     for (c, &v) in plane[r * wi + c0..r * wi + c1].iter().enumerate() {
-                        if v > best || (v.is_nan() && !best.is_nan()) {
-                            (best, at) = (v, r * wi + c0 + c);
-                        }
+                        let i = (r * wi + c0 + c) as u32;
+                        (best, at) = pick(v, i, best, at);
                     }
                 }
-                (*o, *i) = (best, at as u32);
+                (*o, *i) = (best, at);
             }
         }
     };
@@ -94,23 +93,28 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> (Vec<T>, Vec<u32>) {
     (out, argmax)
 }
 
+/// The larger of `(v, i)` and `(best, at)`, a NaN counting as the largest; written without a
+/// branch, since on real data `v > best` is a coin toss the branch predictor would lose.
+#[inline(always)]
+fn pick<T: Float>(v: T, i: u32, best: T, at: u32) -> (T, u32) {
+    let take = (v > best) | v.is_nan();
+    (if take { v } else { best }, if take { i } else { at })
+}
+
 /// Max pooling of one plane (`wi` columns) over non-overlapping 2×2 windows without padding: the
 /// common case, with the window unrolled and no clipping.
 fn max_pool_2x2<T: Float>(plane: &[T], [wi, wo]: [usize; 2], dst: &mut [T], idx: &mut [u32]) {
-    let out_rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
-    for (oh, (row, row_idx)) in out_rows.enumerate() {
+    for (oh, (row, row_idx)) in dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo)).enumerate() {
         let base = 2 * oh * wi;
-        let (top, bottom) = (&plane[base..base + 2 * wo], &plane[base + wi..base + wi + 2 * wo]);
-        let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
-        for (ow, ((t, b), (o, i))) in windows.zip(row.iter_mut().zip(row_idx)).enumerate() {
-            let at = (base + 2 * ow) as u32;
-            let (mut best, mut arg) = (t[0], at);
-            for (v, a) in [(t[1], at + 1), (b[0], at + wi as u32), (b[1], at + wi as u32 + 1)] {
-                if v > best || (v.is_nan() && !best.is_nan()) {
-                    (best, arg) = (v, a);
-                }
-            }
-            (*o, *i) = (best, arg);
+        let top = &plane[base..base + 2 * wo];
+        let bottom = &plane[base + wi..base + wi + 2 * wo];
+        for ow in 0..wo {
+            let c = 2 * ow;
+            let (left, right) =
+                (pick(top[c + 1], 1, top[c], 0), pick(bottom[c + 1], 1, bottom[c], 0));
+            let (best, at) = pick(right.0, right.1 + wi as u32, left.0, left.1);
+            row[ow] = best;
+            row_idx[ow] = (base + c) as u32 + at;
         }
     }
 }
