@@ -115,8 +115,10 @@ fn naive_pool(x: &Tensor, k: [usize; 2], s: [usize; 2], p: [usize; 2], max: bool
     y
 }
 
-/// `(name, input shape, weight shape, args, bias)` of the checked convolutions.
-fn conv_cases() -> Vec<(&'static str, [usize; 4], [usize; 4], Conv2dArgs, bool)> {
+/// `(name, input shape, weight shape, args, bias)` of a checked convolution.
+type ConvCase = (&'static str, [usize; 4], [usize; 4], Conv2dArgs, bool);
+
+fn conv_cases() -> Vec<ConvCase> {
     vec![
         ("plain 3x3, bias", [2, 2, 5, 6], [3, 2, 3, 3], Conv2dArgs::default(), true),
         ("stride 2, no bias", [2, 2, 7, 6], [3, 2, 3, 3], Conv2dArgs::new(2, 0, 1), false),

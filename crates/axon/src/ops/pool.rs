@@ -48,6 +48,11 @@ impl PoolGeometry {
         (lo, hi.min(self.input[axis]))
     }
 
+    /// The windows of every output position along `axis`.
+    fn windows(&self, axis: usize) -> Vec<(usize, usize)> {
+        (0..self.output[axis]).map(|o| self.window(axis, o)).collect()
+    }
+
     /// Planes per rayon task: small inputs stay one task, large ones are split.
     fn planes_per_task(&self) -> usize {
         (PARALLEL_THRESHOLD / self.in_plane().max(1)).max(1)
@@ -65,20 +70,18 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> (Vec<T>, Vec<u32>) {
         return (out, argmax);
     }
     let pairs = g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0];
+    let (rows, cols) = (g.windows(0), g.windows(1));
     let work = |((dst, idx), plane): ((&mut [T], &mut [u32]), &[T])| {
         if pairs {
             return max_pool_2x2(plane, [wi, wo], dst, idx);
         }
-        let rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
-        for (oh, (row, row_idx)) in rows.enumerate() {
-            let (r0, r1) = g.window(0, oh);
-            for (ow, (o, i)) in row.iter_mut().zip(row_idx).enumerate() {
-                let (c0, c1) = g.window(1, ow);
+        let out_rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
+        for ((row, row_idx), &(r0, r1)) in out_rows.zip(&rows) {
+            for ((o, i), &(c0, c1)) in row.iter_mut().zip(row_idx).zip(&cols) {
                 let (mut best, mut at) = (T::neg_infinity(), (r0 * wi + c0) as u32);
                 for r in r0..r1 {
-                    for (c, &v) in plane[r * wi + c0..r * wi + c1].iter().enumerate() {
-                        let i = (r * wi + c0 + c) as u32;
-                        (best, at) = pick(v, i, best, at);
+                    for (c, &v) in (c0..c1).zip(&plane[r * wi + c0..r * wi + c1]) {
+                        (best, at) = pick(v, (r * wi + c) as u32, best, at);
                     }
                 }
                 (*o, *i) = (best, at);
@@ -148,14 +151,15 @@ pub fn avg_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> Vec<T> {
     if in_len == 0 || out_len == 0 {
         return out;
     }
+    let (rows, cols) = (g.windows(0), g.windows(1));
     let work = |(dst, plane): (&mut [T], &[T])| {
-        for (oh, row) in dst.chunks_exact_mut(wo).enumerate() {
-            let (r0, r1) = g.window(0, oh);
-            for (ow, o) in row.iter_mut().enumerate() {
-                let (c0, c1) = g.window(1, ow);
+        for (row, &(r0, r1)) in dst.chunks_exact_mut(wo).zip(&rows) {
+            for (o, &(c0, c1)) in row.iter_mut().zip(&cols) {
                 let mut sum = T::zero();
-                for r in r0..r1 {
-                    sum += plane[r * wi + c0..r * wi + c1].iter().copied().sum::<T>();
+                for line in plane[r0 * wi..r1 * wi].chunks_exact(wi) {
+                    for &v in &line[c0..c1] {
+                        sum += v;
+                    }
                 }
                 *o = sum * scale;
             }
@@ -177,11 +181,10 @@ pub fn avg_pool2d_backward<T: Float>(g: &PoolGeometry, gy: &[T]) -> Vec<T> {
     if in_len == 0 || out_len == 0 {
         return dx;
     }
+    let (rows, cols) = (g.windows(0), g.windows(1));
     let work = |(d, gp): (&mut [T], &[T])| {
-        for (oh, row) in gp.chunks_exact(wo).enumerate() {
-            let (r0, r1) = g.window(0, oh);
-            for (ow, &v) in row.iter().enumerate() {
-                let (c0, c1) = g.window(1, ow);
+        for (row, &(r0, r1)) in gp.chunks_exact(wo).zip(&rows) {
+            for (&v, &(c0, c1)) in row.iter().zip(&cols) {
                 let share = v * scale;
                 for r in r0..r1 {
                     d[r * wi + c0..r * wi + c1].iter_mut().for_each(|e| *e += share);
