@@ -249,6 +249,8 @@ fn conv2d_errors_name_the_op_and_the_shapes() {
 
     let e = x.conv2d(&w3, None, Conv2dArgs::new(0, 0, 1)).unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { name: "stride", .. }), "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("conv2d") && msg.contains("[2, 3, 5, 5]") && msg.contains("[1, 3, 3, 3]"));
     let e = x.conv2d(&w3, None, Conv2dArgs::new(1, 0, [1, 0])).unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { name: "dilation", .. }), "{e}");
     let e = x.conv2d(&w3, Some(&Tensor::zeros(2, DType::F64)), Conv2dArgs::default());

@@ -295,7 +295,7 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             conv2d_grads(input, weight, bias.as_ref(), *args, g)?
         }
         Op::MaxPool2d { input, args, argmax } => {
-            smallvec![Some(pool_grad(input, *args, Some(argmax), g)?)]
+            smallvec![Some(pool_grad(input, *args, Some(argmax.as_slice()), g)?)]
         }
         Op::AvgPool2d { input, args } => smallvec![Some(pool_grad(input, *args, None, g)?)],
     })

@@ -116,7 +116,7 @@ pub enum Op {
     MaxPool2d {
         input: Tensor,
         args: Pool2dArgs,
-        argmax: Arc<[u32]>,
+        argmax: Arc<Vec<u32>>,
     },
     /// `input.avg_pool2d(..)`.
     AvgPool2d {

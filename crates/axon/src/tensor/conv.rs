@@ -100,9 +100,10 @@ fn float_dtype(op: &'static str, t: &Tensor) -> Result<()> {
     }
 }
 
-fn check_args(name: &'static str, value: [usize; 2], reason: &str) -> Result<()> {
+/// An error unless both entries of `value` are at least 1; `what` ends the message.
+fn check_args(name: &'static str, value: [usize; 2], what: impl Fn() -> String) -> Result<()> {
     if value.contains(&0) {
-        return Err(Error::invalid(name, format!("{value:?}"), reason.to_owned()));
+        return Err(Error::invalid(name, format!("{value:?}"), what()));
     }
     Ok(())
 }
@@ -124,9 +125,13 @@ fn conv_geometry(
     if c != cw || c == 0 || o == 0 {
         return Err(mismatch());
     }
-    check_args("stride", args.stride, "conv2d needs a stride of at least 1")?;
-    check_args("dilation", args.dilation, "conv2d needs a dilation of at least 1")?;
-    check_args("kernel", [kh, kw], "conv2d needs a kernel of at least 1×1")?;
+    let shapes = |what: &'static str| {
+        let (x, w) = (x.shape(), w.shape());
+        move || format!("conv2d of input {x} with weight {w} needs {what}")
+    };
+    check_args("stride", args.stride, shapes("a stride of at least 1"))?;
+    check_args("dilation", args.dilation, shapes("a dilation of at least 1"))?;
+    check_args("kernel", [kh, kw], shapes("a kernel of at least 1×1"))?;
     if let Some(b) = b {
         if b.dims() != [o] {
             return Err(Error::ShapeMismatch {
@@ -171,8 +176,9 @@ fn conv_geometry(
 /// The checked geometry of a pooling of `x`.
 fn pool_geometry(op: &'static str, x: &Tensor, args: Pool2dArgs) -> Result<PoolGeometry> {
     let [n, c, h, w] = rank4(op, "input", x)?;
-    check_args("kernel", args.kernel, "pooling needs a window of at least 1×1")?;
-    check_args("stride", args.stride, "pooling needs a stride of at least 1")?;
+    let shape = |what: &'static str| move || format!("{op} of input {} needs {what}", x.shape());
+    check_args("kernel", args.kernel, shape("a window of at least 1×1"))?;
+    check_args("stride", args.stride, shape("a stride of at least 1"))?;
     let mut output = [0; 2];
     for (axis, size) in [h, w].into_iter().enumerate() {
         let (k, s, p) = (args.kernel[axis], args.stride[axis], args.padding[axis]);
@@ -286,7 +292,7 @@ impl Tensor {
         let op = Tensor::record(&[&x], || Op::MaxPool2d {
             input: x.clone(),
             args,
-            argmax: Arc::from(argmax),
+            argmax: Arc::new(argmax),
         });
         Ok(Tensor::from_storage(storage, pooled_shape(self, &g), op))
     }
