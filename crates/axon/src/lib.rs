@@ -22,9 +22,10 @@
 //! # Ok::<(), axon::Error>(())
 //! ```
 //!
-//! Modules: [`tensor`] (the array type, views and creation), [`ops`] (the CPU kernels),
-//! [`autograd`] (the graph, the backward pass, gradient checking, DOT drawings), [`rng`] (the
-//! seeded generator every random draw goes through).
+//! Modules: [`tensor`] (the array type, views and creation, convolution and pooling), [`ops`]
+//! (the CPU kernels), [`autograd`] (the graph, the backward pass, gradient checking, DOT
+//! drawings), [`data`] (CSV and IDX readers, design matrices), [`rng`] (the seeded generator every
+//! random draw goes through).
 
 pub mod autograd;
 pub mod cv;
