@@ -22,11 +22,12 @@
 //! # Ok::<(), axon::Error>(())
 //! ```
 //!
-//! Modules: [`tensor`] (the array type, views and creation), [`ops`] (the CPU kernels),
-//! [`autograd`] (the graph, the backward pass, gradient checking, DOT drawings), [`rng`] (the
-//! seeded generator every random draw goes through), [`linear`] (logit, probit and softmax
-//! regression by exact maximum likelihood), [`data`], [`metrics`], [`cv`], [`io`] (safetensors
-//! files, atomic writes).
+//! Modules: [`tensor`] (the array type, views and creation, convolution and pooling), [`ops`]
+//! (the CPU kernels), [`autograd`] (the graph, the backward pass, gradient checking, DOT
+//! drawings), [`rng`] (the seeded generator every random draw goes through), [`linear`] (logit,
+//! probit, softmax and one-vs-rest regression: exact maximum likelihood with inference, penalised
+//! fits), [`data`] (CSV and IDX readers, design matrices), [`metrics`], [`cv`], [`io`]
+//! (safetensors files, atomic writes).
 
 pub mod autograd;
 pub mod cv;
@@ -43,4 +44,7 @@ pub use autograd::{gradcheck, GradCheck, GradStore};
 pub use error::{Error, Result};
 pub use ops::binary::CmpOp;
 pub use rng::Rng;
-pub use tensor::{is_grad_enabled, no_grad, DType, Element, Float, Shape, Tensor, TensorId};
+pub use tensor::{
+    is_grad_enabled, no_grad, Conv2dArgs, DType, Element, Float, Pair, Pool2dArgs, Shape, Tensor,
+    TensorId,
+};

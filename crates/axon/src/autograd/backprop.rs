@@ -11,7 +11,9 @@ use super::{BinaryOp, Op};
 use crate::error::{Error, Result};
 use crate::ops::binary::{self, Operand};
 use crate::ops::{float_storage, index, reduce, unary};
-use crate::tensor::{no_grad, reduced_shape, Shape, Storage, Tensor, TensorId};
+use crate::tensor::{
+    conv2d_grads, no_grad, pool_grad, reduced_shape, Shape, Storage, Tensor, TensorId,
+};
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
 #[derive(Default, Clone)]
@@ -289,6 +291,13 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             ]
         }
         Op::Cast(x) => smallvec![Some(g.to_dtype(x.dtype())?)],
+        Op::Conv2d { input, weight, bias, args } => {
+            conv2d_grads(input, weight, bias.as_ref(), *args, g)?
+        }
+        Op::MaxPool2d { input, args, argmax } => {
+            smallvec![Some(pool_grad(input, *args, Some(argmax.as_slice()), g)?)]
+        }
+        Op::AvgPool2d { input, args } => smallvec![Some(pool_grad(input, *args, None, g)?)],
     })
 }
 

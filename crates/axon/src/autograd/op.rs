@@ -3,9 +3,11 @@
 //! so an op cannot be added without its gradient; the DOT drawing ([`super::dot`]) reads the same
 //! data.
 
+use std::sync::Arc;
+
 use smallvec::SmallVec;
 
-use crate::tensor::{Dims, Tensor};
+use crate::tensor::{Conv2dArgs, Dims, Pool2dArgs, Tensor};
 
 /// Elementwise functions of one tensor. Parameters are stored as `f64` whatever the dtype.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,6 +104,25 @@ pub enum Op {
     },
     /// Conversion between `f32` and `f64`.
     Cast(Tensor),
+    /// `input.conv2d(weight, bias, args)`, on contiguous operands.
+    Conv2d {
+        input: Tensor,
+        weight: Tensor,
+        bias: Option<Tensor>,
+        args: Conv2dArgs,
+    },
+    /// `input.max_pool2d(..)`; `argmax` holds, per output element, the index of its maximum in
+    /// its `H × W` input plane.
+    MaxPool2d {
+        input: Tensor,
+        args: Pool2dArgs,
+        argmax: Arc<Vec<u32>>,
+    },
+    /// `input.avg_pool2d(..)`.
+    AvgPool2d {
+        input: Tensor,
+        args: Pool2dArgs,
+    },
 }
 
 impl Op {
@@ -119,7 +140,12 @@ impl Op {
             | Op::Permute(a, _)
             | Op::Narrow { input: a, .. }
             | Op::Broadcast(a)
-            | Op::Cast(a) => smallvec::smallvec![a],
+            | Op::Cast(a)
+            | Op::MaxPool2d { input: a, .. }
+            | Op::AvgPool2d { input: a, .. } => smallvec::smallvec![a],
+            Op::Conv2d { input, weight, bias, .. } => {
+                std::iter::once(input).chain(Some(weight)).chain(bias.as_ref()).collect()
+            }
             Op::Binary(a, b, _) | Op::MatMul(a, b) => smallvec::smallvec![a, b],
             Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
                 smallvec::smallvec![input, index]
@@ -143,7 +169,12 @@ impl Op {
             | Op::Permute(a, _)
             | Op::Narrow { input: a, .. }
             | Op::Broadcast(a)
-            | Op::Cast(a) => vec![a],
+            | Op::Cast(a)
+            | Op::MaxPool2d { input: a, .. }
+            | Op::AvgPool2d { input: a, .. } => vec![a],
+            Op::Conv2d { input, weight, bias, .. } => {
+                std::iter::once(input).chain(Some(weight)).chain(bias).collect()
+            }
             Op::Binary(a, b, _) | Op::MatMul(a, b) => vec![a, b],
             Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
                 vec![input, index]
@@ -174,6 +205,19 @@ impl Op {
             Op::Gather { axis, .. } => format!("gather(axis {axis})"),
             Op::Where { .. } => "where".into(),
             Op::Cast(_) => "cast".into(),
+            Op::Conv2d { args, bias, .. } => format!(
+                "conv2d(stride {:?}, padding {:?}, dilation {:?}{})",
+                args.stride,
+                args.padding,
+                args.dilation,
+                if bias.is_some() { ", bias" } else { "" }
+            ),
+            Op::MaxPool2d { args, .. } => pool_name("max_pool2d", args),
+            Op::AvgPool2d { args, .. } => pool_name("avg_pool2d", args),
         }
     }
+}
+
+fn pool_name(op: &str, args: &Pool2dArgs) -> String {
+    format!("{op}(kernel {:?}, stride {:?}, padding {:?})", args.kernel, args.stride, args.padding)
 }

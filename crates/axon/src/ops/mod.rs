@@ -4,9 +4,11 @@
 //! large ones are split across threads with rayon.
 
 pub mod binary;
+pub mod conv;
 pub mod fastmath;
 pub mod index;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
 pub mod unary;
 

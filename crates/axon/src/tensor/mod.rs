@@ -7,6 +7,7 @@
 //! [`Tensor::backward`] walks in reverse. Nothing is recorded for untracked inputs, so inference
 //! and data preparation pay nothing for autograd.
 
+mod conv;
 mod create;
 mod display;
 mod dtype;
@@ -22,6 +23,8 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub(crate) use conv::{conv2d_grads, pool_grad};
+pub use conv::{Conv2dArgs, Pair, Pool2dArgs};
 pub use dtype::{DType, Element, Float};
 pub use layout::{for_each_row, row_len, row_stride, Dims, Layout, Shape};
 pub(crate) use reduce::reduced_shape;

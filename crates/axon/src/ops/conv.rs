@@ -1,0 +1,334 @@
+//! 2-D convolution kernels (cross-correlation, as PyTorch's `conv2d`):
+//!
+//! `y[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q] · x[n, c, i·s_h + p·d_h − p_h, j·s_w + q·d_w − p_w]`
+//!
+//! with input `x` `(N, C, H, W)`, weight `w` `(O, C, kH, kW)`, bias `b` `(O)` and output `y`
+//! `(N, O, H_out, W_out)`, `H_out = ⌊(H + 2p_h − d_h(kH − 1) − 1) / s_h⌋ + 1` (the same for `W`);
+//! positions outside the input read zero (the padding).
+//!
+//! Each sample is unrolled by *im2col* into a matrix `X_col` `(C·kH·kW, H_out·W_out)` whose column
+//! `(i, j)` holds the input patch under output pixel `(i, j)`; the convolution is then one matrix
+//! product `Y_n = W X_col` through `gemm`, with `W` viewed as `(O, C·kH·kW)`. The backward pass is
+//! two more products per sample: `∂L/∂W = Σ_n G_n X_colᵀ` and `∂L/∂X_col = Wᵀ G_n`, the latter
+//! folded back onto the input by *col2im* (the adjoint of im2col: overlapping patches add up).
+//!
+//! Inputs are contiguous slices; the batch is split across rayon threads, each with its own column
+//! buffer, and `gemm` itself runs single-threaded inside (or multi-threaded when the batch is
+//! smaller than the thread count).
+
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+use super::reduce::sum_slice;
+use crate::tensor::Float;
+
+/// The sizes of one 2-D convolution, already checked by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    pub batch: usize,
+    pub in_channels: usize,
+    /// Input height and width.
+    pub input: [usize; 2],
+    pub out_channels: usize,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+    /// Output height and width.
+    pub output: [usize; 2],
+}
+
+impl ConvGeometry {
+    /// Rows of the im2col matrix: `C·kH·kW`.
+    pub fn col_rows(&self) -> usize {
+        self.in_channels * self.kernel[0] * self.kernel[1]
+    }
+
+    /// Columns of the im2col matrix: `H_out·W_out`.
+    pub fn col_cols(&self) -> usize {
+        self.output[0] * self.output[1]
+    }
+
+    /// Elements of one input sample.
+    pub fn in_len(&self) -> usize {
+        self.in_channels * self.input[0] * self.input[1]
+    }
+
+    /// Elements of one output sample.
+    pub fn out_len(&self) -> usize {
+        self.out_channels * self.col_cols()
+    }
+
+    /// A 1×1 kernel with stride 1 and no padding: the input already is its im2col matrix.
+    fn is_pointwise(&self) -> bool {
+        self.kernel == [1, 1] && self.stride == [1, 1] && self.padding == [0, 0]
+    }
+
+    /// `gemm` on one thread per sample when the batch fills the threads, else threaded `gemm`.
+    fn parallelism(&self) -> Parallelism {
+        if self.batch >= rayon::current_num_threads() {
+            Parallelism::None
+        } else {
+            Parallelism::Rayon(0)
+        }
+    }
+
+    /// Samples per rayon task, so that there are about as many tasks as threads.
+    fn min_len(&self) -> usize {
+        self.batch.div_ceil(rayon::current_num_threads()).max(1)
+    }
+}
+
+/// The output positions `lo..hi` (of `out` along one axis) whose input position
+/// `o·stride + offset − pad` falls inside `0..size`.
+fn valid_range(
+    out: usize,
+    stride: usize,
+    offset: usize,
+    pad: usize,
+    size: usize,
+) -> (usize, usize) {
+    // o·s + offset ≥ pad  ⇔  o ≥ ⌈(pad − offset) / s⌉
+    let lo = if pad > offset { (pad - offset).div_ceil(stride) } else { 0 };
+    // o·s + offset − pad ≤ size − 1  ⇔  o ≤ ⌊(size − 1 + pad − offset) / s⌋
+    let hi =
+        if size + pad > offset { ((size - 1 + pad - offset) / stride + 1).min(out) } else { 0 };
+    (lo.min(hi), hi)
+}
+
+/// Calls `f(row, oh_range, ow_range, input_row_of, input_col_start)` for each im2col row
+/// `(c, p, q)`: the row index, the valid output rows and columns, a map from output row to input
+/// row, and the input column read by the first valid output column.
+fn for_each_col_row(
+    g: &ConvGeometry,
+    mut f: impl FnMut(usize, (usize, usize), (usize, usize), &dyn Fn(usize) -> usize, usize),
+) {
+    let ([h, w], [kh, kw]) = (g.input, g.kernel);
+    let ([sh, sw], [ph, pw], [dh, dw]) = (g.stride, g.padding, g.dilation);
+    let [ho, wo] = g.output;
+    for c in 0..g.in_channels {
+        for p in 0..kh {
+            let rows = valid_range(ho, sh, p * dh, ph, h);
+            let in_row = move |oh: usize| c * h + oh * sh + p * dh - ph;
+            for q in 0..kw {
+                let cols = valid_range(wo, sw, q * dw, pw, w);
+                let col_start = (cols.0 * sw + q * dw).saturating_sub(pw);
+                f((c * kh + p) * kw + q, rows, cols, &in_row, col_start);
+            }
+        }
+    }
+}
+
+/// Unrolls one sample `x` `(C, H, W)` into `col` `(C·kH·kW, H_out·W_out)`.
+pub fn im2col<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [T]) {
+    let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
+    let l = ho * wo;
+    for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
+        let dst = &mut col[r * l..(r + 1) * l];
+        dst[..r0 * wo].fill(T::zero());
+        dst[r1 * wo..].fill(T::zero());
+        for oh in r0..r1 {
+            let d = &mut dst[oh * wo..(oh + 1) * wo];
+            if c0 == c1 {
+                d.fill(T::zero());
+                continue;
+            }
+            let src = &x[in_row(oh) * w..][..w];
+            d[..c0].fill(T::zero());
+            d[c1..].fill(T::zero());
+            if sw == 1 {
+                d[c0..c1].copy_from_slice(&src[start..start + c1 - c0]);
+            } else {
+                for (o, &s) in d[c0..c1].iter_mut().zip(src[start..].iter().step_by(sw)) {
+                    *o = s;
+                }
+            }
+        }
+    });
+}
+
+/// The adjoint of [`im2col`]: adds every entry of `col` onto the input position it was read from.
+/// `dx` `(C, H, W)` must be zeroed (or hold what the entries add to).
+pub fn col2im<T: Float>(g: &ConvGeometry, col: &[T], dx: &mut [T]) {
+    let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
+    let l = ho * wo;
+    for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
+        if c0 == c1 {
+            return;
+        }
+        let src_rows = &col[r * l..(r + 1) * l];
+        for oh in r0..r1 {
+            let s = &src_rows[oh * wo + c0..oh * wo + c1];
+            let d = &mut dx[in_row(oh) * w..][..w];
+            if sw == 1 {
+                for (o, &v) in d[start..start + s.len()].iter_mut().zip(s) {
+                    *o += v;
+                }
+            } else {
+                for (o, &v) in d[start..].iter_mut().step_by(sw).zip(s) {
+                    *o += v;
+                }
+            }
+        }
+    });
+}
+
+/// `dst (m × n) = read · dst + lhs (m × k) · rhs (k × n)`; strides are (row, column) in elements.
+#[allow(clippy::too_many_arguments)]
+fn gemm_into<T: Float>(
+    dst: &mut [T],
+    read: bool,
+    lhs: (&[T], [usize; 2]),
+    rhs: (&[T], [usize; 2]),
+    [m, n, k]: [usize; 3],
+    par: Parallelism,
+) {
+    assert!(dst.len() >= m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !read {
+            dst[..m * n].fill(T::zero());
+        }
+        return;
+    }
+    let ((a, [ars, acs]), (b, [brs, bcs])) = (lhs, rhs);
+    assert!((m - 1) * ars + (k - 1) * acs < a.len());
+    assert!((k - 1) * brs + (n - 1) * bcs < b.len());
+    // SAFETY: the asserts keep every element gemm reads inside `a` and `b`, and `dst` holds at
+    // least m × n elements with row stride n.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            read,
+            a.as_ptr(),
+            acs as isize,
+            ars as isize,
+            b.as_ptr(),
+            bcs as isize,
+            brs as isize,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
+/// The forward pass: `x` `(N, C, H, W)`, `w` `(O, C, kH, kW)`, `bias` `(O)`, all contiguous;
+/// returns `y` `(N, O, H_out, W_out)`.
+pub fn conv2d<T: Float>(g: &ConvGeometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
+    let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
+    let mut out = vec![T::zero(); g.batch * g.out_len()];
+    if out.is_empty() {
+        return out;
+    }
+    let par = g.parallelism();
+    let scratch = if g.is_pointwise() { 0 } else { ck * l };
+    out.par_chunks_mut(g.out_len())
+        .zip(x.par_chunks(g.in_len().max(1)))
+        .with_min_len(g.min_len())
+        .for_each_init(
+            || vec![T::zero(); scratch],
+            |col, (y, xn)| {
+                if let Some(b) = bias {
+                    for (row, &bo) in y.chunks_exact_mut(l).zip(b) {
+                        row.fill(bo);
+                    }
+                }
+                let cols: &[T] = if scratch == 0 {
+                    xn
+                } else {
+                    im2col(g, xn, col);
+                    col
+                };
+                gemm_into(y, bias.is_some(), (w, [ck, 1]), (cols, [l, 1]), [o, l, ck], par);
+            },
+        );
+    out
+}
+
+/// `∂L/∂x` `(N, C, H, W)` from the output gradient `gy` `(N, O, H_out, W_out)` and `w`:
+/// `col2im(Wᵀ G_n)` per sample.
+pub fn conv2d_backward_input<T: Float>(g: &ConvGeometry, gy: &[T], w: &[T]) -> Vec<T> {
+    let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
+    let mut dx = vec![T::zero(); g.batch * g.in_len()];
+    if dx.is_empty() || g.out_len() == 0 {
+        return dx;
+    }
+    let par = g.parallelism();
+    let pointwise = g.is_pointwise();
+    let scratch = if pointwise { 0 } else { ck * l };
+    dx.par_chunks_mut(g.in_len())
+        .zip(gy.par_chunks(g.out_len()))
+        .with_min_len(g.min_len())
+        .for_each_init(
+            || vec![T::zero(); scratch],
+            |col, (dxn, gn)| {
+                let wt = (w, [1, ck]); // Wᵀ: (C·kH·kW, O)
+                if pointwise {
+                    gemm_into(dxn, false, wt, (gn, [l, 1]), [ck, l, o], par);
+                } else {
+                    gemm_into(col, false, wt, (gn, [l, 1]), [ck, l, o], par);
+                    col2im(g, col, dxn);
+                }
+            },
+        );
+    dx
+}
+
+/// `∂L/∂w` `(O, C, kH, kW)` = `Σ_n G_n X_colᵀ`: per-thread partial sums, added at the end.
+pub fn conv2d_backward_weight<T: Float>(g: &ConvGeometry, gy: &[T], x: &[T]) -> Vec<T> {
+    let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
+    if g.batch == 0 || g.out_len() == 0 || ck == 0 {
+        return vec![T::zero(); o * ck];
+    }
+    let par = g.parallelism();
+    let scratch = if g.is_pointwise() { 0 } else { ck * l };
+    gy.par_chunks(g.out_len())
+        .zip(x.par_chunks(g.in_len()))
+        .with_min_len(g.min_len())
+        .fold(
+            || (vec![T::zero(); o * ck], vec![T::zero(); scratch]),
+            |(mut dw, mut col), (gn, xn)| {
+                let cols: &[T] = if scratch == 0 {
+                    xn
+                } else {
+                    im2col(g, xn, &mut col);
+                    &col
+                };
+                // X_colᵀ: (H_out·W_out, C·kH·kW)
+                gemm_into(&mut dw, true, (gn, [l, 1]), (cols, [1, l]), [o, ck, l], par);
+                (dw, col)
+            },
+        )
+        .map(|(dw, _)| dw)
+        .reduce_with(|mut a, b| {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+            a
+        })
+        .unwrap_or_else(|| vec![T::zero(); o * ck])
+}
+
+/// `∂L/∂b` `(O)` = the output gradient summed over the batch and the output pixels.
+pub fn conv2d_backward_bias<T: Float>(g: &ConvGeometry, gy: &[T]) -> Vec<T> {
+    let (l, o) = (g.col_cols(), g.out_channels);
+    let mut db = vec![T::zero(); o];
+    if l == 0 {
+        return db;
+    }
+    for (i, row) in gy.chunks_exact(l).enumerate() {
+        db[i % o] += sum_slice(row);
+    }
+    db
+}

@@ -1,0 +1,200 @@
+//! 2-D pooling kernels over input `(N, C, H, W)`, output `(N, C, H_out, W_out)` with
+//! `H_out = ⌊(H + 2p_h − kH) / s_h⌋ + 1` (the same for `W`):
+//!
+//! - max pooling, `y[n, c, i, j] = max_{p, q} x[n, c, i·s_h + p − p_h, j·s_w + q − p_w]`, padding
+//!   read as `−∞`; the forward pass remembers where each maximum was (its index in the `H × W`
+//!   plane), and the backward pass sends each output gradient to that one input;
+//! - average pooling, `y = (1 / (kH·kW)) Σ_{p, q} x[..]`, padding read as zero and counted in the
+//!   divisor (`count_include_pad = true`, PyTorch's default); the backward pass spreads
+//!   `g / (kH·kW)` over the window.
+//!
+//! Every `(n, c)` plane is independent, so planes are split across rayon threads.
+
+use rayon::prelude::*;
+
+use super::PARALLEL_THRESHOLD;
+use crate::tensor::Float;
+
+/// The sizes of one 2-D pooling, already checked by the caller (`padding ≤ kernel / 2`, so every
+/// window holds at least one input element).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolGeometry {
+    /// `N·C`: the number of independent planes.
+    pub planes: usize,
+    /// Input height and width.
+    pub input: [usize; 2],
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    /// Output height and width.
+    pub output: [usize; 2],
+}
+
+impl PoolGeometry {
+    fn in_plane(&self) -> usize {
+        self.input[0] * self.input[1]
+    }
+
+    fn out_plane(&self) -> usize {
+        self.output[0] * self.output[1]
+    }
+
+    /// Input rows (`axis` 0) or columns (1) inside the window of output position `o`.
+    #[inline(always)]
+    fn window(&self, axis: usize, o: usize) -> (usize, usize) {
+        let start = o * self.stride[axis];
+        let lo = start.saturating_sub(self.padding[axis]);
+        let hi = (start + self.kernel[axis]).saturating_sub(self.padding[axis]);
+        (lo, hi.min(self.input[axis]))
+    }
+
+    /// The windows of every output position along `axis`.
+    fn windows(&self, axis: usize) -> Vec<(usize, usize)> {
+        (0..self.output[axis]).map(|o| self.window(axis, o)).collect()
+    }
+
+    /// Planes per rayon task: small inputs stay one task, large ones are split.
+    fn planes_per_task(&self) -> usize {
+        (PARALLEL_THRESHOLD / self.in_plane().max(1)).max(1)
+    }
+}
+
+/// Max pooling: the output and, per output element, the index of its maximum in its input plane.
+/// A NaN in a window is its maximum, as in PyTorch.
+pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> (Vec<T>, Vec<u32>) {
+    let (wi, wo) = (g.input[1], g.output[1]);
+    let (in_len, out_len) = (g.in_plane(), g.out_plane());
+    let mut out = vec![T::zero(); g.planes * out_len];
+    let mut argmax = vec![0u32; g.planes * out_len];
+    if in_len == 0 || out_len == 0 {
+        return (out, argmax);
+    }
+    let pairs = g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0];
+    let (rows, cols) = (g.windows(0), g.windows(1));
+    let work = |((dst, idx), plane): ((&mut [T], &mut [u32]), &[T])| {
+        if pairs {
+            return max_pool_2x2(plane, [wi, wo], dst, idx);
+        }
+        let out_rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
+        for ((row, row_idx), &(r0, r1)) in out_rows.zip(&rows) {
+            for ((o, i), &(c0, c1)) in row.iter_mut().zip(row_idx).zip(&cols) {
+                let (mut best, mut at) = (T::neg_infinity(), (r0 * wi + c0) as u32);
+                for r in r0..r1 {
+                    for (c, &v) in (c0..c1).zip(&plane[r * wi + c0..r * wi + c1]) {
+                        (best, at) = pick(v, (r * wi + c) as u32, best, at);
+                    }
+                }
+                (*o, *i) = (best, at);
+            }
+        }
+    };
+    out.par_chunks_mut(out_len)
+        .zip(argmax.par_chunks_mut(out_len))
+        .zip(x.par_chunks(in_len))
+        .with_min_len(g.planes_per_task())
+        .for_each(work);
+    (out, argmax)
+}
+
+/// The larger of `(v, i)` and `(best, at)`, a NaN counting as the largest; written without a
+/// branch, since on real data `v > best` is a coin toss the branch predictor would lose.
+#[inline(always)]
+fn pick<T: Float>(v: T, i: u32, best: T, at: u32) -> (T, u32) {
+    let take = (v > best) | v.is_nan();
+    (if take { v } else { best }, if take { i } else { at })
+}
+
+/// Max pooling of one plane (`wi` columns) over non-overlapping 2×2 windows without padding: the
+/// common case, with the window unrolled and no clipping.
+fn max_pool_2x2<T: Float>(plane: &[T], [wi, wo]: [usize; 2], dst: &mut [T], idx: &mut [u32]) {
+    for (oh, (row, row_idx)) in dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo)).enumerate() {
+        let base = 2 * oh * wi;
+        let top = &plane[base..base + 2 * wo];
+        let bottom = &plane[base + wi..base + wi + 2 * wo];
+        for ow in 0..wo {
+            let c = 2 * ow;
+            let (left, right) =
+                (pick(top[c + 1], 1, top[c], 0), pick(bottom[c + 1], 1, bottom[c], 0));
+            let (best, at) = pick(right.0, right.1 + wi as u32, left.0, left.1);
+            row[ow] = best;
+            row_idx[ow] = (base + c) as u32 + at;
+        }
+    }
+}
+
+/// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum.
+pub fn max_pool2d_backward<T: Float>(g: &PoolGeometry, argmax: &[u32], gy: &[T]) -> Vec<T> {
+    let mut dx = vec![T::zero(); g.planes * g.in_plane()];
+    let (out_len, in_len) = (g.out_plane(), g.in_plane());
+    if out_len == 0 || in_len == 0 {
+        return dx;
+    }
+    let work = |((d, a), gp): ((&mut [T], &[u32]), &[T])| {
+        for (&i, &v) in a.iter().zip(gp) {
+            d[i as usize] += v;
+        }
+    };
+    dx.par_chunks_mut(in_len)
+        .zip(argmax.par_chunks(out_len))
+        .zip(gy.par_chunks(out_len))
+        .with_min_len(g.planes_per_task())
+        .for_each(work);
+    dx
+}
+
+/// Average pooling with the padding counted in the divisor.
+pub fn avg_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> Vec<T> {
+    let (wi, wo) = (g.input[1], g.output[1]);
+    let scale = T::one() / T::from_f64((g.kernel[0] * g.kernel[1]) as f64);
+    let mut out = vec![T::zero(); g.planes * g.out_plane()];
+    let (in_len, out_len) = (g.in_plane(), g.out_plane());
+    if in_len == 0 || out_len == 0 {
+        return out;
+    }
+    let (rows, cols) = (g.windows(0), g.windows(1));
+    let work = |(dst, plane): (&mut [T], &[T])| {
+        for (row, &(r0, r1)) in dst.chunks_exact_mut(wo).zip(&rows) {
+            for (o, &(c0, c1)) in row.iter_mut().zip(&cols) {
+                let mut sum = T::zero();
+                for line in plane[r0 * wi..r1 * wi].chunks_exact(wi) {
+                    for &v in &line[c0..c1] {
+                        sum += v;
+                    }
+                }
+                *o = sum * scale;
+            }
+        }
+    };
+    out.par_chunks_mut(out_len)
+        .zip(x.par_chunks(in_len))
+        .with_min_len(g.planes_per_task())
+        .for_each(work);
+    out
+}
+
+/// `∂L/∂x` of average pooling: `g / (kH·kW)` added over each output's window.
+pub fn avg_pool2d_backward<T: Float>(g: &PoolGeometry, gy: &[T]) -> Vec<T> {
+    let (wi, wo) = (g.input[1], g.output[1]);
+    let scale = T::one() / T::from_f64((g.kernel[0] * g.kernel[1]) as f64);
+    let mut dx = vec![T::zero(); g.planes * g.in_plane()];
+    let (in_len, out_len) = (g.in_plane(), g.out_plane());
+    if in_len == 0 || out_len == 0 {
+        return dx;
+    }
+    let (rows, cols) = (g.windows(0), g.windows(1));
+    let work = |(d, gp): (&mut [T], &[T])| {
+        for (row, &(r0, r1)) in gp.chunks_exact(wo).zip(&rows) {
+            for (&v, &(c0, c1)) in row.iter().zip(&cols) {
+                let share = v * scale;
+                for r in r0..r1 {
+                    d[r * wi + c0..r * wi + c1].iter_mut().for_each(|e| *e += share);
+                }
+            }
+        }
+    };
+    dx.par_chunks_mut(in_len)
+        .zip(gy.par_chunks(out_len))
+        .with_min_len(g.planes_per_task())
+        .for_each(work);
+    dx
+}

@@ -1,0 +1,387 @@
+//! Convolution and pooling on image batches, with PyTorch's semantics and output sizes:
+//!
+//! - `x.conv2d(w, b, args)`: input `(N, C, H, W)`, weight `(O, C, kH, kW)`, bias `(O)`, output
+//!   `(N, O, H_out, W_out)` with `H_out = ⌊(H + 2p − d(kH − 1) − 1) / s⌋ + 1`;
+//! - `x.max_pool2d(k, s, p)` and `x.avg_pool2d(k, s, p)`: input `(N, C, H, W)`, output
+//!   `(N, C, H_out, W_out)` with `H_out = ⌊(H + 2p − k) / s⌋ + 1`.
+//!
+//! These methods check the shapes and arguments (every message names the op and the shapes), make
+//! the operands contiguous, call the kernels of [`crate::ops::conv`] and [`crate::ops::pool`], and
+//! record the op; the gradient rules the backward pass calls are here too.
+
+use std::sync::Arc;
+
+use smallvec::{smallvec, SmallVec};
+
+use super::{DType, Element, Float, Shape, Storage, Tensor};
+use crate::autograd::Op;
+use crate::error::{Error, Result};
+use crate::ops::conv::{self, ConvGeometry};
+use crate::ops::pool::{self, PoolGeometry};
+
+/// A size given for both spatial axes at once (`3`) or per axis (`[3, 2]`, `(3, 2)`: height,
+/// width).
+pub trait Pair {
+    fn pair(self) -> [usize; 2];
+}
+impl Pair for usize {
+    fn pair(self) -> [usize; 2] {
+        [self, self]
+    }
+}
+impl Pair for [usize; 2] {
+    fn pair(self) -> [usize; 2] {
+        self
+    }
+}
+impl Pair for (usize, usize) {
+    fn pair(self) -> [usize; 2] {
+        [self.0, self.1]
+    }
+}
+
+/// Stride, zero padding and dilation of a convolution, as `[height, width]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Conv2dArgs {
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+}
+
+impl Default for Conv2dArgs {
+    /// Stride 1, no padding, no dilation.
+    fn default() -> Self {
+        Conv2dArgs { stride: [1, 1], padding: [0, 0], dilation: [1, 1] }
+    }
+}
+
+impl Conv2dArgs {
+    pub fn new(stride: impl Pair, padding: impl Pair, dilation: impl Pair) -> Self {
+        Conv2dArgs { stride: stride.pair(), padding: padding.pair(), dilation: dilation.pair() }
+    }
+}
+
+/// Window size, stride and padding of a pooling, as `[height, width]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Pool2dArgs {
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+}
+
+impl Pool2dArgs {
+    pub fn new(kernel: impl Pair, stride: impl Pair, padding: impl Pair) -> Self {
+        Pool2dArgs { kernel: kernel.pair(), stride: stride.pair(), padding: padding.pair() }
+    }
+}
+
+/// The elements of a contiguous tensor of element type `T`.
+fn slice<'a, T: Element>(op: &'static str, t: &'a Tensor) -> Result<&'a [T]> {
+    let data = T::as_slice(t.storage()).ok_or(Error::DTypeMismatch {
+        op,
+        expected: T::DTYPE,
+        got: t.dtype(),
+    })?;
+    let range = t.layout().contiguous_range().expect("the caller made the tensor contiguous");
+    Ok(&data[range])
+}
+
+fn rank4(op: &'static str, name: &'static str, t: &Tensor) -> Result<[usize; 4]> {
+    <[usize; 4]>::try_from(t.dims()).map_err(|_| {
+        Error::invalid(name, t.shape(), format!("{op} needs a 4-D tensor (N, C, H, W)"))
+    })
+}
+
+fn float_dtype(op: &'static str, t: &Tensor) -> Result<()> {
+    if t.dtype().is_float() {
+        Ok(())
+    } else {
+        Err(Error::DTypeMismatch { op, expected: DType::F32, got: t.dtype() })
+    }
+}
+
+/// An error unless both entries of `value` are at least 1; `what` ends the message.
+fn check_args(name: &'static str, value: [usize; 2], what: impl Fn() -> String) -> Result<()> {
+    if value.contains(&0) {
+        return Err(Error::invalid(name, format!("{value:?}"), what()));
+    }
+    Ok(())
+}
+
+/// The checked geometry of `x.conv2d(w, b, args)`.
+fn conv_geometry(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    args: Conv2dArgs,
+) -> Result<ConvGeometry> {
+    const OP: &str = "conv2d";
+    let [n, c, h, wd] = rank4(OP, "input", x)?;
+    let [o, cw, kh, kw] = <[usize; 4]>::try_from(w.dims()).map_err(|_| {
+        Error::invalid("weight", w.shape(), "conv2d needs a 4-D weight (O, C, kH, kW)")
+    })?;
+    let mismatch =
+        || Error::ShapeMismatch { op: OP, lhs: x.shape().clone(), rhs: w.shape().clone() };
+    if c != cw || c == 0 || o == 0 {
+        return Err(mismatch());
+    }
+    let shapes = |what: &'static str| {
+        let (x, w) = (x.shape(), w.shape());
+        move || format!("conv2d of input {x} with weight {w} needs {what}")
+    };
+    check_args("stride", args.stride, shapes("a stride of at least 1"))?;
+    check_args("dilation", args.dilation, shapes("a dilation of at least 1"))?;
+    check_args("kernel", [kh, kw], shapes("a kernel of at least 1×1"))?;
+    if let Some(b) = b {
+        if b.dims() != [o] {
+            return Err(Error::ShapeMismatch {
+                op: "conv2d bias",
+                lhs: w.shape().clone(),
+                rhs: b.shape().clone(),
+            });
+        }
+    }
+    let mut output = [0; 2];
+    for (axis, (size, k)) in [(h, kh), (wd, kw)].into_iter().enumerate() {
+        let (p, d, s) = (args.padding[axis], args.dilation[axis], args.stride[axis]);
+        let span = d * (k - 1) + 1;
+        if span > size + 2 * p {
+            return Err(Error::invalid(
+                "weight",
+                w.shape(),
+                format!(
+                    "conv2d: the kernel spans {span} along axis {} (dilation {d}), more than the \
+                     padded input size {} of input {}",
+                    axis + 2,
+                    size + 2 * p,
+                    x.shape()
+                ),
+            ));
+        }
+        output[axis] = (size + 2 * p - span) / s + 1;
+    }
+    Ok(ConvGeometry {
+        batch: n,
+        in_channels: c,
+        input: [h, wd],
+        out_channels: o,
+        kernel: [kh, kw],
+        stride: args.stride,
+        padding: args.padding,
+        dilation: args.dilation,
+        output,
+    })
+}
+
+/// The checked geometry of a pooling of `x`.
+fn pool_geometry(op: &'static str, x: &Tensor, args: Pool2dArgs) -> Result<PoolGeometry> {
+    let [n, c, h, w] = rank4(op, "input", x)?;
+    let shape = |what: &'static str| move || format!("{op} of input {} needs {what}", x.shape());
+    check_args("kernel", args.kernel, shape("a window of at least 1×1"))?;
+    check_args("stride", args.stride, shape("a stride of at least 1"))?;
+    let mut output = [0; 2];
+    for (axis, size) in [h, w].into_iter().enumerate() {
+        let (k, s, p) = (args.kernel[axis], args.stride[axis], args.padding[axis]);
+        if 2 * p > k {
+            return Err(Error::invalid(
+                "padding",
+                format!("{:?}", args.padding),
+                format!("{op}: padding must be at most half the window {:?}", args.kernel),
+            ));
+        }
+        if k > size + 2 * p {
+            return Err(Error::invalid(
+                "kernel",
+                format!("{:?}", args.kernel),
+                format!("{op}: window larger than the padded input {}", x.shape()),
+            ));
+        }
+        output[axis] = (size + 2 * p - k) / s + 1;
+    }
+    if (h * w) > u32::MAX as usize {
+        return Err(Error::invalid("input", x.shape(), format!("{op}: planes over 2^32 elements")));
+    }
+    Ok(PoolGeometry {
+        planes: n * c,
+        input: [h, w],
+        kernel: args.kernel,
+        stride: args.stride,
+        padding: args.padding,
+        output,
+    })
+}
+
+fn conv_forward<T: Float>(
+    g: &ConvGeometry,
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+) -> Result<Vec<T>> {
+    let bias = b.map(|b| slice::<T>("conv2d", b)).transpose()?;
+    Ok(conv::conv2d(g, slice("conv2d", x)?, slice("conv2d", w)?, bias))
+}
+
+impl Tensor {
+    /// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) of this `(N, C, H, W)`
+    /// batch with `weight` `(O, C, kH, kW)` and an optional `bias` `(O)`.
+    ///
+    /// ```
+    /// use axon::{Conv2dArgs, Tensor};
+    /// let x = Tensor::from_vec((0..16).map(f64::from).collect(), [1, 1, 4, 4])?;
+    /// let w = Tensor::ones([1, 1, 2, 2], axon::DType::F64);
+    /// let y = x.conv2d(&w, None, Conv2dArgs::new(2, 0, 1))?; // 2×2 sums, stride 2
+    /// assert_eq!(y.to_vec::<f64>()?, [10.0, 18.0, 42.0, 50.0]);
+    /// # Ok::<(), axon::Error>(())
+    /// ```
+    pub fn conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        args: Conv2dArgs,
+    ) -> Result<Tensor> {
+        let g = conv_geometry(self, weight, bias, args)?;
+        float_dtype("conv2d", self)?;
+        for t in std::iter::once(weight).chain(bias) {
+            if t.dtype() != self.dtype() {
+                return Err(Error::DTypeMismatch {
+                    op: "conv2d",
+                    expected: self.dtype(),
+                    got: t.dtype(),
+                });
+            }
+        }
+        let (x, w, b) = (self.contiguous(), weight.contiguous(), bias.map(Tensor::contiguous));
+        let storage = match self.dtype() {
+            DType::F32 => Storage::F32(conv_forward::<f32>(&g, &x, &w, b.as_ref())?),
+            _ => Storage::F64(conv_forward::<f64>(&g, &x, &w, b.as_ref())?),
+        };
+        let shape = Shape::from([g.batch, g.out_channels, g.output[0], g.output[1]]);
+        let mut inputs = vec![&x, &w];
+        inputs.extend(b.as_ref());
+        let op = Tensor::record(&inputs, || Op::Conv2d {
+            input: x.clone(),
+            weight: w.clone(),
+            bias: b.clone(),
+            args,
+        });
+        Ok(Tensor::from_storage(storage, shape, op))
+    }
+
+    /// 2-D max pooling of this `(N, C, H, W)` batch over `kernel` windows moved by `stride`, with
+    /// `padding` (at most half the window) read as `−∞`, as `torch.nn.functional.max_pool2d`.
+    pub fn max_pool2d(
+        &self,
+        kernel: impl Pair,
+        stride: impl Pair,
+        padding: impl Pair,
+    ) -> Result<Tensor> {
+        let args = Pool2dArgs::new(kernel, stride, padding);
+        let g = pool_geometry("max_pool2d", self, args)?;
+        float_dtype("max_pool2d", self)?;
+        let x = self.contiguous();
+        let (storage, argmax) = match x.storage() {
+            Storage::F32(_) => {
+                let (y, i) = pool::max_pool2d(&g, slice::<f32>("max_pool2d", &x)?);
+                (Storage::F32(y), i)
+            }
+            _ => {
+                let (y, i) = pool::max_pool2d(&g, slice::<f64>("max_pool2d", &x)?);
+                (Storage::F64(y), i)
+            }
+        };
+        let op = Tensor::record(&[&x], || Op::MaxPool2d {
+            input: x.clone(),
+            args,
+            argmax: Arc::new(argmax),
+        });
+        Ok(Tensor::from_storage(storage, pooled_shape(self, &g), op))
+    }
+
+    /// 2-D average pooling of this `(N, C, H, W)` batch, zero `padding` (at most half the window)
+    /// counted in the divisor, as `torch.nn.functional.avg_pool2d` with its defaults.
+    pub fn avg_pool2d(
+        &self,
+        kernel: impl Pair,
+        stride: impl Pair,
+        padding: impl Pair,
+    ) -> Result<Tensor> {
+        let args = Pool2dArgs::new(kernel, stride, padding);
+        let g = pool_geometry("avg_pool2d", self, args)?;
+        float_dtype("avg_pool2d", self)?;
+        let x = self.contiguous();
+        let storage = match x.storage() {
+            Storage::F32(_) => Storage::F32(pool::avg_pool2d(&g, slice("avg_pool2d", &x)?)),
+            _ => Storage::F64(pool::avg_pool2d(&g, slice("avg_pool2d", &x)?)),
+        };
+        let op = Tensor::record(&[&x], || Op::AvgPool2d { input: x.clone(), args });
+        Ok(Tensor::from_storage(storage, pooled_shape(self, &g), op))
+    }
+}
+
+fn pooled_shape(x: &Tensor, g: &PoolGeometry) -> Shape {
+    Shape::from([x.dims()[0], x.dims()[1], g.output[0], g.output[1]])
+}
+
+/// Gradients for the inputs of [`Op::Conv2d`] (input, weight, then bias when present), each only
+/// when that input is tracked.
+pub(crate) fn conv2d_grads(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    args: Conv2dArgs,
+    gy: &Tensor,
+) -> Result<SmallVec<[Option<Tensor>; 3]>> {
+    let g = conv_geometry(x, w, b, args)?;
+    let gy = gy.contiguous();
+    match x.dtype() {
+        DType::F32 => conv_grads_typed::<f32>(&g, x, w, b, &gy),
+        _ => conv_grads_typed::<f64>(&g, x, w, b, &gy),
+    }
+}
+
+fn conv_grads_typed<T: Float>(
+    g: &ConvGeometry,
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    gy: &Tensor,
+) -> Result<SmallVec<[Option<Tensor>; 3]>> {
+    let gys = slice::<T>("conv2d backward", gy)?;
+    let make = |v: Vec<T>, like: &Tensor| {
+        Tensor::from_storage(T::into_storage(v), like.shape().clone(), None)
+    };
+    let dx = match x.is_tracked() {
+        true => Some(make(conv::conv2d_backward_input(g, gys, slice("conv2d", w)?), x)),
+        false => None,
+    };
+    let dw = match w.is_tracked() {
+        true => Some(make(conv::conv2d_backward_weight(g, gys, slice("conv2d", x)?), w)),
+        false => None,
+    };
+    let mut grads: SmallVec<[Option<Tensor>; 3]> = smallvec![dx, dw];
+    if let Some(b) = b {
+        grads.push(b.is_tracked().then(|| make(conv::conv2d_backward_bias(g, gys), b)));
+    }
+    Ok(grads)
+}
+
+/// `∂L/∂x` of [`Op::MaxPool2d`] and [`Op::AvgPool2d`] (`argmax` given for max pooling).
+pub(crate) fn pool_grad(
+    x: &Tensor,
+    args: Pool2dArgs,
+    argmax: Option<&[u32]>,
+    gy: &Tensor,
+) -> Result<Tensor> {
+    let op = if argmax.is_some() { "max_pool2d" } else { "avg_pool2d" };
+    let g = pool_geometry(op, x, args)?;
+    let gy = gy.contiguous();
+    let storage = match (gy.storage(), argmax) {
+        (Storage::F32(_), Some(a)) => {
+            Storage::F32(pool::max_pool2d_backward(&g, a, slice(op, &gy)?))
+        }
+        (Storage::F32(_), None) => Storage::F32(pool::avg_pool2d_backward(&g, slice(op, &gy)?)),
+        (_, Some(a)) => Storage::F64(pool::max_pool2d_backward(&g, a, slice(op, &gy)?)),
+        (_, None) => Storage::F64(pool::avg_pool2d_backward(&g, slice(op, &gy)?)),
+    };
+    Ok(Tensor::from_storage(storage, x.shape().clone(), None))
+}
