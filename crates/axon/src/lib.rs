@@ -32,7 +32,9 @@ pub mod data;
 pub mod error;
 pub mod linear;
 pub mod metrics;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod rng;
 pub mod tensor;
 
