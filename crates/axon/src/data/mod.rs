@@ -2,7 +2,8 @@
 //! numeric and categorical columns, then build the design matrix `X` (n × p) and target `y` of a
 //! model exactly as R's `model.matrix` and statsmodels' formulas do (treatment-coded categories,
 //! patsy's column names, optional powers, interactions and standardisation), keeping the
-//! [`Encoder`] that transforms new data the same way.
+//! [`Encoder`] that transforms new data the same way. [`DataLoader`] serves mini-batches of an
+//! in-memory dataset for training networks.
 //!
 //! ```
 //! use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
@@ -21,8 +22,10 @@ mod csv;
 mod design;
 mod encoder;
 mod frame;
+mod loader;
 
 pub use self::csv::{read_csv, read_sklearn_csv, CsvOptions, SklearnData};
 pub use design::{Design, DesignSpec, Target};
 pub use encoder::{Encoder, Input, Term};
 pub use frame::{Column, Frame};
+pub use loader::{gather_rows, Batches, DataLoader};

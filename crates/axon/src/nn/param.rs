@@ -23,9 +23,14 @@ pub struct Param(Arc<Slot>);
 
 impl Param {
     /// A parameter named `name` (its local name in its module: `weight`, `bias`) holding `value`
-    /// (detached and turned into a leaf that requires a gradient).
+    /// as a leaf that requires a gradient: a contiguous leaf is kept as it is (so gradients keyed
+    /// by it, as `gradcheck`'s, reach the parameter); anything else is copied into a new leaf.
     pub fn new(name: impl Into<String>, value: Tensor) -> Param {
-        let value = no_grad(|| value.contiguous()).detach().requires_grad();
+        let value = if value.is_leaf_param() && value.is_contiguous() {
+            value
+        } else {
+            no_grad(|| value.contiguous()).detach().requires_grad()
+        };
         Param(Arc::new(Slot { name: name.into(), value: RwLock::new(value) }))
     }
 
