@@ -148,9 +148,9 @@ fn gradcheck_mlp_through_sequential_parameters() {
     // The gradient of every parameter of a small network, each checked as an input.
     let f = |t: &[Tensor]| {
         let net = Sequential::new()
-            .add(Linear::from_tensors(t[1].clone(), Some(t[2].clone()))?)
-            .add(Tanh)
-            .add(Linear::from_tensors(t[3].clone(), Some(t[4].clone()))?);
+            .with(Linear::from_tensors(t[1].clone(), Some(t[2].clone()))?)
+            .with(Tanh)
+            .with(Linear::from_tensors(t[3].clone(), Some(t[4].clone()))?);
         cross_entropy(&net.forward(&t[0])?, &labels(&[0, 2, 1]), None, Reduction::Mean)
     };
     let inputs = [
@@ -305,9 +305,9 @@ fn loss_errors() {
 
 fn mlp_3_4_2(rng: &mut Rng) -> Sequential {
     Sequential::new()
-        .add(Linear::new(3, 4, true, DType::F32, rng).unwrap())
-        .add(Sigmoid)
-        .add(Linear::new(4, 2, true, DType::F32, rng).unwrap())
+        .with(Linear::new(3, 4, true, DType::F32, rng).unwrap())
+        .with(Sigmoid)
+        .with(Linear::new(4, 2, true, DType::F32, rng).unwrap())
 }
 
 #[test]
@@ -376,7 +376,7 @@ fn param_slots_are_shared_and_replaced_as_leaves() {
 
 #[test]
 fn dropout_train_and_eval() {
-    let mut net = Sequential::new().add(Dropout::new(0.25, Rng::seed(5)).unwrap());
+    let mut net = Sequential::new().with(Dropout::new(0.25, Rng::seed(5)).unwrap());
     let x = Tensor::ones([200, 50], DType::F32);
     let y = net.forward(&x).unwrap().to_f64_vec();
     let zeros = y.iter().filter(|&&v| v == 0.0).count() as f64 / y.len() as f64;
@@ -394,7 +394,8 @@ fn dropout_train_and_eval() {
 fn activation_modules_match_their_formulas() {
     let xs = [-2.0f64, -0.5, 0.0, 0.5, 3.0];
     let x = Tensor::from_vec(xs.to_vec(), [1, 5]).unwrap();
-    let cases: Vec<(Box<dyn Module>, fn(f64) -> f64)> = vec![
+    type Case = (Box<dyn Module>, fn(f64) -> f64);
+    let cases: Vec<Case> = vec![
         (Box::new(Sigmoid), |v| 1.0 / (1.0 + (-v).exp())),
         (Box::new(Tanh), f64::tanh),
         (Box::new(ReLU), |v| v.max(0.0)),

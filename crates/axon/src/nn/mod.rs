@@ -9,9 +9,9 @@
 //! let mut rng = Rng::seed(0);
 //! // y = W2 relu(W1 x + b1) + b2: a 3-4-2 network with 3·4 + 4 + 4·2 + 2 = 26 parameters.
 //! let net = Sequential::new()
-//!     .add(Linear::new(3, 4, true, DType::F32, &mut rng)?)
-//!     .add(ReLU)
-//!     .add(Linear::new(4, 2, true, DType::F32, &mut rng)?);
+//!     .with(Linear::new(3, 4, true, DType::F32, &mut rng)?)
+//!     .with(ReLU)
+//!     .with(Linear::new(4, 2, true, DType::F32, &mut rng)?);
 //! assert_eq!(net.num_parameters(), 26);
 //! let x = Tensor::rand([5, 3], -1.0, 1.0, DType::F32, &mut rng);
 //! let labels = Tensor::from_vec(vec![0i64, 1, 1, 0, 1], [5])?;

@@ -64,7 +64,7 @@ impl Sequential {
     }
 
     /// The sequence with `layer` appended (builder style).
-    pub fn add(mut self, layer: impl Module + 'static) -> Sequential {
+    pub fn with(mut self, layer: impl Module + 'static) -> Sequential {
         self.push(Box::new(layer));
         self
     }
