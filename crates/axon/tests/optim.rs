@@ -114,47 +114,43 @@ fn sgd_matches_pytorch_rules() {
     }
 }
 
-/// PyTorch's Adam/AdamW step for one coordinate.
+/// PyTorch's Adam/AdamW step for one coordinate, with `lr = 0.1`, `betas = (0.8, 0.95)`,
+/// `eps = 1e-6`: `m̂ = m / (1 − β1^t)`, `v̂ = v / (1 − β2^t)`, `w − η m̂ / (√v̂ + ε)`.
 struct AdamRef {
     m: [f64; 3],
     v: [f64; 3],
 }
 
+const ADAM_LR: f64 = 0.1;
+const ADAM_BETAS: (f64, f64) = (0.8, 0.95);
+const ADAM_EPS: f64 = 1e-6;
+
 impl AdamRef {
-    fn step(
-        &mut self,
-        t: usize,
-        i: usize,
-        w: f64,
-        g: f64,
-        lr: f64,
-        b: (f64, f64),
-        eps: f64,
-    ) -> f64 {
+    fn step(&mut self, t: usize, i: usize, w: f64, g: f64) -> f64 {
+        let b = ADAM_BETAS;
         self.m[i] = b.0 * self.m[i] + (1.0 - b.0) * g;
         self.v[i] = b.1 * self.v[i] + (1.0 - b.1) * g * g;
         let m_hat = self.m[i] / (1.0 - b.0.powi(t as i32));
         let v_hat = self.v[i] / (1.0 - b.1.powi(t as i32));
-        w - lr * m_hat / (v_hat.sqrt() + eps)
+        w - ADAM_LR * m_hat / (v_hat.sqrt() + ADAM_EPS)
     }
 }
 
 #[test]
 fn adam_and_adamw_match_pytorch_rules() {
-    let cfg = AdamConfig { lr: 0.1, betas: (0.8, 0.95), eps: 1e-6, weight_decay: 0.2 };
+    let cfg = AdamConfig { lr: ADAM_LR, betas: ADAM_BETAS, eps: ADAM_EPS, weight_decay: 0.2 };
     let p = quadratic_param();
     let got = run(&mut Adam::new(vec![p.clone()], cfg).unwrap(), &p);
     let mut r = AdamRef { m: [0.0; 3], v: [0.0; 3] };
-    let want = reference(|t, i, w, g| r.step(t, i, w, g + 0.2 * w, 0.1, (0.8, 0.95), 1e-6));
+    let want = reference(|t, i, w, g| r.step(t, i, w, g + 0.2 * w));
     assert_iterates("adam", &got, &want);
 
-    let cfg = AdamWConfig { lr: 0.1, betas: (0.8, 0.95), eps: 1e-6, weight_decay: 0.2 };
+    let cfg = AdamWConfig { lr: ADAM_LR, betas: ADAM_BETAS, eps: ADAM_EPS, weight_decay: 0.2 };
     let p = quadratic_param();
     let got = run(&mut AdamW::new(vec![p.clone()], cfg).unwrap(), &p);
     let mut r = AdamRef { m: [0.0; 3], v: [0.0; 3] };
     // Decoupled: shrink w first, then the Adam step with the plain gradient.
-    let want =
-        reference(|t, i, w, g| r.step(t, i, w * (1.0 - 0.1 * 0.2), g, 0.1, (0.8, 0.95), 1e-6));
+    let want = reference(|t, i, w, g| r.step(t, i, w * (1.0 - ADAM_LR * 0.2), g));
     assert_iterates("adamw", &got, &want);
 }
 
