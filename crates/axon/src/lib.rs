@@ -30,6 +30,7 @@ pub mod autograd;
 pub mod cv;
 pub mod data;
 pub mod error;
+pub mod io;
 pub mod linear;
 pub mod metrics;
 pub mod nn;
