@@ -24,7 +24,10 @@
 //!
 //! Modules: [`tensor`] (the array type, views and creation), [`ops`] (the CPU kernels),
 //! [`autograd`] (the graph, the backward pass, gradient checking, DOT drawings), [`rng`] (the
-//! seeded generator every random draw goes through).
+//! seeded generator every random draw goes through), [`nn`] (parameters, modules, layers,
+//! activations, initialisers, losses), [`optim`] (optimizers, gradient clipping, learning-rate
+//! schedules), [`data`] (CSV reading, design matrices, the mini-batch `DataLoader`) and [`io`]
+//! (parameter files in the safetensors format).
 
 pub mod autograd;
 pub mod cv;
