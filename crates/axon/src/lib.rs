@@ -24,10 +24,12 @@
 //!
 //! Modules: [`tensor`] (the array type, views and creation, convolution and pooling), [`ops`]
 //! (the CPU kernels), [`autograd`] (the graph, the backward pass, gradient checking, DOT
-//! drawings), [`rng`] (the seeded generator every random draw goes through), [`linear`] (logit,
-//! probit, softmax and one-vs-rest regression: exact maximum likelihood with inference, penalised
-//! fits), [`data`] (CSV and IDX readers, design matrices), [`metrics`], [`cv`], [`io`]
-//! (safetensors files, atomic writes).
+//! drawings), [`rng`] (the seeded generator every random draw goes through), [`nn`] (parameters,
+//! modules, layers, activations, initialisers, losses), [`optim`] (optimizers, gradient clipping,
+//! learning-rate schedules), [`linear`] (logit, probit, softmax and one-vs-rest regression:
+//! exact maximum likelihood with inference, penalised fits), [`data`] (CSV and IDX readers,
+//! design matrices, the mini-batch `DataLoader`), [`metrics`], [`cv`] and [`io`] (safetensors
+//! files, `state_dict` parameters, atomic writes).
 
 pub mod autograd;
 pub mod cv;
@@ -36,7 +38,9 @@ pub mod error;
 pub mod io;
 pub mod linear;
 pub mod metrics;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod rng;
 pub mod tensor;
 

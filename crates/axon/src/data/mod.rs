@@ -3,7 +3,8 @@
 //! model exactly as R's `model.matrix` and statsmodels' formulas do (treatment-coded categories,
 //! patsy's column names, optional powers, interactions and standardisation), keeping the
 //! [`Encoder`] that transforms new data the same way. Image sets in the IDX format (MNIST,
-//! Fashion-MNIST) are read by [`read_idx_images`], [`read_idx_labels`] and [`MnistFiles`].
+//! Fashion-MNIST) are read by [`read_idx_images`], [`read_idx_labels`] and [`MnistFiles`];
+//! [`DataLoader`] serves mini-batches of an in-memory dataset for training networks.
 //!
 //! ```
 //! use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
@@ -23,9 +24,11 @@ mod design;
 mod encoder;
 mod frame;
 mod idx;
+mod loader;
 
 pub use self::csv::{read_csv, read_sklearn_csv, CsvOptions, SklearnData};
 pub use design::{Design, DesignSpec, Target};
 pub use encoder::{Encoder, Input, Term};
 pub use frame::{Column, Frame};
 pub use idx::{read_idx_images, read_idx_labels, IdxImages, Mnist, MnistFiles};
+pub use loader::{gather_rows, Batches, DataLoader};

@@ -7,8 +7,8 @@ use faer::linalg::solvers::{DenseSolveCore, Llt, LltError};
 use faer::{Mat, MatRef, Side};
 
 use super::binary::{Link, Problem};
-use super::gram::scaled_gram;
 use super::coordinate::fit_coordinate_descent;
+use super::gram::scaled_gram;
 use super::newton::{self, Outcome, Stop};
 use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 use super::separation;

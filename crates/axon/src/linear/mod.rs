@@ -48,8 +48,8 @@ mod coordinate;
 mod fit;
 mod gram;
 mod inference;
-mod model;
 pub mod lbfgs;
+mod model;
 mod multinomial;
 mod newton;
 mod ovr;
@@ -64,8 +64,8 @@ pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
 pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitSummary, MarginalEffect, Z_975,
 };
-pub use model::{LinearKind, LinearModel};
 pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
+pub use model::{LinearKind, LinearModel};
 pub use multinomial::{
     fit_multinomial, multinomial_null_log_likelihood, MultinomialData, MultinomialFit,
     MultinomialOptions, MultinomialRow, MultinomialSummary,

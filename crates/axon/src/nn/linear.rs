@@ -1,0 +1,117 @@
+//! The fully connected layer `y = x Wᵀ + b`: input `(N, in)` (or `(in)`, or `(B, N, in)`), weight
+//! `W` of shape `(out, in)`, bias `b` of shape `(out)`, output `(N, out)`.
+//!
+//! The weight is stored as PyTorch stores it, `(out, in)`, so that parameter files exchange with
+//! PyTorch unchanged; `x Wᵀ` multiplies by a transposed view, which the matrix product reads in
+//! place. Both `W` and `b` start as PyTorch's default, `U(−1/√in, 1/√in)`.
+
+use super::module::Module;
+use super::param::Param;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::tensor::{DType, Tensor};
+
+/// `y = x Wᵀ + b`.
+pub struct Linear {
+    weight: Param,
+    bias: Option<Param>,
+    in_features: usize,
+    out_features: usize,
+}
+
+impl Linear {
+    /// A layer with PyTorch's default initialisation `U(−1/√in, 1/√in)` for the weight and the
+    /// bias (if `bias`), drawn from `rng`.
+    pub fn new(
+        in_features: usize,
+        out_features: usize,
+        bias: bool,
+        dtype: DType,
+        rng: &mut Rng,
+    ) -> Result<Linear> {
+        if in_features == 0 || out_features == 0 {
+            let shape = format!("({out_features}, {in_features})");
+            return Err(Error::invalid("features", shape, "a Linear layer needs non-zero sizes"));
+        }
+        if !dtype.is_float() {
+            return Err(Error::invalid("dtype", dtype, "parameters are f32 or f64"));
+        }
+        let bound = 1.0 / (in_features as f64).sqrt();
+        let w = Tensor::rand([out_features, in_features], -bound, bound, dtype, rng);
+        let b = bias.then(|| Tensor::rand([out_features], -bound, bound, dtype, rng));
+        Linear::from_tensors(w, b)
+    }
+
+    /// A layer with the given weight `(out, in)` and optional bias `(out)`.
+    pub fn from_tensors(weight: Tensor, bias: Option<Tensor>) -> Result<Linear> {
+        if weight.rank() != 2 || !weight.dtype().is_float() {
+            return Err(Error::invalid("weight", weight.shape(), "needs a float (out, in) matrix"));
+        }
+        let (out_features, in_features) = (weight.dims()[0], weight.dims()[1]);
+        if let Some(b) = &bias {
+            if b.dims() != [out_features] || b.dtype() != weight.dtype() {
+                return Err(Error::ShapeMismatch {
+                    op: "Linear bias",
+                    lhs: weight.shape().clone(),
+                    rhs: b.shape().clone(),
+                });
+            }
+        }
+        Ok(Linear {
+            weight: Param::new("weight", weight),
+            bias: bias.map(|b| Param::new("bias", b)),
+            in_features,
+            out_features,
+        })
+    }
+
+    /// The weight `(out, in)`.
+    pub fn weight(&self) -> &Param {
+        &self.weight
+    }
+
+    /// The bias `(out)`, if the layer has one.
+    pub fn bias(&self) -> Option<&Param> {
+        self.bias.as_ref()
+    }
+
+    pub fn in_features(&self) -> usize {
+        self.in_features
+    }
+
+    pub fn out_features(&self) -> usize {
+        self.out_features
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let w = self.weight.value();
+        if x.dims().last() != Some(&self.in_features) {
+            return Err(Error::ShapeMismatch {
+                op: "Linear",
+                lhs: x.shape().clone(),
+                rhs: w.shape().clone(),
+            });
+        }
+        let y = x.matmul(&w.t()?)?;
+        match &self.bias {
+            Some(b) => y.add(&b.value()),
+            None => Ok(y),
+        }
+    }
+
+    fn parameters(&self) -> Vec<(String, Param)> {
+        let mut params = vec![("weight".to_string(), self.weight.clone())];
+        params.extend(self.bias.iter().map(|b| ("bias".to_string(), b.clone())));
+        params
+    }
+
+    fn describe(&self) -> String {
+        let bias = if self.bias.is_some() { "True" } else { "False" };
+        format!(
+            "Linear(in_features={}, out_features={}, bias={bias})",
+            self.in_features, self.out_features
+        )
+    }
+}

@@ -1,0 +1,42 @@
+//! Neural-network building blocks: trainable [`Param`]s, the [`Module`] trait and
+//! [`Sequential`], layers ([`Linear`], [`Flatten`], [`Dropout`], [`Identity`]), activation
+//! modules, initialisers ([`init`]) and loss functions ([`loss`]).
+//!
+//! ```
+//! use axon::nn::{loss, Linear, Module, ReLU, Sequential};
+//! use axon::{DType, Rng, Tensor};
+//!
+//! let mut rng = Rng::seed(0);
+//! // y = W2 relu(W1 x + b1) + b2: a 3-4-2 network with 3·4 + 4 + 4·2 + 2 = 26 parameters.
+//! let net = Sequential::new()
+//!     .with(Linear::new(3, 4, true, DType::F32, &mut rng)?)
+//!     .with(ReLU)
+//!     .with(Linear::new(4, 2, true, DType::F32, &mut rng)?);
+//! assert_eq!(net.num_parameters(), 26);
+//! let x = Tensor::rand([5, 3], -1.0, 1.0, DType::F32, &mut rng);
+//! let labels = Tensor::from_vec(vec![0i64, 1, 1, 0, 1], [5])?;
+//! let loss = loss::cross_entropy(&net.forward(&x)?, &labels, None, loss::Reduction::Mean)?;
+//! let grads = loss.backward()?;
+//! for (name, p) in net.parameters() {
+//!     assert_eq!(p.grad(&grads).unwrap().shape(), p.value().shape(), "{name}");
+//! }
+//! # Ok::<(), axon::Error>(())
+//! ```
+
+mod activation;
+pub mod init;
+mod layers;
+mod linear;
+pub mod loss;
+mod module;
+mod param;
+
+pub use activation::{
+    LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh, ThresholdNeuron,
+    ELU, GELU,
+};
+pub use layers::{Dropout, Flatten, Identity};
+pub use linear::Linear;
+pub use loss::Reduction;
+pub use module::{with_prefix, Module, Sequential};
+pub use param::Param;

@@ -1,0 +1,137 @@
+//! The [`Module`] trait: a function `y = f(x)` with named trainable parameters, and
+//! [`Sequential`], the composition `f_n ∘ … ∘ f_1` of boxed modules.
+//!
+//! Parameter names follow PyTorch's `state_dict`: a module's own parameters are `weight`, `bias`;
+//! inside a [`Sequential`] they are prefixed with the layer's index (`0.weight`, `2.bias`), and
+//! [`with_prefix`] adds a field name (`layers.0.weight`). Modules have a training mode
+//! ([`Module::train`]) that only some layers (dropout) read. `Display` on a [`Sequential`] prints
+//! the structure as PyTorch's `repr` does, followed by the number of trainable parameters.
+
+use std::fmt;
+
+use super::param::Param;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// A layer or a network: a forward function with named trainable parameters.
+pub trait Module: Send + Sync {
+    /// `y = f(x)`.
+    fn forward(&self, x: &Tensor) -> Result<Tensor>;
+
+    /// The trainable parameters with their `state_dict` names; none by default.
+    fn parameters(&self) -> Vec<(String, Param)> {
+        Vec::new()
+    }
+
+    /// Switches training mode (`true`) or evaluation mode (`false`). Only layers whose forward
+    /// pass depends on the mode keep it; the default does nothing.
+    fn train(&mut self, _mode: bool) {}
+
+    /// Whether the module is in training mode; modules that ignore the mode report `true`.
+    fn is_training(&self) -> bool {
+        true
+    }
+
+    /// A one-line description in PyTorch's style: `Linear(in_features=3, out_features=4, bias=True)`.
+    fn describe(&self) -> String;
+
+    /// The trainable parameters without their names (what an optimizer takes).
+    fn params(&self) -> Vec<Param> {
+        self.parameters().into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// The total number of trainable scalars.
+    fn num_parameters(&self) -> usize {
+        self.parameters().iter().map(|(_, p)| p.numel()).sum()
+    }
+}
+
+/// `params` with `prefix.` put before every name.
+pub fn with_prefix(prefix: &str, params: Vec<(String, Param)>) -> Vec<(String, Param)> {
+    params.into_iter().map(|(name, p)| (format!("{prefix}.{name}"), p)).collect()
+}
+
+/// The modules applied in order: `y = f_n(… f_2(f_1(x)))`.
+pub struct Sequential {
+    layers: Vec<Box<dyn Module>>,
+    training: bool,
+}
+
+impl Sequential {
+    /// An empty sequence (the identity), in training mode.
+    pub fn new() -> Sequential {
+        Sequential { layers: Vec::new(), training: true }
+    }
+
+    /// The sequence with `layer` appended (builder style).
+    pub fn with(mut self, layer: impl Module + 'static) -> Sequential {
+        self.push(Box::new(layer));
+        self
+    }
+
+    /// Appends a boxed layer, which takes the sequence's training mode.
+    pub fn push(&mut self, mut layer: Box<dyn Module>) {
+        layer.train(self.training);
+        self.layers.push(layer);
+    }
+
+    /// The layers in order.
+    pub fn layers(&self) -> &[Box<dyn Module>] {
+        &self.layers
+    }
+
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+}
+
+impl Default for Sequential {
+    fn default() -> Self {
+        Sequential::new()
+    }
+}
+
+impl Module for Sequential {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut y = x.clone();
+        for layer in &self.layers {
+            y = layer.forward(&y)?;
+        }
+        Ok(y)
+    }
+
+    fn parameters(&self) -> Vec<(String, Param)> {
+        let layers = self.layers.iter().enumerate();
+        layers.flat_map(|(i, l)| with_prefix(&i.to_string(), l.parameters())).collect()
+    }
+
+    fn train(&mut self, mode: bool) {
+        self.training = mode;
+        for layer in &mut self.layers {
+            layer.train(mode);
+        }
+    }
+
+    fn is_training(&self) -> bool {
+        self.training
+    }
+
+    fn describe(&self) -> String {
+        format!("Sequential({} layers)", self.layers.len())
+    }
+}
+
+impl fmt::Display for Sequential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Sequential(")?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            writeln!(f, "  ({i}): {}", layer.describe())?;
+        }
+        writeln!(f, ")")?;
+        write!(f, "Trainable parameters: {}", self.num_parameters())
+    }
+}

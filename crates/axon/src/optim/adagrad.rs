@@ -1,0 +1,91 @@
+//! Adagrad (Duchi et al.), as `torch.optim.Adagrad`. With `g_t = ∇L(w) + λ w` and step `t`:
+//!
+//! ```text
+//! η_t = η / (1 + (t − 1) δ)          (learning-rate decay δ)
+//! s_t = s_{t−1} + g_t²                (s_0 = the initial accumulator value)
+//! w ← w − η_t g_t / (√s_t + ε)
+//! ```
+
+use super::{check_eps, check_lr, check_non_negative, update, Optimizer};
+use crate::autograd::GradStore;
+use crate::error::Result;
+use crate::nn::Param;
+
+/// Hyper-parameters of [`Adagrad`]; the defaults are PyTorch's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdagradConfig {
+    pub lr: f64,
+    pub lr_decay: f64,
+    pub weight_decay: f64,
+    pub initial_accumulator_value: f64,
+    pub eps: f64,
+}
+
+impl Default for AdagradConfig {
+    fn default() -> Self {
+        AdagradConfig {
+            lr: 0.01,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+            initial_accumulator_value: 0.0,
+            eps: 1e-10,
+        }
+    }
+}
+
+/// Adagrad: per-coordinate steps shrinking with the accumulated squared gradients.
+pub struct Adagrad {
+    params: Vec<Param>,
+    config: AdagradConfig,
+    sum: Vec<Vec<f64>>,
+    t: Vec<u64>,
+}
+
+impl Adagrad {
+    pub fn new(params: Vec<Param>, config: AdagradConfig) -> Result<Adagrad> {
+        check_lr(config.lr)?;
+        check_non_negative("lr_decay", config.lr_decay)?;
+        check_non_negative("weight_decay", config.weight_decay)?;
+        check_non_negative("initial_accumulator_value", config.initial_accumulator_value)?;
+        check_eps(config.eps)?;
+        let s0 = config.initial_accumulator_value;
+        let sum = params.iter().map(|p| vec![s0; p.numel()]).collect();
+        let t = vec![0; params.len()];
+        Ok(Adagrad { params, config, sum, t })
+    }
+
+    pub fn config(&self) -> &AdagradConfig {
+        &self.config
+    }
+}
+
+impl Optimizer for Adagrad {
+    fn step(&mut self, grads: &GradStore) -> Result<()> {
+        let AdagradConfig { lr, lr_decay, weight_decay: wd, eps, .. } = self.config;
+        for (i, p) in self.params.iter().enumerate() {
+            let Some(g) = p.grad(grads) else { continue };
+            self.t[i] += 1;
+            let clr = lr / (1.0 + (self.t[i] - 1) as f64 * lr_decay);
+            let s = &mut self.sum[i];
+            update(p, g, |j, w, g| {
+                let g = g + wd * w;
+                s[j] += g * g;
+                w - clr * g / (s[j].sqrt() + eps)
+            })?;
+        }
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        self.config.lr = check_lr(lr)?;
+        Ok(())
+    }
+
+    fn params(&self) -> &[Param] {
+        &self.params
+    }
+}

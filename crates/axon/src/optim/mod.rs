@@ -1,0 +1,153 @@
+//! Optimizers: given the gradients `g = ∂L/∂w` of a [`GradStore`], move every parameter `w`
+//! downhill. Each optimizer ([`Sgd`], [`Adam`], [`AdamW`], [`RmsProp`], [`Adagrad`]) follows
+//! PyTorch's update rule exactly (stated in its file's docs), with its own per-parameter state.
+//!
+//! Updates are plain arithmetic outside the graph: each step reads the parameter's values and
+//! its gradient as slices, computes the new values element by element (state kept in `f64`), and
+//! writes them back into the [`Param`] as one fresh leaf. That is one pass and one allocation per
+//! parameter, and no graph. A parameter without a gradient in the store is left unchanged, as
+//! PyTorch skips parameters whose `.grad` is `None`.
+//!
+//! [`clip_grad_norm`] rescales gradients to a maximum global norm, and [`scheduler`] changes the
+//! learning rate from epoch to epoch.
+
+mod adagrad;
+mod adam;
+mod adamw;
+mod rmsprop;
+pub mod scheduler;
+mod sgd;
+
+use std::borrow::Cow;
+
+pub use adagrad::{Adagrad, AdagradConfig};
+pub use adam::{Adam, AdamConfig};
+pub use adamw::{AdamW, AdamWConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use scheduler::{CosineAnnealingLR, ExponentialLR, LinearWarmup, Schedule, Scheduler, StepLR};
+pub use sgd::{Sgd, SgdConfig};
+
+use crate::autograd::GradStore;
+use crate::error::{Error, Result};
+use crate::nn::Param;
+use crate::tensor::{no_grad, Element, Float, Storage, Tensor};
+
+/// Something that updates parameters from their gradients.
+pub trait Optimizer {
+    /// One update of every parameter that has a gradient in `grads`.
+    fn step(&mut self, grads: &GradStore) -> Result<()>;
+
+    /// The current learning rate.
+    fn learning_rate(&self) -> f64;
+
+    /// Sets the learning rate (schedulers call this); a negative or non-finite rate is an error.
+    fn set_learning_rate(&mut self, lr: f64) -> Result<()>;
+
+    /// The parameters being optimised.
+    fn params(&self) -> &[Param];
+}
+
+/// Checks a learning rate: finite and `≥ 0`.
+pub(crate) fn check_lr(lr: f64) -> Result<f64> {
+    if !(lr.is_finite() && lr >= 0.0) {
+        return Err(Error::invalid("lr", lr, "the learning rate must be finite and >= 0"));
+    }
+    Ok(lr)
+}
+
+/// Checks a non-negative, finite hyper-parameter.
+pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<()> {
+    if !(value.is_finite() && value >= 0.0) {
+        return Err(Error::invalid(name, value, "must be finite and >= 0"));
+    }
+    Ok(())
+}
+
+/// Checks `eps > 0`.
+pub(crate) fn check_eps(eps: f64) -> Result<()> {
+    if !(eps.is_finite() && eps > 0.0) {
+        return Err(Error::invalid("eps", eps, "must be finite and > 0"));
+    }
+    Ok(())
+}
+
+/// Checks a decay rate in `[0, 1)` (Adam's betas, RMSprop's alpha).
+pub(crate) fn check_decay(name: &'static str, value: f64) -> Result<()> {
+    if !(0.0..1.0).contains(&value) {
+        return Err(Error::invalid(name, value, "must lie in [0, 1)"));
+    }
+    Ok(())
+}
+
+/// A contiguous slice of `t`'s elements (borrowed when `t` is contiguous).
+fn slice_of<T: Element>(t: &Tensor) -> Result<Cow<'_, [T]>> {
+    match (T::as_slice(t.storage()), t.layout().contiguous_range()) {
+        (Some(data), Some(range)) => Ok(Cow::Borrowed(&data[range])),
+        _ => t.to_vec::<T>().map(Cow::Owned),
+    }
+}
+
+fn mapped<T: Float>(
+    w: &Tensor,
+    g: &Tensor,
+    mut f: impl FnMut(usize, f64, f64) -> f64,
+) -> Result<Vec<T>> {
+    let (w, g) = (slice_of::<T>(w)?, slice_of::<T>(g)?);
+    let pairs = w.iter().zip(g.iter()).enumerate();
+    Ok(pairs.map(|(i, (&w, &g))| T::from_f64(f(i, w.to_f64(), g.to_f64()))).collect())
+}
+
+/// Replaces `param` by `f(i, w_i, g_i)` for every element `i` (in `f64`), given its gradient.
+pub(crate) fn update(
+    param: &Param,
+    grad: &Tensor,
+    f: impl FnMut(usize, f64, f64) -> f64,
+) -> Result<()> {
+    let w = param.value();
+    if grad.shape() != w.shape() || grad.dtype() != w.dtype() {
+        return Err(Error::ShapeMismatch {
+            op: "optimizer step",
+            lhs: w.shape().clone(),
+            rhs: grad.shape().clone(),
+        });
+    }
+    let storage = match w.storage() {
+        Storage::F32(_) => Storage::F32(mapped::<f32>(&w, grad, f)?),
+        Storage::F64(_) => Storage::F64(mapped::<f64>(&w, grad, f)?),
+        Storage::I64(_) => return Err(Error::invalid("param", w.dtype(), "cannot train i64")),
+    };
+    param.set(Tensor::from_storage(storage, w.shape().clone(), None))
+}
+
+/// Per-parameter state buffers, created (zeroed) on first use.
+pub(crate) fn state_for(states: &mut [Vec<f64>], i: usize, n: usize) -> &mut Vec<f64> {
+    if states[i].len() != n {
+        states[i] = vec![0.0; n];
+    }
+    &mut states[i]
+}
+
+/// Scales the gradients of `params` in `grads` so that their global L2 norm
+/// `‖g‖ = √(Σ_p ‖g_p‖²)` is at most `max_norm` (PyTorch's `clip_grad_norm_`: the factor is
+/// `min(1, max_norm / (‖g‖ + 1e-6))`). Returns the norm before clipping.
+pub fn clip_grad_norm(params: &[Param], grads: &mut GradStore, max_norm: f64) -> Result<f64> {
+    check_non_negative("max_norm", max_norm)?;
+    let mut total = 0.0;
+    for p in params {
+        if let Some(g) = p.grad(grads) {
+            total += g.to_f64_vec().iter().map(|v| v * v).sum::<f64>();
+        }
+    }
+    let norm = total.sqrt();
+    let coef = max_norm / (norm + 1e-6);
+    if coef < 1.0 {
+        for p in params {
+            let value = p.value();
+            if let Some(g) = grads.get(&value) {
+                let scaled = no_grad(|| g.mul_scalar(coef))?;
+                grads.insert(&value, scaled);
+            }
+        }
+    }
+    Ok(norm)
+}
