@@ -390,3 +390,24 @@ fn many_classes_by_many_features_by_lbfgs() {
     let right = fit.predict(x.as_ref()).unwrap().iter().zip(&y).filter(|(a, b)| a == b).count();
     assert!(right as f64 > 0.97 * y.len() as f64, "{right} of {} right", y.len());
 }
+
+#[test]
+fn balanced_multinomial_matches_sklearn() {
+    let j = fixture();
+    let wine = &j["wine_ovr"];
+    let case = Case::load(wine);
+    let r = &wine["multinomial_balanced"];
+    let opts = SoftmaxOptions {
+        class_weight: ClassWeight::Balanced,
+        ..SoftmaxOptions::new(Penalty::L2(1.0), Some(0))
+    };
+    let fit = fit_softmax(&multinomial_data(&case), &opts).unwrap();
+    assert!(fit.converged, "{:?}", fit.warning);
+    let intercepts = floats(&r["intercept"]);
+    for (k, row) in r["coef"].as_array().unwrap().iter().enumerate() {
+        let mut want = vec![intercepts[k]];
+        want.extend(floats(row));
+        let got: Vec<f64> = (0..want.len()).map(|i| fit.coefficients[(i, k)]).collect();
+        check(&format!("wine multinomial balanced class {k}"), &got, &want, 1e-5);
+    }
+}
