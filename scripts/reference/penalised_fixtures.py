@@ -21,7 +21,8 @@ Writes `crates/axon/tests/fixtures/penalised_sklearn.json` with:
   (scikit-learn's symmetric parameterisation, one coefficient row per class, all penalised).
 - `wine_ovr`: wine standardised, `OneVsRestClassifier(LogisticRegression(C=1))` coefficients,
   intercepts and `predict_proba` (rows normalised by scikit-learn), with and without
-  `class_weight="balanced"`.
+  `class_weight="balanced"`; and the multinomial `LogisticRegression(C=1,
+  class_weight="balanced")` on the same data (`multinomial_balanced`).
 
 Every fit uses `tol=1e-12` and a large `max_iter` so the reference is the optimum, not an early
 stop. Run from anywhere (needs `pip install scikit-learn==1.7.2 numpy`):
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "crates" / "axon" / "tests" / "fixtures" / "penalised_sklearn.json"
 L1_PATH = [0.01, 0.05, 0.1, 0.5, 1.0]
 EN_PATH = [0.1, 1.0]
-SAGA = {"solver": "saga", "tol": 1e-12, "max_iter": 1_000_000}
+SAGA = {"solver": "saga", "tol": 1e-12, "max_iter": 1_000_000, "random_state": 0}
 
 
 def floats(a) -> list:
@@ -98,10 +99,14 @@ def breast_cancer() -> dict:
     path = []
     for c in L1_PATH:
         r = saga(x, y, c, 1.0)
-        lib = LogisticRegression(
-            C=c, penalty="l1", solver="liblinear", tol=1e-12, max_iter=100_000,
-            intercept_scaling=1000.0,
-        ).fit(x, y)
+        # liblinear is only compared (zero pattern), so its convergence is recorded, not required.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            lib = LogisticRegression(
+                C=c, penalty="l1", solver="liblinear", tol=1e-12, max_iter=100_000,
+                intercept_scaling=1000.0, random_state=0,
+            ).fit(x, y)
+        r["liblinear_n_iter"] = int(lib.n_iter_[0])
         r["liblinear_nonzero"] = [bool(v != 0.0) for v in lib.coef_[0]]
         r["liblinear_coef"] = floats(lib.coef_[0])
         path.append(r)
@@ -146,6 +151,14 @@ def wine_ovr() -> dict:
         "p": int(x.shape[1]),
         "x": floats(x),
         "y": [int(v) for v in y],
+    }
+    m = LogisticRegression(
+        C=1.0, solver="lbfgs", tol=1e-12, max_iter=100_000, class_weight="balanced"
+    ).fit(x, y)
+    out["multinomial_balanced"] = {
+        "C": 1.0,
+        "coef": [floats(row) for row in m.coef_],
+        "intercept": floats(m.intercept_),
     }
     for key, cw in [("plain", None), ("balanced", "balanced")]:
         base = LogisticRegression(

@@ -269,19 +269,7 @@ fn fit_resolved(
         alpha: penalty.l2(),
         intercept: opts.intercept,
     };
-    let out = match solver {
-        Solver::Auto | Solver::Newton => fit_newton(&problem, opts, unpenalised, names)?,
-        Solver::Lbfgs { memory, max_iter } => {
-            fit_lbfgs(&problem, memory, max_iter, opts.tol, data.n_obs())?
-        }
-        Solver::CoordinateDescent { max_sweeps } => {
-            fit_coordinate_descent(&problem, penalty.l1(), opts.max_iter, max_sweeps, opts.tol)
-        }
-        Solver::GradientAscent { learning_rate, max_steps, tol } => {
-            gradient_ascent(&problem, learning_rate, max_steps, tol)
-        }
-        Solver::Sgd(o) => fit_sgd(&problem, &o, data.n_obs())?,
-    };
+    let out = run_solver(&problem, opts, &penalty, solver, data.n_obs(), names)?;
     let newton = matches!(solver, Solver::Newton);
     if unpenalised && !newton && problem.min_margin(&out.beta) > 0.0 {
         let (w, j) = (problem.weights, problem.intercept);
@@ -309,6 +297,30 @@ fn fit_resolved(
         converged: out.converged,
         gradient_norm: out.gradient_norm,
         warning: out.warning,
+    })
+}
+
+/// Runs the resolved solver on `problem` (whose `alpha` is `λ₂`).
+fn run_solver(
+    problem: &Problem,
+    opts: &BinaryOptions,
+    penalty: &Penalty,
+    solver: Solver,
+    n_obs: f64,
+    names: &[String],
+) -> Result<SolverOutcome> {
+    Ok(match solver {
+        Solver::Auto | Solver::Newton => fit_newton(problem, opts, penalty.is_none(), names)?,
+        Solver::Lbfgs { memory, max_iter } => {
+            fit_lbfgs(problem, memory, max_iter, opts.tol, n_obs)?
+        }
+        Solver::CoordinateDescent { max_sweeps } => {
+            fit_coordinate_descent(problem, penalty.l1(), opts.max_iter, max_sweeps, opts.tol)
+        }
+        Solver::GradientAscent { learning_rate, max_steps, tol } => {
+            gradient_ascent(problem, learning_rate, max_steps, tol)
+        }
+        Solver::Sgd(o) => fit_sgd(problem, &o, n_obs)?,
     })
 }
 

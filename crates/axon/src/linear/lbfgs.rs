@@ -114,6 +114,9 @@ pub struct LbfgsReport {
     pub reason: LbfgsStop,
 }
 
+/// `(s, y, 1/sᵀy)`.
+type Pair = (Vec<f64>, Vec<f64>, f64);
+
 /// A point on the search line: step `t`, `φ(t) = f(x + t d)`, `φ'(t)`, and the gradient there.
 #[derive(Debug, Clone)]
 struct Trial {
@@ -163,7 +166,7 @@ where
     if !value.is_finite() {
         return Err(Error::invalid("x0", "f(x0)", "the objective is not finite at the start"));
     }
-    let mut history: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::with_capacity(opts.memory);
+    let mut history: Vec<Pair> = Vec::with_capacity(opts.memory);
     let mut iterations = 0;
     let mut stalled = 0;
     let mut best_gradient = max_abs(&grad);
@@ -188,15 +191,7 @@ where
             break LbfgsStop::LineSearch;
         };
         iterations += 1;
-        let s: Vec<f64> = next.x.iter().zip(&x).map(|(a, b)| a - b).collect();
-        let y: Vec<f64> = next.grad.iter().zip(&grad).map(|(a, b)| a - b).collect();
-        let sy = dot(&s, &y);
-        if sy > f64::EPSILON * dot(&y, &y) {
-            if history.len() == opts.memory {
-                history.remove(0);
-            }
-            history.push((s, y, 1.0 / sy));
-        }
+        remember(&mut history, opts.memory, &next, &x, &grad);
         let decrease = (value - next.value) / value.abs().max(next.value.abs()).max(1.0);
         (x, grad, value) = (next.x, next.grad, next.value);
         // In the rounding regime (approximate Wolfe steps) f may not resolve progress that the
@@ -224,8 +219,22 @@ where
     })
 }
 
+/// Stores the pair `s = x₊ − x`, `y = ∇f₊ − ∇f` (with `1/sᵀy`) when its curvature is positive,
+/// dropping the oldest beyond `memory`.
+fn remember(history: &mut Vec<Pair>, memory: usize, next: &Trial, x: &[f64], grad: &[f64]) {
+    let s: Vec<f64> = next.x.iter().zip(x).map(|(a, b)| a - b).collect();
+    let y: Vec<f64> = next.grad.iter().zip(grad).map(|(a, b)| a - b).collect();
+    let sy = dot(&s, &y);
+    if sy > f64::EPSILON * dot(&y, &y) {
+        if history.len() == memory {
+            history.remove(0);
+        }
+        history.push((s, y, 1.0 / sy));
+    }
+}
+
 /// `−H ∇f` by the two-loop recursion over the stored pairs (oldest first in `history`).
-fn direction(grad: &[f64], history: &[(Vec<f64>, Vec<f64>, f64)]) -> Vec<f64> {
+fn direction(grad: &[f64], history: &[Pair]) -> Vec<f64> {
     let mut q: Vec<f64> = grad.iter().map(|g| -g).collect();
     let mut alphas = vec![0.0; history.len()];
     for (i, (s, y, rho)) in history.iter().enumerate().rev() {

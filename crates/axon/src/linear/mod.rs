@@ -43,6 +43,26 @@
 //! # Ok::<(), axon::Error>(())
 //! ```
 
+//!
+//! A penalised fit, scikit-learn's `LogisticRegression(penalty="l1", C=0.5)`, by coordinate
+//! descent (which [`Solver::Auto`] picks for an L1 penalty):
+//!
+//! ```
+//! use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link, Penalty, Solver};
+//!
+//! let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+//! let y = [0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0];
+//! let x = faer::Mat::from_fn(8, 2, |i, j| if j == 0 { 1.0 } else { xs[i] });
+//! let names = vec!["Intercept".to_string(), "x".to_string()];
+//! let data = BinaryData::new(x.as_ref(), &y, &names)?;
+//! let mle = fit_binary(&data, &BinaryOptions::new(Link::Logit, Some(0)))?;
+//! let penalty = Penalty::from_sklearn_c("l1", 0.5, 0.0)?; // α = 1/C = 2
+//! let opts = BinaryOptions { penalty, ..BinaryOptions::new(Link::Logit, Some(0)) };
+//! let lasso = fit_binary(&data, &opts)?;
+//! assert!(matches!(lasso.solver, Solver::CoordinateDescent { .. }) && lasso.converged);
+//! assert!(lasso.coefficients[1].abs() < mle.coefficients[1].abs()); // shrunk towards 0
+//! # Ok::<(), axon::Error>(())
+//! ```
 pub mod binary;
 mod coordinate;
 mod fit;
