@@ -253,6 +253,7 @@ fn fit(args: &FitArgs, link: Link) -> anyhow::Result<Fitted> {
         intercept: design.encoder.has_intercept().then_some(0),
         max_iter: args.max_iter,
         tol: args.tol,
+        ..BinaryOptions::default()
     };
     let fit = fit_binary(&data, &opts)?;
     let summary =
