@@ -11,7 +11,8 @@ use anyhow::Context;
 use axon::cv::{grid_search, stratified_kfold, Fold, Goal, GridSearch};
 use axon::data::Design;
 use axon::linear::{
-    fit_binary, fit_multinomial, BinaryData, BinaryOptions, MultinomialData, MultinomialOptions,
+    fit_binary, fit_multinomial, fit_one_vs_rest, BinaryData, Link, MultinomialData,
+    MultinomialOptions,
 };
 use axon::metrics;
 use axon::Rng;
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 use crate::common::read_frame;
 use crate::fit::{DesignArgs, Model};
+use crate::options::{flag, SolverArgs};
 use crate::predict::argmax;
 
 /// Arguments of `axon cv`.
@@ -28,22 +30,22 @@ use crate::predict::argmax;
 pub struct CvArgs {
     #[command(flatten)]
     design: DesignArgs,
+    #[command(flatten)]
+    fit: SolverArgs,
     /// The model.
     #[arg(long, value_enum, default_value_t = Model::Logit)]
     model: Model,
     /// The number of folds.
     #[arg(long, value_name = "K", default_value_t = 5)]
     folds: usize,
-    /// The candidate values, `alpha=A1,A2,...`: the L2 penalty strength of `axon fit --alpha`.
+    /// The candidate values, `alpha=A1,A2,...`: the penalty strength of `axon fit --alpha` (the
+    /// penalty is --penalty, l2 by default).
     #[arg(long, value_name = "alpha=A1,A2,...")]
     grid: String,
     /// The score to compare candidates by.
     #[arg(long, value_enum, default_value_t = Metric::LogLoss)]
     metric: Metric,
-    /// The seed of the fold shuffling.
-    #[arg(long, value_name = "S", default_value_t = 0)]
-    seed: u64,
-    /// The most Newton iterations of each fit.
+    /// The most iterations of each fit (Newton or IRLS steps).
     #[arg(long, value_name = "N", default_value_t = 100)]
     max_iter: usize,
     /// Print one JSON object instead of the table.
@@ -98,6 +100,7 @@ struct CvJson<'a> {
     metric: Metric,
     folds: usize,
     seed: u64,
+    penalty: Option<crate::options::PenaltyKind>,
     n_obs: usize,
     #[serde(flatten)]
     search: &'a GridSearch<f64>,
@@ -116,14 +119,14 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
             args.design.target
         );
     }
-    if args.model != Model::Softmax && k != 2 {
+    if args.model.link().is_some() && k != 2 {
         anyhow::bail!(
-            "--model {} needs a binary target; `{}` has {k} classes (use --model softmax)",
+            "--model {} needs a binary target; `{}` has {k} classes (use --model softmax or ovr)",
             flag(args.model),
             args.design.target
         );
     }
-    let mut rng = Rng::seed(args.seed);
+    let mut rng = Rng::seed(args.fit.seed);
     let folds = stratified_kfold(&y, args.folds, Some(&mut rng))?;
     let score = |alpha: &f64, fold: &Fold| -> axon::Result<f64> {
         let proba = fit_and_predict(args, &design, &y, *alpha, fold)?;
@@ -138,7 +141,8 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
             model: args.model,
             metric: args.metric,
             folds: args.folds,
-            seed: args.seed,
+            seed: args.fit.seed,
+            penalty: args.fit.penalty,
             n_obs: design.n_rows(),
             search: &search,
         };
@@ -147,7 +151,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         println!(
             "{}-fold stratified cross-validation (seed {}) of {} on {}, n = {}, metric {}",
             args.folds,
-            args.seed,
+            args.fit.seed,
             flag(args.model),
             args.design.data.display(),
             design.n_rows(),
@@ -171,21 +175,27 @@ fn fit_and_predict(
         |idx: &[usize]| Mat::from_fn(idx.len(), design.x.ncols(), |i, j| design.x[(idx[i], j)]);
     let (x_train, x_test) = (rows(&fold.train), rows(&fold.test));
     let intercept = design.encoder.has_intercept().then_some(0);
-    match args.model.link() {
-        Some(link) => {
-            let y_train: Vec<f64> = fold.train.iter().map(|&i| y[i] as f64).collect();
+    let options = |link| {
+        args.fit
+            .binary_options(link, intercept, alpha, args.max_iter, 1e-10)
+            .map_err(|e| axon::Error::invalid("options", "flags", e.to_string()))
+    };
+    let train_classes: Vec<usize> = fold.train.iter().map(|&i| y[i]).collect();
+    match args.model {
+        Model::Logit | Model::Probit => {
+            let link = args.model.link().unwrap_or(Link::Logit);
+            let y_train: Vec<f64> = train_classes.iter().map(|&c| c as f64).collect();
             let data = BinaryData::new(x_train.as_ref(), &y_train, &design.names)?;
-            let opts = BinaryOptions {
-                penalty_l2: alpha,
-                max_iter: args.max_iter,
-                ..BinaryOptions::new(link, intercept)
-            };
-            let p1 = fit_binary(&data, &opts)?.predict_proba(x_test.as_ref())?;
+            let p1 = fit_binary(&data, &options(link)?)?.predict_proba(x_test.as_ref())?;
             Ok(Mat::from_fn(p1.len(), 2, |i, c| if c == 1 { p1[i] } else { 1.0 - p1[i] }))
         }
-        None => {
-            let y_train: Vec<usize> = fold.train.iter().map(|&i| y[i]).collect();
-            let data = MultinomialData::new(x_train.as_ref(), &y_train, &design.names)?;
+        Model::Ovr => {
+            let data = MultinomialData::new(x_train.as_ref(), &train_classes, &design.names)?;
+            let fit = fit_one_vs_rest(&data, &options(Link::Logit)?)?;
+            fit.predict_proba(x_test.as_ref())
+        }
+        Model::Softmax => {
+            let data = MultinomialData::new(x_train.as_ref(), &train_classes, &design.names)?;
             let opts = MultinomialOptions {
                 penalty_l2: alpha,
                 max_iter: args.max_iter,
@@ -194,11 +204,6 @@ fn fit_and_predict(
             fit_multinomial(&data, &opts)?.predict_proba(x_test.as_ref())
         }
     }
-}
-
-/// A value as it is spelled on the command line.
-fn flag(value: impl ValueEnum) -> String {
-    value.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
 }
 
 /// `alpha=0.01,0.1,1` → the values; each finite and ≥ 0.

@@ -13,14 +13,15 @@ use std::path::PathBuf;
 use anyhow::Context;
 use axon::data::{Design, DesignSpec, Target};
 use axon::linear::{
-    fit_binary, null_log_likelihood, BinaryData, BinaryFit, BinaryOptions, CovType, FitSummary,
-    LinearModel, Link, MarginalEffect,
+    fit_binary, null_log_likelihood, BinaryData, BinaryFit, CovType, FitSummary, LinearModel, Link,
+    MarginalEffect,
 };
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use crate::common::{read_frame, save_model, settings_record};
-use crate::fit_softmax;
+use crate::options::{describe, SolverArgs};
+use crate::{fit_ovr, fit_softmax};
 
 /// What data to fit and how to turn it into a design matrix: shared by `fit` and `cv`.
 #[derive(Debug, Args, Serialize)]
@@ -83,13 +84,12 @@ impl DesignArgs {
 pub struct FitArgs {
     #[command(flatten)]
     pub design: DesignArgs,
-    /// The model: binary logit or probit, or the multinomial (softmax) logit for K classes.
+    /// The model: binary logit or probit, the multinomial (softmax) logit for K classes, or
+    /// one-vs-rest logits for K classes.
     #[arg(long, value_enum, default_value_t = Model::Logit)]
     pub model: Model,
-    /// L2 penalty strength α in α/2 Σ β² (intercept not penalised); 0 is maximum likelihood.
-    /// A penalised fit has no standard errors or p-values.
-    #[arg(long, value_name = "A", default_value_t = 0.0)]
-    pub alpha: f64,
+    #[command(flatten)]
+    pub fit: SolverArgs,
     /// The covariance the standard errors come from (logit/probit).
     #[arg(long, value_enum, default_value_t = Cov::Nonrobust)]
     pub cov: Cov,
@@ -115,6 +115,7 @@ pub enum Model {
     Logit,
     Probit,
     Softmax,
+    Ovr,
 }
 
 /// `--cov`.
@@ -132,7 +133,7 @@ impl Model {
         match self {
             Model::Logit => Some(Link::Logit),
             Model::Probit => Some(Link::Probit),
-            Model::Softmax => None,
+            Model::Softmax | Model::Ovr => None,
         }
     }
 }
@@ -187,7 +188,10 @@ struct FitReport {
     dropped_rows: usize,
     n_params: usize,
     df_model: usize,
-    penalty_l2: f64,
+    /// The penalty, as `describe` prints it (`none`, `L2 (alpha = 1)`, ...).
+    penalty: String,
+    /// The solver that ran.
+    solver: &'static str,
     /// Whether standard errors, tests and intervals are reported (false for a penalised fit).
     inference: bool,
     cov_type: Option<CovType>,
@@ -222,7 +226,11 @@ struct Fitted {
 
 /// Runs `axon fit`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
-    let Some(link) = args.model.link() else { return fit_softmax::run(args) };
+    let link = match args.model {
+        Model::Softmax => return fit_softmax::run(args),
+        Model::Ovr => return fit_ovr::run(args),
+        Model::Logit | Model::Probit => args.model.link().unwrap_or(Link::Logit),
+    };
     let fitted = fit(args, link)?;
     if let Some(w) = fitted.fit.warning.as_deref().filter(|_| !fitted.fit.converged) {
         eprintln!("axon: warning: {w}");
@@ -247,14 +255,8 @@ fn fit(args: &FitArgs, link: Link) -> anyhow::Result<Fitted> {
     let design = Design::new(&frame, &args.design.spec())?;
     let y = design.binary_target()?;
     let data = BinaryData::new(design.x.as_ref(), y, &design.names)?;
-    let opts = BinaryOptions {
-        link,
-        penalty_l2: args.alpha,
-        intercept: design.encoder.has_intercept().then_some(0),
-        max_iter: args.max_iter,
-        tol: args.tol,
-        ..BinaryOptions::default()
-    };
+    let intercept = design.encoder.has_intercept().then_some(0);
+    let opts = args.fit.binary_options(link, intercept, args.fit.alpha, args.max_iter, args.tol)?;
     let fit = fit_binary(&data, &opts)?;
     let summary =
         if fit.is_penalised() { None } else { Some(fit.summary_with(&data, args.cov.into())?) };
@@ -314,7 +316,8 @@ fn report(args: &FitArgs, fitted: &Fitted) -> FitReport {
         dropped_rows: fitted.dropped_rows,
         n_params,
         df_model,
-        penalty_l2: fit.penalty_l2,
+        penalty: describe(&fit.penalty),
+        solver: fit.solver.name(),
         inference: s.is_some(),
         cov_type: s.map(|s| s.cov_type),
         log_likelihood: ll,
@@ -397,8 +400,12 @@ fn table(args: &FitArgs, fitted: &Fitted) -> String {
     let status = if fit.converged { "converged" } else { "did NOT converge" };
     let _ = writeln!(
         out,
-        "\nNewton-Raphson {status} in {} iterations (gradient norm {:.2e}, max_iter {}, tol {:e})",
-        fit.iterations, fit.gradient_norm, args.max_iter, args.tol
+        "\nSolver {} {status} in {} iterations (gradient norm {:.2e}, max_iter {}, tol {:e})",
+        fit.solver.name(),
+        fit.iterations,
+        fit.gradient_norm,
+        args.max_iter,
+        args.tol
     );
     out
 }
@@ -411,9 +418,9 @@ fn penalised_table(fitted: &Fitted) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} regression, L2-penalised (alpha = {})\nn = {}  log-likelihood = {:.4}  null = {:.4}",
+        "{} regression, penalty {}\nn = {}  log-likelihood = {:.4}  null = {:.4}",
         fit.link.name(),
-        fit.penalty_l2,
+        describe(&fit.penalty),
         fitted.design.n_rows(),
         fit.log_likelihood,
         ll0
@@ -421,7 +428,7 @@ fn penalised_table(fitted: &Fitted) -> String {
     let _ = writeln!(
         out,
         "No standard errors, z, p-values or intervals: they do not apply to a penalised fit \
-         (fit with --alpha 0 for inference)."
+         (fit without --alpha for inference)."
     );
     let width = name_width(&fit.names);
     let _ = writeln!(out, "{:<width$} {:>12}", "", "coef");

@@ -1,18 +1,20 @@
 //! `axon fit --model softmax`: the multinomial logit of a K-class target, fitted by exact
 //! maximum likelihood (Newton–Raphson, the first class in sorted order the reference) and
 //! reported as statsmodels' `MNLogit` does, one coefficient block per non-reference class. With
-//! `--alpha` the fit is L2-penalised and only the estimates are reported.
+//! `--alpha` the fit is L2-penalised (in this reference-class parameterisation) and only the
+//! estimates are reported.
 
 use anyhow::Context;
 use axon::data::Design;
 use axon::linear::{
     fit_multinomial, multinomial_null_log_likelihood, LinearModel, MultinomialData, MultinomialFit,
-    MultinomialOptions, MultinomialSummary,
+    MultinomialOptions, MultinomialSummary, Penalty,
 };
 use serde::Serialize;
 
 use crate::common::{read_frame, save_model, settings_record};
 use crate::fit::{bare_coefficient, coefficient_json, name_width, CoefficientJson, Cov, FitArgs};
+use crate::options::{describe, flag, ClassWeightKind, SolverKind};
 
 /// The JSON report: the fields of the binary report that apply, `class` on every coefficient.
 #[derive(Debug, Serialize)]
@@ -44,7 +46,17 @@ struct SoftmaxReport {
 /// Runs `axon fit --model softmax`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if args.cov != Cov::Nonrobust {
-        anyhow::bail!("--cov {:?} is available for logit and probit only", args.cov);
+        anyhow::bail!("--cov {} is available for logit and probit only", flag(args.cov));
+    }
+    let penalty = args.fit.penalty(args.fit.alpha)?;
+    if !matches!(penalty, Penalty::None | Penalty::L2(_)) {
+        anyhow::bail!("--model softmax takes --penalty l2 or none (got {})", describe(&penalty));
+    }
+    if !matches!(args.fit.solver, SolverKind::Auto | SolverKind::Newton) {
+        anyhow::bail!("--model softmax is fitted by Newton's method: use --solver auto or newton");
+    }
+    if args.fit.class_weight != ClassWeightKind::None {
+        anyhow::bail!("--class-weight is not available for --model softmax (use --model ovr)");
     }
     let frame = read_frame(&args.design.data, args.design.drop_missing)?;
     let design = Design::new(&frame, &args.design.spec())?;
@@ -52,7 +64,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let data = MultinomialData::new(design.x.as_ref(), &y, &design.names)?
         .with_classes(&design.classes())?;
     let opts = MultinomialOptions {
-        penalty_l2: args.alpha,
+        penalty_l2: args.fit.alpha,
         intercept: design.encoder.has_intercept().then_some(0),
         max_iter: args.max_iter,
         tol: args.tol,
@@ -152,7 +164,7 @@ fn penalised_table(fit: &MultinomialFit, ll0: f64, n: usize) -> String {
     let _ = writeln!(
         out,
         "No standard errors, z, p-values or intervals: they do not apply to a penalised fit \
-         (fit with --alpha 0 for inference)."
+         (fit without --alpha for inference)."
     );
     let width = name_width(&fit.names);
     let _ = write!(out, "{:<width$}", "");

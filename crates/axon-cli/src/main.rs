@@ -13,7 +13,9 @@ mod common;
 mod cv;
 mod eval;
 mod fit;
+mod fit_ovr;
 mod fit_softmax;
+mod options;
 mod predict;
 
 /// One-line description, shown by `axon` with no arguments and at the top of `--help`.
@@ -45,7 +47,8 @@ struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Fit a logit, probit or softmax regression to a CSV file by maximum likelihood (Newton).
+    /// Fit a logit, probit, softmax or one-vs-rest regression to a CSV file: maximum likelihood
+    /// with inference, or penalised (L2, L1, elastic net) with a choice of solvers.
     Fit(fit::FitArgs),
     /// Predict classes (and probabilities) for the rows of a CSV file with a saved model.
     Predict(predict::PredictArgs),

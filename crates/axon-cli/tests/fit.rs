@@ -211,7 +211,7 @@ fn penalised_fit_has_no_inference() {
     let out = axon(&args);
     assert!(out.status.success(), "stderr:\n{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("L2-penalised") && text.contains("No standard errors"), "{text}");
+    assert!(text.contains("penalty L2") && text.contains("No standard errors"), "{text}");
     assert!(!text.contains("P>|z|"), "{text}");
     let report = axon_json(&[&args[..], &["--json"]].concat());
     assert_eq!(report["inference"], false);
