@@ -18,7 +18,7 @@
 //! double) and below that the asymptotic series
 //! `log Φ(t) = log φ(t) − log(−t) + log(1 − t⁻² + 3t⁻⁴ − …)`.
 
-use super::gram::scaled_gram;
+use super::gram::{scaled_gram, x_beta, xt_v};
 use faer::{Mat, MatRef};
 use serde::Serialize;
 
@@ -300,21 +300,12 @@ impl Problem<'_> {
 
 /// `X β`.
 pub(crate) fn linear_predictor(x: MatRef<'_, f64>, beta: &[f64]) -> Vec<f64> {
-    let mut eta = vec![0.0; x.nrows()];
-    for (j, &b) in beta.iter().enumerate() {
-        if b == 0.0 {
-            continue;
-        }
-        for (e, &v) in eta.iter_mut().zip(x.col(j).iter()) {
-            *e += v * b;
-        }
-    }
-    eta
+    x_beta(x, beta)
 }
 
 /// `Xᵀ v`.
 pub(crate) fn transpose_times(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
-    (0..x.ncols()).map(|j| x.col(j).iter().zip(v).map(|(a, b)| a * b).sum()).collect()
+    xt_v(x, v)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! `AᵀB` for tall matrices (`n` rows of data, a few hundred columns at most): the Gram matrices
-//! and cross products of Newton's method, `Xᵀ W X` and `Xᵀ R`. faer's own parallel product
+//! Products with tall matrices (`n` rows of data, a few hundred columns at most): the Gram
+//! matrices and cross products of Newton's method, `Xᵀ W X` and `Xᵀ R`, and the two products of
+//! every gradient evaluation, `η = X β` and `Xᵀ s`, split over rayon's threads above a size. faer's own parallel product
 //! synchronises its threads with spinning barriers, which collapses when the cores are shared
 //! with other work; summing sequential products of row blocks on rayon's pool is as fast on an
 //! idle machine and degrades gracefully on a busy one.
@@ -15,6 +16,63 @@ use rayon::prelude::*;
 
 /// Rows per block: a block of a 100-column matrix is 1.6 MB, about the size of L2.
 const ROWS: usize = 2048;
+/// Rows per block of a matrix–vector product.
+const ROWS_MV: usize = 16_384;
+/// Below this many elements a matrix–vector product runs on the calling thread.
+const PARALLEL_FROM: usize = 1 << 18;
+
+/// `X β`, row blocks in parallel, each a sum of scaled columns (contiguous slices when `X` is
+/// column-major, as faer makes it).
+pub(crate) fn x_beta(x: MatRef<'_, f64>, beta: &[f64]) -> Vec<f64> {
+    debug_assert_eq!(x.ncols(), beta.len());
+    let mut eta = vec![0.0; x.nrows()];
+    let block = |(k, out): (usize, &mut [f64])| {
+        let rows = x.subrows(k * ROWS_MV, out.len());
+        for (j, &b) in beta.iter().enumerate().filter(|(_, &b)| b != 0.0) {
+            let column = rows.col(j);
+            match column.try_as_col_major() {
+                Some(c) => out.iter_mut().zip(c.as_slice()).for_each(|(e, &v)| *e += v * b),
+                None => out.iter_mut().zip(column.iter()).for_each(|(e, &v)| *e += v * b),
+            }
+        }
+    };
+    if x.nrows() * x.ncols() < PARALLEL_FROM {
+        eta.chunks_mut(ROWS_MV).enumerate().for_each(block);
+    } else {
+        eta.par_chunks_mut(ROWS_MV).enumerate().for_each(block);
+    }
+    eta
+}
+
+/// `Xᵀ v`, one dot product per column, columns in parallel.
+pub(crate) fn xt_v(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
+    debug_assert_eq!(x.nrows(), v.len());
+    let column = |j: usize| {
+        let c = x.col(j);
+        match c.try_as_col_major() {
+            Some(c) => dot(c.as_slice(), v),
+            None => c.iter().zip(v).map(|(a, b)| a * b).sum(),
+        }
+    };
+    if x.nrows() * x.ncols() < PARALLEL_FROM {
+        (0..x.ncols()).map(column).collect()
+    } else {
+        (0..x.ncols()).into_par_iter().map(column).collect()
+    }
+}
+
+/// `Σ aᵢ bᵢ` with four independent partial sums, so the loop vectorises.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ac.zip(bc) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
 
 /// `AᵀB` for `A` of shape `(n, p)` and `B` of shape `(n, q)`.
 pub(crate) fn t_matmul(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
@@ -71,7 +129,7 @@ mod tests {
 
     #[test]
     fn blocked_product_equals_the_direct_one() {
-        for n in [1, 7, ROWS, ROWS + 1, 3 * ROWS + 5] {
+        for n in [1, 7, ROWS, ROWS + 1, 3 * ROWS + 5, ROWS_MV * 4 + 3] {
             let a = Mat::from_fn(n, 5, |i, j| ((i * 7 + j * 3) % 11) as f64 - 5.0);
             let b = Mat::from_fn(n, 3, |i, j| ((i * 5 + j) % 13) as f64 * 0.5);
             let want = a.transpose() * &b;
@@ -80,6 +138,18 @@ mod tests {
                 for j in 0..3 {
                     assert_eq!(got[(i, j)], want[(i, j)], "n = {n}");
                 }
+            }
+            let v: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();
+            let beta = [0.5, -1.0, 0.0, 2.0, 0.25];
+            let eta = x_beta(a.as_ref(), &beta);
+            let xt = xt_v(a.as_ref(), &v);
+            for i in 0..n {
+                let want: f64 = (0..5).map(|j| a[(i, j)] * beta[j]).sum();
+                assert!((eta[i] - want).abs() < 1e-12, "n = {n}");
+            }
+            for j in 0..5 {
+                let want: f64 = (0..n).map(|i| a[(i, j)] * v[i]).sum();
+                assert!((xt[j] - want).abs() <= 1e-12 * (1.0 + want.abs()), "n = {n}");
             }
             let r: Vec<f64> = (0..n).map(|i| (i % 4) as f64 * 0.5).collect();
             let ra = Mat::from_fn(n, 5, |i, j| r[i] * a[(i, j)]);
