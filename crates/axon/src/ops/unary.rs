@@ -70,7 +70,7 @@ pub fn forward<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Vec<T> {
             })
         }
         UnaryOp::Sigmoid => map(x, l, sigmoid),
-        UnaryOp::Tanh => map(x, l, |v: T| v.tanh()),
+        UnaryOp::Tanh => map(x, l, |v: T| v.fast_tanh()),
         UnaryOp::Relu => map(x, l, |v: T| if v > zero || v.is_nan() { v } else { zero }),
         UnaryOp::LeakyRelu(s) => {
             let s = T::from_f64(s);

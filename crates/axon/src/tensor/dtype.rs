@@ -61,6 +61,9 @@ pub trait Float:
     /// `e^x` as the kernels compute it: vectorisable within 2 ulp for `f32`
     /// ([`crate::ops::fastmath`]), the standard library's for `f64`.
     fn fast_exp(self) -> Self;
+    /// `tanh x` as the kernels compute it: vectorisable within a few ulp for `f32`
+    /// ([`crate::ops::fastmath`]), the standard library's for `f64`.
+    fn fast_tanh(self) -> Self;
 }
 
 macro_rules! element {
@@ -96,10 +99,18 @@ impl Float for f32 {
     fn fast_exp(self) -> Self {
         crate::ops::fastmath::exp_f32(self)
     }
+    #[inline(always)]
+    fn fast_tanh(self) -> Self {
+        crate::ops::fastmath::tanh_f32(self)
+    }
 }
 impl Float for f64 {
     #[inline(always)]
     fn fast_exp(self) -> Self {
         self.exp()
+    }
+    #[inline(always)]
+    fn fast_tanh(self) -> Self {
+        self.tanh()
     }
 }
