@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use axon::data::{Design, DesignSpec, Target};
+use axon::data::{Design, DesignSpec, Frame, Target};
 use axon::linear::{
     fit_binary, null_log_likelihood, BinaryData, BinaryFit, CovType, FitSummary, LinearModel, Link,
     MarginalEffect,
@@ -90,6 +90,9 @@ pub struct FitArgs {
     pub model: Model,
     #[command(flatten)]
     pub fit: SolverArgs,
+    /// A column of frequency weights (finite, ≥ 0) for logit and probit; it is not a feature.
+    #[arg(long, value_name = "COL")]
+    pub weights: Option<String>,
     /// The covariance the standard errors come from (logit/probit).
     #[arg(long, value_enum, default_value_t = Cov::Nonrobust)]
     pub cov: Cov,
@@ -252,9 +255,17 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
 /// Reads the data, builds the design and fits the model.
 fn fit(args: &FitArgs, link: Link) -> anyhow::Result<Fitted> {
     let frame = read_frame(&args.design.data, args.design.drop_missing)?;
-    let design = Design::new(&frame, &args.design.spec())?;
+    let mut spec = args.design.spec();
+    let weights = match &args.weights {
+        Some(column) => Some(weight_column(&frame, &mut spec, column)?),
+        None => None,
+    };
+    let design = Design::new(&frame, &spec)?;
     let y = design.binary_target()?;
-    let data = BinaryData::new(design.x.as_ref(), y, &design.names)?;
+    let mut data = BinaryData::new(design.x.as_ref(), y, &design.names)?;
+    if let Some(w) = &weights {
+        data = data.with_weights(w)?;
+    }
     let intercept = design.encoder.has_intercept().then_some(0);
     let opts = args.fit.binary_options(link, intercept, args.fit.alpha, args.max_iter, args.tol)?;
     let fit = fit_binary(&data, &opts)?;
@@ -272,6 +283,25 @@ fn fit(args: &FitArgs, link: Link) -> anyhow::Result<Fitted> {
         None
     };
     Ok(Fitted { design, fit, summary, original_scale, dropped_rows: frame.dropped_rows })
+}
+
+/// The values of the weight column, which is taken out of the default feature list (and may
+/// not be named as a feature).
+fn weight_column(frame: &Frame, spec: &mut DesignSpec, column: &str) -> anyhow::Result<Vec<f64>> {
+    let Some(w) = frame.column(column)?.as_numeric() else {
+        anyhow::bail!("--weights {column}: the column is not numeric");
+    };
+    match &spec.features {
+        Some(features) if features.iter().any(|f| f == column) => {
+            anyhow::bail!("--weights {column}: the weight column cannot also be a feature")
+        }
+        Some(_) => {}
+        None => {
+            let others = frame.names.iter().filter(|n| *n != column && **n != spec.target);
+            spec.features = Some(others.cloned().collect());
+        }
+    }
+    Ok(w.to_vec())
 }
 
 /// `P(low = 1)`: what the model predicts.

@@ -42,6 +42,9 @@ struct OvrReport {
 
 /// Runs `axon fit --model ovr`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    if args.weights.is_some() {
+        anyhow::bail!("--weights is available for logit and probit only, not --model ovr");
+    }
     let frame = read_frame(&args.design.data, args.design.drop_missing)?;
     let design = Design::new(&frame, &args.design.spec())?;
     let y = design.class_indices();

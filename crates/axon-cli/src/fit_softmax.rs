@@ -58,6 +58,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if args.fit.class_weight != ClassWeightKind::None {
         anyhow::bail!("--class-weight is not available for --model softmax (use --model ovr)");
     }
+    if args.weights.is_some() {
+        anyhow::bail!("--weights is available for logit and probit only, not --model softmax");
+    }
     let frame = read_frame(&args.design.data, args.design.drop_missing)?;
     let design = Design::new(&frame, &args.design.spec())?;
     let y = design.class_indices();

@@ -1,6 +1,6 @@
 //! `axon predict`: a saved model applied to the rows of a CSV file, written as CSV to stdout,
 //! one output row per input row in order: the predicted class and, with `--proba`, one
-//! probability column per class. The feature columns are transformed by the model's own encoder
+//! probability column per class (`--log-odds` adds the log-odds of a binary model). The feature columns are transformed by the model's own encoder
 //! (levels, reference levels, standardisation), so the file holds raw values, as at training.
 
 use std::path::PathBuf;
@@ -24,6 +24,9 @@ pub struct PredictArgs {
     /// Also write `p_<class>`, the probability of every class.
     #[arg(long)]
     proba: bool,
+    /// For a binary model: also write `log_odds`, log P(positive) − log P(negative).
+    #[arg(long)]
+    log_odds: bool,
     /// For a binary model: predict the positive class when its probability is at least this.
     #[arg(long, value_name = "T")]
     threshold: Option<f64>,
@@ -44,10 +47,14 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     };
     let frame = read_frame(&args.data, false)?;
     let proba = model.predict_proba(&frame)?;
+    let log_odds = if args.log_odds { Some(model.log_odds(&frame)?) } else { None };
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
     let mut header = vec!["prediction".to_owned()];
     if args.proba {
         header.extend(classes.iter().map(|c| format!("p_{c}")));
+    }
+    if log_odds.is_some() {
+        header.push("log_odds".to_owned());
     }
     out.write_record(&header).context("writing to stdout")?;
     for i in 0..proba.nrows() {
@@ -59,6 +66,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         let mut record = vec![classes[label].clone()];
         if args.proba {
             record.extend(row.iter().map(|p| p.to_string()));
+        }
+        if let Some(l) = &log_odds {
+            record.push(l[i].to_string());
         }
         out.write_record(&record).context("writing to stdout")?;
     }

@@ -226,3 +226,92 @@ fn inconsistent_flags_are_errors() {
     ]);
     assert!(err.contains("--model softmax takes"), "{err}");
 }
+
+#[test]
+fn frequency_weights_equal_repeated_rows() {
+    let text = std::fs::read_to_string(CHD).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let (mut weighted, mut repeated) = (format!("{header},w\n"), format!("{header}\n"));
+    for (i, line) in lines.filter(|l| !l.is_empty()).enumerate() {
+        let w = 1 + i % 3;
+        weighted.push_str(&format!("{line},{w}\n"));
+        repeated.push_str(&format!("{line}\n").repeat(w));
+    }
+    let dir = std::env::temp_dir();
+    let (wp, rp) = (
+        dir.join(format!("axon-w-{}.csv", std::process::id())),
+        dir.join(format!("axon-r-{}.csv", std::process::id())),
+    );
+    std::fs::write(&wp, weighted).unwrap();
+    std::fs::write(&rp, repeated).unwrap();
+    let a = ok_json(&[
+        "fit",
+        "--data",
+        wp.to_str().unwrap(),
+        "--target",
+        "chd",
+        "--weights",
+        "w",
+        "--json",
+    ]);
+    let b = ok_json(&["fit", "--data", rp.to_str().unwrap(), "--target", "chd", "--json"]);
+    let names: Vec<&str> =
+        a["coefficients"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Intercept", "age"], "the weight column is not a feature");
+    for (x, y) in estimates(&a).iter().zip(estimates(&b)) {
+        assert!((x - y).abs() < 1e-10, "{x} vs {y}");
+    }
+    let (la, lb) = (a["log_likelihood"].as_f64().unwrap(), b["log_likelihood"].as_f64().unwrap());
+    assert!((la - lb).abs() < 1e-9 * lb.abs(), "{la} vs {lb}");
+    let err = error(&[
+        "fit",
+        "--data",
+        wp.to_str().unwrap(),
+        "--target",
+        "chd",
+        "--weights",
+        "w",
+        "--features",
+        "age,w",
+    ]);
+    assert!(err.contains("cannot also be a feature"), "{err}");
+    let _ = (std::fs::remove_file(wp), std::fs::remove_file(rp));
+}
+
+#[test]
+fn predict_writes_log_odds_of_binary_models() {
+    for link in ["logit", "probit"] {
+        let model =
+            std::env::temp_dir().join(format!("axon-lo-{}-{link}.axon", std::process::id()));
+        ok_json(&[
+            "fit",
+            "--data",
+            CHD,
+            "--target",
+            "chd",
+            "--model",
+            link,
+            "--out",
+            model.to_str().unwrap(),
+            "--json",
+        ]);
+        let out = axon(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            CHD,
+            "--proba",
+            "--log-odds",
+        ]);
+        assert!(out.status.success());
+        let csv = String::from_utf8(out.stdout).unwrap();
+        assert!(csv.starts_with("prediction,p_0,p_1,log_odds\n"), "{csv}");
+        for line in csv.lines().skip(1) {
+            let v: Vec<f64> = line.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+            assert!((v[2] - (v[1] / v[0]).ln()).abs() < 1e-9, "{link}: {line}");
+        }
+        let _ = std::fs::remove_file(model);
+    }
+}

@@ -19,7 +19,7 @@ use std::path::Path;
 use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 
-use super::binary::{sigmoid, Link};
+use super::binary::{log_ndtr, sigmoid, Link};
 use super::{BinaryFit, MultinomialFit};
 use crate::data::{Encoder, Frame};
 use crate::error::{Error, Result};
@@ -158,6 +158,34 @@ impl LinearModel {
                 Mat::from_fn(n, k, |i, c| s[(i, c)] / totals[i])
             }
         })
+    }
+
+    /// The log-odds `log P(y = 1) − log P(y = 0)` of a binary model for every row of the design
+    /// matrix `x`: `η = xᵀβ` itself for the logit, `log Φ(η) − log Φ(−η)` for the probit (in
+    /// the log domain, so the tails keep their digits).
+    pub fn log_odds_design(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        let p = self.coefficients.nrows();
+        if x.ncols() != p {
+            return Err(Error::invalid("x", x.ncols(), format!("the model has {p} columns")));
+        }
+        let eta = x * &self.coefficients;
+        let n = x.nrows();
+        match self.kind {
+            LinearKind::Logit => Ok((0..n).map(|i| eta[(i, 0)]).collect()),
+            LinearKind::Probit => {
+                Ok((0..n).map(|i| log_ndtr(eta[(i, 0)]) - log_ndtr(-eta[(i, 0)])).collect())
+            }
+            kind => Err(Error::invalid(
+                "kind",
+                kind.name(),
+                "log-odds are defined for binary (logit, probit) models",
+            )),
+        }
+    }
+
+    /// Log-odds for the rows of a raw frame (see [`LinearModel::log_odds_design`]).
+    pub fn log_odds(&self, frame: &Frame) -> Result<Vec<f64>> {
+        self.log_odds_design(self.encoder.transform(frame)?.as_ref())
     }
 
     /// Probabilities for the rows of a raw frame, transformed by the model's encoder.
