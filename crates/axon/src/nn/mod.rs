@@ -1,5 +1,6 @@
 //! Neural-network building blocks: trainable [`Param`]s, the [`Module`] trait and
-//! [`Sequential`], layers ([`Linear`], [`Flatten`], [`Dropout`], [`Identity`]), activation
+//! [`Sequential`], layers ([`Linear`], [`Conv2d`], [`MaxPool2d`], [`AvgPool2d`], [`BatchNorm1d`],
+//! [`BatchNorm2d`], [`LayerNorm`], [`Embedding`], [`Flatten`], [`Dropout`], [`Identity`]), activation
 //! modules, initialisers ([`init`]) and loss functions ([`loss`]).
 //!
 //! ```
@@ -24,19 +25,25 @@
 //! ```
 
 mod activation;
+mod conv;
+mod embedding;
 pub mod init;
 mod layers;
 mod linear;
 pub mod loss;
 mod module;
+mod norm;
 mod param;
 
 pub use activation::{
     LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh, ThresholdNeuron,
     ELU, GELU,
 };
+pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
+pub use embedding::Embedding;
 pub use layers::{Dropout, Flatten, Identity};
 pub use linear::Linear;
 pub use loss::Reduction;
 pub use module::{with_prefix, Module, Sequential};
+pub use norm::{BatchNorm1d, BatchNorm2d, Buffer, LayerNorm, BATCH_NORM_MOMENTUM};
 pub use param::Param;
