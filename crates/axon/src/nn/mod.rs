@@ -25,6 +25,7 @@
 //! ```
 
 mod activation;
+mod checkpoint;
 mod conv;
 mod embedding;
 pub mod init;
@@ -34,11 +35,13 @@ pub mod loss;
 mod module;
 mod norm;
 mod param;
+mod train;
 
 pub use activation::{
     LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh, ThresholdNeuron,
     ELU, GELU,
 };
+pub use checkpoint::checkpoint_history;
 pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
 pub use embedding::Embedding;
 pub use layers::{Dropout, Flatten, Identity};
@@ -47,3 +50,6 @@ pub use loss::Reduction;
 pub use module::{with_prefix, Module, Sequential};
 pub use norm::{BatchNorm1d, BatchNorm2d, Buffer, LayerNorm, BATCH_NORM_MOMENTUM};
 pub use param::Param;
+pub use train::{
+    evaluate, fit_classifier, EpochMetrics, Monitor, Progress, TrainConfig, TrainEvent, TrainReport,
+};
