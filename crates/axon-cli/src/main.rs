@@ -15,6 +15,8 @@ mod eval;
 mod fit;
 mod fit_softmax;
 mod predict;
+mod train;
+mod train_data;
 
 /// One-line description, shown by `axon` with no arguments and at the top of `--help`.
 const ABOUT: &str =
@@ -53,6 +55,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Cross-validate the penalty strength over a grid, with stratified, seeded folds.
     Cv(cv::CvArgs),
+    /// Train a classifier (logreg, MLP or CNN) by mini-batch gradient descent; save it and a run record.
+    Train(train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,7 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Predict(args)) => predict::run(&args),
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Cv(args)) => cv::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
         None => {
             // No arguments: say what this is and where to look, rather than printing the help.
             println!("axon {}: {ABOUT}.", env!("CARGO_PKG_VERSION"));
