@@ -130,7 +130,8 @@ impl Architecture {
             None if spec == "logreg" => Architecture::Logreg { inputs: d, classes },
             None if spec == "cnn" => {
                 let Some((height, width)) = image else {
-                    bail!("--model cnn needs images: an IDX folder or a square number of pixel columns ({d} is not)");
+                    let why = "an IDX folder or a square number of pixel columns";
+                    bail!("--model cnn needs images: {why} ({d} is not square)");
                 };
                 Architecture::Cnn { height, width, channels: [32, 64], dense: 128, classes }
             }
@@ -355,11 +356,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!("{net}");
+        let (pct, rows, epochs) = (100.0 * test_accuracy, ds.test.len(), history.len());
         println!(
-            "test accuracy {:.2}% ({} rows), log loss {test_log_loss:.4}, {} epochs in {train_seconds:.1} s",
-            100.0 * test_accuracy,
-            ds.test.len(),
-            history.len()
+            "test accuracy {pct:.2}% ({rows} rows), log loss {test_log_loss:.4}, \
+             {epochs} epochs in {train_seconds:.1} s"
         );
     }
     Ok(())

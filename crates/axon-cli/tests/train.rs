@@ -103,7 +103,9 @@ fn model_file_and_run_record() {
     let arch: Value = serde_json::from_str(&file.metadata["axon.architecture"]).unwrap();
     assert_eq!(
         arch,
-        serde_json::json!({"kind": "mlp", "inputs": 64, "hidden": [64], "activation": "relu", "classes": 10})
+        serde_json::json!({
+            "kind": "mlp", "inputs": 64, "hidden": [64], "activation": "relu", "classes": 10
+        })
     );
     let scaling: Value = serde_json::from_str(&file.metadata["axon.scaling"]).unwrap();
     assert_eq!(scaling["kind"], "standardize");

@@ -1,7 +1,9 @@
-//! Neural-network building blocks: trainable [`Param`]s, the [`Module`] trait and
-//! [`Sequential`], layers ([`Linear`], [`Conv2d`], [`MaxPool2d`], [`AvgPool2d`], [`BatchNorm1d`],
-//! [`BatchNorm2d`], [`LayerNorm`], [`Embedding`], [`Flatten`], [`Dropout`], [`Identity`]), activation
-//! modules, initialisers ([`init`]) and loss functions ([`loss`]).
+//! Neural-network building blocks: trainable [`Param`]s (and non-trainable [`Buffer`]s), the
+//! [`Module`] trait and [`Sequential`], layers ([`Linear`], [`Conv2d`], [`MaxPool2d`],
+//! [`AvgPool2d`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`Embedding`], [`Flatten`],
+//! [`Dropout`], [`Identity`]), activation modules, initialisers ([`init`]), loss functions
+//! ([`loss`]), and a classification training loop with early stopping and resumable
+//! checkpoints ([`fit_classifier`]).
 //!
 //! ```
 //! use axon::nn::{loss, Linear, Module, ReLU, Sequential};
