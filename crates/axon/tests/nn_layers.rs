@@ -189,3 +189,33 @@ fn embedding_lookup_and_gradcheck() {
     let mean = v.iter().sum::<f64>() / 50.0;
     assert!(mean.abs() < 0.5 && v.iter().any(|x| x.abs() > 1.0), "N(0, 1) initialisation");
 }
+
+#[test]
+fn batch_norm_buffers_saved_and_loaded_with_the_module() {
+    let mut rng = Rng::seed(2);
+    let make = |rng: &mut Rng| {
+        Sequential::new()
+            .with(axon::nn::Linear::new(3, 2, true, DType::F32, rng).unwrap())
+            .with(BatchNorm1d::new(2, DType::F32).unwrap())
+    };
+    let (a, b) = (make(&mut rng), make(&mut rng));
+    a.forward(&Tensor::rand([6, 3], -1.0, 1.0, DType::F32, &mut rng)).unwrap();
+    let path = std::env::temp_dir().join(format!("axon-bn-{}.safetensors", std::process::id()));
+    axon::io::save_module(&a, &path).unwrap();
+    let names: Vec<String> =
+        axon::io::load_safetensors(&path).unwrap().tensors.into_iter().map(|(n, _)| n).collect();
+    let want = ["0.bias", "0.weight", "1.bias", "1.running_mean", "1.running_var", "1.weight"];
+    assert_eq!(names, want);
+    axon::io::load_module(&b, &path).unwrap();
+    let state = |m: &Sequential| {
+        let buffers = m.buffers().into_iter().map(|(_, b)| b.value().to_f64_vec());
+        m.parameters().into_iter().map(|(_, p)| p.value().to_f64_vec()).chain(buffers).collect()
+    };
+    let (sa, sb): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (state(&a), state(&b));
+    assert_eq!(sa, sb);
+    assert_ne!(sa[4], vec![0.0, 0.0], "the running mean moved");
+    // A file without the buffers does not load into a model with them.
+    axon::io::save_parameters(&a.parameters(), &path).unwrap();
+    assert!(axon::io::load_module(&b, &path).is_err());
+    std::fs::remove_file(&path).unwrap();
+}

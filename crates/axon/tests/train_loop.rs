@@ -132,3 +132,56 @@ fn early_stopping_and_events() {
     let config = TrainConfig { patience: Some(1), monitor: Monitor::ValAccuracy, ..config };
     assert!(fit_classifier(&mut net, &mut opt, &mut loader, None, &config, &mut |_| {}).is_err());
 }
+
+/// Steps `opt` twice, copies its state into `fresh` (over equal parameters), and checks that the
+/// next step moves both to the same values.
+fn state_round_trip(make: &dyn Fn(Vec<axon::nn::Param>) -> Box<dyn axon::optim::Optimizer>) {
+    let (x, y) = blobs(16, 9);
+    let (a, b) = (model(1), model(1));
+    let mut opt_a = make(a.params());
+    let step = |net: &Sequential, opt: &mut dyn axon::optim::Optimizer| {
+        let loss = axon::nn::loss::cross_entropy(
+            &net.forward(&x).unwrap(),
+            &y,
+            None,
+            axon::nn::Reduction::Mean,
+        )
+        .unwrap();
+        opt.step(&loss.backward().unwrap()).unwrap();
+    };
+    step(&a, opt_a.as_mut());
+    step(&a, opt_a.as_mut());
+    for ((_, pa), (_, pb)) in a.parameters().into_iter().zip(b.parameters()) {
+        pb.set(pa.value()).unwrap();
+    }
+    for ((_, ba), (_, bb)) in a.buffers().into_iter().zip(b.buffers()) {
+        bb.set(ba.value()).unwrap();
+    }
+    let mut opt_b = make(b.params());
+    assert!(!opt_a.state().is_empty());
+    opt_b.load_state(&opt_a.state()).unwrap();
+    step(&a, opt_a.as_mut());
+    step(&b, opt_b.as_mut());
+    assert_eq!(values(&a), values(&b));
+}
+
+#[test]
+fn optimizer_state_round_trips() {
+    use axon::optim::*;
+    state_round_trip(&|p| {
+        Box::new(Sgd::new(p, SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap())
+    });
+    state_round_trip(&|p| Box::new(Adam::new(p, AdamConfig::default()).unwrap()));
+    state_round_trip(&|p| Box::new(AdamW::new(p, AdamWConfig::default()).unwrap()));
+    let rms = RmsPropConfig { momentum: 0.5, centered: true, ..Default::default() };
+    state_round_trip(&|p| Box::new(RmsProp::new(p, rms).unwrap()));
+    state_round_trip(&|p| Box::new(Adagrad::new(p, AdagradConfig::default()).unwrap()));
+    // A state that does not fit the parameters is an error.
+    let mut sgd = Sgd::new(model(1).params(), SgdConfig::default()).unwrap();
+    assert!(sgd.load_state(&[("momentum.0".into(), vec![1.0])]).is_err());
+    let mut rng = Rng::seed(4);
+    rng.uniform();
+    let mut copy = Rng::from_state(&rng.to_state()).unwrap();
+    assert_eq!(copy.uniform().to_bits(), rng.uniform().to_bits(), "rng state round-trips");
+    assert!(Rng::from_state("not a state").is_err());
+}
