@@ -238,6 +238,8 @@ fn optimizer(args: &TrainArgs, net: &Sequential) -> anyhow::Result<Box<dyn Optim
 
 /// The progress bar (only on a terminal, without --quiet) and per-epoch lines (without --quiet).
 struct Reporter {
+    /// Whether to draw a bar: stderr is a terminal and not --quiet.
+    draw: bool,
     bar: Option<ProgressBar>,
     quiet: bool,
     started: Instant,
@@ -245,32 +247,38 @@ struct Reporter {
 
 impl Reporter {
     fn new(quiet: bool) -> Reporter {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(0);
-            let style = ProgressStyle::with_template("epoch {prefix} {bar:30} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar
-        });
-        Reporter { bar, quiet, started: Instant::now() }
+        let draw = !quiet && std::io::stderr().is_terminal();
+        Reporter { draw, bar: None, quiet, started: Instant::now() }
+    }
+
+    /// A bar for one epoch of `batches` steps.
+    fn bar(epoch: usize, batches: usize) -> ProgressBar {
+        let bar = ProgressBar::new(batches as u64);
+        let style = ProgressStyle::with_template("epoch {prefix} {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_prefix(epoch.to_string());
+        bar
     }
 
     fn event(&mut self, event: TrainEvent<'_>) {
         match event {
-            TrainEvent::Batch { epoch, batch, batches, loss, seen } => {
-                let Some(bar) = &self.bar else { return };
+            TrainEvent::Batch { epoch, batch, batches, loss, seen, accuracy } => {
+                if !self.draw {
+                    return;
+                }
                 if batch == 1 {
                     self.started = Instant::now();
-                    bar.reset();
-                    bar.set_length(batches as u64);
-                    bar.set_prefix(epoch.to_string());
+                    self.bar = Some(Reporter::bar(epoch, batches));
                 }
+                let Some(bar) = &self.bar else { return };
                 let rate = seen as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
                 bar.set_position(batch as u64);
-                bar.set_message(format!("loss {loss:.4}  {rate:.0} examples/s"));
+                let acc = 100.0 * accuracy;
+                bar.set_message(format!("loss {loss:.4}  acc {acc:.2}%  {rate:.0} examples/s"));
             }
             TrainEvent::Epoch(m) => {
-                if let Some(bar) = &self.bar {
+                if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
                 }
                 if !self.quiet {

@@ -101,8 +101,9 @@ pub struct TrainReport {
 /// What the loop reports as it goes (for progress bars and logs).
 #[derive(Debug)]
 pub enum TrainEvent<'a> {
-    /// After each optimizer step: the batch's loss and how many examples this epoch has seen.
-    Batch { epoch: usize, batch: usize, batches: usize, loss: f64, seen: usize },
+    /// After each optimizer step: the batch's loss, how many examples this epoch has seen, and
+    /// the share of them classified correctly (at the time each batch was seen).
+    Batch { epoch: usize, batch: usize, batches: usize, loss: f64, seen: usize, accuracy: f64 },
     /// After each epoch.
     Epoch(&'a EpochMetrics),
 }
@@ -157,7 +158,8 @@ fn train_epoch(
         }
         let b = yb.dims()[0];
         (total, hits, seen) = (total + l * b as f64, hits + h, seen + b);
-        on_event(TrainEvent::Batch { epoch, batch: batch + 1, batches, loss: l, seen });
+        let accuracy = hits as f64 / seen as f64;
+        on_event(TrainEvent::Batch { epoch, batch: batch + 1, batches, loss: l, seen, accuracy });
     }
     let seen_f = seen.max(1) as f64;
     Ok((total / seen_f, hits as f64 / seen_f, started.elapsed().as_secs_f64(), seen))
