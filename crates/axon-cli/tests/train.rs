@@ -151,6 +151,15 @@ fn checkpoint_resume_gives_the_uninterrupted_result() {
 }
 
 #[test]
+fn patience_stops_early() {
+    // A learning rate of 0 never lowers the validation loss: epoch 1 is the best, then stop.
+    let digits = data("digits.csv.gz");
+    let args = ["--data", &digits, "--epochs", "10", "--lr", "0", "--patience", "2"];
+    let v = train_json(&args);
+    assert_eq!((v["epochs"].as_u64(), v["stopped_early"].as_bool()), (Some(3), Some(true)));
+}
+
+#[test]
 fn header_csv_with_target() {
     let v = train_json(&[
         "--data",
