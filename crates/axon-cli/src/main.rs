@@ -17,6 +17,8 @@ mod fit_ovr;
 mod fit_softmax;
 mod options;
 mod predict;
+mod train;
+mod train_data;
 
 /// One-line description, shown by `axon` with no arguments and at the top of `--help`.
 const ABOUT: &str =
@@ -56,6 +58,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Cross-validate the penalty strength over a grid, with stratified, seeded folds.
     Cv(cv::CvArgs),
+    /// Train a classifier (logreg, MLP or CNN) by mini-batch gradient descent; save it and a run record.
+    Train(train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +81,7 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Predict(args)) => predict::run(&args),
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Cv(args)) => cv::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
         None => {
             // No arguments: say what this is and where to look, rather than printing the help.
             println!("axon {}: {ABOUT}.", env!("CARGO_PKG_VERSION"));

@@ -25,7 +25,8 @@
 //! Modules: [`tensor`] (the array type, views and creation, convolution and pooling), [`ops`]
 //! (the CPU kernels), [`autograd`] (the graph, the backward pass, gradient checking, DOT
 //! drawings), [`rng`] (the seeded generator every random draw goes through), [`nn`] (parameters,
-//! modules, layers, activations, initialisers, losses), [`optim`] (optimizers, gradient clipping,
+//! modules, layers, activations, initialisers, losses, the training loop with checkpoints),
+//! [`optim`] (optimizers with savable state, gradient clipping,
 //! learning-rate schedules), [`linear`] (logit, probit, softmax and one-vs-rest regression:
 //! exact maximum likelihood with inference, penalised fits), [`data`] (CSV and IDX readers,
 //! design matrices, the mini-batch `DataLoader`), [`metrics`], [`cv`] and [`io`] (safetensors

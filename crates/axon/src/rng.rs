@@ -9,7 +9,7 @@ use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// A seeded pseudo-random generator.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rng(Xoshiro256PlusPlus);
 
 impl Rng {
@@ -41,6 +41,17 @@ impl Rng {
     /// Shuffles `items` in place (Fisher–Yates).
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         items.shuffle(&mut self.0);
+    }
+
+    /// The generator's whole state as a short JSON string, for checkpoints.
+    pub fn to_state(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The generator saved by [`Rng::to_state`].
+    pub fn from_state(state: &str) -> crate::Result<Rng> {
+        serde_json::from_str(state)
+            .map_err(|e| crate::Error::invalid("rng state", state, e.to_string()))
     }
 
     /// A generator for a separate stream (a worker, a fold), derived from this one: the result

@@ -50,6 +50,16 @@ impl DataLoader {
         self
     }
 
+    /// The shuffling generator (its state after the epochs drawn so far), if the loader shuffles.
+    pub fn rng(&self) -> Option<&Rng> {
+        self.rng.as_ref()
+    }
+
+    /// Replaces the shuffling generator (to resume a run from a checkpoint).
+    pub fn set_rng(&mut self, rng: Rng) {
+        self.rng = Some(rng);
+    }
+
     /// The number of samples.
     pub fn n_samples(&self) -> usize {
         self.x.dims()[0]

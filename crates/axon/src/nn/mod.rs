@@ -1,6 +1,9 @@
-//! Neural-network building blocks: trainable [`Param`]s, the [`Module`] trait and
-//! [`Sequential`], layers ([`Linear`], [`Flatten`], [`Dropout`], [`Identity`]), activation
-//! modules, initialisers ([`init`]) and loss functions ([`loss`]).
+//! Neural-network building blocks: trainable [`Param`]s (and non-trainable [`Buffer`]s), the
+//! [`Module`] trait and [`Sequential`], layers ([`Linear`], [`Conv2d`], [`MaxPool2d`],
+//! [`AvgPool2d`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`Embedding`], [`Flatten`],
+//! [`Dropout`], [`Identity`]), activation modules, initialisers ([`init`]), loss functions
+//! ([`loss`]), and a classification training loop with early stopping and resumable
+//! checkpoints ([`fit_classifier`]).
 //!
 //! ```
 //! use axon::nn::{loss, Linear, Module, ReLU, Sequential};
@@ -24,19 +27,31 @@
 //! ```
 
 mod activation;
+mod checkpoint;
+mod conv;
+mod embedding;
 pub mod init;
 mod layers;
 mod linear;
 pub mod loss;
 mod module;
+mod norm;
 mod param;
+mod train;
 
 pub use activation::{
     LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh, ThresholdNeuron,
     ELU, GELU,
 };
+pub use checkpoint::checkpoint_history;
+pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
+pub use embedding::Embedding;
 pub use layers::{Dropout, Flatten, Identity};
 pub use linear::Linear;
 pub use loss::Reduction;
 pub use module::{with_prefix, Module, Sequential};
+pub use norm::{BatchNorm1d, BatchNorm2d, Buffer, LayerNorm, BATCH_NORM_MOMENTUM};
 pub use param::Param;
+pub use train::{
+    evaluate, fit_classifier, EpochMetrics, Monitor, Progress, TrainConfig, TrainEvent, TrainReport,
+};

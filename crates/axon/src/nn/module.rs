@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use super::norm::Buffer;
 use super::param::Param;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -20,6 +21,12 @@ pub trait Module: Send + Sync {
 
     /// The trainable parameters with their `state_dict` names; none by default.
     fn parameters(&self) -> Vec<(String, Param)> {
+        Vec::new()
+    }
+
+    /// Non-trainable state (batch norm's running statistics) with `state_dict` names; none by
+    /// default. Saved with the parameters, never given to an optimizer.
+    fn buffers(&self) -> Vec<(String, Buffer)> {
         Vec::new()
     }
 
@@ -107,6 +114,14 @@ impl Module for Sequential {
     fn parameters(&self) -> Vec<(String, Param)> {
         let layers = self.layers.iter().enumerate();
         layers.flat_map(|(i, l)| with_prefix(&i.to_string(), l.parameters())).collect()
+    }
+
+    fn buffers(&self) -> Vec<(String, Buffer)> {
+        let mut buffers = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            buffers.extend(layer.buffers().into_iter().map(|(n, b)| (format!("{i}.{n}"), b)));
+        }
+        buffers
     }
 
     fn train(&mut self, mode: bool) {

@@ -6,7 +6,10 @@
 //! w ← w − η_t g_t / (√s_t + ε)
 //! ```
 
-use super::{check_eps, check_lr, check_non_negative, update, Optimizer};
+use super::{
+    check_eps, check_lr, check_non_negative, export_state, export_steps, import_state,
+    import_steps, update, Optimizer,
+};
 use crate::autograd::GradStore;
 use crate::error::Result;
 use crate::nn::Param;
@@ -87,5 +90,16 @@ impl Optimizer for Adagrad {
 
     fn params(&self) -> &[Param] {
         &self.params
+    }
+
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        let mut state = export_state("sum", &self.sum);
+        state.push(export_steps(&self.t));
+        state
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<()> {
+        import_state("sum", &mut self.sum, &self.params, state)?;
+        import_steps(&mut self.t, state)
     }
 }

@@ -7,7 +7,10 @@
 //! w ← w − η/(1 − β1^t) · m_t / (√v_t / √(1 − β2^t) + ε)
 //! ```
 
-use super::{check_decay, check_eps, check_lr, check_non_negative, state_for, update, Optimizer};
+use super::{
+    check_decay, check_eps, check_lr, check_non_negative, export_state, export_steps, import_state,
+    import_steps, state_for, update, Optimizer,
+};
 use crate::autograd::GradStore;
 use crate::error::Result;
 use crate::nn::Param;
@@ -71,6 +74,26 @@ impl Moments {
     }
 }
 
+impl Moments {
+    /// `m.i`, `v.i` and the step counts `t`.
+    pub(super) fn state(&self) -> Vec<(String, Vec<f64>)> {
+        let mut state = export_state("m", &self.m);
+        state.extend(export_state("v", &self.v));
+        state.push(export_steps(&self.t));
+        state
+    }
+
+    pub(super) fn load_state(
+        &mut self,
+        params: &[Param],
+        state: &[(String, Vec<f64>)],
+    ) -> Result<()> {
+        import_state("m", &mut self.m, params, state)?;
+        import_state("v", &mut self.v, params, state)?;
+        import_steps(&mut self.t, state)
+    }
+}
+
 /// Checks Adam's and AdamW's hyper-parameters.
 pub(super) fn check_config(config: &AdamConfig) -> Result<()> {
     check_lr(config.lr)?;
@@ -115,5 +138,13 @@ impl Optimizer for Adam {
 
     fn params(&self) -> &[Param] {
         &self.params
+    }
+
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        self.moments.state()
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<()> {
+        self.moments.load_state(&self.params, state)
     }
 }

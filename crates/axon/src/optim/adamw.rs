@@ -69,4 +69,12 @@ impl Optimizer for AdamW {
     fn params(&self) -> &[Param] {
         &self.params
     }
+
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        self.moments.state()
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<()> {
+        self.moments.load_state(&self.params, state)
+    }
 }

@@ -45,6 +45,66 @@ pub trait Optimizer {
 
     /// The parameters being optimised.
     fn params(&self) -> &[Param];
+
+    /// The per-parameter state (moment buffers, step counts) as named `f64` vectors, for
+    /// checkpoints: `name.i` for parameter `i`'s buffer `name` (omitted until first used).
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        Vec::new()
+    }
+
+    /// Restores what [`Optimizer::state`] returned (from an optimizer over the same parameters);
+    /// buffers not listed are reset to unused.
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<()> {
+        match state.first() {
+            None => Ok(()),
+            Some((name, _)) => Err(Error::invalid("state", name, "this optimizer keeps no state")),
+        }
+    }
+}
+
+/// `buffers` as `(prefix.i, values)` for every non-empty buffer.
+pub(crate) fn export_state(prefix: &str, buffers: &[Vec<f64>]) -> Vec<(String, Vec<f64>)> {
+    let used = buffers.iter().enumerate().filter(|(_, b)| !b.is_empty());
+    used.map(|(i, b)| (format!("{prefix}.{i}"), b.clone())).collect()
+}
+
+/// Fills `buffers` from the `prefix.i` entries of `state` (others become empty), checking that
+/// each has the size of parameter `i`.
+pub(crate) fn import_state(
+    prefix: &str,
+    buffers: &mut [Vec<f64>],
+    params: &[Param],
+    state: &[(String, Vec<f64>)],
+) -> Result<()> {
+    let mut restored = vec![Vec::new(); buffers.len()];
+    for (name, values) in state {
+        let Some(i) = name.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else {
+            continue;
+        };
+        let i: usize = i.parse().map_err(|_| Error::invalid("state", name, "bad index"))?;
+        if i >= params.len() || values.len() != params[i].numel() {
+            return Err(Error::invalid("state", name, "does not fit the parameters"));
+        }
+        restored[i] = values.clone();
+    }
+    buffers.clone_from_slice(&restored);
+    Ok(())
+}
+
+/// Step counts as `f64` (exact below 2⁵³) and back.
+pub(crate) fn export_steps(t: &[u64]) -> (String, Vec<f64>) {
+    ("t".to_string(), t.iter().map(|&s| s as f64).collect())
+}
+
+pub(crate) fn import_steps(t: &mut [u64], state: &[(String, Vec<f64>)]) -> Result<()> {
+    let steps = state.iter().find(|(n, _)| n == "t").map(|(_, v)| v.as_slice()).unwrap_or(&[]);
+    if !steps.is_empty() && steps.len() != t.len() {
+        return Err(Error::invalid("state", "t", "one step count per parameter"));
+    }
+    for (i, s) in t.iter_mut().enumerate() {
+        *s = steps.get(i).map_or(0, |&v| v as u64);
+    }
+    Ok(())
 }
 
 /// Checks a learning rate: finite and `≥ 0`.

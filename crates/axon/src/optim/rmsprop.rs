@@ -8,7 +8,10 @@
 //! w ← w − η g_t / s_t                                        (μ = 0)
 //! ```
 
-use super::{check_decay, check_eps, check_lr, check_non_negative, state_for, update, Optimizer};
+use super::{
+    check_decay, check_eps, check_lr, check_non_negative, export_state, import_state, state_for,
+    update, Optimizer,
+};
 use crate::autograd::GradStore;
 use crate::error::Result;
 use crate::nn::Param;
@@ -111,5 +114,18 @@ impl Optimizer for RmsProp {
 
     fn params(&self) -> &[Param] {
         &self.params
+    }
+
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        let mut state = export_state("square_avg", &self.square_avg);
+        state.extend(export_state("grad_avg", &self.grad_avg));
+        state.extend(export_state("momentum_buffer", &self.buffer));
+        state
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<()> {
+        import_state("square_avg", &mut self.square_avg, &self.params, state)?;
+        import_state("grad_avg", &mut self.grad_avg, &self.params, state)?;
+        import_state("momentum_buffer", &mut self.buffer, &self.params, state)
     }
 }

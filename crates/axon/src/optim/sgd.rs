@@ -7,7 +7,9 @@
 //! w ← w − η d_t
 //! ```
 
-use super::{check_lr, check_non_negative, state_for, update, Optimizer};
+use super::{
+    check_lr, check_non_negative, export_state, import_state, state_for, update, Optimizer,
+};
 use crate::autograd::GradStore;
 use crate::error::{Error, Result};
 use crate::nn::Param;
@@ -94,5 +96,13 @@ impl Optimizer for Sgd {
 
     fn params(&self) -> &[Param] {
         &self.params
+    }
+
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        export_state("momentum", &self.momentum)
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<()> {
+        import_state("momentum", &mut self.momentum, &self.params, state)
     }
 }

@@ -1,0 +1,109 @@
+//! Training checkpoints: one safetensors file (written atomically) holding everything a run
+//! needs to continue exactly where it stopped: the parameters (`param.<name>`), the buffers
+//! (`buffer.<name>`, batch norm's running statistics), the optimizer's state (`optim.<name>`,
+//! `f64` vectors), and as JSON metadata the finished epoch, the data loader's random generator,
+//! the metrics so far and the early-stopping counters.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::module::Module;
+use super::train::{EpochMetrics, Progress};
+use crate::error::{Error, Result};
+use crate::io::{load_safetensors, save_safetensors};
+use crate::optim::Optimizer;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// What a checkpoint restores besides the tensors.
+pub(crate) struct Resumed {
+    pub progress: Progress,
+    pub rng: Option<Rng>,
+}
+
+/// Writes the state after `progress.history.last()` to `path`, atomically.
+pub(crate) fn save_checkpoint(
+    path: &Path,
+    model: &dyn Module,
+    optimizer: &dyn Optimizer,
+    rng: Option<&Rng>,
+    progress: &Progress,
+) -> Result<()> {
+    let mut tensors: Vec<(String, Tensor)> = Vec::new();
+    tensors.extend(model.parameters().into_iter().map(|(n, p)| (format!("param.{n}"), p.value())));
+    tensors.extend(model.buffers().into_iter().map(|(n, b)| (format!("buffer.{n}"), b.value())));
+    for (name, values) in optimizer.state() {
+        let len = values.len();
+        tensors.push((format!("optim.{name}"), Tensor::from_vec(values, [len])?));
+    }
+    let json = |e: serde_json::Error| Error::invalid("checkpoint", "metadata", e.to_string());
+    let mut metadata = BTreeMap::new();
+    metadata.insert("format".to_owned(), "axon-checkpoint".to_owned());
+    metadata.insert("progress".to_owned(), serde_json::to_string(progress).map_err(json)?);
+    if let Some(rng) = rng {
+        metadata.insert("rng".to_owned(), rng.to_state());
+    }
+    save_safetensors(path, &tensors, &metadata)
+}
+
+/// Reads a checkpoint into `model` and `optimizer`; everything is checked before the model
+/// changes (names and shapes must match exactly).
+pub(crate) fn load_checkpoint(
+    path: &Path,
+    model: &dyn Module,
+    optimizer: &mut dyn Optimizer,
+) -> Result<Resumed> {
+    let file = load_safetensors(path)?;
+    let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
+    if file.metadata.get("format").map(String::as_str) != Some("axon-checkpoint") {
+        return Err(bad("not an axon checkpoint".into()));
+    }
+    let mut tensors: BTreeMap<String, Tensor> = file.tensors.into_iter().collect();
+    let mut take = |name: String, like: &Tensor| -> Result<Tensor> {
+        let t = tensors.remove(&name).ok_or_else(|| bad(format!("no tensor `{name}`")))?;
+        if t.shape() != like.shape() {
+            return Err(bad(format!(
+                "`{name}` has shape {}, expected {}",
+                t.shape(),
+                like.shape()
+            )));
+        }
+        t.to_dtype(like.dtype())
+    };
+    let mut params = Vec::new();
+    for (name, p) in model.parameters() {
+        params.push((take(format!("param.{name}"), &p.value())?, p));
+    }
+    let mut buffers = Vec::new();
+    for (name, b) in model.buffers() {
+        buffers.push((take(format!("buffer.{name}"), &b.value())?, b));
+    }
+    let state: Vec<(String, Vec<f64>)> = tensors
+        .iter()
+        .filter_map(|(n, t)| n.strip_prefix("optim.").map(|s| (s.to_owned(), t.to_f64_vec())))
+        .collect();
+    let progress: Progress = file
+        .metadata
+        .get("progress")
+        .and_then(|s| serde_json::from_str(s).ok())
+        .ok_or_else(|| bad("no readable training progress in the metadata".into()))?;
+    let rng = file.metadata.get("rng").map(|s| Rng::from_state(s)).transpose()?;
+    optimizer.load_state(&state)?;
+    for (t, p) in params {
+        p.set(t)?;
+    }
+    for (t, b) in buffers {
+        b.set(t)?;
+    }
+    Ok(Resumed { progress, rng })
+}
+
+/// The metrics in a checkpoint's progress, for callers that only want to inspect it.
+pub fn checkpoint_history(path: impl AsRef<Path>) -> Result<Vec<EpochMetrics>> {
+    let path = path.as_ref();
+    let file = load_safetensors(path)?;
+    let progress: Option<Progress> =
+        file.metadata.get("progress").and_then(|s| serde_json::from_str(s).ok());
+    let bad = || Error::Io { path: path.display().to_string(), msg: "not a checkpoint".into() };
+    Ok(progress.ok_or_else(bad)?.history)
+}

@@ -1,0 +1,247 @@
+//! Normalisation layers, composed from differentiable tensor ops (mean, sub, div, sqrt):
+//!
+//! - [`BatchNorm1d`] (input `(N, C)` or `(N, C, L)`) and [`BatchNorm2d`] (input `(N, C, H, W)`):
+//!   `y = (x − μ_B) / √(σ²_B + ε) · γ + β` per channel, with `μ_B` and the biased `σ²_B` taken
+//!   over every axis but the channel axis in training mode. Each training pass also updates the
+//!   running estimates `r ← (1 − m) r + m s` with momentum `m = 0.1`, using the *unbiased*
+//!   variance `σ²_B · n / (n − 1)` as PyTorch does; evaluation mode normalises with them instead.
+//! - [`LayerNorm`]: the same normalisation over the trailing `normalized_shape` axes of each
+//!   sample, with no running statistics.
+//!
+//! Running statistics are [`Buffer`]s, not trainable [`Param`]s: the optimizer never sees them,
+//! and [`Module::buffers`] lists them by their `state_dict` names (`running_mean`, `running_var`)
+//! so that model files and checkpoints save them beside the parameters.
+
+use std::sync::{Arc, RwLock};
+
+use super::module::Module;
+use super::param::Param;
+use crate::error::{Error, Result};
+use crate::tensor::{no_grad, DType, Tensor};
+
+/// A shared, replaceable slot for a non-trainable tensor (running statistics).
+#[derive(Clone)]
+pub struct Buffer(Arc<RwLock<Tensor>>);
+
+impl Buffer {
+    /// A buffer holding `value`, detached from any graph.
+    pub fn new(value: Tensor) -> Buffer {
+        Buffer(Arc::new(RwLock::new(value.detach().contiguous())))
+    }
+
+    /// The current value.
+    pub fn value(&self) -> Tensor {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the value; the shape and dtype must not change.
+    pub fn set(&self, value: Tensor) -> Result<()> {
+        let current = self.value();
+        if value.shape() != current.shape() || value.dtype() != current.dtype() {
+            let (lhs, rhs) = (current.shape().clone(), value.shape().clone());
+            return Err(Error::ShapeMismatch { op: "Buffer::set", lhs, rhs });
+        }
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = value.detach().contiguous();
+        Ok(())
+    }
+}
+
+/// The momentum of the running statistics (PyTorch's default).
+pub const BATCH_NORM_MOMENTUM: f64 = 0.1;
+
+/// The shared state of [`BatchNorm1d`] and [`BatchNorm2d`].
+struct BatchNorm {
+    weight: Param,
+    bias: Param,
+    running_mean: Buffer,
+    running_var: Buffer,
+    eps: f64,
+    training: bool,
+}
+
+impl BatchNorm {
+    fn new(channels: usize, dtype: DType) -> Result<BatchNorm> {
+        if channels == 0 || !dtype.is_float() {
+            return Err(Error::invalid("num_features", channels, "needs >= 1 float channels"));
+        }
+        Ok(BatchNorm {
+            weight: Param::new("weight", Tensor::ones([channels], dtype)),
+            bias: Param::new("bias", Tensor::zeros([channels], dtype)),
+            running_mean: Buffer::new(Tensor::zeros([channels], dtype)),
+            running_var: Buffer::new(Tensor::ones([channels], dtype)),
+            eps: 1e-5,
+            training: true,
+        })
+    }
+
+    fn channels(&self) -> usize {
+        self.weight.numel()
+    }
+
+    /// Normalises `x` over `axes` with per-channel statistics broadcast as `stat_shape`.
+    fn forward(&self, x: &Tensor, axes: Vec<usize>, stat_shape: Vec<usize>) -> Result<Tensor> {
+        let (mean, var) = if self.training {
+            let n: usize = axes.iter().map(|&a| x.dims()[a]).product();
+            if n < 2 {
+                return Err(Error::invalid(
+                    "x",
+                    x.shape(),
+                    "batch norm needs > 1 value per channel",
+                ));
+            }
+            let mean = x.mean(axes.clone(), true)?;
+            let var = x.sub(&mean)?.square()?.mean(axes, true)?;
+            self.update_running(&mean, &var, n)?;
+            (mean, var)
+        } else {
+            let mean = self.running_mean.value().reshape(stat_shape.clone())?;
+            (mean, self.running_var.value().reshape(stat_shape.clone())?)
+        };
+        let normalised = x.sub(&mean)?.div(&var.add_scalar(self.eps)?.sqrt()?)?;
+        let gamma = self.weight.value().reshape(stat_shape.clone())?;
+        normalised.mul(&gamma)?.add(&self.bias.value().reshape(stat_shape)?)
+    }
+
+    /// `r ← (1 − m) r + m s`, with the unbiased variance for the running variance.
+    fn update_running(&self, mean: &Tensor, var: &Tensor, n: usize) -> Result<()> {
+        no_grad(|| {
+            let c = [self.channels()];
+            let (m, keep) = (BATCH_NORM_MOMENTUM, 1.0 - BATCH_NORM_MOMENTUM);
+            let unbiased = var.detach().reshape(c)?.mul_scalar(n as f64 / (n as f64 - 1.0))?;
+            let rm = self.running_mean.value().mul_scalar(keep)?;
+            self.running_mean.set(rm.add(&mean.detach().reshape(c)?.mul_scalar(m)?)?)?;
+            let rv = self.running_var.value().mul_scalar(keep)?;
+            self.running_var.set(rv.add(&unbiased.mul_scalar(m)?)?)
+        })
+    }
+
+    fn parameters(&self) -> Vec<(String, Param)> {
+        vec![("weight".into(), self.weight.clone()), ("bias".into(), self.bias.clone())]
+    }
+
+    fn buffers(&self) -> Vec<(String, Buffer)> {
+        vec![
+            ("running_mean".into(), self.running_mean.clone()),
+            ("running_var".into(), self.running_var.clone()),
+        ]
+    }
+
+    fn check(&self, op: &'static str, x: &Tensor, ranks: &[usize]) -> Result<()> {
+        if !ranks.contains(&x.rank()) || x.dims()[1] != self.channels() {
+            let rhs = self.weight.value().shape().clone();
+            return Err(Error::ShapeMismatch { op, lhs: x.shape().clone(), rhs });
+        }
+        Ok(())
+    }
+}
+
+macro_rules! batch_norm_module {
+    ($name:ident, $op:literal, $ranks:expr, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $name(BatchNorm);
+
+        impl $name {
+            /// `num_features` channels: `γ = 1`, `β = 0`, running mean 0 and variance 1.
+            pub fn new(num_features: usize, dtype: DType) -> Result<$name> {
+                Ok($name(BatchNorm::new(num_features, dtype)?))
+            }
+
+            /// The running mean `(C)`.
+            pub fn running_mean(&self) -> Tensor {
+                self.0.running_mean.value()
+            }
+
+            /// The running (unbiased) variance `(C)`.
+            pub fn running_var(&self) -> Tensor {
+                self.0.running_var.value()
+            }
+        }
+
+        impl Module for $name {
+            fn forward(&self, x: &Tensor) -> Result<Tensor> {
+                self.0.check($op, x, $ranks)?;
+                let axes: Vec<usize> = (0..x.rank()).filter(|&a| a != 1).collect();
+                let mut stat_shape = vec![1; x.rank()];
+                stat_shape[1] = self.0.channels();
+                self.0.forward(x, axes, stat_shape)
+            }
+
+            fn parameters(&self) -> Vec<(String, Param)> {
+                self.0.parameters()
+            }
+
+            fn buffers(&self) -> Vec<(String, Buffer)> {
+                self.0.buffers()
+            }
+
+            fn train(&mut self, mode: bool) {
+                self.0.training = mode;
+            }
+
+            fn is_training(&self) -> bool {
+                self.0.training
+            }
+
+            fn describe(&self) -> String {
+                let (c, eps) = (self.0.channels(), self.0.eps);
+                format!("{}({c}, eps={eps:e}, momentum={BATCH_NORM_MOMENTUM})", stringify!($name))
+            }
+        }
+    };
+}
+
+batch_norm_module!(
+    BatchNorm1d,
+    "BatchNorm1d",
+    &[2, 3],
+    "Batch normalisation of `(N, C)` or `(N, C, L)`."
+);
+batch_norm_module!(BatchNorm2d, "BatchNorm2d", &[4], "Batch normalisation of `(N, C, H, W)`.");
+
+/// Layer normalisation over the trailing `normalized_shape` axes, with elementwise `γ`, `β`.
+pub struct LayerNorm {
+    weight: Param,
+    bias: Param,
+    shape: Vec<usize>,
+    eps: f64,
+}
+
+impl LayerNorm {
+    /// Normalises over trailing axes of sizes `normalized_shape`; `γ = 1`, `β = 0`, `ε = 1e-5`.
+    pub fn new(normalized_shape: &[usize], dtype: DType) -> Result<LayerNorm> {
+        if normalized_shape.is_empty() || normalized_shape.contains(&0) || !dtype.is_float() {
+            let shape = format!("{normalized_shape:?}");
+            return Err(Error::invalid("normalized_shape", shape, "needs non-zero float sizes"));
+        }
+        Ok(LayerNorm {
+            weight: Param::new("weight", Tensor::ones(normalized_shape.to_vec(), dtype)),
+            bias: Param::new("bias", Tensor::zeros(normalized_shape.to_vec(), dtype)),
+            shape: normalized_shape.to_vec(),
+            eps: 1e-5,
+        })
+    }
+}
+
+impl Module for LayerNorm {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let k = self.shape.len();
+        if x.rank() < k || x.dims()[x.rank() - k..] != self.shape[..] {
+            let rhs = self.weight.value().shape().clone();
+            return Err(Error::ShapeMismatch { op: "LayerNorm", lhs: x.shape().clone(), rhs });
+        }
+        let axes: Vec<usize> = (x.rank() - k..x.rank()).collect();
+        let mean = x.mean(axes.clone(), true)?;
+        let centred = x.sub(&mean)?;
+        let var = centred.square()?.mean(axes, true)?;
+        let y = centred.div(&var.add_scalar(self.eps)?.sqrt()?)?;
+        y.mul(&self.weight.value())?.add(&self.bias.value())
+    }
+
+    fn parameters(&self) -> Vec<(String, Param)> {
+        vec![("weight".into(), self.weight.clone()), ("bias".into(), self.bias.clone())]
+    }
+
+    fn describe(&self) -> String {
+        format!("LayerNorm({:?}, eps={:e}, elementwise_affine=True)", self.shape, self.eps)
+    }
+}

@@ -1,0 +1,235 @@
+//! A classification training loop: for each epoch, mini-batches from a [`DataLoader`], the
+//! cross-entropy `L = −(1/B) Σ_i log softmax(f(x_i))_{y_i}` of the model's logits `(B, K)`
+//! against class indices `(B)`, one optimizer step per batch; then the epoch's training loss and
+//! accuracy (averaged over the batches as they were seen, in training mode) and, given a
+//! validation set, its loss and accuracy in evaluation mode.
+//!
+//! Early stopping watches the validation loss or accuracy ([`Monitor`]) and stops after
+//! `patience` epochs without improvement. With a checkpoint path, every epoch ends by writing the
+//! parameters, buffers, optimizer state, the loader's random generator and the progress so far
+//! (atomically); [`TrainConfig::resume`] continues from that file, and the result is the same,
+//! bit for bit, as a run that was never interrupted. Everything random comes from seeded
+//! [`crate::Rng`]s that the caller gives (initialisation, the loader's shuffling); the model's own
+//! generators (dropout) are not saved, so resuming a model with dropout is not exact.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{load_checkpoint, save_checkpoint};
+use super::loss::{cross_entropy, Reduction};
+use super::module::Module;
+use crate::data::DataLoader;
+use crate::error::{Error, Result};
+use crate::optim::Optimizer;
+use crate::tensor::{no_grad, Tensor};
+
+/// The validation metric early stopping watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Monitor {
+    /// Lower is better.
+    ValLoss,
+    /// Higher is better.
+    ValAccuracy,
+}
+
+/// Settings of [`fit_classifier`].
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    /// The number of epochs (at most).
+    pub epochs: usize,
+    /// Stop after this many epochs without improvement of `monitor` (needs a validation set).
+    pub patience: Option<usize>,
+    pub monitor: Monitor,
+    /// Where to write a checkpoint after every epoch.
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from `checkpoint` if that file exists.
+    pub resume: bool,
+    /// Rows per forward pass when evaluating the validation set.
+    pub eval_batch: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 10,
+            patience: None,
+            monitor: Monitor::ValLoss,
+            checkpoint: None,
+            resume: false,
+            eval_batch: 1024,
+        }
+    }
+}
+
+/// One epoch's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based.
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub val_loss: Option<f64>,
+    pub val_accuracy: Option<f64>,
+    pub learning_rate: f64,
+    /// Wall-clock seconds of the epoch's training steps (not the validation).
+    pub seconds: f64,
+    pub examples_per_second: f64,
+}
+
+/// The state of a run between epochs (what a checkpoint stores besides tensors).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub history: Vec<EpochMetrics>,
+    /// The epoch with the best monitored value so far (0 when none).
+    pub best_epoch: usize,
+    pub best_value: Option<f64>,
+    /// Epochs since the best.
+    pub bad_epochs: usize,
+    pub stopped_early: bool,
+}
+
+/// What happened during [`fit_classifier`].
+#[derive(Debug, Clone)]
+pub struct TrainReport {
+    pub progress: Progress,
+    /// The epoch a resumed run continued after (0 for a fresh run).
+    pub resumed_after: usize,
+}
+
+/// What the loop reports as it goes (for progress bars and logs).
+#[derive(Debug)]
+pub enum TrainEvent<'a> {
+    /// After each optimizer step: the batch's loss, how many examples this epoch has seen, and
+    /// the share of them classified correctly (at the time each batch was seen).
+    Batch { epoch: usize, batch: usize, batches: usize, loss: f64, seen: usize, accuracy: f64 },
+    /// After each epoch.
+    Epoch(&'a EpochMetrics),
+}
+
+/// Mean cross-entropy and accuracy of `model` on `(x, y)`, in chunks of `chunk` rows, without
+/// a graph. The model's mode is not changed.
+pub fn evaluate(model: &dyn Module, x: &Tensor, y: &Tensor, chunk: usize) -> Result<(f64, f64)> {
+    let n = x.dims().first().copied().unwrap_or(0);
+    if n == 0 || y.dims().first() != Some(&n) {
+        let (lhs, rhs) = (x.shape().clone(), y.shape().clone());
+        return Err(Error::ShapeMismatch { op: "evaluate", lhs, rhs });
+    }
+    let (mut loss, mut hits) = (0.0, 0usize);
+    for start in (0..n).step_by(chunk.max(1)) {
+        let len = chunk.max(1).min(n - start);
+        let (xb, yb) = (x.narrow(0, start, len)?, y.narrow(0, start, len)?);
+        let (l, h) = no_grad(|| batch_stats(&model.forward(&xb)?, &yb))?;
+        loss += l * len as f64;
+        hits += h;
+    }
+    Ok((loss / n as f64, hits as f64 / n as f64))
+}
+
+/// Mean cross-entropy and number of correct argmax predictions of `logits` for `labels`.
+fn batch_stats(logits: &Tensor, labels: &Tensor) -> Result<(f64, usize)> {
+    let loss = cross_entropy(logits, labels, None, Reduction::Mean)?.item()?;
+    let predicted = logits.argmax(1, false)?.to_vec::<i64>()?;
+    let hits = predicted.iter().zip(labels.to_vec::<i64>()?).filter(|(p, l)| **p == *l).count();
+    Ok((loss, hits))
+}
+
+/// One epoch of training: `(mean loss, accuracy, seconds)`.
+fn train_epoch(
+    model: &mut dyn Module,
+    optimizer: &mut dyn Optimizer,
+    loader: &mut DataLoader,
+    epoch: usize,
+    on_event: &mut dyn FnMut(TrainEvent<'_>),
+) -> Result<(f64, f64, f64, usize)> {
+    model.train(true);
+    let started = Instant::now();
+    let (mut total, mut hits, mut seen) = (0.0, 0usize, 0usize);
+    let batches = loader.len();
+    for (batch, item) in loader.epoch().enumerate() {
+        let (xb, yb) = item?;
+        let logits = model.forward(&xb)?;
+        let loss = cross_entropy(&logits, &yb, None, Reduction::Mean)?;
+        optimizer.step(&loss.backward()?)?;
+        let (l, h) = no_grad(|| batch_stats(&logits.detach(), &yb))?;
+        if !l.is_finite() {
+            return Err(Error::invalid("loss", l, format!("diverged in epoch {epoch}")));
+        }
+        let b = yb.dims()[0];
+        (total, hits, seen) = (total + l * b as f64, hits + h, seen + b);
+        let accuracy = hits as f64 / seen as f64;
+        on_event(TrainEvent::Batch { epoch, batch: batch + 1, batches, loss: l, seen, accuracy });
+    }
+    let seen_f = seen.max(1) as f64;
+    Ok((total / seen_f, hits as f64 / seen_f, started.elapsed().as_secs_f64(), seen))
+}
+
+/// Updates the early-stopping counters with `metrics`; true when training should stop.
+fn early_stop(progress: &mut Progress, metrics: &EpochMetrics, config: &TrainConfig) -> bool {
+    let value = match config.monitor {
+        Monitor::ValLoss => metrics.val_loss,
+        Monitor::ValAccuracy => metrics.val_accuracy.map(|a| -a),
+    };
+    let Some(value) = value else { return false };
+    if progress.best_value.is_none_or(|best| value < best) {
+        (progress.best_value, progress.best_epoch, progress.bad_epochs) =
+            (Some(value), metrics.epoch, 0);
+    } else {
+        progress.bad_epochs += 1;
+    }
+    config.patience.is_some_and(|p| progress.bad_epochs >= p)
+}
+
+/// Trains `model` (logits `(B, K)`) on `loader` (features, `i64` class indices) with
+/// `optimizer`, as the module docs describe. `val` is an optional validation set.
+pub fn fit_classifier(
+    model: &mut dyn Module,
+    optimizer: &mut dyn Optimizer,
+    loader: &mut DataLoader,
+    val: Option<(&Tensor, &Tensor)>,
+    config: &TrainConfig,
+    on_event: &mut dyn FnMut(TrainEvent<'_>),
+) -> Result<TrainReport> {
+    if config.patience.is_some() && val.is_none() {
+        return Err(Error::invalid("patience", "set", "early stopping needs a validation set"));
+    }
+    let mut progress = Progress::default();
+    let checkpoint = config.checkpoint.as_deref();
+    if let Some(path) = checkpoint.filter(|p| config.resume && p.exists()) {
+        let resumed = load_checkpoint(path, model, optimizer)?;
+        progress = resumed.progress;
+        if let Some(rng) = resumed.rng {
+            loader.set_rng(rng);
+        }
+    }
+    let resumed_after = progress.history.len();
+    for epoch in resumed_after + 1..=config.epochs {
+        if progress.stopped_early {
+            break;
+        }
+        let lr = optimizer.learning_rate();
+        let (train_loss, train_accuracy, seconds, seen) =
+            train_epoch(model, optimizer, loader, epoch, on_event)?;
+        model.train(false);
+        let val_stats = val.map(|(x, y)| evaluate(model, x, y, config.eval_batch)).transpose()?;
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss,
+            train_accuracy,
+            val_loss: val_stats.map(|s| s.0),
+            val_accuracy: val_stats.map(|s| s.1),
+            learning_rate: lr,
+            seconds,
+            examples_per_second: seen as f64 / seconds.max(1e-9),
+        };
+        progress.stopped_early = early_stop(&mut progress, &metrics, config);
+        on_event(TrainEvent::Epoch(&metrics));
+        progress.history.push(metrics);
+        if let Some(path) = checkpoint {
+            save_checkpoint(path, model, optimizer, loader.rng(), &progress)?;
+        }
+    }
+    model.train(false);
+    Ok(TrainReport { progress, resumed_after })
+}
