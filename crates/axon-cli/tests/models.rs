@@ -2,39 +2,16 @@
 //! saved model predicts what the library's fit predicts, the metrics follow from the predictions,
 //! cross-validation is reproducible by seed, and bad arguments are `axon: ...` errors (exit 2).
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
 use axon::linear::{fit_multinomial, MultinomialData, MultinomialOptions};
-use serde_json::Value;
+use common::{error, ok_json, ok_stdout};
 
 const LBW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lbw.csv");
 const FEATURES: &str = "age,lwt,race,smoke,ptl,ht,ui";
-
-fn axon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_axon")).args(args).output().expect("failed to run axon")
-}
-
-fn ok_stdout(args: &[&str]) -> String {
-    let out = axon(args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "axon {args:?}: exit {:?}, stderr:\n{err}", out.status);
-    String::from_utf8(out.stdout).expect("UTF-8")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok_stdout(args)).expect("one JSON object")
-}
-
-fn error(args: &[&str]) -> String {
-    let out = axon(args);
-    assert_eq!(out.status.code(), Some(2), "axon {args:?} should fail with exit code 2");
-    assert!(out.stdout.is_empty());
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(err.starts_with("axon: "), "{err}");
-    err
-}
 
 /// A temporary path, removed when dropped.
 struct Temp(PathBuf);

@@ -2,35 +2,19 @@
 //! line reaches the library's fits exactly (same options, same numbers), the solvers agree on the
 //! optimum, and inconsistent flags are `axon: ...` errors with exit code 2.
 
-use std::process::{Command, Output};
+mod common;
 
 use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
 use axon::linear::{
     fit_binary, fit_one_vs_rest, BinaryData, BinaryOptions, ClassWeight, Link, MultinomialData,
     Penalty,
 };
+use common::{axon, error, ok_json};
 use serde_json::Value;
 
 const LBW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lbw.csv");
 const CHD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/chd_age.csv");
 const FEATURES: [&str; 7] = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"];
-
-fn axon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_axon")).args(args).output().expect("failed to run axon")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = axon(args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "axon {args:?}: exit {:?}, stderr:\n{err}", out.status);
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
-
-fn error(args: &[&str]) -> String {
-    let out = axon(args);
-    assert_eq!(out.status.code(), Some(2), "axon {args:?} should fail with exit code 2");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn estimates(report: &Value) -> Vec<f64> {
     report["coefficients"]

@@ -1,0 +1,38 @@
+//! Running the built `axon` binary from the integration tests: the run itself, a run that must
+//! succeed (its stdout, or its stdout as one JSON object), and a run that must fail the way every
+//! axon error does (exit code 2, nothing on stdout, `axon: ...` on stderr).
+
+// Each test file compiles this module on its own and uses only some of it.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Runs `axon` with `args`.
+pub fn axon(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_axon")).args(args).output().expect("failed to run axon")
+}
+
+/// The stdout of a run that must succeed.
+pub fn ok_stdout(args: &[&str]) -> String {
+    let out = axon(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "axon {args:?}: exit {:?}, stderr:\n{err}", out.status);
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// The stdout of a run that must succeed, parsed as one JSON object.
+pub fn ok_json(args: &[&str]) -> Value {
+    serde_json::from_str(&ok_stdout(args)).expect("one JSON object")
+}
+
+/// The stderr of a run that must fail with exit code 2 and print nothing on stdout.
+pub fn error(args: &[&str]) -> String {
+    let out = axon(args);
+    assert_eq!(out.status.code(), Some(2), "axon {args:?} should fail with exit code 2");
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.starts_with("axon: "), "{err}");
+    err
+}
