@@ -14,7 +14,7 @@ use axon::linear::{
     fit_binary, fit_multinomial, fit_one_vs_rest, BinaryData, Link, MultinomialData,
     MultinomialOptions,
 };
-use axon::metrics;
+use axon::metrics::{self, argmax};
 use axon::Rng;
 use clap::{Args, ValueEnum};
 use faer::Mat;
@@ -23,7 +23,6 @@ use serde::Serialize;
 use crate::common::read_frame;
 use crate::fit::{DesignArgs, Model};
 use crate::options::{flag, SolverArgs};
-use crate::predict::argmax;
 
 /// Arguments of `axon cv`.
 #[derive(Debug, Args, Serialize)]

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use axon::linear::LinearModel;
+use axon::metrics::argmax;
 use clap::Args;
 
 use crate::common::read_frame;
@@ -74,9 +75,4 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     }
     out.flush().context("writing to stdout")?;
     Ok(())
-}
-
-/// The most probable class, the first on a tie (so `p = 0.5` predicts the negative class).
-pub fn argmax(row: &[f64]) -> usize {
-    (1..row.len()).fold(0, |best, c| if row[c] > row[best] { c } else { best })
 }

@@ -325,8 +325,9 @@ impl ClassificationReport {
     }
 }
 
-/// Index of the largest value, the first on a tie (as NumPy's `argmax`).
-fn argmax(row: &[f64]) -> usize {
+/// Index of the largest value, the first on a tie (as NumPy's `argmax`), so `p = 0.5` of two
+/// classes predicts class 0.
+pub fn argmax(row: &[f64]) -> usize {
     (1..row.len()).fold(0, |best, c| if row[c] > row[best] { c } else { best })
 }
 

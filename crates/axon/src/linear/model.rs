@@ -20,6 +20,7 @@ use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 
 use super::binary::{log_ndtr, sigmoid, Link};
+use super::multinomial::probabilities;
 use super::{BinaryFit, MultinomialFit};
 use crate::data::{Encoder, Frame};
 use crate::error::{Error, Result};
@@ -151,7 +152,7 @@ impl LinearModel {
                 let p1: Vec<f64> = (0..n).map(|i| link.cdf(eta[(i, 0)])).collect();
                 Mat::from_fn(n, 2, |i, c| if c == 1 { p1[i] } else { 1.0 - p1[i] })
             }
-            LinearKind::Softmax => softmax_with_reference(&eta),
+            LinearKind::Softmax => probabilities(&eta).0,
             LinearKind::Ovr => {
                 let s = Mat::from_fn(n, k, |i, c| sigmoid(eta[(i, c)]));
                 let totals: Vec<f64> = (0..n).map(|i| (0..k).map(|c| s[(i, c)]).sum()).collect();
@@ -242,19 +243,4 @@ impl LinearModel {
         LinearModel::new(d.kind, d.encoder, coefficients, d.settings)
             .map_err(|e| bad(format!("inconsistent model: {e}")))
     }
-}
-
-/// Softmax over `(0, η₁, …, η_{K−1})` row by row, shifted by the row maximum.
-fn softmax_with_reference(eta: &Mat<f64>) -> Mat<f64> {
-    let (n, k) = (eta.nrows(), eta.ncols() + 1);
-    let score = |i: usize, c: usize| if c == 0 { 0.0 } else { eta[(i, c - 1)] };
-    let mut out = Mat::zeros(n, k);
-    for i in 0..n {
-        let top = (0..k).map(|c| score(i, c)).fold(f64::NEG_INFINITY, f64::max);
-        let total: f64 = (0..k).map(|c| (score(i, c) - top).exp()).sum();
-        for c in 0..k {
-            out[(i, c)] = (score(i, c) - top).exp() / total;
-        }
-    }
-    out
 }

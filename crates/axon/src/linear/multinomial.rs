@@ -397,7 +397,7 @@ pub fn multinomial_null_log_likelihood(y: &[usize], n_classes: usize) -> f64 {
 
 /// Class probabilities `n × K` and `lseᵢ` from the scores `η` (`n × (K − 1)`), by log-sum-exp
 /// over `(0, ηᵢ₁, …)` so that no exponential overflows.
-fn probabilities(eta: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
+pub(crate) fn probabilities(eta: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
     let (n, km1) = (eta.nrows(), eta.ncols());
     let mut prob = Mat::zeros(n, km1 + 1);
     let mut lse = vec![0.0; n];
