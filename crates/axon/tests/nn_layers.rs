@@ -125,6 +125,7 @@ fn batch_norm_closed_form_running_stats_and_eval() {
         [1.0, 2.0, 3.0, 4.0].iter().map(|v| (v - rm) / (rv + 1e-5f64).sqrt()).collect();
     close(&y, &want, 1e-12, "eval normalises with running stats");
     close(&bn.running_mean().to_f64_vec(), &[rm], 1e-12, "eval leaves running mean");
+    assert_eq!(bn.num_batches_tracked(), 2, "two training passes counted, the eval pass not");
     // Eval mode is differentiable too (an affine map of x).
     let f = |t: &[Tensor]| {
         let mut bn = BatchNorm2d::new(2, DType::F64)?;
@@ -140,7 +141,7 @@ fn batch_norm_buffers_are_not_parameters() {
     let names: Vec<String> = net.parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["0.weight", "0.bias"]);
     let buffers: Vec<String> = net.buffers().into_iter().map(|(n, _)| n).collect();
-    assert_eq!(buffers, ["0.running_mean", "0.running_var"]);
+    assert_eq!(buffers, ["0.running_mean", "0.running_var", "0.num_batches_tracked"]);
     assert_eq!(net.num_parameters(), 6);
     let bn = BatchNorm2d::new(3, DType::F32).unwrap();
     assert!(bn.forward(&Tensor::zeros([2, 4, 2, 2], DType::F32)).is_err(), "wrong channels");
@@ -204,7 +205,15 @@ fn batch_norm_buffers_saved_and_loaded_with_the_module() {
     axon::io::save_module(&a, &path).unwrap();
     let names: Vec<String> =
         axon::io::load_safetensors(&path).unwrap().tensors.into_iter().map(|(n, _)| n).collect();
-    let want = ["0.bias", "0.weight", "1.bias", "1.running_mean", "1.running_var", "1.weight"];
+    let want = [
+        "0.bias",
+        "0.weight",
+        "1.bias",
+        "1.num_batches_tracked",
+        "1.running_mean",
+        "1.running_var",
+        "1.weight",
+    ];
     assert_eq!(names, want);
     axon::io::load_module(&b, &path).unwrap();
     let state = |m: &Sequential| {

@@ -5,9 +5,9 @@
 //! with its exact shape and the file may hold no other tensor; an `f32` file loads into `f64`
 //! parameters and back by conversion. Everything is checked before anything changes, so a bad
 //! file leaves the model as it was. A module's buffers (batch norm's `running_mean`,
-//! `running_var`) are saved and loaded with its parameters by their `state_dict` names, as
-//! PyTorch's `state_dict` holds them (PyTorch also keeps `num_batches_tracked`, which axon's
-//! fixed momentum does not need, so it is neither written nor expected).
+//! `running_var` and the `i64` `num_batches_tracked`) are saved and loaded with its parameters by
+//! their `state_dict` names, exactly as PyTorch's `state_dict` holds them. A float tensor loads
+//! into a float slot of either precision; an integer one only into an integer slot.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,8 +50,11 @@ fn load_state(params: &[(String, Param)], buffers: &[(String, Buffer)], path: &P
                 "`{name}` has shape {file_shape} in the file, {model_shape} in the model"
             )));
         }
-        if !t.dtype().is_float() {
-            return Err(bad(format!("`{name}` is {} in the file", t.dtype())));
+        if t.dtype().is_float() != current.dtype().is_float() {
+            let (file_dtype, model_dtype) = (t.dtype(), current.dtype());
+            return Err(bad(format!(
+                "`{name}` is {file_dtype} in the file, {model_dtype} in the model"
+            )));
         }
         updates.push(t.to_dtype(current.dtype())?);
     }

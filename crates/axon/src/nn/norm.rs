@@ -9,7 +9,8 @@
 //!   sample, with no running statistics.
 //!
 //! Running statistics are [`Buffer`]s, not trainable [`Param`]s: the optimizer never sees them,
-//! and [`Module::buffers`] lists them by their `state_dict` names (`running_mean`, `running_var`)
+//! and [`Module::buffers`] lists them by their `state_dict` names (`running_mean`, `running_var`,
+//! and PyTorch's `i64` count `num_batches_tracked`)
 //! so that model files and checkpoints save them beside the parameters.
 
 use std::sync::{Arc, RwLock};
@@ -55,6 +56,9 @@ struct BatchNorm {
     bias: Param,
     running_mean: Buffer,
     running_var: Buffer,
+    /// Training-mode forward passes so far, an `i64` scalar as in PyTorch's `state_dict` (axon's
+    /// fixed momentum does not read it; it is kept so that state dicts match PyTorch's).
+    num_batches_tracked: Buffer,
     eps: f64,
     training: bool,
 }
@@ -69,6 +73,7 @@ impl BatchNorm {
             bias: Param::new("bias", Tensor::zeros([channels], dtype)),
             running_mean: Buffer::new(Tensor::zeros([channels], dtype)),
             running_var: Buffer::new(Tensor::ones([channels], dtype)),
+            num_batches_tracked: Buffer::new(Tensor::from_vec(vec![0i64], [0usize; 0])?),
             eps: 1e-5,
             training: true,
         })
@@ -111,7 +116,9 @@ impl BatchNorm {
             let rm = self.running_mean.value().mul_scalar(keep)?;
             self.running_mean.set(rm.add(&mean.detach().reshape(c)?.mul_scalar(m)?)?)?;
             let rv = self.running_var.value().mul_scalar(keep)?;
-            self.running_var.set(rv.add(&unbiased.mul_scalar(m)?)?)
+            self.running_var.set(rv.add(&unbiased.mul_scalar(m)?)?)?;
+            let tracked = self.num_batches_tracked.value().to_vec::<i64>()?[0];
+            self.num_batches_tracked.set(Tensor::from_vec(vec![tracked + 1], [0usize; 0])?)
         })
     }
 
@@ -123,6 +130,7 @@ impl BatchNorm {
         vec![
             ("running_mean".into(), self.running_mean.clone()),
             ("running_var".into(), self.running_var.clone()),
+            ("num_batches_tracked".into(), self.num_batches_tracked.clone()),
         ]
     }
 
@@ -154,6 +162,12 @@ macro_rules! batch_norm_module {
             /// The running (unbiased) variance `(C)`.
             pub fn running_var(&self) -> Tensor {
                 self.0.running_var.value()
+            }
+
+            /// The number of training-mode forward passes (PyTorch's `num_batches_tracked`).
+            pub fn num_batches_tracked(&self) -> i64 {
+                let count = self.0.num_batches_tracked.value().to_vec::<i64>();
+                count.ok().and_then(|c| c.first().copied()).unwrap_or(0)
             }
         }
 
