@@ -186,7 +186,7 @@ impl Architecture {
     }
 
     /// The input shape of one row: `(d)` or `(1, H, W)`.
-    fn row_shape(&self) -> Vec<usize> {
+    pub fn row_shape(&self) -> Vec<usize> {
         match self {
             Architecture::Logreg { inputs, .. } | Architecture::Mlp { inputs, .. } => vec![*inputs],
             Architecture::Cnn { height, width, .. } => vec![1, *height, *width],
@@ -382,7 +382,9 @@ fn save(out: &Path, net: &Sequential, arch: &Architecture, ds: &Dataset) -> anyh
         ("format".to_owned(), "pt".to_owned()),
         ("axon.kind".to_owned(), "nn-classifier".to_owned()),
         ("axon.architecture".to_owned(), serde_json::to_string(arch)?),
-        ("axon.scaling".to_owned(), ds.scaling.to_string()),
+        ("axon.scaling".to_owned(), serde_json::to_string(&ds.scaling)?),
+        ("axon.source".to_owned(), ds.source.to_owned()),
+        ("axon.target".to_owned(), serde_json::to_string(&ds.target)?),
         ("axon.classes".to_owned(), serde_json::to_string(&ds.classes)?),
         ("axon.features".to_owned(), serde_json::to_string(&ds.feature_names)?),
         ("axon.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
