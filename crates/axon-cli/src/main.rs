@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod common;
+mod curves;
 mod cv;
 mod eval;
 mod fit;

@@ -5,8 +5,10 @@
 //! The data side (reading, splitting, scaling, fingerprints) is in `train_data.rs`; the loop
 //! is the library's `axon::nn::fit_classifier`. The model file is safetensors (parameters by
 //! their `state_dict` names) with JSON metadata `axon.architecture`, `axon.scaling`,
-//! `axon.classes` and `axon.features`; `<out>.run.json` records argv, settings, seed, data
-//! fingerprints, versions, threads and per-epoch metrics.
+//! `axon.classes`, `axon.features`, `axon.source` and `axon.target` (read back by
+//! `network.rs` for `axon predict` / `axon eval`); `<out>.run.json` records argv, settings,
+//! seed, data fingerprints, versions, threads and per-epoch metrics; `<out>.curves.svg` (or
+//! `--plot`) draws the per-epoch loss and accuracy (`curves.rs`).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -25,6 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::curves::{self, CurveInfo};
 use crate::train_data::{self, Dataset, Split};
 
 /// `axon train` arguments.
@@ -75,9 +78,14 @@ pub struct TrainArgs {
     pub checkpoint: Option<PathBuf>,
     #[arg(long, requires = "checkpoint")]
     pub resume: bool,
-    /// Save the model here (and the run record as `<out>.run.json`).
+    /// Save the model here (and the run record as `<out>.run.json`, the training curves as
+    /// `<out>.curves.svg`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Draw the training curves (loss and accuracy per epoch) to this SVG file [default:
+    /// `<out>.curves.svg` with --out].
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
     /// Print one JSON object instead of the text report.
     #[arg(long)]
     pub json: bool,
@@ -360,6 +368,16 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         save(out, &net, &arch, &ds)?;
         write_run_record(out, args, &ds, history, &summary)?;
     }
+    if let Some(plot) = plot_path(args) {
+        let data = args.data.file_name().unwrap_or(args.data.as_os_str()).to_string_lossy();
+        let title = format!("axon train: {} on {data}", args.model);
+        let info =
+            CurveInfo { title: &title, test_accuracy: Some(test_accuracy), best_epoch: None };
+        curves::write(&plot, history, &info)?;
+        if !args.quiet {
+            eprintln!("axon: training curves written to {}", plot.display());
+        }
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -391,6 +409,17 @@ fn save(out: &Path, net: &Sequential, arch: &Architecture, ds: &Dataset) -> anyh
     ]);
     axon::io::save_safetensors(out, &tensors, &meta)?;
     Ok(())
+}
+
+/// `--plot`, or `<out>.curves.svg` with `--out`.
+fn plot_path(args: &TrainArgs) -> Option<PathBuf> {
+    args.plot.clone().or_else(|| {
+        args.out.as_ref().map(|out| {
+            let mut path = out.as_os_str().to_owned();
+            path.push(".curves.svg");
+            PathBuf::from(path)
+        })
+    })
 }
 
 /// `<out>.run.json`: everything needed to repeat and audit the run.
