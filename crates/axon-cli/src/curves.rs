@@ -1,9 +1,9 @@
 //! Training curves as an SVG file beside the model (`<out>.curves.svg`, or `axon train --plot
 //! FILE`): the mean cross-entropy `L = −(1/n) Σ log p_{y_i}` per epoch (train, and validation
 //! when there is a validation set) in the left panel, the accuracy per epoch (train,
-//! validation, and the test accuracy of the final model as one marker at the last epoch) in the
-//! right panel, with ticks, axis labels, a legend, and the model and data in the title. When
-//! early stopping restored an earlier epoch's weights, a dashed vertical line marks that epoch.
+//! validation, and the final model's test accuracy as one marker at the epoch whose weights it
+//! has) in the right panel, with ticks, axis labels, a legend, and the model and data in the
+//! title. When the best epoch's weights were restored, a dashed vertical line marks that epoch.
 //!
 //! Drawn with `plotters`' SVG backend alone (no default features): text goes into the SVG as
 //! `<text>` elements for the viewer to render, and plotters sizes the label areas with its
@@ -48,7 +48,8 @@ pub fn render(history: &[EpochMetrics], info: &CurveInfo<'_>) -> anyhow::Result<
         ("validation", VAL, points(&|m| m.val_accuracy)),
     ];
     let last = history.last().map_or(1, |m| m.epoch) as f64;
-    let test = info.test_accuracy.map(|a| (last, a));
+    // The test accuracy is the final model's: the best epoch's weights when they were restored.
+    let test = info.test_accuracy.map(|a| (info.best_epoch.map_or(last, |b| b as f64), a));
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (1000, 420)).into_drawing_area();
@@ -142,7 +143,7 @@ impl Panel {
             let marker = Cross::new((epoch, value), 7, TEST.stroke_width(3));
             chart
                 .draw_series([marker])?
-                .label(format!("test (final) {:.4}", value))
+                .label(format!("test, final model ({value:.4})"))
                 .legend(|(x, y)| Cross::new((x + 10, y), 5, TEST.stroke_width(2)));
         }
         chart

@@ -73,6 +73,10 @@ pub struct TrainArgs {
     /// Stop after this many epochs without a lower validation loss.
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
+    /// Keep the last epoch's weights. By default, with validation rows, the model ends with the
+    /// parameters and buffers of the epoch with the lowest validation loss (`best_epoch`).
+    #[arg(long)]
+    pub no_restore_best: bool,
     /// Write a checkpoint here after every epoch; with --resume, continue from it.
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
@@ -337,6 +341,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         monitor: Monitor::ValLoss,
         checkpoint: args.checkpoint.clone(),
         resume: args.resume,
+        restore_best: !args.no_restore_best,
         ..Default::default()
     };
     let mut reporter = Reporter::new(args.quiet);
@@ -354,6 +359,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         "test_log_loss": test_log_loss,
         "epochs": history.len(),
         "stopped_early": report.progress.stopped_early,
+        "best_epoch": (report.progress.best_epoch > 0).then_some(report.progress.best_epoch),
+        "restored_best_weights": report.restored_epoch.is_some(),
         "train_seconds": train_seconds,
         "examples_per_second": trained as f64 / train_seconds.max(1e-9),
         "n_params": net.num_parameters(),
@@ -371,8 +378,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(plot) = plot_path(args) {
         let data = args.data.file_name().unwrap_or(args.data.as_os_str()).to_string_lossy();
         let title = format!("axon train: {} on {data}", args.model);
-        let info =
-            CurveInfo { title: &title, test_accuracy: Some(test_accuracy), best_epoch: None };
+        let info = CurveInfo {
+            title: &title,
+            test_accuracy: Some(test_accuracy),
+            best_epoch: report.restored_epoch,
+        };
         curves::write(&plot, history, &info)?;
         if !args.quiet {
             eprintln!("axon: training curves written to {}", plot.display());
@@ -440,6 +450,7 @@ fn write_run_record(
                   "files": train_data::digests(&args.data)? },
         "axon_version": env!("CARGO_PKG_VERSION"),
         "threads": rayon::current_num_threads(),
+        "best_epoch": summary["best_epoch"],
         "epochs": history,
         "result": summary,
     });

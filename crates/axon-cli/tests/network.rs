@@ -5,7 +5,9 @@
 //! the `test_accuracy` that `axon train --json` reported; `predict`'s labels agree with `eval`'s
 //! report and its probabilities sum to 1; two-class networks take `--threshold` and
 //! `--log-odds`; a linear model file still works; bad data are errors naming the file, column
-//! and row.
+//! and row; and after early stopping the saved network is the best epoch's (its accuracy and
+//! loss on the rebuilt validation rows are that epoch's), or the last one's with
+//! `--no-restore-best`.
 
 mod common;
 
@@ -321,4 +323,56 @@ fn linear_model_files_still_work_and_bad_model_files_are_named() {
 fn chd_labels() -> Vec<String> {
     let text = std::fs::read_to_string(data("chd_age.csv")).unwrap();
     text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().trim().to_owned()).collect()
+}
+
+#[test]
+fn the_saved_network_is_the_best_epochs() {
+    // A wide network with a large step overfits the digits within a few epochs; patience 3.
+    let dir = temp_dir("net-best");
+    let digits_csv = data("digits.csv.gz");
+    let args = ["--data", &digits_csv, "--model", "mlp:256,256", "--lr", "0.01", "--seed", "4"];
+    let args = [&args[..], &["--epochs", "30", "--patience", "3"]].concat();
+    // The validation rows: `axon train` draws them from its training rows after the test split.
+    let rows = digits();
+    let mut rng = Rng::seed(4);
+    let fold = train_test_split(rows.len(), 0.2, Some(&mut rng)).unwrap();
+    let val = train_test_split(fold.train.len(), 0.1, Some(&mut rng)).unwrap().test;
+    let line = |r: &[f64]| r.iter().map(f64::to_string).collect::<Vec<_>>().join(",");
+    let val_csv: String = val
+        .iter()
+        .map(|&i| &rows[fold.train[i]])
+        .map(|(x, y)| format!("{},{y}\n", line(x)))
+        .collect();
+    let val_file = dir.join("val.csv");
+    std::fs::write(&val_file, val_csv).unwrap();
+    for restore in [true, false] {
+        let model = dir.join(format!("restore-{restore}.axon"));
+        let mut all = [&args[..], &["--out", path(&model)]].concat();
+        if !restore {
+            all.push("--no-restore-best");
+        }
+        let summary = train_json(&all);
+        let record: Value =
+            serde_json::from_slice(&std::fs::read(format!("{}.run.json", path(&model))).unwrap())
+                .unwrap();
+        let best = summary["best_epoch"].as_u64().unwrap() as usize;
+        let epochs = summary["epochs"].as_u64().unwrap() as usize;
+        assert!(best < epochs, "the run overfits: best epoch {best} of {epochs}");
+        assert_eq!(record["best_epoch"], best);
+        assert_eq!(summary["restored_best_weights"], restore);
+        let kept = if restore { best } else { epochs };
+        let m = path(&model);
+        let report = ok_json(&["eval", "--model", m, "--data", path(&val_file), "--json"]);
+        let epoch = &record["epochs"][kept - 1];
+        assert_eq!(report["accuracy"], epoch["val_accuracy"], "epoch {kept}'s weights");
+        // eval's log loss clips probabilities at 1e-15; the loop's cross-entropy does not.
+        let out = ok_stdout(&["predict", "--model", m, "--data", path(&val_file), "--proba"]);
+        let (_, predicted) = predictions(&out);
+        let labels = val.iter().map(|&i| rows[fold.train[i]].1);
+        let loss = -predicted.iter().zip(labels).map(|((_, p), y)| p[y].ln()).sum::<f64>()
+            / val.len() as f64;
+        let recorded = epoch["val_loss"].as_f64().unwrap();
+        let close = (loss - recorded).abs() < 1e-5 * recorded;
+        assert!(close, "val loss {loss} vs epoch {kept}: {recorded}");
+    }
 }

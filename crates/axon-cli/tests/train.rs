@@ -158,6 +158,20 @@ fn patience_stops_early() {
     let args = ["--data", &digits, "--epochs", "10", "--lr", "0", "--patience", "2"];
     let v = train_json(&args);
     assert_eq!((v["epochs"].as_u64(), v["stopped_early"].as_bool()), (Some(3), Some(true)));
+    assert_eq!(
+        (v["best_epoch"].as_u64(), v["restored_best_weights"].as_bool()),
+        (Some(1), Some(true))
+    );
+    let v = train_json(&[&args[..], &["--no-restore-best"]].concat());
+    assert_eq!(
+        (v["best_epoch"].as_u64(), v["restored_best_weights"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let v = train_json(&["--data", &digits, "--epochs", "1", "--val-fraction", "0"]);
+    assert_eq!(
+        (v["best_epoch"].as_u64(), v["restored_best_weights"].as_bool()),
+        (None, Some(false))
+    );
 }
 
 #[test]
@@ -235,7 +249,7 @@ fn training_curves_are_drawn_beside_the_model() {
         lines.sort_unstable();
         assert_eq!(lines, [2, 2, 5, 5], "{colour}");
     }
-    assert!(svg.contains("test (final)"), "the test accuracy is marked");
+    assert!(svg.contains("test, final model"), "the test accuracy is marked");
 
     // One epoch, no validation set, to a path of one's own: still a plot, with 1-point lines.
     let plot = dir.join("one.svg");
