@@ -18,7 +18,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use axon::nn::{
     evaluate, fit_classifier, Conv2d, EpochMetrics, Flatten, LeakyReLU, Linear, MaxPool2d, Module,
-    Monitor, ReLU, Sequential, Sigmoid, Tanh, TrainConfig, TrainEvent, ELU, GELU,
+    Monitor, ReLU, Sequential, Sigmoid, Tanh, TrainConfig, TrainEvent, TrainReport, ELU, GELU,
 };
 use axon::optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
 use axon::{data::DataLoader, Conv2dArgs, DType, Rng, Tensor};
@@ -335,15 +335,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let val = ds.val.as_ref().map(|v| tensors(v, &row)).transpose()?;
     let (x_test, y_test) = tensors(&ds.test, &row)?;
     let mut loader = DataLoader::new(x_train, y_train, args.batch_size)?.shuffle(rng.split());
-    let config = TrainConfig {
-        epochs: args.epochs,
-        patience: args.patience,
-        monitor: Monitor::ValLoss,
-        checkpoint: args.checkpoint.clone(),
-        resume: args.resume,
-        restore_best: !args.no_restore_best,
-        ..Default::default()
-    };
+    let config = train_config(args);
     let mut reporter = Reporter::new(args.quiet);
     let started = Instant::now();
     let val_ref = val.as_ref().map(|(x, y)| (x, y));
@@ -353,8 +345,44 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let train_seconds = started.elapsed().as_secs_f64();
     let (test_log_loss, test_accuracy) = evaluate(&net, &x_test, &y_test, 1024)?;
     let history = &report.progress.history;
+    let test = (test_log_loss, test_accuracy);
+    let summary = summarise(&report, test, train_seconds, &net, &arch, &ds);
+    if let Some(out) = &args.out {
+        save(out, &net, &arch, &ds)?;
+        write_run_record(out, args, &ds, history, &summary)?;
+    }
+    if let Some(plot) = plot_path(args) {
+        write_plot(args, &plot, &report, test_accuracy)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!("{net}");
+        let (pct, rows, epochs) = (100.0 * test_accuracy, ds.test.len(), history.len());
+        let restored = match report.restored_epoch {
+            Some(best) => format!(" (the weights of epoch {best}, the best on validation)"),
+            None => String::new(),
+        };
+        println!(
+            "test accuracy {pct:.2}% ({rows} rows), log loss {test_log_loss:.4}, \
+             {epochs} epochs in {train_seconds:.1} s{restored}"
+        );
+    }
+    Ok(())
+}
+
+/// The `--json` object (and the run record's `result`).
+fn summarise(
+    report: &TrainReport,
+    (test_log_loss, test_accuracy): (f64, f64),
+    train_seconds: f64,
+    net: &Sequential,
+    arch: &Architecture,
+    ds: &Dataset,
+) -> serde_json::Value {
+    let history = &report.progress.history;
     let trained: usize = history.len().saturating_sub(report.resumed_after) * ds.train.len();
-    let summary = json!({
+    json!({
         "test_accuracy": test_accuracy,
         "test_log_loss": test_log_loss,
         "epochs": history.len(),
@@ -370,33 +398,36 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         "model": arch,
         "final_train_loss": history.last().map(|m| m.train_loss),
         "final_val_accuracy": history.last().and_then(|m| m.val_accuracy),
-    });
-    if let Some(out) = &args.out {
-        save(out, &net, &arch, &ds)?;
-        write_run_record(out, args, &ds, history, &summary)?;
+    })
+}
+
+/// The library's loop settings from the flags.
+fn train_config(args: &TrainArgs) -> TrainConfig {
+    TrainConfig {
+        epochs: args.epochs,
+        patience: args.patience,
+        monitor: Monitor::ValLoss,
+        checkpoint: args.checkpoint.clone(),
+        resume: args.resume,
+        restore_best: !args.no_restore_best,
+        ..Default::default()
     }
-    if let Some(plot) = plot_path(args) {
-        let data = args.data.file_name().unwrap_or(args.data.as_os_str()).to_string_lossy();
-        let title = format!("axon train: {} on {data}", args.model);
-        let info = CurveInfo {
-            title: &title,
-            test_accuracy: Some(test_accuracy),
-            best_epoch: report.restored_epoch,
-        };
-        curves::write(&plot, history, &info)?;
-        if !args.quiet {
-            eprintln!("axon: training curves written to {}", plot.display());
-        }
-    }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        println!("{net}");
-        let (pct, rows, epochs) = (100.0 * test_accuracy, ds.test.len(), history.len());
-        println!(
-            "test accuracy {pct:.2}% ({rows} rows), log loss {test_log_loss:.4}, \
-             {epochs} epochs in {train_seconds:.1} s"
-        );
+}
+
+/// Draws the training curves to `plot`.
+fn write_plot(
+    args: &TrainArgs,
+    plot: &Path,
+    report: &TrainReport,
+    test_accuracy: f64,
+) -> anyhow::Result<()> {
+    let data = args.data.file_name().unwrap_or(args.data.as_os_str()).to_string_lossy();
+    let title = format!("axon train: {} on {data}", args.model);
+    let best_epoch = report.restored_epoch;
+    let info = CurveInfo { title: &title, test_accuracy: Some(test_accuracy), best_epoch };
+    curves::write(plot, &report.progress.history, &info)?;
+    if !args.quiet {
+        eprintln!("axon: training curves written to {}", plot.display());
     }
     Ok(())
 }

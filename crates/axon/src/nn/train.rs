@@ -229,15 +229,13 @@ pub fn fit_classifier(
     if config.patience.is_some() && val.is_none() {
         return Err(Error::invalid("patience", "set", "early stopping needs a validation set"));
     }
-    let mut progress = Progress::default();
-    // The best epoch's parameters and buffers, kept when they will be restored.
-    let mut best: Option<Vec<Tensor>> = None;
+    let (mut progress, mut best) = (Progress::default(), None);
+    // The best epoch's parameters and buffers are kept when they will be restored.
     let keep_best = config.restore_best && val.is_some();
     let checkpoint = config.checkpoint.as_deref();
     if let Some(path) = checkpoint.filter(|p| config.resume && p.exists()) {
         let resumed = load_checkpoint(path, model, optimizer)?;
-        progress = resumed.progress;
-        best = resumed.best.filter(|_| keep_best);
+        (progress, best) = (resumed.progress, resumed.best.filter(|_| keep_best));
         if let Some(rng) = resumed.rng {
             loader.set_rng(rng);
         }
@@ -274,11 +272,10 @@ pub fn fit_classifier(
         }
     }
     model.train(false);
-    let mut restored_epoch = None;
     if let Some(state) = &best {
         set_model_state(model, state)?;
-        let last = progress.history.len();
-        restored_epoch = (progress.best_epoch != last).then_some(progress.best_epoch);
     }
+    let last = progress.history.len();
+    let restored_epoch = best.and((progress.best_epoch != last).then_some(progress.best_epoch));
     Ok(TrainReport { progress, resumed_after, restored_epoch })
 }
