@@ -282,11 +282,12 @@ fn idx_folder_network_is_evaluated_on_its_test_files() {
     }
     let model = dir.join("idx.axon");
     let m = path(&model);
-    let args = ["--data", path(&idx), "--model", "mlp:32", "--epochs", "2", "--out", m];
-    let summary = train_json(&[&args[..], &["--lr", "0.01", "--val-fraction", "0"]].concat());
+    let args = ["--data", path(&idx), "--model", "cnn", "--epochs", "2", "--out", m];
+    let summary = train_json(&[&args[..], &["--lr", "0.003", "--val-fraction", "0"]].concat());
     assert_eq!(summary["n_test"], 297);
     let report = ok_json(&["eval", "--model", m, "--data", path(&idx), "--json"]);
     assert_eq!(report["accuracy"], summary["test_accuracy"], "the IDX test files");
+    assert_eq!(report["architecture"]["kind"], "cnn");
     assert!(report["accuracy"].as_f64().unwrap() > 0.7, "{report}");
     let classes: Vec<String> = (0..10).map(|c| c.to_string()).collect();
     let classes: Vec<&str> = classes.iter().map(String::as_str).collect();
