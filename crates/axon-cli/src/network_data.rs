@@ -151,7 +151,13 @@ fn csv_labels(model: &Network, frame: &Frame, t: usize, path: &Path) -> anyhow::
 
 /// A header-less CSV file: `d` features per row, or `d + 1` with the class index last.
 fn read_plain(model: &Network, path: &Path, need_labels: bool) -> anyhow::Result<Rows> {
-    let hint = " (the model was trained on a file without a header row)";
+    let hint = match model.source {
+        Source::Idx => {
+            " (the model was trained on IDX images: give the IDX folder, or a CSV file \
+                        of pixel values without a header row)"
+        }
+        _ => " (the model was trained on a file without a header row)",
+    };
     let table = read_numeric_rows(path, hint)?;
     let (d, k) = (model.d(), model.classes.len());
     let with_label = table.width == d + 1;
