@@ -98,9 +98,26 @@ fn network_scores(args: &PredictArgs, net: &Network) -> anyhow::Result<Scores> {
 }
 
 /// Writes the CSV: `prediction`, then `p_<class>` (`--proba`) and `log_odds` (`--log-odds`).
+/// A reader that stops early (`axon predict ... | head`) ends the output quietly.
 fn write(args: &PredictArgs, scores: &Scores) -> anyhow::Result<()> {
+    let threshold = threshold(args, scores.classes.len())?;
+    match write_csv(args, scores, threshold) {
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        result => result.context("writing to stdout"),
+    }
+}
+
+/// Whether `e` is a write to a pipe whose reader has gone.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    let io = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|cause| match cause.downcast_ref::<csv::Error>() {
+        Some(c) => matches!(c.kind(), csv::ErrorKind::Io(e) if io(e)),
+        None => cause.downcast_ref::<std::io::Error>().is_some_and(io),
+    })
+}
+
+fn write_csv(args: &PredictArgs, scores: &Scores, threshold: Option<f64>) -> anyhow::Result<()> {
     let classes = &scores.classes;
-    let threshold = threshold(args, classes.len())?;
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
     let mut header = vec!["prediction".to_owned()];
     if args.proba {
@@ -109,7 +126,7 @@ fn write(args: &PredictArgs, scores: &Scores) -> anyhow::Result<()> {
     if scores.log_odds.is_some() {
         header.push("log_odds".to_owned());
     }
-    out.write_record(&header).context("writing to stdout")?;
+    out.write_record(&header)?;
     for (i, row) in scores.proba.chunks(classes.len().max(1)).enumerate() {
         let label = match threshold {
             Some(t) => usize::from(row[1] >= t),
@@ -122,8 +139,8 @@ fn write(args: &PredictArgs, scores: &Scores) -> anyhow::Result<()> {
         if let Some(l) = &scores.log_odds {
             record.push(l[i].to_string());
         }
-        out.write_record(&record).context("writing to stdout")?;
+        out.write_record(&record)?;
     }
-    out.flush().context("writing to stdout")?;
+    out.flush()?;
     Ok(())
 }

@@ -377,3 +377,28 @@ fn the_saved_network_is_the_best_epochs() {
         assert!(close, "val loss {loss} vs epoch {kept}: {recorded}");
     }
 }
+
+#[test]
+fn predict_stops_quietly_when_its_reader_does() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = temp_dir("net-pipe");
+    let model = dir.join("digits.axon");
+    let digits_csv = data("digits.csv.gz");
+    let args = ["--data", &digits_csv, "--model", "logreg", "--epochs", "1"];
+    train_json(&[&args[..], &["--out", path(&model)]].concat());
+    // 1797 rows of 11 numbers is far more than a pipe holds: the writer is still writing when
+    // the reader (like `head -1`) goes away.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_axon"))
+        .args(["predict", "--model", path(&model), "--data", &digits_csv, "--proba"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("prediction,p_0"));
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
