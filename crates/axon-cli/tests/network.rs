@@ -7,7 +7,7 @@
 //! `--log-odds`; a linear model file still works; bad data are errors naming the file, column
 //! and row; and after early stopping the saved network is the best epoch's (its accuracy and
 //! loss on the rebuilt validation rows are that epoch's), or the last one's with
-//! `--no-restore-best`.
+//! `--no-restore-best`; `predict | head` ends quietly.
 
 mod common;
 
