@@ -2,21 +2,25 @@
 //!
 //! This binary is the front door for people who want to fit models without writing Rust: it reads
 //! a data file, calls the `axon` library and prints the result. This file only parses the
-//! arguments and dispatches; each command lives in its own file (`fit.rs`, `predict.rs`, `eval.rs`, `cv.rs`), and a command is
-//! listed only once it works.
+//! arguments and dispatches; each command lives in its own file (`fit.rs`, `predict.rs`,
+//! `eval.rs`, `cv.rs`, `train.rs`), and a command is listed only once it works.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod common;
+mod curves;
 mod cv;
 mod eval;
 mod fit;
 mod fit_ovr;
 mod fit_softmax;
+mod network;
+mod network_data;
 mod options;
 mod predict;
+mod scaling;
 mod train;
 mod train_data;
 
@@ -52,9 +56,11 @@ enum Command {
     /// Fit a logit, probit, softmax or one-vs-rest regression to a CSV file: maximum likelihood
     /// with inference, or penalised (L2, L1, elastic net) with a choice of solvers.
     Fit(fit::FitArgs),
-    /// Predict classes (and probabilities) for the rows of a CSV file with a saved model.
+    /// Predict classes (and probabilities) for the rows of a data file with a saved model (a
+    /// linear model from `axon fit` or a network from `axon train`).
     Predict(predict::PredictArgs),
-    /// Score a saved model on a labelled CSV file: accuracy, log loss, AUC, F1, confusion matrix.
+    /// Score a saved model (linear or network) on labelled data: accuracy, log loss, AUC, F1,
+    /// confusion matrix.
     Eval(eval::EvalArgs),
     /// Cross-validate the penalty strength over a grid, with stratified, seeded folds.
     Cv(cv::CvArgs),

@@ -5,8 +5,10 @@
 //! The data side (reading, splitting, scaling, fingerprints) is in `train_data.rs`; the loop
 //! is the library's `axon::nn::fit_classifier`. The model file is safetensors (parameters by
 //! their `state_dict` names) with JSON metadata `axon.architecture`, `axon.scaling`,
-//! `axon.classes` and `axon.features`; `<out>.run.json` records argv, settings, seed, data
-//! fingerprints, versions, threads and per-epoch metrics.
+//! `axon.classes`, `axon.features`, `axon.source` and `axon.target` (read back by
+//! `network.rs` for `axon predict` / `axon eval`); `<out>.run.json` records argv, settings,
+//! seed, data fingerprints, versions, threads and per-epoch metrics; `<out>.curves.svg` (or
+//! `--plot`) draws the per-epoch loss and accuracy (`curves.rs`).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -16,7 +18,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use axon::nn::{
     evaluate, fit_classifier, Conv2d, EpochMetrics, Flatten, LeakyReLU, Linear, MaxPool2d, Module,
-    Monitor, ReLU, Sequential, Sigmoid, Tanh, TrainConfig, TrainEvent, ELU, GELU,
+    Monitor, ReLU, Sequential, Sigmoid, Tanh, TrainConfig, TrainEvent, TrainReport, ELU, GELU,
 };
 use axon::optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
 use axon::{data::DataLoader, Conv2dArgs, DType, Rng, Tensor};
@@ -25,6 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::curves::{self, CurveInfo};
 use crate::train_data::{self, Dataset, Split};
 
 /// `axon train` arguments.
@@ -70,14 +73,23 @@ pub struct TrainArgs {
     /// Stop after this many epochs without a lower validation loss.
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
+    /// Keep the last epoch's weights. By default, with validation rows, the model ends with the
+    /// parameters and buffers of the epoch with the lowest validation loss (`best_epoch`).
+    #[arg(long)]
+    pub no_restore_best: bool,
     /// Write a checkpoint here after every epoch; with --resume, continue from it.
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
     #[arg(long, requires = "checkpoint")]
     pub resume: bool,
-    /// Save the model here (and the run record as `<out>.run.json`).
+    /// Save the model here (and the run record as `<out>.run.json`, the training curves as
+    /// `<out>.curves.svg`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Draw the training curves (loss and accuracy per epoch) to this SVG file [default:
+    /// `<out>.curves.svg` with --out].
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
     /// Print one JSON object instead of the text report.
     #[arg(long)]
     pub json: bool,
@@ -186,7 +198,7 @@ impl Architecture {
     }
 
     /// The input shape of one row: `(d)` or `(1, H, W)`.
-    fn row_shape(&self) -> Vec<usize> {
+    pub fn row_shape(&self) -> Vec<usize> {
         match self {
             Architecture::Logreg { inputs, .. } | Architecture::Mlp { inputs, .. } => vec![*inputs],
             Architecture::Cnn { height, width, .. } => vec![1, *height, *width],
@@ -323,14 +335,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let val = ds.val.as_ref().map(|v| tensors(v, &row)).transpose()?;
     let (x_test, y_test) = tensors(&ds.test, &row)?;
     let mut loader = DataLoader::new(x_train, y_train, args.batch_size)?.shuffle(rng.split());
-    let config = TrainConfig {
-        epochs: args.epochs,
-        patience: args.patience,
-        monitor: Monitor::ValLoss,
-        checkpoint: args.checkpoint.clone(),
-        resume: args.resume,
-        ..Default::default()
-    };
+    let config = train_config(args);
     let mut reporter = Reporter::new(args.quiet);
     let started = Instant::now();
     let val_ref = val.as_ref().map(|(x, y)| (x, y));
@@ -340,12 +345,50 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let train_seconds = started.elapsed().as_secs_f64();
     let (test_log_loss, test_accuracy) = evaluate(&net, &x_test, &y_test, 1024)?;
     let history = &report.progress.history;
+    let test = (test_log_loss, test_accuracy);
+    let summary = summarise(&report, test, train_seconds, &net, &arch, &ds);
+    if let Some(out) = &args.out {
+        save(out, &net, &arch, &ds)?;
+        write_run_record(out, args, &ds, history, &summary)?;
+    }
+    if let Some(plot) = plot_path(args) {
+        write_plot(args, &plot, &report, test_accuracy)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!("{net}");
+        let (pct, rows, epochs) = (100.0 * test_accuracy, ds.test.len(), history.len());
+        let restored = match report.restored_epoch {
+            Some(best) => format!(" (the weights of epoch {best}, the best on validation)"),
+            None => String::new(),
+        };
+        println!(
+            "test accuracy {pct:.2}% ({rows} rows), log loss {test_log_loss:.4}, \
+             {epochs} epochs in {train_seconds:.1} s{restored}"
+        );
+    }
+    Ok(())
+}
+
+/// The `--json` object (and the run record's `result`).
+fn summarise(
+    report: &TrainReport,
+    (test_log_loss, test_accuracy): (f64, f64),
+    train_seconds: f64,
+    net: &Sequential,
+    arch: &Architecture,
+    ds: &Dataset,
+) -> serde_json::Value {
+    let history = &report.progress.history;
     let trained: usize = history.len().saturating_sub(report.resumed_after) * ds.train.len();
-    let summary = json!({
+    json!({
         "test_accuracy": test_accuracy,
         "test_log_loss": test_log_loss,
         "epochs": history.len(),
         "stopped_early": report.progress.stopped_early,
+        "best_epoch": (report.progress.best_epoch > 0).then_some(report.progress.best_epoch),
+        "restored_best_weights": report.restored_epoch.is_some(),
         "train_seconds": train_seconds,
         "examples_per_second": trained as f64 / train_seconds.max(1e-9),
         "n_params": net.num_parameters(),
@@ -355,20 +398,36 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         "model": arch,
         "final_train_loss": history.last().map(|m| m.train_loss),
         "final_val_accuracy": history.last().and_then(|m| m.val_accuracy),
-    });
-    if let Some(out) = &args.out {
-        save(out, &net, &arch, &ds)?;
-        write_run_record(out, args, &ds, history, &summary)?;
+    })
+}
+
+/// The library's loop settings from the flags.
+fn train_config(args: &TrainArgs) -> TrainConfig {
+    TrainConfig {
+        epochs: args.epochs,
+        patience: args.patience,
+        monitor: Monitor::ValLoss,
+        checkpoint: args.checkpoint.clone(),
+        resume: args.resume,
+        restore_best: !args.no_restore_best,
+        ..Default::default()
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        println!("{net}");
-        let (pct, rows, epochs) = (100.0 * test_accuracy, ds.test.len(), history.len());
-        println!(
-            "test accuracy {pct:.2}% ({rows} rows), log loss {test_log_loss:.4}, \
-             {epochs} epochs in {train_seconds:.1} s"
-        );
+}
+
+/// Draws the training curves to `plot`.
+fn write_plot(
+    args: &TrainArgs,
+    plot: &Path,
+    report: &TrainReport,
+    test_accuracy: f64,
+) -> anyhow::Result<()> {
+    let data = args.data.file_name().unwrap_or(args.data.as_os_str()).to_string_lossy();
+    let title = format!("axon train: {} on {data}", args.model);
+    let best_epoch = report.restored_epoch;
+    let info = CurveInfo { title: &title, test_accuracy: Some(test_accuracy), best_epoch };
+    curves::write(plot, &report.progress.history, &info)?;
+    if !args.quiet {
+        eprintln!("axon: training curves written to {}", plot.display());
     }
     Ok(())
 }
@@ -382,13 +441,26 @@ fn save(out: &Path, net: &Sequential, arch: &Architecture, ds: &Dataset) -> anyh
         ("format".to_owned(), "pt".to_owned()),
         ("axon.kind".to_owned(), "nn-classifier".to_owned()),
         ("axon.architecture".to_owned(), serde_json::to_string(arch)?),
-        ("axon.scaling".to_owned(), ds.scaling.to_string()),
+        ("axon.scaling".to_owned(), serde_json::to_string(&ds.scaling)?),
+        ("axon.source".to_owned(), ds.source.to_owned()),
+        ("axon.target".to_owned(), serde_json::to_string(&ds.target)?),
         ("axon.classes".to_owned(), serde_json::to_string(&ds.classes)?),
         ("axon.features".to_owned(), serde_json::to_string(&ds.feature_names)?),
         ("axon.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
     ]);
     axon::io::save_safetensors(out, &tensors, &meta)?;
     Ok(())
+}
+
+/// `--plot`, or `<out>.curves.svg` with `--out`.
+fn plot_path(args: &TrainArgs) -> Option<PathBuf> {
+    args.plot.clone().or_else(|| {
+        args.out.as_ref().map(|out| {
+            let mut path = out.as_os_str().to_owned();
+            path.push(".curves.svg");
+            PathBuf::from(path)
+        })
+    })
 }
 
 /// `<out>.run.json`: everything needed to repeat and audit the run.
@@ -409,6 +481,7 @@ fn write_run_record(
                   "files": train_data::digests(&args.data)? },
         "axon_version": env!("CARGO_PKG_VERSION"),
         "threads": rayon::current_num_threads(),
+        "best_epoch": summary["best_epoch"],
         "epochs": history,
         "result": summary,
     });

@@ -20,7 +20,8 @@ use axon::cv::train_test_split;
 use axon::data::{read_csv, CsvOptions, MnistFiles};
 use axon::Rng;
 use serde::Serialize;
-use serde_json::json;
+
+use crate::scaling::Scaling;
 
 /// Features `(n, d)` row-major and class indices, with the class names and, for images, the
 /// image side lengths.
@@ -56,7 +57,9 @@ pub struct Dataset {
     pub classes: Vec<String>,
     pub feature_names: Vec<String>,
     /// How raw features were scaled (stored in the model so that predictions scale the same).
-    pub scaling: serde_json::Value,
+    pub scaling: Option<Scaling>,
+    /// The class column of a CSV file with a header.
+    pub target: Option<String>,
     /// Where the data came from (`idx`, `csv`, `csv-no-header`).
     pub source: &'static str,
 }
@@ -120,7 +123,9 @@ pub fn load(
             Some(t) => read_with_header(data, t)?,
             None => read_headerless(data)?,
         };
-        split_csv(all, d, names, classes, source, &mut rng)?
+        let mut ds = split_csv(all, d, names, classes, source, &mut rng)?;
+        ds.target = target.map(str::to_owned);
+        ds
     };
     if val_fraction > 0.0 {
         let fold = train_test_split(ds.train.len(), val_fraction, Some(&mut rng))?;
@@ -135,9 +140,14 @@ pub fn load(
 
 fn read_idx(dir: &Path) -> anyhow::Result<Dataset> {
     let m = MnistFiles::find(dir)?.load()?;
-    let scale = |p: &[u8]| p.iter().map(|&v| f32::from(v) / 255.0).collect::<Vec<f32>>();
-    let labels = |l: &[usize]| l.iter().map(|&v| v as i64).collect::<Vec<i64>>();
     let (h, w) = (m.train_images.rows, m.train_images.cols);
+    let scaling = Scaling::Divide { by: 255.0 };
+    let scale = |p: &[u8]| {
+        let mut x: Vec<f32> = p.iter().map(|&v| f32::from(v)).collect();
+        scaling.apply(&mut x, h * w);
+        x
+    };
+    let labels = |l: &[usize]| l.iter().map(|&v| v as i64).collect::<Vec<i64>>();
     if (m.test_images.rows, m.test_images.cols) != (h, w) {
         bail!("{}: training and test images differ in size", dir.display());
     }
@@ -149,7 +159,8 @@ fn read_idx(dir: &Path) -> anyhow::Result<Dataset> {
         image: Some((h, w)),
         classes: (0..10).map(|c| c.to_string()).collect(),
         feature_names: (0..h * w).map(|i| format!("pixel{i}")).collect(),
-        scaling: json!({ "kind": "divide", "by": 255.0 }),
+        scaling: Some(scaling),
+        target: None,
         source: "idx",
     })
 }
@@ -187,8 +198,24 @@ fn read_with_header(path: &Path, target: &str) -> anyhow::Result<Table> {
     Ok((Split { x, y }, d, names, classes, "csv"))
 }
 
-/// A CSV file without a header: numeric features, the integer label last (digits layout).
-fn read_headerless(path: &Path) -> anyhow::Result<Table> {
+/// A header-less CSV file of numbers (gzipped when it ends in `.gz`): `rows` rows of `width`
+/// finite numbers, row-major.
+pub struct NumericRows {
+    pub values: Vec<f64>,
+    pub width: usize,
+    pub rows: usize,
+}
+
+impl NumericRows {
+    /// Row `r`.
+    pub fn row(&self, r: usize) -> &[f64] {
+        &self.values[r * self.width..(r + 1) * self.width]
+    }
+}
+
+/// Reads a header-less numeric CSV file; a field that is not a finite number is an error naming
+/// the file, line and field, with `header_hint` added when it is on line 1.
+pub fn read_numeric_rows(path: &Path, header_hint: &str) -> anyhow::Result<NumericRows> {
     let file = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
     let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::GzDecoder::new(file))
@@ -196,44 +223,55 @@ fn read_headerless(path: &Path) -> anyhow::Result<Table> {
         Box::new(file)
     };
     let mut csv = csv::ReaderBuilder::new().has_headers(false).from_reader(reader);
-    let (mut x, mut labels, mut width) = (Vec::new(), Vec::new(), 0usize);
+    let (mut values, mut width, mut rows) = (Vec::new(), 0usize, 0usize);
     for (i, record) in csv.records().enumerate() {
         let line = i + 1;
         let record = record.with_context(|| format!("{}:{line}", path.display()))?;
         if width == 0 {
             width = record.len();
         }
-        if record.len() != width || width < 2 {
-            bail!(
-                "{}:{line}: {} fields, expected {width} (at least 2)",
-                path.display(),
-                record.len()
-            );
+        if record.len() != width {
+            bail!("{}:{line}: {} fields, expected {width}", path.display(), record.len());
         }
         for (j, field) in record.iter().enumerate() {
-            let v: f64 = field.trim().parse().map_err(|_| {
-                let hint =
-                    if line == 1 { " (a file with a header row needs --target)" } else { "" };
-                anyhow::anyhow!(
-                    "{}:{line}: field {} `{field}` is not a number{hint}",
-                    path.display(),
-                    j + 1
-                )
-            })?;
-            if j + 1 < width {
-                x.push(v as f32);
-            } else if v.fract() != 0.0 || v < 0.0 {
-                bail!("{}:{line}: label `{field}` is not a class index 0, 1, ...", path.display());
-            } else {
-                labels.push(v as i64);
-            }
+            let v =
+                field.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+                    let hint = if line == 1 { header_hint } else { "" };
+                    let (p, f) = (path.display(), j + 1);
+                    anyhow::anyhow!("{p}:{line}: field {f} `{field}` is not a finite number{hint}")
+                })?;
+            values.push(v);
         }
+        rows += 1;
     }
-    if labels.is_empty() {
+    if rows == 0 {
         bail!("{}: no rows", path.display());
     }
+    Ok(NumericRows { values, width, rows })
+}
+
+/// A class label read as a number: a class index `0, 1, ...`.
+pub fn class_index(v: f64, path: &Path, line: usize) -> anyhow::Result<usize> {
+    if v.fract() != 0.0 || !(0.0..=1e9).contains(&v) {
+        bail!("{}:{line}: label `{v}` is not a class index 0, 1, ...", path.display());
+    }
+    Ok(v as usize)
+}
+
+/// A CSV file without a header: numeric features, the integer label last (digits layout).
+fn read_headerless(path: &Path) -> anyhow::Result<Table> {
+    let table = read_numeric_rows(path, " (a file with a header row needs --target)")?;
+    if table.width < 2 {
+        bail!("{}: 1 field per row, expected features and a label", path.display());
+    }
+    let d = table.width - 1;
+    let (mut x, mut labels) = (Vec::with_capacity(table.rows * d), Vec::new());
+    for r in 0..table.rows {
+        let row = table.row(r);
+        x.extend(row[..d].iter().map(|&v| v as f32));
+        labels.push(class_index(row[d], path, r + 1)? as i64);
+    }
     let k = *labels.iter().max().unwrap_or(&0) as usize + 1;
-    let d = width - 1;
     let names = (0..d).map(|i| format!("x{i}")).collect();
     let classes = (0..k).map(|c| c.to_string()).collect();
     Ok((Split { x, y: labels }, d, names, classes, "csv-no-header"))
@@ -258,33 +296,18 @@ fn split_csv(
         image: (side * side == d).then_some((side, side)),
         classes,
         feature_names,
-        scaling: serde_json::Value::Null,
+        scaling: None,
+        target: None,
         source,
     })
 }
 
 /// Standardises every split with the training rows' mean and (population) standard deviation.
 fn standardise(ds: &mut Dataset) {
-    let (d, n) = (ds.d, ds.train.len().max(1) as f64);
-    let mut mean = vec![0.0f64; d];
-    for row in ds.train.x.chunks(d) {
-        row.iter().zip(&mut mean).for_each(|(v, m)| *m += f64::from(*v) / n);
-    }
-    let mut var = vec![0.0f64; d];
-    for row in ds.train.x.chunks(d) {
-        row.iter()
-            .zip(&mut var)
-            .zip(&mean)
-            .for_each(|((v, s), m)| *s += (f64::from(*v) - m).powi(2) / n);
-    }
-    let std: Vec<f64> = var.iter().map(|v| if *v > 1e-24 { v.sqrt() } else { 1.0 }).collect();
+    let scaling = Scaling::standardize(&ds.train.x, ds.d);
     let splits = [Some(&mut ds.train), ds.val.as_mut(), Some(&mut ds.test)];
     for split in splits.into_iter().flatten() {
-        for row in split.x.chunks_mut(d) {
-            for ((v, m), s) in row.iter_mut().zip(&mean).zip(&std) {
-                *v = ((f64::from(*v) - m) / s) as f32;
-            }
-        }
+        scaling.apply(&mut split.x, ds.d);
     }
-    ds.scaling = json!({ "kind": "standardize", "mean": mean, "std": std });
+    ds.scaling = Some(scaling);
 }

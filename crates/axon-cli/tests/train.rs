@@ -1,7 +1,8 @@
 //! `axon train` end to end on `data/digits.csv.gz` (1797 8×8 images, no header, label last):
 //! an MLP and the CNN learn (test accuracy above a bound), the `--json` object has its fields,
 //! a fixed seed with one thread repeats the run exactly and another seed does not, the model
-//! file and `<out>.run.json` record are written with what rebuilds and audits the run, a
+//! file and `<out>.run.json` record are written with what rebuilds and audits the run, the
+//! `<out>.curves.svg` training curves are drawn (one line per series, also for one epoch), a
 //! checkpointed run resumes to the same result, and bad arguments exit with 2 and `axon: ...`.
 
 use std::path::{Path, PathBuf};
@@ -157,6 +158,20 @@ fn patience_stops_early() {
     let args = ["--data", &digits, "--epochs", "10", "--lr", "0", "--patience", "2"];
     let v = train_json(&args);
     assert_eq!((v["epochs"].as_u64(), v["stopped_early"].as_bool()), (Some(3), Some(true)));
+    assert_eq!(
+        (v["best_epoch"].as_u64(), v["restored_best_weights"].as_bool()),
+        (Some(1), Some(true))
+    );
+    let v = train_json(&[&args[..], &["--no-restore-best"]].concat());
+    assert_eq!(
+        (v["best_epoch"].as_u64(), v["restored_best_weights"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let v = train_json(&["--data", &digits, "--epochs", "1", "--val-fraction", "0"]);
+    assert_eq!(
+        (v["best_epoch"].as_u64(), v["restored_best_weights"].as_bool()),
+        (None, Some(false))
+    );
 }
 
 #[test]
@@ -199,4 +214,52 @@ fn bad_arguments_exit_2_with_a_message() {
     }
     let out = axon(&["train", "--data", &digits, "--optimizer", "lbfgs"]);
     assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2 too");
+}
+
+/// The `<polyline>`s of an SVG drawn in `stroke` colour, as their numbers of points.
+fn polylines(svg: &str, stroke: &str) -> Vec<usize> {
+    svg.split("<polyline")
+        .skip(1)
+        .map(|p| p.split("/>").next().unwrap())
+        .filter(|p| p.contains(&format!("stroke=\"{stroke}\"")))
+        .map(|p| {
+            let points = p.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
+            points.split_whitespace().count()
+        })
+        .collect()
+}
+
+#[test]
+fn training_curves_are_drawn_beside_the_model() {
+    let dir = temp_dir("curves");
+    let out = dir.join("digits.axon");
+    let digits = data("digits.csv.gz");
+    let args = ["--data", &digits, "--model", "mlp:16", "--epochs", "5", "--seed", "1"];
+    train_json(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    let svg = std::fs::read_to_string(dir.join("digits.axon.curves.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<svg").count(), 1);
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+    for text in ["axon train: mlp:16 on digits.csv.gz", "loss", "accuracy", "epoch", "validation"] {
+        assert!(svg.contains(text), "the SVG names `{text}`");
+    }
+    // Train (blue) and validation (orange): one 5-point line per panel, one legend swatch each.
+    for colour in ["#1F77B4", "#FF7F0E"] {
+        let mut lines = polylines(&svg, colour);
+        lines.sort_unstable();
+        assert_eq!(lines, [2, 2, 5, 5], "{colour}");
+    }
+    assert!(svg.contains("test, final model"), "the test accuracy is marked");
+
+    // One epoch, no validation set, to a path of one's own: still a plot, with 1-point lines.
+    let plot = dir.join("one.svg");
+    let one = ["--epochs", "1", "--val-fraction", "0", "--plot", plot.to_str().unwrap()];
+    train_json(&[&args[..4], &one[..]].concat());
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg"));
+    let mut lines = polylines(&svg, "#1F77B4");
+    lines.sort_unstable();
+    assert_eq!(lines, [1, 1, 2, 2]);
+    assert!(polylines(&svg, "#FF7F0E").is_empty(), "no validation curve without validation rows");
+    assert!(!svg.contains("validation"));
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use axon::data::DataLoader;
 use axon::nn::{
-    checkpoint_history, fit_classifier, BatchNorm1d, Linear, Module, Monitor, ReLU, Sequential,
-    TrainConfig, TrainEvent, TrainReport,
+    checkpoint_history, evaluate, fit_classifier, BatchNorm1d, Linear, Module, Monitor, ReLU,
+    Sequential, TrainConfig, TrainEvent, TrainReport,
 };
 use axon::optim::{Adam, AdamConfig, Sgd, SgdConfig};
 use axon::{DType, Rng, Tensor};
@@ -184,4 +184,85 @@ fn optimizer_state_round_trips() {
     let mut copy = Rng::from_state(&rng.to_state()).unwrap();
     assert_eq!(copy.uniform().to_bits(), rng.uniform().to_bits(), "rng state round-trips");
     assert!(Rng::from_state("not a state").is_err());
+}
+
+/// A run that overfits: 16 noisy training points, a wide network with batch norm, Adam with a
+/// large step; patience 4 on the validation loss. `restore_best` as given; checkpointed to `ckpt`.
+fn overfit(
+    init_seed: u64,
+    epochs: usize,
+    ckpt: Option<&Path>,
+    resume: bool,
+    restore_best: bool,
+) -> (Sequential, TrainReport, (Tensor, Tensor)) {
+    let (x, y) = blobs(16, 11);
+    let (xv, yv) = blobs(64, 12);
+    let mut rng = Rng::seed(init_seed);
+    let mut net = Sequential::new()
+        .with(Linear::new(4, 64, true, DType::F32, &mut rng).unwrap())
+        .with(BatchNorm1d::new(64, DType::F32).unwrap())
+        .with(ReLU)
+        .with(Linear::new(64, 2, true, DType::F32, &mut rng).unwrap());
+    let mut opt = Adam::new(net.params(), AdamConfig { lr: 0.1, ..Default::default() }).unwrap();
+    let mut loader = DataLoader::new(x, y, 4).unwrap().shuffle(Rng::seed(8));
+    let config = TrainConfig {
+        epochs,
+        patience: Some(4),
+        checkpoint: ckpt.map(Path::to_path_buf),
+        resume,
+        restore_best,
+        ..Default::default()
+    };
+    let val = Some((&xv, &yv));
+    let report =
+        fit_classifier(&mut net, &mut opt, &mut loader, val, &config, &mut |_| {}).unwrap();
+    (net, report, (xv, yv))
+}
+
+/// The recorded validation loss of `epoch` (1-based).
+fn val_loss(report: &TrainReport, epoch: usize) -> f64 {
+    report.progress.history[epoch - 1].val_loss.unwrap()
+}
+
+#[test]
+fn early_stopping_restores_the_best_epochs_weights() {
+    let (net, report, (xv, yv)) = overfit(3, 40, None, false, true);
+    let p = &report.progress;
+    let (best, last) = (p.best_epoch, p.history.len());
+    assert!(p.stopped_early, "the run overfits and stops: {:?}", p.history);
+    assert_eq!(last, best + 4, "patience 4 after the best epoch");
+    assert_eq!(report.restored_epoch, Some(best));
+    assert!(val_loss(&report, last) > val_loss(&report, best));
+    // The model is the best epoch's: its validation loss is that epoch's, bit for bit (the
+    // batch-norm running statistics are restored too, or eval mode would differ).
+    let (loss, accuracy) = evaluate(&net, &xv, &yv, 1024).unwrap();
+    assert_eq!(loss.to_bits(), val_loss(&report, best).to_bits());
+    assert_eq!(Some(accuracy), p.history[best - 1].val_accuracy);
+
+    // Without restoring, the model keeps the last epoch's weights.
+    let (net, kept, _) = overfit(3, 40, None, false, false);
+    assert_eq!(kept.restored_epoch, None);
+    assert_eq!(kept.progress.best_epoch, best, "the same run");
+    let (loss, _) = evaluate(&net, &xv, &yv, 1024).unwrap();
+    assert_eq!(loss.to_bits(), val_loss(&kept, last).to_bits());
+}
+
+#[test]
+fn the_best_weights_survive_checkpoint_and_resume() {
+    let (full, report, _) = overfit(3, 40, Some(&temp("best-full.ckpt")), false, true);
+    let best = report.progress.best_epoch;
+    // Stop one epoch after the best, so that the best weights exist only in the checkpoint's
+    // `best.*` tensors when the run resumes (from another initialisation).
+    let path = temp("best-split.ckpt");
+    let (_, first, _) = overfit(3, best + 1, Some(&path), false, true);
+    assert_eq!((first.progress.best_epoch, first.restored_epoch), (best, Some(best)));
+    let (resumed, again, _) = overfit(99, 40, Some(&path), true, true);
+    assert_eq!(again.resumed_after, best + 1);
+    assert_eq!(again.progress.best_epoch, best);
+    assert_eq!(again.restored_epoch, Some(best));
+    assert_eq!(values(&resumed), values(&full), "the best epoch's weights, bit for bit");
+    // Resuming a finished run trains nothing and still ends with the best weights.
+    let (finished, done, _) = overfit(99, 40, Some(&path), true, true);
+    assert_eq!(done.resumed_after, done.progress.history.len());
+    assert_eq!(values(&finished), values(&full));
 }

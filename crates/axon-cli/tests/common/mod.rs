@@ -36,3 +36,24 @@ pub fn error(args: &[&str]) -> String {
     assert!(err.starts_with("axon: "), "{err}");
     err
 }
+
+/// The path of `data/<name>` in the repository.
+pub fn data(name: &str) -> String {
+    format!("{}/../../data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An empty temporary folder for one test (`tag` keeps test files apart).
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("axon-cli-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    dir
+}
+
+/// `axon train ARGS --json --quiet` that must succeed: its JSON summary.
+pub fn train_json(args: &[&str]) -> Value {
+    let mut all = vec!["train"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", "--quiet"]);
+    ok_json(&all)
+}

@@ -1,37 +1,50 @@
 //! Training checkpoints: one safetensors file (written atomically) holding everything a run
 //! needs to continue exactly where it stopped: the parameters (`param.<name>`), the buffers
 //! (`buffer.<name>`, batch norm's running statistics), the optimizer's state (`optim.<name>`,
-//! `f64` vectors), and as JSON metadata the finished epoch, the data loader's random generator,
-//! the metrics so far and the early-stopping counters.
+//! `f64` vectors), the best epoch's parameters and buffers when the loop keeps them to restore
+//! at the end (`best.param.<name>`, `best.buffer.<name>`), and as JSON metadata the finished
+//! epoch, the data loader's random generator, the metrics so far and the early-stopping
+//! counters.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::module::Module;
-use super::train::{EpochMetrics, Progress};
+use super::train::{model_state, EpochMetrics, Progress};
 use crate::error::{Error, Result};
 use crate::io::{load_safetensors, save_safetensors};
 use crate::optim::Optimizer;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
-/// What a checkpoint restores besides the tensors.
+/// What a checkpoint restores besides the model's and optimizer's tensors.
 pub(crate) struct Resumed {
     pub progress: Progress,
     pub rng: Option<Rng>,
+    /// The best epoch's parameters then buffers, when the checkpoint has them.
+    pub best: Option<Vec<Tensor>>,
 }
 
-/// Writes the state after `progress.history.last()` to `path`, atomically.
+/// The names of `model`'s parameters then buffers, with `prefix` (`""` or `"best."`).
+fn state_names(model: &dyn Module, prefix: &str) -> Vec<String> {
+    let params = model.parameters().into_iter().map(|(n, _)| format!("{prefix}param.{n}"));
+    params.chain(model.buffers().into_iter().map(|(n, _)| format!("{prefix}buffer.{n}"))).collect()
+}
+
+/// Writes the state after `progress.history.last()` to `path`, atomically: with the loader's
+/// generator and the best epoch's model state (as `model_state` gives it), when there are.
 pub(crate) fn save_checkpoint(
     path: &Path,
     model: &dyn Module,
     optimizer: &dyn Optimizer,
-    rng: Option<&Rng>,
+    (rng, best): (Option<&Rng>, Option<&[Tensor]>),
     progress: &Progress,
 ) -> Result<()> {
-    let mut tensors: Vec<(String, Tensor)> = Vec::new();
-    tensors.extend(model.parameters().into_iter().map(|(n, p)| (format!("param.{n}"), p.value())));
-    tensors.extend(model.buffers().into_iter().map(|(n, b)| (format!("buffer.{n}"), b.value())));
+    let mut tensors: Vec<(String, Tensor)> =
+        state_names(model, "").into_iter().zip(model_state(model)).collect();
+    if let Some(best) = best {
+        tensors.extend(state_names(model, "best.").into_iter().zip(best.iter().cloned()));
+    }
     for (name, values) in optimizer.state() {
         let len = values.len();
         tensors.push((format!("optim.{name}"), Tensor::from_vec(values, [len])?));
@@ -59,6 +72,8 @@ pub(crate) fn load_checkpoint(
         return Err(bad("not an axon checkpoint".into()));
     }
     let mut tensors: BTreeMap<String, Tensor> = file.tensors.into_iter().collect();
+    let best_names = state_names(model, "best.");
+    let has_best = best_names.first().is_some_and(|n| tensors.contains_key(n));
     let mut take = |name: String, like: &Tensor| -> Result<Tensor> {
         let t = tensors.remove(&name).ok_or_else(|| bad(format!("no tensor `{name}`")))?;
         if t.shape() != like.shape() {
@@ -78,6 +93,13 @@ pub(crate) fn load_checkpoint(
     for (name, b) in model.buffers() {
         buffers.push((take(format!("buffer.{name}"), &b.value())?, b));
     }
+    let like = model_state(model);
+    let best = if has_best {
+        let best = best_names.into_iter().zip(&like).map(|(n, t)| take(n, t));
+        Some(best.collect::<Result<Vec<_>>>()?)
+    } else {
+        None
+    };
     let state: Vec<(String, Vec<f64>)> = tensors
         .iter()
         .filter_map(|(n, t)| n.strip_prefix("optim.").map(|s| (s.to_owned(), t.to_f64_vec())))
@@ -95,7 +117,7 @@ pub(crate) fn load_checkpoint(
     for (t, b) in buffers {
         b.set(t)?;
     }
-    Ok(Resumed { progress, rng })
+    Ok(Resumed { progress, rng, best })
 }
 
 /// The metrics in a checkpoint's progress, for callers that only want to inspect it.

@@ -5,8 +5,14 @@
 //! validation set, its loss and accuracy in evaluation mode.
 //!
 //! Early stopping watches the validation loss or accuracy ([`Monitor`]) and stops after
-//! `patience` epochs without improvement. With a checkpoint path, every epoch ends by writing the
-//! parameters, buffers, optimizer state, the loader's random generator and the progress so far
+//! `patience` epochs without improvement. Whenever there is a validation set and
+//! [`TrainConfig::restore_best`] is on (the default), the model ends with the parameters *and
+//! buffers* of the epoch with the best monitored value, as Keras' `restore_best_weights` and
+//! Lightning's best checkpoint do, whether or not training stopped early: the last epoch's
+//! weights are what overfitting left, the best epoch's are what the validation set chose.
+//!
+//! With a checkpoint path, every epoch ends by writing the parameters, buffers, optimizer state,
+//! the best epoch's parameters and buffers, the loader's random generator and the progress so far
 //! (atomically); [`TrainConfig::resume`] continues from that file, and the result is the same,
 //! bit for bit, as a run that was never interrupted. Everything random comes from seeded
 //! [`crate::Rng`]s that the caller gives (initialisation, the loader's shuffling); the model's own
@@ -48,6 +54,9 @@ pub struct TrainConfig {
     pub resume: bool,
     /// Rows per forward pass when evaluating the validation set.
     pub eval_batch: usize,
+    /// End with the parameters and buffers of the best epoch by `monitor` (needs a validation
+    /// set; without one the model keeps its last weights).
+    pub restore_best: bool,
 }
 
 impl Default for TrainConfig {
@@ -59,6 +68,7 @@ impl Default for TrainConfig {
             checkpoint: None,
             resume: false,
             eval_batch: 1024,
+            restore_best: true,
         }
     }
 }
@@ -96,6 +106,9 @@ pub struct TrainReport {
     pub progress: Progress,
     /// The epoch a resumed run continued after (0 for a fresh run).
     pub resumed_after: usize,
+    /// The epoch whose parameters and buffers the model ended with, when
+    /// [`TrainConfig::restore_best`] put back an epoch before the last one.
+    pub restored_epoch: Option<usize>,
 }
 
 /// What the loop reports as it goes (for progress bars and logs).
@@ -181,6 +194,28 @@ fn early_stop(progress: &mut Progress, metrics: &EpochMetrics, config: &TrainCon
     config.patience.is_some_and(|p| progress.bad_epochs >= p)
 }
 
+/// The values of `model`'s parameters, then of its buffers, in their `state_dict` order.
+pub(crate) fn model_state(model: &dyn Module) -> Vec<Tensor> {
+    let params = model.parameters().into_iter().map(|(_, p)| p.value());
+    params.chain(model.buffers().into_iter().map(|(_, b)| b.value())).collect()
+}
+
+/// Sets `model`'s parameters and buffers to `state` (as [`model_state`] gives it).
+fn set_model_state(model: &dyn Module, state: &[Tensor]) -> Result<()> {
+    let (params, buffers) = (model.parameters(), model.buffers());
+    if state.len() != params.len() + buffers.len() {
+        return Err(Error::invalid("state", state.len(), "does not match the model's tensors"));
+    }
+    let (p_state, b_state) = state.split_at(params.len());
+    for ((_, p), t) in params.iter().zip(p_state) {
+        p.set(t.clone())?;
+    }
+    for ((_, b), t) in buffers.iter().zip(b_state) {
+        b.set(t.clone())?;
+    }
+    Ok(())
+}
+
 /// Trains `model` (logits `(B, K)`) on `loader` (features, `i64` class indices) with
 /// `optimizer`, as the module docs describe. `val` is an optional validation set.
 pub fn fit_classifier(
@@ -194,11 +229,13 @@ pub fn fit_classifier(
     if config.patience.is_some() && val.is_none() {
         return Err(Error::invalid("patience", "set", "early stopping needs a validation set"));
     }
-    let mut progress = Progress::default();
+    let (mut progress, mut best) = (Progress::default(), None);
+    // The best epoch's parameters and buffers are kept when they will be restored.
+    let keep_best = config.restore_best && val.is_some();
     let checkpoint = config.checkpoint.as_deref();
     if let Some(path) = checkpoint.filter(|p| config.resume && p.exists()) {
         let resumed = load_checkpoint(path, model, optimizer)?;
-        progress = resumed.progress;
+        (progress, best) = (resumed.progress, resumed.best.filter(|_| keep_best));
         if let Some(rng) = resumed.rng {
             loader.set_rng(rng);
         }
@@ -224,12 +261,21 @@ pub fn fit_classifier(
             examples_per_second: seen as f64 / seconds.max(1e-9),
         };
         progress.stopped_early = early_stop(&mut progress, &metrics, config);
+        if keep_best && progress.best_epoch == epoch {
+            best = Some(model_state(model));
+        }
         on_event(TrainEvent::Epoch(&metrics));
         progress.history.push(metrics);
         if let Some(path) = checkpoint {
-            save_checkpoint(path, model, optimizer, loader.rng(), &progress)?;
+            let state = (loader.rng(), best.as_deref());
+            save_checkpoint(path, model, optimizer, state, &progress)?;
         }
     }
     model.train(false);
-    Ok(TrainReport { progress, resumed_after })
+    if let Some(state) = &best {
+        set_model_state(model, state)?;
+    }
+    let last = progress.history.len();
+    let restored_epoch = best.and((progress.best_epoch != last).then_some(progress.best_epoch));
+    Ok(TrainReport { progress, resumed_after, restored_epoch })
 }
