@@ -14,6 +14,7 @@
 mod adagrad;
 mod adam;
 mod adamw;
+mod kernel;
 mod rmsprop;
 pub mod scheduler;
 mod sgd;
