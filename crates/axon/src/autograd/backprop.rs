@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::ops::binary::{self, Operand};
 use crate::ops::{float_storage, index, reduce, unary};
 use crate::tensor::{
-    conv2d_grads, no_grad, pool_grad, reduced_shape, Shape, Storage, Tensor, TensorId,
+    conv2d_grads, keep_freed_memory, no_grad, pool_grad, reduced_shape, Shape, Storage, Tensor,
+    TensorId,
 };
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
@@ -109,6 +110,7 @@ impl Tensor {
                 rhs: grad.shape().clone(),
             });
         }
+        keep_freed_memory();
         no_grad(|| {
             let mut grads = GradStore::default();
             grads.insert(self, grad.clone());
