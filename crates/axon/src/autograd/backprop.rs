@@ -139,6 +139,18 @@ pub fn sum_to_shape(g: &Tensor, shape: &Shape) -> Result<Tensor> {
     g.sum(axes, true)?.reshape(shape)
 }
 
+/// `lhs · rhs`, the gradient of the matrix operand `x`, summed to its shape. When `x` is a
+/// transposed view of a contiguous matrix (the weight `Wᵀ` of `x Wᵀ`), the product is computed
+/// as `(rhsᵀ lhsᵀ)ᵀ`, so that the gradient has `x`'s layout and the gradient of `W` behind it
+/// comes out contiguous, ready for the optimizer's straight loop.
+fn matmul_grad(x: &Tensor, lhs: &Tensor, rhs: &Tensor) -> Result<Tensor> {
+    let transposed = x.rank() == 2 && !x.is_contiguous() && x.t()?.is_contiguous();
+    if transposed && lhs.rank() == 2 && rhs.rank() == 2 {
+        return rhs.t()?.matmul(&lhs.t()?)?.t();
+    }
+    sum_to_shape(&lhs.matmul(rhs)?, x.shape())
+}
+
 /// A new tensor of `like`'s shape from a kernel's output buffer.
 fn from_kernel(storage: Storage, like: &Tensor) -> Tensor {
     Tensor::from_storage(storage, like.shape().clone(), None)
@@ -192,8 +204,8 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
         }
         Op::MatMul(a, b) => {
             // dA = G Bᵀ and dB = Aᵀ G, each only if that operand needs it (data never does).
-            let ga = wanted(a, || sum_to_shape(&g.matmul(&b.t()?)?, a.shape()))?;
-            let gb = wanted(b, || sum_to_shape(&a.t()?.matmul(g)?, b.shape()))?;
+            let ga = wanted(a, || matmul_grad(a, g, &b.t()?))?;
+            let gb = wanted(b, || matmul_grad(b, &a.t()?, g))?;
             smallvec![ga, gb]
         }
         Op::Sum(x, axes) => smallvec![Some(keepdim(g, x, axes)?.broadcast_to(x.shape())?)],
