@@ -305,8 +305,8 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             ]
         }
         Op::Cast(x) => smallvec![Some(g.to_dtype(x.dtype())?)],
-        Op::Conv2d { input, weight, bias, args } => {
-            conv2d_grads(input, weight, bias.as_ref(), *args, g)?
+        Op::Conv2d { input, weight, bias, args, cols } => {
+            conv2d_grads(input, weight, bias.as_ref(), *args, cols.as_deref(), g)?
         }
         Op::MaxPool2d { input, args, argmax } => {
             smallvec![Some(pool_grad(input, *args, Some(argmax.as_slice()), g)?)]
