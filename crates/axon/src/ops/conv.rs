@@ -123,26 +123,37 @@ fn for_each_col_row(
 
 /// Unrolls one sample `x` `(C, H, W)` into `col` `(C·kH·kW, H_out·W_out)`.
 pub fn im2col<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [T]) {
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`, and `im2col_into` only writes values of
+    // `T`, so `col` stays initialised.
+    let col = unsafe { &mut *(col as *mut [T] as *mut [MaybeUninit<T>]) };
+    im2col_into(g, x, col);
+}
+
+/// [`im2col`] into a buffer that need not be initialised: every element of `col` is written.
+fn im2col_into<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [MaybeUninit<T>]) {
     let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
     let l = ho * wo;
+    let zero = |d: &mut [MaybeUninit<T>]| d.iter_mut().for_each(|v| _ = v.write(T::zero()));
     for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
         let dst = &mut col[r * l..(r + 1) * l];
-        dst[..r0 * wo].fill(T::zero());
-        dst[r1 * wo..].fill(T::zero());
+        zero(&mut dst[..r0 * wo]);
+        zero(&mut dst[r1 * wo..]);
         for oh in r0..r1 {
             let d = &mut dst[oh * wo..(oh + 1) * wo];
             if c0 == c1 {
-                d.fill(T::zero());
+                zero(d);
                 continue;
             }
             let src = &x[in_row(oh) * w..][..w];
-            d[..c0].fill(T::zero());
-            d[c1..].fill(T::zero());
+            zero(&mut d[..c0]);
+            zero(&mut d[c1..]);
             if sw == 1 {
-                d[c0..c1].copy_from_slice(&src[start..start + c1 - c0]);
+                for (o, &s) in d[c0..c1].iter_mut().zip(&src[start..]) {
+                    o.write(s);
+                }
             } else {
                 for (o, &s) in d[c0..c1].iter_mut().zip(src[start..].iter().step_by(sw)) {
-                    *o = s;
+                    o.write(s);
                 }
             }
         }
@@ -250,12 +261,21 @@ fn per_sample<T: Float>(
     out
 }
 
-/// The im2col matrices `(N, C·kH·kW, H_out·W_out)` of a batch `x` `(N, C, H, W)`.
+/// The im2col matrices `(N, C·kH·kW, H_out·W_out)` of a batch `x` `(N, C, H, W)`, one sample
+/// per rayon task, written straight into the new buffer (no zero-fill first).
 pub fn im2col_batch<T: Float>(g: &ConvGeometry, x: &[T]) -> Vec<T> {
-    let in_len = g.in_len();
-    per_sample(g.batch, g.col_rows() * g.col_cols(), |n, col| {
-        im2col(g, &x[n * in_len..(n + 1) * in_len], col)
-    })
+    let (len, in_len) = (g.col_rows() * g.col_cols(), g.in_len());
+    if len == 0 || in_len == 0 {
+        return vec![T::zero(); g.batch * len];
+    }
+    let mut cols = Vec::with_capacity(g.batch * len);
+    cols.spare_capacity_mut()[..g.batch * len]
+        .par_chunks_mut(len)
+        .zip(x.par_chunks(in_len))
+        .for_each(|(col, xn)| im2col_into(g, xn, col));
+    // SAFETY: `im2col_into` wrote every element of each chunk, and the chunks cover the buffer.
+    unsafe { cols.set_len(g.batch * len) };
+    cols
 }
 
 /// The forward pass: `x` `(N, C, H, W)`, `w` `(O, C, kH, kW)`, `bias` `(O)`, all contiguous;
