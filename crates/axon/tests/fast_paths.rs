@@ -6,7 +6,9 @@
 //!   which must equal the kernel that rebuilds them, for padded, strided and dilated cases;
 //! - Adam and SGD keep `f32` state for `f32` parameters (the exported state is exactly `f32`
 //!   values) and reuse the previous value buffer: many steps in a row, with the old graphs
-//!   dropped or still alive, give the same iterates as an `f64` run rounded to `f32` tolerance.
+//!   dropped or still alive, give the same iterates as an `f64` run rounded to `f32` tolerance;
+//! - matrix products large enough to be split across threads (by rows or by columns) equal the
+//!   textbook triple loop.
 
 use axon::nn::{Linear, Module, Param};
 use axon::ops::conv::{self, ConvGeometry};
@@ -121,6 +123,37 @@ fn f32_optimizers_follow_the_f64_iterates() {
             for (a, b) in single.iter().zip(&exact) {
                 assert!((a - b).abs() < 1e-5, "{a} vs {b} (graphs kept: {keep})");
             }
+        }
+    }
+}
+
+/// `a (m × k) · b (k × n)` by the definition, in `f64`.
+fn naive(a: &[f64], b: &[f64], [m, n, k]: [usize; 3]) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum();
+        }
+    }
+    c
+}
+
+#[test]
+fn large_products_split_across_threads_match_the_definition() {
+    let mut rng = Rng::seed(11);
+    // Wide (split by columns), tall (split by rows), and tall with a transposed operand.
+    for (m, n, k, transposed) in
+        [(64, 300, 200, false), (300, 70, 160, false), (250, 64, 150, true)]
+    {
+        let a = Tensor::rand([m, k], -1.0, 1.0, DType::F64, &mut rng);
+        let b = match transposed {
+            true => Tensor::rand([n, k], -1.0, 1.0, DType::F64, &mut rng).t().unwrap(),
+            false => Tensor::rand([k, n], -1.0, 1.0, DType::F64, &mut rng),
+        };
+        let c = a.matmul(&b).unwrap().to_vec::<f64>().unwrap();
+        let (av, bv) = (a.to_vec::<f64>().unwrap(), b.to_vec::<f64>().unwrap());
+        for (x, y) in c.iter().zip(naive(&av, &bv, [m, n, k])) {
+            assert!((x - y).abs() < 1e-10, "{x} vs {y} at {m}x{n}x{k}");
         }
     }
 }
