@@ -12,9 +12,13 @@
 //! two more products per sample: `∂L/∂W = Σ_n G_n X_colᵀ` and `∂L/∂X_col = Wᵀ G_n`, the latter
 //! folded back onto the input by *col2im* (the adjoint of im2col: overlapping patches add up).
 //!
-//! Inputs are contiguous slices; the batch is split across rayon threads, each with its own column
-//! buffer, and `gemm` itself runs single-threaded inside (or multi-threaded when the batch is
-//! smaller than the thread count).
+//! Inputs are contiguous slices; the batch is split across rayon threads and `gemm` runs
+//! single-threaded inside (multi-threaded only when the batch is smaller than the thread count).
+//! One product per sample measured faster than one product over the whole batch (which needs
+//! the output permuted from `(O, N, ·)` to `(N, O, ·)` and splits worse across two threads).
+//! When training ([`conv2d_keeping_cols`]), the batch's im2col matrices are built once and kept
+//! for `∂L/∂W`, computed as `Σ_n X_col G_nᵀ` (the transpose of the above, which `gemm` packs
+//! faster); in evaluation each thread reuses one column buffer, so memory stays small.
 
 use std::mem::MaybeUninit;
 
