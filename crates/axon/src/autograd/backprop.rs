@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::ops::binary::{self, Operand};
 use crate::ops::{float_storage, index, reduce, unary};
 use crate::tensor::{
-    conv2d_grads, no_grad, pool_grad, reduced_shape, Shape, Storage, Tensor, TensorId,
+    conv2d_grads, keep_freed_memory, no_grad, pool_grad, reduced_shape, Shape, Storage, Tensor,
+    TensorId,
 };
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
@@ -109,6 +110,7 @@ impl Tensor {
                 rhs: grad.shape().clone(),
             });
         }
+        keep_freed_memory();
         no_grad(|| {
             let mut grads = GradStore::default();
             grads.insert(self, grad.clone());
@@ -135,6 +137,18 @@ pub fn sum_to_shape(g: &Tensor, shape: &Shape) -> Result<Tensor> {
         .filter(|&i| i < extra || (shape.dims()[i - extra] == 1 && g.dims()[i] != 1))
         .collect();
     g.sum(axes, true)?.reshape(shape)
+}
+
+/// `lhs · rhs`, the gradient of the matrix operand `x`, summed to its shape. When `x` is a
+/// transposed view of a contiguous matrix (the weight `Wᵀ` of `x Wᵀ`), the product is computed
+/// as `(rhsᵀ lhsᵀ)ᵀ`, so that the gradient has `x`'s layout and the gradient of `W` behind it
+/// comes out contiguous, ready for the optimizer's straight loop.
+fn matmul_grad(x: &Tensor, lhs: &Tensor, rhs: &Tensor) -> Result<Tensor> {
+    let transposed = x.rank() == 2 && !x.is_contiguous() && x.t()?.is_contiguous();
+    if transposed && lhs.rank() == 2 && rhs.rank() == 2 {
+        return rhs.t()?.matmul(&lhs.t()?)?.t();
+    }
+    sum_to_shape(&lhs.matmul(rhs)?, x.shape())
 }
 
 /// A new tensor of `like`'s shape from a kernel's output buffer.
@@ -190,8 +204,8 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
         }
         Op::MatMul(a, b) => {
             // dA = G Bᵀ and dB = Aᵀ G, each only if that operand needs it (data never does).
-            let ga = wanted(a, || sum_to_shape(&g.matmul(&b.t()?)?, a.shape()))?;
-            let gb = wanted(b, || sum_to_shape(&a.t()?.matmul(g)?, b.shape()))?;
+            let ga = wanted(a, || matmul_grad(a, g, &b.t()?))?;
+            let gb = wanted(b, || matmul_grad(b, &a.t()?, g))?;
             smallvec![ga, gb]
         }
         Op::Sum(x, axes) => smallvec![Some(keepdim(g, x, axes)?.broadcast_to(x.shape())?)],
@@ -291,8 +305,8 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             ]
         }
         Op::Cast(x) => smallvec![Some(g.to_dtype(x.dtype())?)],
-        Op::Conv2d { input, weight, bias, args } => {
-            conv2d_grads(input, weight, bias.as_ref(), *args, g)?
+        Op::Conv2d { input, weight, bias, args, cols } => {
+            conv2d_grads(input, weight, bias.as_ref(), *args, cols.as_deref(), g)?
         }
         Op::MaxPool2d { input, args, argmax } => {
             smallvec![Some(pool_grad(input, *args, Some(argmax.as_slice()), g)?)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::tensor::{Conv2dArgs, Dims, Pool2dArgs, Tensor};
+use crate::tensor::{Conv2dArgs, Dims, Pool2dArgs, Storage, Tensor};
 
 /// Elementwise functions of one tensor. Parameters are stored as `f64` whatever the dtype.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,12 +104,15 @@ pub enum Op {
     },
     /// Conversion between `f32` and `f64`.
     Cast(Tensor),
-    /// `input.conv2d(weight, bias, args)`, on contiguous operands.
+    /// `input.conv2d(weight, bias, args)`, on contiguous operands. `cols` keeps the forward
+    /// pass's im2col matrices `(N, C·kH·kW, H_out·W_out)` for the weight gradient (when the
+    /// weight is tracked and the kernel is not pointwise).
     Conv2d {
         input: Tensor,
         weight: Tensor,
         bias: Option<Tensor>,
         args: Conv2dArgs,
+        cols: Option<Arc<Storage>>,
     },
     /// `input.max_pool2d(..)`; `argmax` holds, per output element, the index of its maximum in
     /// its `H × W` input plane.

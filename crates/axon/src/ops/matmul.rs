@@ -1,9 +1,21 @@
 //! Matrix products through the `gemm` crate. `gemm` takes a row and a column stride for every
 //! operand, so transposed views and broadcast batches go in as they are, without a copy.
+//!
+//! Threads: `gemm`'s own rayon parallelism splits poorly at the shapes of a mini-batch step (64
+//! rows, a few hundred columns: it is slower than one thread there), so a large product is split
+//! here instead, into one block per thread along the longer of its output's two axes (columns
+//! share the packed left operand, rows the right one), each block a single-threaded `gemm`.
 
 use gemm::Parallelism;
+use rayon::prelude::*;
 
 use crate::tensor::{Float, Layout};
+
+/// Below this many multiply-adds a product runs on one thread.
+const PARALLEL_MACS: usize = 1 << 21;
+
+/// Rows or columns per block, at least.
+const MIN_BLOCK: usize = 16;
 
 /// `(batch, m, k) × (batch, k, n) → (batch, m, n)`, contiguous. The batch axis of either operand
 /// may be broadcast (stride 0); the caller has checked the shapes.
@@ -17,36 +29,102 @@ pub fn matmul<T: Float>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T> {
     let (sa, sb) = (la.strides(), lb.strides());
     for i in 0..batch {
         let dst = &mut out[i * m * n..(i + 1) * m * n];
-        let lhs = &a[la.offset() + i * sa[0]..];
-        let rhs = &b[lb.offset() + i * sb[0]..];
-        debug_assert!((m - 1) * sa[1] + (k - 1) * sa[2] < lhs.len());
-        debug_assert!((k - 1) * sb[1] + (n - 1) * sb[2] < rhs.len());
-        // SAFETY: the layouts were built from these buffers, so every element `gemm` reads
-        // (row < m, col < k for lhs; row < k, col < n for rhs) lies inside `lhs` and `rhs`, and
-        // `dst` holds exactly m × n elements with row stride n.
-        unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                dst.as_mut_ptr(),
-                1,
-                n as isize,
-                false,
-                lhs.as_ptr(),
-                sa[2] as isize,
-                sa[1] as isize,
-                rhs.as_ptr(),
-                sb[2] as isize,
-                sb[1] as isize,
-                T::zero(),
-                T::one(),
-                false,
-                false,
-                false,
-                Parallelism::Rayon(0),
-            );
-        }
+        let lhs = Operand { data: &a[la.offset() + i * sa[0]..], rs: sa[1], cs: sa[2] };
+        let rhs = Operand { data: &b[lb.offset() + i * sb[0]..], rs: sb[1], cs: sb[2] };
+        product(dst, lhs, rhs, [m, n, k]);
     }
     out
+}
+
+/// A matrix read through a row and a column stride from the start of `data`.
+#[derive(Clone, Copy)]
+struct Operand<'a, T> {
+    data: &'a [T],
+    rs: usize,
+    cs: usize,
+}
+
+impl<T> Operand<'_, T> {
+    /// The same matrix from row `r`, column `c` on.
+    fn at(self, r: usize, c: usize) -> Self {
+        Operand { data: &self.data[r * self.rs + c * self.cs..], ..self }
+    }
+}
+
+/// `dst (m × n, row-major) = lhs (m × k) · rhs (k × n)`, split across threads when large.
+fn product<T: Float>(dst: &mut [T], lhs: Operand<T>, rhs: Operand<T>, [m, n, k]: [usize; 3]) {
+    let threads = rayon::current_num_threads();
+    let long = m.max(n);
+    let parts = threads.min(long / MIN_BLOCK).max(1);
+    if parts == 1 || m * n * k < PARALLEL_MACS {
+        // SAFETY: `dst` holds m × n elements with row stride n.
+        unsafe { gemm_block(dst.as_mut_ptr(), n, lhs, rhs, [m, n, k]) };
+        return;
+    }
+    let block = long.div_ceil(parts);
+    if m >= n {
+        dst.par_chunks_mut(block * n).enumerate().for_each(|(p, d)| {
+            let rows = d.len() / n;
+            // SAFETY: `d` holds `rows` full rows of `dst`.
+            unsafe { gemm_block(d.as_mut_ptr(), n, lhs.at(p * block, 0), rhs, [rows, n, k]) };
+        });
+    } else {
+        let base = SendPtr(dst.as_mut_ptr());
+        (0..n.div_ceil(block)).into_par_iter().for_each(|p| {
+            let (c0, c1) = (p * block, ((p + 1) * block).min(n));
+            let ptr = base;
+            // SAFETY: block `p` writes only columns c0..c1 of `dst`'s m rows (row stride n):
+            // the blocks are disjoint and inside `dst`, which outlives the parallel loop.
+            unsafe { gemm_block(ptr.0.add(c0), n, lhs, rhs.at(0, c0), [m, c1 - c0, k]) };
+        });
+    }
+}
+
+/// A pointer to the output, shared by blocks that write disjoint parts of it.
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: the blocks that share it write disjoint elements (see `product`).
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+/// One single-threaded `gemm` writing `m × n` elements at `dst` with row stride `dst_rs`.
+///
+/// # Safety
+/// `dst` must be valid for writes at `r · dst_rs + c` for every `r < m`, `c < n`, and no other
+/// thread may access those elements meanwhile.
+unsafe fn gemm_block<T: Float>(
+    dst: *mut T,
+    dst_rs: usize,
+    lhs: Operand<T>,
+    rhs: Operand<T>,
+    [m, n, k]: [usize; 3],
+) {
+    debug_assert!((m - 1) * lhs.rs + (k - 1) * lhs.cs < lhs.data.len());
+    debug_assert!((k - 1) * rhs.rs + (n - 1) * rhs.cs < rhs.data.len());
+    // SAFETY: the layouts were built from these buffers, so every element `gemm` reads (row < m,
+    // col < k for lhs; row < k, col < n for rhs) lies inside the operands' slices; the caller
+    // vouches for `dst`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            dst_rs as isize,
+            false,
+            lhs.data.as_ptr(),
+            lhs.cs as isize,
+            lhs.rs as isize,
+            rhs.data.as_ptr(),
+            rhs.cs as isize,
+            rhs.rs as isize,
+            T::zero(),
+            T::one(),
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
 }

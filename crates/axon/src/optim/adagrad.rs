@@ -6,13 +6,15 @@
 //! w ← w − η_t g_t / (√s_t + ε)
 //! ```
 
+use super::kernel::{self, Rule, Slot};
 use super::{
     check_eps, check_lr, check_non_negative, export_state, export_steps, import_state,
-    import_steps, update, Optimizer,
+    import_steps, Optimizer,
 };
 use crate::autograd::GradStore;
 use crate::error::Result;
 use crate::nn::Param;
+use crate::tensor::Float;
 
 /// Hyper-parameters of [`Adagrad`]; the defaults are PyTorch's.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,8 +42,38 @@ impl Default for AdagradConfig {
 pub struct Adagrad {
     params: Vec<Param>,
     config: AdagradConfig,
-    sum: Vec<Vec<f64>>,
+    /// The accumulated squares `s`, per parameter, in its dtype.
+    sum: Vec<Slot<1>>,
     t: Vec<u64>,
+}
+
+/// One Adagrad step with the decayed rate `clr`.
+struct AdagradRule {
+    clr: f64,
+    weight_decay: f64,
+    eps: f64,
+}
+
+impl Rule<1> for AdagradRule {
+    fn apply<T: Float>(&self, w: &[T], g: &[T], [s]: [&mut [T]; 1], out: &mut [T]) {
+        let (clr, wd) = (T::from_f64(self.clr), T::from_f64(self.weight_decay));
+        let eps = T::from_f64(self.eps);
+        for (((o, &w), &g), s) in out.iter_mut().zip(w).zip(g).zip(s.iter_mut()) {
+            let g = g + wd * w;
+            *s += g * g;
+            *o = w - clr * g / (s.sqrt() + eps);
+        }
+    }
+}
+
+/// Accumulators holding the initial value `s0`, in each parameter's dtype.
+fn initial_sums(params: &[Param], s0: f64) -> Vec<Slot<1>> {
+    let slot = |p: &Param| {
+        let mut slot = Slot::default();
+        slot.import(0, &vec![s0; p.numel()], p);
+        slot
+    };
+    params.iter().map(slot).collect()
 }
 
 impl Adagrad {
@@ -52,7 +84,7 @@ impl Adagrad {
         check_non_negative("initial_accumulator_value", config.initial_accumulator_value)?;
         check_eps(config.eps)?;
         let s0 = config.initial_accumulator_value;
-        let sum = params.iter().map(|p| vec![s0; p.numel()]).collect();
+        let sum = initial_sums(&params, s0);
         let t = vec![0; params.len()];
         Ok(Adagrad { params, config, sum, t })
     }
@@ -69,12 +101,8 @@ impl Optimizer for Adagrad {
             let Some(g) = p.grad(grads) else { continue };
             self.t[i] += 1;
             let clr = lr / (1.0 + (self.t[i] - 1) as f64 * lr_decay);
-            let s = &mut self.sum[i];
-            update(p, g, |j, w, g| {
-                let g = g + wd * w;
-                s[j] += g * g;
-                w - clr * g / (s[j].sqrt() + eps)
-            })?;
+            let rule = AdagradRule { clr, weight_decay: wd, eps };
+            kernel::step(p, g, &mut self.sum[i], &rule)?;
         }
         Ok(())
     }
@@ -93,13 +121,23 @@ impl Optimizer for Adagrad {
     }
 
     fn state(&self) -> Vec<(String, Vec<f64>)> {
-        let mut state = export_state("sum", &self.sum);
+        let sums: Vec<Vec<f64>> = self.sum.iter().map(|s| s.export(0)).collect();
+        let mut state = export_state("sum", &sums);
         state.push(export_steps(&self.t));
         state
     }
 
     fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<()> {
-        import_state("sum", &mut self.sum, &self.params, state)?;
+        // A parameter whose sum is not listed starts again from the initial value.
+        let s0 = self.config.initial_accumulator_value;
+        let mut sums = vec![Vec::new(); self.params.len()];
+        import_state("sum", &mut sums, &self.params, state)?;
+        for ((slot, p), s) in self.sum.iter_mut().zip(&self.params).zip(&sums) {
+            match s.is_empty() {
+                true => slot.import(0, &vec![s0; p.numel()], p),
+                false => slot.import(0, s, p),
+            }
+        }
         import_steps(&mut self.t, state)
     }
 }

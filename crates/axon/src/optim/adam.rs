@@ -7,13 +7,15 @@
 //! w ← w − η/(1 − β1^t) · m_t / (√v_t / √(1 − β2^t) + ε)
 //! ```
 
+use super::kernel::{self, Rule, Slot};
 use super::{
     check_decay, check_eps, check_lr, check_non_negative, export_state, export_steps, import_state,
-    import_steps, state_for, update, Optimizer,
+    import_steps, Optimizer,
 };
 use crate::autograd::GradStore;
 use crate::error::Result;
 use crate::nn::Param;
+use crate::tensor::Float;
 
 /// Hyper-parameters of [`Adam`]; the defaults are PyTorch's.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,16 +34,43 @@ impl Default for AdamConfig {
     }
 }
 
-/// The moment estimates of Adam and AdamW, per parameter.
+/// The moment estimates of Adam and AdamW, per parameter: `m` and `v` in the parameter's dtype.
 pub(super) struct Moments {
-    m: Vec<Vec<f64>>,
-    v: Vec<Vec<f64>>,
+    slots: Vec<Slot<2>>,
     t: Vec<u64>,
+}
+
+/// One Adam step's constants (see the module docs), in `f64`.
+struct AdamRule {
+    b1: f64,
+    b2: f64,
+    l2: f64,
+    step_size: f64,
+    bc2_sqrt: f64,
+    shrink: f64,
+    eps: f64,
+}
+
+impl Rule<2> for AdamRule {
+    fn apply<T: Float>(&self, w: &[T], g: &[T], [m, v]: [&mut [T]; 2], out: &mut [T]) {
+        let c = |x: f64| T::from_f64(x);
+        let (b1, b2, l2, eps) = (c(self.b1), c(self.b2), c(self.l2), c(self.eps));
+        let (one_b1, one_b2) = (c(1.0 - self.b1), c(1.0 - self.b2));
+        let (step_size, bc2_sqrt, shrink) = (c(self.step_size), c(self.bc2_sqrt), c(self.shrink));
+        let n = out.len();
+        let (w, g, m, v) = (&w[..n], &g[..n], &mut m[..n], &mut v[..n]);
+        for j in 0..n {
+            let gj = g[j] + l2 * w[j];
+            m[j] = b1 * m[j] + one_b1 * gj;
+            v[j] = b2 * v[j] + one_b2 * gj * gj;
+            out[j] = w[j] * shrink - step_size * m[j] / (v[j].sqrt() / bc2_sqrt + eps);
+        }
+    }
 }
 
 impl Moments {
     pub(super) fn new(n: usize) -> Moments {
-        Moments { m: vec![Vec::new(); n], v: vec![Vec::new(); n], t: vec![0; n] }
+        Moments { slots: (0..n).map(|_| Slot::default()).collect(), t: vec![0; n] }
     }
 
     /// One Adam step of every parameter with a gradient: `l2` is added to the gradient as
@@ -58,27 +87,26 @@ impl Moments {
             let Some(g) = p.grad(grads) else { continue };
             self.t[i] += 1;
             let t = self.t[i] as i32;
-            let step_size = lr / (1.0 - b1.powi(t));
-            let bc2_sqrt = (1.0 - b2.powi(t)).sqrt();
-            let shrink = 1.0 - lr * decoupled;
-            let m = state_for(&mut self.m, i, g.numel());
-            let v = state_for(&mut self.v, i, g.numel());
-            update(p, g, |j, w, g| {
-                let g = g + l2 * w;
-                m[j] = b1 * m[j] + (1.0 - b1) * g;
-                v[j] = b2 * v[j] + (1.0 - b2) * g * g;
-                w * shrink - step_size * m[j] / (v[j].sqrt() / bc2_sqrt + eps)
-            })?;
+            let rule = AdamRule {
+                b1,
+                b2,
+                l2,
+                step_size: lr / (1.0 - b1.powi(t)),
+                bc2_sqrt: (1.0 - b2.powi(t)).sqrt(),
+                shrink: 1.0 - lr * decoupled,
+                eps,
+            };
+            kernel::step(p, g, &mut self.slots[i], &rule)?;
         }
         Ok(())
     }
-}
 
-impl Moments {
     /// `m.i`, `v.i` and the step counts `t`.
     pub(super) fn state(&self) -> Vec<(String, Vec<f64>)> {
-        let mut state = export_state("m", &self.m);
-        state.extend(export_state("v", &self.v));
+        let m: Vec<Vec<f64>> = self.slots.iter().map(|s| s.export(0)).collect();
+        let v: Vec<Vec<f64>> = self.slots.iter().map(|s| s.export(1)).collect();
+        let mut state = export_state("m", &m);
+        state.extend(export_state("v", &v));
         state.push(export_steps(&self.t));
         state
     }
@@ -88,8 +116,14 @@ impl Moments {
         params: &[Param],
         state: &[(String, Vec<f64>)],
     ) -> Result<()> {
-        import_state("m", &mut self.m, params, state)?;
-        import_state("v", &mut self.v, params, state)?;
+        let mut m = vec![Vec::new(); params.len()];
+        let mut v = m.clone();
+        import_state("m", &mut m, params, state)?;
+        import_state("v", &mut v, params, state)?;
+        for ((slot, p), (m, v)) in self.slots.iter_mut().zip(params).zip(m.iter().zip(&v)) {
+            slot.import(0, m, p);
+            slot.import(1, v, p);
+        }
         import_steps(&mut self.t, state)
     }
 }

@@ -3,10 +3,12 @@
 //! PyTorch's update rule exactly (stated in its file's docs), with its own per-parameter state.
 //!
 //! Updates are plain arithmetic outside the graph: each step reads the parameter's values and
-//! its gradient as slices, computes the new values element by element (state kept in `f64`), and
-//! writes them back into the [`Param`] as one fresh leaf. That is one pass and one allocation per
-//! parameter, and no graph. A parameter without a gradient in the store is left unchanged, as
-//! PyTorch skips parameters whose `.grad` is `None`.
+//! its gradient as slices, computes the new values element by element in the parameter's dtype
+//! (with the state kept in that dtype too, as PyTorch keeps it), and writes them back into the
+//! [`Param`] as one fresh leaf, in a recycled buffer (`kernel.rs`): one pass per parameter, no
+//! allocation in steady state, and no graph. Checkpoints see the state as `f64` vectors (exact
+//! for `f32` values). A parameter without a gradient in the store is left unchanged, as PyTorch
+//! skips parameters whose `.grad` is `None`.
 //!
 //! [`clip_grad_norm`] rescales gradients to a maximum global norm, and [`scheduler`] changes the
 //! learning rate from epoch to epoch.
@@ -14,11 +16,10 @@
 mod adagrad;
 mod adam;
 mod adamw;
+mod kernel;
 mod rmsprop;
 pub mod scheduler;
 mod sgd;
-
-use std::borrow::Cow;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
@@ -30,7 +31,7 @@ pub use sgd::{Sgd, SgdConfig};
 use crate::autograd::GradStore;
 use crate::error::{Error, Result};
 use crate::nn::Param;
-use crate::tensor::{no_grad, Element, Float, Storage, Tensor};
+use crate::tensor::no_grad;
 
 /// Something that updates parameters from their gradients.
 pub trait Optimizer {
@@ -137,54 +138,6 @@ pub(crate) fn check_decay(name: &'static str, value: f64) -> Result<()> {
         return Err(Error::invalid(name, value, "must lie in [0, 1)"));
     }
     Ok(())
-}
-
-/// A contiguous slice of `t`'s elements (borrowed when `t` is contiguous).
-fn slice_of<T: Element>(t: &Tensor) -> Result<Cow<'_, [T]>> {
-    match (T::as_slice(t.storage()), t.layout().contiguous_range()) {
-        (Some(data), Some(range)) => Ok(Cow::Borrowed(&data[range])),
-        _ => t.to_vec::<T>().map(Cow::Owned),
-    }
-}
-
-fn mapped<T: Float>(
-    w: &Tensor,
-    g: &Tensor,
-    mut f: impl FnMut(usize, f64, f64) -> f64,
-) -> Result<Vec<T>> {
-    let (w, g) = (slice_of::<T>(w)?, slice_of::<T>(g)?);
-    let pairs = w.iter().zip(g.iter()).enumerate();
-    Ok(pairs.map(|(i, (&w, &g))| T::from_f64(f(i, w.to_f64(), g.to_f64()))).collect())
-}
-
-/// Replaces `param` by `f(i, w_i, g_i)` for every element `i` (in `f64`), given its gradient.
-pub(crate) fn update(
-    param: &Param,
-    grad: &Tensor,
-    f: impl FnMut(usize, f64, f64) -> f64,
-) -> Result<()> {
-    let w = param.value();
-    if grad.shape() != w.shape() || grad.dtype() != w.dtype() {
-        return Err(Error::ShapeMismatch {
-            op: "optimizer step",
-            lhs: w.shape().clone(),
-            rhs: grad.shape().clone(),
-        });
-    }
-    let storage = match w.storage() {
-        Storage::F32(_) => Storage::F32(mapped::<f32>(&w, grad, f)?),
-        Storage::F64(_) => Storage::F64(mapped::<f64>(&w, grad, f)?),
-        Storage::I64(_) => return Err(Error::invalid("param", w.dtype(), "cannot train i64")),
-    };
-    param.set(Tensor::from_storage(storage, w.shape().clone(), None))
-}
-
-/// Per-parameter state buffers, created (zeroed) on first use.
-pub(crate) fn state_for(states: &mut [Vec<f64>], i: usize, n: usize) -> &mut Vec<f64> {
-    if states[i].len() != n {
-        states[i] = vec![0.0; n];
-    }
-    &mut states[i]
 }
 
 /// Scales the gradients of `params` in `grads` so that their global L2 norm

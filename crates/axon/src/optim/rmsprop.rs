@@ -8,13 +8,13 @@
 //! w ← w − η g_t / s_t                                        (μ = 0)
 //! ```
 
-use super::{
-    check_decay, check_eps, check_lr, check_non_negative, export_state, import_state, state_for,
-    update, Optimizer,
-};
+use super::kernel::{self, Rule, Slot};
+use super::Optimizer;
+use super::{check_decay, check_eps, check_lr, check_non_negative, export_state, import_state};
 use crate::autograd::GradStore;
 use crate::error::Result;
 use crate::nn::Param;
+use crate::tensor::Float;
 
 /// Hyper-parameters of [`RmsProp`]; the defaults are PyTorch's.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,9 +46,38 @@ impl Default for RmsPropConfig {
 pub struct RmsProp {
     params: Vec<Param>,
     config: RmsPropConfig,
-    square_avg: Vec<Vec<f64>>,
-    grad_avg: Vec<Vec<f64>>,
-    buffer: Vec<Vec<f64>>,
+    /// Per parameter: the square average `v`, the gradient average `a` and the momentum
+    /// buffer `b`, in the parameter's dtype.
+    slots: Vec<Slot<3>>,
+}
+
+/// The buffer names in checkpoints, in slot order.
+const NAMES: [&str; 3] = ["square_avg", "grad_avg", "momentum_buffer"];
+
+impl Rule<3> for RmsPropConfig {
+    fn apply<T: Float>(&self, w: &[T], g: &[T], [v, a, b]: [&mut [T]; 3], out: &mut [T]) {
+        let c = |x: f64| T::from_f64(x);
+        let (lr, alpha, one_alpha) = (c(self.lr), c(self.alpha), c(1.0 - self.alpha));
+        let (eps, wd, mu) = (c(self.eps), c(self.weight_decay), c(self.momentum));
+        let n = out.len();
+        let (w, g, v, a, b) = (&w[..n], &g[..n], &mut v[..n], &mut a[..n], &mut b[..n]);
+        for j in 0..n {
+            let gj = g[j] + wd * w[j];
+            v[j] = alpha * v[j] + one_alpha * gj * gj;
+            let s = if self.centered {
+                a[j] = alpha * a[j] + one_alpha * gj;
+                (v[j] - a[j] * a[j]).sqrt() + eps
+            } else {
+                v[j].sqrt() + eps
+            };
+            out[j] = if self.momentum > 0.0 {
+                b[j] = mu * b[j] + gj / s;
+                w[j] - lr * b[j]
+            } else {
+                w[j] - lr * gj / s
+            };
+        }
+    }
 }
 
 impl RmsProp {
@@ -58,14 +87,8 @@ impl RmsProp {
         check_eps(config.eps)?;
         check_non_negative("weight_decay", config.weight_decay)?;
         check_non_negative("momentum", config.momentum)?;
-        let empty = vec![Vec::new(); params.len()];
-        Ok(RmsProp {
-            params,
-            config,
-            square_avg: empty.clone(),
-            grad_avg: empty.clone(),
-            buffer: empty,
-        })
+        let slots = params.iter().map(|_| Slot::default()).collect();
+        Ok(RmsProp { params, config, slots })
     }
 
     pub fn config(&self) -> &RmsPropConfig {
@@ -75,30 +98,9 @@ impl RmsProp {
 
 impl Optimizer for RmsProp {
     fn step(&mut self, grads: &GradStore) -> Result<()> {
-        let RmsPropConfig { lr, alpha, eps, weight_decay: wd, momentum: mu, centered } =
-            self.config;
         for (i, p) in self.params.iter().enumerate() {
             let Some(g) = p.grad(grads) else { continue };
-            let n = g.numel();
-            let v = state_for(&mut self.square_avg, i, n);
-            let a = state_for(&mut self.grad_avg, i, n);
-            let b = state_for(&mut self.buffer, i, n);
-            update(p, g, |j, w, g| {
-                let g = g + wd * w;
-                v[j] = alpha * v[j] + (1.0 - alpha) * g * g;
-                let s = if centered {
-                    a[j] = alpha * a[j] + (1.0 - alpha) * g;
-                    (v[j] - a[j] * a[j]).sqrt() + eps
-                } else {
-                    v[j].sqrt() + eps
-                };
-                if mu > 0.0 {
-                    b[j] = mu * b[j] + g / s;
-                    w - lr * b[j]
-                } else {
-                    w - lr * g / s
-                }
-            })?;
+            kernel::step(p, g, &mut self.slots[i], &self.config)?;
         }
         Ok(())
     }
@@ -117,15 +119,22 @@ impl Optimizer for RmsProp {
     }
 
     fn state(&self) -> Vec<(String, Vec<f64>)> {
-        let mut state = export_state("square_avg", &self.square_avg);
-        state.extend(export_state("grad_avg", &self.grad_avg));
-        state.extend(export_state("momentum_buffer", &self.buffer));
+        let mut state = Vec::new();
+        for (k, name) in NAMES.iter().enumerate() {
+            let buffers: Vec<Vec<f64>> = self.slots.iter().map(|s| s.export(k)).collect();
+            state.extend(export_state(name, &buffers));
+        }
         state
     }
 
     fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<()> {
-        import_state("square_avg", &mut self.square_avg, &self.params, state)?;
-        import_state("grad_avg", &mut self.grad_avg, &self.params, state)?;
-        import_state("momentum_buffer", &mut self.buffer, &self.params, state)
+        for (k, name) in NAMES.iter().enumerate() {
+            let mut buffers = vec![Vec::new(); self.params.len()];
+            import_state(name, &mut buffers, &self.params, state)?;
+            for ((slot, p), b) in self.slots.iter_mut().zip(&self.params).zip(&buffers) {
+                slot.import(k, b, p);
+            }
+        }
+        Ok(())
     }
 }

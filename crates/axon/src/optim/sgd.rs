@@ -7,12 +7,12 @@
 //! w ← w − η d_t
 //! ```
 
-use super::{
-    check_lr, check_non_negative, export_state, import_state, state_for, update, Optimizer,
-};
+use super::kernel::{self, Rule, Slot};
+use super::{check_lr, check_non_negative, export_state, import_state, Optimizer};
 use crate::autograd::GradStore;
 use crate::error::{Error, Result};
 use crate::nn::Param;
+use crate::tensor::Float;
 
 /// Hyper-parameters of [`Sgd`]; the defaults are PyTorch's (no momentum, no decay).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,7 +39,39 @@ impl Default for SgdConfig {
 pub struct Sgd {
     params: Vec<Param>,
     config: SgdConfig,
-    momentum: Vec<Vec<f64>>,
+    /// Momentum buffers (`μ > 0`).
+    momentum: Vec<Slot<1>>,
+    /// Recycled value buffers (`μ = 0`).
+    plain: Vec<Slot<0>>,
+}
+
+/// One SGD step's constants; `first` when the momentum buffer starts as `g`.
+struct SgdRule {
+    config: SgdConfig,
+    first: bool,
+}
+
+impl Rule<0> for SgdRule {
+    fn apply<T: Float>(&self, w: &[T], g: &[T], _: [&mut [T]; 0], out: &mut [T]) {
+        let (lr, wd) = (T::from_f64(self.config.lr), T::from_f64(self.config.weight_decay));
+        for ((o, &w), &g) in out.iter_mut().zip(w).zip(g) {
+            *o = w - lr * (g + wd * w);
+        }
+    }
+}
+
+impl Rule<1> for SgdRule {
+    fn apply<T: Float>(&self, w: &[T], g: &[T], [buf]: [&mut [T]; 1], out: &mut [T]) {
+        let SgdConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
+        let c = |x: f64| T::from_f64(x);
+        let (lr, mu, keep, wd) = (c(lr), c(momentum), c(1.0 - dampening), c(weight_decay));
+        for (((o, &w), &g), b) in out.iter_mut().zip(w).zip(g).zip(buf.iter_mut()) {
+            let g = g + wd * w;
+            *b = if self.first { g } else { mu * *b + keep * g };
+            let d = if nesterov { g + mu * *b } else { *b };
+            *o = w - lr * d;
+        }
+    }
 }
 
 impl Sgd {
@@ -55,8 +87,9 @@ impl Sgd {
                 "Nesterov momentum requires a momentum > 0 and zero dampening",
             ));
         }
-        let momentum = vec![Vec::new(); params.len()];
-        Ok(Sgd { params, config, momentum })
+        let momentum = params.iter().map(|_| Slot::default()).collect();
+        let plain = params.iter().map(|_| Slot::default()).collect();
+        Ok(Sgd { params, config, momentum, plain })
     }
 
     pub fn config(&self) -> &SgdConfig {
@@ -66,21 +99,16 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self, grads: &GradStore) -> Result<()> {
-        let SgdConfig { lr, momentum: mu, dampening, nesterov, weight_decay: wd } = self.config;
+        let config = self.config;
         for (i, p) in self.params.iter().enumerate() {
             let Some(g) = p.grad(grads) else { continue };
-            if mu == 0.0 {
-                update(p, g, |_, w, g| w - lr * (g + wd * w))?;
+            if config.momentum == 0.0 {
+                let rule = SgdRule { config, first: false };
+                kernel::step::<_, 0>(p, g, &mut self.plain[i], &rule)?;
                 continue;
             }
-            let first = self.momentum[i].is_empty();
-            let buf = state_for(&mut self.momentum, i, g.numel());
-            update(p, g, |j, w, g| {
-                let g = g + wd * w;
-                buf[j] = if first { g } else { mu * buf[j] + (1.0 - dampening) * g };
-                let d = if nesterov { g + mu * buf[j] } else { buf[j] };
-                w - lr * d
-            })?;
+            let rule = SgdRule { config, first: self.momentum[i].is_fresh() };
+            kernel::step::<_, 1>(p, g, &mut self.momentum[i], &rule)?;
         }
         Ok(())
     }
@@ -99,10 +127,16 @@ impl Optimizer for Sgd {
     }
 
     fn state(&self) -> Vec<(String, Vec<f64>)> {
-        export_state("momentum", &self.momentum)
+        let buffers: Vec<Vec<f64>> = self.momentum.iter().map(|s| s.export(0)).collect();
+        export_state("momentum", &buffers)
     }
 
     fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<()> {
-        import_state("momentum", &mut self.momentum, &self.params, state)
+        let mut buffers = vec![Vec::new(); self.params.len()];
+        import_state("momentum", &mut buffers, &self.params, state)?;
+        for ((slot, p), b) in self.momentum.iter_mut().zip(&self.params).zip(&buffers) {
+            slot.import(0, b, p);
+        }
+        Ok(())
     }
 }

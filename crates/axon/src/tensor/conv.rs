@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use smallvec::{smallvec, SmallVec};
 
-use super::{DType, Element, Float, Shape, Storage, Tensor};
+use super::{is_grad_enabled, DType, Element, Float, Shape, Storage, Tensor};
 use crate::autograd::Op;
 use crate::error::{Error, Result};
 use crate::ops::conv::{self, ConvGeometry};
@@ -211,14 +211,22 @@ fn pool_geometry(op: &'static str, x: &Tensor, args: Pool2dArgs) -> Result<PoolG
     })
 }
 
+/// The output and, when `keep`, the im2col matrices (as a storage) for the backward pass.
 fn conv_forward<T: Float>(
     g: &ConvGeometry,
     x: &Tensor,
     w: &Tensor,
     b: Option<&Tensor>,
-) -> Result<Vec<T>> {
+    keep: bool,
+) -> Result<(Storage, Option<Arc<Storage>>)> {
     let bias = b.map(|b| slice::<T>("conv2d", b)).transpose()?;
-    Ok(conv::conv2d(g, slice("conv2d", x)?, slice("conv2d", w)?, bias))
+    let (x, w) = (slice("conv2d", x)?, slice("conv2d", w)?);
+    if !keep {
+        return Ok((T::into_storage(conv::conv2d(g, x, w, bias)), None));
+    }
+    let (y, cols) = conv::conv2d_keeping_cols(g, x, w, bias);
+    let cols = (!cols.is_empty()).then(|| Arc::new(T::into_storage(cols)));
+    Ok((T::into_storage(y), cols))
 }
 
 impl Tensor {
@@ -251,9 +259,10 @@ impl Tensor {
             }
         }
         let (x, w, b) = (self.contiguous(), weight.contiguous(), bias.map(Tensor::contiguous));
-        let storage = match self.dtype() {
-            DType::F32 => Storage::F32(conv_forward::<f32>(&g, &x, &w, b.as_ref())?),
-            _ => Storage::F64(conv_forward::<f64>(&g, &x, &w, b.as_ref())?),
+        let keep = w.is_tracked() && is_grad_enabled();
+        let (storage, cols) = match self.dtype() {
+            DType::F32 => conv_forward::<f32>(&g, &x, &w, b.as_ref(), keep)?,
+            _ => conv_forward::<f64>(&g, &x, &w, b.as_ref(), keep)?,
         };
         let shape = Shape::from([g.batch, g.out_channels, g.output[0], g.output[1]]);
         let mut inputs = vec![&x, &w];
@@ -263,6 +272,7 @@ impl Tensor {
             weight: w.clone(),
             bias: b.clone(),
             args,
+            cols,
         });
         Ok(Tensor::from_storage(storage, shape, op))
     }
@@ -329,13 +339,14 @@ pub(crate) fn conv2d_grads(
     w: &Tensor,
     b: Option<&Tensor>,
     args: Conv2dArgs,
+    cols: Option<&Storage>,
     gy: &Tensor,
 ) -> Result<SmallVec<[Option<Tensor>; 3]>> {
     let g = conv_geometry(x, w, b, args)?;
     let gy = gy.contiguous();
     match x.dtype() {
-        DType::F32 => conv_grads_typed::<f32>(&g, x, w, b, &gy),
-        _ => conv_grads_typed::<f64>(&g, x, w, b, &gy),
+        DType::F32 => conv_grads_typed::<f32>(&g, x, w, b, cols, &gy),
+        _ => conv_grads_typed::<f64>(&g, x, w, b, cols, &gy),
     }
 }
 
@@ -344,9 +355,11 @@ fn conv_grads_typed<T: Float>(
     x: &Tensor,
     w: &Tensor,
     b: Option<&Tensor>,
+    cols: Option<&Storage>,
     gy: &Tensor,
 ) -> Result<SmallVec<[Option<Tensor>; 3]>> {
     let gys = slice::<T>("conv2d backward", gy)?;
+    let cols = cols.and_then(T::as_slice);
     let make = |v: Vec<T>, like: &Tensor| {
         Tensor::from_storage(T::into_storage(v), like.shape().clone(), None)
     };
@@ -355,7 +368,7 @@ fn conv_grads_typed<T: Float>(
         false => None,
     };
     let dw = match w.is_tracked() {
-        true => Some(make(conv::conv2d_backward_weight(g, gys, slice("conv2d", x)?), w)),
+        true => Some(make(conv::conv2d_backward_weight(g, gys, slice("conv2d", x)?, cols), w)),
         false => None,
     };
     let mut grads: SmallVec<[Option<Tensor>; 3]> = smallvec![dx, dw];

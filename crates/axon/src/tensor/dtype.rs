@@ -44,6 +44,8 @@ pub trait Element: Copy + Send + Sync + PartialOrd + fmt::Debug + fmt::Display +
     const DTYPE: DType;
     fn into_storage(data: Vec<Self>) -> Storage;
     fn as_slice(storage: &Storage) -> Option<&[Self]>;
+    /// The buffer of `storage` when its element type is `Self`, to write in place.
+    fn as_mut_vec(storage: &mut Storage) -> Option<&mut Vec<Self>>;
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
 }
@@ -74,6 +76,12 @@ macro_rules! element {
                 Storage::$variant(data)
             }
             fn as_slice(storage: &Storage) -> Option<&[Self]> {
+                match storage {
+                    Storage::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn as_mut_vec(storage: &mut Storage) -> Option<&mut Vec<Self>> {
                 match storage {
                     Storage::$variant(v) => Some(v),
                     _ => None,

@@ -29,7 +29,7 @@ pub use dtype::{DType, Element, Float};
 pub use layout::{for_each_row, row_len, row_stride, Dims, Layout, Shape};
 pub(crate) use reduce::reduced_shape;
 pub use reduce::Axes;
-pub use storage::Storage;
+pub use storage::{keep_freed_memory, Storage};
 
 use crate::autograd::Op;
 use crate::error::{Error, Result};
