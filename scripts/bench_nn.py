@@ -89,9 +89,9 @@ def main() -> None:
     p.add_argument("--only", default="mlp,cnn,step")
     args = p.parse_args()
     only = set(args.only.split(","))
-    build = ["cargo", "build", "--release", "-q", "-p", "axon-cli", "-p", "axon", "--example",
-             "bench_nn_step"]
-    subprocess.run(build, cwd=ROOT, check=True)
+    # Two commands: a target flag (`--example`) would limit one build to that target alone.
+    for build in (["-p", "axon-cli"], ["-p", "axon", "--example", "bench_nn_step"]):
+        subprocess.run(["cargo", "build", "--release", "-q", *build], cwd=ROOT, check=True)
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
 
     rows = []
