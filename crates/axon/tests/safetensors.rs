@@ -2,7 +2,8 @@
 //! package (`scripts/reference/safetensors_mlp.py`, names of a PyTorch `state_dict`) loads into
 //! an axon Linear-ReLU-Linear network that then reproduces the outputs numpy computed; `f32` and
 //! `f64` parameters survive a save/load round trip bit for bit; the write leaves no temporary
-//! file behind; and a file with a missing, extra or wrongly shaped tensor is an error that leaves
+//! file behind; saving the same tensors and metadata twice gives the same bytes; and a file with
+//! a missing, extra or wrongly shaped tensor is an error that leaves
 //! the model unchanged.
 
 use std::path::PathBuf;
@@ -65,6 +66,30 @@ fn loads_a_pytorch_state_dict_written_by_python_and_reproduces_numpy() {
             assert!((g - w).abs() <= tol * w.abs().max(1.0), "{dtype}: {got:?} vs {want:?}");
         }
     }
+}
+
+#[test]
+fn the_same_model_saves_to_the_same_bytes() {
+    let dir = scratch("bytes");
+    let net = mlp(DType::F32, 5);
+    let tensors: Vec<(String, Tensor)> =
+        net.parameters().into_iter().map(|(n, p)| (n, p.value())).collect();
+    let metadata: std::collections::BTreeMap<String, String> =
+        (0..8).map(|i| (format!("key{i}"), format!("value {i}"))).collect();
+    let mut files = Vec::new();
+    for copy in 0..4 {
+        let path = dir.join(format!("{copy}.safetensors"));
+        axon::io::save_safetensors(&path, &tensors, &metadata).unwrap();
+        files.push(std::fs::read(&path).unwrap());
+    }
+    assert!(files.windows(2).all(|w| w[0] == w[1]), "the header's key order changed");
+    let loaded = load_safetensors(dir.join("0.safetensors")).unwrap();
+    assert_eq!(loaded.metadata.len(), 8);
+    assert_eq!(
+        loaded.tensor("2.weight").unwrap().to_f64_vec(),
+        net.parameters()[2].1.value().to_f64_vec()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

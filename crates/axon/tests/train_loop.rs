@@ -54,10 +54,7 @@ fn run(init_seed: u64, epochs: usize, ckpt: &Path, resume: bool) -> (Sequential,
 fn values(net: &Sequential) -> Vec<Vec<u64>> {
     let params = net.parameters().into_iter().map(|(_, p)| p.value());
     let buffers = net.buffers().into_iter().map(|(_, b)| b.value());
-    params
-        .chain(buffers)
-        .map(|t| t.to_f64_vec().iter().map(|v| v.to_bits()).collect())
-        .collect()
+    params.chain(buffers).map(|t| t.to_f64_vec().iter().map(|v| v.to_bits()).collect()).collect()
 }
 
 fn temp(name: &str) -> std::path::PathBuf {

@@ -47,8 +47,41 @@ pub fn save_safetensors(
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| file_error(path, e))?;
     let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
-    let buffer = safetensors::serialize(views, Some(meta)).map_err(|e| file_error(path, e))?;
+    let mut buffer = safetensors::serialize(views, Some(meta)).map_err(|e| file_error(path, e))?;
+    sort_header(&mut buffer);
     write_atomic(path, &buffer)
+}
+
+/// Rewrites the JSON header of a serialised file with its keys sorted. `safetensors` builds it
+/// from hash maps, so two saves of the same tensors would otherwise differ in the order of the
+/// header's keys; sorted, the same model always gives the same bytes (and the same checksum).
+/// The sorted header has the same length, so the data offsets and padding stay valid.
+fn sort_header(buffer: &mut [u8]) {
+    let Some(len) = buffer.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+    else {
+        return;
+    };
+    let Some(header) = usize::try_from(len).ok().and_then(|n| buffer.get_mut(8..8 + n)) else {
+        return;
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(header) else { return };
+    let Ok(sorted) = serde_json::to_vec(&sorted_keys(value)) else { return };
+    if sorted.len() <= header.len() {
+        header[..sorted.len()].copy_from_slice(&sorted);
+        header[sorted.len()..].fill(b' ');
+    }
+}
+
+/// `value` with every object's keys in sorted order (whatever map serde_json was built with).
+fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: BTreeMap<String, serde_json::Value> =
+                map.into_iter().map(|(k, v)| (k, sorted_keys(v))).collect();
+            serde_json::Value::Object(sorted.into_iter().collect())
+        }
+        other => other,
+    }
 }
 
 /// Reads a safetensors file. Errors name the file: it cannot be read, it is not a safetensors
