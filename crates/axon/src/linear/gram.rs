@@ -9,8 +9,12 @@
 //! AᵀB     = Σ_b A_bᵀ B_b                  A_b, B_b: rows [b·R, (b+1)·R) of A and B
 //! XᵀR²X   = Σ_b (R_b X_b)ᵀ (R_b X_b)      R = diag(r): scaled block by block, never all of X
 //! ```
+//!
+//! The Gram matrix is symmetric, so each block computes only its lower triangle (half the
+//! multiply–adds) and the sum is mirrored once at the end.
 
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
@@ -111,16 +115,35 @@ pub(crate) fn scaled_gram(x: MatRef<'_, f64>, r: &[f64]) -> Mat<f64> {
             }
         }
         let mut out = Mat::zeros(p, p);
-        matmul(out.as_mut(), Accum::Replace, scaled.transpose(), scaled.as_ref(), 1.0, Par::Seq);
+        let (lower, full) = (BlockStructure::TriangularLower, BlockStructure::Rectangular);
+        let (lhs, rhs) = (scaled.transpose(), scaled.as_ref());
+        triangular::matmul(
+            out.as_mut(),
+            lower,
+            Accum::Replace,
+            lhs,
+            full,
+            rhs,
+            full,
+            1.0,
+            Par::Seq,
+        );
         out
     };
-    if n <= ROWS {
-        return block(0);
+    let mut gram = if n <= ROWS {
+        block(0)
+    } else {
+        (0..n.div_ceil(ROWS))
+            .into_par_iter()
+            .map(|k| block(k * ROWS))
+            .reduce(|| Mat::zeros(p, p), |x, y| x + y)
+    };
+    for j in 0..p {
+        for i in 0..j {
+            gram[(i, j)] = gram[(j, i)];
+        }
     }
-    (0..n.div_ceil(ROWS))
-        .into_par_iter()
-        .map(|k| block(k * ROWS))
-        .reduce(|| Mat::zeros(p, p), |x, y| x + y)
+    gram
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //!   whose share of the diverging direction, `|Δ_j| max_i |x_ij|`, is at least 10⁻³ of the largest.
 
 use faer::MatRef;
+use rayon::prelude::*;
 
 use super::binary::linear_predictor;
 use crate::error::Error;
@@ -44,30 +45,56 @@ pub(crate) fn single_columns(
     weights: Option<&[f64]>,
     intercept: Option<usize>,
 ) -> Vec<ColumnSplit> {
-    (0..x.ncols())
-        .filter(|&j| Some(j) != intercept)
-        .filter_map(|j| column_split(x, y, weights, j, intercept.is_some()))
-        .collect()
+    // The outcome of each used row, and NaN for the other class or an unused row, so that the
+    // range scan below has no data-dependent branch (`min`/`max` skip NaN).
+    let side = |one: bool| -> Vec<f64> {
+        let used = |i: usize| weights.is_none_or(|w| w[i] > 0.0);
+        (0..y.len()).map(|i| if used(i) && (y[i] > 0.5) == one { 1.0 } else { f64::NAN }).collect()
+    };
+    let (ones, zeros) = (side(true), side(false));
+    let split = |j: usize| column_split(x, (&ones, &zeros), y, weights, j, intercept.is_some());
+    let columns = (0..x.ncols()).filter(|&j| Some(j) != intercept);
+    if x.nrows() * x.ncols() < 1 << 18 {
+        columns.filter_map(split).collect()
+    } else {
+        columns.collect::<Vec<_>>().into_par_iter().filter_map(split).collect()
+    }
+}
+
+/// `(min, max)` of `v` over the rows where `mask` is 1 rather than NaN (`v · NaN` is NaN, which
+/// `min` and `max` pass over); four lanes so that the loop vectorises.
+fn masked_range(v: &[f64], mask: &[f64]) -> (f64, f64) {
+    const LANES: usize = 8;
+    let (mut lo, mut hi) = ([f64::MAX; LANES], [f64::MIN; LANES]);
+    let (vc, mc) = (v.chunks_exact(LANES), mask.chunks_exact(LANES));
+    let tail = vc.remainder().iter().zip(mc.remainder()).map(|(a, m)| a * m);
+    let (tail_lo, tail_hi) = tail.fold((f64::MAX, f64::MIN), |(l, h), m| (l.min(m), h.max(m)));
+    for (vs, ms) in vc.zip(mc) {
+        for l in 0..LANES {
+            let m = vs[l] * ms[l];
+            (lo[l], hi[l]) = (lo[l].min(m), hi[l].max(m));
+        }
+    }
+    (lo.iter().fold(tail_lo, |a, &b| a.min(b)), hi.iter().fold(tail_hi, |a, &b| a.max(b)))
 }
 
 fn column_split(
     x: MatRef<'_, f64>,
+    (ones, zeros): (&[f64], &[f64]),
     y: &[f64],
     weights: Option<&[f64]>,
     j: usize,
     free_threshold: bool,
 ) -> Option<ColumnSplit> {
-    let (mut lo1, mut hi1, mut lo0, mut hi0) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (i, &v) in x.col(j).iter().enumerate() {
-        if weights.is_some_and(|w| w[i] <= 0.0) {
-            continue;
+    let column: Vec<f64>;
+    let v = match x.col(j).try_as_col_major() {
+        Some(c) => c.as_slice(),
+        None => {
+            column = x.col(j).iter().copied().collect();
+            &column
         }
-        if y[i] > 0.5 {
-            (lo1, hi1) = (lo1.min(v), hi1.max(v));
-        } else {
-            (lo0, hi0) = (lo0.min(v), hi0.max(v));
-        }
-    }
+    };
+    let ((lo1, hi1), (lo0, hi0)) = (masked_range(v, ones), masked_range(v, zeros));
     let constant = lo1.min(lo0) == hi1.max(hi0);
     let (threshold, ones_above, perfect) = if constant {
         return None;
@@ -250,4 +277,20 @@ fn diverging_columns(
         .collect();
     let top = share.iter().fold(0.0f64, |m, &s| m.max(s));
     (0..share.len()).filter(|&j| top > 0.0 && share[j] >= DIVERGING * top).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked_range;
+
+    #[test]
+    fn masked_range_equals_the_direct_scan() {
+        for n in [0, 1, 7, 8, 9, 23, 64] {
+            let v: Vec<f64> = (0..n).map(|i| ((i * 37) % 19) as f64 - 9.5).collect();
+            let mask: Vec<f64> = (0..n).map(|i| if i % 3 == 1 { f64::NAN } else { 1.0 }).collect();
+            let kept = v.iter().zip(&mask).filter(|(_, m)| !m.is_nan()).map(|(v, _)| *v);
+            let want = kept.fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(x), h.max(x)));
+            assert_eq!(masked_range(&v, &mask), want, "n = {n}");
+        }
+    }
 }
