@@ -1,19 +1,17 @@
 //! Runs `axon fit` on the committed data and checks it against statsmodels' fixtures, and that bad
 //! input is an `axon: ...` error with exit code 2, never a panic.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::{axon, error as axon_error, ok_json as axon_json};
 use serde_json::Value;
 
 const LBW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lbw.csv");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../axon/tests/fixtures");
 const FEATURES: &str = "age,lwt,race,smoke,ptl,ht,ui";
-
-/// Runs `axon` with `args` and returns its output.
-fn axon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_axon")).args(args).output().expect("failed to run axon")
-}
 
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("stdout is not UTF-8")
@@ -21,23 +19,6 @@ fn stdout(out: &Output) -> String {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Runs `axon` and parses its stdout as one JSON object; the run must succeed.
-fn axon_json(args: &[&str]) -> Value {
-    let out = axon(args);
-    assert!(out.status.success(), "exit {:?}, stderr:\n{}", out.status, stderr(&out));
-    serde_json::from_str(&stdout(&out)).expect("stdout is not one JSON object")
-}
-
-/// Runs `axon` expecting failure: exit code 2, nothing on stdout, `axon: ...` on stderr.
-fn axon_error(args: &[&str]) -> String {
-    let out = axon(args);
-    assert_eq!(out.status.code(), Some(2), "stdout:\n{}\nstderr:\n{}", stdout(&out), stderr(&out));
-    assert!(out.stdout.is_empty(), "stdout:\n{}", stdout(&out));
-    let err = stderr(&out);
-    assert!(err.starts_with("axon: "), "stderr:\n{err}");
-    err
 }
 
 fn fixture(name: &str) -> Value {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
 use axon::linear::{fit_multinomial, MultinomialData, MultinomialOptions};
-use common::{error, ok_json, ok_stdout};
+use common::{error, ok_json, ok_stdout, predictions};
 
 const LBW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lbw.csv");
 const FEATURES: &str = "age,lwt,race,smoke,ptl,ht,ui";
@@ -39,20 +39,6 @@ fn saved_logit(name: &str, extra: &[&str]) -> Temp {
     args.extend_from_slice(&["--out", model.path(), "--json"]);
     ok_json(&args);
     model
-}
-
-/// The rows of `axon predict` output: label and probabilities.
-fn predictions(csv: &str) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
-    let mut lines = csv.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_owned).collect();
-    let rows = lines
-        .map(|l| {
-            let mut f = l.split(',');
-            let label = f.next().unwrap().to_owned();
-            (label, f.map(|v| v.parse().unwrap()).collect())
-        })
-        .collect();
-    (header, rows)
 }
 
 #[test]

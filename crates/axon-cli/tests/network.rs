@@ -16,7 +16,7 @@ use std::path::Path;
 
 use axon::cv::train_test_split;
 use axon::Rng;
-use common::{data, error, ok_json, ok_stdout, temp_dir, train_json};
+use common::{data, error, ok_json, ok_stdout, predictions, temp_dir, train_json};
 use serde_json::Value;
 
 /// The digits: 64 features (0..16) and the label, per row.
@@ -35,20 +35,6 @@ fn digits() -> Vec<(Vec<f64>, usize)> {
 /// The test rows of `axon train`'s 80/20 split of `n` CSV rows with `seed` (its first draw).
 fn test_rows(n: usize, seed: u64) -> Vec<usize> {
     train_test_split(n, 0.2, Some(&mut Rng::seed(seed))).unwrap().test
-}
-
-/// `axon predict` output: the header and, per row, the label and the numbers after it.
-fn predictions(csv: &str) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
-    let mut lines = csv.lines();
-    let header = lines.next().unwrap().split(',').map(str::to_owned).collect();
-    let rows = lines
-        .map(|l| {
-            let mut f = l.split(',');
-            let label = f.next().unwrap().to_owned();
-            (label, f.map(|v| v.parse().unwrap()).collect())
-        })
-        .collect();
-    (header, rows)
 }
 
 fn path(p: &Path) -> &str {

@@ -5,40 +5,12 @@
 //! `<out>.curves.svg` training curves are drawn (one line per series, also for one epoch), a
 //! checkpointed run resumes to the same result, and bad arguments exit with 2 and `axon: ...`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+
+use common::{axon, data, temp_dir, train_json};
 use serde_json::Value;
-
-fn data(name: &str) -> String {
-    format!("{}/../../data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn axon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_axon"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", "1")
-        .output()
-        .expect("failed to run axon")
-}
-
-/// Runs `axon train` with `args` and `--json --quiet`; the parsed object.
-fn train_json(args: &[&str]) -> Value {
-    let mut all = vec!["train"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--json", "--quiet"]);
-    let out = axon(&all);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "axon {all:?} failed: {stderr}");
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("axon-cli-train-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 const MLP: [&str; 8] = ["--model", "mlp:64", "--epochs", "8", "--lr", "0.01", "--seed", "3"];
 

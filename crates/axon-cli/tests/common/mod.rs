@@ -1,6 +1,7 @@
 //! Running the built `axon` binary from the integration tests: the run itself, a run that must
 //! succeed (its stdout, or its stdout as one JSON object), and a run that must fail the way every
-//! axon error does (exit code 2, nothing on stdout, `axon: ...` on stderr).
+//! axon error does (exit code 2, nothing on stdout, `axon: ...` on stderr); `axon train` on one
+//! thread, so a seed fixes its numbers; and the rows of `axon predict`'s output.
 
 // Each test file compiles this module on its own and uses only some of it.
 #![allow(dead_code)]
@@ -16,7 +17,11 @@ pub fn axon(args: &[&str]) -> Output {
 
 /// The stdout of a run that must succeed.
 pub fn ok_stdout(args: &[&str]) -> String {
-    let out = axon(args);
+    succeeded(args, axon(args))
+}
+
+/// The stdout of `out`, a run of `args` that must have succeeded.
+fn succeeded(args: &[&str], out: Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "axon {args:?}: exit {:?}, stderr:\n{err}", out.status);
     String::from_utf8(out.stdout).expect("UTF-8")
@@ -50,10 +55,29 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     dir
 }
 
-/// `axon train ARGS --json --quiet` that must succeed: its JSON summary.
+/// `axon train ARGS --json --quiet` on one thread (`RAYON_NUM_THREADS=1`, so that a seed fixes
+/// every number) that must succeed: its JSON summary.
 pub fn train_json(args: &[&str]) -> Value {
     let mut all = vec!["train"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--json", "--quiet"]);
-    ok_json(&all)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_axon"));
+    let out =
+        command.args(&all).env("RAYON_NUM_THREADS", "1").output().expect("failed to run axon");
+    let stdout = succeeded(&all, out);
+    serde_json::from_str(&stdout).expect("one JSON object")
+}
+
+/// `axon predict` output: the header and, per row, the label and the numbers after it.
+pub fn predictions(csv: &str) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap().split(',').map(str::to_owned).collect();
+    let rows = lines
+        .map(|l| {
+            let mut f = l.split(',');
+            let label = f.next().unwrap().to_owned();
+            (label, f.map(|v| v.parse().unwrap()).collect())
+        })
+        .collect();
+    (header, rows)
 }
