@@ -226,21 +226,9 @@ fn bad_model_files_and_arguments_are_clear_errors() {
 
 #[test]
 fn basis_expansion_and_positive_class_reach_the_design() {
-    let report = ok_json(&[
-        "fit",
-        "--data",
-        LBW,
-        "--target",
-        "low",
-        "--features",
-        "age,lwt",
-        "--poly",
-        "2",
-        "--interactions",
-        "--positive",
-        "0",
-        "--json",
-    ]);
+    let base = ["fit", "--data", LBW, "--target", "low", "--features", "age,lwt"];
+    let basis = ["--poly", "2", "--interactions", "--json"];
+    let report = ok_json(&[&base[..], &basis, &["--positive", "0"]].concat());
     let names: Vec<&str> = report["coefficients"]
         .as_array()
         .unwrap()
@@ -250,19 +238,7 @@ fn basis_expansion_and_positive_class_reach_the_design() {
     assert_eq!(names, ["Intercept", "age", "lwt", "age^2", "lwt^2", "age:lwt"]);
     assert_eq!(report["positive_class"], "0");
     // Coding the other class as 1 flips every coefficient's sign and keeps the likelihood.
-    let flipped = ok_json(&[
-        "fit",
-        "--data",
-        LBW,
-        "--target",
-        "low",
-        "--features",
-        "age,lwt",
-        "--poly",
-        "2",
-        "--interactions",
-        "--json",
-    ]);
+    let flipped = ok_json(&[&base[..], &basis].concat());
     assert!(
         (report["log_likelihood"].as_f64().unwrap() - flipped["log_likelihood"].as_f64().unwrap())
             .abs()

@@ -10,23 +10,16 @@
 //! Without arguments (as CI runs it) it fits a seeded synthetic 20 000 × 50 problem with both
 //! solvers and asserts that they reach the same log-likelihood to 1e-10 relative.
 
+#[path = "support/peak_memory.rs"]
+mod peak_memory;
+
 use std::error::Error;
 use std::time::Instant;
 
 use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link, Penalty, Solver};
 use axon::Rng;
 use faer::Mat;
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
-    kb / 1024.0
-}
+use peak_memory::peak_rss_mb;
 
 fn read(path: &str, n: usize, p: usize) -> Result<(Mat<f64>, Vec<f64>), Box<dyn Error>> {
     let bytes = std::fs::read(path)?;

@@ -7,6 +7,9 @@
 //! prints `{"step_microseconds", "steps", "peak_rss_mb"}`. Without arguments (as CI runs it) it
 //! takes 200 steps on one example and asserts that the loss falls below a tenth of its start.
 
+#[path = "support/peak_memory.rs"]
+mod peak_memory;
+
 use std::error::Error;
 use std::time::Instant;
 
@@ -14,17 +17,7 @@ use axon::nn::loss::{cross_entropy, Reduction};
 use axon::nn::{Linear, Module, ReLU, Sequential};
 use axon::optim::{Optimizer, Sgd, SgdConfig};
 use axon::{DType, Rng, Tensor};
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
-    kb / 1024.0
-}
+use peak_memory::peak_rss_mb;
 
 /// One step; the loss before the update.
 fn step(net: &Sequential, opt: &mut Sgd, x: &Tensor, y: &Tensor) -> Result<f64, Box<dyn Error>> {
