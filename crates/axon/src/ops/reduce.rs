@@ -175,18 +175,26 @@ fn per_row<T: Float>(data: &[T], n: usize, f: impl Fn(&[T], &mut [T]) + Sync + S
     out
 }
 
+/// The softmax of one row, `out_i = e^(x_i − m) / Σ_j e^(x_j − m)` with `m` the row maximum,
+/// returning the row's log-sum-exp `m + log Σ_j e^(x_j − m)`. Every softmax in the crate (the
+/// tensor op, the linear models' class probabilities, a network's predictions) is this one.
+pub fn softmax_row<T: Float>(x: &[T], out: &mut [T]) -> T {
+    let m = max_slice(x);
+    let mut s = T::zero();
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = (v - m).fast_exp();
+        s += *o;
+    }
+    let inv = T::one() / s;
+    out.iter_mut().for_each(|o| *o *= inv);
+    m + s.ln()
+}
+
 /// `e^(x_i − m) / Σ_j e^(x_j − m)` along the last axis, `m` the row maximum.
 pub fn softmax<T: Float>(x: &[T], layout: &Layout) -> Vec<T> {
     let n = row_len(layout);
     per_row(&rows(x, layout), n, |x, out| {
-        let m = max_slice(x);
-        let mut s = T::zero();
-        for (o, &v) in out.iter_mut().zip(x) {
-            *o = (v - m).fast_exp();
-            s += *o;
-        }
-        let inv = T::one() / s;
-        out.iter_mut().for_each(|o| *o *= inv);
+        softmax_row(x, out);
     })
 }
 
