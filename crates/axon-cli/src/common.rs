@@ -1,43 +1,87 @@
-//! What every command shares: reading a CSV file into a frame (with the flag, not the library
-//! option, named in the hint for missing values), loading and saving models, and the record of
-//! the command line and settings that is stored inside every saved model.
+//! What every command shares: reading a CSV file into a frame, the record of the command line
+//! and settings kept with every model, and how a library error is told to a user of the command
+//! line: an argument the library names (`val_fraction`, a model's `solver`) is written as the
+//! flag that set it (`--val-fraction`, `--solver`).
 
 use std::path::Path;
 
 use axon::data::{read_csv, CsvOptions, Frame};
-use axon::linear::LinearModel;
+use clap::ValueEnum;
 use serde::Serialize;
+
+/// Library argument names that are flags under another name.
+const RENAMED: [(&str, &str); 4] =
+    [("poly_degree", "poly"), ("k", "folds"), ("learning_rate", "lr"), ("log_odds", "log-odds")];
+
+/// Library argument names that are flags of the same name (`_` written `-`).
+const FLAGS: [&str; 20] = [
+    "alpha",
+    "batch_size",
+    "categorical",
+    "class_weight",
+    "epochs",
+    "features",
+    "l1_ratio",
+    "max_iter",
+    "metric",
+    "model",
+    "patience",
+    "penalty",
+    "positive",
+    "seed",
+    "solver",
+    "steps",
+    "target",
+    "tol",
+    "val_fraction",
+    "weights",
+];
+
+/// The flag that sets the library's argument `name`, if one does.
+fn flag_of(name: &str) -> Option<String> {
+    if let Some((_, flag)) = RENAMED.iter().find(|(n, _)| *n == name) {
+        return Some(format!("--{flag}"));
+    }
+    FLAGS.contains(&name).then(|| format!("--{}", name.replace('_', "-")))
+}
+
+/// The message for `err`: a library error about an argument in terms of its flag, every other
+/// error with its chain of causes.
+pub fn message(err: &anyhow::Error) -> String {
+    let plain = || format!("{err:#}");
+    let Some(e) = err.downcast_ref::<axon::Error>().filter(|_| err.chain().count() == 1) else {
+        return plain();
+    };
+    match e {
+        axon::Error::Unsupported { model, option, value, allowed } => match flag_of(option) {
+            Some(f) => format!("--model {model} takes {f} {allowed} (got {value})"),
+            None => plain(),
+        },
+        axon::Error::InvalidArgument { name, value, reason } => match flag_of(name) {
+            Some(f) => format!("{f} {value}: {reason}"),
+            None => plain(),
+        },
+        // The reader's hints name its options; say the flags instead.
+        axon::Error::Parse { .. } | axon::Error::Format { .. } => plain()
+            .replace("set drop_missing", "use --drop-missing")
+            .replace("needs the target option", "needs --target"),
+        _ => plain(),
+    }
+}
 
 /// Reads `path` as CSV with a header row; missing values are an error naming the row and column
 /// unless `drop_missing`.
-pub fn read_frame(path: &Path, drop_missing: bool) -> anyhow::Result<Frame> {
-    let options = CsvOptions { drop_missing, ..CsvOptions::default() };
-    // The library's hint names its option; say the flag instead.
-    let frame = read_csv(path, &options).map_err(|e| match e {
-        axon::Error::Parse { path, line, column, msg } => axon::Error::Parse {
-            msg: msg.replace("set drop_missing", "use --drop-missing"),
-            path,
-            line,
-            column,
-        },
-        e => e,
-    })?;
-    Ok(frame)
+pub fn read_frame(path: &Path, drop_missing: bool) -> axon::Result<Frame> {
+    read_csv(path, &CsvOptions { drop_missing, ..CsvOptions::default() })
 }
 
 /// The record kept with a model: the command line as typed, the parsed settings, the version.
-pub fn settings_record(command: &str, args: &impl Serialize) -> serde_json::Value {
-    serde_json::json!({
-        "command": command,
-        "argv": std::env::args().collect::<Vec<_>>(),
-        "settings": args,
-        "axon_version": env!("CARGO_PKG_VERSION"),
-    })
+pub fn settings_record(command: &str, args: &impl Serialize) -> anyhow::Result<serde_json::Value> {
+    let argv: Vec<String> = std::env::args().collect();
+    Ok(axon::io::settings_record(command, &argv, serde_json::to_value(args)?))
 }
 
-/// Saves `model` to `path` and says so on stderr (stdout stays the report).
-pub fn save_model(model: &LinearModel, path: &Path) -> anyhow::Result<()> {
-    model.save(path)?;
-    eprintln!("axon: model written to {}", path.display());
-    Ok(())
+/// A value as it is spelled on the command line.
+pub fn flag(value: impl ValueEnum) -> String {
+    value.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
 }

@@ -2,8 +2,9 @@
 //!
 //! This binary is the front door for people who want to fit models without writing Rust: it reads
 //! a data file, calls the `axon` library and prints the result. This file only parses the
-//! arguments and dispatches; each command lives in its own file (`fit.rs`, `predict.rs`,
-//! `eval.rs`, `cv.rs`, `train.rs`), and a command is listed only once it works.
+//! arguments and dispatches; each command lives in its own file (`fit/`, `predict.rs`,
+//! `eval.rs`, `cv.rs`, `train.rs`) and is flags → library options → one library call → print.
+//! No data layout, file format or choice of fit lives in the binary.
 
 use std::process::ExitCode;
 
@@ -14,15 +15,9 @@ mod curves;
 mod cv;
 mod eval;
 mod fit;
-mod fit_ovr;
-mod fit_softmax;
-mod network;
-mod network_data;
 mod options;
 mod predict;
-mod scaling;
 mod train;
-mod train_data;
 
 /// One-line description, shown by `axon` with no arguments and at the top of `--help`.
 const ABOUT: &str =
@@ -72,7 +67,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("axon: {err:#}");
+            eprintln!("axon: {}", common::message(&err));
             ExitCode::from(2)
         }
     }

@@ -1,10 +1,94 @@
-//! How a binary model is fitted, as flags shared by `axon fit` and `axon cv`: the penalty and its
-//! strength (`α = 1/C` for scikit-learn's `C`, the intercept never penalised), the solver with its
-//! step settings, and class weights; turned into the library's [`BinaryOptions`] in one place.
+//! The flags `axon fit` and `axon cv` share, and the one place they become library options: the
+//! data and its design matrix ([`DesignArgs`] → `DesignSpec`), the model ([`Model`] →
+//! `LinearKind`), and the penalty, solver and class weights ([`SolverArgs`] → `LinearOptions`,
+//! `α = 1/C` for scikit-learn's `C`, the intercept never penalised). Which combinations a model
+//! takes is the library's table (`axon::linear::check_options`), not decided here.
 
-use axon::linear::{BinaryOptions, ClassWeight, Link, Penalty, SgdOptions, Solver};
+use std::path::PathBuf;
+
+use axon::data::DesignSpec;
+use axon::linear::{
+    ClassWeight, LinearKind, LinearOptions, Penalty, SgdOptions, Solver as LibSolver,
+};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
+
+use crate::common::flag;
+
+/// What data to fit and how to turn it into a design matrix.
+#[derive(Debug, Args, Serialize)]
+pub struct DesignArgs {
+    /// The CSV file, with a header row (`.csv.gz` is read too).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The target column. logit/probit: 0/1, or two levels (the second in sorted order is coded
+    /// 1); softmax: any number of classes (the first in sorted order is the reference).
+    #[arg(long, value_name = "COL")]
+    pub target: String,
+    /// The feature columns, comma-separated [default: every column but the target].
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Numeric feature columns to treat as categorical (text columns always are).
+    #[arg(long, value_name = "C1,C2,...", value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Fit without the intercept column.
+    #[arg(long)]
+    pub no_intercept: bool,
+    /// Standardise numeric columns to mean 0, sd 1 (coefficients are also reported on the
+    /// original scale; `axon cv` standardises with each training fold's statistics).
+    #[arg(long)]
+    pub standardize: bool,
+    /// Basis expansion: add the powers 2..=D of every numeric feature (`age^2`, ...).
+    #[arg(long, value_name = "D", default_value_t = 1)]
+    pub poly: usize,
+    /// Basis expansion: add the product `a:b` of every pair of numeric features.
+    #[arg(long)]
+    pub interactions: bool,
+    /// For a two-class target, the class coded 1 [default: the second in sorted order].
+    #[arg(long, value_name = "CLASS")]
+    pub positive: Option<String>,
+    /// Drop rows with a missing value (NA, empty, ?) in any column instead of failing.
+    #[arg(long)]
+    pub drop_missing: bool,
+}
+
+impl DesignArgs {
+    /// The design the flags describe.
+    pub fn spec(&self) -> DesignSpec {
+        let trimmed = |v: &[String]| v.iter().map(|s| s.trim().to_owned()).collect();
+        DesignSpec {
+            features: self.features.as_deref().map(trimmed),
+            categorical: trimmed(&self.categorical),
+            intercept: !self.no_intercept,
+            standardize: self.standardize,
+            poly_degree: self.poly,
+            interactions: self.interactions,
+            positive: self.positive.clone(),
+            ..DesignSpec::new(self.target.trim())
+        }
+    }
+}
+
+/// `--model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    Logit,
+    Probit,
+    Softmax,
+    Ovr,
+}
+
+impl From<Model> for LinearKind {
+    fn from(model: Model) -> LinearKind {
+        match model {
+            Model::Logit => LinearKind::Logit,
+            Model::Probit => LinearKind::Probit,
+            Model::Softmax => LinearKind::Softmax,
+            Model::Ovr => LinearKind::Ovr,
+        }
+    }
+}
 
 /// Penalty, solver and weighting flags.
 #[derive(Debug, Args, Serialize)]
@@ -23,8 +107,8 @@ pub struct SolverArgs {
     /// The algorithm: auto picks Newton (L-BFGS above 1000 columns) and coordinate descent for
     /// l1/elasticnet; gd is the lectures' full-batch gradient ascent, sgd/adam are mini-batch
     /// through autograd.
-    #[arg(long, value_enum, default_value_t = SolverKind::Auto)]
-    pub solver: SolverKind,
+    #[arg(long, value_enum, default_value_t = Solver::Auto)]
+    pub solver: Solver,
     /// Learning rate of gd, sgd and adam.
     #[arg(long, value_name = "ETA", default_value_t = 0.01)]
     pub lr: f64,
@@ -55,7 +139,7 @@ pub enum PenaltyKind {
 /// `--solver`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum SolverKind {
+pub enum Solver {
     Auto,
     Newton,
     Lbfgs,
@@ -94,51 +178,31 @@ impl SolverArgs {
         })
     }
 
-    /// The library's options for a binary fit with penalty strength `alpha`.
-    pub fn binary_options(
-        &self,
-        link: Link,
-        intercept: Option<usize>,
-        alpha: f64,
-        max_iter: usize,
-        tol: f64,
-    ) -> anyhow::Result<BinaryOptions> {
+    /// The library's options for a fit with penalty strength `alpha`.
+    pub fn options(&self, alpha: f64, max_iter: usize, tol: f64) -> anyhow::Result<LinearOptions> {
         let solver = match self.solver {
-            SolverKind::Auto => Solver::Auto,
-            SolverKind::Newton => Solver::Newton,
-            SolverKind::Lbfgs => Solver::Lbfgs { memory: 10, max_iter: max_iter.max(1000) },
-            SolverKind::Cd => Solver::coordinate_descent(),
-            SolverKind::Gd => {
-                Solver::GradientAscent { learning_rate: self.lr, max_steps: self.steps, tol }
+            Solver::Auto => LibSolver::Auto,
+            Solver::Newton => LibSolver::Newton,
+            Solver::Lbfgs => LibSolver::Lbfgs { memory: 10, max_iter: max_iter.max(1000) },
+            Solver::Cd => LibSolver::coordinate_descent(),
+            Solver::Gd => {
+                LibSolver::GradientAscent { learning_rate: self.lr, max_steps: self.steps, tol }
             }
-            SolverKind::Sgd => Solver::Sgd(SgdOptions {
+            Solver::Sgd => LibSolver::Sgd(SgdOptions {
                 seed: self.seed,
                 ..SgdOptions::momentum(self.lr, 0.0, self.batch_size, self.steps)
             }),
-            SolverKind::Adam => {
-                Solver::Sgd(SgdOptions::adam(self.lr, self.batch_size, self.steps, self.seed))
+            Solver::Adam => {
+                LibSolver::Sgd(SgdOptions::adam(self.lr, self.batch_size, self.steps, self.seed))
             }
         };
         let class_weight = match self.class_weight {
             ClassWeightKind::None => ClassWeight::None,
             ClassWeightKind::Balanced => ClassWeight::Balanced,
         };
-        Ok(BinaryOptions {
-            link,
-            penalty: self.penalty(alpha)?,
-            solver,
-            class_weight,
-            intercept,
-            max_iter,
-            tol,
-            ..BinaryOptions::default()
-        })
+        let penalty = self.penalty(alpha)?;
+        Ok(LinearOptions { penalty, solver, class_weight, max_iter, tol })
     }
-}
-
-/// A value as it is spelled on the command line.
-pub fn flag(value: impl ValueEnum) -> String {
-    value.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
 }
 
 /// A penalty as the reports print it.

@@ -73,17 +73,23 @@ fn model_file_and_run_record() {
     assert_eq!(names, ["0.bias", "0.weight", "2.bias", "2.weight"]);
     let n: usize = file.tensors.iter().map(|(_, t)| t.numel()).sum();
     assert_eq!(n as u64, v["n_params"].as_u64().unwrap());
-    let arch: Value = serde_json::from_str(&file.metadata["axon.architecture"]).unwrap();
+    let description: Value = serde_json::from_str(&file.metadata["axon"]).unwrap();
     assert_eq!(
-        arch,
+        (&description["format"], &description["kind"]),
+        (&"axon-model".into(), &"network".into())
+    );
+    let model = &description["model"];
+    let arch = &model["architecture"];
+    assert_eq!(
+        *arch,
         serde_json::json!({
             "kind": "mlp", "inputs": 64, "hidden": [64], "activation": "relu", "classes": 10
         })
     );
-    let scaling: Value = serde_json::from_str(&file.metadata["axon.scaling"]).unwrap();
+    let scaling = &model["scaling"];
     assert_eq!(scaling["kind"], "standardize");
     assert_eq!(scaling["mean"].as_array().unwrap().len(), 64);
-    let classes: Vec<String> = serde_json::from_str(&file.metadata["axon.classes"]).unwrap();
+    let classes: Vec<String> = serde_json::from_value(model["schema"]["classes"].clone()).unwrap();
     assert_eq!(classes, (0..10).map(|c| c.to_string()).collect::<Vec<_>>());
 
     let record: Value =

@@ -16,6 +16,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::metrics;
 use crate::rng::Rng;
 
 /// One split: the rows to fit on and the rows to score on, each in ascending order for
@@ -164,6 +165,54 @@ pub enum Goal {
     Maximize,
     /// Lower is better: log loss, Brier score, error rate.
     Minimize,
+}
+
+/// A score of class probabilities against the true classes, to compare candidates by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    LogLoss,
+    Accuracy,
+    /// Two classes only: the area under the ROC curve of `P(class 1)`.
+    RocAuc,
+    Brier,
+    F1Macro,
+}
+
+impl Metric {
+    /// Which way the metric improves.
+    pub fn goal(self) -> Goal {
+        match self {
+            Metric::LogLoss | Metric::Brier => Goal::Minimize,
+            Metric::Accuracy | Metric::RocAuc | Metric::F1Macro => Goal::Maximize,
+        }
+    }
+
+    /// Refuses a metric that does not apply to `n_classes` classes.
+    pub fn check(self, n_classes: usize) -> Result<()> {
+        if self == Metric::RocAuc && n_classes != 2 {
+            let reason = format!("needs a binary target; the target has {n_classes} classes");
+            return Err(Error::invalid("metric", "roc-auc", reason));
+        }
+        Ok(())
+    }
+
+    /// The score of the `(n, k)` row-major probabilities `proba` for the true classes `y`; the
+    /// predicted class is the most probable one.
+    pub fn score(self, y: &[usize], proba: &[f64], k: usize) -> Result<f64> {
+        self.check(k)?;
+        let pred: Vec<usize> = proba.chunks(k.max(1)).map(metrics::argmax).collect();
+        match self {
+            Metric::LogLoss => metrics::log_loss(y, proba),
+            Metric::Brier => metrics::brier_score(y, proba),
+            Metric::Accuracy => metrics::accuracy(y, &pred),
+            Metric::F1Macro => Ok(metrics::precision_recall_f1(y, &pred, k)?.macro_avg.f1),
+            Metric::RocAuc => {
+                let p1: Vec<f64> = proba.chunks(2).map(|r| r[1]).collect();
+                metrics::roc_auc(y, &p1)
+            }
+        }
+    }
 }
 
 /// One candidate of a grid search with its cross-validated scores.

@@ -31,6 +31,11 @@ pub enum Error {
     #[error("invalid argument `{name}` = {value}: {reason}")]
     InvalidArgument { name: &'static str, value: String, reason: String },
 
+    /// A combination of settings that a model does not take: the one-vs-rest or softmax model
+    /// with an option value it has no fit for (`allowed` lists what it takes).
+    #[error("the {model} model takes {option} {allowed} (got {value})")]
+    Unsupported { model: &'static str, option: &'static str, value: String, allowed: &'static str },
+
     /// `backward` called on a tensor with more than one element, or one that is not tracked.
     #[error("backward: {0}")]
     Backward(String),

@@ -29,8 +29,9 @@
 //! [`optim`] (optimizers with savable state, gradient clipping,
 //! learning-rate schedules), [`linear`] (logit, probit, softmax and one-vs-rest regression:
 //! exact maximum likelihood with inference, penalised fits), [`data`] (CSV and IDX readers,
-//! design matrices, the mini-batch `DataLoader`), [`metrics`], [`cv`] and [`io`] (safetensors
-//! files, `state_dict` parameters, atomic writes).
+//! design matrices, the data layouts and schemas, the mini-batch `DataLoader`), [`metrics`],
+//! [`cv`], [`io`] (safetensors files, `state_dict` parameters, the one model-file format, run
+//! records, atomic writes) and [`model`] (a saved model of any kind, for prediction).
 
 pub mod autograd;
 pub mod cv;
@@ -39,6 +40,7 @@ pub mod error;
 pub mod io;
 pub mod linear;
 pub mod metrics;
+pub mod model;
 pub mod nn;
 pub mod ops;
 pub mod optim;

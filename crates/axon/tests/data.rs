@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use axon::data::{
-    read_csv, read_sklearn_csv, Column, CsvOptions, Design, DesignSpec, Encoder, Frame, Target,
+    read_csv, read_sklearn_csv, Column, CsvOptions, Design, DesignSpec, Encoder, Frame,
+    SklearnData, Target,
 };
 use axon::Error;
 
@@ -136,19 +137,19 @@ fn chd_age_reads() {
 
 #[test]
 fn sklearn_files_read_with_shapes_and_class_counts() {
-    let (x, n, p, labels, classes) = read_sklearn_csv(BREAST).unwrap();
+    let SklearnData { x, n, p, labels, classes } = read_sklearn_csv(BREAST).unwrap();
     assert_eq!((n, p, x.len(), labels.len()), (569, 30, 569 * 30, 569));
     assert_eq!(classes, ["malignant", "benign"]);
     assert_eq!(counts(&labels, 2), [212, 357]);
     assert_eq!((x[0], x[1], x[30]), (17.99, 10.38, 20.57));
 
-    let (x, n, p, labels, classes) = read_sklearn_csv(IRIS).unwrap();
+    let SklearnData { x, n, p, labels, classes } = read_sklearn_csv(IRIS).unwrap();
     assert_eq!((n, p, x.len()), (150, 4, 600));
     assert_eq!(classes, ["setosa", "versicolor", "virginica"]);
     assert_eq!(counts(&labels, 3), [50, 50, 50]);
     assert_eq!(x[..4], [5.1, 3.5, 1.4, 0.2]);
 
-    let (x, n, p, labels, classes) = read_sklearn_csv(WINE).unwrap();
+    let SklearnData { x, n, p, labels, classes } = read_sklearn_csv(WINE).unwrap();
     assert_eq!((n, p, x.len()), (178, 13, 178 * 13));
     assert_eq!(classes, ["class_0", "class_1", "class_2"]);
     assert_eq!(counts(&labels, 3), [59, 71, 48]);

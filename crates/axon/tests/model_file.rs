@@ -3,7 +3,9 @@
 //! files that are not axon models (missing, truncated, foreign safetensors, another format) are
 //! refused with an error naming the file, and a failed save leaves the old file in place.
 
-use axon::data::{read_csv, read_sklearn_csv, Column, CsvOptions, Design, DesignSpec, Frame};
+use axon::data::{
+    read_csv, read_sklearn_csv, Column, CsvOptions, Design, DesignSpec, Frame, SklearnData,
+};
 use axon::io::{load_safetensors, save_safetensors, write_atomic};
 use axon::linear::{
     fit_binary, fit_multinomial, BinaryData, BinaryOptions, LinearKind, LinearModel, Link,
@@ -78,7 +80,7 @@ fn binary_models_round_trip_through_a_file() {
 
 #[test]
 fn softmax_model_round_trips_and_names_its_classes() {
-    let (x, n, p, labels, classes) = read_sklearn_csv(data("iris.csv")).unwrap();
+    let SklearnData { x, n, p, labels, classes } = read_sklearn_csv(data("iris.csv")).unwrap();
     let names = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
     let mut columns: Vec<Column> =
         (0..p).map(|j| Column::Numeric((0..n).map(|i| x[i * p + j]).collect())).collect();

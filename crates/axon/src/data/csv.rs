@@ -6,7 +6,7 @@
 //! `n_rows,n_features,class0,class1,...`.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 use csv::{StringRecord, StringRecordsIntoIter, Trim};
@@ -199,15 +199,22 @@ fn csv_error(e: csv::Error, shown: &str) -> Error {
     }
 }
 
-/// A data set in scikit-learn's bundled CSV format: features row-major, labels, class names.
-pub type SklearnData = (Vec<f64>, usize, usize, Vec<usize>, Vec<String>);
+/// A data set in scikit-learn's bundled CSV format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SklearnData {
+    /// The features, `n × p` row-major.
+    pub x: Vec<f64>,
+    pub n: usize,
+    pub p: usize,
+    /// The class of every row, an index into `classes`.
+    pub labels: Vec<usize>,
+    pub classes: Vec<String>,
+}
 
 /// Reads one of scikit-learn's bundled CSV files (`breast_cancer.csv`, `iris.csv`,
 /// `wine_data.csv`; plain or `.gz`): the first line is `n_rows,n_features,class0,class1,...`, every
-/// other line `n_features` numbers and an integer class label.
-///
-/// Returns `(x, n, p, labels, class_names)` with `x` the `n × p` features row-major. The declared
-/// sizes are checked against the data, and every label against the class names.
+/// other line `n_features` numbers and an integer class label. The declared sizes are checked
+/// against the data, and every label against the class names.
 pub fn read_sklearn_csv(path: impl AsRef<Path>) -> Result<SklearnData> {
     let path = path.as_ref();
     let shown = path.display().to_string();
@@ -217,7 +224,7 @@ pub fn read_sklearn_csv(path: impl AsRef<Path>) -> Result<SklearnData> {
         line: 1,
         msg: "empty file: the first line must be `n_rows,n_features,class names...`".into(),
     })?;
-    let (n, p, class_names) = sklearn_header(&header, &shown)?;
+    let (n, p, classes) = sklearn_header(&header, &shown)?;
     let mut x = Vec::with_capacity(n * p);
     let mut labels = Vec::with_capacity(n);
     while let Some(record) = next_record(&mut records, &shown)? {
@@ -226,13 +233,93 @@ pub fn read_sklearn_csv(path: impl AsRef<Path>) -> Result<SklearnData> {
         for (j, field) in record.iter().take(p).enumerate() {
             x.push(parse_number(field, line, &format!("feature {j}"), &shown)?);
         }
-        labels.push(parse_label(&record[p], class_names.len(), line, &shown)?);
+        labels.push(parse_label(&record[p], classes.len(), line, &shown)?);
     }
     if labels.len() != n {
         let msg = format!("the first line declares {n} rows, the file has {}", labels.len());
         return Err(Error::Format { path: shown, line: line_of(&header), msg });
     }
-    Ok((x, n, p, labels, class_names))
+    Ok(SklearnData { x, n, p, labels, classes })
+}
+
+/// A CSV file of numbers without a header row, `rows × width` row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericRows {
+    pub values: Vec<f64>,
+    pub width: usize,
+    pub rows: usize,
+    /// The line each row starts on.
+    pub lines: Vec<usize>,
+}
+
+impl NumericRows {
+    /// Row `r`.
+    pub fn row(&self, r: usize) -> &[f64] {
+        &self.values[r * self.width..(r + 1) * self.width]
+    }
+}
+
+/// Reads a CSV file of finite numbers without a header row (gunzipped when it ends in `.gz`),
+/// every row as wide as the first. A field that is not a finite number is an [`Error::Format`]
+/// naming the line and the field (1-based), with `header_hint` added when it is on line 1.
+pub fn read_numeric_csv(path: impl AsRef<Path>, header_hint: &str) -> Result<NumericRows> {
+    let path = path.as_ref();
+    let shown = path.display().to_string();
+    let mut records = open_records(path, b',')?;
+    let mut table = NumericRows { values: Vec::new(), width: 0, rows: 0, lines: Vec::new() };
+    while let Some(record) = next_record(&mut records, &shown)? {
+        let line = line_of(&record);
+        if table.rows == 0 {
+            table.width = record.len();
+        }
+        if record.len() != table.width {
+            let msg = format!("{} fields, expected {}", record.len(), table.width);
+            return Err(Error::Format { path: shown, line, msg });
+        }
+        for (j, field) in record.iter().enumerate() {
+            match field.parse::<f64>() {
+                Ok(v) if v.is_finite() => table.values.push(v),
+                _ => {
+                    let hint = if line == 1 { header_hint } else { "" };
+                    let msg = format!("field {} `{field}` is not a finite number{hint}", j + 1);
+                    return Err(Error::Format { path: shown, line, msg });
+                }
+            }
+        }
+        table.rows += 1;
+        table.lines.push(line);
+    }
+    if table.rows == 0 {
+        return Err(Error::Format { path: shown, line: 1, msg: "no rows".into() });
+    }
+    Ok(table)
+}
+
+/// Writes rows of text fields as CSV to `out`, quoting a field only where it needs it. Errors
+/// are `std::io::Error`s, so that a caller can tell a closed pipe (`| head`) from a failure.
+pub struct CsvWriter<W: Write>(csv::Writer<W>);
+
+impl<W: Write> CsvWriter<W> {
+    pub fn new(out: W) -> Self {
+        CsvWriter(csv::Writer::from_writer(out))
+    }
+
+    /// Writes one row.
+    pub fn write_row<I, S>(&mut self, fields: I) -> std::io::Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        self.0.write_record(fields).map_err(|e| match e.into_kind() {
+            csv::ErrorKind::Io(io) => io,
+            kind => std::io::Error::other(format!("{kind:?}")),
+        })
+    }
+
+    /// Writes out what is buffered.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// `n_rows, n_features, class names` from the first line of a scikit-learn CSV file.

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use faer::Mat;
 use serde::{Deserialize, Serialize};
 
-use super::design::{fit_target, DesignSpec, Target};
 use super::frame::{Column, Frame};
+use super::scaling::mean_std;
+use super::spec::{fit_target, DesignSpec, Target};
 use crate::error::{Error, Result};
 
 /// A feature column as the encoder knows it.
@@ -90,7 +91,7 @@ impl Encoder {
         let scale = |(t, c): (&Term, &Vec<f64>)| match t {
             Term::Intercept | Term::Dummy { .. } => (0.0, 1.0),
             _ if !spec.standardize => (0.0, 1.0),
-            _ => mean_std(c),
+            _ => mean_std(c.iter().copied()),
         };
         (encoder.means, encoder.stds) = encoder.terms.iter().zip(&columns).map(scale).unzip();
         Ok(encoder)
@@ -396,14 +397,4 @@ fn level_codes<'a>(column: &Column, name: &str, levels: &[String]) -> Result<Val
         })
     };
     Ok(Values::Codes((0..column.len()).map(code).collect::<Result<_>>()?))
-}
-
-/// The mean and population standard deviation (ddof = 0, as scikit-learn's `StandardScaler`); a
-/// constant column gets standard deviation 1, as there.
-fn mean_std(x: &[f64]) -> (f64, f64) {
-    let n = x.len().max(1) as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    let std = var.sqrt();
-    (mean, if std > 0.0 { std } else { 1.0 })
 }

@@ -134,6 +134,31 @@ impl Frame {
     pub fn column(&self, name: &str) -> Result<&Column> {
         Ok(&self.columns[self.column_index(name)?])
     }
+
+    /// The rows `rows` (indices into this frame, in that order) as a new frame: a categorical
+    /// column keeps only the levels those rows have, as if the file had held only them, so that
+    /// an encoder fitted to it learns what a fit on those rows alone would.
+    ///
+    /// # Panics
+    /// If an index is `>= n_rows`.
+    pub fn take_rows(&self, rows: &[usize]) -> Frame {
+        let columns = self.columns.iter().map(|c| c.take_rows(rows)).collect();
+        Frame { names: self.names.clone(), columns, n_rows: rows.len(), dropped_rows: 0 }
+    }
+}
+
+impl Column {
+    /// The values of rows `rows`, in that order (see [`Frame::take_rows`]).
+    fn take_rows(&self, rows: &[usize]) -> Column {
+        match self {
+            Column::Numeric(v) => Column::Numeric(rows.iter().map(|&i| v[i]).collect()),
+            Column::Categorical { levels, codes } => {
+                let values: Vec<&str> =
+                    rows.iter().map(|&i| levels[codes[i] as usize].as_str()).collect();
+                Column::categorical(&values)
+            }
+        }
+    }
 }
 
 /// The first name that occurs twice, if any.

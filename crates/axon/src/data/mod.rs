@@ -6,6 +6,11 @@
 //! Fashion-MNIST) are read by [`read_idx_images`], [`read_idx_labels`] and [`MnistFiles`];
 //! [`DataLoader`] serves mini-batches of an in-memory dataset for training networks.
 //!
+//! The data module owns the layouts a model can be trained on ([`Source`]: a CSV file with a
+//! header, a header-less CSV file, an IDX folder): [`Dataset::load`] reads one for training,
+//! splits it and fits its [`Scaling`]; a model's [`Schema`] records the layout, features and
+//! classes, and [`read_examples`] reads new rows by it for prediction and evaluation.
+//!
 //! ```
 //! use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
 //!
@@ -20,15 +25,27 @@
 //! ```
 
 mod csv;
+mod dataset;
 mod design;
 mod encoder;
+mod examples;
 mod frame;
 mod idx;
 mod loader;
+mod scaling;
+mod schema;
+mod spec;
 
-pub use self::csv::{read_csv, read_sklearn_csv, CsvOptions, SklearnData};
-pub use design::{Design, DesignSpec, Target};
+pub use self::csv::{
+    read_csv, read_numeric_csv, read_sklearn_csv, CsvOptions, CsvWriter, NumericRows, SklearnData,
+};
+pub use dataset::{Dataset, Split, SplitOptions};
+pub use design::Design;
 pub use encoder::{Encoder, Input, Term};
+pub use examples::{read_examples, Examples, Features, Labels};
 pub use frame::{Column, Frame};
 pub use idx::{read_idx_images, read_idx_labels, IdxImages, Mnist, MnistFiles};
 pub use loader::{gather_rows, Batches, DataLoader};
+pub use scaling::{mean_std, Scaling};
+pub use schema::{Feature, FeatureKind, Schema, Source};
+pub use spec::{DesignSpec, Target};

@@ -19,6 +19,10 @@
 //! `multinomial` is the softmax (multinomial logit) counterpart, [`fit_multinomial`]; `model`
 //! packages any fit with its encoder for prediction and saving ([`LinearModel`]).
 //!
+//! [`fit_linear`] (`choice`) is the one entry point for every kind of linear model, holding the
+//! table of which model × penalty × solver × class weight is allowed; `crossval` cross-validates
+//! it with the preprocessing fitted inside every training fold ([`fit_fold`]).
+//!
 //! Penalised and large-scale fits: `penalty` ([`Penalty`] — none, L2, L1, elastic net, with
 //! `α = 1/C` for scikit-learn's `C` — and [`ClassWeight`]), `solver` ([`Solver`]: Newton,
 //! L-BFGS, coordinate descent, the lectures' gradient ascent, SGD/Adam; `Auto` chooses),
@@ -64,7 +68,9 @@
 //! # Ok::<(), axon::Error>(())
 //! ```
 pub mod binary;
+mod choice;
 mod coordinate;
+mod crossval;
 mod fit;
 mod gram;
 mod inference;
@@ -80,6 +86,8 @@ mod solver;
 mod stochastic;
 
 pub use binary::Link;
+pub use choice::{check_options, fit_linear, LinearFit, LinearOptions};
+pub use crossval::{fit_fold, stratified_folds, FoldFit};
 pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
 pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitSummary, MarginalEffect, Z_975,

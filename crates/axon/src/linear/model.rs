@@ -1,8 +1,9 @@
 //! A fitted linear classifier packaged for prediction: the [`Encoder`] that turns raw CSV columns
 //! into the design matrix, the coefficients, the class names and the settings of the fit, saved
-//! as one `.axon` file. The file is safetensors: the coefficients are the tensor `coefficients`
-//! (f64, `p × m`) and the rest is JSON in the metadata key `axon`, so the numbers can be read by
-//! any safetensors reader and the file is refused cleanly when it is not an axon model.
+//! as one `.axon` file in the one model-file format ([`crate::io::save_model`]): the coefficients
+//! are the tensor `coefficients` (f64, `p × m`) and the kind and encoder are the description's
+//! body, so the numbers can be read by any safetensors reader and the file is refused cleanly
+//! when it is not an axon model.
 //!
 //! Probabilities, `n × K`, from the scores `η = X B`:
 //!
@@ -13,7 +14,6 @@
 //! ovr     (m = K)      P(y = k) = σ(ηₖ) / Σₗ σ(ηₗ)            (scikit-learn's one-vs-rest)
 //! ```
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use faer::{Mat, MatRef};
@@ -24,15 +24,8 @@ use super::multinomial::probabilities;
 use super::{BinaryFit, MultinomialFit};
 use crate::data::{Encoder, Frame};
 use crate::error::{Error, Result};
-use crate::io::{load_safetensors, save_safetensors};
+use crate::io::{load_model, save_model, ModelFile, ModelKind};
 use crate::tensor::Tensor;
-
-/// The metadata key that marks an axon model file and holds its description.
-const KEY: &str = "axon";
-/// The kind of file, in the description.
-const FORMAT: &str = "axon-linear";
-/// The version of the description's layout; bumped when it changes incompatibly.
-const VERSION: u32 = 1;
 
 /// Which linear classifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,15 +69,12 @@ pub struct LinearModel {
     pub settings: serde_json::Value,
 }
 
-/// What the metadata holds besides the coefficients.
+/// What rebuilds the model besides its coefficients (the body of a version-1 file too, whose
+/// description holds these two fields among others).
 #[derive(Serialize, Deserialize)]
-struct Description {
-    format: String,
-    version: u32,
-    axon_version: String,
+struct Body {
     kind: LinearKind,
     encoder: Encoder,
-    settings: serde_json::Value,
 }
 
 impl LinearModel {
@@ -194,53 +184,43 @@ impl LinearModel {
         self.predict_proba_design(self.encoder.transform(frame)?.as_ref())
     }
 
-    /// Saves the model to `path` (safetensors, written atomically).
+    /// Saves the model to `path` (the one model-file format, written atomically).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let description = Description {
-            format: FORMAT.into(),
-            version: VERSION,
-            axon_version: env!("CARGO_PKG_VERSION").into(),
-            kind: self.kind,
-            encoder: self.encoder.clone(),
-            settings: self.settings.clone(),
-        };
-        let json = serde_json::to_string(&description)
-            .map_err(|e| Error::invalid("model", "description", e.to_string()))?;
         let (p, m) = (self.coefficients.nrows(), self.coefficients.ncols());
         let row_major: Vec<f64> = (0..p)
             .flat_map(|j| (0..m).map(move |c| (j, c)))
             .map(|(j, c)| self.coefficients[(j, c)])
             .collect();
         let b = Tensor::from_vec(row_major, [p, m])?;
-        let metadata = BTreeMap::from([(KEY.to_owned(), json)]);
-        save_safetensors(path, &[("coefficients".to_owned(), b)], &metadata)
+        let body = Body { kind: self.kind, encoder: self.encoder.clone() };
+        let tensors = [("coefficients".to_owned(), b)];
+        save_model(path, ModelKind::Linear, &body, &self.settings, &tensors)
     }
 
-    /// Loads a model saved by [`LinearModel::save`]; a file that is not one is a clear error.
+    /// Loads a model saved by [`LinearModel::save`] (or by an earlier version); a file that is
+    /// not a linear model is a clear error.
     pub fn load(path: impl AsRef<Path>) -> Result<LinearModel> {
         let path = path.as_ref();
+        LinearModel::from_file(&load_model(path)?, path)
+    }
+
+    /// The model in `file`, read from `path`.
+    pub fn from_file(file: &ModelFile, path: &Path) -> Result<LinearModel> {
         let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
-        let file = load_safetensors(path)?;
-        let json = file.metadata.get(KEY).ok_or_else(|| {
-            bad("a safetensors file, but not an axon model (no `axon` metadata)".into())
-        })?;
-        let d: Description = serde_json::from_str(json)
-            .map_err(|e| bad(format!("the model description is corrupt: {e}")))?;
-        if d.format != FORMAT || d.version != VERSION {
-            let msg = format!(
-                "a `{}` file of version {}; this axon reads `{FORMAT}` version {VERSION}",
-                d.format, d.version
-            );
-            return Err(bad(msg));
+        if file.kind != ModelKind::Linear {
+            return Err(bad("a network, not a linear model".into()));
         }
-        let b =
-            file.tensor("coefficients").ok_or_else(|| bad("no `coefficients` tensor".into()))?;
+        let body: Body = file.model_as(path)?;
+        let b = file
+            .tensors
+            .tensor("coefficients")
+            .ok_or_else(|| bad("no `coefficients` tensor".into()))?;
         let values = b.to_vec::<f64>().map_err(|e| bad(format!("coefficients: {e}")))?;
         let [p, m] = b.dims() else {
             return Err(bad(format!("coefficients of shape {} are not 2-D", b.shape())));
         };
         let coefficients = Mat::from_fn(*p, *m, |j, c| values[j * m + c]);
-        LinearModel::new(d.kind, d.encoder, coefficients, d.settings)
+        LinearModel::new(body.kind, body.encoder, coefficients, file.settings.clone())
             .map_err(|e| bad(format!("inconsistent model: {e}")))
     }
 }

@@ -3,7 +3,9 @@
 //! [`AvgPool2d`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`Embedding`], [`Flatten`],
 //! [`Dropout`], [`Identity`]), activation modules, initialisers ([`init`]), loss functions
 //! ([`loss`]), and a classification training loop with early stopping and resumable
-//! checkpoints ([`fit_classifier`]).
+//! checkpoints ([`fit_classifier`]). On top: the classifier networks axon trains from a short
+//! description ([`Architecture`]), [`train_network`] on a [`crate::data::Dataset`], and the
+//! trained [`NetworkClassifier`] that is saved, loaded and predicts on raw rows.
 //!
 //! ```
 //! use axon::nn::{loss, Linear, Module, ReLU, Sequential};
@@ -27,7 +29,9 @@
 //! ```
 
 mod activation;
+mod architecture;
 mod checkpoint;
+mod classifier;
 mod conv;
 mod embedding;
 pub mod init;
@@ -38,12 +42,15 @@ mod module;
 mod norm;
 mod param;
 mod train;
+mod train_network;
 
 pub use activation::{
     LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh, ThresholdNeuron,
     ELU, GELU,
 };
+pub use architecture::{Activation, Architecture};
 pub use checkpoint::checkpoint_history;
+pub use classifier::NetworkClassifier;
 pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
 pub use embedding::Embedding;
 pub use layers::{Dropout, Flatten, Identity};
@@ -55,3 +62,4 @@ pub use param::Param;
 pub use train::{
     evaluate, fit_classifier, EpochMetrics, Monitor, Progress, TrainConfig, TrainEvent, TrainReport,
 };
+pub use train_network::{train_network, NetworkOptions, TrainSummary, TrainedNetwork};

@@ -16,6 +16,7 @@
 mod adagrad;
 mod adam;
 mod adamw;
+mod choice;
 mod kernel;
 mod rmsprop;
 pub mod scheduler;
@@ -24,6 +25,7 @@ mod sgd;
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamw::{AdamW, AdamWConfig};
+pub use choice::OptimizerChoice;
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use scheduler::{CosineAnnealingLR, ExponentialLR, LinearWarmup, Schedule, Scheduler, StepLR};
 pub use sgd::{Sgd, SgdConfig};

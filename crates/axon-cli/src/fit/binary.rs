@@ -1,0 +1,239 @@
+//! The report of a binary logit or probit fit, as statsmodels prints it: the library's
+//! inference table (standard errors, z, p-values, intervals, LLR, AIC/BIC) with the average
+//! marginal effects, or for a penalised fit the estimates alone; the coefficients on the
+//! original scale after `--standardize`; or all of it as one JSON object.
+
+use axon::data::{Design, Target};
+use axon::linear::{
+    null_log_likelihood, BinaryData, BinaryFit, CovType, FitSummary, MarginalEffect,
+};
+use serde::Serialize;
+
+use super::report::{
+    bare_coefficient, coefficient_json, name_width, print_json, CoefficientJson, Context,
+    NO_INFERENCE,
+};
+use crate::options::describe;
+
+/// A coefficient on the original (unstandardised) scale.
+#[derive(Debug, Serialize)]
+struct Estimate {
+    name: String,
+    estimate: f64,
+}
+
+/// The JSON report: one object, field names stable for scripts.
+#[derive(Debug, Serialize)]
+struct FitReport {
+    model: &'static str,
+    data: String,
+    target: String,
+    /// The target value coded 1: the model is for P(target = positive_class).
+    positive_class: String,
+    n_obs: usize,
+    dropped_rows: usize,
+    n_params: usize,
+    df_model: usize,
+    /// The penalty, as `describe` prints it (`none`, `L2 (alpha = 1)`, ...).
+    penalty: String,
+    /// The solver that ran.
+    solver: &'static str,
+    /// Whether standard errors, tests and intervals are reported (false for a penalised fit).
+    inference: bool,
+    cov_type: Option<CovType>,
+    log_likelihood: f64,
+    null_log_likelihood: f64,
+    llr: f64,
+    llr_p_value: Option<f64>,
+    pseudo_r2: f64,
+    aic: Option<f64>,
+    bic: Option<f64>,
+    converged: bool,
+    iterations: usize,
+    gradient_norm: f64,
+    warning: Option<String>,
+    coefficients: Vec<CoefficientJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coefficients_original_scale: Option<Vec<Estimate>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    marginal_effects: Vec<MarginalEffect>,
+}
+
+/// Everything a report is made from.
+struct Fitted<'a> {
+    design: &'a Design,
+    fit: &'a BinaryFit,
+    /// `None` for a penalised fit.
+    summary: Option<FitSummary>,
+    /// The coefficients on the original scale, with `--standardize`.
+    original_scale: Option<Vec<f64>>,
+}
+
+/// Prints the report of `fit` on `design` (frequency `weights` as fitted; `cov` the covariance
+/// of the standard errors).
+pub fn report(
+    fit: &BinaryFit,
+    design: &Design,
+    weights: Option<&[f64]>,
+    cov: CovType,
+    standardized: bool,
+    ctx: &Context,
+) -> anyhow::Result<()> {
+    if let Some(w) = fit.warning.as_deref().filter(|_| !fit.converged) {
+        eprintln!("axon: warning: {w}");
+    }
+    let summary = if fit.is_penalised() {
+        None
+    } else {
+        let mut data = BinaryData::new(design.x.as_ref(), design.binary_target()?, &design.names)?;
+        if let Some(w) = weights {
+            data = data.with_weights(w)?;
+        }
+        Some(fit.summary_with(&data, cov)?)
+    };
+    let original_scale = if standardized {
+        match design.encoder.unstandardize_coefficients(&fit.coefficients) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("axon: note: no coefficients on the original scale: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let fitted = Fitted { design, fit, summary, original_scale };
+    if ctx.json {
+        print_json(&json(&fitted, ctx))
+    } else {
+        print!("{}", table(&fitted, ctx));
+        Ok(())
+    }
+}
+
+/// The positive class and `P(low = 1)`.
+fn outcome(design: &Design) -> (String, String) {
+    let target = design.encoder.target_name();
+    match &design.target {
+        Target::Binary { positive, .. } => (positive.clone(), format!("P({target} = {positive})")),
+        Target::Classes(c) => (c.last().cloned().unwrap_or_default(), format!("P({target})")),
+    }
+}
+
+fn json(fitted: &Fitted, ctx: &Context) -> FitReport {
+    let (design, fit, s) = (fitted.design, fitted.fit, fitted.summary.as_ref());
+    let n_params = fit.coefficients.len();
+    let ll = fit.log_likelihood;
+    let ll0 = s.map_or_else(|| null_log_likelihood(&design.y, None), |s| s.null_log_likelihood);
+    let coefficients = match s {
+        Some(s) => s.coefficients.iter().map(|r| coefficient_json(r, None)).collect(),
+        None => (fit.names.iter().zip(&fit.coefficients))
+            .map(|(name, &estimate)| bare_coefficient(name, None, estimate))
+            .collect(),
+    };
+    let estimates = |b: &Vec<f64>| {
+        (fit.names.iter().zip(b))
+            .map(|(name, &estimate)| Estimate { name: name.clone(), estimate })
+            .collect()
+    };
+    FitReport {
+        model: fit.link.name(),
+        data: ctx.data.clone(),
+        target: design.encoder.target_name().to_owned(),
+        positive_class: outcome(design).0,
+        n_obs: design.n_rows(),
+        dropped_rows: ctx.dropped_rows,
+        n_params,
+        df_model: n_params - usize::from(fit.intercept.is_some()),
+        penalty: describe(&fit.penalty),
+        solver: fit.solver.name(),
+        inference: s.is_some(),
+        cov_type: s.map(|s| s.cov_type),
+        log_likelihood: ll,
+        null_log_likelihood: ll0,
+        llr: 2.0 * (ll - ll0),
+        llr_p_value: s.map(|s| s.llr_p_value).filter(|p| p.is_finite()),
+        pseudo_r2: 1.0 - ll / ll0,
+        aic: s.map(|s| s.aic),
+        bic: s.map(|s| s.bic),
+        converged: fit.converged,
+        iterations: fit.iterations,
+        gradient_norm: fit.gradient_norm,
+        warning: fit.warning.clone(),
+        coefficients,
+        coefficients_original_scale: fitted.original_scale.as_ref().map(estimates),
+        marginal_effects: s.map(|s| s.marginal_effects.clone()).unwrap_or_default(),
+    }
+}
+
+/// The human-readable report: header, the library's table, extras, convergence.
+fn table(fitted: &Fitted, ctx: &Context) -> String {
+    use std::fmt::Write;
+    let fit = fitted.fit;
+    let mut out =
+        format!("Model: {} of {}, data {}\n", fit.link.name(), outcome(fitted.design).1, ctx.data);
+    out.push_str(&ctx.dropped_line());
+    match &fitted.summary {
+        Some(summary) => {
+            let _ = write!(out, "{summary}");
+            out.push_str(&marginal_effects_table(&summary.marginal_effects));
+        }
+        None => out.push_str(&penalised_table(fitted)),
+    }
+    if let Some(b) = &fitted.original_scale {
+        let _ = writeln!(out, "\nCoefficients on the original (unstandardised) scale:");
+        let width = name_width(&fit.names);
+        for (name, b) in fit.names.iter().zip(b) {
+            let _ = writeln!(out, "{name:<width$} {b:>12.6}");
+        }
+    }
+    let (solver, grad) = (fit.solver.name(), fit.gradient_norm);
+    out + &ctx.status_line(&format!("Solver {solver}"), fit.converged, fit.iterations, grad)
+}
+
+/// Coefficients of a penalised fit: estimates only, and why there is nothing else.
+fn penalised_table(fitted: &Fitted) -> String {
+    use std::fmt::Write;
+    let fit = fitted.fit;
+    let ll0 = null_log_likelihood(&fitted.design.y, None);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} regression, penalty {}\nn = {}  log-likelihood = {:.4}  null = {:.4}\n{NO_INFERENCE}",
+        fit.link.name(),
+        describe(&fit.penalty),
+        fitted.design.n_rows(),
+        fit.log_likelihood,
+        ll0
+    );
+    let width = name_width(&fit.names);
+    let _ = writeln!(out, "{:<width$} {:>12}", "", "coef");
+    for (name, b) in fit.names.iter().zip(&fit.coefficients) {
+        let _ = writeln!(out, "{name:<width$} {b:>12.6}");
+    }
+    out
+}
+
+/// The average marginal effects, as statsmodels' `get_margeff().summary()`.
+fn marginal_effects_table(effects: &[MarginalEffect]) -> String {
+    use std::fmt::Write;
+    if effects.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = effects.iter().map(|e| e.name.clone()).collect();
+    let width = name_width(&names);
+    let mut out = String::from("\nAverage marginal effects (dP/dx):\n");
+    let _ = writeln!(
+        out,
+        "{:<width$} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}",
+        "", "dy/dx", "std err", "z", "P>|z|", "[0.025", "0.975]"
+    );
+    for e in effects {
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>10.4} {:>10.4} {:>8.3} {:>8.3} {:>10.4} {:>10.4}",
+            e.name, e.effect, e.std_error, e.z, e.p_value, e.ci_low, e.ci_high
+        );
+    }
+    out
+}

@@ -1,0 +1,132 @@
+//! `axon fit`: a logit, probit, softmax or one-vs-rest regression of a CSV file, by exact
+//! maximum likelihood with statsmodels' inference or penalised with a choice of solvers; `--out`
+//! saves the model for `axon predict` and `axon eval`.
+//!
+//! Flags become library options (`options.rs`), the library reads the file (errors name the
+//! file, line and column), builds the design (`Design::new`) and fits (`fit_linear`, which
+//! refuses combinations a model does not take); `binary.rs`, `softmax.rs` and `ovr.rs` print
+//! the result as a table or one JSON object.
+
+mod binary;
+mod ovr;
+mod report;
+mod softmax;
+
+use std::path::PathBuf;
+
+use axon::data::{Design, DesignSpec, Frame};
+use axon::linear::{check_options, fit_linear, CovType, LinearFit, LinearKind};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use crate::common::{flag, read_frame, settings_record};
+use crate::options::{DesignArgs, Model, SolverArgs};
+use report::Context;
+
+/// Arguments of `axon fit`.
+#[derive(Debug, Args, Serialize)]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub design: DesignArgs,
+    /// The model: binary logit or probit, the multinomial (softmax) logit for K classes, or
+    /// one-vs-rest logits for K classes.
+    #[arg(long, value_enum, default_value_t = Model::Logit)]
+    pub model: Model,
+    #[command(flatten)]
+    pub fit: SolverArgs,
+    /// A column of frequency weights (finite, ≥ 0) for logit and probit; it is not a feature.
+    #[arg(long, value_name = "COL")]
+    pub weights: Option<String>,
+    /// The covariance the standard errors come from (logit/probit).
+    #[arg(long, value_enum, default_value_t = Cov::Nonrobust)]
+    pub cov: Cov,
+    /// The most Newton iterations.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_iter: usize,
+    /// Convergence tolerance on the relative step.
+    #[arg(long, value_name = "T", default_value_t = 1e-10)]
+    pub tol: f64,
+    /// Save the fitted model (encoder, coefficients, settings) to this file, for `axon predict`
+    /// and `axon eval`. Written atomically.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--cov`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cov {
+    Nonrobust,
+    Hc0,
+    Hc1,
+}
+
+impl From<Cov> for CovType {
+    fn from(c: Cov) -> CovType {
+        match c {
+            Cov::Nonrobust => CovType::NonRobust,
+            Cov::Hc0 => CovType::HC0,
+            Cov::Hc1 => CovType::HC1,
+        }
+    }
+}
+
+/// Runs `axon fit`.
+pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    let kind = LinearKind::from(args.model);
+    let options = args.fit.options(args.fit.alpha, args.max_iter, args.tol)?;
+    check_options(kind, &options, args.weights.is_some())?;
+    if args.cov != Cov::Nonrobust && !matches!(args.model, Model::Logit | Model::Probit) {
+        anyhow::bail!("--cov {} is available for logit and probit only", flag(args.cov));
+    }
+    let frame = read_frame(&args.design.data, args.design.drop_missing)?;
+    let mut spec = args.design.spec();
+    let weights = match &args.weights {
+        Some(column) => Some(weight_column(&frame, &mut spec, column)?),
+        None => None,
+    };
+    let design = Design::new(&frame, &spec)?;
+    let fit = fit_linear(kind, &design, weights.as_deref(), &options)?;
+    let ctx = Context {
+        data: args.design.data.display().to_string(),
+        dropped_rows: frame.dropped_rows,
+        max_iter: args.max_iter,
+        tol: args.tol,
+        json: args.json,
+    };
+    match &fit {
+        LinearFit::Binary(f) => {
+            let standardized = args.design.standardize;
+            binary::report(f, &design, weights.as_deref(), args.cov.into(), standardized, &ctx)?
+        }
+        LinearFit::Softmax(f) => softmax::report(f, &design, &ctx)?,
+        LinearFit::Ovr(f) => ovr::report(f, &design, &ctx)?,
+    }
+    if let Some(path) = &args.out {
+        fit.to_model(design.encoder, settings_record("fit", args)?)?.save(path)?;
+        eprintln!("axon: model written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// The values of the weight column, which is taken out of the default feature list (and may
+/// not be named as a feature).
+fn weight_column(frame: &Frame, spec: &mut DesignSpec, column: &str) -> anyhow::Result<Vec<f64>> {
+    let Some(w) = frame.column(column)?.as_numeric() else {
+        anyhow::bail!("--weights {column}: the column is not numeric");
+    };
+    match &spec.features {
+        Some(features) if features.iter().any(|f| f == column) => {
+            anyhow::bail!("--weights {column}: the weight column cannot also be a feature")
+        }
+        Some(_) => {}
+        None => {
+            let others = frame.names.iter().filter(|n| *n != column && **n != spec.target);
+            spec.features = Some(others.cloned().collect());
+        }
+    }
+    Ok(w.to_vec())
+}

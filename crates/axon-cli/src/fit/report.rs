@@ -1,0 +1,134 @@
+//! What the reports of the three kinds of fit share: the context of the run, the JSON form of a
+//! coefficient (the inference fields `null` where they do not apply), the width of a name
+//! column, the convergence line, and printing one JSON object.
+
+use axon::linear::CoefficientRow;
+use serde::Serialize;
+
+/// The run a report describes, besides the fit itself.
+pub struct Context {
+    /// The data file, as given.
+    pub data: String,
+    pub dropped_rows: usize,
+    pub max_iter: usize,
+    pub tol: f64,
+    /// Print one JSON object instead of the table.
+    pub json: bool,
+}
+
+impl Context {
+    /// `Dropped N rows with a missing value`, when any were.
+    pub fn dropped_line(&self) -> String {
+        match self.dropped_rows {
+            0 => String::new(),
+            n => format!("Dropped {n} rows with a missing value\n"),
+        }
+    }
+
+    /// The last line of a table: how the solver ended.
+    pub fn status_line(
+        &self,
+        solver: &str,
+        converged: bool,
+        iterations: usize,
+        grad: f64,
+    ) -> String {
+        let status = if converged { "converged" } else { "did NOT converge" };
+        format!(
+            "\n{solver} {status} in {iterations} iterations (gradient norm {grad:.2e}, max_iter \
+             {}, tol {:e})\n",
+            self.max_iter, self.tol
+        )
+    }
+}
+
+/// One coefficient in the JSON output; the inference fields are `null` for a penalised fit.
+#[derive(Debug, Serialize)]
+pub struct CoefficientJson {
+    name: String,
+    /// The class whose equation this is (softmax and one-vs-rest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class: Option<String>,
+    estimate: f64,
+    std_error: Option<f64>,
+    z: Option<f64>,
+    p_value: Option<f64>,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    odds_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    odds_ratio_ci_low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    odds_ratio_ci_high: Option<f64>,
+}
+
+/// A row of an inference table.
+pub fn coefficient_json(r: &CoefficientRow, class: Option<&str>) -> CoefficientJson {
+    CoefficientJson {
+        std_error: Some(r.std_error),
+        z: Some(r.z),
+        p_value: Some(r.p_value),
+        ci_low: Some(r.ci_low),
+        ci_high: Some(r.ci_high),
+        odds_ratio: r.odds_ratio,
+        odds_ratio_ci_low: r.odds_ratio_ci_low,
+        odds_ratio_ci_high: r.odds_ratio_ci_high,
+        ..bare_coefficient(&r.name, class, r.estimate)
+    }
+}
+
+/// An estimate without inference.
+pub fn bare_coefficient(name: &str, class: Option<&str>, estimate: f64) -> CoefficientJson {
+    CoefficientJson {
+        name: name.to_owned(),
+        class: class.map(str::to_owned),
+        estimate,
+        std_error: None,
+        z: None,
+        p_value: None,
+        ci_low: None,
+        ci_high: None,
+        odds_ratio: None,
+        odds_ratio_ci_low: None,
+        odds_ratio_ci_high: None,
+    }
+}
+
+/// The width of a column of `names` (at least 4).
+pub fn name_width(names: &[String]) -> usize {
+    names.iter().map(|n| n.chars().count()).max().unwrap_or(4).max(4)
+}
+
+/// A table of estimates, one column per class: `names` down, `classes` across, `b(j, k)`.
+pub fn estimates_table(
+    names: &[String],
+    classes: &[String],
+    b: impl Fn(usize, usize) -> f64,
+) -> String {
+    use std::fmt::Write;
+    let width = name_width(names);
+    let mut out = format!("{:<width$}", "");
+    for class in classes {
+        let _ = write!(out, " {class:>12}");
+    }
+    out.push('\n');
+    for (j, name) in names.iter().enumerate() {
+        let _ = write!(out, "{name:<width$}");
+        for k in 0..classes.len() {
+            let _ = write!(out, " {:>12.6}", b(j, k));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The note under a penalised fit's estimates.
+pub const NO_INFERENCE: &str = "No standard errors, z, p-values or intervals: they do not apply \
+                                to a penalised fit (fit without --alpha for inference).";
+
+/// Prints `report` as one pretty JSON object.
+pub fn print_json(report: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(report)?);
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! The report of a multinomial (softmax) logit, as statsmodels' `MNLogit` prints it: one
+//! coefficient block per non-reference class (the first class in sorted order is the
+//! reference); for an L2-penalised fit the estimates alone, one column per class; or one JSON
+//! object with `class` on every coefficient.
+
+use axon::data::Design;
+use axon::linear::{multinomial_null_log_likelihood, MultinomialFit, MultinomialSummary};
+use serde::Serialize;
+
+use super::report::{
+    bare_coefficient, coefficient_json, estimates_table, print_json, CoefficientJson, Context,
+    NO_INFERENCE,
+};
+
+/// The JSON report: the fields of the binary report that apply, `class` on every coefficient.
+#[derive(Debug, Serialize)]
+struct SoftmaxReport {
+    model: &'static str,
+    data: String,
+    target: String,
+    classes: Vec<String>,
+    reference_class: String,
+    n_obs: usize,
+    dropped_rows: usize,
+    n_params: usize,
+    penalty_l2: f64,
+    inference: bool,
+    log_likelihood: f64,
+    null_log_likelihood: f64,
+    llr: f64,
+    llr_p_value: Option<f64>,
+    pseudo_r2: f64,
+    aic: Option<f64>,
+    bic: Option<f64>,
+    converged: bool,
+    iterations: usize,
+    gradient_norm: f64,
+    warning: Option<String>,
+    coefficients: Vec<CoefficientJson>,
+}
+
+/// Prints the report of `fit` on `design`.
+pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::Result<()> {
+    if let Some(w) = fit.warning.as_deref().filter(|_| !fit.converged) {
+        eprintln!("axon: warning: {w}");
+    }
+    let y = design.class_indices();
+    let summary = if fit.is_penalised() {
+        None
+    } else {
+        let data = axon::linear::MultinomialData::new(design.x.as_ref(), &y, &design.names)?
+            .with_classes(&design.classes())?;
+        Some(fit.summary(&data)?)
+    };
+    let ll0 = multinomial_null_log_likelihood(&y, fit.n_classes());
+    if ctx.json {
+        return print_json(&json(fit, design, summary.as_ref(), ll0, ctx));
+    }
+    let target = design.encoder.target_name();
+    print!("Model: softmax of P({target} = k), data {}\n{}", ctx.data, ctx.dropped_line());
+    match &summary {
+        Some(s) => print!("{s}"),
+        None => {
+            println!(
+                "multinomial logit, L2-penalised (alpha = {}), reference class `{}`\n\
+                 n = {}  log-likelihood = {:.4}  null = {ll0:.4}\n{NO_INFERENCE}",
+                fit.penalty_l2,
+                fit.classes[0],
+                design.n_rows(),
+                fit.log_likelihood
+            );
+            let b = |j: usize, k: usize| fit.coefficients[(j, k)];
+            print!("{}", estimates_table(&fit.names, &fit.classes[1..], b));
+        }
+    }
+    let (iterations, grad) = (fit.iterations, fit.gradient_norm);
+    print!("{}", ctx.status_line("Newton-Raphson", fit.converged, iterations, grad));
+    Ok(())
+}
+
+fn json(
+    fit: &MultinomialFit,
+    design: &Design,
+    summary: Option<&MultinomialSummary>,
+    ll0: f64,
+    ctx: &Context,
+) -> SoftmaxReport {
+    let p = fit.coefficients.nrows();
+    let coefficients = match summary {
+        Some(s) => s
+            .coefficients
+            .iter()
+            .map(|r| coefficient_json(&r.coefficient, Some(&r.class)))
+            .collect(),
+        None => (1..fit.n_classes())
+            .flat_map(|k| (0..p).map(move |j| (k, j)))
+            .map(|(k, j)| {
+                let b = fit.coefficients[(j, k - 1)];
+                bare_coefficient(&fit.names[j], Some(&fit.classes[k]), b)
+            })
+            .collect(),
+    };
+    let ll = fit.log_likelihood;
+    SoftmaxReport {
+        model: "softmax",
+        data: ctx.data.clone(),
+        target: design.encoder.target_name().to_owned(),
+        classes: fit.classes.clone(),
+        reference_class: fit.classes[0].clone(),
+        n_obs: design.n_rows(),
+        dropped_rows: ctx.dropped_rows,
+        n_params: p * (fit.n_classes() - 1),
+        penalty_l2: fit.penalty_l2,
+        inference: summary.is_some(),
+        log_likelihood: ll,
+        null_log_likelihood: ll0,
+        llr: 2.0 * (ll - ll0),
+        llr_p_value: summary.map(|s| s.llr_p_value).filter(|p| p.is_finite()),
+        pseudo_r2: 1.0 - ll / ll0,
+        aic: summary.map(|s| s.aic),
+        bic: summary.map(|s| s.bic),
+        converged: fit.converged,
+        iterations: fit.iterations,
+        gradient_norm: fit.gradient_norm,
+        warning: fit.warning.clone(),
+        coefficients,
+    }
+}

@@ -1,0 +1,267 @@
+//! A classification data set for training a network, read from any of the three layouts of
+//! [`Source`], split and scaled:
+//!
+//! - an IDX folder (MNIST, Fashion-MNIST): its own training and test files; pixels `/ 255`;
+//! - a CSV file with a header and a target column: every other column must be numeric; rows
+//!   split 80/20 by [`crate::cv::train_test_split`] with the seed; features standardised with
+//!   the training rows' mean and standard deviation ([`Scaling::standardize`]);
+//! - a CSV file without a header: numeric features and the integer class last (the digits
+//!   layout); split and standardised as above.
+//!
+//! The validation rows (`val_fraction`) are then drawn, seeded, from the training rows, and the
+//! scaling statistics come from the rows that remain for training. One [`Rng`] seeded once
+//! makes every draw, so the same seed gives the same split.
+
+use std::path::{Path, PathBuf};
+
+use super::csv::{read_csv, read_numeric_csv, CsvOptions};
+use super::idx::MnistFiles;
+use super::scaling::Scaling;
+use super::schema::{Feature, Schema, Source};
+use crate::cv::train_test_split;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+
+/// Features `(n, d)` row-major in `f32` and class indices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    pub x: Vec<f32>,
+    pub y: Vec<i64>,
+}
+
+impl Split {
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    /// The rows `rows` of this split, of `d` features each.
+    fn rows(&self, rows: &[usize], d: usize) -> Split {
+        let mut x = Vec::with_capacity(rows.len() * d);
+        for &r in rows {
+            x.extend_from_slice(&self.x[r * d..(r + 1) * d]);
+        }
+        Split { x, y: rows.iter().map(|&r| self.y[r]).collect() }
+    }
+}
+
+/// How [`Dataset::load`] splits the rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitOptions {
+    /// Seeds every draw.
+    pub seed: u64,
+    /// The share of a CSV file's rows held out for testing (an IDX folder has its own).
+    pub test_fraction: f64,
+    /// The share of the training rows held out for validation, in `[0, 0.5)`.
+    pub val_fraction: f64,
+}
+
+impl Default for SplitOptions {
+    fn default() -> Self {
+        SplitOptions { seed: 0, test_fraction: 0.2, val_fraction: 0.1 }
+    }
+}
+
+/// Training, validation and test rows with what a model must remember about them.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub train: Split,
+    pub val: Option<Split>,
+    pub test: Split,
+    /// Features per row.
+    pub d: usize,
+    /// `(height, width)` of IDX images, or of square rows of a CSV file (`d` a square number).
+    pub image: Option<(usize, usize)>,
+    pub schema: Schema,
+    /// How the raw features were scaled (a model stores it to scale new rows the same way).
+    pub scaling: Scaling,
+    /// The files read, for the run record's digests.
+    pub files: Vec<PathBuf>,
+}
+
+impl Dataset {
+    /// Reads `path` (a folder is an IDX folder; a file is a CSV file, with a header when
+    /// `target` names its class column), splits off the test and validation rows and scales.
+    pub fn load(path: &Path, target: Option<&str>, options: &SplitOptions) -> Result<Dataset> {
+        let val_fraction = options.val_fraction;
+        if !(0.0..0.5).contains(&val_fraction) {
+            return Err(Error::invalid("val_fraction", val_fraction, "must lie in [0, 0.5)"));
+        }
+        if !path.exists() {
+            let path = path.display().to_string();
+            return Err(Error::Io { path, msg: "no such file or folder".into() });
+        }
+        let mut rng = Rng::seed(options.seed);
+        let mut ds = match (path.is_dir(), target) {
+            (true, Some(_)) => {
+                let reason = format!("is for CSV files; {} is an IDX folder", path.display());
+                return Err(Error::invalid("target", target.unwrap_or_default(), reason));
+            }
+            (true, None) => read_idx(path)?,
+            (false, _) => {
+                let table = match target {
+                    Some(t) => read_with_header(path, t)?,
+                    None => read_headerless(path)?,
+                };
+                table.split(path, options.test_fraction, &mut rng)?
+            }
+        };
+        if ds.n_classes() < 2 {
+            let msg = format!("needs at least 2 classes, found {}", ds.n_classes());
+            return Err(Error::Io { path: path.display().to_string(), msg });
+        }
+        if val_fraction > 0.0 {
+            let fold = train_test_split(ds.train.len(), val_fraction, Some(&mut rng))?;
+            ds.val = Some(ds.train.rows(&fold.test, ds.d));
+            ds.train = ds.train.rows(&fold.train, ds.d);
+        }
+        if ds.schema.source != Source::Idx {
+            ds.scaling = Scaling::standardize(&ds.train.x, ds.d);
+            let splits = [Some(&mut ds.train), ds.val.as_mut(), Some(&mut ds.test)];
+            for split in splits.into_iter().flatten() {
+                ds.scaling.apply(&mut split.x, ds.d);
+            }
+        }
+        Ok(ds)
+    }
+
+    /// The number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.schema.classes.len()
+    }
+}
+
+fn read_idx(dir: &Path) -> Result<Dataset> {
+    let files = MnistFiles::find(dir)?;
+    let m = files.load()?;
+    let (h, w) = (m.train_images.rows, m.train_images.cols);
+    if (m.test_images.rows, m.test_images.cols) != (h, w) {
+        let msg = "training and test images differ in size".into();
+        return Err(Error::Io { path: dir.display().to_string(), msg });
+    }
+    let scaling = Scaling::Divide { by: 255.0 };
+    let scale = |p: &[u8]| {
+        let mut x: Vec<f32> = p.iter().map(|&v| f32::from(v)).collect();
+        scaling.apply(&mut x, h * w);
+        x
+    };
+    let labels = |l: &[usize]| l.iter().map(|&v| v as i64).collect::<Vec<i64>>();
+    let schema = Schema {
+        source: Source::Idx,
+        features: (0..h * w).map(|i| Feature::numeric(format!("pixel{i}"))).collect(),
+        target: None,
+        classes: (0..10).map(|c| c.to_string()).collect(),
+    };
+    Ok(Dataset {
+        train: Split { x: scale(&m.train_images.pixels), y: labels(&m.train_labels) },
+        val: None,
+        test: Split { x: scale(&m.test_images.pixels), y: labels(&m.test_labels) },
+        d: h * w,
+        image: Some((h, w)),
+        schema,
+        scaling,
+        files: vec![files.train_images, files.train_labels, files.test_images, files.test_labels],
+    })
+}
+
+/// All rows of a CSV file, before the split.
+struct Table {
+    all: Split,
+    d: usize,
+    schema: Schema,
+}
+
+impl Table {
+    /// The seeded test split of the rows.
+    fn split(self, path: &Path, test_fraction: f64, rng: &mut Rng) -> Result<Dataset> {
+        let fold = train_test_split(self.all.len(), test_fraction, Some(rng))?;
+        let (d, side) = (self.d, (self.d as f64).sqrt().round() as usize);
+        Ok(Dataset {
+            train: self.all.rows(&fold.train, d),
+            val: None,
+            test: self.all.rows(&fold.test, d),
+            d,
+            image: (side * side == d).then_some((side, side)),
+            schema: self.schema,
+            scaling: Scaling::Divide { by: 1.0 },
+            files: vec![path.to_path_buf()],
+        })
+    }
+}
+
+/// A CSV file with a header; `target` names the class column, all others are features.
+fn read_with_header(path: &Path, target: &str) -> Result<Table> {
+    let frame = read_csv(path, &CsvOptions::default())?;
+    let t = frame.column_index(target)?;
+    let classes = frame.columns[t].distinct_labels();
+    let mut features = Vec::new();
+    for (i, (name, col)) in frame.names.iter().zip(&frame.columns).enumerate() {
+        if i == t {
+            continue;
+        }
+        let values = col.as_numeric().ok_or_else(|| Error::Encoding {
+            column: name.clone(),
+            msg: "is not numeric (a network takes numeric features only)".into(),
+        })?;
+        features.push((name.clone(), values));
+    }
+    if features.is_empty() {
+        let msg = format!("no feature columns besides `{target}`");
+        return Err(Error::Io { path: path.display().to_string(), msg });
+    }
+    let d = features.len();
+    let mut x = Vec::with_capacity(frame.n_rows * d);
+    for r in 0..frame.n_rows {
+        x.extend(features.iter().map(|(_, v)| v[r] as f32));
+    }
+    let col = &frame.columns[t];
+    let y = (0..frame.n_rows)
+        .map(|r| classes.iter().position(|c| *c == col.label(r)).unwrap_or(0) as i64)
+        .collect();
+    let schema = Schema {
+        source: Source::Csv,
+        features: features.into_iter().map(|(n, _)| Feature::numeric(n)).collect(),
+        target: Some(target.to_owned()),
+        classes,
+    };
+    Ok(Table { all: Split { x, y }, d, schema })
+}
+
+/// A CSV file without a header: numeric features, the integer label last (digits layout).
+fn read_headerless(path: &Path) -> Result<Table> {
+    let hint = " (a file with a header row needs the target option)";
+    let table = read_numeric_csv(path, hint)?;
+    if table.width < 2 {
+        let msg = "1 field per row, expected features and a label".into();
+        return Err(Error::Io { path: path.display().to_string(), msg });
+    }
+    let d = table.width - 1;
+    let (mut x, mut labels) = (Vec::with_capacity(table.rows * d), Vec::new());
+    for r in 0..table.rows {
+        let row = table.row(r);
+        x.extend(row[..d].iter().map(|&v| v as f32));
+        labels.push(class_index(row[d], path, table.lines[r])? as i64);
+    }
+    let k = *labels.iter().max().unwrap_or(&0) as usize + 1;
+    let schema = Schema {
+        source: Source::CsvNoHeader,
+        features: (0..d).map(|i| Feature::numeric(format!("x{i}"))).collect(),
+        target: None,
+        classes: (0..k).map(|c| c.to_string()).collect(),
+    };
+    Ok(Table { all: Split { x, y: labels }, d, schema })
+}
+
+/// A class label read as a number: a class index `0, 1, ...`.
+pub(super) fn class_index(v: f64, path: &Path, line: usize) -> Result<usize> {
+    if v.fract() != 0.0 || !(0.0..=1e9).contains(&v) {
+        let msg = format!("label `{v}` is not a class index 0, 1, ...");
+        return Err(Error::Format { path: path.display().to_string(), line, msg });
+    }
+    Ok(v as usize)
+}

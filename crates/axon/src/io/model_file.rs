@@ -1,0 +1,163 @@
+//! The one file format of every saved model, linear or network: a safetensors file whose tensors
+//! are the model's numbers (a linear model's `coefficients`, a network's parameters and buffers
+//! by their PyTorch `state_dict` names) and whose metadata holds one key, `axon`, with a JSON
+//! description:
+//!
+//! ```text
+//! {"format": "axon-model", "version": 2, "axon_version": "0.1.0",
+//!  "kind": "linear" | "network",
+//!  "model": { what rebuilds the model: a linear model's kind and encoder, a network's
+//!             architecture, scaling and data schema },
+//!  "settings": { the record of the run that made it }}
+//! ```
+//!
+//! Files of the first formats still load: a linear model of `{"format": "axon-linear",
+//! "version": 1}` (same key, its description is the model body) and a network with separate
+//! `axon.kind = "nn-classifier"`, `axon.architecture`, ... keys and no version. [`load_model`]
+//! reports those as version 1, with their description or keys as the body, and each model's
+//! loader reads its version-1 body. A file of a newer version is refused with a clear error.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::safetensors::{load_safetensors, save_safetensors, TensorFile};
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// The metadata key of the description.
+const KEY: &str = "axon";
+/// The name of the format, in the description.
+pub const MODEL_FORMAT: &str = "axon-model";
+/// The version this axon writes; it reads this one and every earlier one.
+pub const MODEL_VERSION: u32 = 2;
+/// The format name of version-1 linear model files.
+const LINEAR_V1: &str = "axon-linear";
+/// The `axon.kind` of version-1 network files.
+const NETWORK_V1: &str = "nn-classifier";
+
+/// What a model file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    Linear,
+    Network,
+}
+
+/// The description in the metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Description {
+    format: String,
+    version: u32,
+    axon_version: String,
+    kind: ModelKind,
+    model: Value,
+    settings: Value,
+}
+
+/// A model file as read: what it is, the body that rebuilds the model, and the tensors.
+#[derive(Debug, Clone)]
+pub struct ModelFile {
+    pub kind: ModelKind,
+    /// The format version the file was written in (1 for the first formats).
+    pub version: u32,
+    /// The kind-specific description (for version 1, the linear description or the network's
+    /// `axon.*` keys, each parsed as JSON where it is JSON).
+    pub model: Value,
+    /// The record of the run that made the model.
+    pub settings: Value,
+    pub tensors: TensorFile,
+}
+
+/// Writes a model of `kind` to `path` (atomically): its `tensors` and the description.
+pub fn save_model(
+    path: impl AsRef<Path>,
+    kind: ModelKind,
+    model: &impl Serialize,
+    settings: &Value,
+    tensors: &[(String, Tensor)],
+) -> Result<()> {
+    let description = Description {
+        format: MODEL_FORMAT.into(),
+        version: MODEL_VERSION,
+        axon_version: env!("CARGO_PKG_VERSION").into(),
+        kind,
+        model: serde_json::to_value(model)
+            .map_err(|e| Error::invalid("model", "description", e.to_string()))?,
+        settings: settings.clone(),
+    };
+    let json = serde_json::to_string(&description)
+        .map_err(|e| Error::invalid("model", "description", e.to_string()))?;
+    // `format = pt` lets PyTorch's and Hugging Face's safetensors loaders take the weights.
+    let metadata = BTreeMap::from([(KEY.to_owned(), json), ("format".to_owned(), "pt".into())]);
+    save_safetensors(path, tensors, &metadata)
+}
+
+/// Reads a model file of any version; a file that is not one is an error naming it.
+pub fn load_model(path: impl AsRef<Path>) -> Result<ModelFile> {
+    let path = path.as_ref();
+    let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
+    let tensors = load_safetensors(path)?;
+    let md = &tensors.metadata;
+    if md.get("axon.kind").map(String::as_str) == Some(NETWORK_V1) {
+        let model = network_v1(md);
+        return Ok(ModelFile {
+            kind: ModelKind::Network,
+            version: 1,
+            model,
+            settings: Value::Null,
+            tensors,
+        });
+    }
+    let json = md.get(KEY).ok_or_else(|| {
+        bad("a safetensors file, but not an axon model (no `axon` metadata)".into())
+    })?;
+    let value: Value = serde_json::from_str(json)
+        .map_err(|e| bad(format!("the model description is corrupt: {e}")))?;
+    let format = value["format"].as_str().unwrap_or_default().to_owned();
+    let version = value["version"].as_u64().unwrap_or(0);
+    match (format.as_str(), version) {
+        (LINEAR_V1, 1) => {
+            let settings = value["settings"].clone();
+            Ok(ModelFile { kind: ModelKind::Linear, version: 1, model: value, settings, tensors })
+        }
+        (MODEL_FORMAT, v) if (2..=u64::from(MODEL_VERSION)).contains(&v) => {
+            let d: Description = serde_json::from_value(value)
+                .map_err(|e| bad(format!("the model description is corrupt: {e}")))?;
+            Ok(ModelFile {
+                kind: d.kind,
+                version: d.version,
+                model: d.model,
+                settings: d.settings,
+                tensors,
+            })
+        }
+        _ => Err(bad(format!(
+            "a `{format}` file of version {version}; this axon reads `{MODEL_FORMAT}` up to \
+             version {MODEL_VERSION}"
+        ))),
+    }
+}
+
+/// The `axon.*` keys of a version-1 network file as one JSON object, each value parsed as JSON
+/// where it is JSON (`axon.source` is a plain string).
+fn network_v1(metadata: &BTreeMap<String, String>) -> Value {
+    let fields = metadata.iter().filter_map(|(key, text)| {
+        let name = key.strip_prefix("axon.")?;
+        let value = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()));
+        Some((name.to_owned(), value))
+    });
+    Value::Object(fields.collect())
+}
+
+impl ModelFile {
+    /// The body as `T`, or an error naming the file.
+    pub fn model_as<T: for<'de> Deserialize<'de>>(&self, path: &Path) -> Result<T> {
+        serde_json::from_value(self.model.clone()).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            msg: format!("the model description is corrupt: {e}"),
+        })
+    }
+}

@@ -1,0 +1,133 @@
+//! Training a classifier network on a [`Dataset`] from a description of it, the whole of what
+//! `axon train` does between reading the data and writing the files: build the architecture
+//! (seeded), make the optimizer, run [`fit_classifier`] over mini-batches of the training rows
+//! (shuffled by the same seeded generator) with the validation rows for early stopping, and
+//! score the final network on the test rows.
+//!
+//! One [`Rng`] seeded with [`NetworkOptions::seed`] initialises the weights and then hands a
+//! split-off generator to the loader, so the same seed and thread count give the same numbers.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::architecture::{Activation, Architecture};
+use super::classifier::{NetworkClassifier, CHUNK};
+use super::module::Module;
+use super::train::{evaluate, fit_classifier, TrainConfig, TrainEvent, TrainReport};
+use crate::data::{DataLoader, Dataset, Split};
+use crate::error::{Error, Result};
+use crate::optim::OptimizerChoice;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// What to train and how.
+#[derive(Debug, Clone)]
+pub struct NetworkOptions {
+    /// `logreg`, `mlp:H1,H2,...` or `cnn` (see [`Architecture::parse`]).
+    pub model: String,
+    /// The activation of an MLP's hidden layers.
+    pub activation: Activation,
+    pub optimizer: OptimizerChoice,
+    pub batch_size: usize,
+    /// Seeds the initialisation and the batch order.
+    pub seed: u64,
+    /// Epochs, early stopping, checkpoints.
+    pub train: TrainConfig,
+}
+
+/// A trained network with how it got there and how it scores on the test rows.
+pub struct TrainedNetwork {
+    pub classifier: NetworkClassifier,
+    pub report: TrainReport,
+    pub test_log_loss: f64,
+    pub test_accuracy: f64,
+    /// Wall-clock seconds of the training loop.
+    pub seconds: f64,
+}
+
+/// The numbers a run reports (`axon train --json`, and the run record's `result`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainSummary {
+    pub test_accuracy: f64,
+    pub test_log_loss: f64,
+    pub epochs: usize,
+    pub stopped_early: bool,
+    pub best_epoch: Option<usize>,
+    pub restored_best_weights: bool,
+    pub train_seconds: f64,
+    pub examples_per_second: f64,
+    pub n_params: usize,
+    pub n_train: usize,
+    pub n_val: usize,
+    pub n_test: usize,
+    pub model: Architecture,
+    pub final_train_loss: Option<f64>,
+    pub final_val_accuracy: Option<f64>,
+}
+
+/// Features and labels of `split` as tensors with rows of `row_shape`.
+fn tensors(split: &Split, row_shape: &[usize]) -> Result<(Tensor, Tensor)> {
+    let mut shape = vec![split.len()];
+    shape.extend_from_slice(row_shape);
+    let x = Tensor::from_vec(split.x.clone(), shape)?;
+    Ok((x, Tensor::from_vec(split.y.clone(), [split.len()])?))
+}
+
+/// Trains a network on `data` as `options` say; `on_event` sees every batch and epoch.
+pub fn train_network(
+    data: &Dataset,
+    options: &NetworkOptions,
+    on_event: &mut dyn FnMut(TrainEvent<'_>),
+) -> Result<TrainedNetwork> {
+    if options.train.epochs == 0 {
+        return Err(Error::invalid("epochs", 0, "must be at least 1"));
+    }
+    if options.batch_size == 0 {
+        return Err(Error::invalid("batch_size", 0, "must be at least 1"));
+    }
+    let (spec, activation) = (&options.model, options.activation);
+    let arch = Architecture::parse(spec, activation, data.d, data.image, data.n_classes())?;
+    let mut rng = Rng::seed(options.seed);
+    let scaling = Some(data.scaling.clone());
+    let mut classifier = NetworkClassifier::new(arch, scaling, data.schema.clone(), &mut rng)?;
+    let mut optimizer = options.optimizer.build(classifier.net.params())?;
+    let row = classifier.architecture.row_shape();
+    let (x_train, y_train) = tensors(&data.train, &row)?;
+    let val = data.val.as_ref().map(|v| tensors(v, &row)).transpose()?;
+    let (x_test, y_test) = tensors(&data.test, &row)?;
+    let mut loader = DataLoader::new(x_train, y_train, options.batch_size)?.shuffle(rng.split());
+    let started = Instant::now();
+    let val_ref = val.as_ref().map(|(x, y)| (x, y));
+    let net = &mut classifier.net;
+    let report =
+        fit_classifier(net, optimizer.as_mut(), &mut loader, val_ref, &options.train, on_event)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let (test_log_loss, test_accuracy) = evaluate(&classifier.net, &x_test, &y_test, CHUNK)?;
+    Ok(TrainedNetwork { classifier, report, test_log_loss, test_accuracy, seconds })
+}
+
+impl TrainedNetwork {
+    /// The report of the run on `data` (the data set it was trained on).
+    pub fn summary(&self, data: &Dataset) -> TrainSummary {
+        let (report, history) = (&self.report, &self.report.progress.history);
+        let trained = history.len().saturating_sub(report.resumed_after) * data.train.len();
+        TrainSummary {
+            test_accuracy: self.test_accuracy,
+            test_log_loss: self.test_log_loss,
+            epochs: history.len(),
+            stopped_early: report.progress.stopped_early,
+            best_epoch: (report.progress.best_epoch > 0).then_some(report.progress.best_epoch),
+            restored_best_weights: report.restored_epoch.is_some(),
+            train_seconds: self.seconds,
+            examples_per_second: trained as f64 / self.seconds.max(1e-9),
+            n_params: self.classifier.net.num_parameters(),
+            n_train: data.train.len(),
+            n_val: data.val.as_ref().map_or(0, Split::len),
+            n_test: data.test.len(),
+            model: self.classifier.architecture.clone(),
+            final_train_loss: history.last().map(|m| m.train_loss),
+            final_val_accuracy: history.last().and_then(|m| m.val_accuracy),
+        }
+    }
+}
