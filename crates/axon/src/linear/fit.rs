@@ -8,8 +8,8 @@ use faer::{Mat, MatRef, Side};
 
 use super::binary::{Link, Problem};
 use super::coordinate::fit_coordinate_descent;
-use super::gram::scaled_gram;
-use super::newton::{self, Outcome, Stop};
+use super::gram::{check_rank, singular_error};
+use super::newton::{self, convergence, Outcome, Stop};
 use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 use super::separation;
 use super::solver::{fit_lbfgs, gradient_ascent, Solver, SolverOutcome, NEWTON_MAX_COLUMNS};
@@ -372,39 +372,6 @@ fn check_outcome_varies(data: &BinaryData) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a design whose (weighted) columns are linearly dependent: with unit-norm columns the
-/// Cholesky pivot of column `j` is `1 − R²ⱼ` against the columns before it.
-pub(crate) fn check_rank(
-    x: MatRef<'_, f64>,
-    weights: Option<&[f64]>,
-    names: &[String],
-) -> Result<()> {
-    let (n, p) = (x.nrows(), x.ncols());
-    let root_weights: Vec<f64> = (0..n).map(|i| weights.map_or(1.0, |w| w[i].sqrt())).collect();
-    let raw = scaled_gram(x, &root_weights);
-    let norms: Vec<f64> = (0..p).map(|j| raw[(j, j)].sqrt()).collect();
-    if let Some(j) = norms.iter().position(|&v| v == 0.0) {
-        return Err(singular_error(names, j));
-    }
-    let gram = Mat::from_fn(p, p, |j, k| raw[(j, k)] / (norms[j] * norms[k]));
-    let llt = Llt::new(gram.as_ref(), Side::Lower)
-        .map_err(|LltError::NonPositivePivot { index }| singular_error(names, index))?;
-    match (0..p).find(|&j| llt.L()[(j, j)].powi(2) < 1e-11) {
-        Some(j) => Err(singular_error(names, j)),
-        None => Ok(()),
-    }
-}
-
-pub(crate) fn singular_error(names: &[String], index: usize) -> Error {
-    let column = names.get(index).map_or("?", |s| s.as_str());
-    Error::invalid(
-        "x",
-        format!("column `{column}`"),
-        "is (numerically) a linear combination of the columns before it, so the information \
-         matrix is singular; drop the column",
-    )
-}
-
 /// Turns divergence into [`Error::Separation`]: every observation correctly classified (perfect
 /// separation by `β̂`), or a fit that stopped on a separating Newton direction.
 fn check_separated(problem: &Problem, out: &Outcome, names: &[String]) -> Result<()> {
@@ -424,36 +391,6 @@ fn check_separated(problem: &Problem, out: &Outcome, names: &[String]) -> Result
         names,
         perfect,
     ))
-}
-
-/// `converged` and the warning for the way the iteration stopped.
-pub(crate) fn convergence(out: &Outcome, max_iter: usize) -> (bool, Option<String>) {
-    let step = newton::relative_step(&out.direction, &out.beta);
-    let detail = format!("relative step = {step:.3e}, gradient norm = {:.3e}", out.gradient_norm);
-    match out.stop {
-        Stop::Converged | Stop::Separated | Stop::Singular { .. } => (true, None),
-        Stop::MaxIter => (
-            false,
-            Some(format!(
-                "Newton-Raphson did not converge in max_iter = {} iterations ({detail}); the \
-                 estimates are not the maximum-likelihood estimates",
-                max_iter
-            )),
-        ),
-        Stop::LineSearch => {
-            let rounding = newton::relative_step(&out.direction, &out.beta) <= 1e-8;
-            if rounding {
-                (true, None)
-            } else {
-                (
-                    false,
-                    Some(format!(
-                        "step-halving found no increase of the log-likelihood ({detail})"
-                    )),
-                )
-            }
-        }
-    }
 }
 
 /// `H(β)⁻¹` of the unpenalised log-likelihood, by Cholesky.

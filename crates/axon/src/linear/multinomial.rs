@@ -41,23 +41,17 @@
 
 use std::fmt;
 
-use faer::linalg::solvers::{DenseSolveCore, Llt, LltError, Solve};
+use faer::linalg::solvers::{DenseSolveCore, Llt, LltError};
 use faer::{Mat, MatRef, Side};
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::binary::Link;
-use super::fit::{check_rank, convergence, singular_error};
-use super::gram::t_matmul;
+use super::gram::{check_rank, singular_error, t_matmul};
 use super::inference::CoefficientRow;
-use super::newton::{norm, relative_step, Outcome, Stop};
+use super::newton::{self, convergence, Concave, Evaluation, Outcome, Stop};
 use super::separation::{self, ON_PLANE};
 use crate::error::{Error, Result};
-
-/// Halvings of a step before the line search gives up.
-const MAX_HALVINGS: usize = 30;
-/// Relative size of the objective's rounding error below which a predicted gain is noise.
-const ROUNDING: f64 = 1e-12;
 
 /// A design matrix with its class labels `0..K`, column names and class names.
 #[derive(Debug, Clone)]
@@ -267,7 +261,8 @@ pub fn fit_multinomial(
         alpha: opts.penalty_l2,
         intercept: opts.intercept,
     };
-    let out = problem.maximise(opts.max_iter, opts.tol);
+    let start = vec![0.0; (problem.k - 1) * x.ncols()];
+    let out = newton::maximise(&problem, start, opts.max_iter, opts.tol);
     let unpenalised = opts.penalty_l2 == 0.0;
     if unpenalised {
         problem.check_separated(&out, names)?;
@@ -429,15 +424,6 @@ struct Softmax<'a> {
     intercept: Option<usize>,
 }
 
-/// The objective, its gradient and information at one stacked `β`.
-struct Evaluation {
-    objective: f64,
-    gradient: Vec<f64>,
-    information: Mat<f64>,
-    max_margin: f64,
-    min_margin: f64,
-}
-
 impl Softmax<'_> {
     /// The stacked vector `(β₁, β₂, …)` as the `p × (K − 1)` matrix `B`.
     fn unstack(&self, beta: &[f64]) -> Mat<f64> {
@@ -514,69 +500,6 @@ impl Softmax<'_> {
         }
     }
 
-    /// Damped Newton–Raphson from `B = 0`, with the stopping rules of the binary solver.
-    fn maximise(&self, max_iter: usize, tol: f64) -> Outcome {
-        let mut beta = vec![0.0; (self.k - 1) * self.x.ncols()];
-        let watch = self.alpha == 0.0;
-        let saturation = Link::Logit.saturation_margin();
-        let (mut iterations, mut direction) = (0, Vec::new());
-        let stop = loop {
-            let ev = self.evaluate(&beta);
-            match newton_direction(&ev) {
-                Ok(delta) => direction = delta,
-                Err(index) => break Stop::Singular { index },
-            }
-            let gnorm = norm(&ev.gradient);
-            let saturated = ev.max_margin > saturation;
-            if watch && (gnorm < tol || saturated) && self.separation_kind(&direction).is_some() {
-                break Stop::Separated;
-            }
-            let step = relative_step(&direction, &beta);
-            if step < tol {
-                beta.iter_mut().zip(&direction).for_each(|(b, d)| *b += d);
-                break Stop::Converged;
-            }
-            if gnorm < tol && step < tol.sqrt() {
-                break Stop::Converged;
-            }
-            if iterations == max_iter {
-                break Stop::MaxIter;
-            }
-            match self.line_search(&beta, &ev, &direction) {
-                Some(next) => beta = next,
-                None => break Stop::LineSearch,
-            }
-            iterations += 1;
-        };
-        let ev = self.evaluate(&beta);
-        Outcome {
-            gradient_norm: norm(&ev.gradient),
-            min_margin: ev.min_margin,
-            beta,
-            iterations,
-            stop,
-            direction,
-        }
-    }
-
-    /// `β + t Δ` for the first `t = 1, ½, ¼, …` that does not lower the objective (the full step
-    /// also when its predicted gain is below the objective's rounding error).
-    fn line_search(&self, beta: &[f64], ev: &Evaluation, delta: &[f64]) -> Option<Vec<f64>> {
-        let current = ev.objective;
-        let gain: f64 = ev.gradient.iter().zip(delta).map(|(g, d)| g * d).sum();
-        let noise = ROUNDING * (1.0 + current.abs());
-        let mut t = 1.0;
-        for _ in 0..=MAX_HALVINGS {
-            let candidate: Vec<f64> = beta.iter().zip(delta).map(|(b, d)| b + t * d).collect();
-            let value = self.objective(&candidate);
-            if value.is_finite() && (value >= current || (t == 1.0 && gain <= noise)) {
-                return Some(candidate);
-            }
-            t *= 0.5;
-        }
-        None
-    }
-
     /// Whether the stacked direction `D` ranks every observation's own class first:
     /// `Some(true)` strictly (margins `> 10⁻⁶ max |X D|`), `Some(false)` up to ties, else `None`.
     fn separation_kind(&self, direction: &[f64]) -> Option<bool> {
@@ -613,16 +536,27 @@ impl Softmax<'_> {
     }
 }
 
-/// `Δ = H⁻¹ g` by Cholesky; `Err(pivot)` when `H` is not numerically positive definite.
-fn newton_direction(ev: &Evaluation) -> std::result::Result<Vec<f64>, usize> {
-    let llt = Llt::new(ev.information.as_ref(), Side::Lower)
-        .map_err(|LltError::NonPositivePivot { index }| index)?;
-    let g = Mat::from_fn(ev.gradient.len(), 1, |i, _| ev.gradient[i]);
-    let delta = llt.solve(&g);
-    let out: Vec<f64> = (0..delta.nrows()).map(|i| delta[(i, 0)]).collect();
-    match out.iter().position(|v| !v.is_finite()) {
-        None => Ok(out),
-        Some(index) => Err(index),
+/// Newton's method maximises the penalised log-likelihood; an unpenalised fit is watched for
+/// a direction that ranks every observation's own class first.
+impl Concave for Softmax<'_> {
+    fn evaluate(&self, beta: &[f64]) -> Evaluation {
+        Softmax::evaluate(self, beta)
+    }
+
+    fn objective(&self, beta: &[f64]) -> f64 {
+        Softmax::objective(self, beta)
+    }
+
+    fn watches_separation(&self) -> bool {
+        self.alpha == 0.0
+    }
+
+    fn saturation_margin(&self) -> f64 {
+        Link::Logit.saturation_margin()
+    }
+
+    fn separates(&self, direction: &[f64]) -> bool {
+        self.separation_kind(direction).is_some()
     }
 }
 
