@@ -52,6 +52,8 @@ use super::inference::CoefficientRow;
 use super::newton::{self, convergence, Concave, Evaluation, Outcome, Stop};
 use super::separation::{self, ON_PLANE};
 use crate::error::{Error, Result};
+use crate::metrics::argmax;
+use crate::ops::reduce::softmax_row;
 
 /// A design matrix with its class labels `0..K`, column names and class names.
 #[derive(Debug, Clone)]
@@ -312,11 +314,7 @@ impl MultinomialFit {
 
     /// The most probable class of every row of `x` (the first on ties).
     pub fn predict(&self, x: MatRef<'_, f64>) -> Result<Vec<usize>> {
-        let prob = self.predict_proba(x)?;
-        let best = |i: usize| {
-            (1..prob.ncols()).fold(0, |b, k| if prob[(i, k)] > prob[(i, b)] { k } else { b })
-        };
-        Ok((0..prob.nrows()).map(best).collect())
+        Ok(argmax_rows(&self.predict_proba(x)?))
     }
 
     /// Whether the fit maximised a penalised likelihood (then there is no inference table).
@@ -390,22 +388,40 @@ pub fn multinomial_null_log_likelihood(y: &[usize], n_classes: usize) -> f64 {
     counts.iter().filter(|&&m| m > 0.0).map(|&m| m * (m / n).ln()).sum()
 }
 
-/// Class probabilities `n × K` and `lseᵢ` from the scores `η` (`n × (K − 1)`), by log-sum-exp
-/// over `(0, ηᵢ₁, …)` so that no exponential overflows.
+/// Class probabilities `n × K` and `lseᵢ` from the scores `η` (`n × (K − 1)`) of the reference
+/// parameterisation: the softmax of `(0, ηᵢ₁, …)`.
 pub(crate) fn probabilities(eta: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
-    let (n, km1) = (eta.nrows(), eta.ncols());
-    let mut prob = Mat::zeros(n, km1 + 1);
+    softmax_with_zeros(eta, 1)
+}
+
+/// Row-wise softmax `n × K` of the scores `η` (`n × K`) and each row's log-sum-exp.
+pub(crate) fn softmax_rows(eta: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
+    softmax_with_zeros(eta, 0)
+}
+
+/// The softmax of every row of `η` preceded by `zeros` scores 0, by the engine's row kernel
+/// (log-sum-exp, so no exponential overflows), and each row's log-sum-exp.
+fn softmax_with_zeros(eta: &Mat<f64>, zeros: usize) -> (Mat<f64>, Vec<f64>) {
+    let (n, k) = (eta.nrows(), eta.ncols() + zeros);
+    let mut prob = Mat::zeros(n, k);
     let mut lse = vec![0.0; n];
+    let (mut scores, mut row) = (vec![0.0; k], vec![0.0; k]);
     for i in 0..n {
-        let m = (0..km1).fold(0.0f64, |m, k| m.max(eta[(i, k)]));
-        let sum = (-m).exp() + (0..km1).map(|k| (eta[(i, k)] - m).exp()).sum::<f64>();
-        lse[i] = m + sum.ln();
-        prob[(i, 0)] = (-lse[i]).exp();
-        for k in 0..km1 {
-            prob[(i, k + 1)] = (eta[(i, k)] - lse[i]).exp();
-        }
+        (zeros..k).for_each(|c| scores[c] = eta[(i, c - zeros)]);
+        lse[i] = softmax_row(&scores, &mut row);
+        (0..k).for_each(|c| prob[(i, c)] = row[c]);
     }
     (prob, lse)
+}
+
+/// The most probable class of every row of `prob` (the first on ties).
+pub(crate) fn argmax_rows(prob: &Mat<f64>) -> Vec<usize> {
+    let mut row = vec![0.0; prob.ncols()];
+    let best = |i: usize| {
+        row.iter_mut().enumerate().for_each(|(c, v)| *v = prob[(i, c)]);
+        argmax(&row)
+    };
+    (0..prob.nrows()).map(best).collect()
 }
 
 /// `ηᵢ,yᵢ − max_{k ≠ yᵢ} ηᵢₖ` (with `ηᵢ₀ = 0`): positive when row `i` ranks its own class first.
