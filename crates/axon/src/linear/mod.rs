@@ -82,7 +82,7 @@ mod stochastic;
 pub use binary::Link;
 pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
 pub use inference::{
-    null_log_likelihood, CoefficientRow, CovType, FitSummary, MarginalEffect, Z_975,
+    null_log_likelihood, CoefficientRow, CovType, FitStatistics, FitSummary, MarginalEffect, Z_975,
 };
 pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
 pub use model::{LinearKind, LinearModel};

@@ -40,15 +40,15 @@
 //! ```
 
 use std::fmt;
+use std::ops::Deref;
 
 use faer::linalg::solvers::{DenseSolveCore, Llt, LltError};
 use faer::{Mat, MatRef, Side};
 use serde::Serialize;
-use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::binary::Link;
 use super::gram::{check_rank, singular_error, t_matmul};
-use super::inference::CoefficientRow;
+use super::inference::{CoefficientRow, FitStatistics, Termination};
 use super::newton::{self, convergence, Concave, Evaluation, Outcome, Stop};
 use super::separation::{self, ON_PLANE};
 use crate::error::{Error, Result};
@@ -221,27 +221,19 @@ pub struct MultinomialSummary {
     pub classes: Vec<String>,
     /// `(K − 1) p` rows, class by class.
     pub coefficients: Vec<MultinomialRow>,
-    pub n_obs: f64,
-    /// `(K − 1) p`.
-    pub n_params: usize,
-    /// `(K − 1)(p − 1)` with an intercept, `(K − 1) p` without.
-    pub df_model: usize,
-    pub df_resid: f64,
-    pub log_likelihood: f64,
-    /// `Σᵢ log(n_{yᵢ}/n)`, the intercept-only fit.
-    pub null_log_likelihood: f64,
-    pub llr: f64,
-    /// χ² survival of `llr` on `df_model` degrees of freedom.
-    pub llr_p_value: f64,
-    /// McFadden's `1 − ℓ/ℓ₀`.
-    pub pseudo_r2: f64,
-    pub aic: f64,
-    pub bic: f64,
-    pub deviance: f64,
-    pub converged: bool,
-    pub iterations: usize,
-    pub gradient_norm: f64,
-    pub warning: Option<String>,
+    /// The model statistics, with `n_params = (K − 1) p`, `df_model = (K − 1)(p − 1)` with an
+    /// intercept (`(K − 1) p` without) and `ℓ₀ = Σᵢ log(n_{yᵢ}/n)`; `summary.llr` reads them
+    /// through `Deref`.
+    #[serde(flatten)]
+    pub statistics: FitStatistics,
+}
+
+impl Deref for MultinomialSummary {
+    type Target = FitStatistics;
+
+    fn deref(&self) -> &FitStatistics {
+        &self.statistics
+    }
 }
 
 /// Fits `P(y = k | x) ∝ exp(xᵀβₖ)` (`β₀ = 0`) by (penalised) maximum likelihood with
@@ -333,35 +325,20 @@ impl MultinomialFit {
             let reason = format!("the model was fitted with {p} columns and {k} classes");
             return Err(Error::invalid("data", data.x().ncols(), reason));
         }
-        let n = data.y().len() as f64;
         let n_params = (k - 1) * p;
         let df_model = (k - 1) * (p - usize::from(self.intercept.is_some()));
-        let ll = self.log_likelihood;
         let ll0 = multinomial_null_log_likelihood(data.y(), k);
-        let llr = 2.0 * (ll - ll0);
-        let llr_p_value = match ChiSquared::new(df_model as f64) {
-            Ok(chi2) if df_model > 0 => chi2.sf(llr),
-            _ => f64::NAN,
+        let n = data.y().len() as f64;
+        let run = Termination {
+            converged: self.converged,
+            iterations: self.iterations,
+            gradient_norm: self.gradient_norm,
+            warning: self.warning.as_deref(),
         };
         Ok(MultinomialSummary {
             classes: self.classes.clone(),
             coefficients: self.coefficient_rows(cov),
-            n_obs: n,
-            n_params,
-            df_model,
-            df_resid: n - n_params as f64,
-            log_likelihood: ll,
-            null_log_likelihood: ll0,
-            llr,
-            llr_p_value,
-            pseudo_r2: 1.0 - ll / ll0,
-            aic: -2.0 * ll + 2.0 * n_params as f64,
-            bic: -2.0 * ll + n_params as f64 * n.ln(),
-            deviance: -2.0 * ll,
-            converged: self.converged,
-            iterations: self.iterations,
-            gradient_norm: self.gradient_norm,
-            warning: self.warning.clone(),
+            statistics: FitStatistics::new(self.log_likelihood, ll0, n, n_params, df_model, run),
         })
     }
 
@@ -580,22 +557,7 @@ impl fmt::Display for MultinomialSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let reference = self.classes.first().map_or("0", |s| s.as_str());
         writeln!(f, "multinomial logit, maximum likelihood (reference class `{reference}`)")?;
-        writeln!(
-            f,
-            "n = {}  log-likelihood = {:.4}  null = {:.4}  LLR = {:.4} (p = {:.4e})  \
-             pseudo R² = {:.4}",
-            self.n_obs,
-            self.log_likelihood,
-            self.null_log_likelihood,
-            self.llr,
-            self.llr_p_value,
-            self.pseudo_r2
-        )?;
-        writeln!(
-            f,
-            "AIC = {:.4}  BIC = {:.4}  iterations = {}",
-            self.aic, self.bic, self.iterations
-        )?;
+        write!(f, "{}", self.statistics)?;
         let rows = &self.coefficients;
         let width = rows.iter().map(|r| r.coefficient.name.len()).max().unwrap_or(4).max(4);
         let cw = rows.iter().map(|r| r.class.len()).max().unwrap_or(5).max(5);
