@@ -12,7 +12,7 @@ use axon::cv::{grid_search, stratified_kfold, Fold, Goal, GridSearch};
 use axon::data::Design;
 use axon::linear::{
     fit_binary, fit_multinomial, fit_one_vs_rest, BinaryData, Link, MultinomialData,
-    MultinomialOptions,
+    MultinomialOptions, Penalty,
 };
 use axon::metrics::{self, argmax};
 use axon::Rng;
@@ -196,7 +196,7 @@ fn fit_and_predict(
         Model::Softmax => {
             let data = MultinomialData::new(x_train.as_ref(), &train_classes, &design.names)?;
             let opts = MultinomialOptions {
-                penalty_l2: alpha,
+                penalty: Penalty::L2(alpha),
                 max_iter: args.max_iter,
                 ..MultinomialOptions::new(intercept)
             };

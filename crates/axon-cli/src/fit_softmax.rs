@@ -67,7 +67,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let data = MultinomialData::new(design.x.as_ref(), &y, &design.names)?
         .with_classes(&design.classes())?;
     let opts = MultinomialOptions {
-        penalty_l2: args.fit.alpha,
+        penalty: Penalty::L2(args.fit.alpha),
         intercept: design.encoder.has_intercept().then_some(0),
         max_iter: args.max_iter,
         tol: args.tol,
@@ -137,7 +137,7 @@ fn report(
         n_obs: design.n_rows(),
         dropped_rows,
         n_params: p * (fit.n_classes() - 1),
-        penalty_l2: fit.penalty_l2,
+        penalty_l2: fit.penalty.l2(),
         inference: summary.is_some(),
         log_likelihood: ll,
         null_log_likelihood: ll0,
@@ -162,7 +162,9 @@ fn penalised_table(fit: &MultinomialFit, ll0: f64, n: usize) -> String {
         out,
         "multinomial logit, L2-penalised (alpha = {}), reference class `{}`\n\
          n = {n}  log-likelihood = {:.4}  null = {ll0:.4}",
-        fit.penalty_l2, fit.classes[0], fit.log_likelihood
+        fit.penalty.l2(),
+        fit.classes[0],
+        fit.log_likelihood
     );
     let _ = writeln!(
         out,

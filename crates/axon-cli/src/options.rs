@@ -131,7 +131,6 @@ impl SolverArgs {
             intercept,
             max_iter,
             tol,
-            ..BinaryOptions::default()
         })
     }
 }

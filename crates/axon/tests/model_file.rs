@@ -7,7 +7,7 @@ use axon::data::{read_csv, read_sklearn_csv, Column, CsvOptions, Design, DesignS
 use axon::io::{load_safetensors, save_safetensors, write_atomic};
 use axon::linear::{
     fit_binary, fit_multinomial, BinaryData, BinaryOptions, LinearKind, LinearModel, Link,
-    MultinomialData, MultinomialOptions,
+    MultinomialData, MultinomialOptions, Penalty,
 };
 use axon::{DType, Error, Tensor};
 use faer::Mat;
@@ -92,7 +92,7 @@ fn softmax_model_round_trips_and_names_its_classes() {
     let design = Design::new(&frame, &spec).unwrap();
     let y = design.class_indices();
     let mdata = MultinomialData::new(design.x.as_ref(), &y, &design.names).unwrap();
-    let opts = MultinomialOptions { penalty_l2: 1.0, ..MultinomialOptions::new(Some(0)) };
+    let opts = MultinomialOptions { penalty: Penalty::L2(1.0), ..MultinomialOptions::new(Some(0)) };
     let fit = fit_multinomial(&mdata, &opts).unwrap();
     let model =
         LinearModel::from_multinomial(&fit, design.encoder.clone(), serde_json::json!({})).unwrap();

@@ -104,10 +104,7 @@ impl<'a> BinaryData<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BinaryOptions {
     pub link: Link,
-    /// `α` in the penalty `α/2 Σ_{j ≠ intercept} βⱼ²`; 0 for maximum likelihood. The same as
-    /// `penalty: Penalty::L2(α)` (set one or the other, not both).
-    pub penalty_l2: f64,
-    /// The penalty (default none); the intercept is never penalised.
+    /// The penalty (default none, maximum likelihood); the intercept is never penalised.
     pub penalty: Penalty,
     /// The algorithm (default [`Solver::Auto`]).
     pub solver: Solver,
@@ -127,7 +124,6 @@ impl Default for BinaryOptions {
     fn default() -> Self {
         BinaryOptions {
             link: Link::Logit,
-            penalty_l2: 0.0,
             penalty: Penalty::None,
             solver: Solver::Auto,
             class_weight: ClassWeight::None,
@@ -142,23 +138,6 @@ impl BinaryOptions {
     /// Maximum likelihood with `link` and an intercept in column `intercept`.
     pub fn new(link: Link, intercept: Option<usize>) -> Self {
         BinaryOptions { link, intercept, ..Default::default() }
-    }
-
-    /// The penalty in force: `penalty`, or `L2(penalty_l2)` when only the latter is set.
-    pub fn effective_penalty(&self) -> Result<Penalty> {
-        if !(self.penalty_l2.is_finite() && self.penalty_l2 >= 0.0) {
-            return Err(Error::invalid("penalty_l2", self.penalty_l2, "must be finite and ≥ 0"));
-        }
-        self.penalty.validate()?;
-        match (self.penalty_l2 > 0.0, self.penalty.is_none()) {
-            (false, _) => Ok(self.penalty),
-            (true, true) => Ok(Penalty::L2(self.penalty_l2)),
-            (true, false) => Err(Error::invalid(
-                "penalty_l2",
-                self.penalty_l2,
-                "set either penalty_l2 or penalty, not both",
-            )),
-        }
     }
 
     fn validate(&self, p: usize) -> Result<()> {
@@ -180,8 +159,6 @@ pub struct BinaryFit {
     pub link: Link,
     pub names: Vec<String>,
     pub intercept: Option<usize>,
-    /// `λ₂`, the L2 part of `penalty` (kept for callers that know only ridge fits).
-    pub penalty_l2: f64,
     pub penalty: Penalty,
     /// The solver that ran ([`Solver::Auto`] resolved).
     pub solver: Solver,
@@ -226,7 +203,8 @@ impl BinaryFit {
 /// variables). A fit that stops before converging is returned with `converged = false` and a
 /// warning.
 pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> {
-    let penalty = opts.effective_penalty()?;
+    let penalty = opts.penalty;
+    penalty.validate()?;
     opts.validate(data.x().ncols())?;
     let solver = opts.solver.resolve(&penalty, data.x().ncols())?;
     let composed;
@@ -287,7 +265,6 @@ fn fit_resolved(
         link: opts.link,
         names: names.to_vec(),
         intercept: opts.intercept,
-        penalty_l2: penalty.l2(),
         penalty,
         solver,
         log_likelihood: problem.log_likelihood(&out.beta),

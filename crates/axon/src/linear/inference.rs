@@ -278,8 +278,8 @@ impl BinaryFit {
         match &self.covariance {
             Some(cov) if !self.is_penalised() => Ok(cov),
             _ => Err(Error::invalid(
-                "penalty_l2",
-                self.penalty_l2,
+                "penalty",
+                format!("{:?}", self.penalty),
                 "a penalised fit has no maximum-likelihood covariance or inference table",
             )),
         }

@@ -50,6 +50,7 @@ use super::binary::Link;
 use super::gram::{check_rank, singular_error, t_matmul};
 use super::inference::{CoefficientRow, FitStatistics, Termination};
 use super::newton::{self, convergence, Concave, Evaluation, Outcome, Stop};
+use super::penalty::Penalty;
 use super::separation::{self, ON_PLANE};
 use crate::error::{Error, Result};
 use crate::metrics::argmax;
@@ -134,8 +135,9 @@ impl<'a> MultinomialData<'a> {
 /// How to fit: an optional L2 penalty, the intercept column and the stopping rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MultinomialOptions {
-    /// `α` in the penalty `α/2 Σₖ Σ_{j ≠ intercept} βⱼₖ²`; 0 for maximum likelihood.
-    pub penalty_l2: f64,
+    /// [`Penalty::None`] (maximum likelihood, the default) or [`Penalty::L2`]`(α)`, the penalty
+    /// `α/2 Σₖ Σ_{j ≠ intercept} βⱼₖ²`; an L1 part is an error.
+    pub penalty: Penalty,
     /// The column of ones, if the model has an intercept (never penalised).
     pub intercept: Option<usize>,
     /// The most Newton steps (default 100).
@@ -146,7 +148,7 @@ pub struct MultinomialOptions {
 
 impl Default for MultinomialOptions {
     fn default() -> Self {
-        MultinomialOptions { penalty_l2: 0.0, intercept: None, max_iter: 100, tol: 1e-10 }
+        MultinomialOptions { penalty: Penalty::None, intercept: None, max_iter: 100, tol: 1e-10 }
     }
 }
 
@@ -157,8 +159,10 @@ impl MultinomialOptions {
     }
 
     fn validate(&self, data: &MultinomialData) -> Result<()> {
-        if !(self.penalty_l2.is_finite() && self.penalty_l2 >= 0.0) {
-            return Err(Error::invalid("penalty_l2", self.penalty_l2, "must be finite and ≥ 0"));
+        self.penalty.validate()?;
+        if self.penalty.has_l1() {
+            let reason = "the multinomial fit takes no penalty or L2 only";
+            return Err(Error::invalid("penalty", format!("{:?}", self.penalty), reason));
         }
         if !(self.tol.is_finite() && self.tol > 0.0) {
             return Err(Error::invalid("tol", self.tol, "must be finite and > 0"));
@@ -188,7 +192,8 @@ pub struct MultinomialFit {
     /// The `K` class names; class 0 is the reference.
     pub classes: Vec<String>,
     pub intercept: Option<usize>,
-    pub penalty_l2: f64,
+    /// [`Penalty::None`] or [`Penalty::L2`].
+    pub penalty: Penalty,
     /// `B̂`, `p × (K − 1)`: column `k − 1` holds the coefficients of class `k`.
     pub coefficients: Mat<f64>,
     /// `H(B̂)⁻¹`, `(K − 1)p` square, parameters stacked class by class; `None` when penalised.
@@ -252,12 +257,12 @@ pub fn fit_multinomial(
         x,
         y: data.y(),
         k: data.n_classes(),
-        alpha: opts.penalty_l2,
+        alpha: opts.penalty.l2(),
         intercept: opts.intercept,
     };
     let start = vec![0.0; (problem.k - 1) * x.ncols()];
     let out = newton::maximise(&problem, start, opts.max_iter, opts.tol);
-    let unpenalised = opts.penalty_l2 == 0.0;
+    let unpenalised = opts.penalty.is_none();
     if unpenalised {
         problem.check_separated(&out, names)?;
     }
@@ -278,7 +283,7 @@ pub fn fit_multinomial(
         names: names.to_vec(),
         classes: data.classes().to_vec(),
         intercept: opts.intercept,
-        penalty_l2: opts.penalty_l2,
+        penalty: opts.penalty,
         log_likelihood: problem.log_likelihood(&out.beta),
         coefficients: problem.unstack(&out.beta),
         covariance,
@@ -311,14 +316,14 @@ impl MultinomialFit {
 
     /// Whether the fit maximised a penalised likelihood (then there is no inference table).
     pub fn is_penalised(&self) -> bool {
-        self.penalty_l2 > 0.0
+        !self.penalty.is_none()
     }
 
     /// The results table on the data the model was fitted to.
     pub fn summary(&self, data: &MultinomialData) -> Result<MultinomialSummary> {
         let Some(cov) = self.covariance.as_ref().filter(|_| !self.is_penalised()) else {
             let reason = "a penalised fit has no maximum-likelihood covariance or inference table";
-            return Err(Error::invalid("penalty_l2", self.penalty_l2, reason));
+            return Err(Error::invalid("penalty", format!("{:?}", self.penalty), reason));
         };
         let (p, k) = (self.coefficients.nrows(), self.n_classes());
         if data.x().ncols() != p || data.n_classes() != k {
