@@ -5,8 +5,7 @@
 
 use anyhow::Context;
 use axon::data::Design;
-use axon::linear::{fit_one_vs_rest, LinearKind, LinearModel, Link, MultinomialData, OneVsRestFit};
-use faer::Mat;
+use axon::linear::{fit_one_vs_rest, LinearModel, Link, MultinomialData, OneVsRestFit};
 use serde::Serialize;
 
 use crate::common::{read_frame, save_model, settings_record};
@@ -66,10 +65,8 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         print!("{}", table(args, &design, &fit));
     }
     if let Some(path) = &args.out {
-        let p = design.names.len();
-        let b = Mat::from_fn(p, fit.fits.len(), |j, k| fit.fits[k].coefficients[j]);
         let settings = settings_record("fit", args);
-        save_model(&LinearModel::new(LinearKind::Ovr, design.encoder, b, settings)?, path)?;
+        save_model(&LinearModel::from_ovr(&fit, design.encoder, settings)?, path)?;
     }
     Ok(())
 }
