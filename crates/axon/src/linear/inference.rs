@@ -13,6 +13,9 @@
 //!   `Jⱼₖ = δⱼₖ mean f(ηᵢ) + β̂ⱼ mean f'(ηᵢ) xᵢₖ`; the intercept has none.
 //!
 //! With frequency weights every mean and sum is weighted and `n = Σ wᵢ`.
+//!
+//! The model statistics are one [`FitStatistics`], which the multinomial summary embeds too (with
+//! its own `ℓ₀` and parameter count).
 
 use std::fmt;
 use std::ops::Deref;

@@ -13,11 +13,13 @@
 //! Var(β̂) = H(β̂)⁻¹                                 or the HC0/HC1 sandwich
 //! ```
 //!
-//! Files: [`binary`] (the links, stable `log Φ`, derivatives), `newton` (the solver),
-//! `separation` (refusing fits whose estimate does not exist), `fit` ([`fit_binary`],
-//! [`BinaryData`], [`BinaryOptions`], [`BinaryFit`]), `inference` ([`FitSummary`]);
-//! `multinomial` is the softmax (multinomial logit) counterpart, [`fit_multinomial`]; `model`
-//! packages any fit with its encoder for prediction and saving ([`LinearModel`]).
+//! Files: [`binary`] (the links, stable `log Φ`, derivatives), `newton` (the damped Newton
+//! solver of every exact fit), `separation` and `gram` (refusing fits whose estimate does not
+//! exist: separated outcomes, collinear columns), `fit` ([`fit_binary`], [`BinaryData`],
+//! [`BinaryOptions`], [`BinaryFit`]), `inference` ([`FitSummary`] and the [`FitStatistics`] it
+//! shares with the multinomial summary); `multinomial` is the softmax (multinomial logit)
+//! counterpart, [`fit_multinomial`]; `model` packages any fit with its encoder for prediction and
+//! saving ([`LinearModel`]).
 //!
 //! Penalised and large-scale fits: `penalty` ([`Penalty`] — none, L2, L1, elastic net, with
 //! `α = 1/C` for scikit-learn's `C` — and [`ClassWeight`]), `solver` ([`Solver`]: Newton,
