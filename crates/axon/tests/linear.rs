@@ -5,7 +5,7 @@
 //!
 //! Run with `--nocapture` to see the largest relative difference of each quantity.
 
-use axon::linear::{fit_binary, BinaryData, BinaryOptions, CovType, FitSummary, Link};
+use axon::linear::{fit_binary, BinaryData, BinaryOptions, CovType, FitSummary, Link, Penalty};
 use axon::Error;
 use faer::Mat;
 use serde_json::Value;
@@ -266,7 +266,9 @@ fn l2_penalised_fit_zeroes_the_penalised_gradient() {
     for link in [Link::Logit, Link::Probit] {
         let (_, case) = lbw(link);
         let data = case.data();
-        let fit = fit_binary(&data, &BinaryOptions { penalty_l2: alpha, ..options(link) }).unwrap();
+        let fit =
+            fit_binary(&data, &BinaryOptions { penalty: Penalty::L2(alpha), ..options(link) })
+                .unwrap();
         assert!(fit.converged && fit.covariance.is_none());
         let beta = &fit.coefficients;
         let (n, p) = (case.x.nrows(), case.x.ncols());
@@ -301,7 +303,7 @@ fn l2_penalised_fit_zeroes_the_penalised_gradient() {
 fn penalised_fit_of_separated_data_is_finite() {
     let j = fixture("separation.json");
     let case = Case::from_json(&j["data_sets"][0]);
-    let opts = BinaryOptions { penalty_l2: 0.1, ..options(Link::Logit) };
+    let opts = BinaryOptions { penalty: Penalty::L2(0.1), ..options(Link::Logit) };
     let fit = fit_binary(&case.data(), &opts).unwrap();
     assert!(fit.converged && fit.coefficients.iter().all(|b| b.abs() < 100.0));
 }

@@ -8,8 +8,8 @@ use axon::data::{
 };
 use axon::io::{load_safetensors, save_safetensors, write_atomic};
 use axon::linear::{
-    fit_binary, fit_multinomial, BinaryData, BinaryOptions, LinearKind, LinearModel, Link,
-    MultinomialData, MultinomialOptions,
+    fit_binary, fit_multinomial, fit_one_vs_rest, BinaryData, BinaryOptions, LinearKind,
+    LinearModel, Link, MultinomialData, MultinomialOptions, Penalty,
 };
 use axon::{DType, Error, Tensor};
 use faer::Mat;
@@ -94,7 +94,7 @@ fn softmax_model_round_trips_and_names_its_classes() {
     let design = Design::new(&frame, &spec).unwrap();
     let y = design.class_indices();
     let mdata = MultinomialData::new(design.x.as_ref(), &y, &design.names).unwrap();
-    let opts = MultinomialOptions { penalty_l2: 1.0, ..MultinomialOptions::new(Some(0)) };
+    let opts = MultinomialOptions { penalty: Penalty::L2(1.0), ..MultinomialOptions::new(Some(0)) };
     let fit = fit_multinomial(&mdata, &opts).unwrap();
     let model =
         LinearModel::from_multinomial(&fit, design.encoder.clone(), serde_json::json!({})).unwrap();
@@ -129,6 +129,19 @@ fn one_vs_rest_probabilities_are_normalised_sigmoids() {
             assert!((proba[(i, c)] - s[c] / total).abs() < 1e-15);
         }
     }
+}
+
+#[test]
+fn one_vs_rest_fit_packs_into_a_model() {
+    let (frame, design) = lbw_design(DesignSpec::new("race").with_features(&["age", "lwt"]));
+    let y = design.class_indices();
+    let data = MultinomialData::new(design.x.as_ref(), &y, &design.names).unwrap();
+    let fit = fit_one_vs_rest(&data, &BinaryOptions::new(Link::Logit, Some(0))).unwrap();
+    let model = LinearModel::from_ovr(&fit, design.encoder.clone(), serde_json::json!({})).unwrap();
+    assert_eq!(model.kind, LinearKind::Ovr);
+    assert_eq!((model.coefficients.nrows(), model.coefficients.ncols()), (3, 3));
+    let want = fit.predict_proba(design.x.as_ref()).unwrap();
+    assert!(max_diff(&model.predict_proba(&frame).unwrap(), &want) < 1e-14);
 }
 
 #[test]

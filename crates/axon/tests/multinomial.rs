@@ -9,7 +9,7 @@
 
 use axon::linear::{
     fit_binary, fit_multinomial, BinaryData, BinaryOptions, Link, MultinomialData, MultinomialFit,
-    MultinomialOptions, MultinomialSummary,
+    MultinomialOptions, MultinomialSummary, Penalty,
 };
 use axon::Error;
 use faer::Mat;
@@ -198,7 +198,7 @@ fn separated_iris_sepals_are_an_error() {
         other => panic!("expected a separation error, got {other:?}"),
     }
     // With a penalty the estimate exists and is finite.
-    let fit = case.fit(&MultinomialOptions { penalty_l2: 0.1, ..mle() });
+    let fit = case.fit(&MultinomialOptions { penalty: Penalty::L2(0.1), ..mle() });
     assert!(fit.converged && (0..2).all(|k| (0..3).all(|r| fit.coefficients[(r, k)].abs() < 1e3)));
 }
 
@@ -249,7 +249,7 @@ fn l2_penalised_fit_zeroes_the_penalised_gradient() {
     let alpha = 2.0;
     for name in ["wine_mnlogit.json", "iris_sepal_separated_mnlogit.json"] {
         let (_, case) = Case::load(name);
-        let fit = case.fit(&MultinomialOptions { penalty_l2: alpha, ..mle() });
+        let fit = case.fit(&MultinomialOptions { penalty: Penalty::L2(alpha), ..mle() });
         assert!(fit.converged && fit.covariance.is_none() && fit.is_penalised());
         let grad = penalised_gradient(&case, &fit.coefficients, alpha);
         let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
@@ -261,7 +261,7 @@ fn l2_penalised_fit_zeroes_the_penalised_gradient() {
     let (_, case) = Case::load("wine_mnlogit.json");
     let slopes =
         |b: &Mat<f64>| (1..b.nrows()).map(|j| b[(j, 0)].powi(2) + b[(j, 1)].powi(2)).sum::<f64>();
-    let pen = case.fit(&MultinomialOptions { penalty_l2: alpha, ..mle() });
+    let pen = case.fit(&MultinomialOptions { penalty: Penalty::L2(alpha), ..mle() });
     assert!(slopes(&pen.coefficients) < slopes(&case.fit(&mle()).coefficients));
 }
 
@@ -319,7 +319,13 @@ fn bad_input_is_an_error_not_a_panic() {
     let data = case.data();
     assert!(fit_multinomial(&data, &MultinomialOptions::new(Some(1))).is_err());
     assert!(fit_multinomial(&data, &MultinomialOptions { tol: -1.0, ..mle() }).is_err());
-    assert!(fit_multinomial(&data, &MultinomialOptions { penalty_l2: f64::NAN, ..mle() }).is_err());
+    assert!(fit_multinomial(
+        &data,
+        &MultinomialOptions { penalty: Penalty::L2(f64::NAN), ..mle() }
+    )
+    .is_err());
+    let lasso = MultinomialOptions { penalty: Penalty::L1(1.0), ..mle() };
+    assert!(matches!(fit_multinomial(&data, &lasso), Err(Error::InvalidArgument { .. })));
     let fit = case.fit(&mle());
     assert!(fit.predict_proba(Mat::<f64>::zeros(3, 5).as_ref()).is_err());
     assert!(fit.predict(Mat::<f64>::zeros(3, 1).as_ref()).is_err());

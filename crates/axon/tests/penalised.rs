@@ -98,9 +98,10 @@ fn l2_matches_sklearn_with_every_smooth_solver() {
         check(&format!("L2 C=1 {}", fit.solver.name()), &fit.coefficients, &want, 1e-5);
         assert!(fit.covariance.is_none() && fit.is_penalised());
     }
-    // The same penalty through the older field gives the same fit.
-    let old = BinaryOptions { penalty_l2: 1.0, ..BinaryOptions::new(Link::Logit, Some(0)) };
-    check("L2 via penalty_l2", &case.fit(&old).coefficients, &want, 1e-5);
+    // The same penalty set on the default options gives the same fit.
+    let old =
+        BinaryOptions { penalty: Penalty::L2(1.0), ..BinaryOptions::new(Link::Logit, Some(0)) };
+    check("L2 on the default options", &case.fit(&old).coefficients, &want, 1e-5);
 }
 
 #[test]
@@ -193,8 +194,6 @@ fn l1_with_a_smooth_solver_is_an_error() {
     for solver in [Solver::Newton, Solver::lbfgs()] {
         assert!(fit_binary(&case.data(), &options(Penalty::L1(1.0), solver)).is_err());
     }
-    let both = BinaryOptions { penalty_l2: 1.0, ..options(Penalty::L1(1.0), Solver::Auto) };
-    assert!(fit_binary(&case.data(), &both).is_err());
     let bad = options(Penalty::ElasticNet { alpha: 1.0, l1_ratio: 2.0 }, Solver::Auto);
     assert!(fit_binary(&case.data(), &bad).is_err());
 }

@@ -64,7 +64,7 @@ pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::R
             println!(
                 "multinomial logit, L2-penalised (alpha = {}), reference class `{}`\n\
                  n = {}  log-likelihood = {:.4}  null = {ll0:.4}\n{NO_INFERENCE}",
-                fit.penalty_l2,
+                fit.penalty.l2(),
                 fit.classes[0],
                 design.n_rows(),
                 fit.log_likelihood
@@ -110,7 +110,7 @@ fn json(
         n_obs: design.n_rows(),
         dropped_rows: ctx.dropped_rows,
         n_params: p * (fit.n_classes() - 1),
-        penalty_l2: fit.penalty_l2,
+        penalty_l2: fit.penalty.l2(),
         inference: summary.is_some(),
         log_likelihood: ll,
         null_log_likelihood: ll0,

@@ -18,9 +18,12 @@
 //! double) and below that the asymptotic series
 //! `log Φ(t) = log φ(t) − log(−t) + log(1 − t⁻² + 3t⁻⁴ − …)`.
 
-use super::gram::{scaled_gram, x_beta, xt_v};
 use faer::{Mat, MatRef};
 use serde::Serialize;
+
+use super::gram::{scaled_gram, x_beta, xt_v};
+use super::newton::{Concave, Evaluation};
+use super::separation;
 
 /// `ln √(2π)`.
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
@@ -188,20 +191,6 @@ pub(crate) struct Problem<'a> {
     pub intercept: Option<usize>,
 }
 
-/// The objective, its gradient and the information matrix at one `β`.
-#[derive(Debug, Clone)]
-pub(crate) struct Evaluation {
-    /// Penalised log-likelihood `ℓ(β) − α/2 ‖β̃‖²`.
-    pub objective: f64,
-    pub gradient: Vec<f64>,
-    /// `−∇²` of the objective (positive semi-definite).
-    pub information: Mat<f64>,
-    /// The largest margin `q η` over observations with positive weight.
-    pub max_margin: f64,
-    /// The smallest margin `q η` over observations with positive weight.
-    pub min_margin: f64,
-}
-
 impl Problem<'_> {
     pub fn n(&self) -> usize {
         self.x.nrows()
@@ -295,6 +284,30 @@ impl Problem<'_> {
         let d: Vec<f64> =
             (0..self.n()).map(|i| self.link.derivs(self.y[i], eta[i]).score).collect();
         Mat::from_fn(self.n(), self.p(), |i, j| d[i] * self.x[(i, j)])
+    }
+}
+
+/// Newton's method maximises the penalised log-likelihood; an unpenalised fit is watched for
+/// separation by the direction's margins `qᵢ xᵢᵀΔ`.
+impl Concave for Problem<'_> {
+    fn evaluate(&self, beta: &[f64]) -> Evaluation {
+        Problem::evaluate(self, beta)
+    }
+
+    fn objective(&self, beta: &[f64]) -> f64 {
+        Problem::objective(self, beta)
+    }
+
+    fn watches_separation(&self) -> bool {
+        self.alpha == 0.0
+    }
+
+    fn saturation_margin(&self) -> f64 {
+        self.link.saturation_margin()
+    }
+
+    fn separates(&self, direction: &[f64]) -> bool {
+        separation::separates(self.x, self.y, self.weights, direction)
     }
 }
 

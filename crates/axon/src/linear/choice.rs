@@ -14,7 +14,6 @@
 //! is either taken by all of them or refused by all of them with the same
 //! [`Error::Unsupported`].
 
-use faer::Mat;
 use serde_json::Value;
 
 use super::binary::Link;
@@ -86,11 +85,7 @@ impl LinearFit {
         match self {
             LinearFit::Binary(fit) => LinearModel::from_binary(fit, encoder, settings),
             LinearFit::Softmax(fit) => LinearModel::from_multinomial(fit, encoder, settings),
-            LinearFit::Ovr(fit) => {
-                let p = encoder.n_cols();
-                let b = Mat::from_fn(p, fit.fits.len(), |j, k| fit.fits[k].coefficients[j]);
-                LinearModel::new(LinearKind::Ovr, encoder, b, settings)
-            }
+            LinearFit::Ovr(fit) => LinearModel::from_ovr(fit, encoder, settings),
         }
     }
 
@@ -175,7 +170,7 @@ pub fn fit_linear(
             let y = design.class_indices();
             let data = MultinomialData::new(x, &y, names)?.with_classes(&design.classes())?;
             let opts = MultinomialOptions {
-                penalty_l2: options.penalty.l2(),
+                penalty: options.penalty,
                 intercept,
                 max_iter: options.max_iter,
                 tol: options.tol,

@@ -8,8 +8,8 @@ use faer::{Mat, MatRef, Side};
 
 use super::binary::{Link, Problem};
 use super::coordinate::fit_coordinate_descent;
-use super::gram::scaled_gram;
-use super::newton::{self, Outcome, Stop};
+use super::gram::{check_rank, singular_error};
+use super::newton::{self, convergence, Outcome, Stop};
 use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 use super::separation;
 use super::solver::{fit_lbfgs, gradient_ascent, Solver, SolverOutcome, NEWTON_MAX_COLUMNS};
@@ -104,10 +104,7 @@ impl<'a> BinaryData<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BinaryOptions {
     pub link: Link,
-    /// `α` in the penalty `α/2 Σ_{j ≠ intercept} βⱼ²`; 0 for maximum likelihood. The same as
-    /// `penalty: Penalty::L2(α)` (set one or the other, not both).
-    pub penalty_l2: f64,
-    /// The penalty (default none); the intercept is never penalised.
+    /// The penalty (default none, maximum likelihood); the intercept is never penalised.
     pub penalty: Penalty,
     /// The algorithm (default [`Solver::Auto`]).
     pub solver: Solver,
@@ -127,7 +124,6 @@ impl Default for BinaryOptions {
     fn default() -> Self {
         BinaryOptions {
             link: Link::Logit,
-            penalty_l2: 0.0,
             penalty: Penalty::None,
             solver: Solver::Auto,
             class_weight: ClassWeight::None,
@@ -142,23 +138,6 @@ impl BinaryOptions {
     /// Maximum likelihood with `link` and an intercept in column `intercept`.
     pub fn new(link: Link, intercept: Option<usize>) -> Self {
         BinaryOptions { link, intercept, ..Default::default() }
-    }
-
-    /// The penalty in force: `penalty`, or `L2(penalty_l2)` when only the latter is set.
-    pub fn effective_penalty(&self) -> Result<Penalty> {
-        if !(self.penalty_l2.is_finite() && self.penalty_l2 >= 0.0) {
-            return Err(Error::invalid("penalty_l2", self.penalty_l2, "must be finite and ≥ 0"));
-        }
-        self.penalty.validate()?;
-        match (self.penalty_l2 > 0.0, self.penalty.is_none()) {
-            (false, _) => Ok(self.penalty),
-            (true, true) => Ok(Penalty::L2(self.penalty_l2)),
-            (true, false) => Err(Error::invalid(
-                "penalty_l2",
-                self.penalty_l2,
-                "set either penalty_l2 or penalty, not both",
-            )),
-        }
     }
 
     fn validate(&self, p: usize) -> Result<()> {
@@ -180,8 +159,6 @@ pub struct BinaryFit {
     pub link: Link,
     pub names: Vec<String>,
     pub intercept: Option<usize>,
-    /// `λ₂`, the L2 part of `penalty` (kept for callers that know only ridge fits).
-    pub penalty_l2: f64,
     pub penalty: Penalty,
     /// The solver that ran ([`Solver::Auto`] resolved).
     pub solver: Solver,
@@ -226,7 +203,8 @@ impl BinaryFit {
 /// variables). A fit that stops before converging is returned with `converged = false` and a
 /// warning.
 pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> {
-    let penalty = opts.effective_penalty()?;
+    let penalty = opts.penalty;
+    penalty.validate()?;
     opts.validate(data.x().ncols())?;
     let solver = opts.solver.resolve(&penalty, data.x().ncols())?;
     let composed;
@@ -287,7 +265,6 @@ fn fit_resolved(
         link: opts.link,
         names: names.to_vec(),
         intercept: opts.intercept,
-        penalty_l2: penalty.l2(),
         penalty,
         solver,
         log_likelihood: problem.log_likelihood(&out.beta),
@@ -372,39 +349,6 @@ fn check_outcome_varies(data: &BinaryData) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a design whose (weighted) columns are linearly dependent: with unit-norm columns the
-/// Cholesky pivot of column `j` is `1 − R²ⱼ` against the columns before it.
-pub(crate) fn check_rank(
-    x: MatRef<'_, f64>,
-    weights: Option<&[f64]>,
-    names: &[String],
-) -> Result<()> {
-    let (n, p) = (x.nrows(), x.ncols());
-    let root_weights: Vec<f64> = (0..n).map(|i| weights.map_or(1.0, |w| w[i].sqrt())).collect();
-    let raw = scaled_gram(x, &root_weights);
-    let norms: Vec<f64> = (0..p).map(|j| raw[(j, j)].sqrt()).collect();
-    if let Some(j) = norms.iter().position(|&v| v == 0.0) {
-        return Err(singular_error(names, j));
-    }
-    let gram = Mat::from_fn(p, p, |j, k| raw[(j, k)] / (norms[j] * norms[k]));
-    let llt = Llt::new(gram.as_ref(), Side::Lower)
-        .map_err(|LltError::NonPositivePivot { index }| singular_error(names, index))?;
-    match (0..p).find(|&j| llt.L()[(j, j)].powi(2) < 1e-11) {
-        Some(j) => Err(singular_error(names, j)),
-        None => Ok(()),
-    }
-}
-
-pub(crate) fn singular_error(names: &[String], index: usize) -> Error {
-    let column = names.get(index).map_or("?", |s| s.as_str());
-    Error::invalid(
-        "x",
-        format!("column `{column}`"),
-        "is (numerically) a linear combination of the columns before it, so the information \
-         matrix is singular; drop the column",
-    )
-}
-
 /// Turns divergence into [`Error::Separation`]: every observation correctly classified (perfect
 /// separation by `β̂`), or a fit that stopped on a separating Newton direction.
 fn check_separated(problem: &Problem, out: &Outcome, names: &[String]) -> Result<()> {
@@ -424,36 +368,6 @@ fn check_separated(problem: &Problem, out: &Outcome, names: &[String]) -> Result
         names,
         perfect,
     ))
-}
-
-/// `converged` and the warning for the way the iteration stopped.
-pub(crate) fn convergence(out: &Outcome, max_iter: usize) -> (bool, Option<String>) {
-    let step = newton::relative_step(&out.direction, &out.beta);
-    let detail = format!("relative step = {step:.3e}, gradient norm = {:.3e}", out.gradient_norm);
-    match out.stop {
-        Stop::Converged | Stop::Separated | Stop::Singular { .. } => (true, None),
-        Stop::MaxIter => (
-            false,
-            Some(format!(
-                "Newton-Raphson did not converge in max_iter = {} iterations ({detail}); the \
-                 estimates are not the maximum-likelihood estimates",
-                max_iter
-            )),
-        ),
-        Stop::LineSearch => {
-            let rounding = newton::relative_step(&out.direction, &out.beta) <= 1e-8;
-            if rounding {
-                (true, None)
-            } else {
-                (
-                    false,
-                    Some(format!(
-                        "step-halving found no increase of the log-likelihood ({detail})"
-                    )),
-                )
-            }
-        }
-    }
 }
 
 /// `H(β)⁻¹` of the unpenalised log-likelihood, by Cholesky.

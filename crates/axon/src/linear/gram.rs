@@ -12,11 +12,18 @@
 //!
 //! The Gram matrix is symmetric, so each block computes only its lower triangle (half the
 //! multiply–adds) and the sum is mirrored once at the end.
+//!
+//! The exact fits (binary and multinomial) also refuse a collinear design on the Gram matrix
+//! ([`check_rank`]): with unit-norm columns, the squared Cholesky pivot of column `j` is
+//! `1 − R²ⱼ` against the columns before it.
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, Mat, MatRef, Par};
+use faer::linalg::solvers::{Llt, LltError};
+use faer::{Accum, Mat, MatRef, Par, Side};
 use rayon::prelude::*;
+
+use crate::error::{Error, Result};
 
 /// Rows per block: a block of a 100-column matrix is 1.6 MB, about the size of L2.
 const ROWS: usize = 2048;
@@ -144,6 +151,40 @@ pub(crate) fn scaled_gram(x: MatRef<'_, f64>, r: &[f64]) -> Mat<f64> {
         }
     }
     gram
+}
+
+/// Refuses a design whose (weighted) columns are linearly dependent: with unit-norm columns the
+/// Cholesky pivot of column `j` is `1 − R²ⱼ` against the columns before it.
+pub(crate) fn check_rank(
+    x: MatRef<'_, f64>,
+    weights: Option<&[f64]>,
+    names: &[String],
+) -> Result<()> {
+    let (n, p) = (x.nrows(), x.ncols());
+    let root_weights: Vec<f64> = (0..n).map(|i| weights.map_or(1.0, |w| w[i].sqrt())).collect();
+    let raw = scaled_gram(x, &root_weights);
+    let norms: Vec<f64> = (0..p).map(|j| raw[(j, j)].sqrt()).collect();
+    if let Some(j) = norms.iter().position(|&v| v == 0.0) {
+        return Err(singular_error(names, j));
+    }
+    let gram = Mat::from_fn(p, p, |j, k| raw[(j, k)] / (norms[j] * norms[k]));
+    let llt = Llt::new(gram.as_ref(), Side::Lower)
+        .map_err(|LltError::NonPositivePivot { index }| singular_error(names, index))?;
+    match (0..p).find(|&j| llt.L()[(j, j)].powi(2) < 1e-11) {
+        Some(j) => Err(singular_error(names, j)),
+        None => Ok(()),
+    }
+}
+
+/// The error for column `index`, which depends linearly on the columns before it.
+pub(crate) fn singular_error(names: &[String], index: usize) -> Error {
+    let column = names.get(index).map_or("?", |s| s.as_str());
+    Error::invalid(
+        "x",
+        format!("column `{column}`"),
+        "is (numerically) a linear combination of the columns before it, so the information \
+         matrix is singular; drop the column",
+    )
 }
 
 #[cfg(test)]

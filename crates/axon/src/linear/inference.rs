@@ -13,8 +13,12 @@
 //!   `Jⱼₖ = δⱼₖ mean f(ηᵢ) + β̂ⱼ mean f'(ηᵢ) xᵢₖ`; the intercept has none.
 //!
 //! With frequency weights every mean and sum is weighted and `n = Σ wᵢ`.
+//!
+//! The model statistics are one [`FitStatistics`], which the multinomial summary embeds too (with
+//! its own `ℓ₀` and parameter count).
 
 use std::fmt;
+use std::ops::Deref;
 
 use faer::{Mat, MatRef};
 use serde::Serialize;
@@ -75,14 +79,33 @@ pub struct FitSummary {
     pub cov_type: CovType,
     pub coefficients: Vec<CoefficientRow>,
     pub marginal_effects: Vec<MarginalEffect>,
+    /// The model statistics (`summary.llr` reads them through `Deref`).
+    #[serde(flatten)]
+    pub statistics: FitStatistics,
+}
+
+impl Deref for FitSummary {
+    type Target = FitStatistics;
+
+    fn deref(&self) -> &FitStatistics {
+        &self.statistics
+    }
+}
+
+/// The model-level statistics of a maximum-likelihood fit, binary or multinomial, as statsmodels
+/// reports them (see the module docs for the formulas).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FitStatistics {
     /// `Σ wᵢ` (the number of rows without weights).
     pub n_obs: f64,
+    /// Estimated parameters: `p` for a binary fit, `(K − 1) p` for a multinomial one.
     pub n_params: usize,
-    /// Parameters other than the intercept.
+    /// Parameters other than the intercept(s).
     pub df_model: usize,
     /// `n_obs − n_params`.
     pub df_resid: f64,
     pub log_likelihood: f64,
+    /// `ℓ₀`, the log-likelihood of the intercept-only fit.
     pub null_log_likelihood: f64,
     pub llr: f64,
     /// χ² survival of `llr` on `df_model` degrees of freedom (NaN when `df_model = 0`).
@@ -96,6 +119,52 @@ pub struct FitSummary {
     pub iterations: usize,
     pub gradient_norm: f64,
     pub warning: Option<String>,
+}
+
+/// How a fit's iteration ended, copied into its [`FitStatistics`].
+pub(crate) struct Termination<'a> {
+    pub converged: bool,
+    pub iterations: usize,
+    pub gradient_norm: f64,
+    pub warning: Option<&'a str>,
+}
+
+impl FitStatistics {
+    /// The statistics of a fit with log-likelihood `ll` against the null `ll0`, on `n_obs`
+    /// observations with `n_params` parameters of which `df_model` are not intercepts.
+    pub(crate) fn new(
+        ll: f64,
+        ll0: f64,
+        n_obs: f64,
+        n_params: usize,
+        df_model: usize,
+        run: Termination,
+    ) -> FitStatistics {
+        let llr = 2.0 * (ll - ll0);
+        let llr_p_value = match ChiSquared::new(df_model as f64) {
+            Ok(chi2) if df_model > 0 => chi2.sf(llr),
+            _ => f64::NAN,
+        };
+        let k = n_params as f64;
+        FitStatistics {
+            n_obs,
+            n_params,
+            df_model,
+            df_resid: n_obs - k,
+            log_likelihood: ll,
+            null_log_likelihood: ll0,
+            llr,
+            llr_p_value,
+            pseudo_r2: 1.0 - ll / ll0,
+            aic: -2.0 * ll + 2.0 * k,
+            bic: -2.0 * ll + k * n_obs.ln(),
+            deviance: -2.0 * ll,
+            converged: run.converged,
+            iterations: run.iterations,
+            gradient_norm: run.gradient_norm,
+            warning: run.warning.map(str::to_owned),
+        }
+    }
 }
 
 impl BinaryFit {
@@ -132,37 +201,28 @@ impl BinaryFit {
     /// `cov_type`.
     pub fn summary_with(&self, data: &BinaryData, cov_type: CovType) -> Result<FitSummary> {
         let cov = self.covariance_of(data, cov_type)?;
-        let n = data.n_obs();
         let p = self.coefficients.len();
-        let ll = self.log_likelihood;
         let ll0 = null_log_likelihood(data.y(), data.weights());
         let df_model = p - usize::from(self.intercept.is_some());
-        let llr = 2.0 * (ll - ll0);
-        let llr_p_value = match ChiSquared::new(df_model as f64) {
-            Ok(chi2) if df_model > 0 => chi2.sf(llr),
-            _ => f64::NAN,
+        let run = Termination {
+            converged: self.converged,
+            iterations: self.iterations,
+            gradient_norm: self.gradient_norm,
+            warning: self.warning.as_deref(),
         };
         Ok(FitSummary {
             link: self.link,
             cov_type,
             coefficients: self.coefficient_rows(cov.as_ref()),
             marginal_effects: self.marginal_effects(data, cov.as_ref())?,
-            n_obs: n,
-            n_params: p,
-            df_model,
-            df_resid: n - p as f64,
-            log_likelihood: ll,
-            null_log_likelihood: ll0,
-            llr,
-            llr_p_value,
-            pseudo_r2: 1.0 - ll / ll0,
-            aic: -2.0 * ll + 2.0 * p as f64,
-            bic: -2.0 * ll + p as f64 * n.ln(),
-            deviance: -2.0 * ll,
-            converged: self.converged,
-            iterations: self.iterations,
-            gradient_norm: self.gradient_norm,
-            warning: self.warning.clone(),
+            statistics: FitStatistics::new(
+                self.log_likelihood,
+                ll0,
+                data.n_obs(),
+                p,
+                df_model,
+                run,
+            ),
         })
     }
 
@@ -221,8 +281,8 @@ impl BinaryFit {
         match &self.covariance {
             Some(cov) if !self.is_penalised() => Ok(cov),
             _ => Err(Error::invalid(
-                "penalty_l2",
-                self.penalty_l2,
+                "penalty",
+                format!("{:?}", self.penalty),
                 "a penalised fit has no maximum-likelihood covariance or inference table",
             )),
         }
@@ -302,10 +362,9 @@ fn quadratic_form(a: MatRef<'_, f64>, v: &[f64]) -> f64 {
     (0..n).map(|i| (0..n).map(|k| v[i] * a[(i, k)] * v[k]).sum::<f64>()).sum()
 }
 
-impl fmt::Display for FitSummary {
+/// The two lines of model statistics a results table opens with.
+impl fmt::Display for FitStatistics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let link = self.link.name();
-        writeln!(f, "{link} regression, maximum likelihood ({:?} covariance)", self.cov_type)?;
         writeln!(
             f,
             "n = {}  log-likelihood = {:.4}  null = {:.4}  LLR = {:.4} (p = {:.4e})  \
@@ -321,7 +380,15 @@ impl fmt::Display for FitSummary {
             f,
             "AIC = {:.4}  BIC = {:.4}  iterations = {}",
             self.aic, self.bic, self.iterations
-        )?;
+        )
+    }
+}
+
+impl fmt::Display for FitSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let link = self.link.name();
+        writeln!(f, "{link} regression, maximum likelihood ({:?} covariance)", self.cov_type)?;
+        write!(f, "{}", self.statistics)?;
         let width = self.coefficients.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
         writeln!(
             f,

@@ -13,11 +13,13 @@
 //! Var(β̂) = H(β̂)⁻¹                                 or the HC0/HC1 sandwich
 //! ```
 //!
-//! Files: [`binary`] (the links, stable `log Φ`, derivatives), `newton` (the solver),
-//! `separation` (refusing fits whose estimate does not exist), `fit` ([`fit_binary`],
-//! [`BinaryData`], [`BinaryOptions`], [`BinaryFit`]), `inference` ([`FitSummary`]);
-//! `multinomial` is the softmax (multinomial logit) counterpart, [`fit_multinomial`]; `model`
-//! packages any fit with its encoder for prediction and saving ([`LinearModel`]).
+//! Files: [`binary`] (the links, stable `log Φ`, derivatives), `newton` (the damped Newton
+//! solver of every exact fit), `separation` and `gram` (refusing fits whose estimate does not
+//! exist: separated outcomes, collinear columns), `fit` ([`fit_binary`], [`BinaryData`],
+//! [`BinaryOptions`], [`BinaryFit`]), `inference` ([`FitSummary`] and the [`FitStatistics`] it
+//! shares with the multinomial summary); `multinomial` is the softmax (multinomial logit)
+//! counterpart, [`fit_multinomial`]; `model` packages any fit with its encoder for prediction and
+//! saving ([`LinearModel`]).
 //!
 //! [`fit_linear`] (`choice`) is the one entry point for every kind of linear model, holding the
 //! table of which model × penalty × solver × class weight is allowed; `crossval` cross-validates
@@ -90,7 +92,7 @@ pub use choice::{check_options, fit_linear, LinearFit, LinearOptions};
 pub use crossval::{fit_fold, stratified_folds, FoldFit};
 pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
 pub use inference::{
-    null_log_likelihood, CoefficientRow, CovType, FitSummary, MarginalEffect, Z_975,
+    null_log_likelihood, CoefficientRow, CovType, FitStatistics, FitSummary, MarginalEffect, Z_975,
 };
 pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
 pub use model::{LinearKind, LinearModel};

@@ -20,8 +20,9 @@ use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 
 use super::binary::{log_ndtr, sigmoid, Link};
-use super::multinomial::probabilities;
-use super::{BinaryFit, MultinomialFit};
+use super::fit::BinaryFit;
+use super::multinomial::{probabilities, MultinomialFit};
+use super::ovr::OneVsRestFit;
 use crate::data::{Encoder, Frame};
 use crate::error::{Error, Result};
 use crate::io::{load_model, save_model, ModelFile, ModelKind};
@@ -120,6 +121,22 @@ impl LinearModel {
         settings: serde_json::Value,
     ) -> Result<Self> {
         LinearModel::new(LinearKind::Softmax, encoder, fit.coefficients.clone(), settings)
+    }
+
+    /// The model of a one-vs-rest fit: column `k` of the `p × K` coefficients is the logit of
+    /// class `k` against the rest.
+    pub fn from_ovr(
+        fit: &OneVsRestFit,
+        encoder: Encoder,
+        settings: serde_json::Value,
+    ) -> Result<Self> {
+        let p = fit.fits.first().map_or(0, |f| f.coefficients.len());
+        if let Some(f) = fit.fits.iter().find(|f| f.coefficients.len() != p) {
+            let reason = format!("every class's fit must have {p} coefficients");
+            return Err(Error::invalid("fits", f.coefficients.len(), reason));
+        }
+        let b = Mat::from_fn(p, fit.fits.len(), |j, k| fit.fits[k].coefficients[j]);
+        LinearModel::new(LinearKind::Ovr, encoder, b, settings)
     }
 
     /// The class names, in the order of the probability columns.

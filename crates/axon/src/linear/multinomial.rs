@@ -40,24 +40,21 @@
 //! ```
 
 use std::fmt;
+use std::ops::Deref;
 
-use faer::linalg::solvers::{DenseSolveCore, Llt, LltError, Solve};
+use faer::linalg::solvers::{DenseSolveCore, Llt, LltError};
 use faer::{Mat, MatRef, Side};
 use serde::Serialize;
-use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::binary::Link;
-use super::fit::{check_rank, convergence, singular_error};
-use super::gram::t_matmul;
-use super::inference::CoefficientRow;
-use super::newton::{norm, relative_step, Outcome, Stop};
+use super::gram::{check_rank, singular_error, t_matmul};
+use super::inference::{CoefficientRow, FitStatistics, Termination};
+use super::newton::{self, convergence, Concave, Evaluation, Outcome, Stop};
+use super::penalty::Penalty;
 use super::separation::{self, ON_PLANE};
 use crate::error::{Error, Result};
-
-/// Halvings of a step before the line search gives up.
-const MAX_HALVINGS: usize = 30;
-/// Relative size of the objective's rounding error below which a predicted gain is noise.
-const ROUNDING: f64 = 1e-12;
+use crate::metrics::argmax;
+use crate::ops::reduce::softmax_row;
 
 /// A design matrix with its class labels `0..K`, column names and class names.
 #[derive(Debug, Clone)]
@@ -138,8 +135,9 @@ impl<'a> MultinomialData<'a> {
 /// How to fit: an optional L2 penalty, the intercept column and the stopping rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MultinomialOptions {
-    /// `α` in the penalty `α/2 Σₖ Σ_{j ≠ intercept} βⱼₖ²`; 0 for maximum likelihood.
-    pub penalty_l2: f64,
+    /// [`Penalty::None`] (maximum likelihood, the default) or [`Penalty::L2`]`(α)`, the penalty
+    /// `α/2 Σₖ Σ_{j ≠ intercept} βⱼₖ²`; an L1 part is an error.
+    pub penalty: Penalty,
     /// The column of ones, if the model has an intercept (never penalised).
     pub intercept: Option<usize>,
     /// The most Newton steps (default 100).
@@ -150,7 +148,7 @@ pub struct MultinomialOptions {
 
 impl Default for MultinomialOptions {
     fn default() -> Self {
-        MultinomialOptions { penalty_l2: 0.0, intercept: None, max_iter: 100, tol: 1e-10 }
+        MultinomialOptions { penalty: Penalty::None, intercept: None, max_iter: 100, tol: 1e-10 }
     }
 }
 
@@ -161,8 +159,10 @@ impl MultinomialOptions {
     }
 
     fn validate(&self, data: &MultinomialData) -> Result<()> {
-        if !(self.penalty_l2.is_finite() && self.penalty_l2 >= 0.0) {
-            return Err(Error::invalid("penalty_l2", self.penalty_l2, "must be finite and ≥ 0"));
+        self.penalty.validate()?;
+        if self.penalty.has_l1() {
+            let reason = "the multinomial fit takes no penalty or L2 only";
+            return Err(Error::invalid("penalty", format!("{:?}", self.penalty), reason));
         }
         if !(self.tol.is_finite() && self.tol > 0.0) {
             return Err(Error::invalid("tol", self.tol, "must be finite and > 0"));
@@ -192,7 +192,8 @@ pub struct MultinomialFit {
     /// The `K` class names; class 0 is the reference.
     pub classes: Vec<String>,
     pub intercept: Option<usize>,
-    pub penalty_l2: f64,
+    /// [`Penalty::None`] or [`Penalty::L2`].
+    pub penalty: Penalty,
     /// `B̂`, `p × (K − 1)`: column `k − 1` holds the coefficients of class `k`.
     pub coefficients: Mat<f64>,
     /// `H(B̂)⁻¹`, `(K − 1)p` square, parameters stacked class by class; `None` when penalised.
@@ -225,27 +226,19 @@ pub struct MultinomialSummary {
     pub classes: Vec<String>,
     /// `(K − 1) p` rows, class by class.
     pub coefficients: Vec<MultinomialRow>,
-    pub n_obs: f64,
-    /// `(K − 1) p`.
-    pub n_params: usize,
-    /// `(K − 1)(p − 1)` with an intercept, `(K − 1) p` without.
-    pub df_model: usize,
-    pub df_resid: f64,
-    pub log_likelihood: f64,
-    /// `Σᵢ log(n_{yᵢ}/n)`, the intercept-only fit.
-    pub null_log_likelihood: f64,
-    pub llr: f64,
-    /// χ² survival of `llr` on `df_model` degrees of freedom.
-    pub llr_p_value: f64,
-    /// McFadden's `1 − ℓ/ℓ₀`.
-    pub pseudo_r2: f64,
-    pub aic: f64,
-    pub bic: f64,
-    pub deviance: f64,
-    pub converged: bool,
-    pub iterations: usize,
-    pub gradient_norm: f64,
-    pub warning: Option<String>,
+    /// The model statistics, with `n_params = (K − 1) p`, `df_model = (K − 1)(p − 1)` with an
+    /// intercept (`(K − 1) p` without) and `ℓ₀ = Σᵢ log(n_{yᵢ}/n)`; `summary.llr` reads them
+    /// through `Deref`.
+    #[serde(flatten)]
+    pub statistics: FitStatistics,
+}
+
+impl Deref for MultinomialSummary {
+    type Target = FitStatistics;
+
+    fn deref(&self) -> &FitStatistics {
+        &self.statistics
+    }
 }
 
 /// Fits `P(y = k | x) ∝ exp(xᵀβₖ)` (`β₀ = 0`) by (penalised) maximum likelihood with
@@ -264,11 +257,12 @@ pub fn fit_multinomial(
         x,
         y: data.y(),
         k: data.n_classes(),
-        alpha: opts.penalty_l2,
+        alpha: opts.penalty.l2(),
         intercept: opts.intercept,
     };
-    let out = problem.maximise(opts.max_iter, opts.tol);
-    let unpenalised = opts.penalty_l2 == 0.0;
+    let start = vec![0.0; (problem.k - 1) * x.ncols()];
+    let out = newton::maximise(&problem, start, opts.max_iter, opts.tol);
+    let unpenalised = opts.penalty.is_none();
     if unpenalised {
         problem.check_separated(&out, names)?;
     }
@@ -289,7 +283,7 @@ pub fn fit_multinomial(
         names: names.to_vec(),
         classes: data.classes().to_vec(),
         intercept: opts.intercept,
-        penalty_l2: opts.penalty_l2,
+        penalty: opts.penalty,
         log_likelihood: problem.log_likelihood(&out.beta),
         coefficients: problem.unstack(&out.beta),
         covariance,
@@ -317,58 +311,39 @@ impl MultinomialFit {
 
     /// The most probable class of every row of `x` (the first on ties).
     pub fn predict(&self, x: MatRef<'_, f64>) -> Result<Vec<usize>> {
-        let prob = self.predict_proba(x)?;
-        let best = |i: usize| {
-            (1..prob.ncols()).fold(0, |b, k| if prob[(i, k)] > prob[(i, b)] { k } else { b })
-        };
-        Ok((0..prob.nrows()).map(best).collect())
+        Ok(argmax_rows(&self.predict_proba(x)?))
     }
 
     /// Whether the fit maximised a penalised likelihood (then there is no inference table).
     pub fn is_penalised(&self) -> bool {
-        self.penalty_l2 > 0.0
+        !self.penalty.is_none()
     }
 
     /// The results table on the data the model was fitted to.
     pub fn summary(&self, data: &MultinomialData) -> Result<MultinomialSummary> {
         let Some(cov) = self.covariance.as_ref().filter(|_| !self.is_penalised()) else {
             let reason = "a penalised fit has no maximum-likelihood covariance or inference table";
-            return Err(Error::invalid("penalty_l2", self.penalty_l2, reason));
+            return Err(Error::invalid("penalty", format!("{:?}", self.penalty), reason));
         };
         let (p, k) = (self.coefficients.nrows(), self.n_classes());
         if data.x().ncols() != p || data.n_classes() != k {
             let reason = format!("the model was fitted with {p} columns and {k} classes");
             return Err(Error::invalid("data", data.x().ncols(), reason));
         }
-        let n = data.y().len() as f64;
         let n_params = (k - 1) * p;
         let df_model = (k - 1) * (p - usize::from(self.intercept.is_some()));
-        let ll = self.log_likelihood;
         let ll0 = multinomial_null_log_likelihood(data.y(), k);
-        let llr = 2.0 * (ll - ll0);
-        let llr_p_value = match ChiSquared::new(df_model as f64) {
-            Ok(chi2) if df_model > 0 => chi2.sf(llr),
-            _ => f64::NAN,
+        let n = data.y().len() as f64;
+        let run = Termination {
+            converged: self.converged,
+            iterations: self.iterations,
+            gradient_norm: self.gradient_norm,
+            warning: self.warning.as_deref(),
         };
         Ok(MultinomialSummary {
             classes: self.classes.clone(),
             coefficients: self.coefficient_rows(cov),
-            n_obs: n,
-            n_params,
-            df_model,
-            df_resid: n - n_params as f64,
-            log_likelihood: ll,
-            null_log_likelihood: ll0,
-            llr,
-            llr_p_value,
-            pseudo_r2: 1.0 - ll / ll0,
-            aic: -2.0 * ll + 2.0 * n_params as f64,
-            bic: -2.0 * ll + n_params as f64 * n.ln(),
-            deviance: -2.0 * ll,
-            converged: self.converged,
-            iterations: self.iterations,
-            gradient_norm: self.gradient_norm,
-            warning: self.warning.clone(),
+            statistics: FitStatistics::new(self.log_likelihood, ll0, n, n_params, df_model, run),
         })
     }
 
@@ -395,22 +370,40 @@ pub fn multinomial_null_log_likelihood(y: &[usize], n_classes: usize) -> f64 {
     counts.iter().filter(|&&m| m > 0.0).map(|&m| m * (m / n).ln()).sum()
 }
 
-/// Class probabilities `n × K` and `lseᵢ` from the scores `η` (`n × (K − 1)`), by log-sum-exp
-/// over `(0, ηᵢ₁, …)` so that no exponential overflows.
+/// Class probabilities `n × K` and `lseᵢ` from the scores `η` (`n × (K − 1)`) of the reference
+/// parameterisation: the softmax of `(0, ηᵢ₁, …)`.
 pub(crate) fn probabilities(eta: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
-    let (n, km1) = (eta.nrows(), eta.ncols());
-    let mut prob = Mat::zeros(n, km1 + 1);
+    softmax_with_zeros(eta, 1)
+}
+
+/// Row-wise softmax `n × K` of the scores `η` (`n × K`) and each row's log-sum-exp.
+pub(crate) fn softmax_rows(eta: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
+    softmax_with_zeros(eta, 0)
+}
+
+/// The softmax of every row of `η` preceded by `zeros` scores 0, by the engine's row kernel
+/// (log-sum-exp, so no exponential overflows), and each row's log-sum-exp.
+fn softmax_with_zeros(eta: &Mat<f64>, zeros: usize) -> (Mat<f64>, Vec<f64>) {
+    let (n, k) = (eta.nrows(), eta.ncols() + zeros);
+    let mut prob = Mat::zeros(n, k);
     let mut lse = vec![0.0; n];
+    let (mut scores, mut row) = (vec![0.0; k], vec![0.0; k]);
     for i in 0..n {
-        let m = (0..km1).fold(0.0f64, |m, k| m.max(eta[(i, k)]));
-        let sum = (-m).exp() + (0..km1).map(|k| (eta[(i, k)] - m).exp()).sum::<f64>();
-        lse[i] = m + sum.ln();
-        prob[(i, 0)] = (-lse[i]).exp();
-        for k in 0..km1 {
-            prob[(i, k + 1)] = (eta[(i, k)] - lse[i]).exp();
-        }
+        (zeros..k).for_each(|c| scores[c] = eta[(i, c - zeros)]);
+        lse[i] = softmax_row(&scores, &mut row);
+        (0..k).for_each(|c| prob[(i, c)] = row[c]);
     }
     (prob, lse)
+}
+
+/// The most probable class of every row of `prob` (the first on ties).
+pub(crate) fn argmax_rows(prob: &Mat<f64>) -> Vec<usize> {
+    let mut row = vec![0.0; prob.ncols()];
+    let best = |i: usize| {
+        row.iter_mut().enumerate().for_each(|(c, v)| *v = prob[(i, c)]);
+        argmax(&row)
+    };
+    (0..prob.nrows()).map(best).collect()
 }
 
 /// `ηᵢ,yᵢ − max_{k ≠ yᵢ} ηᵢₖ` (with `ηᵢ₀ = 0`): positive when row `i` ranks its own class first.
@@ -427,15 +420,6 @@ struct Softmax<'a> {
     k: usize,
     alpha: f64,
     intercept: Option<usize>,
-}
-
-/// The objective, its gradient and information at one stacked `β`.
-struct Evaluation {
-    objective: f64,
-    gradient: Vec<f64>,
-    information: Mat<f64>,
-    max_margin: f64,
-    min_margin: f64,
 }
 
 impl Softmax<'_> {
@@ -514,69 +498,6 @@ impl Softmax<'_> {
         }
     }
 
-    /// Damped Newton–Raphson from `B = 0`, with the stopping rules of the binary solver.
-    fn maximise(&self, max_iter: usize, tol: f64) -> Outcome {
-        let mut beta = vec![0.0; (self.k - 1) * self.x.ncols()];
-        let watch = self.alpha == 0.0;
-        let saturation = Link::Logit.saturation_margin();
-        let (mut iterations, mut direction) = (0, Vec::new());
-        let stop = loop {
-            let ev = self.evaluate(&beta);
-            match newton_direction(&ev) {
-                Ok(delta) => direction = delta,
-                Err(index) => break Stop::Singular { index },
-            }
-            let gnorm = norm(&ev.gradient);
-            let saturated = ev.max_margin > saturation;
-            if watch && (gnorm < tol || saturated) && self.separation_kind(&direction).is_some() {
-                break Stop::Separated;
-            }
-            let step = relative_step(&direction, &beta);
-            if step < tol {
-                beta.iter_mut().zip(&direction).for_each(|(b, d)| *b += d);
-                break Stop::Converged;
-            }
-            if gnorm < tol && step < tol.sqrt() {
-                break Stop::Converged;
-            }
-            if iterations == max_iter {
-                break Stop::MaxIter;
-            }
-            match self.line_search(&beta, &ev, &direction) {
-                Some(next) => beta = next,
-                None => break Stop::LineSearch,
-            }
-            iterations += 1;
-        };
-        let ev = self.evaluate(&beta);
-        Outcome {
-            gradient_norm: norm(&ev.gradient),
-            min_margin: ev.min_margin,
-            beta,
-            iterations,
-            stop,
-            direction,
-        }
-    }
-
-    /// `β + t Δ` for the first `t = 1, ½, ¼, …` that does not lower the objective (the full step
-    /// also when its predicted gain is below the objective's rounding error).
-    fn line_search(&self, beta: &[f64], ev: &Evaluation, delta: &[f64]) -> Option<Vec<f64>> {
-        let current = ev.objective;
-        let gain: f64 = ev.gradient.iter().zip(delta).map(|(g, d)| g * d).sum();
-        let noise = ROUNDING * (1.0 + current.abs());
-        let mut t = 1.0;
-        for _ in 0..=MAX_HALVINGS {
-            let candidate: Vec<f64> = beta.iter().zip(delta).map(|(b, d)| b + t * d).collect();
-            let value = self.objective(&candidate);
-            if value.is_finite() && (value >= current || (t == 1.0 && gain <= noise)) {
-                return Some(candidate);
-            }
-            t *= 0.5;
-        }
-        None
-    }
-
     /// Whether the stacked direction `D` ranks every observation's own class first:
     /// `Some(true)` strictly (margins `> 10⁻⁶ max |X D|`), `Some(false)` up to ties, else `None`.
     fn separation_kind(&self, direction: &[f64]) -> Option<bool> {
@@ -613,16 +534,27 @@ impl Softmax<'_> {
     }
 }
 
-/// `Δ = H⁻¹ g` by Cholesky; `Err(pivot)` when `H` is not numerically positive definite.
-fn newton_direction(ev: &Evaluation) -> std::result::Result<Vec<f64>, usize> {
-    let llt = Llt::new(ev.information.as_ref(), Side::Lower)
-        .map_err(|LltError::NonPositivePivot { index }| index)?;
-    let g = Mat::from_fn(ev.gradient.len(), 1, |i, _| ev.gradient[i]);
-    let delta = llt.solve(&g);
-    let out: Vec<f64> = (0..delta.nrows()).map(|i| delta[(i, 0)]).collect();
-    match out.iter().position(|v| !v.is_finite()) {
-        None => Ok(out),
-        Some(index) => Err(index),
+/// Newton's method maximises the penalised log-likelihood; an unpenalised fit is watched for
+/// a direction that ranks every observation's own class first.
+impl Concave for Softmax<'_> {
+    fn evaluate(&self, beta: &[f64]) -> Evaluation {
+        Softmax::evaluate(self, beta)
+    }
+
+    fn objective(&self, beta: &[f64]) -> f64 {
+        Softmax::objective(self, beta)
+    }
+
+    fn watches_separation(&self) -> bool {
+        self.alpha == 0.0
+    }
+
+    fn saturation_margin(&self) -> f64 {
+        Link::Logit.saturation_margin()
+    }
+
+    fn separates(&self, direction: &[f64]) -> bool {
+        self.separation_kind(direction).is_some()
     }
 }
 
@@ -630,22 +562,7 @@ impl fmt::Display for MultinomialSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let reference = self.classes.first().map_or("0", |s| s.as_str());
         writeln!(f, "multinomial logit, maximum likelihood (reference class `{reference}`)")?;
-        writeln!(
-            f,
-            "n = {}  log-likelihood = {:.4}  null = {:.4}  LLR = {:.4} (p = {:.4e})  \
-             pseudo R² = {:.4}",
-            self.n_obs,
-            self.log_likelihood,
-            self.null_log_likelihood,
-            self.llr,
-            self.llr_p_value,
-            self.pseudo_r2
-        )?;
-        writeln!(
-            f,
-            "AIC = {:.4}  BIC = {:.4}  iterations = {}",
-            self.aic, self.bic, self.iterations
-        )?;
+        write!(f, "{}", self.statistics)?;
         let rows = &self.coefficients;
         let width = rows.iter().map(|r| r.coefficient.name.len()).max().unwrap_or(4).max(4);
         let cw = rows.iter().map(|r| r.class.len()).max().unwrap_or(5).max(5);

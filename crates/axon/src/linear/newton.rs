@@ -1,6 +1,6 @@
-//! Newton–Raphson for the concave (penalised) log-likelihood of a binary regression — for the
-//! logit link this is exactly IRLS — with step-halving so that every accepted step raises the
-//! objective.
+//! Damped Newton–Raphson for a concave (penalised) log-likelihood — the binary fits' (for the
+//! logit link this is exactly IRLS) and the multinomial fit's — written once, with step-halving so
+//! that every accepted step raises the objective.
 //!
 //! At `β` the Newton direction solves `H Δ = g` (information `H`, gradient `g`) by a Cholesky
 //! factorisation `H = L Lᵀ`; the step `β + t Δ` starts at `t = 1` and is halved (at most 30 times)
@@ -9,20 +9,53 @@
 //! gradient with a large step is a flat direction, not an optimum), or after `max_iter` steps.
 //!
 //! For an unpenalised fit the solver watches for separation: when the gradient vanishes or an
-//! observation's margin `q η` grows past the link's saturation margin while the Newton direction
-//! itself is a (quasi-)separating direction — every `q xᵢᵀΔ ≥ 0` — the coefficients are running
-//! off to infinity and it stops with [`Stop::Separated`] instead of reporting huge estimates.
+//! observation's margin (`q η` for a binary fit, own score minus the best rival for a multinomial
+//! one) grows past the link's saturation margin while the Newton direction itself is a
+//! (quasi-)separating direction, the coefficients are running off to infinity and it stops with
+//! [`Stop::Separated`] instead of reporting huge estimates. What "separating" means is the
+//! problem's business ([`Concave::separates`]); the loop is the same.
 
 use faer::linalg::solvers::{Llt, LltError, Solve};
 use faer::{Mat, Side};
-
-use super::binary::{Evaluation, Problem};
-use super::separation;
 
 /// Halvings of a step before the line search gives up.
 const MAX_HALVINGS: usize = 30;
 /// Relative size of the objective's rounding error below which a predicted gain is noise.
 const ROUNDING: f64 = 1e-12;
+
+/// A concave objective Newton's method maximises: a (penalised) log-likelihood.
+pub(crate) trait Concave {
+    /// Objective, gradient and information at `beta`.
+    fn evaluate(&self, beta: &[f64]) -> Evaluation;
+
+    /// The objective alone (the line search needs no more).
+    fn objective(&self, beta: &[f64]) -> f64;
+
+    /// Whether the maximum may fail to exist, so that the solver must watch for separation
+    /// (an unpenalised likelihood; a penalised one always has its maximum).
+    fn watches_separation(&self) -> bool;
+
+    /// The margin beyond which an observation is fitted so well that its information vanishes.
+    fn saturation_margin(&self) -> f64;
+
+    /// Whether `direction` (quasi-)separates the outcomes.
+    fn separates(&self, direction: &[f64]) -> bool;
+}
+
+/// The objective, its gradient and the information matrix at one `β`.
+#[derive(Debug, Clone)]
+pub(crate) struct Evaluation {
+    /// Penalised log-likelihood `ℓ(β) − α/2 ‖β̃‖²`.
+    pub objective: f64,
+    pub gradient: Vec<f64>,
+    /// `−∇²` of the objective (positive semi-definite).
+    pub information: Mat<f64>,
+    /// The largest margin over observations with positive weight.
+    pub max_margin: f64,
+    /// The smallest margin over observations with positive weight (above 0: every observation
+    /// ranked correctly).
+    pub min_margin: f64,
+}
 
 /// Why the iteration ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,18 +82,18 @@ pub(crate) struct Outcome {
     pub stop: Stop,
     /// The last full Newton direction `Δ = H⁻¹ g` (empty if none could be computed).
     pub direction: Vec<f64>,
-    /// The smallest margin `q η` at the final `β`.
+    /// The smallest margin at the final `β`.
     pub min_margin: f64,
 }
 
 /// Maximises the problem's objective from `beta` by damped Newton–Raphson.
 pub(crate) fn maximise(
-    problem: &Problem,
+    problem: &impl Concave,
     mut beta: Vec<f64>,
     max_iter: usize,
     tol: f64,
 ) -> Outcome {
-    let watch = problem.alpha == 0.0;
+    let watch = problem.watches_separation();
     let mut iterations = 0;
     let mut direction = Vec::new();
     let stop = loop {
@@ -70,11 +103,8 @@ pub(crate) fn maximise(
             Err(index) => break Stop::Singular { index },
         }
         let gnorm = norm(&ev.gradient);
-        let saturated = ev.max_margin > problem.link.saturation_margin();
-        if watch
-            && (gnorm < tol || saturated)
-            && separation::separates(problem.x, problem.y, problem.weights, &direction)
-        {
+        let saturated = ev.max_margin > problem.saturation_margin();
+        if watch && (gnorm < tol || saturated) && problem.separates(&direction) {
             break Stop::Separated;
         }
         let step = relative_step(&direction, &beta);
@@ -123,7 +153,7 @@ fn newton_direction(ev: &Evaluation) -> Result<Vec<f64>, usize> {
 /// also taken when its predicted gain `gᵀΔ` is below the rounding error of the objective itself:
 /// there a comparison of objective values is noise, and the quadratic model is exact.
 fn line_search(
-    problem: &Problem,
+    problem: &impl Concave,
     beta: &[f64],
     ev: &Evaluation,
     delta: &[f64],
@@ -142,6 +172,29 @@ fn line_search(
         t *= 0.5;
     }
     None
+}
+
+/// `converged` and the warning for the way the iteration stopped.
+pub(crate) fn convergence(out: &Outcome, max_iter: usize) -> (bool, Option<String>) {
+    let step = relative_step(&out.direction, &out.beta);
+    let detail = format!("relative step = {step:.3e}, gradient norm = {:.3e}", out.gradient_norm);
+    match out.stop {
+        Stop::Converged | Stop::Separated | Stop::Singular { .. } => (true, None),
+        Stop::MaxIter => (
+            false,
+            Some(format!(
+                "Newton-Raphson did not converge in max_iter = {} iterations ({detail}); the \
+                 estimates are not the maximum-likelihood estimates",
+                max_iter
+            )),
+        ),
+        // A step at the rounding level of the coefficients is the optimum.
+        Stop::LineSearch if step <= 1e-8 => (true, None),
+        Stop::LineSearch => (
+            false,
+            Some(format!("step-halving found no increase of the log-likelihood ({detail})")),
+        ),
+    }
 }
 
 /// `max_j |Δ_j| / (1 + |β_j|)`: an absolute step for coefficients below 1, relative above, so

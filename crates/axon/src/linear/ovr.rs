@@ -12,8 +12,7 @@
 use faer::{Mat, MatRef};
 
 use super::fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
-use super::multinomial::MultinomialData;
-use super::softmax::argmax_rows;
+use super::multinomial::{argmax_rows, MultinomialData};
 use crate::error::{Error, Result};
 
 /// `K` fitted binary models, one per class.

@@ -15,8 +15,7 @@
 //! scikit-learn's `LogisticRegression(C=…)` minimises `C Σᵢ sᵢ loss + ½‖w‖²` (L2),
 //! `C Σᵢ sᵢ loss + ‖w‖₁` (L1) and `C Σᵢ sᵢ loss + r‖w‖₁ + (1 − r)/2 ‖w‖²` (elastic net). Dividing
 //! by `C` gives `F` with **`α = 1/C`** in every case ([`Penalty::from_sklearn_c`]); the same `α` is
-//! the existing `penalty_l2` of the Newton fits and statsmodels' `fit_regularized(alpha=α)` for
-//! the L1 case. glmnet's `λ` is per observation: `λ_glmnet = α / Σᵢ wᵢ`.
+//! statsmodels' `fit_regularized(alpha=α)` for the L1 case. glmnet's `λ` is per observation: `λ_glmnet = α / Σᵢ wᵢ`.
 //!
 //! Class weights multiply the sample weights: `balanced` gives class `k` the weight
 //! `n / (K · n_k)` with `n_k` the number of rows of class `k` (row counts, as scikit-learn's

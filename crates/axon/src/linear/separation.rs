@@ -17,7 +17,7 @@
 use faer::MatRef;
 use rayon::prelude::*;
 
-use super::binary::linear_predictor;
+use super::gram::x_beta;
 use crate::error::Error;
 
 /// Relative slack for observations on the separating hyperplane.
@@ -216,7 +216,7 @@ pub(crate) fn separation_kind(
     if direction.len() != x.ncols() || direction.iter().any(|v| !v.is_finite()) {
         return None;
     }
-    let eta = linear_predictor(x, direction);
+    let eta = x_beta(x, direction);
     let used = |i: &usize| weights.is_none_or(|w| w[*i] > 0.0);
     let scale = (0..eta.len()).filter(used).fold(0.0f64, |m, i| m.max(eta[i].abs()));
     let lowest = (0..eta.len())

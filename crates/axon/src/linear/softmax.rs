@@ -20,7 +20,7 @@
 use faer::{Mat, MatRef};
 
 use super::lbfgs::{self, LbfgsOptions, LbfgsStop};
-use super::multinomial::MultinomialData;
+use super::multinomial::{argmax_rows, softmax_rows, MultinomialData};
 use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 use crate::error::{Error, Result};
 
@@ -87,28 +87,6 @@ impl SoftmaxFit {
     pub fn predict(&self, x: MatRef<'_, f64>) -> Result<Vec<usize>> {
         Ok(argmax_rows(&self.predict_proba(x)?))
     }
-}
-
-/// The first largest entry of every row.
-pub(crate) fn argmax_rows(prob: &Mat<f64>) -> Vec<usize> {
-    let best = |i: usize| {
-        (1..prob.ncols()).fold(0, |b, k| if prob[(i, k)] > prob[(i, b)] { k } else { b })
-    };
-    (0..prob.nrows()).map(best).collect()
-}
-
-/// Row-wise softmax of `η` and each row's log-sum-exp.
-fn softmax_rows(eta: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
-    let (n, k) = (eta.nrows(), eta.ncols());
-    let mut prob = Mat::zeros(n, k);
-    let mut lse = vec![0.0; n];
-    for i in 0..n {
-        let m = (0..k).fold(f64::NEG_INFINITY, |m, c| m.max(eta[(i, c)]));
-        let sum: f64 = (0..k).map(|c| (eta[(i, c)] - m).exp()).sum();
-        lse[i] = m + sum.ln();
-        (0..k).for_each(|c| prob[(i, c)] = (eta[(i, c)] - lse[i]).exp());
-    }
-    (prob, lse)
 }
 
 /// The data and penalty of one fit.

@@ -11,6 +11,10 @@
 //! ηₑ = η₀ / (1 + decay · e)         (epoch e = 0, 1, …)
 //! ```
 //!
+//! The updates are [`crate::optim`]'s [`Sgd`] (momentum, no dampening: the buffer starts at the
+//! first gradient, as `v = 0` would) and [`Adam`] (bias-corrected, no weight decay: the ridge is
+//! in the loss) on one [`Param`] holding `β`, their learning rate set at every epoch.
+//!
 //! Rows are shuffled every epoch by `axon::Rng` from the given seed, so a run is reproducible.
 //! The fit is reported as converged when the full mean gradient `‖∇F‖∞ / N` at the end is below
 //! the options' `tol`.
@@ -18,48 +22,35 @@
 use super::binary::{Link, Problem};
 use super::lbfgs::max_abs;
 use super::solver::{objective_and_gradient, SgdMethod, SgdOptions, SolverOutcome};
+use crate::autograd::GradStore;
 use crate::error::{Error, Result};
+use crate::nn::Param;
+use crate::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use crate::{Rng, Tensor};
 
-/// The state of the update rule between steps.
-struct Stepper {
-    method: SgdMethod,
-    first: Vec<f64>,
-    second: Vec<f64>,
-    steps: i32,
-}
-
-impl Stepper {
-    fn step(&mut self, beta: &mut [f64], grad: &[f64], lr: f64) {
-        self.steps += 1;
-        match self.method {
-            SgdMethod::Momentum { momentum } => {
-                for ((b, v), g) in beta.iter_mut().zip(&mut self.first).zip(grad) {
-                    *v = momentum * *v + g;
-                    *b -= lr * *v;
-                }
-            }
-            SgdMethod::Adam { beta1, beta2, eps } => {
-                let c1 = 1.0 - beta1.powi(self.steps);
-                let c2 = 1.0 - beta2.powi(self.steps);
-                for (j, g) in grad.iter().enumerate() {
-                    self.first[j] = beta1 * self.first[j] + (1.0 - beta1) * g;
-                    self.second[j] = beta2 * self.second[j] + (1.0 - beta2) * g * g;
-                    beta[j] -= lr * (self.first[j] / c1) / ((self.second[j] / c2).sqrt() + eps);
-                }
-            }
+/// The optimizer of `method` over `beta`, at the learning rate `lr`.
+fn optimizer(method: SgdMethod, beta: Param, lr: f64) -> Result<Box<dyn Optimizer>> {
+    Ok(match method {
+        SgdMethod::Momentum { momentum } => {
+            let config = SgdConfig { lr, momentum, ..SgdConfig::default() };
+            Box::new(Sgd::new(vec![beta], config)?)
         }
-    }
+        SgdMethod::Adam { beta1, beta2, eps } => {
+            let config = AdamConfig { lr, betas: (beta1, beta2), eps, weight_decay: 0.0 };
+            Box::new(Adam::new(vec![beta], config)?)
+        }
+    })
 }
 
-/// `∇L_B` at `beta` by building the batch loss from tensors and calling `backward`.
+/// The gradients of `L_B` at `b` (the current leaf of `β`, `p × 1`), by building the batch loss
+/// from tensors and calling `backward`.
 fn batch_gradient(
     problem: &Problem,
     rows: &[usize],
-    beta: &[f64],
+    b: &Tensor,
     scale: f64,
     mask: &Tensor,
-) -> Result<Vec<f64>> {
+) -> Result<GradStore> {
     let p = problem.p();
     let x: Vec<f64> = rows.iter().flat_map(|&i| (0..p).map(move |j| problem.x[(i, j)])).collect();
     let x = Tensor::from_vec(x, [rows.len(), p])?;
@@ -67,14 +58,11 @@ fn batch_gradient(
         Tensor::from_vec(rows.iter().map(|&i| problem.y[i]).collect::<Vec<_>>(), [rows.len(), 1])?;
     let w: Vec<f64> = rows.iter().map(|&i| problem.weight(i)).collect();
     let w = Tensor::from_vec(w, [rows.len(), 1])?;
-    let b = Tensor::from_vec(beta.to_vec(), [p, 1])?.requires_grad();
-    let eta = x.matmul(&b)?;
+    let eta = x.matmul(b)?;
     let nll = eta.softplus()?.sub(&y.mul(&eta)?)?.mul(&w)?.sum_all()?;
     let ridge = b.mul(mask)?.square()?.sum_all()?.mul_scalar(0.5 * problem.alpha)?;
     let loss = nll.add(&ridge)?.mul_scalar(scale)?;
-    let grads = loss.backward()?;
-    let g = grads.get(&b).ok_or_else(|| Error::invalid("beta", "untracked", "no gradient"))?;
-    g.to_vec::<f64>()
+    loss.backward()
 }
 
 /// Mini-batch training from `β = 0`; `n_obs = Σ wᵢ`.
@@ -88,23 +76,25 @@ pub(crate) fn fit_sgd(problem: &Problem, o: &SgdOptions, n_obs: f64) -> Result<S
     let mask: Vec<f64> = (0..p).map(|j| f64::from(Some(j) != problem.intercept)).collect();
     let mask = Tensor::from_vec(mask, [p, 1])?;
     let mut rng = Rng::seed(o.seed);
-    let mut beta = vec![0.0; p];
-    let mut stepper =
-        Stepper { method: o.method, first: vec![0.0; p], second: vec![0.0; p], steps: 0 };
+    let beta = Param::new("beta", Tensor::from_vec(vec![0.0; p], [p, 1])?);
+    let mut optimizer = optimizer(o.method, beta.clone(), o.learning_rate)?;
     let rows = order.len() as f64;
+    let mut steps = 0;
     for epoch in 0..o.epochs {
         rng.shuffle(&mut order);
-        let lr = o.learning_rate / (1.0 + o.decay * epoch as f64);
+        optimizer.set_learning_rate(o.learning_rate / (1.0 + o.decay * epoch as f64))?;
         for batch in order.chunks(o.batch_size) {
             // The whole batch loss is multiplied by n / (N |B|); the ridge term, which must come
             // out as λ₂/(2N) ‖β̃‖², enters with λ₂ |B| / n to cancel the factor.
             let scale = rows / (n_obs * batch.len() as f64);
             let ridge_fix = batch.len() as f64 / rows;
             let sub = Problem { alpha: problem.alpha * ridge_fix, ..*problem };
-            let g = batch_gradient(&sub, batch, &beta, scale, &mask)?;
-            stepper.step(&mut beta, &g, lr);
+            let grads = batch_gradient(&sub, batch, &beta.value(), scale, &mask)?;
+            optimizer.step(&grads)?;
+            steps += 1;
         }
     }
+    let beta = beta.value().to_vec::<f64>()?;
     let mut grad = vec![0.0; p];
     objective_and_gradient(problem, &beta, &mut grad);
     let mean_grad = max_abs(&grad) / n_obs;
@@ -120,7 +110,7 @@ pub(crate) fn fit_sgd(problem: &Problem, o: &SgdOptions, n_obs: f64) -> Result<S
     });
     Ok(SolverOutcome {
         beta,
-        iterations: stepper.steps as usize,
+        iterations: steps,
         converged,
         gradient_norm: grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
         warning,
