@@ -58,16 +58,21 @@ fn code(text: &str) -> String {
     text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
 }
 
-/// The bodies of the file's `use` items (`crate::a::{b, c::D}`), re-exports excluded.
-fn use_items(code: &str) -> Vec<String> {
+/// The bodies of the file's `use` items (`crate::a::{b, c::D}`), re-exports excluded, or with
+/// `reexports` only its `pub use` items. An alias is kept after `@` (`a::B as C` is `a::B@C`).
+fn use_items(code: &str, reexports: bool) -> Vec<String> {
     let mut items = Vec::new();
     for statement in code.split(';') {
         // A `use` item starts a line; what comes before it in the statement (a closing brace,
         // an attribute) belongs to other items.
         let lines: Vec<&str> = statement.lines().map(str::trim_start).collect();
-        let Some(start) = lines.iter().position(|l| l.starts_with("use ")) else { continue };
-        let body = lines[start..].join(" ");
-        items.push(body["use ".len()..].split_whitespace().collect::<String>());
+        let prefixes: &[&str] =
+            if reexports { &["pub use ", "pub(crate) use "] } else { &["use "] };
+        let starts = |l: &&str| prefixes.iter().find(|p| l.starts_with(*p));
+        let Some(start) = lines.iter().position(|l| starts(l).is_some()) else { continue };
+        let prefix = starts(&lines[start]).unwrap();
+        let body = lines[start..].join(" ").replace(" as ", "@");
+        items.push(body[prefix.len()..].split_whitespace().collect::<String>());
     }
     items
 }
@@ -97,15 +102,24 @@ fn expand(tree: &str) -> Vec<String> {
         .collect()
 }
 
-/// The file that import `path` (from the module `module`) resolves to, if it is in this crate.
+/// The file that import `path` (from the module `module`) resolves to, if it is in this crate:
+/// the deepest module the path names.
 fn resolve(root: &Path, module: &[String], path: &str) -> Option<PathBuf> {
-    let mut segments = path.split("::").map(str::to_owned);
-    let mut current: Vec<String> = match segments.next()?.as_str() {
+    let path = path.split('@').next().unwrap_or(path);
+    let mut segments = path.split("::").map(str::to_owned).peekable();
+    let mut current: Vec<String> = match segments.peek()?.as_str() {
         "crate" => Vec::new(),
         "self" => module.to_vec(),
         "super" => module[..module.len().saturating_sub(1)].to_vec(),
+        // `use conv::X` in a module file names its child module `conv`.
+        child if file_of(root, &[module, &[child.to_owned()]].concat()).is_some() => {
+            module.to_vec()
+        }
         _ => return None,
     };
+    if matches!(segments.peek().map(String::as_str), Some("crate" | "self" | "super")) {
+        segments.next();
+    }
     for s in segments {
         if s == "super" {
             current.pop();
@@ -121,23 +135,61 @@ fn resolve(root: &Path, module: &[String], path: &str) -> Option<PathBuf> {
     file_of(root, &current)
 }
 
-/// For every file, the files of its own crate that it imports.
+/// The name an import brings in: its alias, or the last segment of its path.
+fn imported_name(path: &str) -> &str {
+    match path.split_once('@') {
+        Some((_, alias)) => alias,
+        None => path.rsplit("::").next().unwrap_or(path),
+    }
+}
+
+/// For every file of a crate, its module path and code.
+fn sources(root: &Path) -> Vec<(PathBuf, Vec<String>, String)> {
+    let mut files = Vec::new();
+    rust_files(root, &mut files);
+    files
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file).unwrap();
+            (file.clone(), module_of(root, &file), code(&text))
+        })
+        .collect()
+}
+
+/// For every file of its own crate that it imports. An item a module file only re-exports
+/// (`pub use conv::Conv2d` in `nn/mod.rs`) is an import of the file that defines it.
 fn imports() -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
     let mut graph = BTreeMap::new();
     for root in crate_roots() {
         let root = root.canonicalize().unwrap();
-        let mut files = Vec::new();
-        rust_files(&root, &mut files);
-        for file in files {
-            let module = module_of(&root, &file);
-            let text = std::fs::read_to_string(&file).unwrap();
-            let targets: BTreeSet<PathBuf> = use_items(&code(&text))
+        let sources = sources(&root);
+        let mut reexported: BTreeMap<(PathBuf, String), PathBuf> = BTreeMap::new();
+        for (file, module, code) in &sources {
+            for path in use_items(code, true).iter().flat_map(|item| expand(item)) {
+                if let Some(target) = resolve(&root, module, &path) {
+                    reexported.insert((file.clone(), imported_name(&path).to_owned()), target);
+                }
+            }
+        }
+        for (file, module, code) in &sources {
+            let defining = |path: String| {
+                let mut target = resolve(&root, module, &path)?;
+                let name = imported_name(&path).to_owned();
+                for _ in 0..4 {
+                    match reexported.get(&(target.clone(), name.clone())) {
+                        Some(next) if *next != target => target = next.clone(),
+                        _ => break,
+                    }
+                }
+                Some(target)
+            };
+            let targets: BTreeSet<PathBuf> = use_items(code, false)
                 .iter()
                 .flat_map(|item| expand(item))
-                .filter_map(|path| resolve(&root, &module, &path))
-                .filter(|target| *target != file)
+                .filter_map(defining)
+                .filter(|target| target != file)
                 .collect();
-            graph.insert(file, targets);
+            graph.insert(file.clone(), targets);
         }
     }
     graph
@@ -150,10 +202,24 @@ fn short(path: &Path) -> String {
 
 #[test]
 fn the_resolver_reads_nested_use_trees() {
-    let items =
-        use_items("use crate::a::{b, c::{D, e}};\n#[derive(X)]\npub use f::G;\nuse super::h;");
+    let code = "use crate::a::{b, c::{D, e}};\n#[derive(X)]\npub use f::G as H;\nuse super::h;";
+    let items = use_items(code, false);
     assert_eq!(items, ["crate::a::{b,c::{D,e}}", "super::h"]);
     assert_eq!(expand(&items[0]), ["crate::a::b", "crate::a::c::D", "crate::a::c::e"]);
+    assert_eq!(use_items(code, true), ["f::G@H"]);
+    assert_eq!(imported_name("f::G@H"), "H");
+}
+
+#[test]
+fn an_import_through_a_reexport_is_an_import_of_the_defining_file() {
+    let graph = imports();
+    let file = |p: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(p);
+    let file = |p: &str| file(p).canonicalize().unwrap();
+    // `use crate::data::{Design, Encoder}`: both re-exported by data/mod.rs.
+    let choice = &graph[&file("linear/choice.rs")];
+    assert!(choice.contains(&file("data/design.rs")), "{choice:?}");
+    assert!(choice.contains(&file("data/encoder.rs")), "{choice:?}");
+    assert!(!choice.contains(&file("data/mod.rs")), "{choice:?}");
 }
 
 #[test]
