@@ -55,10 +55,7 @@ fn file_of(root: &Path, path: &[String]) -> Option<PathBuf> {
 /// The source without comments and without the `#[cfg(test)]` module at the end.
 fn code(text: &str) -> String {
     let text = text.split("#[cfg(test)]").next().unwrap_or("");
-    text.lines()
-        .map(|l| l.split("//").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
 }
 
 /// The bodies of the file's `use` items (`crate::a::{b, c::D}`), re-exports excluded.
@@ -153,7 +150,8 @@ fn short(path: &Path) -> String {
 
 #[test]
 fn the_resolver_reads_nested_use_trees() {
-    let items = use_items("use crate::a::{b, c::{D, e}};\n#[derive(X)]\npub use f::G;\nuse super::h;");
+    let items =
+        use_items("use crate::a::{b, c::{D, e}};\n#[derive(X)]\npub use f::G;\nuse super::h;");
     assert_eq!(items, ["crate::a::{b,c::{D,e}}", "super::h"]);
     assert_eq!(expand(&items[0]), ["crate::a::b", "crate::a::c::D", "crate::a::c::e"]);
 }

@@ -7,12 +7,11 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use smallvec::{smallvec, SmallVec};
 
-use super::{BinaryOp, Op};
 use crate::error::{Error, Result};
 use crate::ops::binary::{self, Operand};
-use crate::ops::{float_storage, index, reduce, unary};
+use crate::ops::{float_storage, index, reduce, unary, BinaryOp};
 use crate::tensor::{
-    conv2d_grads, keep_freed_memory, no_grad, pool_grad, reduced_shape, Shape, Storage, Tensor,
+    conv2d_grads, keep_freed_memory, no_grad, pool_grad, reduced_shape, Op, Shape, Storage, Tensor,
     TensorId,
 };
 

@@ -1,20 +1,9 @@
 //! Elementwise functions of two tensors, already broadcast to one shape by the caller, their
 //! derivatives, and comparisons that return masks (1 where true, 0 where false).
 
+use super::op::{BinaryOp, CmpOp};
 use super::{map, zip, zip3};
-use crate::autograd::BinaryOp;
 use crate::tensor::{Element, Float, Layout};
-
-/// Elementwise comparisons. They are not differentiable; the mask has the operands' dtype.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
 
 /// `a op b` for every pair of elements.
 pub fn forward<T: Float>(

@@ -8,6 +8,7 @@ pub mod conv;
 pub mod fastmath;
 pub mod index;
 pub mod matmul;
+pub mod op;
 pub mod pool;
 pub mod reduce;
 pub mod unary;
@@ -15,6 +16,8 @@ pub mod unary;
 use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
+
+pub use op::{BinaryOp, CmpOp, UnaryOp};
 
 use crate::tensor::{for_each_row, row_len, row_stride, Element, Layout};
 

@@ -3,8 +3,8 @@
 //! the exact normal CDF. The derivative is written in terms of the input `x` and, where cheaper,
 //! the output `y` (`σ' = y(1 − y)`, `tanh' = 1 − y²`, `exp' = y`).
 
+use super::op::UnaryOp;
 use super::{map, zip, zip3};
-use crate::autograd::UnaryOp;
 use crate::tensor::{Float, Layout};
 
 /// `1 / (1 + e^-x)` without overflow for any `x`.

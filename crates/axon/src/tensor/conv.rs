@@ -13,8 +13,7 @@ use std::sync::Arc;
 
 use smallvec::{smallvec, SmallVec};
 
-use super::{is_grad_enabled, DType, Element, Float, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{is_grad_enabled, DType, Element, Float, Op, Shape, Storage, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::conv::{self, ConvGeometry};
 use crate::ops::pool::{self, PoolGeometry};

@@ -1,25 +1,9 @@
 //! Elementwise arithmetic and activations with PyTorch-style broadcasting. Each method runs one
 //! fused kernel from [`crate::ops`] and records one node in the graph.
 
-use super::{Shape, Storage, Tensor};
-use crate::autograd::{BinaryOp, Op, UnaryOp};
+use super::{Op, Shape, Storage, Tensor};
 use crate::error::{Error, Result};
-use crate::ops::binary::{self, CmpOp};
-use crate::ops::{float_storage, unary};
-
-impl BinaryOp {
-    fn name(self) -> &'static str {
-        match self {
-            BinaryOp::Add => "add",
-            BinaryOp::Sub => "sub",
-            BinaryOp::Mul => "mul",
-            BinaryOp::Div => "div",
-            BinaryOp::Pow => "pow",
-            BinaryOp::Maximum => "maximum",
-            BinaryOp::Minimum => "minimum",
-        }
-    }
-}
+use crate::ops::{binary, float_storage, unary, BinaryOp, CmpOp, UnaryOp};
 
 impl Tensor {
     /// Applies a unary op and records it.

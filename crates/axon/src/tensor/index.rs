@@ -1,8 +1,7 @@
 //! Joining and indexing: `concat`, `stack`, `index_select`, `gather` and `where_cond`. Indices are
 //! `i64` tensors and are checked against the axis they index before any element moves.
 
-use super::{Dims, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{Dims, Op, Shape, Storage, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::{self, index};
 

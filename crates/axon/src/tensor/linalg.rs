@@ -2,8 +2,7 @@
 //! `(b, m, k) × (b, k, n)` (a batch of 1, or a plain matrix, broadcasts over the other's batch), and
 //! vectors (`(k)` is a row on the left, a column on the right, as in `torch.matmul`).
 
-use super::{Layout, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{Layout, Op, Shape, Storage, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::matmul;
 

@@ -15,6 +15,7 @@ mod elementwise;
 mod index;
 mod layout;
 mod linalg;
+mod op;
 mod reduce;
 mod storage;
 mod view;
@@ -27,11 +28,11 @@ pub(crate) use conv::{conv2d_grads, pool_grad};
 pub use conv::{Conv2dArgs, Pair, Pool2dArgs};
 pub use dtype::{DType, Element, Float};
 pub use layout::{for_each_row, row_len, row_stride, Dims, Layout, Shape};
+pub use op::Op;
 pub(crate) use reduce::reduced_shape;
 pub use reduce::Axes;
 pub use storage::{keep_freed_memory, Storage};
 
-use crate::autograd::Op;
 use crate::error::{Error, Result};
 
 /// A unique identity for every tensor ever created; gradients are keyed by it.

@@ -4,8 +4,7 @@
 
 use smallvec::SmallVec;
 
-use super::{Dims, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{Dims, Op, Shape, Storage, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::{float_storage, reduce};
 

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::{DType, Dims, Layout, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{DType, Dims, Layout, Op, Shape, Storage, Tensor};
 use crate::error::{Error, Result};
 use crate::ops;
 
