@@ -24,7 +24,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub(crate) use conv::{conv2d_grads, pool_grad};
+pub(crate) use conv::{conv_geometry, pool_geometry};
 pub use conv::{Conv2dArgs, Pair, Pool2dArgs};
 pub use dtype::{DType, Element, Float};
 pub use layout::{for_each_row, row_len, row_stride, Dims, Layout, Shape};
@@ -34,6 +34,7 @@ pub use reduce::Axes;
 pub use storage::{keep_freed_memory, Storage};
 
 use crate::error::{Error, Result};
+use crate::ops::dispatch::{MapAny, ToF64};
 
 /// A unique identity for every tensor ever created; gradients are keyed by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -126,6 +127,10 @@ impl Tensor {
     pub fn storage(&self) -> &Storage {
         &self.0.storage
     }
+    /// The storage and the layout to read it through: a kernel's operand.
+    pub(crate) fn operand(&self) -> (&Storage, &Layout) {
+        (&self.0.storage, &self.0.layout)
+    }
     pub(crate) fn storage_arc(&self) -> &Arc<Storage> {
         &self.0.storage
     }
@@ -188,14 +193,7 @@ impl Tensor {
 
     /// The elements as `f64`, whatever the element type: for printing, tests and statistics.
     pub fn to_f64_vec(&self) -> Vec<f64> {
-        match self.storage() {
-            Storage::F32(_) => self.to_vec::<f32>().map(|v| v.into_iter().map(f64::from).collect()),
-            Storage::F64(_) => self.to_vec::<f64>(),
-            Storage::I64(_) => {
-                self.to_vec::<i64>().map(|v| v.into_iter().map(|x| x as f64).collect())
-            }
-        }
-        .expect("dtype matches the storage it was read from")
+        ToF64.map([self.operand()]).expect("every dtype converts to f64")
     }
 
     /// The single value of a one-element tensor.

@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 
 use super::{DType, Dims, Layout, Op, Shape, Storage, Tensor};
 use crate::error::{Error, Result};
-use crate::ops;
+use crate::ops::dispatch::{Contiguous, MapAny, ToF64};
 
 impl Tensor {
     /// A view of the same storage through another layout.
@@ -19,12 +19,7 @@ impl Tensor {
 
     /// The elements in row-major order, in a fresh buffer.
     pub(crate) fn copy_storage(&self) -> Storage {
-        let l = self.layout();
-        match self.storage() {
-            Storage::F32(v) => Storage::F32(ops::copy(v, l)),
-            Storage::F64(v) => Storage::F64(ops::copy(v, l)),
-            Storage::I64(v) => Storage::I64(ops::copy(v, l)),
-        }
+        Contiguous.map([self.operand()]).expect("every dtype can be copied")
     }
 
     /// The same elements with another shape of the same size (a view when contiguous).
@@ -132,12 +127,7 @@ impl Tensor {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        let l = self.layout();
-        let storage = match self.storage() {
-            Storage::F32(v) => Storage::from_f64(ops::map(v, l, f64::from), dtype),
-            Storage::F64(v) => Storage::from_f64(ops::copy(v, l), dtype),
-            Storage::I64(v) => Storage::from_f64(ops::map(v, l, |x| x as f64), dtype),
-        };
+        let storage = Storage::from_f64(ToF64.map([self.operand()])?, dtype);
         let differentiable = self.dtype().is_float() && dtype.is_float();
         let op =
             if differentiable { Tensor::record(&[self], || Op::Cast(self.clone())) } else { None };
