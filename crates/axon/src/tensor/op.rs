@@ -84,10 +84,11 @@ pub enum Op {
     },
 }
 
-impl Op {
-    /// The input tensors, in order.
-    pub fn inputs(&self) -> SmallVec<[&Tensor; 3]> {
-        match self {
+/// Every op's inputs, in order: one `match` that [`Op::inputs`] expands on `&Op` (binding
+/// references) and [`Op::into_inputs`] on `Op` (binding values).
+macro_rules! inputs {
+    ($op:expr) => {
+        match $op {
             Op::Unary(a, _)
             | Op::Sum(a, _)
             | Op::Max(a, _)
@@ -103,21 +104,27 @@ impl Op {
             | Op::MaxPool2d { input: a, .. }
             | Op::AvgPool2d { input: a, .. } => smallvec::smallvec![a],
             Op::Conv2d { input, weight, bias, .. } => {
-                std::iter::once(input).chain(Some(weight)).chain(bias.as_ref()).collect()
+                std::iter::once(input).chain(Some(weight)).chain(bias).collect()
             }
             Op::Binary(a, b, _) | Op::MatMul(a, b) => smallvec::smallvec![a, b],
             Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
                 smallvec::smallvec![input, index]
             }
             Op::Where { mask, on_true, on_false } => smallvec::smallvec![mask, on_true, on_false],
-            Op::Concat(ts, _) => ts.iter().collect(),
+            Op::Concat(ts, _) => ts.into_iter().collect(),
         }
+    };
+}
+
+impl Op {
+    /// The input tensors, in order.
+    pub fn inputs(&self) -> SmallVec<[&Tensor; 3]> {
+        inputs!(self)
     }
 
-    /// The inputs, by value, for dropping long graphs without recursion: clones of the handles
-    /// (a reference count each), so that the one `match` above names every op's inputs.
+    /// The inputs, by value (used to drop long graphs without recursion).
     pub(crate) fn into_inputs(self) -> SmallVec<[Tensor; 3]> {
-        self.inputs().into_iter().cloned().collect()
+        inputs!(self)
     }
 
     /// A short name for drawings and error messages.
