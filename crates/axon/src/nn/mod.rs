@@ -43,15 +43,13 @@ pub use activation::{
     LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh, ThresholdNeuron,
     ELU, GELU,
 };
-pub use checkpoint::checkpoint_history;
+pub use checkpoint::{checkpoint_history, EpochMetrics, Progress};
 pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
 pub use embedding::Embedding;
 pub use layers::{Dropout, Flatten, Identity};
 pub use linear::Linear;
 pub use loss::Reduction;
 pub use module::{with_prefix, Module, Sequential};
-pub use norm::{BatchNorm1d, BatchNorm2d, Buffer, LayerNorm, BATCH_NORM_MOMENTUM};
-pub use param::Param;
-pub use train::{
-    evaluate, fit_classifier, EpochMetrics, Monitor, Progress, TrainConfig, TrainEvent, TrainReport,
-};
+pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, BATCH_NORM_MOMENTUM};
+pub use param::{Buffer, Param};
+pub use train::{evaluate, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport};

@@ -10,13 +10,15 @@
 mod conv;
 mod create;
 mod display;
-mod dtype;
+pub(crate) mod dtype;
+mod element;
 mod elementwise;
 mod index;
 mod layout;
 mod linalg;
 mod op;
 mod reduce;
+pub(crate) mod shape;
 mod storage;
 mod view;
 
@@ -26,15 +28,16 @@ use std::sync::Arc;
 
 pub(crate) use conv::{conv_geometry, pool_geometry};
 pub use conv::{Conv2dArgs, Pair, Pool2dArgs};
-pub use dtype::{DType, Element, Float};
-pub use layout::{for_each_row, row_len, row_stride, Dims, Layout, Shape};
+pub use dtype::DType;
+pub use element::{Element, Float};
+pub use layout::{for_each_row, row_len, row_stride, Layout};
 pub use op::Op;
 pub(crate) use reduce::reduced_shape;
 pub use reduce::Axes;
+pub use shape::{Dims, Shape};
 pub use storage::{keep_freed_memory, Storage};
 
 use crate::error::{Error, Result};
-use crate::ops::dispatch::{MapAny, ToF64};
 
 /// A unique identity for every tensor ever created; gradients are keyed by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -189,11 +192,6 @@ impl Tensor {
         let (n, s) = (row_len(self.layout()), row_stride(self.layout()));
         for_each_row([self.layout()], |[o]| out.extend((0..n).map(|i| data[o + i * s])));
         Ok(out)
-    }
-
-    /// The elements as `f64`, whatever the element type: for printing, tests and statistics.
-    pub fn to_f64_vec(&self) -> Vec<f64> {
-        ToF64.map([self.operand()]).expect("every dtype converts to f64")
     }
 
     /// The single value of a one-element tensor.

@@ -1,6 +1,7 @@
 //! Views: new shapes over the same storage. Reshape (of a contiguous tensor), permute, transpose,
 //! squeeze, unsqueeze, narrow and broadcast cost no copy; `contiguous` copies only when the layout
 //! is not already row-major. Each records how to send the gradient back to the input's shape.
+//! Conversions of the element type (`to_dtype`, `to_f64_vec`) copy, and are here too.
 
 use std::sync::Arc;
 
@@ -119,6 +120,11 @@ impl Tensor {
     /// The same as [`broadcast_to`](Tensor::broadcast_to), under PyTorch's name.
     pub fn expand(&self, shape: impl Into<Shape>) -> Result<Tensor> {
         self.broadcast_to(shape)
+    }
+
+    /// The elements as `f64`, whatever the element type: for printing, tests and statistics.
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        ToF64.map([self.operand()]).expect("every dtype converts to f64")
     }
 
     /// The values converted to `dtype`. Between `f32` and `f64` the gradient flows back;
