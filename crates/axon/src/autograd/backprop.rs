@@ -1,5 +1,5 @@
 //! The backward pass: a topological sort of the recorded graph, then the chain rule applied in
-//! reverse order. Every op's local gradient is in one exhaustive `match` ([`input_grads`]); a
+//! reverse order. Every op's local gradient is in one exhaustive `match` (`input_grads`); a
 //! gradient that arrives at a broadcast input is summed back to that input's shape in one place
 //! ([`sum_to_shape`]), and gradients of a tensor used several times are added.
 

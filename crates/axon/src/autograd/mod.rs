@@ -4,7 +4,7 @@
 //! tensor that holds it, and names its elementwise functions with the kernels' [`UnaryOp`] and
 //! [`BinaryOp`]); [`Tensor::backward`](crate::Tensor::backward) sorts the recorded graph once,
 //! seeds `∂L/∂L = 1`, and walks it in reverse, applying the chain rule
-//! `∂L/∂x = Σ_y ∂L/∂y · ∂y/∂x` node by node ([`backprop`]). [`gradcheck`] compares those
+//! `∂L/∂x = Σ_y ∂L/∂y · ∂y/∂x` node by node ([`backprop`]). [`gradcheck()`] compares those
 //! gradients with central finite differences, and [`dot`] draws the graph. The engine below
 //! (`tensor`, `ops`) never imports this module.
 
