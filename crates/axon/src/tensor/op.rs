@@ -85,9 +85,10 @@ pub enum Op {
 }
 
 /// Every op's inputs, in order: one `match` that [`Op::inputs`] expands on `&Op` (binding
-/// references) and [`Op::into_inputs`] on `Op` (binding values).
+/// references, collected into a `SmallVec`) and [`Op::into_inputs`] on `Op` (binding values,
+/// collected into a `Vec`); `$list` is `smallvec::smallvec` or `vec`.
 macro_rules! inputs {
-    ($op:expr) => {
+    ($op:expr, $($list:ident)::+) => {
         match $op {
             Op::Unary(a, _)
             | Op::Sum(a, _)
@@ -102,15 +103,15 @@ macro_rules! inputs {
             | Op::Broadcast(a)
             | Op::Cast(a)
             | Op::MaxPool2d { input: a, .. }
-            | Op::AvgPool2d { input: a, .. } => smallvec::smallvec![a],
+            | Op::AvgPool2d { input: a, .. } => $($list)::+![a],
             Op::Conv2d { input, weight, bias, .. } => {
                 std::iter::once(input).chain(Some(weight)).chain(bias).collect()
             }
-            Op::Binary(a, b, _) | Op::MatMul(a, b) => smallvec::smallvec![a, b],
+            Op::Binary(a, b, _) | Op::MatMul(a, b) => $($list)::+![a, b],
             Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
-                smallvec::smallvec![input, index]
+                $($list)::+![input, index]
             }
-            Op::Where { mask, on_true, on_false } => smallvec::smallvec![mask, on_true, on_false],
+            Op::Where { mask, on_true, on_false } => $($list)::+![mask, on_true, on_false],
             Op::Concat(ts, _) => ts.into_iter().collect(),
         }
     };
@@ -119,12 +120,15 @@ macro_rules! inputs {
 impl Op {
     /// The input tensors, in order.
     pub fn inputs(&self) -> SmallVec<[&Tensor; 3]> {
-        inputs!(self)
+        inputs!(self, smallvec::smallvec)
     }
 
-    /// The inputs, by value (used to drop long graphs without recursion).
-    pub(crate) fn into_inputs(self) -> SmallVec<[Tensor; 3]> {
-        inputs!(self)
+    /// The inputs, by value (used to drop long graphs without recursion). A `Vec`, not a
+    /// `SmallVec`: measured, dropping a short graph of tiny tensors through inline buffers made
+    /// glibc coalesce the freed nodes into the heap's top and serve the next graph's allocations
+    /// from its slow path (`chain100/forward_tracked` of the `overhead` bench, +9%).
+    pub(crate) fn into_inputs(self) -> Vec<Tensor> {
+        inputs!(self, vec)
     }
 
     /// A short name for drawings and error messages.
