@@ -1,7 +1,8 @@
 //! Errors of the whole library: one enum with structured variants, so that a caller can match on
 //! what went wrong and a user reads a message that names the operation, the shapes or the argument.
 
-use crate::tensor::{DType, Shape};
+use crate::tensor::dtype::DType;
+use crate::tensor::shape::Shape;
 
 /// Everything that can fail in axon on run-time data.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

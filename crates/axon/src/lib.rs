@@ -49,7 +49,7 @@ pub mod tensor;
 
 pub use autograd::{gradcheck, GradCheck, GradStore};
 pub use error::{Error, Result};
-pub use ops::binary::CmpOp;
+pub use ops::CmpOp;
 pub use rng::Rng;
 pub use tensor::{
     is_grad_enabled, no_grad, Conv2dArgs, DType, Element, Float, Pair, Pool2dArgs, Shape, Tensor,

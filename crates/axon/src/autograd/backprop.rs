@@ -1,5 +1,5 @@
 //! The backward pass: a topological sort of the recorded graph, then the chain rule applied in
-//! reverse order. Every op's local gradient is in one exhaustive `match` ([`input_grads`]); a
+//! reverse order. Every op's local gradient is in one exhaustive `match` (`input_grads`); a
 //! gradient that arrives at a broadcast input is summed back to that input's shape in one place
 //! ([`sum_to_shape`]), and gradients of a tensor used several times are added.
 
@@ -7,13 +7,17 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use smallvec::{smallvec, SmallVec};
 
-use super::{BinaryOp, Op};
 use crate::error::{Error, Result};
-use crate::ops::binary::{self, Operand};
-use crate::ops::{float_storage, index, reduce, unary};
+use crate::ops::binary::{BinaryGrad, Operand};
+use crate::ops::conv::Conv2dGrads;
+use crate::ops::index::IndexGrad;
+use crate::ops::pool::Pool2dGrad;
+use crate::ops::reduce::SoftmaxGrad;
+use crate::ops::unary::UnaryGrad;
+use crate::ops::{BinaryOp, Map};
 use crate::tensor::{
-    conv2d_grads, keep_freed_memory, no_grad, pool_grad, reduced_shape, Shape, Storage, Tensor,
-    TensorId,
+    conv_geometry, keep_freed_memory, no_grad, pool_geometry, reduced_shape, Op, Shape, Storage,
+    Tensor, TensorId,
 };
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
@@ -161,21 +165,7 @@ fn from_kernel(storage: Storage, like: &Tensor) -> Tensor {
 fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Tensor>; 3]>> {
     Ok(match op {
         Op::Unary(x, u) => {
-            let (lx, ly, lg) = (x.layout(), node.layout(), g.layout());
-            let s = match (x.storage(), node.storage(), g.storage()) {
-                (Storage::F32(x), Storage::F32(y), Storage::F32(g)) => {
-                    Storage::F32(unary::backward(*u, (x, lx), (y, ly), (g, lg)))
-                }
-                (Storage::F64(x), Storage::F64(y), Storage::F64(g)) => {
-                    Storage::F64(unary::backward(*u, (x, lx), (y, ly), (g, lg)))
-                }
-                _ => {
-                    return Err(Error::Backward(format!(
-                        "{}: dtypes of input and gradient differ",
-                        op.name()
-                    )))
-                }
-            };
+            let s = UnaryGrad(*u).map([x.operand(), node.operand(), g.operand()])?;
             smallvec![Some(from_kernel(s, x))]
         }
         Op::Binary(a, b, BinaryOp::Add) => {
@@ -188,16 +178,8 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             let grad = |wrt: Operand, x: &Tensor| -> Result<Tensor> {
                 let (la, lb) =
                     (a.layout().broadcast_to(g.shape())?, b.layout().broadcast_to(g.shape())?);
-                let lg = g.layout();
-                let s = match (a.storage(), b.storage(), g.storage()) {
-                    (Storage::F32(a), Storage::F32(b), Storage::F32(g)) => {
-                        Storage::F32(binary::backward(*bop, wrt, (a, &la), (b, &lb), (g, lg)))
-                    }
-                    (Storage::F64(a), Storage::F64(b), Storage::F64(g)) => {
-                        Storage::F64(binary::backward(*bop, wrt, (a, &la), (b, &lb), (g, lg)))
-                    }
-                    _ => return Err(Error::Backward(format!("{}: dtypes differ", op.name()))),
-                };
+                let operands = [(a.storage(), &la), (b.storage(), &lb), g.operand()];
+                let s = BinaryGrad(*bop, wrt).map(operands)?;
                 sum_to_shape(&Tensor::from_storage(s, g.shape().clone(), None), x.shape())
             };
             smallvec![wanted(a, || grad(Operand::Lhs, a))?, wanted(b, || grad(Operand::Rhs, b))?]
@@ -221,23 +203,8 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             smallvec![Some(keepdim(g, x, axes)?.mul(&x.sub(&y)?.exp()?)?)]
         }
         Op::Softmax(x) | Op::LogSoftmax(x) => {
-            let (ly, lg) = (node.layout(), g.layout());
             let log = matches!(op, Op::LogSoftmax(_));
-            let s = match (node.storage(), g.storage()) {
-                (Storage::F32(y), Storage::F32(g)) if log => {
-                    Storage::F32(reduce::log_softmax_backward(y, ly, g, lg))
-                }
-                (Storage::F32(y), Storage::F32(g)) => {
-                    Storage::F32(reduce::softmax_backward(y, ly, g, lg))
-                }
-                (Storage::F64(y), Storage::F64(g)) if log => {
-                    Storage::F64(reduce::log_softmax_backward(y, ly, g, lg))
-                }
-                (Storage::F64(y), Storage::F64(g)) => {
-                    Storage::F64(reduce::softmax_backward(y, ly, g, lg))
-                }
-                _ => return Err(Error::Backward(format!("{}: dtypes differ", op.name()))),
-            };
+            let s = SoftmaxGrad { log }.map([node.operand(), g.operand()])?;
             smallvec![Some(from_kernel(s, x))]
         }
         Op::Reshape(x) => smallvec![Some(g.reshape(x.shape())?)],
@@ -277,22 +244,16 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             grads
         }
         Op::IndexSelect { input, index: idx, axis } => {
-            let positions = idx.to_vec::<i64>()?;
-            let s = float_storage!("index_select", g.storage(), |v| index::index_add(
-                v,
-                g.layout(),
-                input.dims(),
-                *axis,
-                &positions
-            ))?;
-            smallvec![Some(from_kernel(s, input)), None]
+            let index = idx.to_vec::<i64>()?;
+            let kernel =
+                IndexGrad { dims: input.dims(), axis: *axis, index_dims: None, index: &index };
+            smallvec![Some(from_kernel(kernel.map([g.operand()])?, input)), None]
         }
         Op::Gather { input, index: idx, axis } => {
-            let positions = idx.contiguous().to_vec::<i64>()?;
-            let s = float_storage!("gather", g.storage(), |v| {
-                index::scatter_add(v, g.layout(), input.dims(), *axis, idx.dims(), &positions)
-            })?;
-            smallvec![Some(from_kernel(s, input)), None]
+            let index = idx.contiguous().to_vec::<i64>()?;
+            let index_dims = Some(idx.dims());
+            let kernel = IndexGrad { dims: input.dims(), axis: *axis, index_dims, index: &index };
+            smallvec![Some(from_kernel(kernel.map([g.operand()])?, input)), None]
         }
         Op::Where { mask, on_true, on_false } => {
             let zero = Tensor::zeros((), g.dtype());
@@ -306,12 +267,33 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
         }
         Op::Cast(x) => smallvec![Some(g.to_dtype(x.dtype())?)],
         Op::Conv2d { input, weight, bias, args, cols } => {
-            conv2d_grads(input, weight, bias.as_ref(), *args, cols.as_deref(), g)?
+            // dX = col2im(Wᵀ G), dW = Σ_n G_n X_colᵀ, db = G summed over the batch and pixels,
+            // each only if that input needs it.
+            let geometry = conv_geometry(input, weight, bias.as_ref(), *args)?;
+            let wanted = [Some(input), Some(weight), bias.as_ref()]
+                .map(|t| t.is_some_and(Tensor::is_tracked));
+            let kernel = Conv2dGrads { geometry: &geometry, cols: cols.as_deref(), wanted };
+            let gy = g.contiguous();
+            let [dx, dw, db] = kernel.map([gy.operand(), input.operand(), weight.operand()])?;
+            let mut grads: SmallVec<_> =
+                smallvec![dx.map(|s| from_kernel(s, input)), dw.map(|s| from_kernel(s, weight))];
+            if let Some(b) = bias {
+                grads.push(db.map(|s| from_kernel(s, b)));
+            }
+            grads
         }
         Op::MaxPool2d { input, args, argmax } => {
-            smallvec![Some(pool_grad(input, *args, Some(argmax.as_slice()), g)?)]
+            // Each output's gradient goes to the input element that was its maximum.
+            let geometry = pool_geometry("max_pool2d", input, *args)?;
+            let kernel = Pool2dGrad { geometry: &geometry, argmax: Some(argmax) };
+            smallvec![Some(from_kernel(kernel.map([g.contiguous().operand()])?, input))]
         }
-        Op::AvgPool2d { input, args } => smallvec![Some(pool_grad(input, *args, None, g)?)],
+        Op::AvgPool2d { input, args } => {
+            // Each output's gradient is spread evenly over its window.
+            let geometry = pool_geometry("avg_pool2d", input, *args)?;
+            let kernel = Pool2dGrad { geometry: &geometry, argmax: None };
+            smallvec![Some(from_kernel(kernel.map([g.contiguous().operand()])?, input))]
+        }
     })
 }
 

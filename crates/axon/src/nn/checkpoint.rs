@@ -1,5 +1,7 @@
-//! Training checkpoints: one safetensors file (written atomically) holding everything a run
-//! needs to continue exactly where it stopped: the parameters (`param.<name>`), the buffers
+//! The state of a training run between epochs ([`Progress`] with each epoch's [`EpochMetrics`],
+//! and the model's tensors in one list), and its file, the training checkpoint: one safetensors
+//! file (written atomically) holding everything a run needs to continue exactly where it
+//! stopped: the parameters (`param.<name>`), the buffers
 //! (`buffer.<name>`, batch norm's running statistics), the optimizer's state (`optim.<name>`,
 //! `f64` vectors), the best epoch's parameters and buffers when the loop keeps them to restore
 //! at the end (`best.param.<name>`, `best.buffer.<name>`), and as JSON metadata the finished
@@ -9,13 +11,63 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use super::module::Module;
-use super::train::{model_state, EpochMetrics, Progress};
 use crate::error::{Error, Result};
 use crate::io::{load_safetensors, save_safetensors};
 use crate::optim::Optimizer;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
+
+/// One epoch's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based.
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub val_loss: Option<f64>,
+    pub val_accuracy: Option<f64>,
+    pub learning_rate: f64,
+    /// Wall-clock seconds of the epoch's training steps (not the validation).
+    pub seconds: f64,
+    pub examples_per_second: f64,
+}
+
+/// The state of a run between epochs (what a checkpoint stores besides tensors).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub history: Vec<EpochMetrics>,
+    /// The epoch with the best monitored value so far (0 when none).
+    pub best_epoch: usize,
+    pub best_value: Option<f64>,
+    /// Epochs since the best.
+    pub bad_epochs: usize,
+    pub stopped_early: bool,
+}
+
+/// The values of `model`'s parameters, then of its buffers, in their `state_dict` order.
+pub(crate) fn model_state(model: &dyn Module) -> Vec<Tensor> {
+    let params = model.parameters().into_iter().map(|(_, p)| p.value());
+    params.chain(model.buffers().into_iter().map(|(_, b)| b.value())).collect()
+}
+
+/// Sets `model`'s parameters and buffers to `state` (as [`model_state`] gives it).
+pub(crate) fn set_model_state(model: &dyn Module, state: &[Tensor]) -> Result<()> {
+    let (params, buffers) = (model.parameters(), model.buffers());
+    if state.len() != params.len() + buffers.len() {
+        return Err(Error::invalid("state", state.len(), "does not match the model's tensors"));
+    }
+    let (p_state, b_state) = state.split_at(params.len());
+    for ((_, p), t) in params.iter().zip(p_state) {
+        p.set(t.clone())?;
+    }
+    for ((_, b), t) in buffers.iter().zip(b_state) {
+        b.set(t.clone())?;
+    }
+    Ok(())
+}
 
 /// What a checkpoint restores besides the model's and optimizer's tensors.
 pub(crate) struct Resumed {

@@ -49,7 +49,7 @@ pub use activation::{
     ELU, GELU,
 };
 pub use architecture::{Activation, Architecture};
-pub use checkpoint::checkpoint_history;
+pub use checkpoint::{checkpoint_history, EpochMetrics, Progress};
 pub use classifier::NetworkClassifier;
 pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
 pub use embedding::Embedding;
@@ -57,9 +57,7 @@ pub use layers::{Dropout, Flatten, Identity};
 pub use linear::Linear;
 pub use loss::Reduction;
 pub use module::{with_prefix, Module, Sequential};
-pub use norm::{BatchNorm1d, BatchNorm2d, Buffer, LayerNorm, BATCH_NORM_MOMENTUM};
-pub use param::Param;
-pub use train::{
-    evaluate, fit_classifier, EpochMetrics, Monitor, Progress, TrainConfig, TrainEvent, TrainReport,
-};
+pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, BATCH_NORM_MOMENTUM};
+pub use param::{Buffer, Param};
+pub use train::{evaluate, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport};
 pub use train_network::{train_network, NetworkOptions, TrainSummary, TrainedNetwork};

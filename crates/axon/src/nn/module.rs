@@ -9,8 +9,7 @@
 
 use std::fmt;
 
-use super::norm::Buffer;
-use super::param::Param;
+use super::param::{Buffer, Param};
 use crate::error::Result;
 use crate::tensor::Tensor;
 

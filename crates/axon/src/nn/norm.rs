@@ -13,39 +13,10 @@
 //! and PyTorch's `i64` count `num_batches_tracked`)
 //! so that model files and checkpoints save them beside the parameters.
 
-use std::sync::{Arc, RwLock};
-
 use super::module::Module;
-use super::param::Param;
+use super::param::{Buffer, Param};
 use crate::error::{Error, Result};
 use crate::tensor::{no_grad, DType, Tensor};
-
-/// A shared, replaceable slot for a non-trainable tensor (running statistics).
-#[derive(Clone)]
-pub struct Buffer(Arc<RwLock<Tensor>>);
-
-impl Buffer {
-    /// A buffer holding `value`, detached from any graph.
-    pub fn new(value: Tensor) -> Buffer {
-        Buffer(Arc::new(RwLock::new(value.detach().contiguous())))
-    }
-
-    /// The current value.
-    pub fn value(&self) -> Tensor {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Replaces the value; the shape and dtype must not change.
-    pub fn set(&self, value: Tensor) -> Result<()> {
-        let current = self.value();
-        if value.shape() != current.shape() || value.dtype() != current.dtype() {
-            let (lhs, rhs) = (current.shape().clone(), value.shape().clone());
-            return Err(Error::ShapeMismatch { op: "Buffer::set", lhs, rhs });
-        }
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = value.detach().contiguous();
-        Ok(())
-    }
-}
 
 /// The momentum of the running statistics (PyTorch's default).
 pub const BATCH_NORM_MOMENTUM: f64 = 0.1;

@@ -1,9 +1,10 @@
-//! Trainable parameters. A [`Tensor`] is immutable, so a network cannot update its weights in
-//! place; instead every weight lives in a [`Param`]: a shared, named slot holding the current leaf
+//! A module's state. A [`Tensor`] is immutable, so a network cannot update its weights in place;
+//! instead every weight lives in a [`Param`]: a shared, named slot holding the current leaf
 //! tensor (one that `requires_grad`). A forward pass reads the slot ([`Param::value`]), the
 //! backward pass keys the weight's gradient by that leaf's id, and an optimizer writes the updated
 //! values back as a fresh leaf ([`Param::set`]). Clones share the slot (an `Arc`), so a module and
-//! an optimizer see the same weights.
+//! an optimizer see the same weights. State that is saved but not trained (batch norm's running
+//! statistics) lives in a [`Buffer`], the same kind of slot without a gradient.
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -86,5 +87,32 @@ impl fmt::Debug for Param {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.value();
         write!(f, "Param({}, shape {}, {})", self.name(), v.shape(), v.dtype())
+    }
+}
+
+/// A shared, replaceable slot for a non-trainable tensor (running statistics).
+#[derive(Clone)]
+pub struct Buffer(Arc<RwLock<Tensor>>);
+
+impl Buffer {
+    /// A buffer holding `value`, detached from any graph.
+    pub fn new(value: Tensor) -> Buffer {
+        Buffer(Arc::new(RwLock::new(value.detach().contiguous())))
+    }
+
+    /// The current value.
+    pub fn value(&self) -> Tensor {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the value; the shape and dtype must not change.
+    pub fn set(&self, value: Tensor) -> Result<()> {
+        let current = self.value();
+        if value.shape() != current.shape() || value.dtype() != current.dtype() {
+            let (lhs, rhs) = (current.shape().clone(), value.shape().clone());
+            return Err(Error::ShapeMismatch { op: "Buffer::set", lhs, rhs });
+        }
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = value.detach().contiguous();
+        Ok(())
     }
 }

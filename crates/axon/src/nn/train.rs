@@ -23,7 +23,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{load_checkpoint, save_checkpoint};
+use super::checkpoint::{
+    load_checkpoint, model_state, save_checkpoint, set_model_state, EpochMetrics, Progress,
+};
 use super::loss::{cross_entropy, Reduction};
 use super::module::Module;
 use crate::data::DataLoader;
@@ -71,33 +73,6 @@ impl Default for TrainConfig {
             restore_best: true,
         }
     }
-}
-
-/// One epoch's numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    /// 1-based.
-    pub epoch: usize,
-    pub train_loss: f64,
-    pub train_accuracy: f64,
-    pub val_loss: Option<f64>,
-    pub val_accuracy: Option<f64>,
-    pub learning_rate: f64,
-    /// Wall-clock seconds of the epoch's training steps (not the validation).
-    pub seconds: f64,
-    pub examples_per_second: f64,
-}
-
-/// The state of a run between epochs (what a checkpoint stores besides tensors).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Progress {
-    pub history: Vec<EpochMetrics>,
-    /// The epoch with the best monitored value so far (0 when none).
-    pub best_epoch: usize,
-    pub best_value: Option<f64>,
-    /// Epochs since the best.
-    pub bad_epochs: usize,
-    pub stopped_early: bool,
 }
 
 /// What happened during [`fit_classifier`].
@@ -148,14 +123,26 @@ fn batch_stats(logits: &Tensor, labels: &Tensor) -> Result<(f64, usize)> {
     Ok((loss, hits))
 }
 
-/// One epoch of training: `(mean loss, accuracy, seconds)`.
+/// What one epoch of training measured.
+struct EpochTotals {
+    /// The mean loss over the examples seen, each batch's taken as it was seen.
+    loss: f64,
+    /// The share of the examples classified correctly, as each batch was seen.
+    accuracy: f64,
+    /// Wall-clock seconds of the training steps.
+    seconds: f64,
+    /// The number of examples seen.
+    seen: usize,
+}
+
+/// One epoch of training.
 fn train_epoch(
     model: &mut dyn Module,
     optimizer: &mut dyn Optimizer,
     loader: &mut DataLoader,
     epoch: usize,
     on_event: &mut dyn FnMut(TrainEvent<'_>),
-) -> Result<(f64, f64, f64, usize)> {
+) -> Result<EpochTotals> {
     model.train(true);
     let started = Instant::now();
     let (mut total, mut hits, mut seen) = (0.0, 0usize, 0usize);
@@ -174,8 +161,9 @@ fn train_epoch(
         let accuracy = hits as f64 / seen as f64;
         on_event(TrainEvent::Batch { epoch, batch: batch + 1, batches, loss: l, seen, accuracy });
     }
-    let seen_f = seen.max(1) as f64;
-    Ok((total / seen_f, hits as f64 / seen_f, started.elapsed().as_secs_f64(), seen))
+    let n = seen.max(1) as f64;
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(EpochTotals { loss: total / n, accuracy: hits as f64 / n, seconds, seen })
 }
 
 /// Updates the early-stopping counters with `metrics`; true when training should stop.
@@ -192,28 +180,6 @@ fn early_stop(progress: &mut Progress, metrics: &EpochMetrics, config: &TrainCon
         progress.bad_epochs += 1;
     }
     config.patience.is_some_and(|p| progress.bad_epochs >= p)
-}
-
-/// The values of `model`'s parameters, then of its buffers, in their `state_dict` order.
-pub(crate) fn model_state(model: &dyn Module) -> Vec<Tensor> {
-    let params = model.parameters().into_iter().map(|(_, p)| p.value());
-    params.chain(model.buffers().into_iter().map(|(_, b)| b.value())).collect()
-}
-
-/// Sets `model`'s parameters and buffers to `state` (as [`model_state`] gives it).
-fn set_model_state(model: &dyn Module, state: &[Tensor]) -> Result<()> {
-    let (params, buffers) = (model.parameters(), model.buffers());
-    if state.len() != params.len() + buffers.len() {
-        return Err(Error::invalid("state", state.len(), "does not match the model's tensors"));
-    }
-    let (p_state, b_state) = state.split_at(params.len());
-    for ((_, p), t) in params.iter().zip(p_state) {
-        p.set(t.clone())?;
-    }
-    for ((_, b), t) in buffers.iter().zip(b_state) {
-        b.set(t.clone())?;
-    }
-    Ok(())
 }
 
 /// Trains `model` (logits `(B, K)`) on `loader` (features, `i64` class indices) with
@@ -246,19 +212,18 @@ pub fn fit_classifier(
             break;
         }
         let lr = optimizer.learning_rate();
-        let (train_loss, train_accuracy, seconds, seen) =
-            train_epoch(model, optimizer, loader, epoch, on_event)?;
+        let totals = train_epoch(model, optimizer, loader, epoch, on_event)?;
         model.train(false);
         let val_stats = val.map(|(x, y)| evaluate(model, x, y, config.eval_batch)).transpose()?;
         let metrics = EpochMetrics {
             epoch,
-            train_loss,
-            train_accuracy,
+            train_loss: totals.loss,
+            train_accuracy: totals.accuracy,
             val_loss: val_stats.map(|s| s.0),
             val_accuracy: val_stats.map(|s| s.1),
             learning_rate: lr,
-            seconds,
-            examples_per_second: seen as f64 / seconds.max(1e-9),
+            seconds: totals.seconds,
+            examples_per_second: totals.seen as f64 / totals.seconds.max(1e-9),
         };
         progress.stopped_early = early_stop(&mut progress, &metrics, config);
         if keep_best && progress.best_epoch == epoch {

@@ -1,20 +1,10 @@
 //! Elementwise functions of two tensors, already broadcast to one shape by the caller, their
 //! derivatives, and comparisons that return masks (1 where true, 0 where false).
 
+use super::dispatch::{Map, MapAny};
+use super::op::{BinaryOp, CmpOp};
 use super::{map, zip, zip3};
-use crate::autograd::BinaryOp;
-use crate::tensor::{Element, Float, Layout};
-
-/// Elementwise comparisons. They are not differentiable; the mask has the operands' dtype.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
+use crate::tensor::{Element, Float, Layout, Storage};
 
 /// `a op b` for every pair of elements.
 pub fn forward<T: Float>(
@@ -35,6 +25,16 @@ pub fn forward<T: Float>(
         BinaryOp::Minimum => {
             zip(a, la, b, lb, |x: T, y: T| if x.is_nan() || x < y { x } else { y })
         }
+    }
+}
+
+impl Map<2> for BinaryOp {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        BinaryOp::name(*self)
+    }
+    fn f<T: Float>(&self, [a, b]: [(&[T], &Layout); 2]) -> Storage {
+        T::into_storage(forward(*self, a, b))
     }
 }
 
@@ -120,13 +120,28 @@ pub fn backward<T: Float>(
     }
 }
 
+/// The gradient kernel of a binary op with respect to one operand, of the operands `[a, b, g]`
+/// of [`backward`].
+pub struct BinaryGrad(pub BinaryOp, pub Operand);
+
+impl Map<3> for BinaryGrad {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn f<T: Float>(&self, [a, b, g]: [(&[T], &Layout); 3]) -> Storage {
+        T::into_storage(backward(self.0, self.1, a, b, g))
+    }
+}
+
 /// A mask with 1 where `a op b` holds and 0 elsewhere.
-pub fn compare<T: Element + num_traits::Zero + num_traits::One>(
+pub fn compare<T: Element>(
     op: CmpOp,
     (a, la): (&[T], &Layout),
     (b, lb): (&[T], &Layout),
 ) -> Vec<T> {
-    let m = |c: bool| if c { T::one() } else { T::zero() };
+    let (one, zero) = (T::from_f64(1.0), T::from_f64(0.0));
+    let m = move |c: bool| if c { one } else { zero };
     match op {
         CmpOp::Eq => zip(a, la, b, lb, |x: T, y: T| m(x == y)),
         CmpOp::Ne => zip(a, la, b, lb, |x: T, y: T| m(x != y)),
@@ -134,5 +149,15 @@ pub fn compare<T: Element + num_traits::Zero + num_traits::One>(
         CmpOp::Le => zip(a, la, b, lb, |x: T, y: T| m(x <= y)),
         CmpOp::Gt => zip(a, la, b, lb, |x: T, y: T| m(x > y)),
         CmpOp::Ge => zip(a, la, b, lb, |x: T, y: T| m(x >= y)),
+    }
+}
+
+impl MapAny<2> for CmpOp {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        "compare"
+    }
+    fn f<T: Element>(&self, [a, b]: [(&[T], &Layout); 2]) -> Storage {
+        T::into_storage(compare(*self, a, b))
     }
 }

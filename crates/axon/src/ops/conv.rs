@@ -25,8 +25,9 @@ use std::mem::MaybeUninit;
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use super::dispatch::{dense, Map};
 use super::reduce::sum_slice;
-use crate::tensor::Float;
+use crate::tensor::{Float, Layout, Storage};
 
 /// The sizes of one 2-D convolution, already checked by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -434,4 +435,56 @@ pub fn conv2d_backward_bias<T: Float>(g: &ConvGeometry, gy: &[T]) -> Vec<T> {
         db[i % o] += sum_slice(row);
     }
     db
+}
+
+/// The forward kernel of the operands `[x, w]` (contiguous) with an optional `bias` of their
+/// type (checked by the caller): the output and, when `keep_cols`, the im2col matrices for the
+/// weight gradient (`None` when the kernel is pointwise and needs none).
+pub struct Conv2d<'a> {
+    pub geometry: &'a ConvGeometry,
+    pub bias: Option<(&'a Storage, &'a Layout)>,
+    pub keep_cols: bool,
+}
+
+impl Map<2> for Conv2d<'_> {
+    type Output = (Storage, Option<Storage>);
+    fn name(&self) -> &'static str {
+        "conv2d"
+    }
+    fn f<T: Float>(&self, [x, w]: [(&[T], &Layout); 2]) -> (Storage, Option<Storage>) {
+        let (g, x, w) = (self.geometry, dense(x), dense(w));
+        let bias = self
+            .bias
+            .map(|(b, l)| dense((T::as_slice(b).expect("conv2d checked the bias's dtype"), l)));
+        if !self.keep_cols {
+            return (T::into_storage(conv2d(g, x, w, bias)), None);
+        }
+        let (y, cols) = conv2d_keeping_cols(g, x, w, bias);
+        (T::into_storage(y), (!cols.is_empty()).then(|| T::into_storage(cols)))
+    }
+}
+
+/// The gradient kernels of the operands `[gy, x, w]` (contiguous): `[∂L/∂x, ∂L/∂w, ∂L/∂b]`,
+/// each computed only when `wanted`. `cols` are the forward pass's im2col matrices, if kept.
+pub struct Conv2dGrads<'a> {
+    pub geometry: &'a ConvGeometry,
+    pub cols: Option<&'a Storage>,
+    pub wanted: [bool; 3],
+}
+
+impl Map<3> for Conv2dGrads<'_> {
+    type Output = [Option<Storage>; 3];
+    fn name(&self) -> &'static str {
+        "conv2d backward"
+    }
+    fn f<T: Float>(&self, [gy, x, w]: [(&[T], &Layout); 3]) -> [Option<Storage>; 3] {
+        let (g, gy, x, w) = (self.geometry, dense(gy), dense(x), dense(w));
+        let cols = self.cols.and_then(T::as_slice);
+        let [dx, dw, db] = self.wanted;
+        [
+            dx.then(|| T::into_storage(conv2d_backward_input(g, gy, w))),
+            dw.then(|| T::into_storage(conv2d_backward_weight(g, gy, x, cols))),
+            db.then(|| T::into_storage(conv2d_backward_bias(g, gy))),
+        ]
+    }
 }

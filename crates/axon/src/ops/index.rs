@@ -3,8 +3,9 @@
 
 use std::borrow::Cow;
 
-use super::copy;
-use crate::tensor::{Element, Float, Layout};
+use super::dispatch::{Map, MapAny};
+use super::{copy, zip3};
+use crate::tensor::{Element, Float, Layout, Storage};
 
 fn contiguous<'a, T: Element>(x: &'a [T], l: &Layout) -> Cow<'a, [T]> {
     match l.contiguous_range() {
@@ -131,4 +132,105 @@ pub fn scatter_add<T: Float>(
     let mut out = vec![T::zero(); target.shape().numel()];
     for_each_gathered(&target, index_dims, index, axis, |p, o| out[o] += g[p]);
     out
+}
+
+/// The kernel of concatenation along `axis` of the operand `[first]` and the `rest`, which hold
+/// the first one's element type (checked by the caller).
+pub struct Concat<'a> {
+    pub rest: &'a [(&'a Storage, &'a Layout)],
+    pub axis: usize,
+}
+
+impl MapAny<1> for Concat<'_> {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        "concat"
+    }
+    fn f<T: Element>(&self, [first]: [(&[T], &Layout); 1]) -> Storage {
+        let rest = self
+            .rest
+            .iter()
+            .map(|&(s, l)| (T::as_slice(s).expect("concat checked that the dtypes are equal"), l));
+        let parts: Vec<(&[T], &Layout)> = std::iter::once(first).chain(rest).collect();
+        T::into_storage(concat(&parts, self.axis))
+    }
+}
+
+/// The kernel of [`index_select`] of the operand `[x]` at the checked positions `index`.
+pub struct IndexSelect<'a> {
+    pub axis: usize,
+    pub index: &'a [i64],
+}
+
+impl MapAny<1> for IndexSelect<'_> {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        "index_select"
+    }
+    fn f<T: Element>(&self, [(x, l)]: [(&[T], &Layout); 1]) -> Storage {
+        T::into_storage(index_select(x, l, self.axis, self.index))
+    }
+}
+
+/// The kernel of [`gather`] of the operand `[x]` at the checked positions `index` (contiguous,
+/// of shape `index_dims`).
+pub struct Gather<'a> {
+    pub axis: usize,
+    pub index_dims: &'a [usize],
+    pub index: &'a [i64],
+}
+
+impl MapAny<1> for Gather<'_> {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        "gather"
+    }
+    fn f<T: Element>(&self, [(x, l)]: [(&[T], &Layout); 1]) -> Storage {
+        T::into_storage(gather(x, l, self.axis, self.index_dims, self.index))
+    }
+}
+
+/// The gradient kernel of [`IndexSelect`] (`index_dims` = `None`, [`index_add`]) or of
+/// [`Gather`] ([`scatter_add`]), of the operand `[g]`, for an input of shape `dims`.
+pub struct IndexGrad<'a> {
+    pub dims: &'a [usize],
+    pub axis: usize,
+    pub index_dims: Option<&'a [usize]>,
+    pub index: &'a [i64],
+}
+
+impl Map<1> for IndexGrad<'_> {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        if self.index_dims.is_some() {
+            "gather backward"
+        } else {
+            "index_select backward"
+        }
+    }
+    fn f<T: Float>(&self, [(g, lg)]: [(&[T], &Layout); 1]) -> Storage {
+        let (dims, axis, index) = (self.dims, self.axis, self.index);
+        T::into_storage(match self.index_dims {
+            Some(index_dims) => scatter_add(g, lg, dims, axis, index_dims, index),
+            None => index_add(g, lg, dims, axis, index),
+        })
+    }
+}
+
+/// The kernel of `where`, of the operands `[on_true, on_false]`: `on_true` where `keep` (the
+/// mask, read through `keep_layout`) is non-zero, `on_false` elsewhere.
+pub struct Where<'a> {
+    pub keep: &'a [f64],
+    pub keep_layout: &'a Layout,
+}
+
+impl MapAny<2> for Where<'_> {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        "where"
+    }
+    fn f<T: Element>(&self, [(a, la), (b, lb)]: [(&[T], &Layout); 2]) -> Storage {
+        let pick = |m: f64, x: T, y: T| if m != 0.0 { x } else { y };
+        T::into_storage(zip3(self.keep, self.keep_layout, a, la, b, lb, pick))
+    }
 }

@@ -9,7 +9,8 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use crate::tensor::{Float, Layout};
+use super::dispatch::Map;
+use crate::tensor::{Float, Layout, Storage};
 
 /// Below this many multiply-adds a product runs on one thread.
 const PARALLEL_MACS: usize = 1 << 21;
@@ -34,6 +35,19 @@ pub fn matmul<T: Float>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T> {
         product(dst, lhs, rhs, [m, n, k]);
     }
     out
+}
+
+/// The kernel of [`matmul`], of the operands `[a, b]`.
+pub struct MatMul;
+
+impl Map<2> for MatMul {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        "matmul"
+    }
+    fn f<T: Float>(&self, [(a, la), (b, lb)]: [(&[T], &Layout); 2]) -> Storage {
+        T::into_storage(matmul(a, la, b, lb))
+    }
 }
 
 /// A matrix read through a row and a column stride from the start of `data`.

@@ -1,13 +1,16 @@
 //! Forward kernels on the CPU. Each kernel reads flat slices through [`Layout`]s and returns a
 //! fresh contiguous buffer; the [`Tensor`](crate::Tensor) methods choose the kernel, check shapes
-//! and record the graph. Contiguous inputs take a straight-line loop the compiler vectorises, and
-//! large ones are split across threads with rayon.
+//! and record the graph, and [`dispatch`] runs a kernel on the element type a storage holds.
+//! Contiguous inputs take a straight-line loop the compiler vectorises, and large ones are split
+//! across threads with rayon.
 
 pub mod binary;
 pub mod conv;
+pub mod dispatch;
 pub mod fastmath;
 pub mod index;
 pub mod matmul;
+pub mod op;
 pub mod pool;
 pub mod reduce;
 pub mod unary;
@@ -16,6 +19,9 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
+pub use dispatch::{Map, MapAny};
+pub use op::{BinaryOp, CmpOp, UnaryOp};
+
 use crate::tensor::{for_each_row, row_len, row_stride, Element, Layout};
 
 /// Below this many elements an elementwise kernel stays on one thread: spawning costs more.
@@ -23,24 +29,6 @@ pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
 /// Elements per task when an elementwise kernel runs on several threads.
 const CHUNK: usize = 1 << 13;
-
-/// Matches a [`Storage`](crate::tensor::Storage) holding floats and evaluates `$body` with `$v`
-/// bound to its slice, wrapping the result (a `Vec`) back into a storage of the same type.
-/// Integer storage is a dtype error naming `$op`.
-macro_rules! float_storage {
-    ($op:expr, $storage:expr, |$v:ident| $body:expr) => {
-        match $storage {
-            $crate::tensor::Storage::F32($v) => Ok($crate::tensor::Storage::F32($body)),
-            $crate::tensor::Storage::F64($v) => Ok($crate::tensor::Storage::F64($body)),
-            other => Err($crate::Error::DTypeMismatch {
-                op: $op,
-                expected: $crate::tensor::DType::F32,
-                got: other.dtype(),
-            }),
-        }
-    };
-}
-pub(crate) use float_storage;
 
 /// A buffer of `n` elements, each chunk written by `fill(start, chunk)`: on several threads when
 /// `n` is large. Writing through slices (not `collect`) keeps the inner loops vectorisable.

@@ -12,8 +12,9 @@
 
 use rayon::prelude::*;
 
+use super::dispatch::{dense, Map};
 use super::PARALLEL_THRESHOLD;
-use crate::tensor::Float;
+use crate::tensor::{Float, Layout, Storage};
 
 /// The sizes of one 2-D pooling, already checked by the caller (`padding ≤ kernel / 2`, so every
 /// window holds at least one input element).
@@ -197,4 +198,51 @@ pub fn avg_pool2d_backward<T: Float>(g: &PoolGeometry, gy: &[T]) -> Vec<T> {
         .with_min_len(g.planes_per_task())
         .for_each(work);
     dx
+}
+
+/// The kernel of max pooling (`max: true`: the output and the positions of the maxima) or of
+/// average pooling (the output and no positions), of the operand `[x]` (contiguous).
+pub struct Pool2d<'a> {
+    pub geometry: &'a PoolGeometry,
+    pub max: bool,
+}
+
+impl Map<1> for Pool2d<'_> {
+    type Output = (Storage, Vec<u32>);
+    fn name(&self) -> &'static str {
+        if self.max {
+            "max_pool2d"
+        } else {
+            "avg_pool2d"
+        }
+    }
+    fn f<T: Float>(&self, [x]: [(&[T], &Layout); 1]) -> (Storage, Vec<u32>) {
+        if self.max {
+            let (y, argmax) = max_pool2d(self.geometry, dense(x));
+            (T::into_storage(y), argmax)
+        } else {
+            (T::into_storage(avg_pool2d(self.geometry, dense(x))), Vec::new())
+        }
+    }
+}
+
+/// The gradient kernel of a pooling, of the operand `[gy]` (contiguous): max pooling's, given
+/// the positions of the maxima, or average pooling's (`argmax` = `None`).
+pub struct Pool2dGrad<'a> {
+    pub geometry: &'a PoolGeometry,
+    pub argmax: Option<&'a [u32]>,
+}
+
+impl Map<1> for Pool2dGrad<'_> {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        "pool2d backward"
+    }
+    fn f<T: Float>(&self, [gy]: [(&[T], &Layout); 1]) -> Storage {
+        let (g, gy) = (self.geometry, dense(gy));
+        T::into_storage(match self.argmax {
+            Some(argmax) => max_pool2d_backward(g, argmax, gy),
+            None => avg_pool2d_backward(g, gy),
+        })
+    }
 }

@@ -8,8 +8,9 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
+use super::dispatch::Map;
 use super::{copy, PARALLEL_THRESHOLD};
-use crate::tensor::{row_len, Element, Float, Layout};
+use crate::tensor::{row_len, Element, Float, Layout, Storage};
 
 /// `x` viewed with the `axes` to reduce moved last, as one contiguous buffer of `outer` chunks of
 /// `inner` elements each.
@@ -235,4 +236,88 @@ pub fn log_softmax_backward<T: Float>(y: &[T], ly: &Layout, g: &[T], lg: &Layout
         }
     }
     out
+}
+
+/// The reductions over chosen axes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Max,
+    Min,
+    LogSumExp,
+    /// The `i64` index of the largest element (the first on ties).
+    ArgMax,
+    /// The `i64` index of the smallest element.
+    ArgMin,
+}
+
+/// The kernel of a reduction over `axes` (checked, sorted and de-duplicated by the caller).
+pub struct Reduce<'a>(pub ReduceOp, pub &'a [usize]);
+
+impl Map<1> for Reduce<'_> {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        match self.0 {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Max => "max",
+            ReduceOp::Min => "min",
+            ReduceOp::LogSumExp => "logsumexp",
+            ReduceOp::ArgMax => "argmax",
+            ReduceOp::ArgMin => "argmin",
+        }
+    }
+    fn f<T: Float>(&self, [(x, l)]: [(&[T], &Layout); 1]) -> Storage {
+        let axes = self.1;
+        match self.0 {
+            ReduceOp::Sum => T::into_storage(sum(x, l, axes)),
+            ReduceOp::Max => T::into_storage(fold(x, l, axes, max_slice)),
+            ReduceOp::Min => T::into_storage(fold(x, l, axes, min_slice)),
+            ReduceOp::LogSumExp => T::into_storage(fold(x, l, axes, logsumexp_slice)),
+            ReduceOp::ArgMax => Storage::I64(fold(x, l, axes, argmax_slice)),
+            ReduceOp::ArgMin => Storage::I64(fold(x, l, axes, argmin_slice)),
+        }
+    }
+}
+
+/// The kernel of softmax (or, when `log`, log-softmax) along the last axis.
+pub struct Softmax {
+    pub log: bool,
+}
+
+impl Map<1> for Softmax {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        if self.log {
+            "log_softmax"
+        } else {
+            "softmax"
+        }
+    }
+    fn f<T: Float>(&self, [(x, l)]: [(&[T], &Layout); 1]) -> Storage {
+        T::into_storage(if self.log { log_softmax(x, l) } else { softmax(x, l) })
+    }
+}
+
+/// The gradient kernel of [`Softmax`], of the operands `[y, g]`: the op's output and the
+/// incoming gradient.
+pub struct SoftmaxGrad {
+    pub log: bool,
+}
+
+impl Map<2> for SoftmaxGrad {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        if self.log {
+            "log_softmax backward"
+        } else {
+            "softmax backward"
+        }
+    }
+    fn f<T: Float>(&self, [(y, ly), (g, lg)]: [(&[T], &Layout); 2]) -> Storage {
+        T::into_storage(if self.log {
+            log_softmax_backward(y, ly, g, lg)
+        } else {
+            softmax_backward(y, ly, g, lg)
+        })
+    }
 }

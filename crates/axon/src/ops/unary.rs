@@ -3,9 +3,10 @@
 //! the exact normal CDF. The derivative is written in terms of the input `x` and, where cheaper,
 //! the output `y` (`σ' = y(1 − y)`, `tanh' = 1 − y²`, `exp' = y`).
 
+use super::dispatch::Map;
+use super::op::UnaryOp;
 use super::{map, zip, zip3};
-use crate::autograd::UnaryOp;
-use crate::tensor::{Float, Layout};
+use crate::tensor::{Float, Layout, Storage};
 
 /// `1 / (1 + e^-x)` without overflow for any `x`.
 #[inline(always)]
@@ -82,6 +83,29 @@ pub fn forward<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Vec<T> {
         }
         UnaryOp::Gelu => map(x, l, |v: T| v * normal_cdf(v)),
         UnaryOp::Softplus => map(x, l, softplus),
+    }
+}
+
+impl Map<1> for UnaryOp {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        "unary op"
+    }
+    fn f<T: Float>(&self, [(x, l)]: [(&[T], &Layout); 1]) -> Storage {
+        T::into_storage(forward(*self, x, l))
+    }
+}
+
+/// The gradient kernel of a unary op, of the operands `[x, y, g]` of [`backward`].
+pub struct UnaryGrad(pub UnaryOp);
+
+impl Map<3> for UnaryGrad {
+    type Output = Storage;
+    fn name(&self) -> &'static str {
+        "unary op backward"
+    }
+    fn f<T: Float>(&self, [x, y, g]: [(&[T], &Layout); 3]) -> Storage {
+        T::into_storage(backward(self.0, x, y, g))
     }
 }
 

@@ -7,17 +7,16 @@
 //!
 //! These methods check the shapes and arguments (every message names the op and the shapes), make
 //! the operands contiguous, call the kernels of [`crate::ops::conv`] and [`crate::ops::pool`], and
-//! record the op; the gradient rules the backward pass calls are here too.
+//! record the op. Their gradients are in the backward pass's one `match`
+//! ([`crate::autograd::backprop`]), which reads the geometry back with the same checks.
 
 use std::sync::Arc;
 
-use smallvec::{smallvec, SmallVec};
-
-use super::{is_grad_enabled, DType, Element, Float, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{is_grad_enabled, DType, Op, Shape, Tensor};
 use crate::error::{Error, Result};
-use crate::ops::conv::{self, ConvGeometry};
-use crate::ops::pool::{self, PoolGeometry};
+use crate::ops::conv::{Conv2d, ConvGeometry};
+use crate::ops::pool::{Pool2d, PoolGeometry};
+use crate::ops::Map;
 
 /// A size given for both spatial axes at once (`3`) or per axis (`[3, 2]`, `(3, 2)`: height,
 /// width).
@@ -75,17 +74,6 @@ impl Pool2dArgs {
     }
 }
 
-/// The elements of a contiguous tensor of element type `T`.
-fn slice<'a, T: Element>(op: &'static str, t: &'a Tensor) -> Result<&'a [T]> {
-    let data = T::as_slice(t.storage()).ok_or(Error::DTypeMismatch {
-        op,
-        expected: T::DTYPE,
-        got: t.dtype(),
-    })?;
-    let range = t.layout().contiguous_range().expect("the caller made the tensor contiguous");
-    Ok(&data[range])
-}
-
 fn rank4(op: &'static str, name: &'static str, t: &Tensor) -> Result<[usize; 4]> {
     <[usize; 4]>::try_from(t.dims()).map_err(|_| {
         Error::invalid(name, t.shape(), format!("{op} needs a 4-D tensor (N, C, H, W)"))
@@ -109,7 +97,7 @@ fn check_args(name: &'static str, value: [usize; 2], what: impl Fn() -> String) 
 }
 
 /// The checked geometry of `x.conv2d(w, b, args)`.
-fn conv_geometry(
+pub(crate) fn conv_geometry(
     x: &Tensor,
     w: &Tensor,
     b: Option<&Tensor>,
@@ -174,7 +162,11 @@ fn conv_geometry(
 }
 
 /// The checked geometry of a pooling of `x`.
-fn pool_geometry(op: &'static str, x: &Tensor, args: Pool2dArgs) -> Result<PoolGeometry> {
+pub(crate) fn pool_geometry(
+    op: &'static str,
+    x: &Tensor,
+    args: Pool2dArgs,
+) -> Result<PoolGeometry> {
     let [n, c, h, w] = rank4(op, "input", x)?;
     let shape = |what: &'static str| move || format!("{op} of input {} needs {what}", x.shape());
     check_args("kernel", args.kernel, shape("a window of at least 1×1"))?;
@@ -211,24 +203,6 @@ fn pool_geometry(op: &'static str, x: &Tensor, args: Pool2dArgs) -> Result<PoolG
     })
 }
 
-/// The output and, when `keep`, the im2col matrices (as a storage) for the backward pass.
-fn conv_forward<T: Float>(
-    g: &ConvGeometry,
-    x: &Tensor,
-    w: &Tensor,
-    b: Option<&Tensor>,
-    keep: bool,
-) -> Result<(Storage, Option<Arc<Storage>>)> {
-    let bias = b.map(|b| slice::<T>("conv2d", b)).transpose()?;
-    let (x, w) = (slice("conv2d", x)?, slice("conv2d", w)?);
-    if !keep {
-        return Ok((T::into_storage(conv::conv2d(g, x, w, bias)), None));
-    }
-    let (y, cols) = conv::conv2d_keeping_cols(g, x, w, bias);
-    let cols = (!cols.is_empty()).then(|| Arc::new(T::into_storage(cols)));
-    Ok((T::into_storage(y), cols))
-}
-
 impl Tensor {
     /// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) of this `(N, C, H, W)`
     /// batch with `weight` `(O, C, kH, kW)` and an optional `bias` `(O)`.
@@ -259,11 +233,10 @@ impl Tensor {
             }
         }
         let (x, w, b) = (self.contiguous(), weight.contiguous(), bias.map(Tensor::contiguous));
-        let keep = w.is_tracked() && is_grad_enabled();
-        let (storage, cols) = match self.dtype() {
-            DType::F32 => conv_forward::<f32>(&g, &x, &w, b.as_ref(), keep)?,
-            _ => conv_forward::<f64>(&g, &x, &w, b.as_ref(), keep)?,
-        };
+        let keep_cols = w.is_tracked() && is_grad_enabled();
+        let conv = Conv2d { geometry: &g, bias: b.as_ref().map(Tensor::operand), keep_cols };
+        let (storage, cols) = conv.map([x.operand(), w.operand()])?;
+        let cols = cols.map(Arc::new);
         let shape = Shape::from([g.batch, g.out_channels, g.output[0], g.output[1]]);
         let mut inputs = vec![&x, &w];
         inputs.extend(b.as_ref());
@@ -287,18 +260,8 @@ impl Tensor {
     ) -> Result<Tensor> {
         let args = Pool2dArgs::new(kernel, stride, padding);
         let g = pool_geometry("max_pool2d", self, args)?;
-        float_dtype("max_pool2d", self)?;
         let x = self.contiguous();
-        let (storage, argmax) = match x.storage() {
-            Storage::F32(_) => {
-                let (y, i) = pool::max_pool2d(&g, slice::<f32>("max_pool2d", &x)?);
-                (Storage::F32(y), i)
-            }
-            _ => {
-                let (y, i) = pool::max_pool2d(&g, slice::<f64>("max_pool2d", &x)?);
-                (Storage::F64(y), i)
-            }
-        };
+        let (storage, argmax) = Pool2d { geometry: &g, max: true }.map([x.operand()])?;
         let op = Tensor::record(&[&x], || Op::MaxPool2d {
             input: x.clone(),
             args,
@@ -317,12 +280,8 @@ impl Tensor {
     ) -> Result<Tensor> {
         let args = Pool2dArgs::new(kernel, stride, padding);
         let g = pool_geometry("avg_pool2d", self, args)?;
-        float_dtype("avg_pool2d", self)?;
         let x = self.contiguous();
-        let storage = match x.storage() {
-            Storage::F32(_) => Storage::F32(pool::avg_pool2d(&g, slice("avg_pool2d", &x)?)),
-            _ => Storage::F64(pool::avg_pool2d(&g, slice("avg_pool2d", &x)?)),
-        };
+        let (storage, _) = Pool2d { geometry: &g, max: false }.map([x.operand()])?;
         let op = Tensor::record(&[&x], || Op::AvgPool2d { input: x.clone(), args });
         Ok(Tensor::from_storage(storage, pooled_shape(self, &g), op))
     }
@@ -330,71 +289,4 @@ impl Tensor {
 
 fn pooled_shape(x: &Tensor, g: &PoolGeometry) -> Shape {
     Shape::from([x.dims()[0], x.dims()[1], g.output[0], g.output[1]])
-}
-
-/// Gradients for the inputs of [`Op::Conv2d`] (input, weight, then bias when present), each only
-/// when that input is tracked.
-pub(crate) fn conv2d_grads(
-    x: &Tensor,
-    w: &Tensor,
-    b: Option<&Tensor>,
-    args: Conv2dArgs,
-    cols: Option<&Storage>,
-    gy: &Tensor,
-) -> Result<SmallVec<[Option<Tensor>; 3]>> {
-    let g = conv_geometry(x, w, b, args)?;
-    let gy = gy.contiguous();
-    match x.dtype() {
-        DType::F32 => conv_grads_typed::<f32>(&g, x, w, b, cols, &gy),
-        _ => conv_grads_typed::<f64>(&g, x, w, b, cols, &gy),
-    }
-}
-
-fn conv_grads_typed<T: Float>(
-    g: &ConvGeometry,
-    x: &Tensor,
-    w: &Tensor,
-    b: Option<&Tensor>,
-    cols: Option<&Storage>,
-    gy: &Tensor,
-) -> Result<SmallVec<[Option<Tensor>; 3]>> {
-    let gys = slice::<T>("conv2d backward", gy)?;
-    let cols = cols.and_then(T::as_slice);
-    let make = |v: Vec<T>, like: &Tensor| {
-        Tensor::from_storage(T::into_storage(v), like.shape().clone(), None)
-    };
-    let dx = match x.is_tracked() {
-        true => Some(make(conv::conv2d_backward_input(g, gys, slice("conv2d", w)?), x)),
-        false => None,
-    };
-    let dw = match w.is_tracked() {
-        true => Some(make(conv::conv2d_backward_weight(g, gys, slice("conv2d", x)?, cols), w)),
-        false => None,
-    };
-    let mut grads: SmallVec<[Option<Tensor>; 3]> = smallvec![dx, dw];
-    if let Some(b) = b {
-        grads.push(b.is_tracked().then(|| make(conv::conv2d_backward_bias(g, gys), b)));
-    }
-    Ok(grads)
-}
-
-/// `∂L/∂x` of [`Op::MaxPool2d`] and [`Op::AvgPool2d`] (`argmax` given for max pooling).
-pub(crate) fn pool_grad(
-    x: &Tensor,
-    args: Pool2dArgs,
-    argmax: Option<&[u32]>,
-    gy: &Tensor,
-) -> Result<Tensor> {
-    let op = if argmax.is_some() { "max_pool2d" } else { "avg_pool2d" };
-    let g = pool_geometry(op, x, args)?;
-    let gy = gy.contiguous();
-    let storage = match (gy.storage(), argmax) {
-        (Storage::F32(_), Some(a)) => {
-            Storage::F32(pool::max_pool2d_backward(&g, a, slice(op, &gy)?))
-        }
-        (Storage::F32(_), None) => Storage::F32(pool::avg_pool2d_backward(&g, slice(op, &gy)?)),
-        (_, Some(a)) => Storage::F64(pool::max_pool2d_backward(&g, a, slice(op, &gy)?)),
-        (_, None) => Storage::F64(pool::avg_pool2d_backward(&g, slice(op, &gy)?)),
-    };
-    Ok(Tensor::from_storage(storage, x.shape().clone(), None))
 }

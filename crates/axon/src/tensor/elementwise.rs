@@ -1,31 +1,14 @@
 //! Elementwise arithmetic and activations with PyTorch-style broadcasting. Each method runs one
 //! fused kernel from [`crate::ops`] and records one node in the graph.
 
-use super::{Shape, Storage, Tensor};
-use crate::autograd::{BinaryOp, Op, UnaryOp};
+use super::{Layout, Op, Shape, Tensor};
 use crate::error::{Error, Result};
-use crate::ops::binary::{self, CmpOp};
-use crate::ops::{float_storage, unary};
-
-impl BinaryOp {
-    fn name(self) -> &'static str {
-        match self {
-            BinaryOp::Add => "add",
-            BinaryOp::Sub => "sub",
-            BinaryOp::Mul => "mul",
-            BinaryOp::Div => "div",
-            BinaryOp::Pow => "pow",
-            BinaryOp::Maximum => "maximum",
-            BinaryOp::Minimum => "minimum",
-        }
-    }
-}
+use crate::ops::{BinaryOp, CmpOp, Map, MapAny, UnaryOp};
 
 impl Tensor {
     /// Applies a unary op and records it.
     pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {
-        let storage =
-            float_storage!("unary op", self.storage(), |v| unary::forward(op, v, self.layout()))?;
+        let storage = op.map([self.operand()])?;
         let record = Tensor::record(&[self], || Op::Unary(self.clone(), op));
         Ok(Tensor::from_storage(storage, self.shape().clone(), record))
     }
@@ -106,11 +89,7 @@ impl Tensor {
     }
 
     /// Both operands broadcast to their common shape, with their dtypes checked.
-    fn broadcast_pair(
-        &self,
-        rhs: &Tensor,
-        op: &'static str,
-    ) -> Result<(Shape, super::Layout, super::Layout)> {
+    fn broadcast_pair(&self, rhs: &Tensor, op: &'static str) -> Result<(Shape, Layout, Layout)> {
         if self.dtype() != rhs.dtype() {
             return Err(Error::DTypeMismatch { op, expected: self.dtype(), got: rhs.dtype() });
         }
@@ -123,21 +102,7 @@ impl Tensor {
     /// Applies a binary op with broadcasting and records it.
     pub fn binary(&self, rhs: &Tensor, op: BinaryOp) -> Result<Tensor> {
         let (shape, la, lb) = self.broadcast_pair(rhs, op.name())?;
-        let storage = match (self.storage(), rhs.storage()) {
-            (Storage::F32(a), Storage::F32(b)) => {
-                Storage::F32(binary::forward(op, (a, &la), (b, &lb)))
-            }
-            (Storage::F64(a), Storage::F64(b)) => {
-                Storage::F64(binary::forward(op, (a, &la), (b, &lb)))
-            }
-            (s, _) => {
-                return Err(Error::DTypeMismatch {
-                    op: op.name(),
-                    expected: super::DType::F32,
-                    got: s.dtype(),
-                })
-            }
-        };
+        let storage = op.map([(self.storage(), &la), (rhs.storage(), &lb)])?;
         let record = Tensor::record(&[self, rhs], || Op::Binary(self.clone(), rhs.clone(), op));
         Ok(Tensor::from_storage(storage, shape, record))
     }
@@ -170,18 +135,7 @@ impl Tensor {
     /// A mask of the operands' dtype: 1 where `self op rhs`, 0 elsewhere. Not differentiable.
     pub fn compare(&self, rhs: &Tensor, op: CmpOp) -> Result<Tensor> {
         let (shape, la, lb) = self.broadcast_pair(rhs, "compare")?;
-        let storage = match (self.storage(), rhs.storage()) {
-            (Storage::F32(a), Storage::F32(b)) => {
-                Storage::F32(binary::compare(op, (a, &la), (b, &lb)))
-            }
-            (Storage::F64(a), Storage::F64(b)) => {
-                Storage::F64(binary::compare(op, (a, &la), (b, &lb)))
-            }
-            (Storage::I64(a), Storage::I64(b)) => {
-                Storage::I64(binary::compare(op, (a, &la), (b, &lb)))
-            }
-            _ => unreachable!("dtypes were checked equal"),
-        };
+        let storage = op.map([(self.storage(), &la), (rhs.storage(), &lb)])?;
         Ok(Tensor::from_storage(storage, shape, None))
     }
 

@@ -1,16 +1,17 @@
 //! Joining and indexing: `concat`, `stack`, `index_select`, `gather` and `where_cond`. Indices are
 //! `i64` tensors and are checked against the axis they index before any element moves.
 
-use super::{Dims, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{DType, Dims, Layout, Op, Shape, Tensor};
 use crate::error::{Error, Result};
-use crate::ops::{self, index};
+use crate::ops::dispatch::ToF64;
+use crate::ops::index::{Concat, Gather, IndexSelect, Where};
+use crate::ops::MapAny;
 
 /// The values of an index tensor, each checked to lie in `0..size`.
 fn checked_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<i64>> {
     let values = index.to_vec::<i64>().map_err(|_| Error::DTypeMismatch {
         op,
-        expected: super::DType::I64,
+        expected: DType::I64,
         got: index.dtype(),
     })?;
     if let Some(&bad) = values.iter().find(|&&j| j < 0 || j as usize >= size) {
@@ -44,23 +45,8 @@ impl Tensor {
             }
             dims[axis] += t.dims()[axis];
         }
-        macro_rules! join {
-            ($variant:ident) => {{
-                let parts: Vec<_> = tensors
-                    .iter()
-                    .map(|t| match t.storage() {
-                        Storage::$variant(v) => (v.as_slice(), t.layout()),
-                        _ => unreachable!("dtypes were checked equal"),
-                    })
-                    .collect();
-                Storage::$variant(index::concat(&parts, axis))
-            }};
-        }
-        let storage = match first.storage() {
-            Storage::F32(_) => join!(F32),
-            Storage::F64(_) => join!(F64),
-            Storage::I64(_) => join!(I64),
-        };
+        let rest: Vec<_> = tensors[1..].iter().map(Tensor::operand).collect();
+        let storage = Concat { rest: &rest, axis }.map([first.operand()])?;
         let refs: Vec<&Tensor> = tensors.iter().collect();
         let op = Tensor::record(&refs, || Op::Concat(tensors.to_vec(), axis));
         Ok(Tensor::from_storage(storage, Shape::from(dims), op))
@@ -87,12 +73,7 @@ impl Tensor {
             return Err(Error::invalid("index", index.shape(), "index_select needs a 1-D index"));
         }
         let idx = checked_indices("index_select", index, self.dims()[axis])?;
-        let l = self.layout();
-        let storage = match self.storage() {
-            Storage::F32(v) => Storage::F32(index::index_select(v, l, axis, &idx)),
-            Storage::F64(v) => Storage::F64(index::index_select(v, l, axis, &idx)),
-            Storage::I64(v) => Storage::I64(index::index_select(v, l, axis, &idx)),
-        };
+        let storage = IndexSelect { axis, index: &idx }.map([self.operand()])?;
         let mut dims: Dims = self.dims().into();
         dims[axis] = idx.len();
         let op = Tensor::record(&[self], || Op::IndexSelect {
@@ -122,12 +103,8 @@ impl Tensor {
             });
         }
         let idx = checked_indices("gather", index, self.dims()[axis])?;
-        let (l, id) = (self.layout(), index.dims());
-        let storage = match self.storage() {
-            Storage::F32(v) => Storage::F32(index::gather(v, l, axis, id, &idx)),
-            Storage::F64(v) => Storage::F64(index::gather(v, l, axis, id, &idx)),
-            Storage::I64(v) => Storage::I64(index::gather(v, l, axis, id, &idx)),
-        };
+        let gather = Gather { axis, index_dims: index.dims(), index: &idx };
+        let storage = gather.map([self.operand()])?;
         let op = Tensor::record(&[self], || Op::Gather {
             input: self.clone(),
             index: index.clone(),
@@ -155,43 +132,15 @@ impl Tensor {
             on_true.layout().broadcast_to(&shape)?,
             on_false.layout().broadcast_to(&shape)?,
         );
-        let keep = mask.to_f64_vec_layout(&lm);
-        let full = super::Layout::contiguous(shape.clone());
-        macro_rules! pick {
-            ($variant:ident) => {{
-                let (Storage::$variant(a), Storage::$variant(b)) =
-                    (on_true.storage(), on_false.storage())
-                else {
-                    unreachable!("dtypes were checked equal")
-                };
-                Storage::$variant(ops::zip3(&keep, &full, a, &la, b, &lb, |m, x, y| {
-                    if m != 0.0 {
-                        x
-                    } else {
-                        y
-                    }
-                }))
-            }};
-        }
-        let storage = match on_true.storage() {
-            Storage::F32(_) => pick!(F32),
-            Storage::F64(_) => pick!(F64),
-            Storage::I64(_) => pick!(I64),
-        };
+        let keep = ToF64.map([(mask.storage(), &lm)])?;
+        let keep_layout = Layout::contiguous(shape.clone());
+        let pick = Where { keep: &keep, keep_layout: &keep_layout };
+        let storage = pick.map([(on_true.storage(), &la), (on_false.storage(), &lb)])?;
         let op = Tensor::record(&[on_true, on_false], || Op::Where {
             mask: mask.clone(),
             on_true: on_true.clone(),
             on_false: on_false.clone(),
         });
         Ok(Tensor::from_storage(storage, shape, op))
-    }
-
-    /// The elements read through `layout` (a broadcast of this tensor's), as `f64`.
-    fn to_f64_vec_layout(&self, layout: &super::Layout) -> Vec<f64> {
-        match self.storage() {
-            Storage::F32(v) => ops::map(v, layout, f64::from),
-            Storage::F64(v) => ops::copy(v, layout),
-            Storage::I64(v) => ops::map(v, layout, |x| x as f64),
-        }
     }
 }

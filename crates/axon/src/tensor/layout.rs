@@ -1,45 +1,15 @@
-//! Shapes and strided layouts. A tensor is a flat buffer read through a layout: element
-//! `(i0, i1, ..)` lives at `offset + i0*s0 + i1*s1 + ..`. Transposes, slices and broadcasts change
-//! only the layout (a broadcast axis has stride 0), so they cost no copy.
-
-use std::fmt;
+//! Strided layouts, and the checked operations on [`Shape`]s (broadcasting, axis checks). A tensor
+//! is a flat buffer read through a layout: element `(i0, i1, ..)` lives at
+//! `offset + i0*s0 + i1*s1 + ..`. Transposes, slices and broadcasts change only the layout (a
+//! broadcast axis has stride 0), so they cost no copy.
 
 use smallvec::SmallVec;
 
+use super::shape::{Dims, Shape};
 use crate::error::{Error, Result};
 
-/// Small inline vector for sizes and strides: no heap allocation up to rank 4.
-pub type Dims = SmallVec<[usize; 4]>;
-
-/// The sizes of a tensor's axes, outermost first.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct Shape(Dims);
-
+/// The checked operations on shapes.
 impl Shape {
-    /// The sizes of the axes.
-    pub fn dims(&self) -> &[usize] {
-        &self.0
-    }
-
-    /// Number of axes.
-    pub fn rank(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Number of elements (1 for a scalar).
-    pub fn numel(&self) -> usize {
-        self.0.iter().product()
-    }
-
-    /// Row-major strides of a contiguous tensor of this shape.
-    pub fn contiguous_strides(&self) -> Dims {
-        let mut strides: Dims = SmallVec::from_elem(1, self.rank());
-        for i in (0..self.rank().saturating_sub(1)).rev() {
-            strides[i] = strides[i + 1] * self.0[i + 1];
-        }
-        strides
-    }
-
     /// The shape two operands broadcast to, aligning trailing axes as NumPy and PyTorch do.
     pub fn broadcast(op: &'static str, a: &Shape, b: &Shape) -> Result<Shape> {
         if a == b {
@@ -48,8 +18,8 @@ impl Shape {
         let rank = a.rank().max(b.rank());
         let mut dims: Dims = SmallVec::with_capacity(rank);
         for i in 0..rank {
-            let da = if i + a.rank() >= rank { a.0[i + a.rank() - rank] } else { 1 };
-            let db = if i + b.rank() >= rank { b.0[i + b.rank() - rank] } else { 1 };
+            let da = if i + a.rank() >= rank { a.dims()[i + a.rank() - rank] } else { 1 };
+            let db = if i + b.rank() >= rank { b.dims()[i + b.rank() - rank] } else { 1 };
             dims.push(match (da, db) {
                 (x, y) if x == y => x,
                 (1, y) => y,
@@ -57,7 +27,7 @@ impl Shape {
                 _ => return Err(Error::ShapeMismatch { op, lhs: a.clone(), rhs: b.clone() }),
             });
         }
-        Ok(Shape(dims))
+        Ok(Shape::from(dims))
     }
 
     /// Checks `axis < rank`.
@@ -67,59 +37,6 @@ impl Shape {
         } else {
             Err(Error::AxisOutOfRange { op, axis, rank: self.rank() })
         }
-    }
-}
-
-impl fmt::Display for Shape {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.0.as_slice())
-    }
-}
-
-impl fmt::Debug for Shape {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl From<&[usize]> for Shape {
-    fn from(d: &[usize]) -> Self {
-        Shape(SmallVec::from_slice(d))
-    }
-}
-impl<const N: usize> From<[usize; N]> for Shape {
-    fn from(d: [usize; N]) -> Self {
-        Shape(SmallVec::from_slice(&d))
-    }
-}
-impl<const N: usize> From<&[usize; N]> for Shape {
-    fn from(d: &[usize; N]) -> Self {
-        Shape(SmallVec::from_slice(d))
-    }
-}
-impl From<Vec<usize>> for Shape {
-    fn from(d: Vec<usize>) -> Self {
-        Shape(SmallVec::from_vec(d))
-    }
-}
-impl From<Dims> for Shape {
-    fn from(d: Dims) -> Self {
-        Shape(d)
-    }
-}
-impl From<usize> for Shape {
-    fn from(d: usize) -> Self {
-        Shape(SmallVec::from_slice(&[d]))
-    }
-}
-impl From<()> for Shape {
-    fn from(_: ()) -> Self {
-        Shape(SmallVec::new())
-    }
-}
-impl From<&Shape> for Shape {
-    fn from(s: &Shape) -> Self {
-        s.clone()
     }
 }
 

@@ -2,10 +2,10 @@
 //! `(b, m, k) × (b, k, n)` (a batch of 1, or a plain matrix, broadcasts over the other's batch), and
 //! vectors (`(k)` is a row on the left, a column on the right, as in `torch.matmul`).
 
-use super::{Layout, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{Layout, Op, Shape, Tensor};
 use crate::error::{Error, Result};
-use crate::ops::matmul;
+use crate::ops::matmul::MatMul;
+use crate::ops::Map;
 
 impl Tensor {
     /// Matrix product with `torch.matmul`'s rules for ranks 1 to 3.
@@ -57,17 +57,7 @@ impl Tensor {
         }
         let la = la.broadcast_to(&Shape::from([batch, m, k]))?;
         let lb = lb.broadcast_to(&Shape::from([batch, k, n]))?;
-        let storage = match (self.storage(), rhs.storage()) {
-            (Storage::F32(a), Storage::F32(b)) => Storage::F32(matmul::matmul(a, &la, b, &lb)),
-            (Storage::F64(a), Storage::F64(b)) => Storage::F64(matmul::matmul(a, &la, b, &lb)),
-            (s, _) => {
-                return Err(Error::DTypeMismatch {
-                    op: "matmul",
-                    expected: super::DType::F32,
-                    got: s.dtype(),
-                })
-            }
-        };
+        let storage = MatMul.map([(self.storage(), &la), (rhs.storage(), &lb)])?;
         let shape = if self.rank() == 2 && rhs.rank() == 2 {
             Shape::from([m, n])
         } else {

@@ -10,12 +10,15 @@
 mod conv;
 mod create;
 mod display;
-mod dtype;
+pub(crate) mod dtype;
+mod element;
 mod elementwise;
 mod index;
 mod layout;
 mod linalg;
+mod op;
 mod reduce;
+pub(crate) mod shape;
 mod storage;
 mod view;
 
@@ -23,15 +26,17 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub(crate) use conv::{conv2d_grads, pool_grad};
+pub(crate) use conv::{conv_geometry, pool_geometry};
 pub use conv::{Conv2dArgs, Pair, Pool2dArgs};
-pub use dtype::{DType, Element, Float};
-pub use layout::{for_each_row, row_len, row_stride, Dims, Layout, Shape};
+pub use dtype::DType;
+pub use element::{Element, Float};
+pub use layout::{for_each_row, row_len, row_stride, Layout};
+pub use op::Op;
 pub(crate) use reduce::reduced_shape;
 pub use reduce::Axes;
+pub use shape::{Dims, Shape};
 pub use storage::{keep_freed_memory, Storage};
 
-use crate::autograd::Op;
 use crate::error::{Error, Result};
 
 /// A unique identity for every tensor ever created; gradients are keyed by it.
@@ -125,6 +130,10 @@ impl Tensor {
     pub fn storage(&self) -> &Storage {
         &self.0.storage
     }
+    /// The storage and the layout to read it through: a kernel's operand.
+    pub(crate) fn operand(&self) -> (&Storage, &Layout) {
+        (&self.0.storage, &self.0.layout)
+    }
     pub(crate) fn storage_arc(&self) -> &Arc<Storage> {
         &self.0.storage
     }
@@ -183,18 +192,6 @@ impl Tensor {
         let (n, s) = (row_len(self.layout()), row_stride(self.layout()));
         for_each_row([self.layout()], |[o]| out.extend((0..n).map(|i| data[o + i * s])));
         Ok(out)
-    }
-
-    /// The elements as `f64`, whatever the element type: for printing, tests and statistics.
-    pub fn to_f64_vec(&self) -> Vec<f64> {
-        match self.storage() {
-            Storage::F32(_) => self.to_vec::<f32>().map(|v| v.into_iter().map(f64::from).collect()),
-            Storage::F64(_) => self.to_vec::<f64>(),
-            Storage::I64(_) => {
-                self.to_vec::<i64>().map(|v| v.into_iter().map(|x| x as f64).collect())
-            }
-        }
-        .expect("dtype matches the storage it was read from")
     }
 
     /// The single value of a one-element tensor.

@@ -4,10 +4,10 @@
 
 use smallvec::SmallVec;
 
-use super::{Dims, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{DType, Dims, Op, Shape, Tensor};
 use crate::error::{Error, Result};
-use crate::ops::{float_storage, reduce};
+use crate::ops::reduce::{Reduce, ReduceOp, Softmax};
+use crate::ops::Map;
 
 /// The axes a reduction runs over: one axis (`1`), several (`[0, 2]`, `&[0, 2]`, a `Vec`).
 pub trait Axes {
@@ -54,8 +54,7 @@ impl Tensor {
     /// Sum over `axes`.
     pub fn sum(&self, axes: impl Axes, keepdim: bool) -> Result<Tensor> {
         let (axes, shape) = self.reduced("sum", &axes, keepdim)?;
-        let storage =
-            float_storage!("sum", self.storage(), |v| reduce::sum(v, self.layout(), &axes))?;
+        let storage = Reduce(ReduceOp::Sum, &axes).map([self.operand()])?;
         let op = Tensor::record(&[self], || Op::Sum(self.clone(), axes));
         Ok(Tensor::from_storage(storage, shape, op))
     }
@@ -88,12 +87,7 @@ impl Tensor {
     /// Largest element over `axes`; the gradient goes to the maxima (shared equally on ties).
     pub fn max(&self, axes: impl Axes, keepdim: bool) -> Result<Tensor> {
         let (axes, shape) = self.reduced("max", &axes, keepdim)?;
-        let storage = float_storage!("max", self.storage(), |v| reduce::fold(
-            v,
-            self.layout(),
-            &axes,
-            reduce::max_slice
-        ))?;
+        let storage = Reduce(ReduceOp::Max, &axes).map([self.operand()])?;
         let op = Tensor::record(&[self], || Op::Max(self.clone(), axes));
         Ok(Tensor::from_storage(storage, shape, op))
     }
@@ -101,12 +95,7 @@ impl Tensor {
     /// Smallest element over `axes`.
     pub fn min(&self, axes: impl Axes, keepdim: bool) -> Result<Tensor> {
         let (axes, shape) = self.reduced("min", &axes, keepdim)?;
-        let storage = float_storage!("min", self.storage(), |v| reduce::fold(
-            v,
-            self.layout(),
-            &axes,
-            reduce::min_slice
-        ))?;
+        let storage = Reduce(ReduceOp::Min, &axes).map([self.operand()])?;
         let op = Tensor::record(&[self], || Op::Min(self.clone(), axes));
         Ok(Tensor::from_storage(storage, shape, op))
     }
@@ -122,12 +111,7 @@ impl Tensor {
     /// `log Σ e^x` over `axes`, computed without overflow.
     pub fn logsumexp(&self, axes: impl Axes, keepdim: bool) -> Result<Tensor> {
         let (axes, shape) = self.reduced("logsumexp", &axes, keepdim)?;
-        let storage = float_storage!("logsumexp", self.storage(), |v| reduce::fold(
-            v,
-            self.layout(),
-            &axes,
-            reduce::logsumexp_slice
-        ))?;
+        let storage = Reduce(ReduceOp::LogSumExp, &axes).map([self.operand()])?;
         let op = Tensor::record(&[self], || Op::LogSumExp(self.clone(), axes));
         Ok(Tensor::from_storage(storage, shape, op))
     }
@@ -153,28 +137,17 @@ impl Tensor {
         if self.dims()[axis] == 0 {
             return Err(Error::invalid("axis", axis, format!("{op} over an empty axis")));
         }
-        let l = self.layout();
-        let indices = match self.storage() {
-            Storage::F32(v) if largest => reduce::fold(v, l, &axes, reduce::argmax_slice),
-            Storage::F32(v) => reduce::fold(v, l, &axes, reduce::argmin_slice),
-            Storage::F64(v) if largest => reduce::fold(v, l, &axes, reduce::argmax_slice),
-            Storage::F64(v) => reduce::fold(v, l, &axes, reduce::argmin_slice),
-            Storage::I64(v) => {
-                let as_f64 = crate::ops::map(v, l, |x| x as f64);
-                let lc = super::Layout::contiguous(self.shape().clone());
-                let f =
-                    if largest { reduce::argmax_slice::<f64> } else { reduce::argmin_slice::<f64> };
-                reduce::fold(&as_f64, &lc, &axes, f)
-            }
-        };
-        Ok(Tensor::from_storage(Storage::I64(indices), shape, None))
+        // Integers are compared as `f64`, exactly below 2^53.
+        let x = if self.dtype().is_float() { self.clone() } else { self.to_dtype(DType::F64)? };
+        let op = if largest { ReduceOp::ArgMax } else { ReduceOp::ArgMin };
+        let indices = Reduce(op, &axes).map([x.operand()])?;
+        Ok(Tensor::from_storage(indices, shape, None))
     }
 
     /// `e^x_i / Σ_j e^x_j` along `axis`, stable for any input.
     pub fn softmax(&self, axis: usize) -> Result<Tensor> {
         self.along_last(axis, |t| {
-            let storage =
-                float_storage!("softmax", t.storage(), |v| reduce::softmax(v, t.layout()))?;
+            let storage = Softmax { log: false }.map([t.operand()])?;
             let op = Tensor::record(&[t], || Op::Softmax(t.clone()));
             Ok(Tensor::from_storage(storage, t.shape().clone(), op))
         })
@@ -183,8 +156,7 @@ impl Tensor {
     /// `x_i − log Σ_j e^x_j` along `axis`, stable for any input.
     pub fn log_softmax(&self, axis: usize) -> Result<Tensor> {
         self.along_last(axis, |t| {
-            let storage =
-                float_storage!("log_softmax", t.storage(), |v| reduce::log_softmax(v, t.layout()))?;
+            let storage = Softmax { log: true }.map([t.operand()])?;
             let op = Tensor::record(&[t], || Op::LogSoftmax(t.clone()));
             Ok(Tensor::from_storage(storage, t.shape().clone(), op))
         })

@@ -1,15 +1,15 @@
 //! Views: new shapes over the same storage. Reshape (of a contiguous tensor), permute, transpose,
 //! squeeze, unsqueeze, narrow and broadcast cost no copy; `contiguous` copies only when the layout
 //! is not already row-major. Each records how to send the gradient back to the input's shape.
+//! Conversions of the element type (`to_dtype`, `to_f64_vec`) copy, and are here too.
 
 use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::{DType, Dims, Layout, Shape, Storage, Tensor};
-use crate::autograd::Op;
+use super::{DType, Dims, Layout, Op, Shape, Storage, Tensor};
 use crate::error::{Error, Result};
-use crate::ops;
+use crate::ops::dispatch::{Contiguous, MapAny, ToF64};
 
 impl Tensor {
     /// A view of the same storage through another layout.
@@ -20,12 +20,7 @@ impl Tensor {
 
     /// The elements in row-major order, in a fresh buffer.
     pub(crate) fn copy_storage(&self) -> Storage {
-        let l = self.layout();
-        match self.storage() {
-            Storage::F32(v) => Storage::F32(ops::copy(v, l)),
-            Storage::F64(v) => Storage::F64(ops::copy(v, l)),
-            Storage::I64(v) => Storage::I64(ops::copy(v, l)),
-        }
+        Contiguous.map([self.operand()]).expect("every dtype can be copied")
     }
 
     /// The same elements with another shape of the same size (a view when contiguous).
@@ -127,18 +122,18 @@ impl Tensor {
         self.broadcast_to(shape)
     }
 
+    /// The elements as `f64`, whatever the element type: for printing, tests and statistics.
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        ToF64.map([self.operand()]).expect("every dtype converts to f64")
+    }
+
     /// The values converted to `dtype`. Between `f32` and `f64` the gradient flows back;
     /// conversions from or to `i64` are not differentiable.
     pub fn to_dtype(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        let l = self.layout();
-        let storage = match self.storage() {
-            Storage::F32(v) => Storage::from_f64(ops::map(v, l, f64::from), dtype),
-            Storage::F64(v) => Storage::from_f64(ops::copy(v, l), dtype),
-            Storage::I64(v) => Storage::from_f64(ops::map(v, l, |x| x as f64), dtype),
-        };
+        let storage = Storage::from_f64(ToF64.map([self.operand()])?, dtype);
         let differentiable = self.dtype().is_float() && dtype.is_float();
         let op =
             if differentiable { Tensor::record(&[self], || Op::Cast(self.clone())) } else { None };

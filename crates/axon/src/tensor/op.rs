@@ -1,58 +1,14 @@
 //! The graph as data. Every tensor made by a tracked op holds one [`Op`], and the op holds its
-//! input tensors. The backward pass ([`super::backprop`]) is one exhaustive `match` over this enum,
-//! so an op cannot be added without its gradient; the DOT drawing ([`super::dot`]) reads the same
-//! data.
+//! input tensors. It lives with [`Tensor`] because a tensor records it; the backward pass
+//! ([`crate::autograd::backprop`]) is one exhaustive `match` over this enum, so an op cannot be
+//! added without its gradient, and the DOT drawing ([`crate::autograd::dot`]) reads the same data.
 
 use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::tensor::{Conv2dArgs, Dims, Pool2dArgs, Storage, Tensor};
-
-/// Elementwise functions of one tensor. Parameters are stored as `f64` whatever the dtype.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum UnaryOp {
-    Neg,
-    Exp,
-    Log,
-    Sqrt,
-    Abs,
-    /// `x^p` for a constant `p`.
-    Powf(f64),
-    /// `mul * x + add`: scalar arithmetic.
-    Affine {
-        mul: f64,
-        add: f64,
-    },
-    /// `min(max(x, lo), hi)`.
-    Clamp {
-        lo: f64,
-        hi: f64,
-    },
-    Sigmoid,
-    Tanh,
-    Relu,
-    /// `x` if `x > 0`, else `slope * x`.
-    LeakyRelu(f64),
-    /// `x` if `x > 0`, else `alpha * (e^x - 1)`.
-    Elu(f64),
-    /// `x * Φ(x)` with the exact normal CDF, as PyTorch's default.
-    Gelu,
-    /// `log(1 + e^x)`, computed as `max(x, 0) + log1p(e^-|x|)`.
-    Softplus,
-}
-
-/// Elementwise functions of two broadcast tensors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Maximum,
-    Minimum,
-}
+use super::{Conv2dArgs, Dims, Pool2dArgs, Storage, Tensor};
+use crate::ops::{BinaryOp, UnaryOp};
 
 /// How a tracked tensor was made: the op and its inputs.
 #[derive(Clone)]
@@ -128,10 +84,12 @@ pub enum Op {
     },
 }
 
-impl Op {
-    /// The input tensors, in order.
-    pub fn inputs(&self) -> SmallVec<[&Tensor; 3]> {
-        match self {
+/// Every op's inputs, in order: one `match` that [`Op::inputs`] expands on `&Op` (binding
+/// references, collected into a `SmallVec`) and [`Op::into_inputs`] on `Op` (binding values,
+/// collected into a `Vec`); `$list` is `smallvec::smallvec` or `vec`.
+macro_rules! inputs {
+    ($op:expr, $($list:ident)::+) => {
+        match $op {
             Op::Unary(a, _)
             | Op::Sum(a, _)
             | Op::Max(a, _)
@@ -145,46 +103,32 @@ impl Op {
             | Op::Broadcast(a)
             | Op::Cast(a)
             | Op::MaxPool2d { input: a, .. }
-            | Op::AvgPool2d { input: a, .. } => smallvec::smallvec![a],
-            Op::Conv2d { input, weight, bias, .. } => {
-                std::iter::once(input).chain(Some(weight)).chain(bias.as_ref()).collect()
-            }
-            Op::Binary(a, b, _) | Op::MatMul(a, b) => smallvec::smallvec![a, b],
-            Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
-                smallvec::smallvec![input, index]
-            }
-            Op::Where { mask, on_true, on_false } => smallvec::smallvec![mask, on_true, on_false],
-            Op::Concat(ts, _) => ts.iter().collect(),
-        }
-    }
-
-    /// The inputs, by value (used to drop long graphs without recursion).
-    pub(crate) fn into_inputs(self) -> Vec<Tensor> {
-        match self {
-            Op::Unary(a, _)
-            | Op::Sum(a, _)
-            | Op::Max(a, _)
-            | Op::Min(a, _)
-            | Op::LogSumExp(a, _)
-            | Op::Softmax(a)
-            | Op::LogSoftmax(a)
-            | Op::Reshape(a)
-            | Op::Permute(a, _)
-            | Op::Narrow { input: a, .. }
-            | Op::Broadcast(a)
-            | Op::Cast(a)
-            | Op::MaxPool2d { input: a, .. }
-            | Op::AvgPool2d { input: a, .. } => vec![a],
+            | Op::AvgPool2d { input: a, .. } => $($list)::+![a],
             Op::Conv2d { input, weight, bias, .. } => {
                 std::iter::once(input).chain(Some(weight)).chain(bias).collect()
             }
-            Op::Binary(a, b, _) | Op::MatMul(a, b) => vec![a, b],
+            Op::Binary(a, b, _) | Op::MatMul(a, b) => $($list)::+![a, b],
             Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
-                vec![input, index]
+                $($list)::+![input, index]
             }
-            Op::Where { mask, on_true, on_false } => vec![mask, on_true, on_false],
-            Op::Concat(ts, _) => ts,
+            Op::Where { mask, on_true, on_false } => $($list)::+![mask, on_true, on_false],
+            Op::Concat(ts, _) => ts.into_iter().collect(),
         }
+    };
+}
+
+impl Op {
+    /// The input tensors, in order.
+    pub fn inputs(&self) -> SmallVec<[&Tensor; 3]> {
+        inputs!(self, smallvec::smallvec)
+    }
+
+    /// The inputs, by value (used to drop long graphs without recursion). A `Vec`, not a
+    /// `SmallVec`: measured, dropping a short graph of tiny tensors through inline buffers made
+    /// glibc coalesce the freed nodes into the heap's top and serve the next graph's allocations
+    /// from its slow path (`chain100/forward_tracked` of the `overhead` bench, +9%).
+    pub(crate) fn into_inputs(self) -> Vec<Tensor> {
+        inputs!(self, vec)
     }
 
     /// A short name for drawings and error messages.

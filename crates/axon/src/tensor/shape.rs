@@ -1,0 +1,94 @@
+//! The shape of a tensor: the sizes of its axes, outermost first. This file holds the type and
+//! what needs no error; the checked operations on shapes (broadcasting two shapes, checking an
+//! axis) are beside the layouts in [`super::layout`], so that [`crate::error`] can name a shape
+//! without the two files importing each other.
+
+use std::fmt;
+
+use smallvec::SmallVec;
+
+/// Small inline vector for sizes and strides: no heap allocation up to rank 4.
+pub type Dims = SmallVec<[usize; 4]>;
+
+/// The sizes of a tensor's axes, outermost first.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Shape(pub(super) Dims);
+
+impl Shape {
+    /// The sizes of the axes.
+    pub fn dims(&self) -> &[usize] {
+        &self.0
+    }
+
+    /// Number of axes.
+    pub fn rank(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Number of elements (1 for a scalar).
+    pub fn numel(&self) -> usize {
+        self.0.iter().product()
+    }
+
+    /// Row-major strides of a contiguous tensor of this shape.
+    pub fn contiguous_strides(&self) -> Dims {
+        let mut strides: Dims = SmallVec::from_elem(1, self.rank());
+        for i in (0..self.rank().saturating_sub(1)).rev() {
+            strides[i] = strides[i + 1] * self.0[i + 1];
+        }
+        strides
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0.as_slice())
+    }
+}
+
+impl fmt::Debug for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl From<&[usize]> for Shape {
+    fn from(d: &[usize]) -> Self {
+        Shape(SmallVec::from_slice(d))
+    }
+}
+impl<const N: usize> From<[usize; N]> for Shape {
+    fn from(d: [usize; N]) -> Self {
+        Shape(SmallVec::from_slice(&d))
+    }
+}
+impl<const N: usize> From<&[usize; N]> for Shape {
+    fn from(d: &[usize; N]) -> Self {
+        Shape(SmallVec::from_slice(d))
+    }
+}
+impl From<Vec<usize>> for Shape {
+    fn from(d: Vec<usize>) -> Self {
+        Shape(SmallVec::from_vec(d))
+    }
+}
+impl From<Dims> for Shape {
+    fn from(d: Dims) -> Self {
+        Shape(d)
+    }
+}
+impl From<usize> for Shape {
+    fn from(d: usize) -> Self {
+        Shape(SmallVec::from_slice(&[d]))
+    }
+}
+impl From<()> for Shape {
+    fn from(_: ()) -> Self {
+        Shape(SmallVec::new())
+    }
+}
+impl From<&Shape> for Shape {
+    fn from(s: &Shape) -> Self {
+        s.clone()
+    }
+}
