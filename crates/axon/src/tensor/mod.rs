@@ -8,6 +8,7 @@
 //! and data preparation pay nothing for autograd.
 
 mod conv;
+mod conv_args;
 mod create;
 mod display;
 pub(crate) mod dtype;
@@ -27,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub(crate) use conv::{conv_geometry, pool_geometry};
-pub use conv::{Conv2dArgs, Pair, Pool2dArgs};
+pub use conv_args::{Conv2dArgs, Pair, Pool2dArgs};
 pub use dtype::DType;
 pub use element::{Element, Float};
 pub use layout::{for_each_row, row_len, row_stride, Layout};

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::{Conv2dArgs, Dims, Pool2dArgs, Storage, Tensor};
+use super::conv_args::{Conv2dArgs, Pool2dArgs};
+use super::{Dims, Storage, Tensor};
 use crate::ops::{BinaryOp, UnaryOp};
 
 /// How a tracked tensor was made: the op and its inputs.
