@@ -62,7 +62,6 @@ impl LinearOptions {
             intercept,
             max_iter: self.max_iter,
             tol: self.tol,
-            ..BinaryOptions::default()
         }
     }
 }
