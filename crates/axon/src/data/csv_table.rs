@@ -169,8 +169,9 @@ fn parse_chunk(
     let mut part =
         Part { columns: kinds.iter().map(|&k| Builder::new(k)).collect(), rows: 0, dropped: 0 };
     let mut reader = reader(chunk.bytes, rules.delimiter);
+    let mut lines = Lines::new(chunk.bytes, chunk.first_line);
     let mut record = ByteRecord::new();
-    while let Some(line) = next_record(&mut reader, &mut record, chunk.first_line, shown)? {
+    while let Some(line) = next_record(&mut reader, &mut record, &mut lines, shown)? {
         if record.len() != width {
             let msg = format!("{} fields, but the header has {width}", record.len());
             return Err(Error::Format { path: shown.to_owned(), line, msg });
@@ -261,11 +262,12 @@ fn numeric_len(builder: &Builder) -> usize {
 fn read_header(bytes: &[u8], delimiter: u8, shown: &str) -> Result<(Vec<Vec<u8>>, usize, usize)> {
     let mut reader = reader(bytes, delimiter);
     let mut record = ByteRecord::new();
-    let line = next_record(&mut reader, &mut record, 1, shown)?.ok_or_else(|| Error::Format {
-        path: shown.to_owned(),
-        line: 1,
-        msg: "empty file: a header row with the column names is required".into(),
-    })?;
+    let line = next_record(&mut reader, &mut record, &mut Lines::new(bytes, 1), shown)?
+        .ok_or_else(|| Error::Format {
+            path: shown.to_owned(),
+            line: 1,
+            msg: "empty file: a header row with the column names is required".into(),
+        })?;
     let fields = record.iter().map(|f| trim(f).to_vec()).collect();
     Ok((fields, line, reader.position().byte() as usize))
 }
@@ -331,9 +333,10 @@ fn split_chunks(data: &[u8], first_line: usize, parallel: bool) -> Vec<Chunk<'_>
 fn guess_kinds(data: &[u8], width: usize, rules: &Rules) -> Vec<Kind> {
     let mut kinds = vec![Kind::Numeric; width];
     let mut reader = reader(data, rules.delimiter);
+    let mut lines = Lines::new(data, 1);
     let mut record = ByteRecord::new();
     for _ in 0..GUESS_ROWS {
-        match next_record(&mut reader, &mut record, 1, "") {
+        match next_record(&mut reader, &mut record, &mut lines, "") {
             Ok(Some(_)) => {}
             _ => break,
         }
@@ -354,26 +357,51 @@ fn reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
     ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(bytes)
 }
 
-/// Reads the next record that is not a blank line; its line (`first_line` for the reader's first
-/// line), or `None` at the end.
+/// Reads the next record that is not a blank line; its line, or `None` at the end.
 fn next_record(
     reader: &mut csv::Reader<&[u8]>,
     record: &mut ByteRecord,
-    first_line: usize,
+    lines: &mut Lines,
     shown: &str,
 ) -> Result<Option<usize>> {
     loop {
         let more = reader.read_byte_record(record).map_err(|e| {
-            let line = first_line - 1 + e.position().map_or(1, |p| p.line() as usize);
+            let line = lines.line - 1 + e.position().map_or(1, |p| p.line() as usize);
             Error::Format { path: shown.to_owned(), line, msg: e.to_string() }
         })?;
         if !more {
             return Ok(None);
         }
         if !(record.len() == 1 && trim(&record[0]).is_empty()) {
-            let line = record.position().map_or(1, |p| p.line() as usize);
-            return Ok(Some(first_line - 1 + line));
+            return Ok(Some(lines.line_of(record)));
         }
+    }
+}
+
+/// Counts the lines of the bytes a reader reads, record by record. (The `csv` crate gives a
+/// record the line where the previous one ended, which is one short after a blank line or a
+/// CRLF line end.)
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// A byte offset and the line it is on.
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8], first_line: usize) -> Self {
+        Lines { bytes, at: 0, line: first_line }
+    }
+
+    /// The line `record` starts on: the first byte after the line ends its position points to.
+    fn line_of(&mut self, record: &ByteRecord) -> usize {
+        let mut start = record.position().map_or(self.at, |p| p.byte() as usize).max(self.at);
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        self.line += count_newlines(&self.bytes[self.at..start]);
+        self.at = start;
+        self.line
     }
 }
 
