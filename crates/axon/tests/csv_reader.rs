@@ -213,3 +213,22 @@ fn crlf_line_ends_and_a_byte_order_mark_are_allowed() {
     let err = read(&path).unwrap_err();
     assert!(matches!(&err, Error::Parse { line: 4, column, .. } if column == "a"), "{err}");
 }
+
+#[test]
+fn the_simple_splitter_reads_as_the_csv_crate_does() {
+    let drop = CsvOptions { drop_missing: true, ..CsvOptions::default() };
+    let texts = [
+        "a,b\n1,x\n   \n\n2, y \r\n\r\n3,z",
+        "a,b\r1,x\r\r2,y\r\n3,z\n",
+        "a;b\n1;x\n2;\n3; ?\n4,5;w\n",
+        "a,b\n1,x\n2,y,\n",
+        " a , b \n\t1\t,x\n",
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        let path = temp_file(&format!("simple{i}.csv"), text);
+        for options in [CsvOptions::default(), drop.clone()] {
+            let delimiter = if i == 2 { b';' } else { b',' };
+            let _ = read_both(&path, &CsvOptions { delimiter, ..options });
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub struct CsvOptions {
     /// The field separator. Default `,`.
     pub delimiter: u8,
     /// Parse a file without quote characters in chunks on all rayon threads (default `true`);
-    /// `false` reads it on one thread. Both give the same frame and the same errors.
+    /// `false` reads it on one thread with the `csv` crate. Both give the same frame and errors.
     pub parallel: bool,
 }
 

@@ -70,10 +70,13 @@ pub(crate) fn parse_frame(bytes: &[u8], rules: &Rules, shown: &str) -> Result<Fr
     Ok(Frame { names, columns, n_rows, dropped_rows })
 }
 
-/// A slice of the data rows, cut at a line end, and the line it starts on.
+/// A slice of the data rows, cut at a line end, and the line it starts on. A `simple` chunk has
+/// no quote character and no carriage return but before a newline: its lines are split at
+/// newlines and delimiters directly, as the `csv` crate would split them.
 struct Chunk<'a> {
     bytes: &'a [u8],
     first_line: usize,
+    simple: bool,
 }
 
 /// What a column is read as: numbers until a value is not one, or interned text.
@@ -165,36 +168,101 @@ fn parse_chunk(
     names: &[String],
     shown: &str,
 ) -> Result<Part> {
-    let width = kinds.len();
     let mut part =
         Part { columns: kinds.iter().map(|&k| Builder::new(k)).collect(), rows: 0, dropped: 0 };
-    let mut reader = reader(chunk.bytes, rules.delimiter);
-    let mut lines = Lines::new(chunk.bytes, chunk.first_line);
-    let mut record = ByteRecord::new();
-    while let Some(line) = next_record(&mut reader, &mut record, &mut lines, shown)? {
-        if record.len() != width {
-            let msg = format!("{} fields, but the header has {width}", record.len());
-            return Err(Error::Format { path: shown.to_owned(), line, msg });
-        }
-        if let Some(j) = record.iter().position(|f| is_missing(trim(f), rules.missing)) {
-            if rules.drop_missing {
-                part.dropped += 1;
-                continue;
+    let mut row = Row { part: &mut part, rules, names, shown };
+    if chunk.simple {
+        let mut fields = Vec::with_capacity(kinds.len());
+        let ends = memchr::memchr_iter(b'\n', chunk.bytes).chain([chunk.bytes.len()]);
+        let mut start = 0;
+        for (line, end) in (chunk.first_line..).zip(ends) {
+            let text = &chunk.bytes[start..end];
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            start = end + 1;
+            fields.clear();
+            fields.extend(Fields { rest: Some(text), delimiter: rules.delimiter });
+            if !(fields.len() == 1 && trim(fields[0]).is_empty()) {
+                row.add(fields.len(), fields.iter().copied(), line)?;
             }
-            let value = String::from_utf8_lossy(trim(&record[j]));
+        }
+    } else {
+        let mut reader = reader(chunk.bytes, rules.delimiter);
+        let mut lines = Lines::new(chunk.bytes, chunk.first_line);
+        let mut record = ByteRecord::new();
+        while let Some(line) = next_record(&mut reader, &mut record, &mut lines, shown)? {
+            row.add(record.len(), record.iter(), line)?;
+        }
+    }
+    Ok(part)
+}
+
+/// Adds rows to a [`Part`].
+struct Row<'a> {
+    part: &'a mut Part,
+    rules: &'a Rules<'a>,
+    names: &'a [String],
+    shown: &'a str,
+}
+
+impl Row<'_> {
+    /// Adds the row of `n` `fields` on `line`, or drops it when a value is missing.
+    fn add<'f>(
+        &mut self,
+        n: usize,
+        fields: impl Iterator<Item = &'f [u8]> + Clone,
+        line: usize,
+    ) -> Result<()> {
+        let width = self.names.len();
+        if n != width {
+            let msg = format!("{n} fields, but the header has {width}");
+            return Err(Error::Format { path: self.shown.to_owned(), line, msg });
+        }
+        let missing = self.rules.missing;
+        if let Some((j, field)) =
+            fields.clone().enumerate().find(|(_, f)| is_missing(trim(f), missing))
+        {
+            if self.rules.drop_missing {
+                self.part.dropped += 1;
+                return Ok(());
+            }
+            let value = String::from_utf8_lossy(trim(field));
             return Err(Error::Parse {
-                path: shown.to_owned(),
+                path: self.shown.to_owned(),
                 line,
-                column: names[j].clone(),
+                column: self.names[j].clone(),
                 msg: format!("missing value `{value}` (set drop_missing to drop such rows)"),
             });
         }
-        for (builder, field) in part.columns.iter_mut().zip(record.iter()) {
+        for (builder, field) in self.part.columns.iter_mut().zip(fields) {
             builder.push(trim(field), line);
         }
-        part.rows += 1;
+        self.part.rows += 1;
+        Ok(())
     }
-    Ok(part)
+}
+
+/// The fields of a line without quote characters.
+struct Fields<'a> {
+    rest: Option<&'a [u8]>,
+    delimiter: u8,
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        match memchr::memchr(self.delimiter, rest) {
+            Some(i) => {
+                self.rest = Some(&rest[i + 1..]);
+                Some(&rest[..i])
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
 }
 
 /// One column from its chunks: numbers when every value is one (a non-finite number is an error),
@@ -293,16 +361,14 @@ fn header_names(header: Vec<Vec<u8>>, line: usize, shown: &str) -> Result<Vec<St
     Ok(names)
 }
 
-/// The data rows in chunks cut after a newline: one chunk when `parallel` is off, the data is
-/// small, or it has a quote character (a quoted field may hold a newline).
+/// The data rows in chunks cut after a newline: one chunk, read by the `csv` crate, when
+/// `parallel` is off or the data are not simple (a quoted field may hold a newline); one simple
+/// chunk when the data are small.
 fn split_chunks(data: &[u8], first_line: usize, parallel: bool) -> Vec<Chunk<'_>> {
     let threads = rayon::current_num_threads();
-    if !parallel
-        || threads == 1
-        || data.len() < 2 * MIN_CHUNK
-        || memchr::memchr(b'"', data).is_some()
-    {
-        return vec![Chunk { bytes: data, first_line }];
+    let simple = parallel && is_simple(data);
+    if !simple || threads == 1 || data.len() < 2 * MIN_CHUNK {
+        return vec![Chunk { bytes: data, first_line, simple }];
     }
     let size = (data.len() / (4 * threads)).max(MIN_CHUNK);
     let mut starts = vec![0];
@@ -321,7 +387,7 @@ fn split_chunks(data: &[u8], first_line: usize, parallel: bool) -> Vec<Chunk<'_>
     let mut line = first_line;
     let mut chunks = Vec::with_capacity(slices.len());
     for (bytes, n) in slices.into_iter().zip(newlines) {
-        chunks.push(Chunk { bytes, first_line: line });
+        chunks.push(Chunk { bytes, first_line: line, simple });
         line += n;
     }
     chunks
@@ -424,6 +490,12 @@ fn trim(field: &[u8]) -> &[u8] {
 /// Whether a trimmed field is one of the missing-value markers.
 fn is_missing(field: &[u8], missing: &[String]) -> bool {
     missing.iter().any(|m| m.as_bytes() == field)
+}
+
+/// Whether `data` has no quote character, and a carriage return only before a newline.
+fn is_simple(data: &[u8]) -> bool {
+    memchr::memchr2_iter(b'"', b'\r', data)
+        .all(|i| data[i] == b'\r' && data.get(i + 1) == Some(&b'\n'))
 }
 
 fn count_newlines(bytes: &[u8]) -> usize {
