@@ -1,10 +1,10 @@
 //! The fast core of `read_csv`: a CSV file already in memory becomes a [`Frame`] at close to disk
-//! speed. Records are read as bytes into one reused `csv::ByteRecord`, fields are trimmed as byte
-//! slices, numbers go straight into `f64` buffers through `fast-float2` (exact, as `f64::from_str`),
-//! and text columns intern their byte slices, so that no field costs an allocation. A file without
-//! a quote character cannot have a field that spans lines, so it is split at line ends into chunks
-//! that rayon parses on all cores; a file with quotes is parsed on one thread. Both give the same
-//! frame and the same errors, with exact line numbers.
+//! speed. Data without a quote character are split at newlines and delimiters with memchr and cut
+//! at line ends into chunks that rayon parses on all cores (no field can span lines); data with
+//! quotes are read on one thread by the `csv` crate into one reused `ByteRecord`. Fields are
+//! trimmed as byte slices, numbers go straight into `f64` buffers through `fast-float2` (exact, as
+//! `f64::from_str`), and text columns intern their byte slices, so that no field costs an
+//! allocation. Every path gives the same frame and the same errors, with exact line numbers.
 
 use csv::{ByteRecord, ReaderBuilder};
 use rayon::prelude::*;
