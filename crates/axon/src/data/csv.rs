@@ -12,7 +12,8 @@ use std::path::Path;
 use csv::{StringRecord, StringRecordsIntoIter, Trim};
 use flate2::read::MultiGzDecoder;
 
-use super::frame::{first_duplicate, Column, Frame};
+use super::csv_table::{parse_frame, Rules};
+use super::frame::Frame;
 use crate::error::{Error, Result};
 
 /// How [`read_csv`] reads a file.
@@ -24,6 +25,9 @@ pub struct CsvOptions {
     pub missing: Vec<String>,
     /// The field separator. Default `,`.
     pub delimiter: u8,
+    /// Parse a file without quote characters in chunks on all rayon threads (default `true`);
+    /// `false` reads it on one thread with the `csv` crate. Both give the same frame and errors.
+    pub parallel: bool,
 }
 
 impl Default for CsvOptions {
@@ -32,6 +36,7 @@ impl Default for CsvOptions {
             drop_missing: false,
             missing: vec!["NA".into(), String::new(), "?".into()],
             delimiter: b',',
+            parallel: true,
         }
     }
 }
@@ -41,107 +46,40 @@ type Records = StringRecordsIntoIter<Box<dyn Read>>;
 
 /// Reads a CSV file with a header row into a [`Frame`]. Files whose name ends in `.gz` are gunzipped.
 ///
-/// Fields may be quoted; whitespace around fields is trimmed; blank lines are skipped. A column is
-/// numeric when every value parses as a number, categorical (levels sorted) otherwise. A missing
-/// value (see [`CsvOptions::missing`]) is an [`Error::Parse`] naming the file, the line and the
-/// column, unless `drop_missing` is set. An empty file, a missing or duplicate column name, or a row
-/// with the wrong number of fields is an [`Error::Format`].
+/// Fields may be quoted; whitespace around fields is trimmed; blank lines are skipped; a UTF-8 byte
+/// order mark and CRLF line ends are allowed. A column is numeric when every value parses as a
+/// number, categorical (levels sorted) otherwise. A missing value (see [`CsvOptions::missing`]) is
+/// an [`Error::Parse`] naming the file, the line and the column, unless `drop_missing` is set. An
+/// empty file, a missing or duplicate column name, or a row with the wrong number of fields is an
+/// [`Error::Format`]. The whole file is read into memory and, when no field is quoted, parsed on
+/// all rayon threads (see [`CsvOptions::parallel`]).
 pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Frame> {
     let path = path.as_ref();
-    let shown = path.display().to_string();
-    let mut records = open_records(path, options.delimiter)?;
-    let header = next_record(&mut records, &shown)?.ok_or_else(|| Error::Format {
-        path: shown.clone(),
-        line: 1,
-        msg: "empty file: a header row with the column names is required".into(),
-    })?;
-    let names = header_names(&header, &shown)?;
-    let table = read_rows(&mut records, &names, options, &shown)?;
-    if table.lines.is_empty() {
-        let msg = match table.dropped {
-            0 => "no data rows after the header".to_owned(),
-            n => format!("all {n} data rows have a missing value and were dropped"),
-        };
-        return Err(Error::Format { path: shown, line: line_of(&header), msg });
-    }
-    let columns = (table.raw.into_iter().zip(&names))
-        .map(|(values, name)| infer_column(values, &table.lines, name, &shown))
-        .collect::<Result<Vec<_>>>()?;
-    let n_rows = table.lines.len();
-    Ok(Frame { names, columns, n_rows, dropped_rows: table.dropped })
-}
-
-/// The raw text of the kept rows, column by column, with the line each row came from.
-struct RawTable {
-    raw: Vec<Vec<String>>,
-    lines: Vec<usize>,
-    dropped: usize,
-}
-
-/// Reads the data rows: checks the field count and missing values, keeps the text.
-fn read_rows(
-    records: &mut Records,
-    names: &[String],
-    options: &CsvOptions,
-    shown: &str,
-) -> Result<RawTable> {
-    let mut table = RawTable { raw: vec![Vec::new(); names.len()], lines: Vec::new(), dropped: 0 };
-    while let Some(record) = next_record(records, shown)? {
-        let line = line_of(&record);
-        check_width(&record, names.len(), line, shown)?;
-        let missing = record.iter().position(|f| options.missing.iter().any(|m| m == f.trim()));
-        if let Some(j) = missing {
-            if options.drop_missing {
-                table.dropped += 1;
-                continue;
-            }
-            return Err(Error::Parse {
-                path: shown.to_owned(),
-                line,
-                column: names[j].clone(),
-                msg: format!("missing value `{}` (set drop_missing to drop such rows)", &record[j]),
-            });
-        }
-        for (column, field) in table.raw.iter_mut().zip(record.iter()) {
-            column.push(field.to_owned());
-        }
-        table.lines.push(line);
-    }
-    Ok(table)
-}
-
-/// A numeric column when every value parses as a finite number, a categorical one otherwise.
-fn infer_column(values: Vec<String>, lines: &[usize], name: &str, shown: &str) -> Result<Column> {
-    let parsed: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
-    let Some(numbers) = parsed else {
-        return Ok(Column::categorical(&values));
+    let bytes = read_bytes(path)?;
+    let rules = Rules {
+        delimiter: options.delimiter,
+        missing: &options.missing,
+        drop_missing: options.drop_missing,
+        parallel: options.parallel,
     };
-    if let Some(i) = numbers.iter().position(|x| !x.is_finite()) {
-        return Err(Error::Parse {
-            path: shown.to_owned(),
-            line: lines[i],
-            column: name.to_owned(),
-            msg: format!("non-finite value `{}`", values[i]),
-        });
-    }
-    Ok(Column::Numeric(numbers))
+    parse_frame(&bytes, &rules, &path.display().to_string())
 }
 
-/// The column names of a header record: present and unique.
-fn header_names(header: &StringRecord, shown: &str) -> Result<Vec<String>> {
-    let line = line_of(header);
-    let format_error = |msg: String| Error::Format { path: shown.to_owned(), line, msg };
-    let mut names: Vec<String> = header.iter().map(str::to_owned).collect();
-    if let Some(first) = names.first_mut() {
-        *first = first.trim_start_matches('\u{feff}').to_owned();
+/// The bytes of `path`, gunzipped when its name ends in `.gz`.
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    let io_error =
+        |e: std::io::Error| Error::Io { path: path.display().to_string(), msg: e.to_string() };
+    if !is_gzipped(path) {
+        return std::fs::read(path).map_err(io_error);
     }
-    if let Some(j) = names.iter().position(String::is_empty) {
-        return Err(format_error(format!("column {} has an empty name in the header", j + 1)));
-    }
-    if let Some(dup) = first_duplicate(&names) {
-        return Err(format_error(format!("duplicate column name `{dup}` in the header")));
-    }
-    Ok(names)
+    let file = File::open(path).map_err(io_error)?;
+    let mut bytes = Vec::new();
+    MultiGzDecoder::new(BufReader::new(file)).read_to_end(&mut bytes).map_err(io_error)?;
+    Ok(bytes)
+}
+
+fn is_gzipped(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
 /// An error for a record whose number of fields is not `width`.
@@ -161,9 +99,11 @@ fn check_width(record: &StringRecord, width: usize, line: usize, shown: &str) ->
 fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
     let file = File::open(path)
         .map_err(|e| Error::Io { path: path.display().to_string(), msg: e.to_string() })?;
-    let gzipped = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-    let reader: Box<dyn Read> =
-        if gzipped { Box::new(MultiGzDecoder::new(BufReader::new(file))) } else { Box::new(file) };
+    let reader: Box<dyn Read> = if is_gzipped(path) {
+        Box::new(MultiGzDecoder::new(BufReader::new(file)))
+    } else {
+        Box::new(file)
+    };
     Ok(csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

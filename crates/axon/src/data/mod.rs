@@ -25,6 +25,7 @@
 //! ```
 
 mod csv;
+mod csv_table;
 mod dataset;
 mod design;
 mod encoder;
