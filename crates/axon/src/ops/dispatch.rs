@@ -29,12 +29,22 @@ pub trait Map<const N: usize> {
     /// Runs [`Map::f`] for the element type of `xs`, which must be `f32` for all or `f64` for all.
     #[inline]
     fn map(&self, xs: [(&Storage, &Layout); N]) -> Result<Self::Output> {
+        // `Ok` is built in each arm, not from an `Option`: the result is then written once, not
+        // repacked (the repacking stalled on its stores in a profile of ops on tiny tensors).
         match xs[0].0.dtype() {
-            DType::F32 => typed::<f32, N>(xs).map(|xs| self.f(xs)),
-            DType::F64 => typed::<f64, N>(xs).map(|xs| self.f(xs)),
-            DType::I64 => None,
+            DType::F32 => {
+                if let Some(xs) = typed::<f32, N>(xs) {
+                    return Ok(self.f(xs));
+                }
+            }
+            DType::F64 => {
+                if let Some(xs) = typed::<f64, N>(xs) {
+                    return Ok(self.f(xs));
+                }
+            }
+            DType::I64 => {}
         }
-        .ok_or_else(|| dtype_error(self.name(), xs, true))
+        Err(dtype_error(self.name(), xs, true))
     }
 }
 
@@ -53,11 +63,23 @@ pub trait MapAny<const N: usize> {
     #[inline]
     fn map(&self, xs: [(&Storage, &Layout); N]) -> Result<Self::Output> {
         match xs[0].0.dtype() {
-            DType::F32 => typed::<f32, N>(xs).map(|xs| self.f(xs)),
-            DType::F64 => typed::<f64, N>(xs).map(|xs| self.f(xs)),
-            DType::I64 => typed::<i64, N>(xs).map(|xs| self.f(xs)),
+            DType::F32 => {
+                if let Some(xs) = typed::<f32, N>(xs) {
+                    return Ok(self.f(xs));
+                }
+            }
+            DType::F64 => {
+                if let Some(xs) = typed::<f64, N>(xs) {
+                    return Ok(self.f(xs));
+                }
+            }
+            DType::I64 => {
+                if let Some(xs) = typed::<i64, N>(xs) {
+                    return Ok(self.f(xs));
+                }
+            }
         }
-        .ok_or_else(|| dtype_error(self.name(), xs, false))
+        Err(dtype_error(self.name(), xs, false))
     }
 }
 
@@ -74,6 +96,8 @@ fn typed<'a, T: Element, const N: usize>(
 }
 
 /// The error for operands of different types, or (`float`) not of a float type.
+#[cold]
+#[inline(never)]
 fn dtype_error<const N: usize>(
     op: &'static str,
     xs: [(&Storage, &Layout); N],
