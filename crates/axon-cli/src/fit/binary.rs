@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::report::{
     bare_coefficient, coefficient_json, name_width, print_json, CoefficientJson, Context,
-    NO_INFERENCE,
+    LikelihoodJson, NO_INFERENCE,
 };
 use crate::options::describe;
 
@@ -38,20 +38,9 @@ struct FitReport {
     penalty: String,
     /// The solver that ran.
     solver: &'static str,
-    /// Whether standard errors, tests and intervals are reported (false for a penalised fit).
-    inference: bool,
     cov_type: Option<CovType>,
-    log_likelihood: f64,
-    null_log_likelihood: f64,
-    llr: f64,
-    llr_p_value: Option<f64>,
-    pseudo_r2: f64,
-    aic: Option<f64>,
-    bic: Option<f64>,
-    converged: bool,
-    iterations: usize,
-    gradient_norm: f64,
-    warning: Option<String>,
+    #[serde(flatten)]
+    likelihood: LikelihoodJson,
     coefficients: Vec<CoefficientJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     coefficients_original_scale: Option<Vec<Estimate>>,
@@ -147,19 +136,13 @@ fn json(fitted: &Fitted, ctx: &Context) -> FitReport {
         df_model: n_params - usize::from(fit.intercept.is_some()),
         penalty: describe(&fit.penalty),
         solver: fit.solver.name(),
-        inference: s.is_some(),
         cov_type: s.map(|s| s.cov_type),
-        log_likelihood: ll,
-        null_log_likelihood: ll0,
-        llr: 2.0 * (ll - ll0),
-        llr_p_value: s.map(|s| s.llr_p_value).filter(|p| p.is_finite()),
-        pseudo_r2: 1.0 - ll / ll0,
-        aic: s.map(|s| s.aic),
-        bic: s.map(|s| s.bic),
-        converged: fit.converged,
-        iterations: fit.iterations,
-        gradient_norm: fit.gradient_norm,
-        warning: fit.warning.clone(),
+        likelihood: LikelihoodJson::new(
+            (ll, ll0),
+            s.map(|s| &s.statistics),
+            (fit.converged, fit.iterations, fit.gradient_norm),
+            fit.warning.clone(),
+        ),
         coefficients,
         coefficients_original_scale: fitted.original_scale.as_ref().map(estimates),
         marginal_effects: s.map(|s| s.marginal_effects.clone()).unwrap_or_default(),

@@ -2,7 +2,7 @@
 //! coefficient (the inference fields `null` where they do not apply), the width of a name
 //! column, the convergence line, and printing one JSON object.
 
-use axon::linear::CoefficientRow;
+use axon::linear::{CoefficientRow, FitStatistics};
 use serde::Serialize;
 
 /// The run a report describes, besides the fit itself.
@@ -39,6 +39,52 @@ impl Context {
              {}, tol {:e})\n",
             self.max_iter, self.tol
         )
+    }
+}
+
+/// The likelihood and convergence fields of both maximum-likelihood reports (binary and
+/// softmax); the inference fields are `null` for a penalised fit.
+#[derive(Debug, Serialize)]
+pub struct LikelihoodJson {
+    /// Whether standard errors, tests and intervals are reported (false for a penalised fit).
+    inference: bool,
+    log_likelihood: f64,
+    null_log_likelihood: f64,
+    llr: f64,
+    llr_p_value: Option<f64>,
+    pseudo_r2: f64,
+    aic: Option<f64>,
+    bic: Option<f64>,
+    converged: bool,
+    iterations: usize,
+    gradient_norm: f64,
+    warning: Option<String>,
+}
+
+impl LikelihoodJson {
+    /// The fields of a fit with log-likelihood `ll` (null model `ll0`), how it ended, and its
+    /// statistics when it has inference.
+    pub fn new(
+        (ll, ll0): (f64, f64),
+        statistics: Option<&FitStatistics>,
+        (converged, iterations, gradient_norm): (bool, usize, f64),
+        warning: Option<String>,
+    ) -> LikelihoodJson {
+        let s = statistics;
+        LikelihoodJson {
+            inference: s.is_some(),
+            log_likelihood: ll,
+            null_log_likelihood: ll0,
+            llr: 2.0 * (ll - ll0),
+            llr_p_value: s.map(|s| s.llr_p_value).filter(|p| p.is_finite()),
+            pseudo_r2: 1.0 - ll / ll0,
+            aic: s.map(|s| s.aic),
+            bic: s.map(|s| s.bic),
+            converged,
+            iterations,
+            gradient_norm,
+            warning,
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::report::{
     bare_coefficient, coefficient_json, estimates_table, print_json, CoefficientJson, Context,
-    NO_INFERENCE,
+    LikelihoodJson, NO_INFERENCE,
 };
 
 /// The JSON report: the fields of the binary report that apply, `class` on every coefficient.
@@ -24,18 +24,8 @@ struct SoftmaxReport {
     dropped_rows: usize,
     n_params: usize,
     penalty_l2: f64,
-    inference: bool,
-    log_likelihood: f64,
-    null_log_likelihood: f64,
-    llr: f64,
-    llr_p_value: Option<f64>,
-    pseudo_r2: f64,
-    aic: Option<f64>,
-    bic: Option<f64>,
-    converged: bool,
-    iterations: usize,
-    gradient_norm: f64,
-    warning: Option<String>,
+    #[serde(flatten)]
+    likelihood: LikelihoodJson,
     coefficients: Vec<CoefficientJson>,
 }
 
@@ -111,18 +101,12 @@ fn json(
         dropped_rows: ctx.dropped_rows,
         n_params: p * (fit.n_classes() - 1),
         penalty_l2: fit.penalty.l2(),
-        inference: summary.is_some(),
-        log_likelihood: ll,
-        null_log_likelihood: ll0,
-        llr: 2.0 * (ll - ll0),
-        llr_p_value: summary.map(|s| s.llr_p_value).filter(|p| p.is_finite()),
-        pseudo_r2: 1.0 - ll / ll0,
-        aic: summary.map(|s| s.aic),
-        bic: summary.map(|s| s.bic),
-        converged: fit.converged,
-        iterations: fit.iterations,
-        gradient_norm: fit.gradient_norm,
-        warning: fit.warning.clone(),
+        likelihood: LikelihoodJson::new(
+            (ll, ll0),
+            summary.map(|s| &s.statistics),
+            (fit.converged, fit.iterations, fit.gradient_norm),
+            fit.warning.clone(),
+        ),
         coefficients,
     }
 }
