@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::data::{read_examples, Examples, Features, Labels, Schema};
 use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
-use crate::linear::LinearModel;
+use crate::linear::{row_major, LinearModel};
 use crate::nn::{Architecture, NetworkClassifier};
 
 /// A model loaded from a file.
@@ -92,15 +92,13 @@ impl SavedModel {
                     return Err(Error::Io { path: examples.path.clone(), msg });
                 };
                 let x = model.encoder.transform(frame)?;
-                let p = model.predict_proba_design(x.as_ref())?;
-                let proba = (0..p.nrows()).flat_map(|i| (0..p.ncols()).map(move |c| (i, c)));
-                let proba = proba.map(|(i, c)| p[(i, c)]).collect();
+                let proba = row_major(&model.predict_proba_design(x.as_ref())?);
                 let log_odds =
                     if log_odds { Some(model.log_odds_design(x.as_ref())?) } else { None };
                 Ok(Scores { proba, log_odds })
             }
             SavedModel::Network(net) => {
-                let (proba, logits) = net.predict_proba(examples.dense(&net.schema)?)?;
+                let (proba, logits) = net.predict_proba(&examples.dense(&net.schema)?)?;
                 let log_odds = log_odds.then(|| logits.chunks(2).map(|z| z[1] - z[0]).collect());
                 Ok(Scores { proba, log_odds })
             }

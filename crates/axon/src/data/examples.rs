@@ -11,6 +11,7 @@
 //!
 //! Every error names the file, and the line and column of a bad value.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use super::csv::{read_csv, read_numeric_csv, CsvOptions};
@@ -66,11 +67,11 @@ impl Examples {
         self.len() == 0
     }
 
-    /// The feature columns of `schema` as numbers `(n, d)` row-major: a table's columns by name,
-    /// each of which must hold numbers.
-    pub fn dense(&self, schema: &Schema) -> Result<Vec<f32>> {
+    /// The feature columns of `schema` as numbers `(n, d)` row-major: dense rows as they are, a
+    /// table's columns by name, each of which must hold numbers.
+    pub fn dense(&self, schema: &Schema) -> Result<Cow<'_, [f32]>> {
         let frame = match &self.features {
-            Features::Dense { x, .. } => return Ok(x.clone()),
+            Features::Dense { x, .. } => return Ok(Cow::Borrowed(x)),
             Features::Table(frame) => frame,
         };
         let (n, d) = (frame.n_rows, schema.features.len());
@@ -89,7 +90,7 @@ impl Examples {
         for r in 0..n {
             x.extend(columns.iter().map(|c| c[r] as f32));
         }
-        Ok(x)
+        Ok(Cow::Owned(x))
     }
 }
 

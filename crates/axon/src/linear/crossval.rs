@@ -8,7 +8,7 @@
 //!
 //! [`Encoder`]: crate::data::Encoder
 
-use super::model::LinearModel;
+use super::model::{row_major, LinearModel};
 use crate::cv::{stratified_kfold, Fold, Metric};
 use crate::data::{Design, DesignSpec, Frame};
 use crate::error::Result;
@@ -52,9 +52,7 @@ where
     let design = Design::new(&frame.take_rows(&fold.train), spec)?;
     let model = fit(&design)?;
     let test = frame.take_rows(&fold.test);
-    let p = model.predict_proba(&test)?;
-    let proba = (0..p.nrows()).flat_map(|i| (0..p.ncols()).map(move |c| (i, c)));
-    let proba = proba.map(|(i, c)| p[(i, c)]).collect();
+    let proba = row_major(&model.predict_proba(&test)?);
     let y = model.encoder.transform_target(&test)?.into_iter().map(|c| c as usize).collect();
     Ok(FoldFit { model, proba, y })
 }

@@ -204,11 +204,7 @@ impl LinearModel {
     /// Saves the model to `path` (the one model-file format, written atomically).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let (p, m) = (self.coefficients.nrows(), self.coefficients.ncols());
-        let row_major: Vec<f64> = (0..p)
-            .flat_map(|j| (0..m).map(move |c| (j, c)))
-            .map(|(j, c)| self.coefficients[(j, c)])
-            .collect();
-        let b = Tensor::from_vec(row_major, [p, m])?;
+        let b = Tensor::from_vec(row_major(&self.coefficients), [p, m])?;
         let body = Body { kind: self.kind, encoder: self.encoder.clone() };
         let tensors = [("coefficients".to_owned(), b)];
         save_model(path, ModelKind::Linear, &body, &self.settings, &tensors)
@@ -240,4 +236,10 @@ impl LinearModel {
         LinearModel::new(body.kind, body.encoder, coefficients, file.settings.clone())
             .map_err(|e| bad(format!("inconsistent model: {e}")))
     }
+}
+
+/// The entries of `m` row by row: a `p × m` coefficient matrix as a tensor's data, `n × K`
+/// probabilities as the `(n, K)` row-major layout the metrics read.
+pub fn row_major(m: &Mat<f64>) -> Vec<f64> {
+    (0..m.nrows()).flat_map(|i| (0..m.ncols()).map(move |c| m[(i, c)])).collect()
 }

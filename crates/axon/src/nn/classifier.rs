@@ -139,12 +139,10 @@ impl NetworkClassifier {
         &self.schema.classes
     }
 
-    /// The logits `(n, K)`, row-major, of the raw rows `x` `(n, d)`, scaled as at training.
-    pub fn logits(&self, mut x: Vec<f32>) -> Result<Vec<f64>> {
+    /// The logits `(n, K)`, row-major, of the raw rows `x` `(n, d)`, scaled as at training
+    /// (each chunk is copied into its batch and scaled there, so `x` is read once, not copied).
+    pub fn logits(&self, x: &[f32]) -> Result<Vec<f64>> {
         let (d, k) = self.architecture.sizes();
-        if let Some(s) = &self.scaling {
-            s.apply(&mut x, d);
-        }
         let n = x.len() / d.max(1);
         let row = self.architecture.row_shape();
         let mut out = Vec::with_capacity(n * k);
@@ -152,7 +150,11 @@ impl NetworkClassifier {
             let len = CHUNK.min(n - start);
             let mut shape = vec![len];
             shape.extend_from_slice(&row);
-            let xb = Tensor::from_vec(x[start * d..(start + len) * d].to_vec(), shape)?;
+            let mut batch = x[start * d..(start + len) * d].to_vec();
+            if let Some(s) = &self.scaling {
+                s.apply(&mut batch, d);
+            }
+            let xb = Tensor::from_vec(batch, shape)?;
             let z = no_grad(|| self.net.forward(&xb))?;
             if z.dims() != [len, k] {
                 let reason = format!("gives logits of shape {}, expected ({len}, {k})", z.shape());
@@ -164,7 +166,7 @@ impl NetworkClassifier {
     }
 
     /// Class probabilities `(n, K)` row-major of the raw rows `x`, and the logits they came from.
-    pub fn predict_proba(&self, x: Vec<f32>) -> Result<(Vec<f64>, Vec<f64>)> {
+    pub fn predict_proba(&self, x: &[f32]) -> Result<(Vec<f64>, Vec<f64>)> {
         let logits = self.logits(x)?;
         let k = self.schema.classes.len().max(1);
         let mut proba = vec![0.0; logits.len()];
