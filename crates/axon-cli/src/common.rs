@@ -3,9 +3,6 @@
 //! line: an argument the library names (`val_fraction`, a model's `solver`) is written as the
 //! flag that set it (`--val-fraction`, `--solver`).
 
-use std::path::Path;
-
-use axon::data::{read_csv, CsvOptions, Frame};
 use clap::ValueEnum;
 use serde::Serialize;
 
@@ -67,12 +64,6 @@ pub fn message(err: &anyhow::Error) -> String {
             .replace("needs the target option", "needs --target"),
         _ => plain(),
     }
-}
-
-/// Reads `path` as CSV with a header row; missing values are an error naming the row and column
-/// unless `drop_missing`.
-pub fn read_frame(path: &Path, drop_missing: bool) -> axon::Result<Frame> {
-    read_csv(path, &CsvOptions { drop_missing, ..CsvOptions::default() })
 }
 
 /// The record kept with a model: the command line as typed, the parsed settings, the version.

@@ -10,11 +10,12 @@
 
 use anyhow::Context;
 use axon::cv::{grid_search, GridSearch, Metric as LibMetric};
+use axon::data::read_table;
 use axon::linear::{check_options, fit_fold, fit_linear, stratified_folds, LinearKind};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use crate::common::{flag, read_frame};
+use crate::common::flag;
 use crate::options::{DesignArgs, Model, PenaltyKind, SolverArgs};
 
 /// Arguments of `axon cv`.
@@ -92,7 +93,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
     for (_, o) in &options {
         check_options(kind, o, false)?;
     }
-    let frame = read_frame(&args.design.data, args.design.drop_missing)?;
+    let frame = read_table(&args.design.data, &args.design.read_options(&[]))?;
     let spec = args.design.spec();
     let metric = LibMetric::from(args.metric);
     metric.check(frame.column(&spec.target)?.distinct_labels().len())?;

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use axon::data::DesignSpec;
+use axon::data::{DesignSpec, Format, ReadOptions};
 use axon::linear::{
     ClassWeight, LinearKind, LinearOptions, Penalty, SgdOptions, Solver as LibSolver,
 };
@@ -18,9 +18,13 @@ use crate::common::flag;
 /// What data to fit and how to turn it into a design matrix.
 #[derive(Debug, Args, Serialize)]
 pub struct DesignArgs {
-    /// The CSV file, with a header row (`.csv.gz` is read too).
+    /// The data: a table with named columns, CSV or TSV (gzipped too) or Parquet.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
+    /// The format of --data [default: from the file name: .csv, .tsv, .parquet, optionally .gz;
+    /// else Parquet by its magic bytes, else CSV].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// The target column. logit/probit: 0/1, or two levels (the second in sorted order is coded
     /// 1); softmax: any number of classes (the first in sorted order is the reference).
     #[arg(long, value_name = "COL")]
@@ -52,7 +56,45 @@ pub struct DesignArgs {
     pub drop_missing: bool,
 }
 
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatArg {
+    Csv,
+    Tsv,
+    Parquet,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Tsv => Format::Tsv,
+            FormatArg::Parquet => Format::Parquet,
+        }
+    }
+}
+
 impl DesignArgs {
+    /// How to read --data: only the columns the fit uses (`extra` too, e.g. a weight column),
+    /// the --categorical columns allowed to hold text among numbers.
+    pub fn read_options(&self, extra: &[&str]) -> ReadOptions {
+        let spec = self.spec();
+        let columns = spec.features.map(|features| {
+            let mut columns = features;
+            columns.push(spec.target.clone());
+            columns.extend(extra.iter().map(|c| c.to_string()));
+            columns
+        });
+        ReadOptions {
+            format: self.format.map(Format::from),
+            drop_missing: self.drop_missing,
+            columns,
+            categorical: spec.categorical,
+            ..ReadOptions::default()
+        }
+    }
+
     /// The design the flags describe.
     pub fn spec(&self) -> DesignSpec {
         let trimmed = |v: &[String]| v.iter().map(|s| s.trim().to_owned()).collect();

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
+use axon::data::{read_csv, Design, DesignSpec, ReadOptions};
 use axon::linear::{fit_multinomial, MultinomialData, MultinomialOptions};
 use common::{error, ok_json, ok_stdout, predictions};
 
@@ -50,7 +50,7 @@ fn predict_reproduces_the_fitted_probabilities_from_raw_rows() {
     assert_eq!(rows.len(), 189);
     // The model file's probabilities are the library fit's, on the same raw rows.
     let loaded = axon::linear::LinearModel::load(&model.0).unwrap();
-    let frame = read_csv(LBW, &CsvOptions::default()).unwrap();
+    let frame = read_csv(LBW, &ReadOptions::default()).unwrap();
     let proba = loaded.predict_proba(&frame).unwrap();
     for (i, (label, p)) in rows.iter().enumerate() {
         assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
@@ -79,7 +79,7 @@ fn eval_metrics_follow_from_the_predictions() {
     let model = saved_logit("lbw.axon", &[]);
     let csv = ok_stdout(&["predict", "--model", model.path(), "--data", LBW, "--proba"]);
     let (_, rows) = predictions(&csv);
-    let frame = read_csv(LBW, &CsvOptions::default()).unwrap();
+    let frame = read_csv(LBW, &ReadOptions::default()).unwrap();
     let y = frame.column("low").unwrap().as_numeric().unwrap().to_vec();
     let correct = rows.iter().zip(&y).filter(|((l, _), &t)| l == &t.to_string()).count();
     let log_loss = -rows
@@ -128,7 +128,7 @@ fn softmax_fit_saves_a_model_whose_classes_are_the_target_levels() {
     assert_eq!(report["classes"], serde_json::json!(["black", "other", "white"]));
     assert_eq!(report["n_params"], 8);
     // The CLI's estimates are the library's on the same design.
-    let frame = read_csv(LBW, &CsvOptions::default()).unwrap();
+    let frame = read_csv(LBW, &ReadOptions::default()).unwrap();
     let design =
         Design::new(&frame, &DesignSpec::new("race").with_features(&["age", "lwt", "smoke"]))
             .unwrap();

@@ -206,7 +206,7 @@ fn header_csv_network_reads_columns_by_name() {
     lines[2] = fields.join(",");
     std::fs::write(&missing, lines.join("\n")).unwrap();
     let e = error(&["predict", "--model", m, "--data", path(&missing)]);
-    assert!(e.contains("missing.csv: line 3, column `petal_width`: `wide` is not a number"), "{e}");
+    assert!(e.contains("missing.csv:3: column `petal_width`: `wide` is not a number"), "{e}");
     std::fs::write(&missing, csv.replacen("setosa", "rosa", 1)).unwrap();
     let e = error(&["eval", "--model", m, "--data", path(&missing)]);
     assert!(e.contains("`rosa` is not a class of the model"), "{e}");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
+use axon::data::{read_csv, Design, DesignSpec, ReadOptions};
 use axon::linear::{
     fit_binary, fit_one_vs_rest, BinaryData, BinaryOptions, ClassWeight, Link, MultinomialData,
     Penalty,
@@ -26,7 +26,7 @@ fn estimates(report: &Value) -> Vec<f64> {
 }
 
 fn lbw_design(target: &str, features: &[&str], standardize: bool) -> Design {
-    let frame = read_csv(LBW, &CsvOptions::default()).unwrap();
+    let frame = read_csv(LBW, &ReadOptions::default()).unwrap();
     let spec = DesignSpec { standardize, ..DesignSpec::new(target) }.with_features(features);
     Design::new(&frame, &spec).unwrap()
 }

@@ -6,14 +6,14 @@
 
 use std::time::Instant;
 
-use axon::data::{read_csv, CsvOptions};
+use axon::data::{read_csv, ReadOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lbw.csv");
     let given = std::env::args().nth(1);
     let path = given.clone().unwrap_or_else(|| shipped.to_owned());
     let start = Instant::now();
-    let frame = read_csv(&path, &CsvOptions { drop_missing: true, ..CsvOptions::default() })?;
+    let frame = read_csv(&path, &ReadOptions { drop_missing: true, ..ReadOptions::default() })?;
     let seconds = start.elapsed().as_secs_f64();
     if given.is_none() {
         assert_eq!((frame.n_rows, frame.n_cols()), (189, 11), "data/lbw.csv: 189 rows, 11 columns");

@@ -18,7 +18,7 @@
 
 use std::error::Error;
 
-use axon::data::{read_csv, CsvOptions};
+use axon::data::{read_csv, ReadOptions};
 use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link};
 use axon::nn::loss::{bce_loss, Reduction};
 use axon::nn::{Linear, Module, Sequential, Sigmoid};
@@ -32,7 +32,7 @@ const STEPS: usize = 300;
 const RTOL: f64 = 1e-10;
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let frame = read_csv(DATA, &CsvOptions::default())?;
+    let frame = read_csv(DATA, &ReadOptions::default())?;
     let numeric = |name: &str| -> Result<Vec<f64>, Box<dyn Error>> {
         let col = frame.column(name)?.as_numeric().ok_or(format!("{name} is not numeric"))?;
         Ok(col.to_vec())

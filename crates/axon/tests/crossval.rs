@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use axon::cv::Metric;
-use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
+use axon::data::{read_csv, Design, DesignSpec, ReadOptions};
 use axon::linear::{
     fit_fold, fit_linear, stratified_folds, ClassWeight, LinearKind, LinearOptions, Penalty, Solver,
 };
@@ -35,7 +35,7 @@ fn mean(xs: &[f64]) -> f64 {
 
 #[test]
 fn every_fold_is_a_plain_fit_of_its_training_rows() {
-    let frame = read_csv(LBW, &CsvOptions::default()).unwrap();
+    let frame = read_csv(LBW, &ReadOptions::default()).unwrap();
     let features = ["age", "lwt", "race", "smoke"];
     let l2 = LinearOptions { penalty: Penalty::L2(1.0), ..LinearOptions::default() };
     let lasso = LinearOptions {
@@ -61,7 +61,8 @@ fn every_fold_is_a_plain_fit_of_its_training_rows() {
         let folds = stratified_folds(&frame, target, 5, 3).unwrap();
         for (f, fold) in folds.iter().enumerate() {
             let inside = fit_fold(&frame, &spec, fold, fit).unwrap();
-            let train = read_csv(subset(&fold.train, "train.csv"), &CsvOptions::default()).unwrap();
+            let train =
+                read_csv(subset(&fold.train, "train.csv"), &ReadOptions::default()).unwrap();
             let plain = fit(&Design::new(&train, &spec).unwrap()).unwrap();
             let (a, b) = (&inside.model.coefficients, &plain.coefficients);
             assert_eq!((a.nrows(), a.ncols()), (b.nrows(), b.ncols()));
@@ -82,7 +83,7 @@ fn every_fold_is_a_plain_fit_of_its_training_rows() {
             assert!((fold_mean - age(&fold.train)).abs() < 1e-12, "{kind:?} fold {f}");
             assert!((fold_mean - age(&all)).abs() > 1e-6, "{kind:?} fold {f}");
             // The held-out rows are scored by the plain model.
-            let test = read_csv(subset(&fold.test, "test.csv"), &CsvOptions::default()).unwrap();
+            let test = read_csv(subset(&fold.test, "test.csv"), &ReadOptions::default()).unwrap();
             let p = plain.predict_proba(&test).unwrap();
             let k = p.ncols();
             for (i, row) in inside.proba.chunks(k).enumerate() {

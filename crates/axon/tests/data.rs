@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use axon::data::{
-    read_csv, read_sklearn_csv, Column, CsvOptions, Design, DesignSpec, Encoder, Frame,
+    read_csv, read_sklearn_csv, Column, Design, DesignSpec, Encoder, Frame, ReadOptions,
     SklearnData, Target,
 };
 use axon::Error;
@@ -29,11 +29,11 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
 }
 
 fn read(path: &PathBuf) -> axon::Result<Frame> {
-    read_csv(path, &CsvOptions::default())
+    read_csv(path, &ReadOptions::default())
 }
 
 fn lbw() -> Frame {
-    read_csv(LBW, &CsvOptions::default()).unwrap()
+    read_csv(LBW, &ReadOptions::default()).unwrap()
 }
 
 fn row(design: &Design, i: usize) -> Vec<f64> {
@@ -127,7 +127,7 @@ fn powers_and_interactions_are_named_as_patsy() {
 
 #[test]
 fn chd_age_reads() {
-    let frame = read_csv(CHD, &CsvOptions::default()).unwrap();
+    let frame = read_csv(CHD, &ReadOptions::default()).unwrap();
     assert_eq!((frame.n_rows, frame.names.clone()), (33, vec!["age".into(), "chd".into()]));
     let design = Design::new(&frame, &DesignSpec::new("chd")).unwrap();
     assert_eq!(design.names, ["Intercept", "age"]);
@@ -204,7 +204,7 @@ fn missing_values_are_errors_naming_file_line_and_column() {
 #[test]
 fn drop_missing_drops_rows_and_counts_them() {
     let path = temp_file("drop.csv", "a,b,c\n1,2,x\n3,NA,y\n?,5,z\n6,7,w\n");
-    let options = CsvOptions { drop_missing: true, ..CsvOptions::default() };
+    let options = ReadOptions { drop_missing: true, ..ReadOptions::default() };
     let frame = read_csv(&path, &options).unwrap();
     assert_eq!((frame.n_rows, frame.dropped_rows), (2, 2));
     assert_eq!(frame.column("a").unwrap().as_numeric().unwrap(), [1.0, 6.0]);

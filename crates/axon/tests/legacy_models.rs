@@ -101,7 +101,7 @@ fn networks_of_the_first_format_predict_as_they_did() {
 fn the_schema_of_a_legacy_network_says_how_to_read_its_data() {
     use axon::data::Source;
     let iris = SavedModel::load(fixture("mlp_iris.axon")).unwrap().schema();
-    assert_eq!((iris.source, iris.target.as_deref()), (Source::Csv, Some("species")));
+    assert_eq!((iris.source, iris.target.as_deref()), (Source::Table, Some("species")));
     assert_eq!(iris.classes, ["setosa", "versicolor", "virginica"]);
     let digits = SavedModel::load(fixture("mlp_digits.axon")).unwrap().schema();
     assert_eq!((digits.source, digits.features.len()), (Source::CsvNoHeader, 64));

@@ -4,7 +4,7 @@
 //! refused with an error naming the file, and a failed save leaves the old file in place.
 
 use axon::data::{
-    read_csv, read_sklearn_csv, Column, CsvOptions, Design, DesignSpec, Frame, SklearnData,
+    read_csv, read_sklearn_csv, Column, Design, DesignSpec, Frame, ReadOptions, SklearnData,
 };
 use axon::io::{load_safetensors, save_safetensors, write_atomic};
 use axon::linear::{
@@ -29,7 +29,7 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 fn lbw_design(spec: DesignSpec) -> (Frame, Design) {
-    let frame = read_csv(data("lbw.csv"), &CsvOptions::default()).unwrap();
+    let frame = read_csv(data("lbw.csv"), &ReadOptions::default()).unwrap();
     let design = Design::new(&frame, &spec).unwrap();
     (frame, design)
 }

@@ -14,12 +14,12 @@ mod softmax;
 
 use std::path::PathBuf;
 
-use axon::data::{Design, DesignSpec, Frame};
+use axon::data::{read_table, Design, DesignSpec, Frame};
 use axon::linear::{check_options, fit_linear, CovType, LinearFit, LinearKind};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use crate::common::{flag, read_frame, settings_record};
+use crate::common::{flag, settings_record};
 use crate::options::{DesignArgs, Model, SolverArgs};
 use report::Context;
 
@@ -82,17 +82,20 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if args.cov != Cov::Nonrobust && !matches!(args.model, Model::Logit | Model::Probit) {
         anyhow::bail!("--cov {} is available for logit and probit only", flag(args.cov));
     }
-    let frame = read_frame(&args.design.data, args.design.drop_missing)?;
+    let extra: Vec<&str> = args.weights.iter().map(String::as_str).collect();
+    let frame = read_table(&args.design.data, &args.design.read_options(&extra))?;
     let mut spec = args.design.spec();
     let weights = match &args.weights {
         Some(column) => Some(weight_column(&frame, &mut spec, column)?),
         None => None,
     };
     let design = Design::new(&frame, &spec)?;
+    let dropped_rows = frame.dropped_rows;
+    drop(frame); // the design holds what the fit needs: free the columns before fitting
     let fit = fit_linear(kind, &design, weights.as_deref(), &options)?;
     let ctx = Context {
         data: args.design.data.display().to_string(),
-        dropped_rows: frame.dropped_rows,
+        dropped_rows,
         max_iter: args.max_iter,
         tol: args.tol,
         json: args.json,

@@ -12,34 +12,10 @@ use std::path::Path;
 use csv::{StringRecord, StringRecordsIntoIter, Trim};
 use flate2::read::MultiGzDecoder;
 
-use super::csv_table::{parse_frame, Rules};
+use super::csv_table::parse_frame;
 use super::frame::Frame;
+use super::read_options::ReadOptions;
 use crate::error::{Error, Result};
-
-/// How [`read_csv`] reads a file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CsvOptions {
-    /// Drop rows that have a missing value (counted in [`Frame::dropped_rows`]) instead of failing.
-    pub drop_missing: bool,
-    /// The field values, after trimming whitespace, that mean "missing". Default `NA`, empty, `?`.
-    pub missing: Vec<String>,
-    /// The field separator. Default `,`.
-    pub delimiter: u8,
-    /// Parse a file without quote characters in chunks on all rayon threads (default `true`);
-    /// `false` reads it on one thread with the `csv` crate. Both give the same frame and errors.
-    pub parallel: bool,
-}
-
-impl Default for CsvOptions {
-    fn default() -> Self {
-        CsvOptions {
-            drop_missing: false,
-            missing: vec!["NA".into(), String::new(), "?".into()],
-            delimiter: b',',
-            parallel: true,
-        }
-    }
-}
 
 /// A stream of CSV records from a plain or gzipped file.
 type Records = StringRecordsIntoIter<Box<dyn Read>>;
@@ -48,37 +24,35 @@ type Records = StringRecordsIntoIter<Box<dyn Read>>;
 ///
 /// Fields may be quoted; whitespace around fields is trimmed; blank lines are skipped; a UTF-8 byte
 /// order mark and CRLF line ends are allowed. A column is numeric when every value parses as a
-/// number, categorical (levels sorted) otherwise. A missing value (see [`CsvOptions::missing`]) is
+/// number, categorical (levels sorted) otherwise; but a value that is not a number in a column of
+/// numbers (at least 90% of its values) is an [`Error::Parse`] naming the line, unless the column
+/// is listed in [`ReadOptions::categorical`]. A missing value (see [`ReadOptions::missing`]) is
 /// an [`Error::Parse`] naming the file, the line and the column, unless `drop_missing` is set. An
 /// empty file, a missing or duplicate column name, or a row with the wrong number of fields is an
-/// [`Error::Format`]. The whole file is read into memory and, when no field is quoted, parsed on
-/// all rayon threads (see [`CsvOptions::parallel`]).
-pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Frame> {
+/// [`Error::Format`]. The file is read in blocks of a few megabytes, each parsed on all rayon
+/// threads when it has no quoted field (see [`ReadOptions::parallel`]), so memory holds the
+/// columns and one block, never the whole file. `ReadOptions::format` is not looked at: the
+/// delimiter is [`ReadOptions::delimiter`] or a comma.
+pub fn read_csv(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame> {
     let path = path.as_ref();
-    let bytes = read_bytes(path)?;
-    let rules = Rules {
-        delimiter: options.delimiter,
-        missing: &options.missing,
-        drop_missing: options.drop_missing,
-        parallel: options.parallel,
-    };
-    parse_frame(&bytes, &rules, &path.display().to_string())
+    let rules = options.rules(options.delimiter.unwrap_or(b','));
+    let shown = path.display().to_string();
+    let size = (!is_gzipped(path)).then(|| std::fs::metadata(path).ok().map(|m| m.len())).flatten();
+    parse_frame(&|| open_bytes(path), size, &rules, &shown)
 }
 
-/// The bytes of `path`, gunzipped when its name ends in `.gz`.
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let io_error =
-        |e: std::io::Error| Error::Io { path: path.display().to_string(), msg: e.to_string() };
-    if !is_gzipped(path) {
-        return std::fs::read(path).map_err(io_error);
-    }
-    let file = File::open(path).map_err(io_error)?;
-    let mut bytes = Vec::new();
-    MultiGzDecoder::new(BufReader::new(file)).read_to_end(&mut bytes).map_err(io_error)?;
-    Ok(bytes)
+/// The bytes of `path` as a stream, gunzipped when its name ends in `.gz`.
+pub(crate) fn open_bytes(path: &Path) -> Result<Box<dyn Read>> {
+    let file = File::open(path)
+        .map_err(|e| Error::Io { path: path.display().to_string(), msg: e.to_string() })?;
+    Ok(if is_gzipped(path) {
+        Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 20, file)))
+    } else {
+        Box::new(file)
+    })
 }
 
-fn is_gzipped(path: &Path) -> bool {
+pub(crate) fn is_gzipped(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
@@ -97,13 +71,7 @@ fn check_width(record: &StringRecord, width: usize, line: usize, shown: &str) ->
 /// Opens `path` (gunzipping a `.gz` file) as a stream of CSV records, without a header, trimmed,
 /// with rows of any width (the callers check widths to report them with their line).
 fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
-    let file = File::open(path)
-        .map_err(|e| Error::Io { path: path.display().to_string(), msg: e.to_string() })?;
-    let reader: Box<dyn Read> = if is_gzipped(path) {
-        Box::new(MultiGzDecoder::new(BufReader::new(file)))
-    } else {
-        Box::new(file)
-    };
+    let reader = open_bytes(path)?;
     Ok(csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -1,25 +1,42 @@
-//! The fast core of `read_csv`: a CSV file already in memory becomes a [`Frame`] at close to disk
-//! speed. Data without a quote character are split at newlines and delimiters with memchr and cut
-//! at line ends into chunks that rayon parses on all cores (no field can span lines); data with
-//! quotes are read on one thread by the `csv` crate into one reused `ByteRecord`. Fields are
+//! The fast core of `read_csv`: a CSV stream becomes a [`Frame`] at close to disk speed and in
+//! bounded memory. The stream is read in blocks that end at record boundaries (`csv_blocks.rs`);
+//! a block without a quote character is split at newlines and delimiters with memchr and cut at
+//! line ends into chunks that rayon parses on all cores (no field can span lines); a block with
+//! quotes is read on one thread by the `csv` crate into one reused `ByteRecord`. Fields are
 //! trimmed as byte slices, numbers go straight into `f64` buffers through `fast-float2` (exact, as
 //! `f64::from_str`), and text columns intern their byte slices, so that no field costs an
-//! allocation. Every path gives the same frame and the same errors, with exact line numbers.
+//! allocation. A block's numbers are appended to the columns and its bytes freed before the next
+//! block is read, so a file is never held in memory whole. Every path gives the same frame and
+//! the same errors, with exact line numbers.
+//!
+//! A column is numeric when every value is a number and categorical when it holds text; a column
+//! of numbers with a stray word (at least [`NUMERIC_SHARE`] of its values numbers) is an error
+//! naming the line and the value, unless the caller lists it as categorical.
+
+use std::io::Read;
 
 use csv::{ByteRecord, ReaderBuilder};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::csv_blocks::{count_newlines, Block, Blocks, BLOCK_BYTES};
 use super::frame::{first_duplicate, Column, Frame};
 use crate::error::{Error, Result};
 
-/// The reading rules of `CsvOptions`, borrowed.
+/// The reading rules of `ReadOptions`, borrowed.
 pub(crate) struct Rules<'a> {
     pub delimiter: u8,
     pub missing: &'a [String],
     pub drop_missing: bool,
     pub parallel: bool,
+    /// Read only these columns (all when `None`); missing values elsewhere are not looked at.
+    pub columns: Option<&'a [String]>,
+    /// Columns that may hold text among numbers (read as categories without the check).
+    pub categorical: &'a [String],
 }
+
+/// Opens the stream from its start, again when a column guessed numeric turns out to hold text.
+pub(crate) type Open<'a> = &'a dyn Fn() -> Result<Box<dyn Read>>;
 
 /// The smallest chunk worth a task of its own.
 const MIN_CHUNK: usize = 1 << 18;
@@ -27,47 +44,250 @@ const MIN_CHUNK: usize = 1 << 18;
 /// How many data rows are looked at to guess which columns hold text.
 const GUESS_ROWS: usize = 100;
 
-/// Parses the bytes of a CSV file with a header row (see `read_csv` for the rules); `shown` names
-/// the file in errors.
-pub(crate) fn parse_frame(bytes: &[u8], rules: &Rules, shown: &str) -> Result<Frame> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let (header, header_line, data_start) = read_header(bytes, rules.delimiter, shown)?;
-    let names = header_names(header, header_line, shown)?;
-    let first_line = 1 + count_newlines(&bytes[..data_start]);
-    let chunks = split_chunks(&bytes[data_start..], first_line, rules.parallel);
-    let mut kinds = guess_kinds(chunks[0].bytes, names.len(), rules);
-    // A column guessed numeric that turns out to hold text is read again as text.
-    let parts = loop {
-        let parts = chunks
-            .par_iter()
-            .map(|chunk| parse_chunk(chunk, &kinds, rules, &names, shown))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect::<Result<Vec<Part>>>()?;
-        let failed: Vec<usize> =
-            (0..kinds.len()).filter(|&j| parts.iter().any(|p| p.columns[j].failed())).collect();
-        if failed.is_empty() {
-            break parts;
+/// A column with at least this share of numbers among its values is a column of numbers: a value
+/// that is not one is an error (a typo), not a reason to read the column as categories.
+pub const NUMERIC_SHARE: f64 = 0.9;
+
+/// Parses a CSV stream with a header row (see `read_csv` for the rules); `size_hint` is its size
+/// in bytes when known (to size the columns once), `shown` names the file in errors.
+pub(crate) fn parse_frame(
+    open: Open,
+    size_hint: Option<u64>,
+    rules: &Rules,
+    shown: &str,
+) -> Result<Frame> {
+    parse_frame_in_blocks(open, size_hint, rules, shown, BLOCK_BYTES)
+}
+
+fn parse_frame_in_blocks(
+    open: Open,
+    size_hint: Option<u64>,
+    rules: &Rules,
+    shown: &str,
+    block_bytes: usize,
+) -> Result<Frame> {
+    let mut kinds = None;
+    loop {
+        let mut blocks = Blocks::new(open()?, block_bytes, rules.delimiter, shown);
+        let (layout, first) = Layout::read(&mut blocks, rules, shown, kinds.take())?;
+        match read_rows(&mut blocks, &layout, first, size_hint, rules, shown)? {
+            Pass::Done(frame) => return Ok(frame),
+            Pass::Retry(retry) => kinds = Some(retry),
         }
-        failed.into_iter().for_each(|j| kinds[j] = Kind::Text);
+    }
+}
+
+/// The columns of a file: its header and what each column is read as.
+pub(crate) struct Layout {
+    names: Vec<String>,
+    kinds: Vec<Kind>,
+    header_line: usize,
+}
+
+/// The data rows of the first block, and the line they start on.
+pub(crate) struct FirstRows {
+    pub bytes: Vec<u8>,
+    pub first_line: usize,
+}
+
+impl Layout {
+    /// The layout of a stream read in batches: guessed from the first block, with the columns
+    /// `rules.categorical` names read as text.
+    pub(crate) fn for_stream<R: Read>(
+        blocks: &mut Blocks<R>,
+        rules: &Rules,
+        shown: &str,
+    ) -> Result<(Layout, FirstRows)> {
+        let (mut layout, first) = Layout::read(blocks, rules, shown, None)?;
+        for (kind, name) in layout.kinds.iter_mut().zip(&layout.names) {
+            if *kind != Kind::Skip && rules.categorical.contains(name) {
+                *kind = Kind::Text;
+            }
+        }
+        Ok((layout, first))
+    }
+
+    /// Reads the header from the first block and guesses the kinds (unless `kinds` are given).
+    fn read<R: Read>(
+        blocks: &mut Blocks<R>,
+        rules: &Rules,
+        shown: &str,
+        kinds: Option<Vec<Kind>>,
+    ) -> Result<(Layout, FirstRows)> {
+        let empty = || Error::Format {
+            path: shown.to_owned(),
+            line: 1,
+            msg: "empty file: a header row with the column names is required".into(),
+        };
+        let Block { bytes, first_line } = blocks.next_block()?.ok_or_else(empty)?;
+        let bom = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        let (header, header_line, data_start) = read_header(&bytes[bom..], rules.delimiter, shown)?;
+        let names = header_names(header, header_line, shown)?;
+        let data = &bytes[bom + data_start..];
+        let data_line = first_line + count_newlines(&bytes[..bom + data_start]);
+        let selected = selected_columns(&names, rules, header_line, shown)?;
+        let kinds = kinds.unwrap_or_else(|| guess_kinds(data, &selected, rules));
+        let first = FirstRows { bytes: data.to_vec(), first_line: data_line };
+        Ok((Layout { names, kinds, header_line }, first))
+    }
+}
+
+/// Which columns are read: all, or those `rules.columns` names (each must be in the header).
+fn selected_columns(
+    names: &[String],
+    rules: &Rules,
+    header_line: usize,
+    shown: &str,
+) -> Result<Vec<bool>> {
+    let Some(wanted) = rules.columns else { return Ok(vec![true; names.len()]) };
+    if let Some(unknown) = wanted.iter().find(|w| !names.contains(w)) {
+        let msg = format!("no column `{unknown}` in the header (columns: {})", names.join(", "));
+        return Err(Error::Format { path: shown.to_owned(), line: header_line, msg });
+    }
+    Ok(names.iter().map(|n| wanted.contains(n)).collect())
+}
+
+/// The end of one reading of the file.
+enum Pass {
+    Done(Frame),
+    /// Columns guessed numeric hold text: read again with these kinds.
+    Retry(Vec<Kind>),
+}
+
+/// Reads every data row, block by block, into the columns.
+fn read_rows<R: Read>(
+    blocks: &mut Blocks<R>,
+    layout: &Layout,
+    first: FirstRows,
+    size_hint: Option<u64>,
+    rules: &Rules,
+    shown: &str,
+) -> Result<Pass> {
+    let names = &layout.names;
+    let parts = parse_block(&first.bytes, first.first_line, &layout.kinds, rules, names, shown)?;
+    let mut columns: Vec<Acc> = layout.kinds.iter().map(|&k| Acc::new(k)).collect();
+    let first_rows: usize = parts.iter().map(|p| p.rows + p.dropped).sum();
+    if let (Some(size), false) = (size_hint, first.bytes.is_empty()) {
+        let expected = (size as f64 / first.bytes.len() as f64 * first_rows as f64 * 1.02) as usize;
+        columns.iter_mut().for_each(|c| c.reserve(expected + 16));
+    }
+    let (mut n_rows, mut dropped_rows) = (0, 0);
+    let mut add = |parts: Vec<Part>, columns: &mut [Acc]| {
+        for part in parts {
+            n_rows += part.rows;
+            dropped_rows += part.dropped;
+            columns.iter_mut().zip(part.columns).for_each(|(c, b)| c.add(b));
+        }
     };
-    let n_rows = parts.iter().map(|p| p.rows).sum();
-    let dropped_rows = parts.iter().map(|p| p.dropped).sum();
+    add(parts, &mut columns);
+    drop(first);
+    while let Some(block) = blocks.next_block()? {
+        let parts = parse_block(block.bytes, block.first_line, &layout.kinds, rules, names, shown)?;
+        add(parts, &mut columns);
+    }
     if n_rows == 0 {
         let msg = match dropped_rows {
             0 => "no data rows after the header".to_owned(),
             n => format!("all {n} data rows have a missing value and were dropped"),
         };
-        return Err(Error::Format { path: shown.to_owned(), line: header_line, msg });
+        return Err(Error::Format { path: shown.to_owned(), line: layout.header_line, msg });
     }
-    let mut by_column: Vec<Vec<Builder>> = names.iter().map(|_| Vec::new()).collect();
+    let mut retry = layout.kinds.clone();
+    for (j, column) in columns.iter().enumerate() {
+        if let Acc::Numeric(numbers) = column {
+            if let Some((line, value)) = &numbers.first_other {
+                if numbers.is_mostly_numbers() && !rules.categorical.contains(&names[j]) {
+                    return Err(typo(shown, *line, &names[j], value, numbers.share()));
+                }
+                retry[j] = Kind::Text;
+            }
+        }
+    }
+    if retry != layout.kinds {
+        return Ok(Pass::Retry(retry));
+    }
+    let mut kept_names = Vec::new();
+    let mut kept = Vec::new();
+    for (name, column) in names.iter().zip(columns) {
+        if let Some(column) = column.finish(name, true, rules, shown)? {
+            kept_names.push(name.clone());
+            kept.push(column);
+        }
+    }
+    Ok(Pass::Done(Frame { names: kept_names, columns: kept, n_rows, dropped_rows }))
+}
+
+/// The frame of the rows of one block, for a stream read in batches: a value that is not a
+/// number in a column read as numbers is an error, and so, when `check_typos` (the first block),
+/// is a text column of numbers with a stray word.
+pub(crate) fn block_frame(
+    data: &[u8],
+    first_line: usize,
+    layout: &Layout,
+    rules: &Rules,
+    check_typos: bool,
+    shown: &str,
+) -> Result<Frame> {
+    let parts = parse_block(data, first_line, &layout.kinds, rules, &layout.names, shown)?;
+    let mut columns: Vec<Acc> = layout.kinds.iter().map(|&k| Acc::new(k)).collect();
+    let (mut n_rows, mut dropped_rows) = (0, 0);
     for part in parts {
-        by_column.iter_mut().zip(part.columns).for_each(|(c, b)| c.push(b));
+        n_rows += part.rows;
+        dropped_rows += part.dropped;
+        columns.iter_mut().zip(part.columns).for_each(|(c, b)| c.add(b));
     }
-    let columns = (by_column.into_iter().zip(&names))
-        .map(|(builders, name)| merge_column(builders, name, shown))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Frame { names, columns, n_rows, dropped_rows })
+    let mut names = Vec::new();
+    let mut kept = Vec::new();
+    for (name, column) in layout.names.iter().zip(columns) {
+        if let Acc::Numeric(Numbers { first_other: Some((line, value)), .. }) = &column {
+            return Err(Error::Parse {
+                path: shown.to_owned(),
+                line: *line,
+                column: name.clone(),
+                msg: format!(
+                    "`{value}` is not a number, but the column held numbers in the first rows \
+                     of the file: correct the value, or read the column as categorical"
+                ),
+            });
+        }
+        if let Some(column) = column.finish(name, check_typos, rules, shown)? {
+            names.push(name.clone());
+            kept.push(column);
+        }
+    }
+    Ok(Frame { names, columns: kept, n_rows, dropped_rows })
+}
+
+/// The error for a value that is not a number in a column of numbers.
+fn typo(shown: &str, line: usize, column: &str, value: &str, share: f64) -> Error {
+    Error::Parse {
+        path: shown.to_owned(),
+        line,
+        column: column.to_owned(),
+        msg: format!(
+            "`{value}` is not a number, but {:.1}% of the column's values are: correct or \
+             remove the value, or read the column as categorical",
+            (1000.0 * share).floor() / 10.0
+        ),
+    }
+}
+
+/// Parses the rows of one block (whole records) on all cores.
+fn parse_block(
+    data: &[u8],
+    first_line: usize,
+    kinds: &[Kind],
+    rules: &Rules,
+    names: &[String],
+    shown: &str,
+) -> Result<Vec<Part>> {
+    let chunks = split_chunks(data, first_line, rules.parallel);
+    chunks
+        .par_iter()
+        .map(|chunk| parse_chunk(chunk, kinds, rules, names, shown))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// A slice of the data rows, cut at a line end, and the line it starts on. A `simple` chunk has
@@ -79,11 +299,13 @@ struct Chunk<'a> {
     simple: bool,
 }
 
-/// What a column is read as: numbers until a value is not one, or interned text.
+/// What a column is read as: numbers until a value is not one, interned text, or nothing (a
+/// column the caller did not ask for).
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
+pub(crate) enum Kind {
     Numeric,
     Text,
+    Skip,
 }
 
 /// The rows of one chunk, column by column.
@@ -95,42 +317,91 @@ struct Part {
 
 /// One column of one chunk as it is read.
 enum Builder {
-    /// The numbers so far, and the line and text of the first non-finite one; `failed` once a
-    /// value is not a number (the values are then dropped and the column is read again as text).
-    Numeric { values: Vec<f64>, non_finite: Option<(usize, String)>, failed: bool },
+    Numeric(Numbers),
     /// `codes[i]` indexes `levels`, the distinct values in order of appearance, each with the
     /// line it first appears on.
-    Text { codes: Vec<u32>, index: FxHashMap<Vec<u8>, u32>, levels: Vec<(Vec<u8>, usize)> },
+    Text {
+        codes: Vec<u32>,
+        index: FxHashMap<Vec<u8>, u32>,
+        levels: Vec<(Vec<u8>, usize)>,
+    },
+    Skip,
+}
+
+/// The numbers of a column so far. Once a value is not a number (`first_other`), the values are
+/// dropped and only counted: the column is then either a typo error or read again as text.
+#[derive(Default)]
+struct Numbers {
+    values: Vec<f64>,
+    /// How many values were numbers, and how many were not.
+    numbers: usize,
+    others: usize,
+    /// The line and text of the first non-finite number and of the first value not a number.
+    non_finite: Option<(usize, String)>,
+    first_other: Option<(usize, String)>,
+}
+
+impl Numbers {
+    fn push(&mut self, field: &[u8], line: usize) {
+        match parse_number(field) {
+            Some(x) => {
+                if !x.is_finite() && self.non_finite.is_none() {
+                    self.non_finite = Some((line, String::from_utf8_lossy(field).into_owned()));
+                }
+                if self.first_other.is_none() {
+                    self.values.push(x);
+                }
+                self.numbers += 1;
+            }
+            None => {
+                if self.first_other.is_none() {
+                    self.first_other = Some((line, String::from_utf8_lossy(field).into_owned()));
+                    self.values = Vec::new();
+                }
+                self.others += 1;
+            }
+        }
+    }
+
+    /// Appends the numbers of the rows that follow these.
+    fn append(&mut self, next: Numbers) {
+        self.numbers += next.numbers;
+        self.others += next.others;
+        self.non_finite = self.non_finite.take().or(next.non_finite);
+        if self.first_other.is_none() {
+            self.first_other = next.first_other;
+        }
+        if self.first_other.is_some() {
+            self.values = Vec::new();
+        } else {
+            self.values.extend_from_slice(&next.values);
+        }
+    }
+
+    fn share(&self) -> f64 {
+        self.numbers as f64 / (self.numbers + self.others).max(1) as f64
+    }
+
+    fn is_mostly_numbers(&self) -> bool {
+        self.share() >= NUMERIC_SHARE
+    }
 }
 
 impl Builder {
     fn new(kind: Kind) -> Builder {
         match kind {
-            Kind::Numeric => {
-                Builder::Numeric { values: Vec::new(), non_finite: None, failed: false }
-            }
+            Kind::Numeric => Builder::Numeric(Numbers::default()),
             Kind::Text => {
                 Builder::Text { codes: Vec::new(), index: FxHashMap::default(), levels: Vec::new() }
             }
+            Kind::Skip => Builder::Skip,
         }
     }
 
     /// Adds a trimmed field from line `line`.
     fn push(&mut self, field: &[u8], line: usize) {
         match self {
-            Builder::Numeric { failed: true, .. } => {}
-            Builder::Numeric { values, non_finite, failed } => match parse_number(field) {
-                Some(x) => {
-                    if !x.is_finite() && non_finite.is_none() {
-                        *non_finite = Some((line, String::from_utf8_lossy(field).into_owned()));
-                    }
-                    values.push(x);
-                }
-                None => {
-                    *failed = true;
-                    *values = Vec::new();
-                }
-            },
+            Builder::Numeric(numbers) => numbers.push(field, line),
             Builder::Text { codes, index, levels } => {
                 let code = match index.get(field) {
                     Some(&code) => code,
@@ -143,12 +414,123 @@ impl Builder {
                 };
                 codes.push(code);
             }
+            Builder::Skip => {}
+        }
+    }
+}
+
+/// One column of the whole file as its blocks are read.
+enum Acc {
+    Numeric(Numbers),
+    /// The text of each chunk: its codes and its levels in order of appearance.
+    Text(Vec<(Vec<u32>, Vec<(Vec<u8>, usize)>)>),
+    Skip,
+}
+
+impl Acc {
+    fn new(kind: Kind) -> Acc {
+        match kind {
+            Kind::Numeric => Acc::Numeric(Numbers::default()),
+            Kind::Text => Acc::Text(Vec::new()),
+            Kind::Skip => Acc::Skip,
         }
     }
 
-    fn failed(&self) -> bool {
-        matches!(self, Builder::Numeric { failed: true, .. })
+    fn reserve(&mut self, rows: usize) {
+        if let Acc::Numeric(numbers) = self {
+            numbers.values.reserve_exact(rows);
+        }
     }
+
+    fn add(&mut self, builder: Builder) {
+        match (self, builder) {
+            (Acc::Numeric(all), Builder::Numeric(next)) => all.append(next),
+            (Acc::Text(parts), Builder::Text { codes, levels, .. }) => parts.push((codes, levels)),
+            _ => {}
+        }
+    }
+
+    /// The column, `None` for a skipped one: numbers when every value is one (a non-finite
+    /// number is an error), else the chunks' dictionaries merged into sorted levels and the codes
+    /// remapped to them (then checked for a typo among numbers when `check_typos`).
+    fn finish(
+        self,
+        name: &str,
+        check_typos: bool,
+        rules: &Rules,
+        shown: &str,
+    ) -> Result<Option<Column>> {
+        let parts = match self {
+            Acc::Skip => return Ok(None),
+            Acc::Numeric(numbers) => {
+                if let Some((line, text)) = numbers.non_finite {
+                    return Err(Error::Parse {
+                        path: shown.to_owned(),
+                        line,
+                        column: name.to_owned(),
+                        msg: format!("non-finite value `{text}`"),
+                    });
+                }
+                return Ok(Some(Column::Numeric(numbers.values)));
+            }
+            Acc::Text(parts) => parts,
+        };
+        let mut distinct: Vec<(String, usize)> = Vec::new();
+        for (_, levels) in &parts {
+            for (bytes, line) in levels {
+                let level = String::from_utf8(bytes.clone()).map_err(|_| Error::Format {
+                    path: shown.to_owned(),
+                    line: *line,
+                    msg: format!("column `{name}`: a value is not valid UTF-8"),
+                })?;
+                distinct.push((level, *line));
+            }
+        }
+        let mut levels: Vec<String> = distinct.iter().map(|(level, _)| level.clone()).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        let mut codes = Vec::with_capacity(parts.iter().map(|(c, _)| c.len()).sum());
+        for (local, local_levels) in parts {
+            let remap: Vec<u32> = local_levels
+                .iter()
+                .map(|(bytes, _)| {
+                    levels.partition_point(|l| l.as_bytes() < bytes.as_slice()) as u32
+                })
+                .collect();
+            codes.extend(local.iter().map(|&c| remap[c as usize]));
+        }
+        if check_typos && !rules.categorical.iter().any(|c| c == name) {
+            check_not_typo(&levels, &codes, &distinct, name, shown)?;
+        }
+        Ok(Some(Column::Categorical { levels, codes }))
+    }
+}
+
+/// A text column whose values are nearly all numbers holds a typo: the error names the first
+/// line with a value that is not a number.
+fn check_not_typo(
+    levels: &[String],
+    codes: &[u32],
+    distinct: &[(String, usize)],
+    name: &str,
+    shown: &str,
+) -> Result<()> {
+    let is_number: Vec<bool> =
+        levels.iter().map(|l| parse_number(l.as_bytes()).is_some()).collect();
+    if !is_number.iter().any(|&n| n) {
+        return Ok(());
+    }
+    let numbers = codes.iter().filter(|&&c| is_number[c as usize]).count();
+    let share = numbers as f64 / codes.len().max(1) as f64;
+    if share < NUMERIC_SHARE {
+        return Ok(());
+    }
+    let (value, line) = distinct
+        .iter()
+        .filter(|(level, _)| parse_number(level.as_bytes()).is_none())
+        .min_by_key(|(_, line)| *line)
+        .expect("a text column has a value that is not a number");
+    Err(typo(shown, *line, name, value, share))
 }
 
 /// A number as `f64::from_str` reads it: `fast-float2` first, the standard parser for what it
@@ -170,7 +552,7 @@ fn parse_chunk(
 ) -> Result<Part> {
     let mut part =
         Part { columns: kinds.iter().map(|&k| Builder::new(k)).collect(), rows: 0, dropped: 0 };
-    let mut row = Row { part: &mut part, rules, names, shown };
+    let mut row = Row { part: &mut part, kinds, rules, names, shown };
     if chunk.simple {
         let mut fields = Vec::with_capacity(kinds.len());
         let ends = memchr::memchr_iter(b'\n', chunk.bytes).chain([chunk.bytes.len()]);
@@ -199,6 +581,7 @@ fn parse_chunk(
 /// Adds rows to a [`Part`].
 struct Row<'a> {
     part: &'a mut Part,
+    kinds: &'a [Kind],
     rules: &'a Rules<'a>,
     names: &'a [String],
     shown: &'a str,
@@ -218,9 +601,10 @@ impl Row<'_> {
             return Err(Error::Format { path: self.shown.to_owned(), line, msg });
         }
         let missing = self.rules.missing;
-        if let Some((j, field)) =
-            fields.clone().enumerate().find(|(_, f)| is_missing(trim(f), missing))
-        {
+        let kinds = self.kinds;
+        let missing_at =
+            |&(j, f): &(usize, &[u8])| kinds[j] != Kind::Skip && is_missing(trim(f), missing);
+        if let Some((j, field)) = fields.clone().enumerate().find(missing_at) {
             if self.rules.drop_missing {
                 self.part.dropped += 1;
                 return Ok(());
@@ -262,67 +646,6 @@ impl<'a> Iterator for Fields<'a> {
                 Some(rest)
             }
         }
-    }
-}
-
-/// One column from its chunks: numbers when every value is one (a non-finite number is an error),
-/// else the chunks' dictionaries merged into sorted levels and the codes remapped to them.
-fn merge_column(builders: Vec<Builder>, name: &str, shown: &str) -> Result<Column> {
-    let mut distinct: Vec<(String, usize)> = Vec::new();
-    for builder in &builders {
-        match builder {
-            Builder::Numeric { non_finite: Some((line, text)), .. } => {
-                return Err(Error::Parse {
-                    path: shown.to_owned(),
-                    line: *line,
-                    column: name.to_owned(),
-                    msg: format!("non-finite value `{text}`"),
-                });
-            }
-            Builder::Numeric { .. } => {}
-            Builder::Text { levels, .. } => {
-                for (bytes, line) in levels {
-                    let level = String::from_utf8(bytes.clone()).map_err(|_| Error::Format {
-                        path: shown.to_owned(),
-                        line: *line,
-                        msg: format!("column `{name}`: a value is not valid UTF-8"),
-                    })?;
-                    distinct.push((level, *line));
-                }
-            }
-        }
-    }
-    if builders.iter().all(|b| matches!(b, Builder::Numeric { .. })) {
-        let mut numbers = Vec::with_capacity(builders.iter().map(numeric_len).sum());
-        for builder in builders {
-            if let Builder::Numeric { values, .. } = builder {
-                numbers.extend_from_slice(&values);
-            }
-        }
-        return Ok(Column::Numeric(numbers));
-    }
-    let mut levels: Vec<String> = distinct.into_iter().map(|(level, _)| level).collect();
-    levels.sort_unstable();
-    levels.dedup();
-    let mut codes = Vec::new();
-    for builder in builders {
-        if let Builder::Text { codes: local, levels: local_levels, .. } = builder {
-            let remap: Vec<u32> = local_levels
-                .iter()
-                .map(|(bytes, _)| {
-                    levels.partition_point(|l| l.as_bytes() < bytes.as_slice()) as u32
-                })
-                .collect();
-            codes.extend(local.iter().map(|&c| remap[c as usize]));
-        }
-    }
-    Ok(Column::Categorical { levels, codes })
-}
-
-fn numeric_len(builder: &Builder) -> usize {
-    match builder {
-        Builder::Numeric { values, .. } => values.len(),
-        Builder::Text { codes, .. } => codes.len(),
     }
 }
 
@@ -394,10 +717,12 @@ fn split_chunks(data: &[u8], first_line: usize, parallel: bool) -> Vec<Chunk<'_>
 }
 
 /// Which columns hold text, from the first kept rows: a value that is neither missing nor a
-/// number makes its column text. Only a guess that saves a second reading; the result is the
-/// same without it.
-fn guess_kinds(data: &[u8], width: usize, rules: &Rules) -> Vec<Kind> {
-    let mut kinds = vec![Kind::Numeric; width];
+/// number makes its column text; a column not `selected` is skipped. Only a guess that saves a
+/// second reading; the result is the same without it.
+fn guess_kinds(data: &[u8], selected: &[bool], rules: &Rules) -> Vec<Kind> {
+    let width = selected.len();
+    let mut kinds: Vec<Kind> =
+        selected.iter().map(|&s| if s { Kind::Numeric } else { Kind::Skip }).collect();
     let mut reader = reader(data, rules.delimiter);
     let mut lines = Lines::new(data, 1);
     let mut record = ByteRecord::new();
@@ -410,7 +735,7 @@ fn guess_kinds(data: &[u8], width: usize, rules: &Rules) -> Vec<Kind> {
             continue;
         }
         for (kind, field) in kinds.iter_mut().zip(record.iter()) {
-            if parse_number(trim(field)).is_none() {
+            if *kind == Kind::Numeric && parse_number(trim(field)).is_none() {
                 *kind = Kind::Text;
             }
         }
@@ -498,6 +823,57 @@ fn is_simple(data: &[u8]) -> bool {
         .all(|i| data[i] == b'\r' && data.get(i + 1) == Some(&b'\n'))
 }
 
-fn count_newlines(bytes: &[u8]) -> usize {
-    memchr::memchr_iter(b'\n', bytes).count()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, block_bytes: usize, rules: &Rules) -> Result<Frame> {
+        let bytes = text.as_bytes().to_vec();
+        let open =
+            move || -> Result<Box<dyn Read>> { Ok(Box::new(std::io::Cursor::new(bytes.clone()))) };
+        parse_frame_in_blocks(&open, Some(text.len() as u64), rules, "t.csv", block_bytes)
+    }
+
+    fn rules(missing: &[String]) -> Rules<'_> {
+        Rules {
+            delimiter: b',',
+            missing,
+            drop_missing: true,
+            parallel: true,
+            columns: None,
+            categorical: &[],
+        }
+    }
+
+    /// Small blocks cut the file everywhere: inside quoted fields, between CR and LF, before a
+    /// column turns to text; every cut gives the frame (and the errors) of one big block.
+    #[test]
+    fn any_block_size_gives_the_same_frame() {
+        let missing = vec!["NA".to_owned()];
+        let rules = rules(&missing);
+        let mut text = String::from("\u{feff}id,name,x\r\n");
+        for i in 0..60 {
+            let name = match i % 4 {
+                0 => "\"two\nlines\"".to_owned(),
+                1 => format!("\"q\"\"{i}\""),
+                2 => "plain".to_owned(),
+                _ => "NA".to_owned(),
+            };
+            text.push_str(&format!("{i},{name},{}\r\n", f64::from(i) / 7.0));
+            if i % 9 == 0 {
+                text.push('\n');
+            }
+        }
+        let whole = parse(&text, 1 << 20, &rules).unwrap();
+        assert_eq!((whole.n_rows, whole.dropped_rows), (45, 15));
+        for block in 1..80 {
+            assert_eq!(parse(&text, block, &rules).unwrap(), whole, "block {block}");
+        }
+        let ragged = format!("{text}1,2\n");
+        let line = 2 + 60 + 15 + 7; // header, rows, quoted newlines, blank lines
+        for block in [1, 7, 64, 1 << 20] {
+            let err = parse(&ragged, block, &rules).unwrap_err();
+            assert!(matches!(err, Error::Format { line: l, .. } if l == line), "{block}: {err}");
+        }
+    }
 }

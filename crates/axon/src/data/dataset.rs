@@ -14,10 +14,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::csv::{read_csv, read_numeric_csv, CsvOptions};
+use super::csv::read_numeric_csv;
 use super::idx::MnistFiles;
+use super::read_options::ReadOptions;
 use super::scaling::Scaling;
 use super::schema::{Feature, Schema, Source};
+use super::table::read_table;
 use crate::cv::train_test_split;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
@@ -196,7 +198,7 @@ impl Table {
 
 /// A CSV file with a header; `target` names the class column, all others are features.
 fn read_with_header(path: &Path, target: &str) -> Result<Table> {
-    let frame = read_csv(path, &CsvOptions::default())?;
+    let frame = read_table(path, &ReadOptions::default())?;
     let t = frame.column_index(target)?;
     let classes = frame.columns[t].distinct_labels();
     let mut features = Vec::new();
@@ -224,7 +226,7 @@ fn read_with_header(path: &Path, target: &str) -> Result<Table> {
         .map(|r| classes.iter().position(|c| *c == col.label(r)).unwrap_or(0) as i64)
         .collect();
     let schema = Schema {
-        source: Source::Csv,
+        source: Source::Table,
         features: features.into_iter().map(|(n, _)| Feature::numeric(n)).collect(),
         target: Some(target.to_owned()),
         classes,

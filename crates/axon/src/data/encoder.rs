@@ -87,13 +87,16 @@ impl Encoder {
             means: Vec::new(),
             stds: Vec::new(),
         };
-        let columns = encoder.raw_columns(frame)?;
-        let scale = |(t, c): (&Term, &Vec<f64>)| match t {
-            Term::Intercept | Term::Dummy { .. } => (0.0, 1.0),
-            _ if !spec.standardize => (0.0, 1.0),
-            _ => mean_std(c.iter().copied()),
+        let values = encoder.input_values(frame)?;
+        let n = frame.n_rows;
+        let scale = |t: &Term| match t {
+            Term::Intercept | Term::Dummy { .. } => Ok((0.0, 1.0)),
+            _ if !spec.standardize => Ok((0.0, 1.0)),
+            _ => Ok(mean_std(encoder.raw_column(&values, *t, n)?.iter().copied())),
         };
-        (encoder.means, encoder.stds) = encoder.terms.iter().zip(&columns).map(scale).unzip();
+        let scales = encoder.terms.iter().map(scale).collect::<Result<Vec<_>>>()?;
+        drop(values);
+        (encoder.means, encoder.stds) = scales.into_iter().unzip();
         Ok(encoder)
     }
 
@@ -106,11 +109,18 @@ impl Encoder {
         if self.names.len() != p || self.means.len() != p || self.stds.len() != p {
             return Err(self.corrupt("names, means and stds must have one entry per term".into()));
         }
-        let columns = self.raw_columns(frame)?;
-        let scaled: Vec<Vec<f64>> = (columns.into_iter().enumerate())
-            .map(|(j, c)| c.into_iter().map(|x| (x - self.means[j]) / self.stds[j]).collect())
-            .collect();
-        Ok(Mat::from_fn(frame.n_rows, scaled.len(), |i, j| scaled[j][i]))
+        // One column at a time, so that memory holds the frame, the matrix and one column.
+        let values = self.input_values(frame)?;
+        let mut x = Mat::<f64>::zeros(frame.n_rows, p);
+        for (j, term) in self.terms.iter().enumerate() {
+            let column = self.raw_column(&values, *term, frame.n_rows)?;
+            let (mean, std) = (self.means[j], self.stds[j]);
+            let out = x.col_mut(j).try_as_col_major_mut().expect("a column of a matrix");
+            for (o, v) in out.as_slice_mut().iter_mut().zip(column) {
+                *o = (v - mean) / std;
+            }
+        }
+        Ok(x)
     }
 
     /// The target of `frame` as class indices (0/1 for a binary target, as f64); a class the
@@ -212,36 +222,32 @@ impl Encoder {
         self.terms.first() == Some(&Term::Intercept)
     }
 
-    /// The design columns before standardisation.
-    fn raw_columns(&self, frame: &Frame) -> Result<Vec<Vec<f64>>> {
+    /// The values of every input in `frame` (numbers borrowed, categories as codes).
+    fn input_values<'a>(&self, frame: &'a Frame) -> Result<Vec<Values<'a>>> {
         self.check_terms()?;
-        let values = (self.inputs.iter())
-            .map(|input| input_values(frame, input))
-            .collect::<Result<Vec<_>>>()?;
+        (self.inputs.iter()).map(|input| input_values(frame, input)).collect()
+    }
+
+    /// The unscaled values of `term` over `n` rows, from its inputs' `values`.
+    fn raw_column(&self, values: &[Values], term: Term, n: usize) -> Result<Vec<f64>> {
         let number = |k: usize| match &values[k] {
             Values::Numbers(x) => Ok(*x),
             Values::Codes(_) => Err(self.corrupt(format!("input {k} is used as a number"))),
         };
-        let n = frame.n_rows;
-        let column = |term: &Term| -> Result<Vec<f64>> {
-            Ok(match *term {
-                Term::Intercept => vec![1.0; n],
-                Term::Linear { input } => number(input)?.to_vec(),
-                Term::Power { input, degree } => {
-                    number(input)?.iter().map(|x| x.powi(degree as i32)).collect()
-                }
-                Term::Interaction { a, b } => {
-                    number(a)?.iter().zip(number(b)?).map(|(x, y)| x * y).collect()
-                }
-                Term::Dummy { input, level } => match &values[input] {
-                    Values::Codes(c) => {
-                        c.iter().map(|&c| f64::from(u8::from(c == level))).collect()
-                    }
-                    Values::Numbers(_) => return Err(self.corrupt(format!("input {input}"))),
-                },
-            })
-        };
-        self.terms.iter().map(column).collect()
+        Ok(match term {
+            Term::Intercept => vec![1.0; n],
+            Term::Linear { input } => number(input)?.to_vec(),
+            Term::Power { input, degree } => {
+                number(input)?.iter().map(|x| x.powi(degree as i32)).collect()
+            }
+            Term::Interaction { a, b } => {
+                number(a)?.iter().zip(number(b)?).map(|(x, y)| x * y).collect()
+            }
+            Term::Dummy { input, level } => match &values[input] {
+                Values::Codes(c) => c.iter().map(|&c| f64::from(u8::from(c == level))).collect(),
+                Values::Numbers(_) => return Err(self.corrupt(format!("input {input}"))),
+            },
+        })
     }
 
     /// Checks that every term refers to an input (and level) that exists: a deserialised encoder

@@ -14,11 +14,13 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::csv::{read_csv, read_numeric_csv, CsvOptions};
+use super::csv::read_numeric_csv;
 use super::dataset::class_index;
 use super::frame::Frame;
 use super::idx::{read_idx_images, read_idx_labels, MnistFiles};
-use super::schema::{Schema, Source};
+use super::read_options::ReadOptions;
+use super::schema::{FeatureKind, Schema, Source};
+use super::table::read_table;
 use crate::error::{Error, Result};
 
 /// Whether the rows must come with their true classes.
@@ -109,7 +111,7 @@ pub fn read_examples(
         return Err(Error::Io { path, msg: "no such file or folder".into() });
     }
     match schema.source {
-        Source::Csv => read_header_csv(schema, path, labels, drop_missing),
+        Source::Table => read_header_csv(schema, path, labels, drop_missing),
         Source::Idx | Source::CsvNoHeader => read_plain(schema, path, labels),
     }
 }
@@ -159,7 +161,12 @@ fn read_header_csv(
     labels: Labels,
     drop_missing: bool,
 ) -> Result<Examples> {
-    let frame = read_csv(path, &CsvOptions { drop_missing, ..CsvOptions::default() })?;
+    let categorical = (schema.features.iter())
+        .filter(|f| matches!(f.kind, FeatureKind::Categorical { .. }))
+        .map(|f| f.name.clone())
+        .collect();
+    let options = ReadOptions { drop_missing, categorical, ..ReadOptions::default() };
+    let frame = read_table(path, &options)?;
     let shown = path.display().to_string();
     for feature in &schema.features {
         if frame.column_index(&feature.name).is_err() {

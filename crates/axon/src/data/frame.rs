@@ -145,9 +145,80 @@ impl Frame {
         let columns = self.columns.iter().map(|c| c.take_rows(rows)).collect();
         Frame { names: self.names.clone(), columns, n_rows: rows.len(), dropped_rows: 0 }
     }
+
+    /// The rows in `range` as a new frame, categorical columns keeping only the levels those rows
+    /// have. The dropped rows are kept when the range starts at row 0 (so that the batches of a
+    /// stream add up to the dropped rows of the file).
+    ///
+    /// # Panics
+    /// If the range is out of bounds.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Frame {
+        let columns = self.columns.iter().map(|c| c.slice(range.clone())).collect();
+        let dropped_rows = if range.start == 0 { self.dropped_rows } else { 0 };
+        Frame { names: self.names.clone(), columns, n_rows: range.len(), dropped_rows }
+    }
+
+    /// The rows of `first` followed by those of `second`, which must have the same column names
+    /// and kinds; categorical levels are merged and kept sorted.
+    ///
+    /// # Panics
+    /// If the names or the column kinds differ.
+    pub fn concat(first: &Frame, second: &Frame) -> Frame {
+        assert_eq!(first.names, second.names, "frames with different columns");
+        let columns = first.columns.iter().zip(&second.columns).map(|(a, b)| a.concat(b)).collect();
+        Frame {
+            names: first.names.clone(),
+            columns,
+            n_rows: first.n_rows + second.n_rows,
+            dropped_rows: first.dropped_rows + second.dropped_rows,
+        }
+    }
 }
 
 impl Column {
+    /// The values of rows `range`, with only the levels they have.
+    fn slice(&self, range: std::ops::Range<usize>) -> Column {
+        match self {
+            Column::Numeric(v) => Column::Numeric(v[range].to_vec()),
+            Column::Categorical { levels, codes } => {
+                let codes = &codes[range];
+                let mut used = vec![false; levels.len()];
+                codes.iter().for_each(|&c| used[c as usize] = true);
+                let mut remap = vec![0u32; levels.len()];
+                let mut kept = Vec::new();
+                for (k, level) in levels.iter().enumerate().filter(|(k, _)| used[*k]) {
+                    remap[k] = kept.len() as u32;
+                    kept.push(level.clone());
+                }
+                let codes = codes.iter().map(|&c| remap[c as usize]).collect();
+                Column::Categorical { levels: kept, codes }
+            }
+        }
+    }
+
+    /// This column's values followed by `next`'s (of the same kind).
+    fn concat(&self, next: &Column) -> Column {
+        match (self, next) {
+            (Column::Numeric(a), Column::Numeric(b)) => Column::Numeric([&a[..], b].concat()),
+            (
+                Column::Categorical { levels: a, codes: ca },
+                Column::Categorical { levels: b, codes: cb },
+            ) => {
+                let mut levels = [&a[..], b].concat();
+                levels.sort_unstable();
+                levels.dedup();
+                let index = |l: &String| levels.binary_search(l).expect("a merged level") as u32;
+                let (ra, rb): (Vec<u32>, Vec<u32>) =
+                    (a.iter().map(index).collect(), b.iter().map(index).collect());
+                let codes = (ca.iter().map(|&c| ra[c as usize]))
+                    .chain(cb.iter().map(|&c| rb[c as usize]))
+                    .collect();
+                Column::Categorical { levels, codes }
+            }
+            _ => panic!("columns of different kinds"),
+        }
+    }
+
     /// The values of rows `rows`, in that order (see [`Frame::take_rows`]).
     fn take_rows(&self, rows: &[usize]) -> Column {
         match self {

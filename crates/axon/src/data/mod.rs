@@ -12,10 +12,10 @@
 //! classes, and [`read_examples`] reads new rows by it for prediction and evaluation.
 //!
 //! ```
-//! use axon::data::{read_csv, CsvOptions, Design, DesignSpec};
+//! use axon::data::{read_csv, ReadOptions, Design, DesignSpec};
 //!
 //! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lbw.csv");
-//! let frame = read_csv(path, &CsvOptions::default())?; // data/lbw.csv
+//! let frame = read_csv(path, &ReadOptions::default())?; // data/lbw.csv
 //! let spec = DesignSpec::new("low").with_features(&["age", "lwt", "race", "smoke"]);
 //! let design = Design::new(&frame, &spec)?;
 //! assert_eq!(design.names, ["Intercept", "age", "lwt", "race[T.other]", "race[T.white]", "smoke"]);
@@ -25,6 +25,8 @@
 //! ```
 
 mod csv;
+mod csv_batches;
+mod csv_blocks;
 mod csv_table;
 mod dataset;
 mod design;
@@ -33,12 +35,14 @@ mod examples;
 mod frame;
 mod idx;
 mod loader;
+mod read_options;
 mod scaling;
 mod schema;
 mod spec;
+mod table;
 
 pub use self::csv::{
-    read_csv, read_numeric_csv, read_sklearn_csv, CsvOptions, CsvWriter, NumericRows, SklearnData,
+    read_csv, read_numeric_csv, read_sklearn_csv, CsvWriter, NumericRows, SklearnData,
 };
 pub use dataset::{Dataset, Split, SplitOptions};
 pub use design::Design;
@@ -47,6 +51,8 @@ pub use examples::{read_examples, Examples, Features, Labels};
 pub use frame::{Column, Frame};
 pub use idx::{read_idx_images, read_idx_labels, IdxImages, Mnist, MnistFiles};
 pub use loader::{gather_rows, Batches, DataLoader};
+pub use read_options::{Format, ReadOptions};
 pub use scaling::{mean_std, Scaling};
 pub use schema::{Feature, FeatureKind, Schema, Source};
 pub use spec::{DesignSpec, Target};
+pub use table::{read_batches, read_table};

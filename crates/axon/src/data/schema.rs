@@ -1,5 +1,5 @@
 //! What a model knows of the data it was trained on, so that new rows are read the same way: the
-//! [`Source`] layout (a CSV file with a header, a header-less CSV file, an IDX folder), the
+//! [`Source`] layout (a table file with named columns, a header-less CSV file, an IDX folder), the
 //! feature columns with their types, the target column and the classes in the order of the
 //! model's outputs. Every saved model has one ([`crate::model::SavedModel::schema`]); the data
 //! module reads new rows by it ([`super::read_examples`]), whatever the model is.
@@ -11,9 +11,10 @@ use super::encoder::{Encoder, Input};
 /// The layout of a data source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Source {
-    /// A CSV file with a header row: features and target by column name.
+    /// A table file with a header (CSV, TSV or Parquet; see [`super::Format`]): features and
+    /// target by column name. Stored as `csv`, its name before other formats were read.
     #[serde(rename = "csv")]
-    Csv,
+    Table,
     /// A CSV file without a header: numeric features, then (optionally) the class index last,
     /// as scikit-learn's digits in `data/digits.csv.gz`.
     #[serde(rename = "csv-no-header")]
@@ -27,7 +28,7 @@ impl Source {
     /// The name stored in model files: `csv`, `csv-no-header`, `idx`.
     pub fn name(self) -> &'static str {
         match self {
-            Source::Csv => "csv",
+            Source::Table => "csv",
             Source::CsvNoHeader => "csv-no-header",
             Source::Idx => "idx",
         }
@@ -83,7 +84,7 @@ impl Schema {
             },
         };
         Schema {
-            source: Source::Csv,
+            source: Source::Table,
             features: encoder.inputs().iter().map(feature).collect(),
             target: Some(encoder.target_name().to_owned()),
             classes: encoder.target().classes(),

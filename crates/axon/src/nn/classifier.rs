@@ -67,7 +67,7 @@ impl From<BodyV1> for Body {
             } else if v1.features.first().is_some_and(|f| f == "x0") {
                 Source::CsvNoHeader
             } else {
-                Source::Csv
+                Source::Table
             }
         });
         let features = v1.features.into_iter().map(Feature::numeric).collect();

@@ -1,0 +1,168 @@
+//! A CSV byte stream cut into blocks that end at record boundaries, so that a file far larger
+//! than memory can be parsed a few megabytes at a time, each block on all cores, and the bytes of
+//! one block freed before the next is read. A block of data without a quote character ends after
+//! its last newline; a block with quotes ends where the `csv` crate, reading it from the start,
+//! begins its last record (every record before that one is complete whatever follows, since a
+//! record only ends at its terminator). A record longer than a block makes the block grow.
+
+use std::io::Read;
+
+use csv::ByteRecord;
+
+use crate::error::{Error, Result};
+
+/// The block size to aim for. A block is parsed on all cores and then freed.
+pub(crate) const BLOCK_BYTES: usize = 16 << 20;
+
+/// Blocks of a CSV stream; see the module docs.
+pub(crate) struct Blocks<R> {
+    source: R,
+    /// Bytes read and not yet handed out after `handed`.
+    buf: Vec<u8>,
+    /// How many leading bytes of `buf` the last block handed out.
+    handed: usize,
+    /// The line the first byte of `buf` is on.
+    line: usize,
+    size: usize,
+    eof: bool,
+    delimiter: u8,
+    shown: String,
+}
+
+/// One block: whole records, and the line its first byte is on.
+pub(crate) struct Block<'a> {
+    pub bytes: &'a [u8],
+    pub first_line: usize,
+}
+
+impl<R: Read> Blocks<R> {
+    pub fn new(source: R, size: usize, delimiter: u8, shown: &str) -> Self {
+        Blocks {
+            source,
+            buf: Vec::new(),
+            handed: 0,
+            line: 1,
+            size,
+            eof: false,
+            delimiter,
+            shown: shown.to_owned(),
+        }
+    }
+
+    /// The next block, or `None` at the end of the stream.
+    pub fn next_block(&mut self) -> Result<Option<Block<'_>>> {
+        self.line += count_newlines(&self.buf[..self.handed]);
+        self.buf.drain(..self.handed);
+        self.handed = 0;
+        loop {
+            self.fill()?;
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+            let cut = if self.eof { Some(self.buf.len()) } else { self.record_end() };
+            match cut {
+                Some(end) if end > 0 => {
+                    self.handed = end;
+                    return Ok(Some(Block { bytes: &self.buf[..end], first_line: self.line }));
+                }
+                _ => self.size *= 2,
+            }
+        }
+    }
+
+    /// Reads until `buf` holds `size` bytes or the stream ends.
+    fn fill(&mut self) -> Result<()> {
+        if self.buf.len() >= self.size || self.eof {
+            return Ok(());
+        }
+        let start = self.buf.len();
+        self.buf.resize(self.size, 0);
+        let mut at = start;
+        while at < self.buf.len() {
+            match self.source.read(&mut self.buf[at..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => at += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(at);
+                    return Err(Error::Io { path: self.shown.clone(), msg: e.to_string() });
+                }
+            }
+        }
+        self.buf.truncate(at);
+        Ok(())
+    }
+
+    /// Where the complete records of `buf` end, `None` if it holds no complete record.
+    fn record_end(&self) -> Option<usize> {
+        let buf = &self.buf;
+        if memchr::memchr(b'"', buf).is_none() {
+            return memchr::memrchr(b'\n', buf).map(|i| i + 1);
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .from_reader(buf.as_slice());
+        let mut record = ByteRecord::new();
+        let mut last_start = None;
+        // A record the reader cannot parse is left for the parser, which reports it with its line.
+        while let Ok(true) = reader.read_byte_record(&mut record) {
+            last_start = record.position().map(|p| p.byte() as usize);
+        }
+        last_start
+    }
+}
+
+pub(crate) fn count_newlines(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', bytes).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every block of `text` read `size` bytes at a time, with its first line.
+    fn blocks(text: &str, size: usize) -> Vec<(String, usize)> {
+        let mut blocks = Blocks::new(text.as_bytes(), size, b',', "t.csv");
+        let mut out = Vec::new();
+        while let Some(block) = blocks.next_block().unwrap() {
+            out.push((String::from_utf8(block.bytes.to_vec()).unwrap(), block.first_line));
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_end_at_newlines_and_count_lines() {
+        let got = blocks("a,b\n1,2\n3,4\n5,6", 6);
+        assert_eq!(got.concat_text(), "a,b\n1,2\n3,4\n5,6");
+        assert!(got.iter().all(|(b, _)| b.ends_with('\n') || b.ends_with('6')));
+        let lines: Vec<usize> = got.iter().map(|(_, l)| *l).collect();
+        assert_eq!(lines, [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_quoted_newline_never_ends_a_block() {
+        let text = "a,b\n\"x\ny\",2\n\"p\nq\nr\",3\n4,5\n";
+        for size in 1..text.len() + 2 {
+            let got = blocks(text, size);
+            assert_eq!(got.concat_text(), text, "size {size}");
+            for (block, _) in &got {
+                assert_eq!(block.matches('"').count() % 2, 0, "size {size}: {block:?}");
+            }
+        }
+    }
+
+    trait Concat {
+        fn concat_text(&self) -> String;
+    }
+
+    impl Concat for Vec<(String, usize)> {
+        fn concat_text(&self) -> String {
+            self.iter().map(|(b, _)| b.as_str()).collect()
+        }
+    }
+}
