@@ -339,11 +339,12 @@ fn check_chunks(metadata: &ArrowReaderMetadata, length: u64, shown: &str) -> Res
 }
 
 /// Runs a call into the `parquet` crate, turning a panic into an error naming the file. The
-/// crate panics on some damaged files instead of returning an error (the damaged-file test in
-/// `tests/parquet.rs` found a dictionary index out of range when decoding fixed-length byte
-/// arrays such as decimals, `fixed_len_byte_array.rs`, and an `assert!` on negative column
-/// offsets, which [`check_chunks`] now catches first), so every decoding call goes through here.
-/// The panic hook still prints the panic's message; the caller gets an [`Error::Format`].
+/// crate (60.1) panics on some damaged files instead of returning an error: the damaged-file
+/// tests in `tests/parquet.rs` found a bitmap slice out of bounds (`arrow-buffer`), a dictionary
+/// page without its decoder, a decimal's dictionary index out of range, a byte-stream-split
+/// index out of bounds, and an `assert!` on negative column offsets (which [`check_chunks`] now
+/// reports first). So every decoding call goes through here. The panic hook still prints the
+/// panic's message; the caller gets an [`Error::Format`].
 fn guarded<T>(shown: &str, call: impl FnOnce() -> Result<T>) -> Result<T> {
     std::panic::catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| {
         let what = panic
