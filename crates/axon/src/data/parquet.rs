@@ -131,7 +131,9 @@ pub struct ParquetBatches {
 impl ParquetBatches {
     /// The frame of one record batch.
     fn frame(&mut self, batch: &RecordBatch) -> Result<Frame> {
-        let mut pieces: Vec<Piece> = self.table.numeric.iter().map(|&n| Piece::new(n)).collect();
+        let rows = batch.num_rows();
+        let mut pieces: Vec<Piece> =
+            self.table.numeric.iter().map(|&n| Piece::new(n, rows)).collect();
         for (j, (piece, &at)) in pieces.iter_mut().zip(&self.order).enumerate() {
             let column =
                 batch.columns().get(at).ok_or_else(|| self.table.corrupt("a column is missing"))?;
@@ -263,7 +265,11 @@ impl Table {
                 .with_batch_size(BATCH_ROWS)
                 .build()
                 .map_err(|e| self.corrupt(e))?;
-        let mut pieces: Vec<Piece> = columns.iter().map(|&j| Piece::new(self.numeric[j])).collect();
+        // The footer's row count, trusted only as far as a reservation goes.
+        let rows = self.metadata.metadata().row_group(group).num_rows();
+        let rows = usize::try_from(rows).unwrap_or(0).min(1 << 22);
+        let mut pieces: Vec<Piece> =
+            columns.iter().map(|&j| Piece::new(self.numeric[j], rows)).collect();
         let order = self.file_order(columns);
         for batch in reader {
             let batch = batch.map_err(|e| self.corrupt(e))?;

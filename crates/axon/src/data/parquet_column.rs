@@ -56,12 +56,13 @@ enum Values {
 }
 
 impl Piece {
-    /// An empty piece of a column of a type [`numeric_type`] accepts.
-    pub(crate) fn new(numeric: bool) -> Piece {
+    /// An empty piece of a column of a type [`numeric_type`] accepts, with room for `rows` rows.
+    pub(crate) fn new(numeric: bool, rows: usize) -> Piece {
         let values = if numeric {
-            Values::Numbers(Vec::new())
+            Values::Numbers(Vec::with_capacity(rows))
         } else {
-            Values::Text { codes: Vec::new(), index: FxHashMap::default(), levels: Vec::new() }
+            let codes = Vec::with_capacity(rows);
+            Values::Text { codes, index: FxHashMap::default(), levels: Vec::new() }
         };
         Piece { values, missing: Vec::new() }
     }
