@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
-"""Times reading a CSV file into memory: axon's `read_csv` (the `bench_read` example), pandas'
-`read_csv` (C engine) and polars' `read_csv`, each in a process of its own, and prints one table of
-seconds and MB/s. It exists to keep "data in at disk speed" measured rather than asserted.
+"""Times reading a table into memory: a CSV file by axon's `read_csv` (the `bench_read` example),
+pandas' `read_csv` (C engine) and polars' `read_csv`, and a Parquet file by axon's `read_parquet`
+(the same example), `pyarrow.parquet.read_table` and `pandas.read_parquet`, each in a process of
+its own, and prints one table of seconds and MB/s. It exists to keep "data in at disk speed"
+measured rather than asserted.
 
 The data are made here, in a temporary folder that is removed afterwards, with a seeded numpy
-generator: ROWS x FEATURES standard normal values written with their shortest round-trip
-representation (16-17 significant digits) and a 0/1 label, about 400 MB at the default size. The
-adult data set (../shared/data/adult/adult.csv.gz beside the repository) is timed too when present.
+generator: ROWS x FEATURES standard normal values and a 0/1 label, written as CSV with their
+shortest round-trip representation (16-17 significant digits; about 400 MB at the default size)
+and as Parquet by pyarrow with its defaults (snappy, float64 columns). The adult data set
+(../shared/data/adult/adult.csv.gz beside the repository) is timed too when present.
 
-Needs numpy, pandas and polars, e.g. in a virtual environment outside the repository:
+Needs numpy, pandas, polars and pyarrow, e.g. in a virtual environment outside the repository:
 
-    python3 -m venv ~/bench-venv && ~/bench-venv/bin/pip install numpy pandas polars
+    python3 -m venv ~/bench-venv && ~/bench-venv/bin/pip install numpy pandas polars pyarrow
     ~/bench-venv/bin/python scripts/bench_read.py [--rows 200000] [--threads 2]
 
-Every reader gets `--threads` threads (RAYON_NUM_THREADS, POLARS_MAX_THREADS; pandas' C engine has
-one). `--axon LABEL=PATH` adds another build of the example, e.g. one of an older commit.
+Every reader gets `--threads` threads (RAYON_NUM_THREADS, POLARS_MAX_THREADS, pyarrow's CPU and
+I/O pools; pandas' C CSV engine has one). `--axon LABEL=PATH` adds another build of the example,
+e.g. one of an older commit.
 """
 
 import argparse
@@ -44,15 +48,44 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rows": df.height, "cols":
 """
 
 
-def make_numeric(path, rows, features, seed):
+PYARROW = """
+import json, os, sys, time
+import pyarrow as pa
+import pyarrow.parquet as pq
+threads = int(os.environ["BENCH_THREADS"])
+pa.set_cpu_count(threads)
+pa.set_io_thread_count(threads)
+t = time.perf_counter()
+table = pq.read_table(sys.argv[1])
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": table.num_rows,
+                  "cols": table.num_columns}))
+"""
+
+PANDAS_PARQUET = """
+import json, os, sys, time
+import pandas as pd
+import pyarrow as pa
+threads = int(os.environ["BENCH_THREADS"])
+pa.set_cpu_count(threads)
+pa.set_io_thread_count(threads)
+t = time.perf_counter()
+df = pd.read_parquet(sys.argv[1], engine="pyarrow")
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": len(df), "cols": df.shape[1]}))
+"""
+
+
+def make_numeric(csv_path, parquet_path, rows, features, seed):
     import numpy as np
     import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((rows, features))
     columns = {f"x{j}": x[:, j] for j in range(features)}
     columns["label"] = (rng.random(rows) < 0.5).astype(np.int64)
-    pl.DataFrame(columns).write_csv(path)
+    pl.DataFrame(columns).write_csv(csv_path)
+    pq.write_table(pa.table(columns), parquet_path)
 
 
 def build_axon():
@@ -66,7 +99,12 @@ def build_axon():
 
 
 def run(command, threads):
-    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), POLARS_MAX_THREADS=str(threads))
+    env = dict(
+        os.environ,
+        RAYON_NUM_THREADS=str(threads),
+        POLARS_MAX_THREADS=str(threads),
+        BENCH_THREADS=str(threads),
+    )
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -82,21 +120,28 @@ def main():
     parser.add_argument("--axon", action="append", default=[], metavar="LABEL=PATH")
     args = parser.parse_args()
 
-    readers = [("axon", [str(build_axon())])]
+    axon = [("axon", [str(build_axon())])]
     for item in args.axon:
         label, path = item.split("=", 1)
-        readers.append((label, [path]))
-    readers += [
+        axon.append((label, [path]))
+    csv_readers = axon + [
         ("pandas", [sys.executable, "-c", PANDAS]),
         ("polars", [sys.executable, "-c", POLARS]),
     ]
+    parquet_readers = axon + [
+        ("pyarrow", [sys.executable, "-c", PYARROW]),
+        ("pandas", [sys.executable, "-c", PANDAS_PARQUET]),
+    ]
     with tempfile.TemporaryDirectory() as folder:
-        files = [Path(folder) / f"numeric_{args.rows}x{args.features}.csv"]
-        make_numeric(files[0], args.rows, args.features, args.seed)
+        name = f"numeric_{args.rows}x{args.features}"
+        csv_file, parquet_file = Path(folder) / f"{name}.csv", Path(folder) / f"{name}.parquet"
+        make_numeric(csv_file, parquet_file, args.rows, args.features, args.seed)
+        files = [(csv_file, csv_readers)]
         if Path(args.adult).exists():
-            files.append(Path(args.adult))
+            files.append((Path(args.adult), csv_readers))
+        files.append((parquet_file, parquet_readers))
         print(f"{'file':<28} {'MB':>8} {'reader':<14} {'rows':>8} {'seconds':>8} {'MB/s':>8}")
-        for path in files:
+        for path, readers in files:
             mb = path.stat().st_size / 1e6
             for label, command in readers:
                 best = None

@@ -46,9 +46,9 @@ fn only_the_columns_asked_for_are_read() {
     let columns = Some(vec!["d".to_owned(), "a".to_owned()]);
     let options = ReadOptions { columns, ..ReadOptions::default() };
     let frame = read_table(&path, &options).unwrap();
-    // File order; the missing values and the text in `c` are not looked at.
-    assert_eq!(frame.names, ["a", "d"]);
-    assert_eq!(frame.columns[1], Column::Numeric(vec![2.5, 3.5, 4.5]));
+    // In the order asked; the missing values and the text in `c` are not looked at.
+    assert_eq!(frame.names, ["d", "a"]);
+    assert_eq!(frame.columns[0], Column::Numeric(vec![2.5, 3.5, 4.5]));
     assert_eq!((frame.n_rows, frame.dropped_rows), (3, 0));
 
     let unknown = ReadOptions { columns: Some(vec!["e".into()]), ..ReadOptions::default() };

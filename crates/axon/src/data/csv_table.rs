@@ -132,7 +132,7 @@ impl Layout {
     }
 }
 
-/// Which columns are read: all, or those `rules.columns` names (each must be in the header).
+/// Which columns are read: all, or those `rules.columns` names (each once, and in the header).
 fn selected_columns(
     names: &[String],
     rules: &Rules,
@@ -140,9 +140,15 @@ fn selected_columns(
     shown: &str,
 ) -> Result<Vec<bool>> {
     let Some(wanted) = rules.columns else { return Ok(vec![true; names.len()]) };
+    let error = |msg: String| Error::Format { path: shown.to_owned(), line: header_line, msg };
     if let Some(unknown) = wanted.iter().find(|w| !names.contains(w)) {
-        let msg = format!("no column `{unknown}` in the header (columns: {})", names.join(", "));
-        return Err(Error::Format { path: shown.to_owned(), line: header_line, msg });
+        return Err(error(format!(
+            "no column `{unknown}` in the header (columns: {})",
+            names.join(", ")
+        )));
+    }
+    if let Some(twice) = first_duplicate(wanted) {
+        return Err(error(format!("column `{twice}` is asked for twice")));
     }
     Ok(names.iter().map(|n| wanted.contains(n)).collect())
 }
@@ -214,7 +220,20 @@ fn read_rows<R: Read>(
             kept.push(column);
         }
     }
-    Ok(Pass::Done(Frame { names: kept_names, columns: kept, n_rows, dropped_rows }))
+    let (names, columns) = in_asked_order(kept_names, kept, rules.columns);
+    Ok(Pass::Done(Frame { names, columns, n_rows, dropped_rows }))
+}
+
+/// The columns in the order `asked` names them (file order when all are read).
+fn in_asked_order(
+    names: Vec<String>,
+    columns: Vec<Column>,
+    asked: Option<&[String]>,
+) -> (Vec<String>, Vec<Column>) {
+    let Some(asked) = asked else { return (names, columns) };
+    let mut pairs: Vec<(String, Column)> = names.into_iter().zip(columns).collect();
+    pairs.sort_by_key(|(name, _)| asked.iter().position(|a| a == name));
+    pairs.into_iter().unzip()
 }
 
 /// The frame of the rows of one block, for a stream read in batches: a value that is not a
@@ -255,7 +274,8 @@ pub(crate) fn block_frame(
             kept.push(column);
         }
     }
-    Ok(Frame { names, columns: kept, n_rows, dropped_rows })
+    let (names, columns) = in_asked_order(names, kept, rules.columns);
+    Ok(Frame { names, columns, n_rows, dropped_rows })
 }
 
 /// The error for a value that is not a number in a column of numbers.

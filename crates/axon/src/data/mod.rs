@@ -5,6 +5,8 @@
 //! [`Encoder`] that transforms new data the same way. Image sets in the IDX format (MNIST,
 //! Fashion-MNIST) are read by [`read_idx_images`], [`read_idx_labels`] and [`MnistFiles`];
 //! [`DataLoader`] serves mini-batches of an in-memory dataset for training networks.
+//! Parquet files are read into the same [`Frame`] by [`read_parquet`] (only the columns asked
+//! for, row groups in parallel) or a batch of rows at a time by [`parquet_batches`].
 //!
 //! The data module owns the layouts a model can be trained on ([`Source`]: a CSV file with a
 //! header, a header-less CSV file, an IDX folder): [`Dataset::load`] reads one for training,
@@ -35,6 +37,8 @@ mod examples;
 mod frame;
 mod idx;
 mod loader;
+mod parquet;
+mod parquet_column;
 mod read_options;
 mod scaling;
 mod schema;
@@ -44,6 +48,7 @@ mod table;
 pub use self::csv::{
     read_csv, read_numeric_csv, read_sklearn_csv, CsvWriter, NumericRows, SklearnData,
 };
+pub use self::parquet::{parquet_batches, read_parquet, ParquetBatches};
 pub use dataset::{Dataset, Split, SplitOptions};
 pub use design::Design;
 pub use encoder::{Encoder, Input, Term};

@@ -89,8 +89,8 @@ pub struct ReadOptions {
     /// Parse a text file without quote characters in chunks on all rayon threads (default
     /// `true`); `false` reads it on one thread with the `csv` crate. Both give the same frame.
     pub parallel: bool,
-    /// Read only these columns, in file order (default all). Missing values in the other
-    /// columns are not looked at; an unknown name is an error.
+    /// Read only these columns, in this order (default all, in file order). Missing values in
+    /// the other columns are not looked at; an unknown or repeated name is an error.
     pub columns: Option<Vec<String>>,
     /// Columns that may hold text among numbers: read as categories. Any other column in which at
     /// least 90% of the values are numbers must hold only numbers (a stray word is an error).

@@ -9,6 +9,7 @@ use std::path::Path;
 use super::csv::read_csv;
 use super::csv_batches::CsvBatches;
 use super::frame::Frame;
+use super::parquet::{parquet_batches, read_parquet};
 use super::read_options::{Format, ReadOptions};
 use crate::error::{Error, Result};
 
@@ -19,12 +20,12 @@ pub fn read_table(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame
     match Format::resolve(options.format, path) {
         Format::Csv => read_csv(path, options),
         Format::Tsv => read_csv(path, &tab_separated(options)),
-        Format::Parquet => Err(Error::invalid("format", "parquet", "not supported yet")),
+        Format::Parquet => read_parquet(path, options),
     }
 }
 
-/// Streams a table file as frames of `rows` rows (the last may be shorter), holding one block of
-/// the file and one frame in memory. Each frame's categorical columns have the levels its rows
+/// Streams a table file as frames of `rows` rows (the last may be shorter, and so may a Parquet
+/// file's at the end of each row group), holding one block of the file and one frame in memory. Each frame's categorical columns have the levels its rows
 /// hold (sorted), as if the frame were a file of its own. The column types are settled by the
 /// first block of the file: a later value that is not a number in a column of numbers is an
 /// error, unless the column is listed in [`ReadOptions::categorical`], which a stream always
@@ -41,7 +42,7 @@ pub fn read_batches(
     match Format::resolve(options.format, path) {
         Format::Csv => Ok(Box::new(CsvBatches::open(path, options.clone(), rows)?)),
         Format::Tsv => Ok(Box::new(CsvBatches::open(path, tab_separated(options), rows)?)),
-        Format::Parquet => Err(Error::invalid("format", "parquet", "not supported yet")),
+        Format::Parquet => Ok(Box::new(parquet_batches(path, options, rows)?)),
     }
 }
 
