@@ -1,12 +1,16 @@
 //! Exact logit and probit against statsmodels (fixtures written by
 //! `scripts/reference/linear_fixtures.py`): coefficients, standard errors, every model-level
 //! statistic, HC0/HC1 and average marginal effects on the low-birth-weight data; separation
-//! errors; the non-convergence warning; frequency weights; the L2-penalised optimum.
+//! errors; the non-convergence warning; frequency weights; the L2-penalised optimum; results that
+//! do not depend on the number of threads.
 //!
 //! Run with `--nocapture` to see the largest relative difference of each quantity.
 
-use axon::linear::{fit_binary, BinaryData, BinaryOptions, CovType, FitSummary, Link, Penalty};
-use axon::Error;
+use axon::linear::{
+    fit_binary, fit_softmax, BinaryData, BinaryFit, BinaryOptions, CovType, FitSummary, Link,
+    MultinomialData, Penalty, SoftmaxOptions, Solver,
+};
+use axon::{Error, Rng};
 use faer::Mat;
 use serde_json::Value;
 
@@ -371,4 +375,54 @@ fn summary_prints_a_results_table() {
     println!("{text}");
     assert!(text.contains("P>|z|") && text.contains("C(race)[T.white]"), "{text}");
     assert!(text.contains("-100.7240"), "{text}");
+}
+
+/// Fits `f` on a rayon pool of `threads` threads.
+fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+}
+
+/// Row blocks are summed in one fixed order, so a fit on one thread and on two agrees to the
+/// last bit: L-BFGS (penalised), Newton with its covariance (unpenalised), and the softmax fit.
+/// The data (40 000 × 40) spans several groups of blocks, so two threads do split the work.
+#[test]
+fn fits_are_bit_identical_for_any_number_of_threads() {
+    let (n, p) = (40_000, 40);
+    let mut rng = Rng::seed(3);
+    let x = Mat::from_fn(n, p, |_, j| if j == 0 { 1.0 } else { rng.normal() });
+    let eta = |i: usize| (1..p).map(|j| x[(i, j)] * (j as f64).sin()).sum::<f64>() * 0.3;
+    let y: Vec<f64> =
+        (0..n).map(|i| f64::from(rng.uniform() < 1.0 / (1.0 + (-eta(i)).exp()))).collect();
+    let names: Vec<String> = (0..p).map(|j| format!("x{j}")).collect();
+    let data = BinaryData::new(x.as_ref(), &y, &names).unwrap();
+    let lbfgs = BinaryOptions {
+        penalty: Penalty::L2(1.0),
+        solver: Solver::lbfgs(),
+        ..BinaryOptions::new(Link::Logit, Some(0))
+    };
+    let newton =
+        BinaryOptions { solver: Solver::Newton, ..BinaryOptions::new(Link::Logit, Some(0)) };
+    for opts in [lbfgs, newton] {
+        let fit = |t| on_threads(t, || fit_binary(&data, &opts).unwrap());
+        let (one, two): (BinaryFit, BinaryFit) = (fit(1), fit(2));
+        assert!(one.converged && one.iterations > 1, "{:?}", one.warning);
+        assert_eq!(one.coefficients, two.coefficients, "{:?}", opts.solver);
+        assert_eq!(one.log_likelihood.to_bits(), two.log_likelihood.to_bits());
+        if let (Some(a), Some(b)) = (&one.covariance, &two.covariance) {
+            assert!((0..p).all(|i| (0..p).all(|j| a[(i, j)].to_bits() == b[(i, j)].to_bits())));
+        } else {
+            assert_eq!(opts.solver, lbfgs.solver, "Newton keeps the covariance");
+        }
+    }
+    let classes: Vec<usize> =
+        y.iter().zip(0..).map(|(&v, i)| v as usize + usize::from(i % 3 == 0)).collect();
+    let data = MultinomialData::new(x.as_ref(), &classes, &names).unwrap();
+    let opts = SoftmaxOptions::new(Penalty::L2(1.0), Some(0));
+    let fit = |t| on_threads(t, || fit_softmax(&data, &opts).unwrap());
+    let (one, two) = (fit(1), fit(2));
+    assert!(one.converged && one.iterations > 1);
+    let same = (0..p).all(|j| {
+        (0..3).all(|c| one.coefficients[(j, c)].to_bits() == two.coefficients[(j, c)].to_bits())
+    });
+    assert!(same, "softmax coefficients differ between 1 and 2 threads");
 }

@@ -21,7 +21,8 @@
 use faer::{Mat, MatRef};
 use serde::Serialize;
 
-use super::gram::{scaled_gram, x_beta, xt_v};
+use super::blocks::{block_products, fold_blocks};
+use super::gram::{mirror_lower, scaled_gram_block, x_beta};
 use super::newton::{Concave, Evaluation};
 use super::separation;
 
@@ -245,36 +246,45 @@ impl Problem<'_> {
         self.log_likelihood(beta) - self.penalty(beta)
     }
 
-    /// Objective, gradient and information at `beta`.
+    /// Objective, gradient and information at `beta`, in one read of `X`: per row block, `η_b`,
+    /// the rows' derivatives, `X_bᵀ(w ⊙ ∂ℓ/∂η)` and the lower triangle of
+    /// `X_bᵀ diag(w ⊙ −∂²ℓ/∂η²) X_b`, summed over blocks in a fixed order ([`fold_blocks`]).
     pub fn evaluate(&self, beta: &[f64]) -> Evaluation {
-        let n = self.n();
-        let eta = self.eta(beta);
-        let mut ll = 0.0;
-        let mut score = vec![0.0; n];
-        let mut root_info = vec![0.0; n];
-        let (mut max_margin, mut min_margin) = (f64::NEG_INFINITY, f64::INFINITY);
-        for i in 0..n {
-            let w = self.weight(i);
-            if w <= 0.0 {
-                continue;
+        let coef = MatRef::from_column_major_slice(beta, beta.len(), 1);
+        let block = |start: usize, len: usize| {
+            let xb = self.x.subrows(start, len);
+            let eta = block_products(xb, coef);
+            let mut part = BlockEvaluation::empty(len);
+            for i in 0..len {
+                let (row, eta) = (start + i, eta[(i, 0)]);
+                let w = self.weight(row);
+                if w <= 0.0 {
+                    continue;
+                }
+                let d = self.link.derivs(self.y[row], eta);
+                part.ll += w * d.log_lik;
+                part.score[(i, 0)] = w * d.score;
+                part.root_info[i] = (w * d.info).sqrt();
+                let margin = if self.y[row] > 0.5 { eta } else { -eta };
+                part.max_margin = part.max_margin.max(margin);
+                part.min_margin = part.min_margin.min(margin);
             }
-            let d = self.link.derivs(self.y[i], eta[i]);
-            ll += w * d.log_lik;
-            score[i] = w * d.score;
-            root_info[i] = (w * d.info).sqrt();
-            let margin = if self.y[i] > 0.5 { eta[i] } else { -eta[i] };
-            max_margin = max_margin.max(margin);
-            min_margin = min_margin.min(margin);
-        }
-        let mut gradient = transpose_times(self.x, &score);
-        let mut information = scaled_gram(self.x, &root_info);
+            part.gradient = block_products(xb.transpose(), part.score.as_ref());
+            part.information = scaled_gram_block(self.x, &part.root_info, start, len);
+            part
+        };
+        let sum = fold_blocks(self.n(), self.p(), block, BlockEvaluation::add);
+        let mut gradient: Vec<f64> = sum.gradient.col(0).iter().copied().collect();
+        let mut information = sum.information;
+        mirror_lower(&mut information);
         for (j, g) in gradient.iter_mut().enumerate() {
             if Some(j) != self.intercept && self.alpha > 0.0 {
                 *g -= self.alpha * beta[j];
                 information[(j, j)] += self.alpha;
             }
         }
-        let objective = ll - self.penalty(beta);
+        let objective = sum.ll - self.penalty(beta);
+        let (max_margin, min_margin) = (sum.max_margin, sum.min_margin);
         Evaluation { objective, gradient, information, max_margin, min_margin }
     }
 
@@ -284,6 +294,39 @@ impl Problem<'_> {
         let d: Vec<f64> =
             (0..self.n()).map(|i| self.link.derivs(self.y[i], eta[i]).score).collect();
         Mat::from_fn(self.n(), self.p(), |i, j| d[i] * self.x[(i, j)])
+    }
+}
+
+/// One row block's share of an [`Evaluation`] (the information's lower triangle only).
+struct BlockEvaluation {
+    ll: f64,
+    score: Mat<f64>,
+    root_info: Vec<f64>,
+    gradient: Mat<f64>,
+    information: Mat<f64>,
+    max_margin: f64,
+    min_margin: f64,
+}
+
+impl BlockEvaluation {
+    fn empty(len: usize) -> Self {
+        BlockEvaluation {
+            ll: 0.0,
+            score: Mat::zeros(len, 1),
+            root_info: vec![0.0; len],
+            gradient: Mat::new(),
+            information: Mat::new(),
+            max_margin: f64::NEG_INFINITY,
+            min_margin: f64::INFINITY,
+        }
+    }
+
+    fn add(acc: &mut Self, part: Self) {
+        acc.ll += part.ll;
+        acc.gradient += part.gradient;
+        acc.information += part.information;
+        acc.max_margin = acc.max_margin.max(part.max_margin);
+        acc.min_margin = acc.min_margin.min(part.min_margin);
     }
 }
 
@@ -314,11 +357,6 @@ impl Concave for Problem<'_> {
 /// `X β`.
 pub(crate) fn linear_predictor(x: MatRef<'_, f64>, beta: &[f64]) -> Vec<f64> {
     x_beta(x, beta)
-}
-
-/// `Xᵀ v`.
-pub(crate) fn transpose_times(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
-    xt_v(x, v)
 }
 
 #[cfg(test)]

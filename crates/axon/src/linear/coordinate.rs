@@ -189,6 +189,7 @@ pub(crate) fn fit_coordinate_descent(
         iterations,
         converged,
         warning,
+        stop: None,
     }
 }
 

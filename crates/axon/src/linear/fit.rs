@@ -9,6 +9,7 @@ use faer::{Mat, MatRef, Side};
 use super::binary::{Link, Problem};
 use super::coordinate::fit_coordinate_descent;
 use super::gram::{check_rank, singular_error};
+use super::lbfgs::LbfgsStop;
 use super::newton::{self, convergence, Outcome, Stop};
 use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 use super::separation;
@@ -115,8 +116,9 @@ pub struct BinaryOptions {
     /// The most Newton steps, or IRLS steps of coordinate descent (default 100).
     pub max_iter: usize,
     /// Newton and coordinate descent stop when `max_j |Δβ_j| / (1 + |β_j|) < tol` (Newton also
-    /// on `‖∇ℓ‖ < tol` with a step below `√tol`); L-BFGS when `‖∇F‖∞ < tol · Σwᵢ`
-    /// (default 10⁻¹⁰).
+    /// on `‖∇ℓ‖ < tol` with a step below `√tol`); L-BFGS by scikit-learn's rule with `tol` its
+    /// `tol`: `‖∇F‖∞ ≤ tol · Σwᵢ`, or a relative decrease of `F / Σwᵢ` of at most `64 ε` in one
+    /// iteration (default 10⁻¹⁰; scikit-learn's default is 10⁻⁴).
     pub tol: f64,
 }
 
@@ -177,6 +179,9 @@ pub struct BinaryFit {
     pub gradient_norm: f64,
     /// Set when the fit did not converge.
     pub warning: Option<String>,
+    /// Which criterion stopped an L-BFGS fit: the gradient, the change of the objective, the
+    /// iteration limit or the line search (`None` for the other solvers).
+    pub stop: Option<LbfgsStop>,
 }
 
 impl BinaryFit {
@@ -274,6 +279,7 @@ fn fit_resolved(
         converged: out.converged,
         gradient_norm: out.gradient_norm,
         warning: out.warning,
+        stop: out.stop,
     })
 }
 
@@ -322,6 +328,7 @@ fn fit_newton(
         converged,
         gradient_norm: out.gradient_norm,
         warning,
+        stop: None,
     })
 }
 

@@ -1,9 +1,9 @@
 //! Products with tall matrices (`n` rows of data, a few hundred columns at most): the Gram
-//! matrices and cross products of Newton's method, `Xᵀ W X` and `Xᵀ R`, and the two products of
-//! every gradient evaluation, `η = X β` and `Xᵀ s`, split over rayon's threads above a size. faer's own parallel product
-//! synchronises its threads with spinning barriers, which collapses when the cores are shared
-//! with other work; summing sequential products of row blocks on rayon's pool is as fast on an
-//! idle machine and degrades gracefully on a busy one.
+//! matrices and cross products of Newton's method, `Xᵀ W X` and `Xᵀ R`, and `η = X β`, split
+//! over rayon's threads above a size. faer's own parallel product synchronises its threads with
+//! spinning barriers, which collapses when the cores are shared with other work; summing
+//! sequential products of row blocks on rayon's pool is as fast on an idle machine and degrades
+//! gracefully on a busy one.
 //!
 //! ```text
 //! AᵀB     = Σ_b A_bᵀ B_b                  A_b, B_b: rows [b·R, (b+1)·R) of A and B
@@ -11,7 +11,8 @@
 //! ```
 //!
 //! The Gram matrix is symmetric, so each block computes only its lower triangle (half the
-//! multiply–adds) and the sum is mirrored once at the end.
+//! multiply–adds) and the sum is mirrored once at the end. Block sums go through
+//! [`fold_blocks`], in one fixed order whatever the number of threads.
 //!
 //! The exact fits (binary and multinomial) also refuse a collinear design on the Gram matrix
 //! ([`check_rank`]): with unit-norm columns, the squared Cholesky pivot of column `j` is
@@ -23,10 +24,10 @@ use faer::linalg::solvers::{Llt, LltError};
 use faer::{Accum, Mat, MatRef, Par, Side};
 use rayon::prelude::*;
 
+use super::blocks::fold_blocks;
+
 use crate::error::{Error, Result};
 
-/// Rows per block: a block of a 100-column matrix is 1.6 MB, about the size of L2.
-const ROWS: usize = 2048;
 /// Rows per block of a matrix–vector product.
 const ROWS_MV: usize = 16_384;
 /// Below this many elements a matrix–vector product runs on the calling thread.
@@ -55,101 +56,61 @@ pub(crate) fn x_beta(x: MatRef<'_, f64>, beta: &[f64]) -> Vec<f64> {
     eta
 }
 
-/// `Xᵀ v`, one dot product per column, columns in parallel.
-pub(crate) fn xt_v(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
-    debug_assert_eq!(x.nrows(), v.len());
-    let column = |j: usize| {
-        let c = x.col(j);
-        match c.try_as_col_major() {
-            Some(c) => dot(c.as_slice(), v),
-            None => c.iter().zip(v).map(|(a, b)| a * b).sum(),
-        }
-    };
-    if x.nrows() * x.ncols() < PARALLEL_FROM {
-        (0..x.ncols()).map(column).collect()
-    } else {
-        (0..x.ncols()).into_par_iter().map(column).collect()
-    }
-}
-
-/// `Σ aᵢ bᵢ` with four independent partial sums, so the loop vectorises.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ac.zip(bc) {
-        for l in 0..4 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// `AᵀB` for `A` of shape `(n, p)` and `B` of shape `(n, q)`.
+/// `AᵀB` for `A` of shape `(n, p)` and `B` of shape `(n, q)`, summed over row blocks in a fixed
+/// order.
 pub(crate) fn t_matmul(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
     debug_assert_eq!(a.nrows(), b.nrows());
     let (n, p, q) = (a.nrows(), a.ncols(), b.ncols());
-    let block = |start: usize| {
-        let len = ROWS.min(n - start);
+    let block = |start: usize, len: usize| {
         let mut out = Mat::zeros(p, q);
         let (ab, bb) = (a.subrows(start, len), b.subrows(start, len));
         matmul(out.as_mut(), Accum::Replace, ab.transpose(), bb, 1.0, Par::Seq);
         out
     };
-    if n <= ROWS {
-        return block(0);
-    }
-    (0..n.div_ceil(ROWS))
-        .into_par_iter()
-        .map(|k| block(k * ROWS))
-        .reduce(|| Mat::zeros(p, q), |x, y| x + y)
+    fold_blocks(n, p.max(q), block, |acc, part| *acc += part)
 }
 
-/// `(diag(r) X)ᵀ (diag(r) X) = Xᵀ diag(r²) X` for `X` of shape `(n, p)`, `r` of length `n`;
-/// the scaled rows exist one block at a time.
-pub(crate) fn scaled_gram(x: MatRef<'_, f64>, r: &[f64]) -> Mat<f64> {
-    debug_assert_eq!(x.nrows(), r.len());
-    let (n, p) = (x.nrows(), x.ncols());
-    let block = |start: usize| {
-        let len = ROWS.min(n - start);
-        let rows = x.subrows(start, len);
-        let r = &r[start..start + len];
-        let mut scaled = Mat::<f64>::zeros(len, p);
-        for j in 0..p {
-            let column = scaled.col_mut(j).iter_mut().zip(rows.col(j).iter());
-            for ((out, &v), &ri) in column.zip(r) {
-                *out = ri * v;
-            }
-        }
-        let mut out = Mat::zeros(p, p);
-        let (lower, full) = (BlockStructure::TriangularLower, BlockStructure::Rectangular);
-        let (lhs, rhs) = (scaled.transpose(), scaled.as_ref());
-        triangular::matmul(
-            out.as_mut(),
-            lower,
-            Accum::Replace,
-            lhs,
-            full,
-            rhs,
-            full,
-            1.0,
-            Par::Seq,
-        );
-        out
-    };
-    let mut gram = if n <= ROWS {
-        block(0)
-    } else {
-        (0..n.div_ceil(ROWS))
-            .into_par_iter()
-            .map(|k| block(k * ROWS))
-            .reduce(|| Mat::zeros(p, p), |x, y| x + y)
-    };
+/// The lower triangle of `(diag(r) X_b)ᵀ (diag(r) X_b)` for the rows `start..start + len` of `X`
+/// and their `len` factors `r`: one block's share of a Gram matrix, the scaled rows made for this
+/// block only. Mirror the sum with [`mirror_lower`].
+pub(crate) fn scaled_gram_block(
+    x: MatRef<'_, f64>,
+    r: &[f64],
+    start: usize,
+    len: usize,
+) -> Mat<f64> {
+    let p = x.ncols();
+    let rows = x.subrows(start, len);
+    let mut scaled = Mat::<f64>::zeros(len, p);
     for j in 0..p {
+        let column = scaled.col_mut(j).iter_mut().zip(rows.col(j).iter());
+        for ((out, &v), &ri) in column.zip(r) {
+            *out = ri * v;
+        }
+    }
+    let mut out = Mat::zeros(p, p);
+    let (lower, full) = (BlockStructure::TriangularLower, BlockStructure::Rectangular);
+    let (lhs, rhs) = (scaled.transpose(), scaled.as_ref());
+    triangular::matmul(out.as_mut(), lower, Accum::Replace, lhs, full, rhs, full, 1.0, Par::Seq);
+    out
+}
+
+/// Copies the lower triangle of a square matrix onto its upper triangle.
+pub(crate) fn mirror_lower(gram: &mut Mat<f64>) {
+    for j in 0..gram.ncols() {
         for i in 0..j {
             gram[(i, j)] = gram[(j, i)];
         }
     }
+}
+
+/// `(diag(r) X)ᵀ (diag(r) X) = Xᵀ diag(r²) X` for `X` of shape `(n, p)`, `r` of length `n`;
+/// one pass over row blocks (the scaled rows exist one block at a time), summed in a fixed order.
+pub(crate) fn scaled_gram(x: MatRef<'_, f64>, r: &[f64]) -> Mat<f64> {
+    debug_assert_eq!(x.nrows(), r.len());
+    let block = |start: usize, len: usize| scaled_gram_block(x, &r[start..start + len], start, len);
+    let mut gram = fold_blocks(x.nrows(), x.ncols(), block, |acc, part| *acc += part);
+    mirror_lower(&mut gram);
     gram
 }
 
@@ -193,7 +154,7 @@ mod tests {
 
     #[test]
     fn blocked_product_equals_the_direct_one() {
-        for n in [1, 7, ROWS, ROWS + 1, 3 * ROWS + 5, ROWS_MV * 4 + 3] {
+        for n in [1, 7, 2048, 2049, 3 * 2048 + 5, ROWS_MV * 4 + 3] {
             let a = Mat::from_fn(n, 5, |i, j| ((i * 7 + j * 3) % 11) as f64 - 5.0);
             let b = Mat::from_fn(n, 3, |i, j| ((i * 5 + j) % 13) as f64 * 0.5);
             let want = a.transpose() * &b;
@@ -206,14 +167,14 @@ mod tests {
             let v: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();
             let beta = [0.5, -1.0, 0.0, 2.0, 0.25];
             let eta = x_beta(a.as_ref(), &beta);
-            let xt = xt_v(a.as_ref(), &v);
+            let xt = t_matmul(a.as_ref(), Mat::from_fn(n, 1, |i, _| v[i]).as_ref());
             for i in 0..n {
                 let want: f64 = (0..5).map(|j| a[(i, j)] * beta[j]).sum();
                 assert!((eta[i] - want).abs() < 1e-12, "n = {n}");
             }
             for j in 0..5 {
                 let want: f64 = (0..n).map(|i| a[(i, j)] * v[i]).sum();
-                assert!((xt[j] - want).abs() <= 1e-12 * (1.0 + want.abs()), "n = {n}");
+                assert!((xt[(j, 0)] - want).abs() <= 1e-12 * (1.0 + want.abs()), "n = {n}");
             }
             let r: Vec<f64> = (0..n).map(|i| (i % 4) as f64 * 0.5).collect();
             let ra = Mat::from_fn(n, 5, |i, j| r[i] * a[(i, j)]);

@@ -14,8 +14,10 @@
 //! trial step chosen by the minimiser of the cubic through the bracket's two ends (their values and
 //! slopes), safeguarded to the inner 80 % of the bracket. The iteration stops when
 //! `‖∇f‖∞ ≤ gtol` (the projected gradient of L-BFGS-B without bounds) or when the relative decrease
-//! `(f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) ≤ ftol` in 10 iterations in a row that do not halve
-//! the smallest `‖∇f‖∞` seen either, and reports which.
+//! `(f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) ≤ ftol` in `patience` iterations in a row, and
+//! reports which. With `patience = 1` ([`LbfgsOptions::scipy`]) that is SciPy's L-BFGS-B rule, the
+//! one scikit-learn's `lbfgs` solver stops by; with more (the default, 10) an iteration that halves
+//! the smallest `‖∇f‖∞` seen does not count as stalled, so a tight `gtol` is still reached.
 //! Near the optimum a change of `f` drowns in its rounding error before the gradient is small;
 //! there a step is also accepted on Hager & Zhang's approximate Wolfe condition (`f` not above
 //! its noise level, the slope reduced), so the iteration goes on by the gradient alone.
@@ -29,9 +31,6 @@ use crate::error::{Error, Result};
 const MAX_LINE_STEPS: usize = 40;
 /// Relative rounding error assumed for a value of `f` (sums of many terms lose a few digits).
 const VALUE_NOISE: f64 = 1e-13;
-/// Iterations in a row without a decrease of `f` beyond `ftol`, nor a halving of `‖∇f‖∞`, before
-/// the iteration stops.
-const STALLED: usize = 10;
 
 /// Settings of [`minimize`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,6 +48,10 @@ pub struct LbfgsOptions {
     pub c1: f64,
     /// Curvature constant (default 0.9).
     pub c2: f64,
+    /// Iterations in a row with a relative decrease `≤ ftol` before the iteration stops (default
+    /// 10, counting only iterations that do not halve the smallest `‖∇f‖∞` either; 1 is SciPy's
+    /// rule, the first such iteration stops).
+    pub patience: usize,
 }
 
 impl Default for LbfgsOptions {
@@ -60,17 +63,27 @@ impl Default for LbfgsOptions {
             ftol: 64.0 * f64::EPSILON,
             c1: 1e-4,
             c2: 0.9,
+            patience: 10,
         }
     }
 }
 
 impl LbfgsOptions {
+    /// SciPy's L-BFGS-B stopping rule as scikit-learn calls it: `gtol = 10⁻⁴` (its default `tol`),
+    /// `ftol = 64 ε`, stop at the first iteration whose relative decrease is at most `ftol`.
+    pub fn scipy() -> Self {
+        LbfgsOptions { gtol: 1e-4, patience: 1, ..Default::default() }
+    }
+
     fn validate(&self) -> Result<()> {
         if self.memory == 0 {
             return Err(Error::invalid("memory", 0, "L-BFGS needs at least one (s, y) pair"));
         }
         if !(self.gtol.is_finite() && self.gtol >= 0.0) {
             return Err(Error::invalid("gtol", self.gtol, "must be finite and ≥ 0"));
+        }
+        if self.patience == 0 {
+            return Err(Error::invalid("patience", 0, "must be ≥ 1"));
         }
         if !(self.ftol.is_finite() && self.ftol >= 0.0) {
             return Err(Error::invalid("ftol", self.ftol, "must be finite and ≥ 0"));
@@ -88,8 +101,7 @@ impl LbfgsOptions {
 pub enum LbfgsStop {
     /// `‖∇f‖∞ ≤ gtol`.
     Gradient,
-    /// The relative decrease of `f` stayed at or below `ftol` (and `‖∇f‖∞` did not halve) for 10
-    /// iterations in a row.
+    /// The relative decrease of `f` stayed at or below `ftol` for `patience` iterations in a row.
     RelativeDecrease,
     /// `max_iter` iterations taken.
     MaxIter,
@@ -195,11 +207,12 @@ where
         let decrease = (value - next.value) / value.abs().max(next.value.abs()).max(1.0);
         (x, grad, value) = (next.x, next.grad, next.value);
         // In the rounding regime (approximate Wolfe steps) f may not resolve progress that the
-        // gradient still shows: stop only after several iterations in a row without either.
+        // gradient still shows: with patience, stop only after several iterations without either.
         let g = max_abs(&grad);
-        stalled = if decrease > opts.ftol || g < 0.5 * best_gradient { 0 } else { stalled + 1 };
+        let halved = opts.patience > 1 && g < 0.5 * best_gradient;
+        stalled = if decrease > opts.ftol || halved { 0 } else { stalled + 1 };
         best_gradient = best_gradient.min(g);
-        if stalled == STALLED {
+        if stalled == opts.patience {
             break if max_abs(&grad) <= opts.gtol {
                 LbfgsStop::Gradient
             } else {
@@ -428,10 +441,25 @@ mod tests {
     }
 
     #[test]
+    fn scipy_rule_stops_at_the_first_small_decrease() {
+        // gtol = 0 leaves the change of f as the only way to stop: SciPy's rule takes the first
+        // iteration that decreases f by at most ftol, the default waits for ten in a row.
+        let base = LbfgsOptions { gtol: 0.0, ftol: 1e-10, ..Default::default() };
+        let patient = minimize(rosenbrock, vec![-1.2, 1.0], &base).unwrap();
+        let scipy = LbfgsOptions { gtol: 0.0, ftol: 1e-10, ..LbfgsOptions::scipy() };
+        let eager = minimize(rosenbrock, vec![-1.2, 1.0], &scipy).unwrap();
+        assert_eq!(eager.reason, LbfgsStop::RelativeDecrease, "{eager:?}");
+        assert!(eager.iterations < patient.iterations, "{eager:?} vs {patient:?}");
+        assert!((eager.x[0] - 1.0).abs() < 1e-3, "{eager:?}");
+    }
+
+    #[test]
     fn bad_settings_are_errors() {
         let bad = LbfgsOptions { c1: 0.95, ..Default::default() };
         assert!(minimize(rosenbrock, vec![0.0, 0.0], &bad).is_err());
         let bad = LbfgsOptions { memory: 0, ..Default::default() };
+        assert!(minimize(rosenbrock, vec![0.0, 0.0], &bad).is_err());
+        let bad = LbfgsOptions { patience: 0, ..Default::default() };
         assert!(minimize(rosenbrock, vec![0.0, 0.0], &bad).is_err());
         let nan = |_: &[f64], _: &mut [f64]| f64::NAN;
         assert!(minimize(nan, vec![0.0], &LbfgsOptions::default()).is_err());

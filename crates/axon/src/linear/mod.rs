@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Files: [`binary`] (the links, stable `log Φ`, derivatives), `newton` (the damped Newton
-//! solver of every exact fit), `separation` and `gram` (refusing fits whose estimate does not
+//! solver of every exact fit), `blocks` (passes over row blocks of `X`, in parallel, summed in a
+//! fixed order: one read of `X` per evaluation, bit-identical for any number of threads), `separation` and `gram` (refusing fits whose estimate does not
 //! exist: separated outcomes, collinear columns), `fit` ([`fit_binary`], [`BinaryData`],
 //! [`BinaryOptions`], [`BinaryFit`]), `inference` ([`FitSummary`] and the [`FitStatistics`] it
 //! shares with the multinomial summary); `multinomial` is the softmax (multinomial logit)
@@ -70,6 +71,7 @@
 //! # Ok::<(), axon::Error>(())
 //! ```
 pub mod binary;
+mod blocks;
 mod choice;
 mod coordinate;
 mod crossval;

@@ -19,10 +19,12 @@
 
 use faer::{Mat, MatRef};
 
+use super::blocks::fused_pass;
 use super::lbfgs::{self, LbfgsOptions, LbfgsStop};
 use super::multinomial::{argmax_rows, softmax_rows, MultinomialData};
 use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 use crate::error::{Error, Result};
+use crate::ops::reduce::softmax_row;
 
 /// How to fit [`fit_softmax`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,7 +38,8 @@ pub struct SoftmaxOptions {
     pub memory: usize,
     /// The most L-BFGS iterations (default 10 000).
     pub max_iter: usize,
-    /// Stop when `‖∇F‖∞ ≤ tol · Σwᵢ` (default 10⁻¹⁰).
+    /// scikit-learn's `tol`: stop when `‖∇F‖∞ ≤ tol · Σwᵢ`, or when the relative decrease of
+    /// `F / Σwᵢ` in one iteration is at most `64 ε` (default 10⁻¹⁰).
     pub tol: f64,
 }
 
@@ -71,6 +74,9 @@ pub struct SoftmaxFit {
     /// `‖∇F‖∞` at `Ŵ`.
     pub gradient_norm: f64,
     pub warning: Option<String>,
+    /// Which criterion stopped L-BFGS (the gradient, the change of the objective, the iteration
+    /// limit, the line search).
+    pub stop: LbfgsStop,
 }
 
 impl SoftmaxFit {
@@ -106,18 +112,24 @@ impl Objective<'_> {
         Mat::from_fn(p, self.k, |j, c| flat[c * p + j])
     }
 
-    /// `(Σ wᵢ log P(yᵢ), F)` and `∇F` written into `grad`.
+    /// `(Σ wᵢ log P(yᵢ), F)` and `∇F` written into `grad`, in one read of `X` ([`fused_pass`]:
+    /// per row block the scores `η_b = X_b W`, the rows' softmax and residuals, `X_bᵀ R_b`).
     fn evaluate(&self, flat: &[f64], grad: &mut [f64]) -> (f64, f64) {
         let p = self.x.ncols();
-        let w_mat = self.unflatten(flat);
-        let (mut resid, lse) = softmax_rows(&(self.x * &w_mat));
-        let mut ll = 0.0;
-        for (i, (&yi, &wi)) in self.y.iter().zip(self.w).enumerate() {
-            ll += wi * (self.x.row(i) * w_mat.col(yi) - lse[i]);
-            resid[(i, yi)] -= 1.0;
-            (0..self.k).for_each(|c| resid[(i, c)] *= wi);
-        }
-        let g = self.x.transpose() * &resid;
+        let w_mat = MatRef::from_column_major_slice(flat, p, self.k);
+        let (nll, g) = fused_pass(self.x, w_mat, |start, mut z| {
+            let mut nll = 0.0;
+            let (mut scores, mut prob) = (vec![0.0; self.k], vec![0.0; self.k]);
+            for i in 0..z.nrows() {
+                let (yi, wi) = (self.y[start + i], self.w[start + i]);
+                (0..self.k).for_each(|c| scores[c] = z[(i, c)]);
+                let lse = softmax_row(&scores, &mut prob);
+                nll += wi * (lse - scores[yi]);
+                prob[yi] -= 1.0;
+                (0..self.k).for_each(|c| z[(i, c)] = wi * prob[c]);
+            }
+            nll
+        });
         let mut penalty = 0.0;
         for c in 0..self.k {
             for j in 0..p {
@@ -129,7 +141,7 @@ impl Objective<'_> {
                 grad[c * p + j] = v;
             }
         }
-        (ll, -ll + penalty)
+        (-nll, nll + penalty)
     }
 }
 
@@ -161,10 +173,16 @@ pub fn fit_softmax(data: &MultinomialData, opts: &SoftmaxOptions) -> Result<Soft
     let lb = LbfgsOptions {
         memory: opts.memory,
         max_iter: opts.max_iter,
-        gtol: opts.tol * n_obs,
-        ..Default::default()
+        gtol: opts.tol,
+        ..LbfgsOptions::scipy()
     };
-    let r = lbfgs::minimize(|b, g| obj.evaluate(b, g).1, vec![0.0; x.ncols() * k], &lb)?;
+    // scikit-learn's scaling, F / Σwᵢ, so that its stopping rule means the same here.
+    let scaled = |b: &[f64], g: &mut [f64]| {
+        let value = obj.evaluate(b, g).1;
+        g.iter_mut().for_each(|v| *v /= n_obs);
+        value / n_obs
+    };
+    let r = lbfgs::minimize(scaled, vec![0.0; x.ncols() * k], &lb)?;
     let coefficients = obj.unflatten(&r.x);
     if opts.penalty.is_none() {
         check_not_separated(&(x * &coefficients), y)?;
@@ -174,7 +192,7 @@ pub fn fit_softmax(data: &MultinomialData, opts: &SoftmaxOptions) -> Result<Soft
     let warning = match r.reason {
         LbfgsStop::Gradient | LbfgsStop::RelativeDecrease => None,
         reason => Some(format!(
-            "L-BFGS stopped ({reason:?}) after {} iterations with ‖∇F‖∞ = {:.3e} above {:.3e}; \
+            "L-BFGS stopped ({reason:?}) after {} iterations with mean ‖∇F‖∞ = {:.3e} above {:.3e}; \
              the estimates are not the optimum",
             r.iterations, r.gradient_norm, lb.gtol
         )),
@@ -189,8 +207,9 @@ pub fn fit_softmax(data: &MultinomialData, opts: &SoftmaxOptions) -> Result<Soft
         iterations: r.iterations,
         evaluations: r.evaluations,
         converged: r.converged,
-        gradient_norm: r.gradient_norm,
+        gradient_norm: n_obs * r.gradient_norm,
         warning,
+        stop: r.reason,
     })
 }
 

@@ -5,8 +5,9 @@
 //! F(β) = −Σᵢ wᵢ ℓᵢ(β) + λ₂/2 ‖β̃‖²,    ∇F = −Xᵀ(w ⊙ ∂ℓ/∂η) + λ₂ β̃        X: (n, p), β: (p)
 //! ```
 //!
-//! - L-BFGS ([`super::lbfgs`]) on `F`, stopping when `‖∇F‖∞ ≤ tol · Σwᵢ` (the mean gradient below
-//!   `tol`, scikit-learn's convention) or when `F` stops decreasing;
+//! - L-BFGS ([`super::lbfgs`]) on `F / Σwᵢ`, scikit-learn's scaling, with scikit-learn's stop:
+//!   `‖∇F‖∞ / Σwᵢ ≤ tol` (its `gtol = tol`) or a relative decrease of `F / Σwᵢ` in one iteration
+//!   at most `64 ε` (its `ftol`); each evaluation reads `X` once;
 //! - the lectures' gradient ascent on `−F`: `θ ← θ + η ∇(−F)(θ)` from `θ = 0`, the gradient
 //!   `Σᵢ (yᵢ − σ(θᵀxᵢ)) xᵢⱼ` taken over the full pass before the update, until the step
 //!   `max_j |η ∇ⱼ|` is below `tol` or after `max_steps` steps.
@@ -14,7 +15,10 @@
 //! [`Solver::Auto`] picks Newton for unpenalised and L2 fits up to [`NEWTON_MAX_COLUMNS`] columns,
 //! L-BFGS beyond, and coordinate descent whenever the penalty has an L1 part.
 
-use super::binary::{transpose_times, Problem};
+use faer::MatRef;
+
+use super::binary::Problem;
+use super::blocks::fused_pass;
 use super::lbfgs::{self, max_abs, LbfgsOptions, LbfgsStop};
 use super::penalty::Penalty;
 use crate::error::{Error, Result};
@@ -163,34 +167,43 @@ pub(crate) struct SolverOutcome {
     /// `‖∇F‖₂` (for L1: the smallest subgradient's norm).
     pub gradient_norm: f64,
     pub warning: Option<String>,
+    /// Which criterion stopped an L-BFGS fit (`None` for the other solvers).
+    pub stop: Option<LbfgsStop>,
 }
 
-/// `F(β)` and `∇F(β)` (the negated penalised log-likelihood) without the information matrix.
+/// `F(β)` and `∇F(β)` (the negated penalised log-likelihood) without the information matrix, in
+/// one read of `X` ([`fused_pass`]: `η`, the per-row loss and score, `Xᵀ(w ⊙ ∂ℓ/∂η)` per block).
 pub(crate) fn objective_and_gradient(problem: &Problem, beta: &[f64], grad: &mut [f64]) -> f64 {
-    let eta = problem.eta(beta);
-    let mut score = vec![0.0; problem.n()];
-    let mut ll = 0.0;
-    for (i, s) in score.iter_mut().enumerate() {
-        let w = problem.weight(i);
-        if w > 0.0 {
-            let d = problem.link.derivs(problem.y[i], eta[i]);
-            ll += w * d.log_lik;
-            *s = w * d.score;
+    let coef = MatRef::from_column_major_slice(beta, beta.len(), 1);
+    let (nll, g) = fused_pass(problem.x, coef, |start, mut z| {
+        let mut nll = 0.0;
+        for i in 0..z.nrows() {
+            let row = start + i;
+            let w = problem.weight(row);
+            z[(i, 0)] = if w > 0.0 {
+                let d = problem.link.derivs(problem.y[row], z[(i, 0)]);
+                nll -= w * d.log_lik;
+                -w * d.score
+            } else {
+                0.0
+            };
         }
-    }
-    let g = transpose_times(problem.x, &score);
+        nll
+    });
     let mut penalty = 0.0;
-    for (j, (out, gj)) in grad.iter_mut().zip(g).enumerate() {
-        *out = -gj;
+    for (j, out) in grad.iter_mut().enumerate() {
+        *out = g[(j, 0)];
         if Some(j) != problem.intercept {
             *out += problem.alpha * beta[j];
             penalty += 0.5 * problem.alpha * beta[j] * beta[j];
         }
     }
-    -ll + penalty
+    nll + penalty
 }
 
-/// L-BFGS on the smooth objective from `β = 0`.
+/// L-BFGS from `β = 0` on scikit-learn's scaling of the objective, `F / Σwᵢ` (the mean loss plus
+/// `λ₂/(2Σwᵢ) ‖β̃‖²`), with its stopping rule: `‖∇F‖∞ / Σwᵢ ≤ tol` or a relative decrease of
+/// `F / Σwᵢ` below `64 ε` (SciPy's `ftol`, as scikit-learn passes it).
 pub(crate) fn fit_lbfgs(
     problem: &Problem,
     memory: usize,
@@ -198,20 +211,24 @@ pub(crate) fn fit_lbfgs(
     tol: f64,
     n_obs: f64,
 ) -> Result<SolverOutcome> {
-    let opts = LbfgsOptions { memory, max_iter, gtol: tol * n_obs, ..Default::default() };
-    let f = |b: &[f64], g: &mut [f64]| objective_and_gradient(problem, b, g);
+    let opts = LbfgsOptions { memory, max_iter, gtol: tol, ..LbfgsOptions::scipy() };
+    let f = |b: &[f64], g: &mut [f64]| {
+        let value = objective_and_gradient(problem, b, g);
+        g.iter_mut().for_each(|v| *v /= n_obs);
+        value / n_obs
+    };
     let r = lbfgs::minimize(f, vec![0.0; problem.p()], &opts)?;
-    let gradient_norm = r.gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
+    let gradient_norm = n_obs * r.gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
     let warning = match r.reason {
         LbfgsStop::Gradient | LbfgsStop::RelativeDecrease => None,
         LbfgsStop::MaxIter => Some(format!(
-            "L-BFGS did not converge in max_iter = {max_iter} iterations (‖∇F‖∞ = {:.3e}, \
+            "L-BFGS did not converge in max_iter = {max_iter} iterations (mean ‖∇F‖∞ = {:.3e}, \
              target {:.3e}); the estimates are not the optimum",
             r.gradient_norm, opts.gtol
         )),
         LbfgsStop::LineSearch => Some(format!(
             "L-BFGS stopped: the line search found no acceptable step after {} iterations \
-             (‖∇F‖∞ = {:.3e}, target {:.3e})",
+             (mean ‖∇F‖∞ = {:.3e}, target {:.3e})",
             r.iterations, r.gradient_norm, opts.gtol
         )),
     };
@@ -221,6 +238,7 @@ pub(crate) fn fit_lbfgs(
         converged: r.converged,
         gradient_norm,
         warning,
+        stop: Some(r.reason),
     })
 }
 
@@ -258,7 +276,7 @@ pub(crate) fn gradient_ascent(
             format!("gradient ascent diverged (learning rate {learning_rate} is too large)")
         }
     });
-    SolverOutcome { beta: theta, iterations: steps, converged, gradient_norm, warning }
+    SolverOutcome { beta: theta, iterations: steps, converged, gradient_norm, warning, stop: None }
 }
 
 #[cfg(test)]

@@ -114,5 +114,6 @@ pub(crate) fn fit_sgd(problem: &Problem, o: &SgdOptions, n_obs: f64) -> Result<S
         converged,
         gradient_norm: grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
         warning,
+        stop: None,
     })
 }
