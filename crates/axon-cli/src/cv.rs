@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::common::{flag, read_frame};
 use crate::options::{DesignArgs, Model, PenaltyKind, SolverArgs};
+use crate::output::outln;
 
 /// Arguments of `axon cv`.
 #[derive(Debug, Args, Serialize)]
@@ -118,9 +119,9 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
             n_obs: frame.n_rows,
             search: &search,
         };
-        println!("{}", serde_json::to_string_pretty(&json).context("writing the JSON report")?);
+        outln!("{}", serde_json::to_string_pretty(&json).context("writing the JSON report")?)?;
     } else {
-        println!(
+        outln!(
             "{}-fold stratified cross-validation (seed {}) of {} on {}, n = {}, metric {}",
             args.folds,
             args.fit.seed,
@@ -128,8 +129,8 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
             args.design.data.display(),
             frame.n_rows,
             flag(args.metric)
-        );
-        println!("{search}");
+        )?;
+        outln!("{search}")?;
     }
     Ok(())
 }
