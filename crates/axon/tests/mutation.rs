@@ -390,9 +390,7 @@ fn split(bytes: &[u8]) -> Option<(Value, Vec<u8>)> {
 /// A safetensors file put together (the header padded to 8 bytes, as writers do).
 fn join(header: &Value, data: &[u8]) -> Vec<u8> {
     let mut text = serde_json::to_vec(header).unwrap();
-    while text.len() % 8 != 0 {
-        text.push(b' ');
-    }
+    text.resize(text.len().next_multiple_of(8), b' ');
     let mut out = (text.len() as u64).to_le_bytes().to_vec();
     out.extend_from_slice(&text);
     out.extend_from_slice(data);
@@ -429,7 +427,7 @@ fn value(g: &mut Gen, old: &Value) -> Value {
             Value::Array(items) => {
                 let mut items = items.clone();
                 if let Some(first) = items.first().cloned() {
-                    items.extend(std::iter::repeat(first).take(1 + g.below(3)));
+                    items.extend(std::iter::repeat_n(first, 1 + g.below(3)));
                 }
                 Value::Array(items)
             }
