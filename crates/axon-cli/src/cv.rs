@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::common::flag;
 use crate::options::{DesignArgs, Model, PenaltyKind, SolverArgs};
+use crate::output::outln;
 
 /// Arguments of `axon cv`.
 #[derive(Debug, Args, Serialize)]
@@ -119,9 +120,9 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
             n_obs: frame.n_rows,
             search: &search,
         };
-        println!("{}", serde_json::to_string_pretty(&json).context("writing the JSON report")?);
+        outln!("{}", serde_json::to_string_pretty(&json).context("writing the JSON report")?)?;
     } else {
-        println!(
+        outln!(
             "{}-fold stratified cross-validation (seed {}) of {} on {}, n = {}, metric {}",
             args.folds,
             args.fit.seed,
@@ -129,8 +130,8 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
             args.design.data.display(),
             frame.n_rows,
             flag(args.metric)
-        );
-        println!("{search}");
+        )?;
+        outln!("{search}")?;
     }
     Ok(())
 }

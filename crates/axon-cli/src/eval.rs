@@ -17,6 +17,8 @@ use axon::nn::Architecture;
 use clap::Args;
 use serde::Serialize;
 
+use crate::output::{out, outln};
+
 /// Arguments of `axon eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -69,23 +71,23 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             dropped_rows,
             report: &report,
         };
-        println!("{}", serde_json::to_string_pretty(&json).context("writing the JSON report")?);
+        outln!("{}", serde_json::to_string_pretty(&json).context("writing the JSON report")?)?;
         return Ok(());
     }
     let dropped = match dropped_rows {
         0 => String::new(),
         n => format!(", {n} dropped for missing values"),
     };
-    println!(
+    outln!(
         "{} model {} on {} ({} rows{dropped})",
         model.kind(),
         args.model.display(),
         args.data.display(),
         report.n_samples,
-    );
+    )?;
     let legend: Vec<String> =
         classes.iter().enumerate().map(|(k, c)| format!("{k} = {c}")).collect();
-    println!("classes of `{target}`: {}\n", legend.join(", "));
-    print!("{report}");
+    outln!("classes of `{target}`: {}\n", legend.join(", "))?;
+    out!("{report}")?;
     Ok(())
 }

@@ -4,8 +4,10 @@
 //! a data file, calls the `axon` library and prints the result. This file only parses the
 //! arguments and dispatches; each command lives in its own file (`fit/`, `predict.rs`,
 //! `eval.rs`, `cv.rs`, `train.rs`) and is flags → library options → one library call → print.
-//! No data layout, file format or choice of fit lives in the binary.
+//! No data layout, file format or choice of fit lives in the binary. Every command prints through
+//! `output.rs`, so a failed write is an error said here once, not a panic.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +18,7 @@ mod cv;
 mod eval;
 mod fit;
 mod options;
+mod output;
 mod predict;
 mod train;
 
@@ -66,11 +69,19 @@ enum Command {
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped early (`axon ... | head`) ends the run quietly.
+        Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("axon: {}", common::message(&err));
+            // If stderr cannot take the message either, the exit code still says it.
+            let _ = writeln!(std::io::stderr(), "axon: {}", common::message(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether `err` is a write to stdout or stderr whose reader went away.
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<output::OutputError>().is_some_and(|o| o.is_broken_pipe()))
 }
 
 /// Parses the arguments and does the work; every failure comes back as an error for `main`.
@@ -85,8 +96,8 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Train(args)) => train::run(&args),
         None => {
             // No arguments: say what this is and where to look, rather than printing the help.
-            println!("axon {}: {ABOUT}.", env!("CARGO_PKG_VERSION"));
-            println!("Run `axon --help` for usage.");
+            output::outln!("axon {}: {ABOUT}.", env!("CARGO_PKG_VERSION"))?;
+            output::outln!("Run `axon --help` for usage.")?;
             Ok(())
         }
     }

@@ -8,11 +8,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use axon::data::{CsvWriter, Labels};
 use axon::metrics::argmax;
 use axon::model::{SavedModel, Scores};
 use clap::Args;
+
+use crate::output::{OutputError, Stream};
 
 /// Arguments of `axon predict`.
 #[derive(Debug, Args)]
@@ -54,11 +55,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     }
     let examples = model.read(&args.data, Labels::Optional, false)?;
     let scores = model.scores(&examples, args.log_odds)?;
-    // A reader that stops early (`axon predict ... | head`) ends the output quietly.
-    match write(args, &classes, &scores) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        result => result.context("writing to stdout"),
-    }
+    // `main` ends the run quietly when the reader stopped early (`axon predict ... | head`).
+    write(args, &classes, &scores).map_err(|e| OutputError::new(Stream::Stdout, e))?;
+    Ok(())
 }
 
 /// Writes the CSV: `prediction`, then `p_<class>` (`--proba`) and `log_odds` (`--log-odds`).

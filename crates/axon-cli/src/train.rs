@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use crate::common::settings_record;
 use crate::curves::{self, CurveInfo};
+use crate::output::{errln, outln, OutputError};
 
 /// `axon train` arguments.
 #[derive(Debug, Args, Serialize)]
@@ -165,18 +166,20 @@ impl TrainArgs {
 }
 
 /// The progress bar (only on a terminal, without --quiet) and per-epoch lines (without --quiet).
+/// A line that cannot be written stops the lines; the failure is said after training.
 struct Reporter {
     /// Whether to draw a bar: stderr is a terminal and not --quiet.
     draw: bool,
     bar: Option<ProgressBar>,
     quiet: bool,
     started: Instant,
+    failed: Option<OutputError>,
 }
 
 impl Reporter {
     fn new(quiet: bool) -> Reporter {
         let draw = !quiet && std::io::stderr().is_terminal();
-        Reporter { draw, bar: None, quiet, started: Instant::now() }
+        Reporter { draw, bar: None, quiet, started: Instant::now(), failed: None }
     }
 
     /// A bar for one epoch of `batches` steps.
@@ -209,8 +212,8 @@ impl Reporter {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
                 }
-                if !self.quiet {
-                    eprintln!("{}", epoch_line(m));
+                if !self.quiet && self.failed.is_none() {
+                    self.failed = errln!("{}", epoch_line(m)).err();
                 }
             }
         }
@@ -247,23 +250,27 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(plot) = plot_path(args) {
         write_plot(args, &plot, &trained)?;
     }
+    // An epoch line that could not be written fails the run only once the model is saved.
+    if let Some(failed) = reporter.failed {
+        return Err(failed.into());
+    }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         return Ok(());
     }
-    println!("{}", trained.classifier.net);
+    outln!("{}", trained.classifier.net)?;
     let restored = match trained.report.restored_epoch {
         Some(best) => format!(" (the weights of epoch {best}, the best on validation)"),
         None => String::new(),
     };
-    println!(
+    outln!(
         "test accuracy {:.2}% ({} rows), log loss {:.4}, {} epochs in {:.1} s{restored}",
         100.0 * trained.test_accuracy,
         data.test.len(),
         trained.test_log_loss,
         trained.report.progress.history.len(),
         trained.seconds
-    );
+    )?;
     Ok(())
 }
 
@@ -276,7 +283,7 @@ fn write_plot(args: &TrainArgs, plot: &Path, trained: &TrainedNetwork) -> anyhow
     let info = CurveInfo { title: &title, test_accuracy, best_epoch };
     curves::write(plot, &trained.report.progress.history, &info)?;
     if !args.quiet {
-        eprintln!("axon: training curves written to {}", plot.display());
+        errln!("axon: training curves written to {}", plot.display())?;
     }
     Ok(())
 }
@@ -309,7 +316,7 @@ fn write_run_record(
     record.result = serde_json::to_value(summary)?;
     record.write(&with_suffix(out, ".run.json"))?;
     if !args.quiet {
-        eprintln!("axon: model written to {}", out.display());
+        errln!("axon: model written to {}", out.display())?;
     }
     Ok(())
 }

@@ -4,12 +4,20 @@
 //! how its data is laid out, [`SavedModel::read`] reads new rows by that schema, and
 //! [`SavedModel::scores`] gives the class probabilities `(n, K)` row-major (and, for two
 //! classes, the log-odds `log P(y = 1) − log P(y = 0)`).
+//!
+//! A model file is checked before it is trusted: a network's architecture must name exactly the
+//! tensors the file stores, shape for shape, before anything is built from it (so a description
+//! that says `hidden: [2147483648]` over small tensors is refused, not allocated), and every
+//! number that scales the data must be finite (a deviation also non-zero). A probability that
+//! still comes out non-finite is an error, never a predicted class.
 
 use std::path::Path;
 
-use crate::data::{read_examples, Examples, Features, Labels, Schema};
+use serde::Deserialize;
+
+use crate::data::{read_examples, Examples, Features, Labels, Scaling, Schema};
 use crate::error::{Error, Result};
-use crate::io::{load_model, ModelKind};
+use crate::io::{load_model, ModelFile, ModelKind};
 use crate::linear::{row_major, LinearModel};
 use crate::nn::{Architecture, NetworkClassifier};
 
@@ -34,9 +42,22 @@ impl SavedModel {
     pub fn load(path: impl AsRef<Path>) -> Result<SavedModel> {
         let path = path.as_ref();
         let file = load_model(path)?;
+        let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
         Ok(match file.kind {
-            ModelKind::Linear => SavedModel::Linear(LinearModel::from_file(&file, path)?),
-            ModelKind::Network => SavedModel::Network(NetworkClassifier::from_file(&file, path)?),
+            ModelKind::Linear => {
+                let model = LinearModel::from_file(&file, path)?;
+                check_scale("the encoder", model.encoder.means(), model.encoder.stds())
+                    .map_err(bad)?;
+                SavedModel::Linear(model)
+            }
+            ModelKind::Network => {
+                check_shapes(&file).map_err(bad)?;
+                let net = NetworkClassifier::from_file(&file, path)?;
+                if let Some(Scaling::Standardize { mean, std }) = &net.scaling {
+                    check_scale("the scaling", mean, std).map_err(bad)?;
+                }
+                SavedModel::Network(net)
+            }
         })
     }
 
@@ -95,13 +116,107 @@ impl SavedModel {
                 let proba = row_major(&model.predict_proba_design(x.as_ref())?);
                 let log_odds =
                     if log_odds { Some(model.log_odds_design(x.as_ref())?) } else { None };
+                check_proba(&proba, k, examples)?;
                 Ok(Scores { proba, log_odds })
             }
             SavedModel::Network(net) => {
                 let (proba, logits) = net.predict_proba(&examples.dense(&net.schema)?)?;
                 let log_odds = log_odds.then(|| logits.chunks(2).map(|z| z[1] - z[0]).collect());
+                check_proba(&proba, k, examples)?;
                 Ok(Scores { proba, log_odds })
             }
         }
     }
+}
+
+/// A probability that is not finite (a row of values too large for the model's arithmetic) is an
+/// error naming the row, not a class.
+fn check_proba(proba: &[f64], k: usize, examples: &Examples) -> Result<()> {
+    match proba.iter().position(|p| !p.is_finite()) {
+        None => Ok(()),
+        Some(i) => {
+            let (row, p) = (i / k.max(1) + 1, proba[i]);
+            let msg = format!("the model gives row {row} a probability of {p}; no class predicted");
+            Err(Error::Io { path: examples.path.clone(), msg })
+        }
+    }
+}
+
+/// The means and standard deviations that scale a model's data are finite and the deviations
+/// positive; `what` names them in the message.
+fn check_scale(what: &str, mean: &[f64], std: &[f64]) -> std::result::Result<(), String> {
+    if let Some((j, m)) = mean.iter().enumerate().find(|(_, m)| !m.is_finite()) {
+        return Err(format!("{what} has a mean of {m} for feature {j}; it must be finite"));
+    }
+    if let Some((j, s)) = std.iter().enumerate().find(|(_, s)| !(s.is_finite() && **s > 0.0)) {
+        let msg = format!("{what} has a standard deviation of {s} for feature {j}");
+        return Err(format!("{msg}; it must be finite and positive"));
+    }
+    Ok(())
+}
+
+/// The network's architecture names exactly the tensors `file` stores, with their shapes. Checked
+/// before the network is built, so that nothing is allocated from the description alone.
+fn check_shapes(file: &ModelFile) -> std::result::Result<(), String> {
+    // An unreadable architecture is the network loader's error to report.
+    let Ok(architecture) = Architecture::deserialize(&file.model["architecture"]) else {
+        return Ok(());
+    };
+    let expected = parameter_shapes(&architecture)
+        .ok_or_else(|| "the architecture's sizes overflow: no network has them".to_owned())?;
+    let mismatch =
+        |what: String| format!("the architecture does not match the stored tensors: {what}");
+    for (name, shape) in &expected {
+        match file.tensors.tensor(name) {
+            None => {
+                return Err(mismatch(format!("it needs `{name}` {shape:?}, the file has none")))
+            }
+            Some(t) if t.dims() != shape.as_slice() => {
+                let stored = t.dims();
+                return Err(mismatch(format!(
+                    "`{name}` is {stored:?} in the file, {shape:?} in it"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    let extra = file.tensors.tensors.iter().find(|(n, _)| !expected.iter().any(|(e, _)| e == n));
+    match extra {
+        Some((name, _)) => Err(mismatch(format!("the file has `{name}`, the architecture none"))),
+        None => Ok(()),
+    }
+}
+
+/// The `state_dict` names and shapes of the parameters [`Architecture::build`] makes (see
+/// `nn/architecture.rs` for the layers), computed without building anything; `None` when a
+/// size overflows.
+fn parameter_shapes(architecture: &Architecture) -> Option<Vec<(String, Vec<usize>)>> {
+    let mut shapes = Vec::new();
+    let mut linear = |layer: usize, inputs: usize, outputs: usize| {
+        shapes.push((format!("{layer}.weight"), vec![outputs, inputs]));
+        shapes.push((format!("{layer}.bias"), vec![outputs]));
+    };
+    match architecture {
+        Architecture::Logreg { inputs, classes } => linear(0, *inputs, *classes),
+        Architecture::Mlp { inputs, hidden, classes, .. } => {
+            let mut width = *inputs;
+            for (i, &h) in hidden.iter().enumerate() {
+                linear(2 * i, width, h);
+                width = h;
+            }
+            linear(2 * hidden.len(), width, *classes);
+        }
+        Architecture::Cnn { height, width, channels: [c1, c2], dense, classes } => {
+            height.checked_mul(*width)?;
+            let flat = c2.checked_mul(height / 4)?.checked_mul(width / 4)?;
+            // Conv, ReLU, pool, conv, ReLU, pool, flatten, linear, ReLU, linear.
+            linear(7, flat, *dense);
+            linear(9, *dense, *classes);
+            for (layer, inputs, outputs) in [(0, 1, *c1), (3, *c1, *c2)] {
+                shapes.push((format!("{layer}.weight"), vec![outputs, inputs, 3, 3]));
+                shapes.push((format!("{layer}.bias"), vec![outputs]));
+            }
+        }
+    }
+    Some(shapes)
 }

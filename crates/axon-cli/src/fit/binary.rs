@@ -14,6 +14,7 @@ use super::report::{
     LikelihoodJson, NO_INFERENCE,
 };
 use crate::options::describe;
+use crate::output::{errln, out};
 
 /// A coefficient on the original (unstandardised) scale.
 #[derive(Debug, Serialize)]
@@ -69,7 +70,7 @@ pub fn report(
     ctx: &Context,
 ) -> anyhow::Result<()> {
     if let Some(w) = fit.warning.as_deref().filter(|_| !fit.converged) {
-        eprintln!("axon: warning: {w}");
+        errln!("axon: warning: {w}")?;
     }
     let summary = if fit.is_penalised() {
         None
@@ -84,7 +85,7 @@ pub fn report(
         match design.encoder.unstandardize_coefficients(&fit.coefficients) {
             Ok(b) => Some(b),
             Err(e) => {
-                eprintln!("axon: note: no coefficients on the original scale: {e}");
+                errln!("axon: note: no coefficients on the original scale: {e}")?;
                 None
             }
         }
@@ -95,7 +96,7 @@ pub fn report(
     if ctx.json {
         print_json(&json(&fitted, ctx))
     } else {
-        print!("{}", table(&fitted, ctx));
+        out!("{}", table(&fitted, ctx))?;
         Ok(())
     }
 }

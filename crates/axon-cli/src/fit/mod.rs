@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::common::{flag, settings_record};
 use crate::options::{DesignArgs, Model, SolverArgs};
+use crate::output::errln;
 use report::Context;
 
 /// Arguments of `axon fit`.
@@ -110,7 +111,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     if let Some(path) = &args.out {
         fit.to_model(design.encoder, settings_record("fit", args)?)?.save(path)?;
-        eprintln!("axon: model written to {}", path.display());
+        errln!("axon: model written to {}", path.display())?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::report::{bare_coefficient, estimates_table, print_json, CoefficientJson, Context};
 use crate::options::describe;
+use crate::output::{errln, out};
 
 /// One class's binary fit in the JSON report.
 #[derive(Debug, Serialize)]
@@ -40,13 +41,13 @@ struct OvrReport {
 pub fn report(fit: &OneVsRestFit, design: &Design, ctx: &Context) -> anyhow::Result<()> {
     for (class, f) in fit.classes.iter().zip(&fit.fits) {
         if let Some(w) = f.warning.as_deref().filter(|_| !f.converged) {
-            eprintln!("axon: warning: class `{class}` against the rest: {w}");
+            errln!("axon: warning: class `{class}` against the rest: {w}")?;
         }
     }
     if ctx.json {
         print_json(&json(fit, design, ctx))
     } else {
-        print!("{}", table(fit, design, ctx));
+        out!("{}", table(fit, design, ctx))?;
         Ok(())
     }
 }

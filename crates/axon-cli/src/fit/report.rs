@@ -5,6 +5,8 @@
 use axon::linear::{CoefficientRow, FitStatistics};
 use serde::Serialize;
 
+use crate::output::outln;
+
 /// The run a report describes, besides the fit itself.
 pub struct Context {
     /// The data file, as given.
@@ -175,6 +177,6 @@ pub const NO_INFERENCE: &str = "No standard errors, z, p-values or intervals: th
 
 /// Prints `report` as one pretty JSON object.
 pub fn print_json(report: &impl Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(report)?);
+    outln!("{}", serde_json::to_string_pretty(report)?)?;
     Ok(())
 }

@@ -12,6 +12,8 @@ use super::report::{
     LikelihoodJson, NO_INFERENCE,
 };
 
+use crate::output::{errln, out, outln};
+
 /// The JSON report: the fields of the binary report that apply, `class` on every coefficient.
 #[derive(Debug, Serialize)]
 struct SoftmaxReport {
@@ -32,7 +34,7 @@ struct SoftmaxReport {
 /// Prints the report of `fit` on `design`.
 pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::Result<()> {
     if let Some(w) = fit.warning.as_deref().filter(|_| !fit.converged) {
-        eprintln!("axon: warning: {w}");
+        errln!("axon: warning: {w}")?;
     }
     let y = design.class_indices();
     let summary = if fit.is_penalised() {
@@ -47,24 +49,24 @@ pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::R
         return print_json(&json(fit, design, summary.as_ref(), ll0, ctx));
     }
     let target = design.encoder.target_name();
-    print!("Model: softmax of P({target} = k), data {}\n{}", ctx.data, ctx.dropped_line());
+    out!("Model: softmax of P({target} = k), data {}\n{}", ctx.data, ctx.dropped_line())?;
     match &summary {
-        Some(s) => print!("{s}"),
+        Some(s) => out!("{s}")?,
         None => {
-            println!(
+            outln!(
                 "multinomial logit, L2-penalised (alpha = {}), reference class `{}`\n\
                  n = {}  log-likelihood = {:.4}  null = {ll0:.4}\n{NO_INFERENCE}",
                 fit.penalty.l2(),
                 fit.classes[0],
                 design.n_rows(),
                 fit.log_likelihood
-            );
+            )?;
             let b = |j: usize, k: usize| fit.coefficients[(j, k)];
-            print!("{}", estimates_table(&fit.names, &fit.classes[1..], b));
+            out!("{}", estimates_table(&fit.names, &fit.classes[1..], b))?;
         }
     }
     let (iterations, grad) = (fit.iterations, fit.gradient_norm);
-    print!("{}", ctx.status_line("Newton-Raphson", fit.converged, iterations, grad));
+    out!("{}", ctx.status_line("Newton-Raphson", fit.converged, iterations, grad))?;
     Ok(())
 }
 

@@ -15,7 +15,9 @@
 //! "version": 1}` (same key, its description is the model body) and a network with separate
 //! `axon.kind = "nn-classifier"`, `axon.architecture`, ... keys and no version. [`load_model`]
 //! reports those as version 1, with their description or keys as the body, and each model's
-//! loader reads its version-1 body. A file of a newer version is refused with a clear error.
+//! loader reads its version-1 body. A file of a newer version is refused with a clear error, and
+//! so is a file with a non-finite number (NaN, ±∞) in a tensor: no model is saved with one, and
+//! it would only turn into NaN probabilities.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,7 +27,7 @@ use serde_json::Value;
 
 use super::safetensors::{load_safetensors, save_safetensors, TensorFile};
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{DType, Tensor};
 
 /// The metadata key of the description.
 const KEY: &str = "axon";
@@ -100,6 +102,7 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<ModelFile> {
     let path = path.as_ref();
     let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
     let tensors = load_safetensors(path)?;
+    check_finite(&tensors).map_err(bad)?;
     let md = &tensors.metadata;
     if md.get("axon.kind").map(String::as_str) == Some(NETWORK_V1) {
         let model = network_v1(md);
@@ -139,6 +142,28 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<ModelFile> {
              version {MODEL_VERSION}"
         ))),
     }
+}
+
+/// Every number of every floating-point tensor is finite; otherwise the message names the tensor,
+/// the value and where it is.
+fn check_finite(file: &TensorFile) -> std::result::Result<(), String> {
+    fn first<T: Copy + Into<f64>>(values: &[T]) -> Option<(usize, f64)> {
+        values.iter().map(|&v| v.into()).enumerate().find(|(_, v)| !v.is_finite())
+    }
+    for (name, t) in &file.tensors {
+        let found = match t.dtype() {
+            DType::F32 => t.to_vec::<f32>().ok().and_then(|v| first(&v)),
+            DType::F64 => t.to_vec::<f64>().ok().and_then(|v| first(&v)),
+            DType::I64 => None,
+        };
+        if let Some((i, v)) = found {
+            return Err(format!(
+                "tensor `{name}` holds {v} (element {i} of {}); a model's numbers must be finite",
+                t.numel()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The `axon.*` keys of a version-1 network file as one JSON object, each value parsed as JSON
