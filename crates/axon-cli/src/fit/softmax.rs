@@ -4,12 +4,12 @@
 //! object with `class` on every coefficient.
 
 use axon::data::Design;
-use axon::linear::{multinomial_null_log_likelihood, MultinomialFit, MultinomialSummary};
+use axon::linear::{multinomial_null_log_likelihood, MultinomialFit, MultinomialSummary, Solver};
 use serde::Serialize;
 
 use super::report::{
-    bare_coefficient, coefficient_json, estimates_table, print_json, CoefficientJson, Context,
-    LikelihoodJson, NO_INFERENCE,
+    bare_coefficient, coefficient_json, estimates_table, not_converged, print_json,
+    CoefficientJson, Context, LikelihoodJson, NO_INFERENCE, UNCONVERGED,
 };
 
 /// The JSON report: the fields of the binary report that apply, `class` on every coefficient.
@@ -35,7 +35,7 @@ pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::R
         eprintln!("axon: warning: {w}");
     }
     let y = design.class_indices();
-    let summary = if fit.is_penalised() {
+    let summary = if fit.is_penalised() || !ctx.inference(fit.converged) {
         None
     } else {
         let data = axon::linear::MultinomialData::new(design.x.as_ref(), &y, &design.names)?
@@ -48,13 +48,21 @@ pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::R
     }
     let target = design.encoder.target_name();
     print!("Model: softmax of P({target} = k), data {}\n{}", ctx.data, ctx.dropped_line());
+    let (limit, unit) = Solver::Newton.iteration_limit(ctx.max_iter);
+    let iterations = (fit.iterations, limit, unit);
+    if !fit.converged {
+        print!("{}", not_converged(iterations, "--max-iter", summary.is_some()));
+    }
     match &summary {
         Some(s) => print!("{s}"),
         None => {
+            let (penalty, note) = match fit.is_penalised() {
+                true => (format!("L2-penalised (alpha = {})", fit.penalty.l2()), NO_INFERENCE),
+                false => ("maximum likelihood".to_owned(), UNCONVERGED),
+            };
             println!(
-                "multinomial logit, L2-penalised (alpha = {}), reference class `{}`\n\
-                 n = {}  log-likelihood = {:.4}  null = {ll0:.4}\n{NO_INFERENCE}",
-                fit.penalty.l2(),
+                "multinomial logit, {penalty}, reference class `{}`\n\
+                 n = {}  log-likelihood = {:.4}  null = {ll0:.4}\n{note}",
                 fit.classes[0],
                 design.n_rows(),
                 fit.log_likelihood
@@ -63,8 +71,7 @@ pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::R
             print!("{}", estimates_table(&fit.names, &fit.classes[1..], b));
         }
     }
-    let (iterations, grad) = (fit.iterations, fit.gradient_norm);
-    print!("{}", ctx.status_line("Newton-Raphson", fit.converged, iterations, grad));
+    print!("{}", ctx.status_line("Newton-Raphson", fit.converged, iterations, fit.gradient_norm));
     Ok(())
 }
 
