@@ -82,8 +82,11 @@ impl DesignArgs {
         let spec = self.spec();
         let columns = spec.features.map(|features| {
             let mut columns = features;
-            columns.push(spec.target.clone());
-            columns.extend(extra.iter().map(|c| c.to_string()));
+            for column in std::iter::once(spec.target.as_str()).chain(extra.iter().copied()) {
+                if !columns.iter().any(|c| c == column) {
+                    columns.push(column.to_owned());
+                }
+            }
             columns
         });
         ReadOptions {

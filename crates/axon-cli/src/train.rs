@@ -8,6 +8,11 @@
 //! data schema beside the weights). This file turns flags into those options, draws the
 //! progress bar, and writes `<out>.run.json` (argv, settings, seed, data digests, versions,
 //! threads, per-epoch metrics) and `<out>.curves.svg` (or `--plot`, `curves.rs`).
+//!
+//! Progress goes to stderr: the network about to be trained, the bar, one line per epoch, the
+//! files written and any warning (a loss that exploded, a resumed checkpoint with other
+//! settings or no epochs left). Results go to stdout: the trained network and its test scores,
+//! or with `--json` one object (its `warnings` field holds the warnings too).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -16,8 +21,8 @@ use std::time::Instant;
 use axon::data::{Dataset, SplitOptions};
 use axon::io::{DataRecord, RunRecord};
 use axon::nn::{
-    train_network, Activation as LibActivation, EpochMetrics, Monitor, NetworkOptions, TrainConfig,
-    TrainEvent, TrainSummary, TrainedNetwork,
+    train_network, Activation as LibActivation, Architecture, EpochMetrics, Monitor,
+    NetworkOptions, TrainConfig, TrainEvent, TrainSummary, TrainedNetwork,
 };
 use axon::optim::OptimizerChoice;
 use clap::{Args, ValueEnum};
@@ -75,7 +80,8 @@ pub struct TrainArgs {
     /// parameters and buffers of the epoch with the lowest validation loss (`best_epoch`).
     #[arg(long)]
     pub no_restore_best: bool,
-    /// Write a checkpoint here after every epoch; with --resume, continue from it.
+    /// Write a checkpoint here after every epoch; with --resume, continue from it (it must
+    /// exist).
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
     #[arg(long, requires = "checkpoint")]
@@ -91,7 +97,8 @@ pub struct TrainArgs {
     /// Print one JSON object instead of the text report.
     #[arg(long)]
     pub json: bool,
-    /// No progress bar and no per-epoch lines on stderr.
+    /// No progress on stderr (the network about to be trained, the bar, the per-epoch lines,
+    /// the files written); warnings are still printed. Results always go to stdout.
     #[arg(long)]
     pub quiet: bool,
 }
@@ -226,13 +233,27 @@ fn epoch_line(m: &EpochMetrics) -> String {
         _ => String::new(),
     };
     format!(
-        "epoch {:>3}  train loss {:.4} acc {:.2}%{val}  {:.1} s  {:.0} examples/s",
+        "epoch {:>3}  train loss {:.4} acc {:.2}%{val}  {}  {:.0} examples/s",
         m.epoch,
         m.train_loss,
         100.0 * m.train_accuracy,
-        m.seconds,
+        duration(m.seconds),
         m.examples_per_second
     )
+}
+
+/// `12.3 ms` below a tenth of a second, `1.5 s` from there.
+fn duration(seconds: f64) -> String {
+    if seconds < 0.1 {
+        format!("{:.1} ms", 1e3 * seconds)
+    } else {
+        format!("{seconds:.1} s")
+    }
+}
+
+/// `1 epoch`, `2 epochs`.
+fn epochs(n: usize) -> String {
+    format!("{n} epoch{}", if n == 1 { "" } else { "s" })
 }
 
 /// Runs `axon train`.
@@ -240,9 +261,21 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let split =
         SplitOptions { seed: args.seed, val_fraction: args.val_fraction, ..Default::default() };
     let data = Dataset::load(&args.data, args.target.as_deref(), &split)?;
+    let options = args.options();
+    if !args.quiet {
+        let (d, image, k) = (data.d, data.image, data.n_classes());
+        let arch = Architecture::parse(&options.model, options.activation, d, image, k);
+        if let Some(arch) = arch.ok().filter(|a| a.check_size(Architecture::BYTES_TO_TRAIN).is_ok())
+        {
+            errln!("axon: training {arch}, {k} classes, {} rows", data.train.len())?;
+        }
+    }
     let mut reporter = Reporter::new(args.quiet);
-    let trained = train_network(&data, &args.options(), &mut |e| reporter.event(e))?;
+    let trained = train_network(&data, &options, &mut |e| reporter.event(e))?;
     let summary = trained.summary(&data);
+    for warning in &summary.warnings {
+        errln!("axon: warning: {warning}")?;
+    }
     if let Some(out) = &args.out {
         trained.classifier.save(out, &settings_record("train", args)?)?;
         write_run_record(out, args, &data, &trained, &summary)?;
@@ -264,12 +297,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         None => String::new(),
     };
     outln!(
-        "test accuracy {:.2}% ({} rows), log loss {:.4}, {} epochs in {:.1} s{restored}",
+        "test accuracy {:.2}% ({} rows), log loss {:.4}, {} in {}{restored}",
         100.0 * trained.test_accuracy,
         data.test.len(),
         trained.test_log_loss,
-        trained.report.progress.history.len(),
-        trained.seconds
+        epochs(trained.report.progress.history.len()),
+        duration(trained.seconds)
     )?;
     Ok(())
 }

@@ -2,14 +2,17 @@
 //! an MLP and the CNN learn (test accuracy above a bound), the `--json` object has its fields,
 //! a fixed seed with one thread repeats the run exactly and another seed does not, the model
 //! file and `<out>.run.json` record are written with what rebuilds and audits the run, the
-//! `<out>.curves.svg` training curves are drawn (one line per series, also for one epoch), a
-//! checkpointed run resumes to the same result, and bad arguments exit with 2 and `axon: ...`.
+//! `<out>.curves.svg` training curves are drawn (one line per series, also for one epoch), a run
+//! stopped after epoch 2 and resumed from its checkpoint ends with the uninterrupted run's
+//! parameters bit for bit (and resuming a missing checkpoint is an error, other settings or no
+//! epochs left a warning), an exploding loss and a network too large for memory are reported,
+//! progress goes to stderr and results to stdout, and bad arguments exit with 2 and `axon: ...`.
 
 mod common;
 
 use std::path::Path;
 
-use common::{axon, data, temp_dir, train_json};
+use common::{axon, data, error, temp_dir, train_json};
 use serde_json::Value;
 
 const MLP: [&str; 8] = ["--model", "mlp:64", "--epochs", "8", "--lr", "0.01", "--seed", "3"];
@@ -112,21 +115,159 @@ fn model_file_and_run_record() {
     assert_eq!(record["result"]["test_accuracy"], v["test_accuracy"]);
 }
 
+/// The tensors of a saved model or checkpoint, by name, as the bits of their values.
+fn bits(path: &Path) -> Vec<(String, Vec<u64>)> {
+    let file = load(path);
+    let bits = |t: &axon::Tensor| t.to_f64_vec().iter().map(|v| v.to_bits()).collect();
+    file.tensors.iter().map(|(n, t)| (n.clone(), bits(t))).collect()
+}
+
+/// A run record's per-epoch wall-clock seconds (measured, so equal only when copied).
+fn epoch_seconds(record: &Path) -> Vec<f64> {
+    let record: Value = serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    record["epochs"].as_array().unwrap().iter().map(|e| e["seconds"].as_f64().unwrap()).collect()
+}
+
 #[test]
-fn checkpoint_resume_gives_the_uninterrupted_result() {
+fn resume_after_an_interruption_gives_the_uninterrupted_parameters_bit_for_bit() {
     let dir = temp_dir("resume");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
     let digits = data("digits.csv.gz");
     let base = ["--data", &digits, "--model", "mlp:32", "--lr", "0.01", "--seed", "5"];
-    let full = train_json(&[&base[..], &["--epochs", "4"]].concat());
+    let (full, first, resumed, ckpt) =
+        (path("full.axon"), path("first.axon"), path("resumed.axon"), path("run.ckpt"));
+    let v = train_json(&[&base[..], &["--epochs", "5", "--out", &full]].concat());
+    // Stopped after epoch 2 (the checkpoint holds the state after epoch 2), resumed to 5.
+    train_json(&[&base[..], &["--epochs", "2", "--checkpoint", &ckpt, "--out", &first]].concat());
+    assert_eq!(checkpoint_epochs(&ckpt), 2);
+    let r = train_json(
+        &[&base[..], &["--epochs", "5", "--checkpoint", &ckpt, "--resume", "--out", &resumed]]
+            .concat(),
+    );
+    assert_eq!(checkpoint_epochs(&ckpt), 5);
+    assert_eq!(bits(Path::new(&resumed)), bits(Path::new(&full)), "final parameters");
+    assert_ne!(bits(Path::new(&first)), bits(Path::new(&full)), "two epochs are not five");
+    for key in ["test_log_loss", "final_train_loss", "best_epoch", "epochs"] {
+        assert_eq!(r[key], v[key], "{key}");
+    }
+    assert_eq!(r["warnings"], serde_json::json!([]));
+    // Epochs 1 and 2 of the resumed run are the interrupted run's, read from the checkpoint:
+    // their measured times are copies, not a second measurement.
+    let (first_s, resumed_s, full_s) = (
+        epoch_seconds(&dir.join("first.axon.run.json")),
+        epoch_seconds(&dir.join("resumed.axon.run.json")),
+        epoch_seconds(&dir.join("full.axon.run.json")),
+    );
+    assert_eq!(resumed_s.len(), 5);
+    assert_eq!(resumed_s[..2], first_s[..], "the first two epochs come from the checkpoint");
+    assert_ne!(resumed_s[..2], full_s[..2]);
+}
+
+/// The number of epochs a checkpoint has finished.
+fn checkpoint_epochs(path: &str) -> usize {
+    axon::nn::checkpoint_history(path).unwrap().len()
+}
+
+#[test]
+fn resume_from_a_missing_checkpoint_is_an_error() {
+    let dir = temp_dir("resume-missing");
+    let ckpt = dir.join("none.ckpt");
+    let digits = data("digits.csv.gz");
+    let args = ["train", "--data", &digits, "--epochs", "1", "--quiet"];
+    let err = error(&[&args[..], &["--checkpoint", ckpt.to_str().unwrap(), "--resume"]].concat());
+    assert!(err.contains("none.ckpt: no checkpoint to resume from"), "{err}");
+    assert!(!ckpt.exists(), "nothing was trained or written");
+}
+
+#[test]
+fn resume_warns_about_other_settings_and_no_epochs_left() {
+    let dir = temp_dir("resume-warn");
     let ckpt = dir.join("run.ckpt");
     let ckpt = ckpt.to_str().unwrap();
-    let first = train_json(&[&base[..], &["--epochs", "2", "--checkpoint", ckpt]].concat());
-    assert_eq!(first["epochs"], 2);
-    let resumed =
-        train_json(&[&base[..], &["--epochs", "4", "--checkpoint", ckpt, "--resume"]].concat());
-    assert_eq!(resumed["epochs"], 4);
-    assert_eq!(resumed["test_log_loss"], full["test_log_loss"]);
-    assert_eq!(resumed["final_train_loss"], full["final_train_loss"]);
+    let digits = data("digits.csv.gz");
+    let base = ["--data", &digits, "--model", "mlp:8", "--seed", "2", "--checkpoint", ckpt];
+    let v = train_json(&[&base[..], &["--epochs", "2"]].concat());
+    assert_eq!(v["warnings"], serde_json::json!([]));
+    let run = |extra: &[&str]| {
+        let args = [&["train"][..], &base, &["--resume", "--quiet"], extra].concat();
+        let out = axon(&args);
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let stderr = run(&["--epochs", "3", "--optimizer", "sgd"]);
+    assert!(
+        stderr.contains(
+            "axon: warning: the checkpoint was written with the optimizer adam (lr 0.001, \
+             weight decay 0), this run uses sgd (lr 0.01, momentum 0, weight decay 0)"
+        ),
+        "{stderr}"
+    );
+    let stderr = run(&["--epochs", "2", "--optimizer", "sgd"]);
+    assert!(
+        stderr.contains("the checkpoint has already trained 3 epochs, at least the 2 asked for"),
+        "{stderr}"
+    );
+    let v = train_json(&[&base[..], &["--epochs", "1", "--resume", "--optimizer", "sgd"]].concat());
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(v["epochs"], 3, "the checkpoint's model, untouched");
+}
+
+#[test]
+fn an_exploding_loss_is_warned_about() {
+    // Adam at a learning rate of 5: the loss is finite but thousands of times ln 10.
+    let digits = data("digits.csv.gz");
+    let args = ["--data", &digits, "--model", "mlp:32", "--epochs", "2", "--lr", "5"];
+    let v = train_json(&args);
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().starts_with("the loss exploded"), "{warnings:?}");
+    let out = axon(&[&["train"][..], &args, &["--quiet"]].concat());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success());
+    assert!(stderr.starts_with("axon: warning: the loss exploded"), "{stderr}");
+    assert!(stderr.contains("learning rate is probably too large"), "{stderr}");
+    // A sound run has no warning.
+    let v = train_json(&["--data", &digits, "--model", "mlp:32", "--epochs", "2"]);
+    assert_eq!(v["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn networks_too_large_for_memory_are_refused_naming_the_size() {
+    let digits = data("digits.csv.gz");
+    let cases = [
+        (
+            "mlp:100000000000",
+            "mlp:100000000000 on 64 features: the network would have \
+          7500000000010 parameters (27939.7 GiB as f32): more than the 1073741824 allowed",
+        ),
+        ("mlp:4611686018427387904", "3.459e20 parameters"),
+        ("mlp:64,18446744073709551615", "more than a 64-bit count holds"),
+    ];
+    for (model, message) in cases {
+        let err = error(&["train", "--data", &digits, "--model", model]);
+        assert!(err.contains(message), "{model}: {err}");
+        assert_eq!(err.lines().count(), 1, "no progress before the error: {err}");
+    }
+}
+
+#[test]
+fn progress_on_stderr_results_on_stdout() {
+    let digits = data("digits.csv.gz");
+    let args = ["train", "--data", &digits, "--model", "mlp:8", "--epochs", "1"];
+    let out = axon(&args);
+    assert!(out.status.success());
+    let (stdout, stderr) =
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+    assert!(stderr.starts_with("axon: training mlp:8 on 64 features, 10 classes, 1293 rows\n"));
+    assert!(stderr.contains("epoch   1  train loss"), "{stderr}");
+    assert!(!stdout.contains("epoch   1"), "{stdout}");
+    assert!(stdout.starts_with("Sequential("), "{stdout}");
+    let last = stdout.lines().last().unwrap();
+    assert!(last.contains(", 1 epoch in "), "{last}");
+    // A run this small takes milliseconds: they are printed as such, not as `0.0 s`.
+    assert!(last.contains(" ms"), "{last}");
+    assert!(!format!("{stdout}{stderr}").contains("0.0 s"), "{stdout}{stderr}");
 }
 
 #[test]
@@ -240,4 +381,29 @@ fn training_curves_are_drawn_beside_the_model() {
     assert_eq!(lines, [1, 1, 2, 2]);
     assert!(polylines(&svg, "#FF7F0E").is_empty(), "no validation curve without validation rows");
     assert!(!svg.contains("validation"));
+}
+
+#[test]
+fn a_model_file_whose_architecture_disagrees_with_its_weights_allocates_nothing() {
+    let dir = temp_dir("tampered");
+    let out = dir.join("digits.axon");
+    let digits = data("digits.csv.gz");
+    let args = ["--data", &digits, "--model", "mlp:8", "--epochs", "1"];
+    train_json(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    let file = load(&out);
+    // The description says a hidden layer of 2³¹ (about 160 GB to build), or one of 9 beside
+    // stored weights of 8: both are refused before the network is built.
+    for (hidden, message) in [
+        (2147483648usize, "0.weight: the architecture needs shape [2147483648, 64], the file"),
+        (9, "0.weight: the architecture needs shape [9, 64], the file stores [8, 64]"),
+    ] {
+        let mut metadata = file.metadata.clone();
+        let mut description: Value = serde_json::from_str(&metadata["axon"]).unwrap();
+        description["model"]["architecture"]["hidden"] = serde_json::json!([hidden]);
+        metadata.insert("axon".into(), description.to_string());
+        let bad = dir.join(format!("bad{hidden}.axon"));
+        axon::io::save_safetensors(&bad, &file.tensors, &metadata).unwrap();
+        let err = error(&["predict", "--model", bad.to_str().unwrap(), "--data", &digits]);
+        assert!(err.contains(message), "{hidden}: {err}");
+    }
 }

@@ -68,9 +68,21 @@ pub enum Error {
     #[error(
         "{kind} separation by {}: {detail}; the maximum-likelihood estimate does not exist \
          (drop or merge the variable, or fit with an L2 penalty)",
-        .variables.join(", ")
+        capped(.variables, ", ")
     )]
     Separation { variables: Vec<String>, kind: &'static str, detail: String },
+}
+
+/// The most items an error message lists (separating variables); the rest are counted.
+pub(crate) const LISTED: usize = 10;
+
+/// `parts` joined by `sep`: the first [`LISTED`], then `and N more`.
+pub(crate) fn capped(parts: &[String], sep: &str) -> String {
+    let mut out = parts.iter().take(LISTED).cloned().collect::<Vec<_>>().join(sep);
+    if parts.len() > LISTED {
+        out.push_str(&format!("{sep}and {} more", parts.len() - LISTED));
+    }
+    out
 }
 
 /// The library's result type.

@@ -46,7 +46,7 @@ fn network_file(dir: &Path) -> PathBuf {
     let architecture =
         Architecture::Mlp { inputs: 2, hidden: vec![3], activation: Activation::Relu, classes: 2 };
     let schema = Schema {
-        source: Source::Csv,
+        source: Source::Table,
         features: vec![Feature::numeric("a"), Feature::numeric("b")],
         target: Some("y".into()),
         classes: vec!["0".into(), "1".into()],

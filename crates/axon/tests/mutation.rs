@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axon::data::{
-    read_csv, CsvOptions, Design, DesignSpec, Feature, Labels, Scaling, Schema, Source,
+    read_csv, Design, DesignSpec, Feature, Labels, ReadOptions, Scaling, Schema, Source,
 };
 use axon::io::load_model;
 use axon::linear::{LinearKind, LinearModel};
@@ -274,7 +274,7 @@ fn mutated_csv_files_are_errors_not_panics() {
             steps.join("; ")
         );
         failures.run(case, &what, &path, || {
-            let options = CsvOptions { drop_missing, parallel, ..CsvOptions::default() };
+            let options = ReadOptions { drop_missing, parallel, ..ReadOptions::default() };
             let _ = read_csv(&path, &options);
         });
     }
@@ -294,7 +294,7 @@ struct ModelSeed {
 
 fn model_seeds(dir: &Path) -> Vec<ModelSeed> {
     let lbw = data("lbw.csv");
-    let frame = read_csv(&lbw, &CsvOptions::default()).unwrap();
+    let frame = read_csv(&lbw, &ReadOptions::default()).unwrap();
     let mut seeds = Vec::new();
     let mut linear = |name: &'static str, kind: LinearKind, spec: DesignSpec| {
         let design = Design::new(&frame, &spec).unwrap();
@@ -332,14 +332,14 @@ fn model_seeds(dir: &Path) -> Vec<ModelSeed> {
         source,
         features: (0..d)
             .map(|j| {
-                Feature::numeric(if source == Source::Csv {
+                Feature::numeric(if source == Source::Table {
                     ["a", "b"][j].to_string()
                 } else {
                     format!("x{j}")
                 })
             })
             .collect(),
-        target: (source == Source::Csv).then(|| "y".into()),
+        target: (source == Source::Table).then(|| "y".into()),
         classes: vec!["0".into(), "1".into()],
     };
     let networks = [
@@ -352,14 +352,14 @@ fn model_seeds(dir: &Path) -> Vec<ModelSeed> {
                 classes: 2,
             },
             Some(Scaling::Standardize { mean: vec![0.5, -1.0], std: vec![2.0, 0.5] }),
-            schema(Source::Csv, 2),
+            schema(Source::Table, 2),
             rows.clone(),
         ),
         (
             "logreg.axon",
             Architecture::Logreg { inputs: 2, classes: 2 },
             None,
-            schema(Source::Csv, 2),
+            schema(Source::Table, 2),
             rows.clone(),
         ),
         (

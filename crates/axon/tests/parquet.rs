@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
-use axon::data::{
-    parquet_batches, read_csv, read_parquet, Column, CsvOptions, Frame, ReadOptions,
-};
+use axon::data::{parquet_batches, read_csv, read_parquet, Column, Frame, ReadOptions};
 use axon::Error;
 use parquet::arrow::ArrowWriter;
 
@@ -65,7 +63,7 @@ fn assert_same(a: &Frame, b: &Frame) {
 
 #[test]
 fn lbw_reads_as_its_csv_does_on_any_number_of_threads() {
-    let csv = read_csv(lbw_csv(), &CsvOptions::default()).unwrap();
+    let csv = read_csv(lbw_csv(), &ReadOptions::default()).unwrap();
     for threads in [1, 2, 3, 8] {
         let frame = on_threads(threads, || read_parquet(fixture("lbw.parquet"), &all())).unwrap();
         assert_same(&frame, &csv);
@@ -75,7 +73,7 @@ fn lbw_reads_as_its_csv_does_on_any_number_of_threads() {
 
 #[test]
 fn every_type_reads_as_its_csv_twin() {
-    let csv_options = CsvOptions { drop_missing: true, ..CsvOptions::default() };
+    let csv_options = ReadOptions { drop_missing: true, ..ReadOptions::default() };
     let csv = read_csv(fixture("typed.csv"), &csv_options).unwrap();
     let frame = read_parquet(fixture("typed.parquet"), &dropping()).unwrap();
     assert_same(&frame, &csv);
@@ -98,7 +96,7 @@ fn every_type_reads_as_its_csv_twin() {
 
 #[test]
 fn selected_columns_come_in_the_order_asked_for() {
-    let csv = read_csv(lbw_csv(), &CsvOptions::default()).unwrap();
+    let csv = read_csv(lbw_csv(), &ReadOptions::default()).unwrap();
     let columns = Some(vec!["race".to_owned(), "low".to_owned(), "bwt".to_owned()]);
     let options = ReadOptions { columns, ..ReadOptions::default() };
     let frame = read_parquet(fixture("lbw.parquet"), &options).unwrap();
@@ -141,7 +139,7 @@ fn a_null_is_an_error_naming_the_row_and_column_as_the_csv_reader_does() {
         other => panic!("{other:?}"),
     }
     // The CSV twin fails at the same data row (its line 8, after the header) and column.
-    match read_csv(fixture("typed.csv"), &CsvOptions::default()).unwrap_err() {
+    match read_csv(fixture("typed.csv"), &ReadOptions::default()).unwrap_err() {
         Error::Parse { line, column, .. } => assert_eq!((line, column.as_str()), (8, "score")),
         other => panic!("{other:?}"),
     }

@@ -1,17 +1,20 @@
 //! The report of a binary logit or probit fit, as statsmodels prints it: the library's
 //! inference table (standard errors, z, p-values, intervals, LLR, AIC/BIC) with the average
-//! marginal effects, or for a penalised fit the estimates alone; the coefficients on the
-//! original scale after `--standardize`; or all of it as one JSON object.
+//! marginal effects, or for a penalised fit (and, without `--force-inference`, one that did not
+//! converge) the estimates alone; the coefficients on the original scale after `--standardize`;
+//! or all of it as one JSON object. A fit that diverged (its log-likelihood fell below the
+//! start's) has no inference at all, and its report and warning say so and name the flags that
+//! help.
 
 use axon::data::{Design, Target};
 use axon::linear::{
-    null_log_likelihood, BinaryData, BinaryFit, CovType, FitSummary, MarginalEffect,
+    null_log_likelihood, BinaryData, BinaryFit, CovType, FitSummary, MarginalEffect, Solver,
 };
 use serde::Serialize;
 
 use super::report::{
-    bare_coefficient, coefficient_json, name_width, print_json, CoefficientJson, Context,
-    LikelihoodJson, NO_INFERENCE,
+    bare_coefficient, coefficient_json, name_width, not_converged, print_json, CoefficientJson,
+    Context, LikelihoodJson, NO_INFERENCE, UNCONVERGED,
 };
 use crate::options::describe;
 use crate::output::{errln, out};
@@ -57,6 +60,8 @@ struct Fitted<'a> {
     summary: Option<FitSummary>,
     /// The coefficients on the original scale, with `--standardize`.
     original_scale: Option<Vec<f64>>,
+    /// Why the solver diverged, when it did.
+    diverged: Option<String>,
 }
 
 /// Prints the report of `fit` on `design` (frequency `weights` as fitted; `cov` the covariance
@@ -72,13 +77,17 @@ pub fn report(
     if let Some(w) = fit.warning.as_deref().filter(|_| !fit.converged) {
         errln!("axon: warning: {w}")?;
     }
-    let summary = if fit.is_penalised() {
+    let mut data = BinaryData::new(design.x.as_ref(), design.binary_target()?, &design.names)?;
+    if let Some(w) = weights {
+        data = data.with_weights(w)?;
+    }
+    let diverged = fit.diverged(&data).then(|| divergence(fit, &data));
+    if let Some(message) = &diverged {
+        errln!("axon: warning: {message}")?;
+    }
+    let summary = if fit.is_penalised() || diverged.is_some() || !ctx.inference(fit.converged) {
         None
     } else {
-        let mut data = BinaryData::new(design.x.as_ref(), design.binary_target()?, &design.names)?;
-        if let Some(w) = weights {
-            data = data.with_weights(w)?;
-        }
         Some(fit.summary_with(&data, cov)?)
     };
     let original_scale = if standardized {
@@ -92,12 +101,40 @@ pub fn report(
     } else {
         None
     };
-    let fitted = Fitted { design, fit, summary, original_scale };
+    let fitted = Fitted { design, fit, summary, original_scale, diverged };
     if ctx.json {
         print_json(&json(&fitted, ctx))
     } else {
         out!("{}", table(&fitted, ctx))?;
         Ok(())
+    }
+}
+
+/// The library's divergence message, with the flags that help.
+fn divergence(fit: &BinaryFit, data: &BinaryData) -> String {
+    let lr = match fit.solver {
+        Solver::GradientAscent { learning_rate, .. } => Some(learning_rate),
+        Solver::Sgd(o) => Some(o.learning_rate),
+        _ => None,
+    };
+    let flags = match lr {
+        Some(lr) => format!("a smaller --lr than {lr}, or --standardize"),
+        None => "--standardize".to_owned(),
+    };
+    format!("{} (try {flags})", fit.divergence_message(data))
+}
+
+/// `(iterations, at most, unit)` of `fit`.
+fn iterations(fit: &BinaryFit, ctx: &Context) -> (usize, usize, &'static str) {
+    let (limit, unit) = fit.solver.iteration_limit(ctx.max_iter);
+    (fit.iterations, limit, unit)
+}
+
+/// The flag that allows more iterations of `fit`'s solver.
+fn more_flag(fit: &BinaryFit) -> &'static str {
+    match fit.solver {
+        Solver::GradientAscent { .. } | Solver::Sgd(_) => "--steps",
+        _ => "--max-iter",
     }
 }
 
@@ -142,7 +179,7 @@ fn json(fitted: &Fitted, ctx: &Context) -> FitReport {
             (ll, ll0),
             s.map(|s| &s.statistics),
             (fit.converged, fit.iterations, fit.gradient_norm),
-            fit.warning.clone(),
+            fitted.diverged.clone().or_else(|| fit.warning.clone()),
         ),
         coefficients,
         coefficients_original_scale: fitted.original_scale.as_ref().map(estimates),
@@ -157,12 +194,18 @@ fn table(fitted: &Fitted, ctx: &Context) -> String {
     let mut out =
         format!("Model: {} of {}, data {}\n", fit.link.name(), outcome(fitted.design).1, ctx.data);
     out.push_str(&ctx.dropped_line());
+    if let Some(message) = &fitted.diverged {
+        let _ = writeln!(out, "DIVERGED: {message}. No inference.");
+    } else if !fit.converged {
+        let inference = fitted.summary.is_some();
+        out.push_str(&not_converged(iterations(fit, ctx), more_flag(fit), inference));
+    }
     match &fitted.summary {
         Some(summary) => {
             let _ = write!(out, "{summary}");
             out.push_str(&marginal_effects_table(&summary.marginal_effects));
         }
-        None => out.push_str(&penalised_table(fitted)),
+        None => out.push_str(&estimates_only(fitted)),
     }
     if let Some(b) = &fitted.original_scale {
         let _ = writeln!(out, "\nCoefficients on the original (unstandardised) scale:");
@@ -172,18 +215,20 @@ fn table(fitted: &Fitted, ctx: &Context) -> String {
         }
     }
     let (solver, grad) = (fit.solver.name(), fit.gradient_norm);
-    out + &ctx.status_line(&format!("Solver {solver}"), fit.converged, fit.iterations, grad)
+    out + &ctx.status_line(&format!("Solver {solver}"), fit.converged, iterations(fit, ctx), grad)
 }
 
-/// Coefficients of a penalised fit: estimates only, and why there is nothing else.
-fn penalised_table(fitted: &Fitted) -> String {
+/// Coefficients of a penalised or unconverged fit: estimates only, and why there is nothing
+/// else.
+fn estimates_only(fitted: &Fitted) -> String {
     use std::fmt::Write;
     let fit = fitted.fit;
     let ll0 = null_log_likelihood(&fitted.design.y, None);
+    let note = if fit.is_penalised() { NO_INFERENCE } else { UNCONVERGED };
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} regression, penalty {}\nn = {}  log-likelihood = {:.4}  null = {:.4}\n{NO_INFERENCE}",
+        "{} regression, penalty {}\nn = {}  log-likelihood = {:.4}  null = {:.4}\n{note}",
         fit.link.name(),
         describe(&fit.penalty),
         fitted.design.n_rows(),

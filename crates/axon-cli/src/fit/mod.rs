@@ -5,7 +5,8 @@
 //! Flags become library options (`options.rs`), the library reads the file (errors name the
 //! file, line and column), builds the design (`Design::new`) and fits (`fit_linear`, which
 //! refuses combinations a model does not take); `binary.rs`, `softmax.rs` and `ovr.rs` print
-//! the result as a table or one JSON object.
+//! the result as a table or one JSON object. A fit that did not converge is reported as such at
+//! the top, with its estimates only unless `--force-inference`; one that diverged is an error.
 
 mod binary;
 mod ovr;
@@ -54,6 +55,10 @@ pub struct FitArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Show standard errors, tests and intervals even when the fit did not converge (by default
+    /// an unconverged fit reports its estimates only: they are not the maximum-likelihood ones).
+    #[arg(long)]
+    pub force_inference: bool,
 }
 
 /// `--cov`.
@@ -100,6 +105,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         max_iter: args.max_iter,
         tol: args.tol,
         json: args.json,
+        force_inference: args.force_inference,
     };
     match &fit {
         LinearFit::Binary(f) => {

@@ -1,6 +1,7 @@
 //! What the reports of the three kinds of fit share: the context of the run, the JSON form of a
 //! coefficient (the inference fields `null` where they do not apply), the width of a name
-//! column, the convergence line, and printing one JSON object.
+//! column, the convergence lines (a fit that did not converge says so at the top and shows no
+//! inference unless `--force-inference`), and printing one JSON object.
 
 use axon::linear::{CoefficientRow, FitStatistics};
 use serde::Serialize;
@@ -16,6 +17,8 @@ pub struct Context {
     pub tol: f64,
     /// Print one JSON object instead of the table.
     pub json: bool,
+    /// Show the inference table of a fit that did not converge.
+    pub force_inference: bool,
 }
 
 impl Context {
@@ -27,21 +30,46 @@ impl Context {
         }
     }
 
-    /// The last line of a table: how the solver ended.
+    /// The last line of a table: how `solver` ended after `iterations` of `unit`, at most
+    /// `limit` (as [`axon::linear::Solver::iteration_limit`] gives them).
     pub fn status_line(
         &self,
         solver: &str,
         converged: bool,
-        iterations: usize,
+        (iterations, limit, unit): (usize, usize, &str),
         grad: f64,
     ) -> String {
         let status = if converged { "converged" } else { "did NOT converge" };
         format!(
-            "\n{solver} {status} in {iterations} iterations (gradient norm {grad:.2e}, max_iter \
-             {}, tol {:e})\n",
-            self.max_iter, self.tol
+            "\n{solver} {status} in {iterations} {unit} (at most {limit}; gradient norm {grad:.2e}, \
+             tol {:e})\n",
+            self.tol
         )
     }
+
+    /// Whether to show standard errors, tests and intervals for a fit that converged or not.
+    pub fn inference(&self, converged: bool) -> bool {
+        converged || self.force_inference
+    }
+}
+
+/// The lines that open the report of a fit that did not converge, in `iterations` of `unit`
+/// (at most `limit`); `more` is the flag that allows more of them.
+pub fn not_converged(
+    (iterations, limit, unit): (usize, usize, &str),
+    more: &str,
+    inference: bool,
+) -> String {
+    let shown = if inference {
+        "the standard errors, tests and intervals below do not hold (shown by --force-inference)"
+    } else {
+        "no standard errors, tests or intervals are shown (--force-inference shows them anyway)"
+    };
+    format!(
+        "NOT CONVERGED after {iterations} {unit} (at most {limit}): these are not the \
+         maximum-likelihood estimates, and {shown}.\nTry --standardize, or more {unit} \
+         ({more}).\n"
+    )
 }
 
 /// The likelihood and convergence fields of both maximum-likelihood reports (binary and
@@ -170,6 +198,9 @@ pub fn estimates_table(
     }
     out
 }
+
+/// The note under the estimates of a fit that did not converge, when inference is withheld.
+pub const UNCONVERGED: &str = "Estimates only: the fit did not converge.";
 
 /// The note under a penalised fit's estimates.
 pub const NO_INFERENCE: &str = "No standard errors, z, p-values or intervals: they do not apply \

@@ -4,12 +4,12 @@
 //! object with `class` on every coefficient.
 
 use axon::data::Design;
-use axon::linear::{multinomial_null_log_likelihood, MultinomialFit, MultinomialSummary};
+use axon::linear::{multinomial_null_log_likelihood, MultinomialFit, MultinomialSummary, Solver};
 use serde::Serialize;
 
 use super::report::{
-    bare_coefficient, coefficient_json, estimates_table, print_json, CoefficientJson, Context,
-    LikelihoodJson, NO_INFERENCE,
+    bare_coefficient, coefficient_json, estimates_table, not_converged, print_json,
+    CoefficientJson, Context, LikelihoodJson, NO_INFERENCE, UNCONVERGED,
 };
 
 use crate::output::{errln, out, outln};
@@ -37,7 +37,7 @@ pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::R
         errln!("axon: warning: {w}")?;
     }
     let y = design.class_indices();
-    let summary = if fit.is_penalised() {
+    let summary = if fit.is_penalised() || !ctx.inference(fit.converged) {
         None
     } else {
         let data = axon::linear::MultinomialData::new(design.x.as_ref(), &y, &design.names)?
@@ -50,13 +50,21 @@ pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::R
     }
     let target = design.encoder.target_name();
     out!("Model: softmax of P({target} = k), data {}\n{}", ctx.data, ctx.dropped_line())?;
+    let (limit, unit) = Solver::Newton.iteration_limit(ctx.max_iter);
+    let iterations = (fit.iterations, limit, unit);
+    if !fit.converged {
+        out!("{}", not_converged(iterations, "--max-iter", summary.is_some()))?;
+    }
     match &summary {
         Some(s) => out!("{s}")?,
         None => {
+            let (penalty, note) = match fit.is_penalised() {
+                true => (format!("L2-penalised (alpha = {})", fit.penalty.l2()), NO_INFERENCE),
+                false => ("maximum likelihood".to_owned(), UNCONVERGED),
+            };
             outln!(
-                "multinomial logit, L2-penalised (alpha = {}), reference class `{}`\n\
-                 n = {}  log-likelihood = {:.4}  null = {ll0:.4}\n{NO_INFERENCE}",
-                fit.penalty.l2(),
+                "multinomial logit, {penalty}, reference class `{}`\n\
+                 n = {}  log-likelihood = {:.4}  null = {ll0:.4}\n{note}",
                 fit.classes[0],
                 design.n_rows(),
                 fit.log_likelihood
@@ -65,8 +73,7 @@ pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::R
             out!("{}", estimates_table(&fit.names, &fit.classes[1..], b))?;
         }
     }
-    let (iterations, grad) = (fit.iterations, fit.gradient_norm);
-    out!("{}", ctx.status_line("Newton-Raphson", fit.converged, iterations, grad))?;
+    out!("{}", ctx.status_line("Newton-Raphson", fit.converged, iterations, fit.gradient_norm))?;
     Ok(())
 }
 

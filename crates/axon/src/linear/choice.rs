@@ -98,6 +98,22 @@ impl LinearFit {
     }
 }
 
+impl Solver {
+    /// The most iterations this solver takes under `max_iter` (the options' limit for Newton
+    /// and coordinate descent), and their unit, the one its fit's `iterations` count in:
+    /// `(200, "steps")` for gradient ascent, `(200, "epochs")` for SGD and Adam.
+    pub fn iteration_limit(&self, max_iter: usize) -> (usize, &'static str) {
+        match *self {
+            Solver::Auto | Solver::Newton | Solver::CoordinateDescent { .. } => {
+                (max_iter, "iterations")
+            }
+            Solver::Lbfgs { max_iter, .. } => (max_iter, "iterations"),
+            Solver::GradientAscent { max_steps, .. } => (max_steps, "steps"),
+            Solver::Sgd(o) => (o.epochs, "epochs"),
+        }
+    }
+}
+
 /// A penalty's name as the table writes it.
 fn penalty_name(penalty: &Penalty) -> &'static str {
     match penalty {

@@ -172,7 +172,7 @@ pub struct BinaryFit {
     /// `ℓ(β̂) = Σ wᵢ log F(qᵢ xᵢᵀβ̂)`, without the penalty.
     pub log_likelihood: f64,
     /// Steps taken: Newton steps, L-BFGS iterations, IRLS steps of coordinate descent, gradient
-    /// ascent steps or SGD/Adam updates.
+    /// ascent steps or SGD/Adam epochs (the units of [`Solver::iteration_limit`]).
     pub iterations: usize,
     pub converged: bool,
     /// `‖∇‖₂` of the (penalised) objective at `β̂` (for L1 penalties the smallest subgradient).

@@ -16,7 +16,8 @@
 //!
 //! The exact fits (binary and multinomial) also refuse a collinear design on the Gram matrix
 //! ([`check_rank`]): with unit-norm columns, the squared Cholesky pivot of column `j` is
-//! `1 − R²ⱼ` against the columns before it.
+//! `1 − R²ⱼ` against the columns before it. A column whose sum of squares overflows (a value of
+//! 10³⁰⁰) is reported as ill-scaled, not as collinear.
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -125,6 +126,9 @@ pub(crate) fn check_rank(
     let root_weights: Vec<f64> = (0..n).map(|i| weights.map_or(1.0, |w| w[i].sqrt())).collect();
     let raw = scaled_gram(x, &root_weights);
     let norms: Vec<f64> = (0..p).map(|j| raw[(j, j)].sqrt()).collect();
+    if let Some(j) = norms.iter().position(|v| !v.is_finite()) {
+        return Err(ill_scaled_error(x, weights, names, j));
+    }
     if let Some(j) = norms.iter().position(|&v| v == 0.0) {
         return Err(singular_error(names, j));
     }
@@ -135,6 +139,33 @@ pub(crate) fn check_rank(
         Some(j) => Err(singular_error(names, j)),
         None => Ok(()),
     }
+}
+
+/// The error for column `j`, whose sum of squares overflows: its values are too large for the
+/// fit, which is a matter of scale (often a typo), not of collinearity.
+fn ill_scaled_error(
+    x: MatRef<'_, f64>,
+    weights: Option<&[f64]>,
+    names: &[String],
+    j: usize,
+) -> Error {
+    let used = |i: &usize| weights.is_none_or(|w| w[*i] > 0.0);
+    let (row, largest) = (0..x.nrows())
+        .filter(used)
+        .map(|i| (i, x[(i, j)].abs()))
+        .fold((0, 0.0f64), |best, (i, v)| if v > best.1 { (i, v) } else { best });
+    let column = names.get(j).map_or("?", |s| s.as_str());
+    Error::invalid(
+        "x",
+        format!("column `{column}`"),
+        format!(
+            "is ill-scaled: it holds values as large as {largest:e} (row {} of the design), whose \
+             squares overflow, so the information matrix cannot be formed; check the value (a \
+             typo?) and rescale the column (standardising it works only once its squares fit in \
+             a double)",
+            row + 1
+        ),
+    )
 }
 
 /// The error for column `index`, which depends linearly on the columns before it.

@@ -16,6 +16,10 @@
 //!
 //! The model statistics are one [`FitStatistics`], which the multinomial summary embeds too (with
 //! its own `ℓ₀` and parameter count).
+//!
+//! A fit that did not converge is no maximum-likelihood fit: its table is headed "NOT CONVERGED";
+//! one that diverged (the log-likelihood fell below its value at the start, `β = 0`) has no
+//! table, and the error says so instead of blaming a penalty or collinearity.
 
 use std::fmt;
 use std::ops::Deref;
@@ -200,6 +204,9 @@ impl BinaryFit {
     /// The results table with standard errors (of coefficients and marginal effects) from
     /// `cov_type`.
     pub fn summary_with(&self, data: &BinaryData, cov_type: CovType) -> Result<FitSummary> {
+        if self.diverged(data) {
+            return Err(Error::invalid("fit", "diverged", self.divergence_message(data)));
+        }
         let cov = self.covariance_of(data, cov_type)?;
         let p = self.coefficients.len();
         let ll0 = null_log_likelihood(data.y(), data.weights());
@@ -277,13 +284,42 @@ impl BinaryFit {
             .collect()
     }
 
+    /// Whether the solver ran away from the optimum: the log-likelihood is not finite, or lower
+    /// than at `β = 0`, where every solver starts (`ℓ(0) = −n ln 2` for logit and probit alike),
+    /// on `data`. Only an unconverged fit can have diverged.
+    pub fn diverged(&self, data: &BinaryData) -> bool {
+        let start = -data.n_obs() * std::f64::consts::LN_2;
+        let ll = self.log_likelihood;
+        !self.converged && (!ll.is_finite() || ll < start)
+    }
+
+    /// Why the solver diverged, from where to where.
+    pub fn divergence_message(&self, data: &BinaryData) -> String {
+        format!(
+            "{} diverged: the log-likelihood went from {:.4} at the start (all coefficients 0) \
+             to {:.4e}; lower the learning rate or standardise the columns",
+            self.solver.name(),
+            -data.n_obs() * std::f64::consts::LN_2,
+            self.log_likelihood
+        )
+    }
+
     fn unpenalised_covariance(&self) -> Result<&Mat<f64>> {
         match &self.covariance {
             Some(cov) if !self.is_penalised() => Ok(cov),
-            _ => Err(Error::invalid(
+            _ if self.is_penalised() => Err(Error::invalid(
                 "penalty",
                 format!("{:?}", self.penalty),
                 "a penalised fit has no maximum-likelihood covariance or inference table",
+            )),
+            _ => Err(Error::invalid(
+                "fit",
+                if self.converged { "converged" } else { "not converged" },
+                format!(
+                    "the information matrix at the estimates is not positive definite, so there is \
+                     no inference table ({})",
+                    self.warning.as_deref().unwrap_or("the fit converged")
+                ),
             )),
         }
     }
@@ -387,7 +423,16 @@ impl fmt::Display for FitStatistics {
 impl fmt::Display for FitSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let link = self.link.name();
-        writeln!(f, "{link} regression, maximum likelihood ({:?} covariance)", self.cov_type)?;
+        if self.converged {
+            writeln!(f, "{link} regression, maximum likelihood ({:?} covariance)", self.cov_type)?;
+        } else {
+            writeln!(
+                f,
+                "{link} regression, NOT CONVERGED ({:?} covariance): the estimates are not the \
+                 maximum-likelihood estimates, and the tests and intervals below do not hold",
+                self.cov_type
+            )?;
+        }
         write!(f, "{}", self.statistics)?;
         let width = self.coefficients.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
         writeln!(

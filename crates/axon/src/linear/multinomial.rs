@@ -561,7 +561,16 @@ impl Concave for Softmax<'_> {
 impl fmt::Display for MultinomialSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let reference = self.classes.first().map_or("0", |s| s.as_str());
-        writeln!(f, "multinomial logit, maximum likelihood (reference class `{reference}`)")?;
+        if self.statistics.converged {
+            writeln!(f, "multinomial logit, maximum likelihood (reference class `{reference}`)")?;
+        } else {
+            writeln!(
+                f,
+                "multinomial logit, NOT CONVERGED (reference class `{reference}`): the estimates \
+                 are not the maximum-likelihood estimates, and the tests and intervals below do \
+                 not hold"
+            )?;
+        }
         write!(f, "{}", self.statistics)?;
         let rows = &self.coefficients;
         let width = rows.iter().map(|r| r.coefficient.name.len()).max().unwrap_or(4).max(4);

@@ -13,12 +13,15 @@
 //!   (`q_i xᵢᵀΔ ≥ −10⁻⁶ max_k |x_kᵀΔ|`), and every observation correctly classified at the current
 //!   `β` (`q_i xᵢᵀβ > 0` for all `i`) is perfect separation by `β`. The variables named are those
 //!   whose share of the diverging direction, `|Δ_j| max_i |x_ij|`, is at least 10⁻³ of the largest.
+//!
+//! A message describes at most ten columns and counts the rest (a factor with a level
+//! per row would otherwise make a message of kilobytes).
 
 use faer::MatRef;
 use rayon::prelude::*;
 
 use super::gram::x_beta;
-use crate::error::Error;
+use crate::error::{capped, Error};
 
 /// Relative slack for observations on the separating hyperplane.
 pub(crate) const ON_PLANE: f64 = 1e-6;
@@ -183,11 +186,11 @@ fn describe(s: &ColumnSplit, name: &str) -> String {
     format!("observations: {}", parts.join(", "))
 }
 
-/// The error for columns that split the outcomes on their own.
+/// The error for columns that split the outcomes on their own (the first ten described).
 pub(crate) fn column_error(splits: &[ColumnSplit], names: &[String]) -> Error {
     let perfect = splits.iter().any(|s| s.perfect);
-    let detail =
-        splits.iter().map(|s| describe(s, &names[s.column])).collect::<Vec<_>>().join("; ");
+    let described: Vec<String> = splits.iter().map(|s| describe(s, &names[s.column])).collect();
+    let detail = capped(&described, "; ");
     Error::Separation {
         variables: splits.iter().map(|s| names[s.column].clone()).collect(),
         kind: if perfect { "perfect" } else { "quasi-complete" },
@@ -244,7 +247,7 @@ pub(crate) fn direction_error(
         format!(
             "a combination of {} splits the outcomes up to ties, so some fitted probabilities run \
              to 0 and 1",
-            variables.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+            capped(&variables.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>(), ", ")
         )
     };
     Error::Separation {

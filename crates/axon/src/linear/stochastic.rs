@@ -17,7 +17,7 @@
 //!
 //! Rows are shuffled every epoch by `axon::Rng` from the given seed, so a run is reproducible.
 //! The fit is reported as converged when the full mean gradient `‖∇F‖∞ / N` at the end is below
-//! the options' `tol`.
+//! the options' `tol`. Its `iterations` are epochs, the unit the options count in (not updates).
 
 use super::binary::{Link, Problem};
 use super::lbfgs::max_abs;
@@ -79,7 +79,6 @@ pub(crate) fn fit_sgd(problem: &Problem, o: &SgdOptions, n_obs: f64) -> Result<S
     let beta = Param::new("beta", Tensor::from_vec(vec![0.0; p], [p, 1])?);
     let mut optimizer = optimizer(o.method, beta.clone(), o.learning_rate)?;
     let rows = order.len() as f64;
-    let mut steps = 0;
     for epoch in 0..o.epochs {
         rng.shuffle(&mut order);
         optimizer.set_learning_rate(o.learning_rate / (1.0 + o.decay * epoch as f64))?;
@@ -91,7 +90,6 @@ pub(crate) fn fit_sgd(problem: &Problem, o: &SgdOptions, n_obs: f64) -> Result<S
             let sub = Problem { alpha: problem.alpha * ridge_fix, ..*problem };
             let grads = batch_gradient(&sub, batch, &beta.value(), scale, &mask)?;
             optimizer.step(&grads)?;
-            steps += 1;
         }
     }
     let beta = beta.value().to_vec::<f64>()?;
@@ -110,7 +108,7 @@ pub(crate) fn fit_sgd(problem: &Problem, o: &SgdOptions, n_obs: f64) -> Result<S
     });
     Ok(SolverOutcome {
         beta,
-        iterations: steps,
+        iterations: o.epochs,
         converged,
         gradient_norm: grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
         warning,

@@ -9,6 +9,8 @@
 //! ```
 //!
 //! Parameters are `f32`, initialised by each layer's PyTorch default from the given [`Rng`].
+//! How many there will be is known before building (`size.rs`), and a network too large for
+//! memory is refused then.
 
 use serde::{Deserialize, Serialize};
 
@@ -96,8 +98,10 @@ impl Architecture {
         })
     }
 
-    /// A freshly initialised network (`f32`) from `rng`.
+    /// A freshly initialised network (`f32`) from `rng`; refused before anything is allocated
+    /// when its parameters would not fit in memory ([`Architecture::check_size`]).
     pub fn build(&self, rng: &mut Rng) -> Result<Sequential> {
+        self.check_size(Self::BYTES_TO_LOAD)?;
         let f = DType::F32;
         let mut net = Sequential::new();
         match self {

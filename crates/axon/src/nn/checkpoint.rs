@@ -5,8 +5,8 @@
 //! (`buffer.<name>`, batch norm's running statistics), the optimizer's state (`optim.<name>`,
 //! `f64` vectors), the best epoch's parameters and buffers when the loop keeps them to restore
 //! at the end (`best.param.<name>`, `best.buffer.<name>`), and as JSON metadata the finished
-//! epoch, the data loader's random generator, the metrics so far and the early-stopping
-//! counters.
+//! epoch, the data loader's random generator, the metrics so far, the early-stopping counters
+//! and the optimizer's settings (so that resuming with other settings can be warned about).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::module::Module;
 use crate::error::{Error, Result};
 use crate::io::{load_safetensors, save_safetensors};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, OptimizerChoice};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -45,6 +45,10 @@ pub struct Progress {
     /// Epochs since the best.
     pub bad_epochs: usize,
     pub stopped_early: bool,
+    /// The optimizer and its settings, when the run named them (checkpoints written before
+    /// this field existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<OptimizerChoice>,
 }
 
 /// The values of `model`'s parameters, then of its buffers, in their `state_dict` order.

@@ -10,7 +10,8 @@
 //!
 //! Saved in the one model-file format ([`crate::io::save_model`]): the parameters and buffers by
 //! their `state_dict` names, and the architecture, scaling and schema as the description's body.
-//! Networks saved by the first format (separate `axon.*` keys) load too.
+//! Networks saved by the first format (separate `axon.*` keys) load too. A file's architecture is
+//! checked against its stored tensor shapes before anything is built.
 
 use std::path::Path;
 
@@ -108,6 +109,7 @@ impl NetworkClassifier {
         };
         check(&body.architecture, body.scaling.as_ref(), &body.schema)
             .map_err(|e| bad(e.to_string()))?;
+        check_stored_shapes(&body.architecture, file).map_err(|e| bad(e.to_string()))?;
         // The initial values are overwritten by the file's; the seed does not matter.
         let mut net = body.architecture.build(&mut Rng::seed(0))?;
         load_module(&net, path)?;
@@ -175,6 +177,27 @@ impl NetworkClassifier {
         }
         Ok((proba, logits))
     }
+}
+
+/// Every parameter the architecture describes must be stored in `file` with its shape, checked
+/// before the network is built, so that a description that disagrees with its own weights
+/// (`hidden: [2147483648]` beside a 64-wide layer) allocates nothing.
+fn check_stored_shapes(architecture: &Architecture, file: &ModelFile) -> Result<()> {
+    for (name, shape) in architecture.parameter_shapes()? {
+        let stored = file.tensors.tensors.iter().find(|(n, _)| *n == name);
+        match stored {
+            Some((_, t)) if t.dims() == shape.as_slice() => {}
+            Some((_, t)) => {
+                let reason = format!(
+                    "the architecture needs shape {shape:?}, the file stores {:?}",
+                    t.dims()
+                );
+                return Err(Error::invalid("tensor", name, reason));
+            }
+            None => return Err(Error::invalid("tensor", name, "is not in the file")),
+        }
+    }
+    Ok(())
 }
 
 /// The architecture, scaling and schema must agree on the number of features and classes.

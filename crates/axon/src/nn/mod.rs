@@ -41,6 +41,7 @@ pub mod loss;
 mod module;
 mod norm;
 mod param;
+mod size;
 mod train;
 mod train_network;
 

@@ -13,8 +13,10 @@
 //!
 //! With a checkpoint path, every epoch ends by writing the parameters, buffers, optimizer state,
 //! the best epoch's parameters and buffers, the loader's random generator and the progress so far
-//! (atomically); [`TrainConfig::resume`] continues from that file, and the result is the same,
-//! bit for bit, as a run that was never interrupted. Everything random comes from seeded
+//! (atomically); [`TrainConfig::resume`] continues from that file (which must exist), and the
+//! result is the same, bit for bit, as a run that was never interrupted. Resuming a checkpoint
+//! written with other optimizer settings, or one already at or past the epochs asked for, is
+//! allowed but comes back as a warning in [`TrainReport::warnings`]. Everything random comes from seeded
 //! [`crate::Rng`]s that the caller gives (initialisation, the loader's shuffling); the model's own
 //! generators (dropout) are not saved, so resuming a model with dropout is not exact.
 
@@ -30,7 +32,7 @@ use super::loss::{cross_entropy, Reduction};
 use super::module::Module;
 use crate::data::DataLoader;
 use crate::error::{Error, Result};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, OptimizerChoice};
 use crate::tensor::{no_grad, Tensor};
 
 /// The validation metric early stopping watches.
@@ -52,13 +54,16 @@ pub struct TrainConfig {
     pub monitor: Monitor,
     /// Where to write a checkpoint after every epoch.
     pub checkpoint: Option<PathBuf>,
-    /// Continue from `checkpoint` if that file exists.
+    /// Continue from `checkpoint`, which must exist.
     pub resume: bool,
     /// Rows per forward pass when evaluating the validation set.
     pub eval_batch: usize,
     /// End with the parameters and buffers of the best epoch by `monitor` (needs a validation
     /// set; without one the model keeps its last weights).
     pub restore_best: bool,
+    /// The optimizer's settings, recorded in checkpoints so that resuming with other settings is
+    /// noticed (the loop itself runs whatever optimizer it is given).
+    pub optimizer: Option<OptimizerChoice>,
 }
 
 impl Default for TrainConfig {
@@ -71,6 +76,7 @@ impl Default for TrainConfig {
             resume: false,
             eval_batch: 1024,
             restore_best: true,
+            optimizer: None,
         }
     }
 }
@@ -84,6 +90,9 @@ pub struct TrainReport {
     /// The epoch whose parameters and buffers the model ended with, when
     /// [`TrainConfig::restore_best`] put back an epoch before the last one.
     pub restored_epoch: Option<usize>,
+    /// What the caller should be told: a resumed checkpoint with other optimizer settings, or
+    /// one that left nothing to train.
+    pub warnings: Vec<String>,
 }
 
 /// What the loop reports as it goes (for progress bars and logs).
@@ -195,13 +204,25 @@ pub fn fit_classifier(
     if config.patience.is_some() && val.is_none() {
         return Err(Error::invalid("patience", "set", "early stopping needs a validation set"));
     }
-    let (mut progress, mut best) = (Progress::default(), None);
+    let mut progress = Progress { optimizer: config.optimizer, ..Progress::default() };
+    let mut best = None;
     // The best epoch's parameters and buffers are kept when they will be restored.
     let keep_best = config.restore_best && val.is_some();
     let checkpoint = config.checkpoint.as_deref();
-    if let Some(path) = checkpoint.filter(|p| config.resume && p.exists()) {
+    let mut warnings = Vec::new();
+    if config.resume {
+        let Some(path) = checkpoint else {
+            return Err(Error::invalid("resume", "set", "resuming needs a checkpoint path"));
+        };
+        if !path.exists() {
+            let msg = "no checkpoint to resume from (a run with this checkpoint path and \
+                       without resume writes one)";
+            return Err(Error::Io { path: path.display().to_string(), msg: msg.into() });
+        }
         let resumed = load_checkpoint(path, model, optimizer)?;
+        warnings = resume_warnings(&resumed.progress, config);
         (progress, best) = (resumed.progress, resumed.best.filter(|_| keep_best));
+        progress.optimizer = config.optimizer.or(progress.optimizer);
         if let Some(rng) = resumed.rng {
             loader.set_rng(rng);
         }
@@ -242,5 +263,50 @@ pub fn fit_classifier(
     }
     let last = progress.history.len();
     let restored_epoch = best.and((progress.best_epoch != last).then_some(progress.best_epoch));
-    Ok(TrainReport { progress, resumed_after, restored_epoch })
+    Ok(TrainReport { progress, resumed_after, restored_epoch, warnings })
+}
+
+/// What to tell about resuming `checkpoint` (its progress) with `config`: other optimizer
+/// settings than the checkpoint's, or no epochs left to train.
+fn resume_warnings(checkpoint: &Progress, config: &TrainConfig) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let (Some(then), Some(now)) = (checkpoint.optimizer, config.optimizer) {
+        if then != now {
+            warnings.push(format!(
+                "the checkpoint was written with the optimizer {}, this run uses {}: training \
+                 continues with this run's settings",
+                describe_optimizer(&then),
+                describe_optimizer(&now)
+            ));
+        }
+    }
+    let done = checkpoint.history.len();
+    if done >= config.epochs {
+        warnings.push(format!(
+            "the checkpoint has already trained {done} epoch{}, at least the {} asked for: \
+             nothing was trained, the model is the checkpoint's",
+            if done == 1 { "" } else { "s" },
+            config.epochs
+        ));
+    } else if checkpoint.stopped_early {
+        warnings.push(format!(
+            "the checkpoint's run stopped early after {done} epochs: nothing was trained"
+        ));
+    }
+    warnings
+}
+
+/// `adam (lr 0.001, weight decay 0)`.
+fn describe_optimizer(choice: &OptimizerChoice) -> String {
+    match *choice {
+        OptimizerChoice::Sgd { lr, momentum, weight_decay } => {
+            format!("sgd (lr {lr}, momentum {momentum}, weight decay {weight_decay})")
+        }
+        OptimizerChoice::Adam { lr, weight_decay } => {
+            format!("adam (lr {lr}, weight decay {weight_decay})")
+        }
+        OptimizerChoice::AdamW { lr, weight_decay } => {
+            format!("adamw (lr {lr}, weight decay {weight_decay})")
+        }
+    }
 }

@@ -6,12 +6,20 @@
 //!
 //! One [`Rng`] seeded with [`NetworkOptions::seed`] initialises the weights and then hands a
 //! split-off generator to the loader, so the same seed and thread count give the same numbers.
+//!
+//! A network whose parameters would not fit in memory for training is refused before it is
+//! built. A run whose loss exploded without becoming infinite (too large a learning rate) ends
+//! with a warning in [`TrainReport::warnings`] and the summary: when the last epoch's training
+//! loss or the test loss is at least [`LOSS_GROWTH`] times `ln K`, the cross-entropy of the
+//! uniform prediction over `K` classes, which is about where a freshly initialised network
+//! starts.
 
 use std::time::Instant;
 
 use serde::Serialize;
 
 use super::architecture::{Activation, Architecture};
+use super::checkpoint::EpochMetrics;
 use super::classifier::{NetworkClassifier, CHUNK};
 use super::module::Module;
 use super::train::{evaluate, fit_classifier, TrainConfig, TrainEvent, TrainReport};
@@ -20,6 +28,9 @@ use crate::error::{Error, Result};
 use crate::optim::OptimizerChoice;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
+
+/// How many times the starting loss `ln K` a final loss must reach to be warned about.
+pub const LOSS_GROWTH: f64 = 100.0;
 
 /// What to train and how.
 #[derive(Debug, Clone)]
@@ -64,6 +75,8 @@ pub struct TrainSummary {
     pub model: Architecture,
     pub final_train_loss: Option<f64>,
     pub final_val_accuracy: Option<f64>,
+    /// Warnings of the run (a loss that exploded, a resumed checkpoint with other settings).
+    pub warnings: Vec<String>,
 }
 
 /// Features and labels of `split` as tensors with rows of `row_shape`.
@@ -88,6 +101,8 @@ pub fn train_network(
     }
     let (spec, activation) = (&options.model, options.activation);
     let arch = Architecture::parse(spec, activation, data.d, data.image, data.n_classes())?;
+    arch.check_size(Architecture::BYTES_TO_TRAIN)?;
+    let config = TrainConfig { optimizer: Some(options.optimizer), ..options.train.clone() };
     let mut rng = Rng::seed(options.seed);
     let scaling = Some(data.scaling.clone());
     let mut classifier = NetworkClassifier::new(arch, scaling, data.schema.clone(), &mut rng)?;
@@ -100,11 +115,27 @@ pub fn train_network(
     let started = Instant::now();
     let val_ref = val.as_ref().map(|(x, y)| (x, y));
     let net = &mut classifier.net;
-    let report =
-        fit_classifier(net, optimizer.as_mut(), &mut loader, val_ref, &options.train, on_event)?;
+    let mut report =
+        fit_classifier(net, optimizer.as_mut(), &mut loader, val_ref, &config, on_event)?;
     let seconds = started.elapsed().as_secs_f64();
     let (test_log_loss, test_accuracy) = evaluate(&classifier.net, &x_test, &y_test, CHUNK)?;
+    let history = &report.progress.history;
+    report.warnings.extend(loss_warning(history, test_log_loss, data.n_classes()));
     Ok(TrainedNetwork { classifier, report, test_log_loss, test_accuracy, seconds })
+}
+
+/// The warning for a loss that grew by orders of magnitude (see the module docs).
+fn loss_warning(history: &[EpochMetrics], test_log_loss: f64, classes: usize) -> Option<String> {
+    let start = (classes.max(2) as f64).ln();
+    let last = history.last().map_or(0.0, |m| m.train_loss);
+    let worst = last.max(test_log_loss);
+    (worst >= LOSS_GROWTH * start).then(|| {
+        format!(
+            "the loss exploded: the last epoch's training loss is {last:.4e} and the test log \
+             loss {test_log_loss:.4e}, against {start:.4} for predicting every class equally \
+             likely; the learning rate is probably too large (try one 10 or 100 times smaller)"
+        )
+    })
 }
 
 impl TrainedNetwork {
@@ -128,6 +159,7 @@ impl TrainedNetwork {
             model: self.classifier.architecture.clone(),
             final_train_loss: history.last().map(|m| m.train_loss),
             final_val_accuracy: history.last().and_then(|m| m.val_accuracy),
+            warnings: report.warnings.clone(),
         }
     }
 }
