@@ -394,8 +394,11 @@ fn a_model_file_whose_architecture_disagrees_with_its_weights_allocates_nothing(
     // The description says a hidden layer of 2³¹ (about 160 GB to build), or one of 9 beside
     // stored weights of 8: both are refused before the network is built.
     for (hidden, message) in [
-        (2147483648usize, "0.weight: the architecture needs shape [2147483648, 64], the file"),
-        (9, "0.weight: the architecture needs shape [9, 64], the file stores [8, 64]"),
+        (
+            2147483648usize,
+            "`0.weight` is [8, 64] in the file, [2147483648, 64] in the architecture",
+        ),
+        (9, "`0.weight` is [8, 64] in the file, [9, 64] in the architecture"),
     ] {
         let mut metadata = file.metadata.clone();
         let mut description: Value = serde_json::from_str(&metadata["axon"]).unwrap();

@@ -13,11 +13,9 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
-
 use crate::data::{read_examples, Examples, Features, Labels, Scaling, Schema};
 use crate::error::{Error, Result};
-use crate::io::{load_model, ModelFile, ModelKind};
+use crate::io::{load_model, ModelKind};
 use crate::linear::{row_major, LinearModel};
 use crate::nn::{Architecture, NetworkClassifier};
 
@@ -51,7 +49,6 @@ impl SavedModel {
                 SavedModel::Linear(model)
             }
             ModelKind::Network => {
-                check_shapes(&file).map_err(bad)?;
                 let net = NetworkClassifier::from_file(&file, path)?;
                 if let Some(Scaling::Standardize { mean, std }) = &net.scaling {
                     check_scale("the scaling", mean, std).map_err(bad)?;
@@ -153,70 +150,4 @@ fn check_scale(what: &str, mean: &[f64], std: &[f64]) -> std::result::Result<(),
         return Err(format!("{msg}; it must be finite and positive"));
     }
     Ok(())
-}
-
-/// The network's architecture names exactly the tensors `file` stores, with their shapes. Checked
-/// before the network is built, so that nothing is allocated from the description alone.
-fn check_shapes(file: &ModelFile) -> std::result::Result<(), String> {
-    // An unreadable architecture is the network loader's error to report.
-    let Ok(architecture) = Architecture::deserialize(&file.model["architecture"]) else {
-        return Ok(());
-    };
-    let expected = parameter_shapes(&architecture)
-        .ok_or_else(|| "the architecture's sizes overflow: no network has them".to_owned())?;
-    let mismatch =
-        |what: String| format!("the architecture does not match the stored tensors: {what}");
-    for (name, shape) in &expected {
-        match file.tensors.tensor(name) {
-            None => {
-                return Err(mismatch(format!("it needs `{name}` {shape:?}, the file has none")))
-            }
-            Some(t) if t.dims() != shape.as_slice() => {
-                let stored = t.dims();
-                return Err(mismatch(format!(
-                    "`{name}` is {stored:?} in the file, {shape:?} in it"
-                )));
-            }
-            Some(_) => {}
-        }
-    }
-    let extra = file.tensors.tensors.iter().find(|(n, _)| !expected.iter().any(|(e, _)| e == n));
-    match extra {
-        Some((name, _)) => Err(mismatch(format!("the file has `{name}`, the architecture none"))),
-        None => Ok(()),
-    }
-}
-
-/// The `state_dict` names and shapes of the parameters [`Architecture::build`] makes (see
-/// `nn/architecture.rs` for the layers), computed without building anything; `None` when a
-/// size overflows.
-fn parameter_shapes(architecture: &Architecture) -> Option<Vec<(String, Vec<usize>)>> {
-    let mut shapes = Vec::new();
-    let mut linear = |layer: usize, inputs: usize, outputs: usize| {
-        shapes.push((format!("{layer}.weight"), vec![outputs, inputs]));
-        shapes.push((format!("{layer}.bias"), vec![outputs]));
-    };
-    match architecture {
-        Architecture::Logreg { inputs, classes } => linear(0, *inputs, *classes),
-        Architecture::Mlp { inputs, hidden, classes, .. } => {
-            let mut width = *inputs;
-            for (i, &h) in hidden.iter().enumerate() {
-                linear(2 * i, width, h);
-                width = h;
-            }
-            linear(2 * hidden.len(), width, *classes);
-        }
-        Architecture::Cnn { height, width, channels: [c1, c2], dense, classes } => {
-            height.checked_mul(*width)?;
-            let flat = c2.checked_mul(height / 4)?.checked_mul(width / 4)?;
-            // Conv, ReLU, pool, conv, ReLU, pool, flatten, linear, ReLU, linear.
-            linear(7, flat, *dense);
-            linear(9, *dense, *classes);
-            for (layer, inputs, outputs) in [(0, 1, *c1), (3, *c1, *c2)] {
-                shapes.push((format!("{layer}.weight"), vec![outputs, inputs, 3, 3]));
-                shapes.push((format!("{layer}.bias"), vec![outputs]));
-            }
-        }
-    }
-    Some(shapes)
 }

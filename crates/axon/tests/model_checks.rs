@@ -182,7 +182,7 @@ fn an_architecture_that_disagrees_with_the_tensors_is_refused() {
         },
         |_| {},
     );
-    refused(&path, &["the file has `9.weight`"]);
+    refused(&path, &["unexpected tensor `9.weight`"]);
     // A CNN whose sizes overflow.
     let path = rewrite(
         &file,

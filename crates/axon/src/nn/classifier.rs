@@ -183,18 +183,20 @@ impl NetworkClassifier {
 /// before the network is built, so that a description that disagrees with its own weights
 /// (`hidden: [2147483648]` beside a 64-wide layer) allocates nothing.
 fn check_stored_shapes(architecture: &Architecture, file: &ModelFile) -> Result<()> {
+    let mismatch = |what: String| {
+        let msg = format!("the architecture does not match the stored tensors: {what}");
+        Error::invalid("model", "architecture", msg)
+    };
     for (name, shape) in architecture.parameter_shapes()? {
-        let stored = file.tensors.tensors.iter().find(|(n, _)| *n == name);
-        match stored {
+        match file.tensors.tensors.iter().find(|(n, _)| *n == name) {
             Some((_, t)) if t.dims() == shape.as_slice() => {}
             Some((_, t)) => {
-                let reason = format!(
-                    "the architecture needs shape {shape:?}, the file stores {:?}",
-                    t.dims()
-                );
-                return Err(Error::invalid("tensor", name, reason));
+                let stored = t.dims();
+                let what =
+                    format!("`{name}` is {stored:?} in the file, {shape:?} in the architecture");
+                return Err(mismatch(what));
             }
-            None => return Err(Error::invalid("tensor", name, "is not in the file")),
+            None => return Err(mismatch(format!("`{name}` {shape:?} is not in the file"))),
         }
     }
     Ok(())
