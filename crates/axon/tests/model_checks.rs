@@ -194,7 +194,7 @@ fn an_architecture_that_disagrees_with_the_tensors_is_refused() {
                                    "channels": [32, 64], "dense": 128, "classes": 2});
         },
     );
-    refused(&path, &["overflow"]);
+    refused(&path, &["architecture"]);
 }
 
 #[test]
