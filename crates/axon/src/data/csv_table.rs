@@ -439,11 +439,15 @@ impl Builder {
     }
 }
 
+/// The text of one chunk of a column: its codes, and its levels in order of appearance, each
+/// with the line it first appears on.
+type TextPart = (Vec<u32>, Vec<(Vec<u8>, usize)>);
+
 /// One column of the whole file as its blocks are read.
 enum Acc {
     Numeric(Numbers),
-    /// The text of each chunk: its codes and its levels in order of appearance.
-    Text(Vec<(Vec<u32>, Vec<(Vec<u8>, usize)>)>),
+    /// The text of each chunk.
+    Text(Vec<TextPart>),
     Skip,
 }
 
