@@ -9,11 +9,16 @@ The data are made here, in a temporary folder that is removed afterwards, with a
 generator: ROWS x FEATURES standard normal values and a 0/1 label, written as CSV with their
 shortest round-trip representation (16-17 significant digits; about 400 MB at the default size)
 and as Parquet by pyarrow with its defaults (snappy, float64 columns). The adult data set
-(../shared/data/adult/adult.csv.gz beside the repository) is timed too when present.
+(../shared/data/adult/adult.csv.gz beside the repository) is timed too when present. Last, the
+whole job a user runs is timed end to end, each as one process with its start-up and peak memory:
+`axon fit --data FILE --target label --penalty l2 --alpha 1` (Newton, and L-BFGS) against
+`pandas.read_csv` + scikit-learn's `LogisticRegression(C=1).fit` (`--no-fit` skips it).
 
-Needs numpy, pandas, polars and pyarrow, e.g. in a virtual environment outside the repository:
+Needs numpy, pandas, polars, pyarrow and scikit-learn, e.g. in a virtual environment outside the
+repository:
 
-    python3 -m venv ~/bench-venv && ~/bench-venv/bin/pip install numpy pandas polars pyarrow
+    python3 -m venv ~/bench-venv
+    ~/bench-venv/bin/pip install numpy pandas polars pyarrow scikit-learn
     ~/bench-venv/bin/python scripts/bench_read.py [--rows 200000] [--threads 2]
 
 Every reader gets `--threads` threads (RAYON_NUM_THREADS, POLARS_MAX_THREADS, pyarrow's CPU and
@@ -27,6 +32,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +80,48 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rows": len(df), "cols": d
 """
 
 
+SKLEARN_FIT = """
+import sys, time
+t = time.perf_counter()
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+df = pd.read_csv(sys.argv[1], engine="c")
+y = df.pop("label").to_numpy()
+LogisticRegression(C=1.0).fit(df.to_numpy(), y)
+"""
+
+
+def timed_process(command, threads):
+    """Wall seconds and peak resident MB of one process, start-up included."""
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+               OPENBLAS_NUM_THREADS=str(threads))
+    start = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{command[0]} failed with status {status}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def fit_end_to_end(csv_file, threads, repeat):
+    """`axon fit` against pandas.read_csv + scikit-learn, each a whole process."""
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "axon-cli"], cwd=ROOT, check=True)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    axon_fit = [str(target / "release" / "axon"), "fit", "--data", str(csv_file), "--target",
+                "label", "--penalty", "l2", "--alpha", "1"]
+    runs = [
+        ("axon fit (newton)", axon_fit),
+        ("axon fit (lbfgs)", axon_fit + ["--solver", "lbfgs"]),
+        ("pandas + sklearn", [sys.executable, "-c", SKLEARN_FIT, str(csv_file)]),
+    ]
+    print(f"\nEnd to end: read {csv_file.name} and fit an L2 logit (C = 1), start-up included")
+    print(f"{'tool':<20} {'seconds':>8} {'peak MB':>8}")
+    for label, command in runs:
+        best = min(timed_process(command, threads) for _ in range(repeat))
+        print(f"{label:<20} {best[0]:>8.2f} {best[1]:>8.0f}", flush=True)
+
+
 def make_numeric(csv_path, parquet_path, rows, features, seed):
     import numpy as np
     import polars as pl
@@ -118,6 +166,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3, help="runs per reader; the best counts")
     parser.add_argument("--adult", default=str(ROOT.parent / "shared/data/adult/adult.csv.gz"))
     parser.add_argument("--axon", action="append", default=[], metavar="LABEL=PATH")
+    parser.add_argument("--no-fit", action="store_true", help="skip the end-to-end fit")
     args = parser.parse_args()
 
     axon = [("axon", [str(build_axon())])]
@@ -152,6 +201,8 @@ def main():
                 s = best["seconds"]
                 print(f"{path.name:<28} {mb:>8.1f} {label:<14} {best['rows']:>8} {s:>8.3f} "
                       f"{mb / s:>8.1f}", flush=True)
+        if not args.no_fit:
+            fit_end_to_end(csv_file, args.threads, args.repeat)
 
 
 if __name__ == "__main__":
