@@ -18,6 +18,7 @@ use std::io::Read;
 use csv::{ByteRecord, ReaderBuilder};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use super::csv_blocks::{count_newlines, Block, Blocks, BLOCK_BYTES};
 use super::frame::{first_duplicate, Column, Frame};
@@ -586,9 +587,9 @@ fn parse_chunk(
             let text = text.strip_suffix(b"\r").unwrap_or(text);
             start = end + 1;
             fields.clear();
-            fields.extend(Fields { rest: Some(text), delimiter: rules.delimiter });
-            if !(fields.len() == 1 && trim(fields[0]).is_empty()) {
-                row.add(fields.len(), fields.iter().copied(), line)?;
+            fields.extend(Fields { rest: Some(text), delimiter: rules.delimiter }.map(trim));
+            if !(fields.len() == 1 && fields[0].is_empty()) {
+                row.add(&fields, line)?;
             }
         }
     } else {
@@ -596,7 +597,8 @@ fn parse_chunk(
         let mut lines = Lines::new(chunk.bytes, chunk.first_line);
         let mut record = ByteRecord::new();
         while let Some(line) = next_record(&mut reader, &mut record, &mut lines, shown)? {
-            row.add(record.len(), record.iter(), line)?;
+            let fields: SmallVec<[&[u8]; 32]> = record.iter().map(trim).collect();
+            row.add(&fields, line)?;
         }
     }
     Ok(part)
@@ -612,28 +614,22 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
-    /// Adds the row of `n` `fields` on `line`, or drops it when a value is missing.
-    fn add<'f>(
-        &mut self,
-        n: usize,
-        fields: impl Iterator<Item = &'f [u8]> + Clone,
-        line: usize,
-    ) -> Result<()> {
-        let width = self.names.len();
+    /// Adds the row of trimmed `fields` on `line`, or drops it when a value is missing.
+    fn add(&mut self, fields: &[&[u8]], line: usize) -> Result<()> {
+        let (n, width) = (fields.len(), self.names.len());
         if n != width {
             let msg = format!("{n} fields, but the header has {width}");
             return Err(Error::Format { path: self.shown.to_owned(), line, msg });
         }
         let missing = self.rules.missing;
         let kinds = self.kinds;
-        let missing_at =
-            |&(j, f): &(usize, &[u8])| kinds[j] != Kind::Skip && is_missing(trim(f), missing);
-        if let Some((j, field)) = fields.clone().enumerate().find(missing_at) {
+        let missing_at = |(j, f): (usize, &&[u8])| kinds[j] != Kind::Skip && is_missing(f, missing);
+        if let Some((j, field)) = fields.iter().enumerate().find(|&(j, f)| missing_at((j, f))) {
             if self.rules.drop_missing {
                 self.part.dropped += 1;
                 return Ok(());
             }
-            let value = String::from_utf8_lossy(trim(field));
+            let value = String::from_utf8_lossy(field);
             return Err(Error::Parse {
                 path: self.shown.to_owned(),
                 line,
@@ -642,7 +638,7 @@ impl Row<'_> {
             });
         }
         for (builder, field) in self.part.columns.iter_mut().zip(fields) {
-            builder.push(trim(field), line);
+            builder.push(field, line);
         }
         self.part.rows += 1;
         Ok(())
@@ -822,8 +818,15 @@ impl<'a> Lines<'a> {
 
 /// The field without surrounding whitespace, as `str::trim` (Unicode whitespace when the field
 /// starts or ends with a non-ASCII character).
+#[inline]
 fn trim(field: &[u8]) -> &[u8] {
     let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    // Most fields have nothing to trim.
+    if let (Some(first), Some(last)) = (field.first(), field.last()) {
+        if !space(first) && !space(last) && *first < 0x80 && *last < 0x80 {
+            return field;
+        }
+    }
     let start = field.iter().position(|b| !space(b)).unwrap_or(field.len());
     let end = field.iter().rposition(|b| !space(b)).map_or(start, |i| i + 1);
     let field = &field[start..end];
@@ -837,8 +840,9 @@ fn trim(field: &[u8]) -> &[u8] {
 }
 
 /// Whether a trimmed field is one of the missing-value markers.
+#[inline]
 fn is_missing(field: &[u8], missing: &[String]) -> bool {
-    missing.iter().any(|m| m.as_bytes() == field)
+    missing.iter().any(|m| m.len() == field.len() && m.as_bytes() == field)
 }
 
 /// Whether `data` has no quote character, and a carriage return only before a newline.
