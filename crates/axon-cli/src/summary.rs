@@ -50,16 +50,12 @@ fn text(s: &ModelSummary, file: &str) -> String {
         let width = s.parameters.iter().map(|(n, _)| n.len()).max().unwrap_or(4).max(4);
         let _ = writeln!(out, "{:<width$} {:>16} {:>12}", "tensor", "shape", "parameters");
         for (name, shape) in &s.parameters {
+            let size: usize = shape.iter().product();
             let shape = format!("{shape:?}");
-            let _ = writeln!(out, "{name:<width$} {shape:>16} {:>12}", shape_size(name, s));
+            let _ = writeln!(out, "{name:<width$} {shape:>16} {size:>12}");
         }
     }
     out + &settings(&s.settings)
-}
-
-/// The number of values in tensor `name` of the summary.
-fn shape_size(name: &str, s: &ModelSummary) -> usize {
-    s.parameters.iter().find(|(n, _)| n == name).map_or(0, |(_, shape)| shape.iter().product())
 }
 
 /// Layout, target, classes and features, one line each.
