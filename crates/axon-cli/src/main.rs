@@ -3,7 +3,7 @@
 //! This binary is the front door for people who want to fit models without writing Rust: it reads
 //! a data file, calls the `axon` library and prints the result. This file only parses the
 //! arguments and dispatches; each command lives in its own file (`fit/`, `predict.rs`,
-//! `eval.rs`, `cv.rs`, `train.rs`) and is flags → library options → one library call → print.
+//! `eval.rs`, `cv.rs`, `summary.rs`, `train.rs`) and is flags → library options → one library call → print.
 //! No data layout, file format or choice of fit lives in the binary. Every command prints through
 //! `output.rs`, so a failed write is an error said here once, not a panic.
 
@@ -20,6 +20,7 @@ mod fit;
 mod options;
 mod output;
 mod predict;
+mod summary;
 mod train;
 
 /// One-line description, shown by `axon` with no arguments and at the top of `--help`.
@@ -62,6 +63,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Cross-validate the penalty strength over a grid, with stratified, seeded folds.
     Cv(cv::CvArgs),
+    /// Print what a saved model file holds: its data schema, a linear model's coefficients or a
+    /// network's architecture and parameter counts, and the settings of the run that saved it.
+    Summary(summary::SummaryArgs),
     /// Train a classifier (logreg, MLP or CNN) by mini-batch gradient descent; save it and a run record.
     Train(train::TrainArgs),
 }
@@ -93,6 +97,7 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Predict(args)) => predict::run(&args),
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Cv(args)) => cv::run(&args),
+        Some(Command::Summary(args)) => summary::run(&args),
         Some(Command::Train(args)) => train::run(&args),
         None => {
             // No arguments: say what this is and where to look, rather than printing the help.

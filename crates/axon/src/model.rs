@@ -3,7 +3,10 @@
 //! --out`) from the one model-file format (or an earlier one), [`SavedModel::schema`] says
 //! how its data is laid out, [`SavedModel::read`] reads new rows by that schema, and
 //! [`SavedModel::scores`] gives the class probabilities `(n, K)` row-major (and, for two
-//! classes, the log-odds `log P(y = 1) − log P(y = 0)`).
+//! classes, the log-odds `log P(y = 1) − log P(y = 0)`). [`SavedModel::summary`] is what the
+//! file says about the model, for `axon summary`: its kind, schema and parameters (a linear
+//! model's coefficients by name, a network's architecture and tensor shapes) and the record of
+//! the run that saved it — only what the file stores, so no standard errors or tests.
 //!
 //! A model file is checked before it is trusted: a network's architecture must name exactly the
 //! tensors the file stores, shape for shape, before anything is built from it (so a description
@@ -13,10 +16,13 @@
 
 use std::path::Path;
 
+use serde::Serialize;
+use serde_json::Value;
+
 use crate::data::{read_examples, Examples, Features, Labels, Scaling, Schema};
 use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
-use crate::linear::{row_major, LinearModel};
+use crate::linear::{row_major, CoefficientTable, LinearModel};
 use crate::nn::{Architecture, NetworkClassifier};
 
 /// A model loaded from a file.
@@ -35,7 +41,57 @@ pub struct Scores {
     pub log_odds: Option<Vec<f64>>,
 }
 
+/// What a model file says about its model ([`SavedModel::summary`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSummary {
+    /// `logit`, `probit`, `softmax`, `ovr` or `nn-classifier`.
+    pub kind: &'static str,
+    /// The layout, features, target and classes of its data.
+    pub schema: Schema,
+    /// How many numbers were fitted or trained.
+    pub parameter_count: usize,
+    /// A linear model's coefficients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coefficients: Option<CoefficientTable>,
+    /// A network's architecture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
+    /// A network's parameter tensors, name and shape, in the order of its layers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<(String, Vec<usize>)>,
+    /// The record of the run that saved it (`null` when the file has none).
+    pub settings: Value,
+}
+
 impl SavedModel {
+    /// What the file says about the model: kind, schema, parameters and the settings record.
+    pub fn summary(&self) -> Result<ModelSummary> {
+        let (kind, schema) = (self.kind(), self.schema());
+        Ok(match self {
+            SavedModel::Linear(m) => {
+                let table = m.coefficient_table();
+                ModelSummary {
+                    kind,
+                    schema,
+                    parameter_count: table.values.iter().map(Vec::len).sum(),
+                    coefficients: Some(table),
+                    architecture: None,
+                    parameters: Vec::new(),
+                    settings: m.settings.clone(),
+                }
+            }
+            SavedModel::Network(n) => ModelSummary {
+                kind,
+                schema,
+                parameter_count: n.architecture.parameter_count()?,
+                coefficients: None,
+                architecture: Some(n.architecture.clone()),
+                parameters: n.architecture.parameter_shapes()?,
+                settings: n.settings.clone(),
+            },
+        })
+    }
+
     /// Loads the model in `path`, whatever its kind.
     pub fn load(path: impl AsRef<Path>) -> Result<SavedModel> {
         let path = path.as_ref();

@@ -420,6 +420,8 @@ impl fmt::Display for FitStatistics {
     }
 }
 
+/// statsmodels' table; for a logit three more columns, the odds ratio `e^β̂` of every row and its
+/// 95% interval (the interval's ends exponentiated).
 impl fmt::Display for FitSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let link = self.link.name();
@@ -435,17 +437,28 @@ impl fmt::Display for FitSummary {
         }
         write!(f, "{}", self.statistics)?;
         let width = self.coefficients.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
-        writeln!(
+        let odds = self.coefficients.iter().any(|r| r.odds_ratio.is_some());
+        write!(
             f,
             "{:<width$} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}",
             "", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]"
         )?;
+        if odds {
+            write!(f, " {:>10} {:>10} {:>10}", "odds ratio", "[0.025", "0.975]")?;
+        }
+        writeln!(f)?;
         for r in &self.coefficients {
-            writeln!(
+            write!(
                 f,
                 "{:<width$} {:>10.4} {:>10.4} {:>8.3} {:>8.3} {:>10.4} {:>10.4}",
                 r.name, r.estimate, r.std_error, r.z, r.p_value, r.ci_low, r.ci_high
             )?;
+            if let (Some(or), Some(lo), Some(hi)) =
+                (r.odds_ratio, r.odds_ratio_ci_low, r.odds_ratio_ci_high)
+            {
+                write!(f, " {or:>10.4} {lo:>10.4} {hi:>10.4}")?;
+            }
+            writeln!(f)?;
         }
         if let Some(w) = &self.warning {
             writeln!(f, "warning: {w}")?;

@@ -97,7 +97,7 @@ pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitStatistics, FitSummary, MarginalEffect, Z_975,
 };
 pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
-pub use model::{row_major, LinearKind, LinearModel};
+pub use model::{row_major, CoefficientTable, LinearKind, LinearModel};
 pub use multinomial::{
     fit_multinomial, multinomial_null_log_likelihood, MultinomialData, MultinomialFit,
     MultinomialOptions, MultinomialRow, MultinomialSummary,

@@ -58,6 +58,15 @@ impl LinearKind {
     }
 }
 
+/// A linear model's coefficients by name: `values[j][k]` is column `names[j]`'s coefficient in
+/// the equation of class `equations[k]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoefficientTable {
+    pub names: Vec<String>,
+    pub equations: Vec<String>,
+    pub values: Vec<Vec<f64>>,
+}
+
 /// A linear classifier ready to predict on raw data.
 #[derive(Debug, Clone)]
 pub struct LinearModel {
@@ -142,6 +151,25 @@ impl LinearModel {
     /// The class names, in the order of the probability columns.
     pub fn classes(&self) -> Vec<String> {
         self.encoder.target().classes()
+    }
+
+    /// The coefficients as a table, one row per design column and one column per equation,
+    /// named as in the module docs: a binary model's one equation is that of its positive
+    /// (last) class, a softmax model's are those of every class but the reference (the first),
+    /// one-vs-rest's those of every class.
+    pub fn coefficient_table(&self) -> CoefficientTable {
+        let classes = self.classes();
+        let equations = match self.kind {
+            LinearKind::Logit | LinearKind::Probit => classes.last().cloned().into_iter().collect(),
+            LinearKind::Softmax => classes.iter().skip(1).cloned().collect(),
+            LinearKind::Ovr => classes,
+        };
+        let b = &self.coefficients;
+        CoefficientTable {
+            names: self.encoder.names().to_vec(),
+            values: (0..b.nrows()).map(|j| (0..b.ncols()).map(|k| b[(j, k)]).collect()).collect(),
+            equations,
+        }
     }
 
     /// `P(y = k | xᵢ)`, `n × K`, for every row of the design matrix `x`.

@@ -147,12 +147,15 @@ impl Architecture {
         }
     }
 
-    /// The number of input features (pixels of an image) and of classes.
+    /// The number of input features (pixels of an image) and of classes. An image too large to
+    /// count (as a corrupt file may describe) has `usize::MAX` pixels, which no schema matches.
     pub fn sizes(&self) -> (usize, usize) {
         match self {
             Architecture::Logreg { inputs, classes }
             | Architecture::Mlp { inputs, classes, .. } => (*inputs, *classes),
-            Architecture::Cnn { height, width, classes, .. } => (height * width, *classes),
+            Architecture::Cnn { height, width, classes, .. } => {
+                (height.saturating_mul(*width), *classes)
+            }
         }
     }
 }

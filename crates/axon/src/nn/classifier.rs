@@ -38,6 +38,9 @@ pub struct NetworkClassifier {
     /// How raw features are scaled before the network sees them.
     pub scaling: Option<Scaling>,
     pub schema: Schema,
+    /// The record of the run that saved it, as read from its file (`null` for a network built
+    /// here, or a file without one).
+    pub settings: Value,
 }
 
 /// What rebuilds the network besides its weights.
@@ -87,7 +90,7 @@ impl NetworkClassifier {
     ) -> Result<NetworkClassifier> {
         check(&architecture, scaling.as_ref(), &schema)?;
         let net = architecture.build(rng)?;
-        Ok(NetworkClassifier { net, architecture, scaling, schema })
+        Ok(NetworkClassifier { net, architecture, scaling, schema, settings: Value::Null })
     }
 
     /// Loads a network saved by [`NetworkClassifier::save`] (or by an earlier version).
@@ -119,6 +122,7 @@ impl NetworkClassifier {
             architecture: body.architecture,
             scaling: body.scaling,
             schema: body.schema,
+            settings: file.settings.clone(),
         })
     }
 
