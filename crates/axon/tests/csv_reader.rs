@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use axon::data::{read_csv, Column, Frame, ReadOptions};
 use axon::Error;
+use common::SplitMix as Rng;
+
+mod common;
 
 fn temp_file(name: &str, contents: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("csv_reader_{name}"));
@@ -30,33 +33,6 @@ fn read_both(path: &PathBuf, options: &ReadOptions) -> axon::Result<Frame> {
         _ => panic!("parallel {parallel:?} but single-threaded {single:?}"),
     }
     parallel
-}
-
-/// splitmix64: a seeded generator with no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A finite f64 from random bits: every exponent, subnormals included.
-    fn any_finite(&mut self) -> f64 {
-        loop {
-            let x = f64::from_bits(self.next());
-            if x.is_finite() {
-                return x;
-            }
-        }
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 fn levels(values: &[&str]) -> Vec<String> {

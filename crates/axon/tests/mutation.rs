@@ -31,7 +31,10 @@ use axon::linear::{LinearKind, LinearModel};
 use axon::model::SavedModel;
 use axon::nn::{Activation, Architecture, NetworkClassifier};
 use axon::Rng;
+use common::SplitMix as Gen;
 use serde_json::{json, Value};
+
+mod common;
 
 /// The seed of the whole campaign; a failure names it with the case.
 const SEED: u64 = 0x5eed_a804;
@@ -108,25 +111,6 @@ fn decimal(mut n: u64) -> [u8; 20] {
     let mut out = [0u8; 20];
     out[..20 - i].copy_from_slice(&digits[i..]);
     out
-}
-
-/// splitmix64: a small seeded generator, so the cases do not depend on another crate's streams.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
 }
 
 fn data(name: &str) -> String {

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use axon::data::{parquet_batches, read_csv, read_parquet, Column, Frame, ReadOptions};
 use axon::Error;
+use common::SplitMix as Rng;
 use parquet::arrow::ArrowWriter;
+
+mod common;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parquet").join(name)
@@ -248,23 +251,6 @@ fn batches_concatenate_to_the_whole_read() {
         }
     }
     assert!(parquet_batches(fixture("lbw.parquet"), &all(), 0).is_err());
-}
-
-/// splitmix64: a seeded generator with no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// Damaged copies of `bytes`: cut short at several points, with bytes flipped here and there
