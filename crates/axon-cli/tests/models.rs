@@ -1,5 +1,6 @@
 //! `axon fit --out` → `axon predict` / `axon eval`, `axon fit --model softmax` and `axon cv`: the
-//! saved model predicts what the library's fit predicts, the metrics follow from the predictions,
+//! saved model predicts what statsmodels predicts for the same model (a fixture made by
+//! scripts/reference/predict_fixtures.py), the metrics follow from the predictions,
 //! cross-validation is reproducible by seed, and bad arguments are `axon: ...` errors (exit 2).
 
 mod common;
@@ -31,6 +32,18 @@ impl Drop for Temp {
     }
 }
 
+/// statsmodels' predicted class probabilities for the rows of lbw.csv of the model `name`
+/// (`logit` or `softmax`), from `tests/fixtures/lbw_predict.json`.
+fn reference_proba(name: &str) -> Vec<Vec<f64>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lbw_predict.json");
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(fixture[name]["converged"], true);
+    (fixture[name]["proba"].as_array().unwrap().iter())
+        .map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
+        .collect()
+}
+
 /// Fits the lbw logit with `extra` flags and saves it.
 fn saved_logit(name: &str, extra: &[&str]) -> Temp {
     let model = Temp::new(name);
@@ -48,13 +61,16 @@ fn predict_reproduces_the_fitted_probabilities_from_raw_rows() {
     let (header, rows) = predictions(&csv);
     assert_eq!(header, ["prediction", "p_0", "p_1"]);
     assert_eq!(rows.len(), 189);
-    // The model file's probabilities are the library fit's, on the same raw rows.
-    let loaded = axon::linear::LinearModel::load(&model.0).unwrap();
-    let frame = read_csv(LBW, &ReadOptions::default()).unwrap();
-    let proba = loaded.predict_proba(&frame).unwrap();
+    // The saved (standardised) model's probabilities on the raw rows are statsmodels' fitted
+    // probabilities of the same logit (scripts/reference/predict_fixtures.py).
+    let reference = reference_proba("logit");
+    assert_eq!(reference.len(), 189);
     for (i, (label, p)) in rows.iter().enumerate() {
         assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
-        assert!((p[1] - proba[(i, 1)]).abs() < 1e-15, "row {i}");
+        for c in 0..2 {
+            let want = reference[i][c];
+            assert!((p[c] - want).abs() < 1e-9, "row {i} p_{c}: {} vs statsmodels {want}", p[c]);
+        }
         assert_eq!(label, if p[1] > 0.5 { "1" } else { "0" });
     }
     // A lower threshold predicts the positive class whenever p_1 ≥ 0.3.
@@ -147,8 +163,18 @@ fn softmax_fit_saves_a_model_whose_classes_are_the_target_levels() {
     let csv = ok_stdout(&["predict", "--model", model.path(), "--data", LBW, "--proba"]);
     let (header, rows) = predictions(&csv);
     assert_eq!(header, ["prediction", "p_black", "p_other", "p_white"]);
-    assert!(rows.iter().all(|(l, p)| ["black", "other", "white"].contains(&l.as_str())
-        && (p.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+    // statsmodels' MNLogit of the same model predicts the same probabilities, and the label is
+    // the most probable class.
+    let reference = reference_proba("softmax");
+    assert_eq!(rows.len(), reference.len());
+    for (i, ((label, p), want)) in rows.iter().zip(&reference).enumerate() {
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        for c in 0..3 {
+            assert!((p[c] - want[c]).abs() < 1e-9, "row {i} class {c}: {} vs {}", p[c], want[c]);
+        }
+        let best = (0..3).fold(0, |b, c| if p[c] > p[b] { c } else { b });
+        assert_eq!(label, ["black", "other", "white"][best], "row {i}");
+    }
     let err = error(&["predict", "--model", model.path(), "--data", LBW, "--threshold", "0.4"]);
     assert!(err.contains("3 classes"), "{err}");
 }

@@ -628,6 +628,41 @@ fn gradcheck_rejects_f32_inputs() {
     ));
 }
 
+/// A wrong backward must be caught. The engine has no user-defined ops, so the wrong gradient is
+/// made with `detach`: `x ⊙ detach(x)` has the derivative `2x`, but the recorded graph holds only
+/// one factor and autograd returns `x`, as a backward that forgot half of the product rule would.
+/// The numeric side must see the true `2x`, and `is_close` must refuse the pair.
+#[test]
+fn gradcheck_rejects_a_wrong_gradient() {
+    let x = away_from_zero([3, 2], 190);
+    let report = gradcheck(|v| v[0].mul(&v[0].detach()), from_ref(&x), EPS).unwrap();
+    assert!(!report.is_close(ATOL, RTOL), "a gradient off by half passed: {report}");
+    assert!(!report.is_close(1e-3, 1e-3), "a gradient off by half passed loosely: {report}");
+    assert!((report.max_rel_error() - 0.5).abs() < 1e-6, "{report}");
+    for (a, n) in report.analytic[0].iter().zip(&report.numeric[0]) {
+        assert!((2.0 * a - n).abs() < 1e-7, "analytic {a}, numeric {n}");
+    }
+
+    // A small error: exp(x) + 1e-3 · x ⊙ detach(x) loses a term of about 1e-3 |x|, a few
+    // hundredths of a percent of the derivative, still far above the tolerances.
+    let f = |v: &[Tensor]| v[0].exp()?.add(&v[0].mul(&v[0].detach())?.mul_scalar(1e-3)?);
+    let report = gradcheck(f, from_ref(&x), EPS).unwrap();
+    assert!(!report.is_close(ATOL, RTOL), "a gradient missing 1e-3 x passed: {report}");
+    let true_f = |v: &[Tensor]| v[0].exp()?.add(&v[0].square()?.mul_scalar(1e-3)?);
+    assert!(gradcheck(true_f, from_ref(&x), EPS).unwrap().is_close(ATOL, RTOL));
+
+    // A correct report with one analytic element moved by 1e-4 of its value is refused, by
+    // `is_close` and by the error measures.
+    let a = rand([2, 3], -1.0, 1.0, 191);
+    let b = rand([3, 2], -1.0, 1.0, 192);
+    let mut report = gradcheck(|v| v[0].matmul(&v[1]), &[a, b], EPS).unwrap();
+    assert!(report.is_close(ATOL, RTOL), "{report}");
+    let g = &mut report.analytic[1][4];
+    *g *= 1.0 + 1e-4;
+    assert!(!report.is_close(ATOL, RTOL), "one element 1e-4 off passed: {report}");
+    assert!(report.max_rel_error() > 0.5e-4 && report.max_abs_error() > 0.0, "{report}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Graph structure
 // ---------------------------------------------------------------------------------------------
