@@ -86,6 +86,9 @@ fn score(metric: &str, y: &[usize], proba: &[Vec<f64>]) -> f64 {
     }
 }
 
+/// One fold's held-out rows: their true classes and their predicted class probabilities.
+type HeldOut = (Vec<usize>, Vec<Vec<f64>>);
+
 /// Runs `axon cv` with `kind`, `spec`'s target and features, `alphas`, `folds` and `seed` for
 /// each of `metrics`, and checks every fold's score against plain fits on the same folds.
 fn check_cv(
@@ -100,7 +103,7 @@ fn check_cv(
     let fold_rows = stratified_folds(&frame, &spec.target, folds, seed).unwrap();
     assert_eq!(fold_rows.len(), folds);
     // The held-out rows' true classes and probabilities of every (alpha, fold), fitted once.
-    let held_out: Vec<Vec<(Vec<usize>, Vec<Vec<f64>>)>> = alphas
+    let held_out: Vec<Vec<HeldOut>> = alphas
         .iter()
         .map(|&alpha| {
             let options = LinearOptions {
