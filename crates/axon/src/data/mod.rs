@@ -29,6 +29,7 @@
 mod csv;
 mod csv_batches;
 mod csv_blocks;
+mod csv_columns;
 mod csv_table;
 mod dataset;
 mod design;
