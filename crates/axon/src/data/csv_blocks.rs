@@ -23,6 +23,8 @@ pub(crate) struct Blocks<R> {
     handed: usize,
     /// The line the first byte of `buf` is on.
     line: usize,
+    /// The newlines of the block handed out, when the caller counted them.
+    handed_newlines: Option<usize>,
     size: usize,
     eof: bool,
     delimiter: u8,
@@ -42,6 +44,7 @@ impl<R: Read> Blocks<R> {
             buf: Vec::new(),
             handed: 0,
             line: 1,
+            handed_newlines: None,
             size,
             eof: false,
             delimiter,
@@ -51,7 +54,8 @@ impl<R: Read> Blocks<R> {
 
     /// The next block, or `None` at the end of the stream.
     pub fn next_block(&mut self) -> Result<Option<Block<'_>>> {
-        self.line += count_newlines(&self.buf[..self.handed]);
+        let handed = &self.buf[..self.handed];
+        self.line += self.handed_newlines.take().unwrap_or_else(|| count_newlines(handed));
         self.buf.drain(..self.handed);
         self.handed = 0;
         loop {
@@ -70,30 +74,27 @@ impl<R: Read> Blocks<R> {
         }
     }
 
+    /// Tells the number of newlines in the block last handed out, so that they are not counted
+    /// again.
+    pub fn handed_newlines(&mut self, newlines: usize) {
+        self.handed_newlines = Some(newlines);
+    }
+
     /// Reads until `buf` holds `size` bytes or the stream ends.
     fn fill(&mut self) -> Result<()> {
         if self.buf.len() >= self.size || self.eof {
             return Ok(());
         }
-        let start = self.buf.len();
-        self.buf.resize(self.size, 0);
-        let mut at = start;
-        while at < self.buf.len() {
-            match self.source.read(&mut self.buf[at..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => at += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.buf.truncate(at);
-                    return Err(Error::Io { path: self.shown.clone(), msg: e.to_string() });
-                }
+        // `read_to_end` reads into the spare capacity without zeroing it first.
+        let want = (self.size - self.buf.len()) as u64;
+        self.buf.reserve_exact(want as usize);
+        match (&mut self.source).take(want).read_to_end(&mut self.buf) {
+            Ok(n) => {
+                self.eof = (n as u64) < want;
+                Ok(())
             }
+            Err(e) => Err(Error::Io { path: self.shown.clone(), msg: e.to_string() }),
         }
-        self.buf.truncate(at);
-        Ok(())
     }
 
     /// Where the complete records of `buf` end, `None` if it holds no complete record.
@@ -117,8 +118,14 @@ impl<R: Read> Blocks<R> {
     }
 }
 
+/// The newlines in `bytes`, counted on all cores when there are many bytes.
 pub(crate) fn count_newlines(bytes: &[u8]) -> usize {
-    memchr::memchr_iter(b'\n', bytes).count()
+    use rayon::prelude::*;
+    const PIECE: usize = 1 << 20;
+    if bytes.len() < 2 * PIECE {
+        return memchr::memchr_iter(b'\n', bytes).count();
+    }
+    bytes.par_chunks(PIECE).map(|piece| memchr::memchr_iter(b'\n', piece).count()).sum()
 }
 
 #[cfg(test)]

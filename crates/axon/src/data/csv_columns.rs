@@ -69,6 +69,15 @@ impl Numbers {
         }
     }
 
+    /// Adds a finite number.
+    #[inline]
+    fn push_finite(&mut self, x: f64) {
+        if self.first_other.is_none() {
+            self.values.push(x);
+        }
+        self.numbers += 1;
+    }
+
     /// Appends the numbers of the rows that follow these.
     fn append(&mut self, next: Numbers) {
         self.numbers += next.numbers;
@@ -101,6 +110,23 @@ impl Builder {
                 Builder::Text { codes: Vec::new(), index: FxHashMap::default(), levels: Vec::new() }
             }
             Kind::Skip => Builder::Skip,
+        }
+    }
+
+    /// A builder with room for `rows` numbers.
+    pub fn with_capacity(kind: Kind, rows: usize) -> Builder {
+        let mut builder = Builder::new(kind);
+        if let Builder::Numeric(numbers) = &mut builder {
+            numbers.values.reserve_exact(rows);
+        }
+        builder
+    }
+
+    /// Adds a finite number to a numeric column; a skipped column ignores it.
+    #[inline]
+    pub fn push_number(&mut self, x: f64) {
+        if let Builder::Numeric(numbers) = self {
+            numbers.push_finite(x);
         }
     }
 

@@ -30,6 +30,7 @@ mod csv;
 mod csv_batches;
 mod csv_blocks;
 mod csv_columns;
+mod csv_fast;
 mod csv_table;
 mod dataset;
 mod design;
