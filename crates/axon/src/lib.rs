@@ -45,6 +45,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod rng;
+pub mod sparse;
 pub mod tensor;
 
 pub use autograd::{gradcheck, GradCheck, GradStore};

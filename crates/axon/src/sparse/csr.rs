@@ -1,0 +1,280 @@
+//! [`Csr`], a compressed sparse row matrix (`f64` values, `u32` column indices, as scipy's
+//! `csr_matrix` with sorted indices), and the two products a linear model needs, `X·β` and
+//! `Xᵀr`, on all cores. Both split the rows into blocks of a fixed number of non-zeros (not of
+//! threads), and `Xᵀr` adds the blocks' partial sums in block order, so a result is the same
+//! bits whatever the thread count.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// About this many non-zeros per parallel task.
+const BLOCK_NNZ: usize = 1 << 16;
+
+/// A sparse matrix in compressed sparse row form: row `i` holds the columns
+/// `indices[indptr[i]..indptr[i + 1]]` (strictly increasing) with their `values`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csr {
+    n_rows: usize,
+    n_cols: usize,
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    values: Vec<f64>,
+}
+
+impl Csr {
+    /// A matrix from its three arrays, checked: `indptr` starts at 0, never decreases and ends
+    /// at the number of values; each row's indices increase strictly and are below `n_cols`.
+    pub fn new(
+        n_cols: usize,
+        indptr: Vec<usize>,
+        indices: Vec<u32>,
+        values: Vec<f64>,
+    ) -> Result<Csr> {
+        let bad = |msg: String| Err(Error::invalid("csr", "arrays", msg));
+        if indptr.first() != Some(&0) || indptr.last() != Some(&indices.len()) {
+            return bad(format!(
+                "indptr must run from 0 to the {} stored values, got {:?}..{:?}",
+                indices.len(),
+                indptr.first(),
+                indptr.last()
+            ));
+        }
+        if indices.len() != values.len() {
+            return bad(format!("{} indices but {} values", indices.len(), values.len()));
+        }
+        if n_cols > u32::MAX as usize + 1 {
+            return bad(format!("{n_cols} columns do not fit u32 indices"));
+        }
+        for (i, w) in indptr.windows(2).enumerate() {
+            if w[0] > w[1] {
+                return bad(format!("indptr decreases at row {i}"));
+            }
+            let row = &indices[w[0]..w[1]];
+            if row.windows(2).any(|p| p[0] >= p[1]) {
+                return bad(format!("row {i}: column indices must increase strictly"));
+            }
+            if let Some(&last) = row.last() {
+                if last as usize >= n_cols {
+                    return bad(format!("row {i}: column {last} but only {n_cols} columns"));
+                }
+            }
+        }
+        Ok(Csr { n_rows: indptr.len() - 1, n_cols, indptr, indices, values })
+    }
+
+    /// A matrix from rows of `(column, value)` pairs in any order; repeated columns of a row are
+    /// summed (as scipy does), explicit zeros kept.
+    pub fn from_rows<I>(n_cols: usize, rows: I) -> Result<Csr>
+    where
+        I: IntoIterator<Item = Vec<(u32, f64)>>,
+    {
+        let mut indptr = vec![0];
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        for mut row in rows {
+            row.sort_by_key(|&(j, _)| j);
+            for (j, v) in row {
+                if indices.len() > *indptr.last().unwrap() && indices.last() == Some(&j) {
+                    *values.last_mut().unwrap() += v;
+                } else {
+                    indices.push(j);
+                    values.push(v);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        Csr::new(n_cols, indptr, indices, values)
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    pub fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    /// Stored values (non-zeros, and any explicit zeros).
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Row `i`: its column indices and values.
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        let (a, b) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[a..b], &self.values[a..b])
+    }
+
+    /// The rows `rows`, in that order, as a new matrix (a fold, a batch).
+    pub fn take_rows(&self, rows: &[usize]) -> Csr {
+        let mut indptr = Vec::with_capacity(rows.len() + 1);
+        indptr.push(0);
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        for &i in rows {
+            let (idx, val) = self.row(i);
+            indices.extend_from_slice(idx);
+            values.extend_from_slice(val);
+            indptr.push(indices.len());
+        }
+        Csr { n_rows: rows.len(), n_cols: self.n_cols, indptr, indices, values }
+    }
+
+    /// Row blocks of about [`BLOCK_NNZ`] non-zeros (at least one row each), as row ranges.
+    fn blocks(&self) -> Vec<(usize, usize)> {
+        let mut blocks = Vec::new();
+        let mut start = 0;
+        while start < self.n_rows {
+            let target = self.indptr[start] + BLOCK_NNZ;
+            let end = self.indptr[start + 1..].partition_point(|&p| p < target) + start + 1;
+            let end = end.min(self.n_rows);
+            blocks.push((start, end));
+            start = end;
+        }
+        blocks
+    }
+
+    /// `X·β` (one value per row).
+    pub fn mul_vec(&self, beta: &[f64]) -> Vec<f64> {
+        assert_eq!(beta.len(), self.n_cols, "Csr::mul_vec: β has the wrong length");
+        let mut out = vec![0.0; self.n_rows];
+        let blocks = self.blocks();
+        let mut pieces: Vec<&mut [f64]> = Vec::with_capacity(blocks.len());
+        let mut rest = out.as_mut_slice();
+        for &(a, b) in &blocks {
+            let (head, tail) = rest.split_at_mut(b - a);
+            pieces.push(head);
+            rest = tail;
+        }
+        blocks.par_iter().zip(pieces).for_each(|(&(a, _), piece)| {
+            for (k, o) in piece.iter_mut().enumerate() {
+                let (idx, val) = self.row(a + k);
+                *o = idx.iter().zip(val).map(|(&j, &v)| v * beta[j as usize]).sum();
+            }
+        });
+        out
+    }
+
+    /// `Xᵀr` (one value per column).
+    pub fn t_mul_vec(&self, r: &[f64]) -> Vec<f64> {
+        assert_eq!(r.len(), self.n_rows, "Csr::t_mul_vec: r has the wrong length");
+        let partial = |&(a, b): &(usize, usize)| {
+            let mut acc = vec![0.0; self.n_cols];
+            for (i, &ri) in (a..b).zip(&r[a..b]) {
+                let (idx, val) = self.row(i);
+                for (&j, &v) in idx.iter().zip(val) {
+                    acc[j as usize] += v * ri;
+                }
+            }
+            acc
+        };
+        let blocks = self.blocks();
+        if blocks.len() <= 1 {
+            return blocks.first().map_or_else(|| vec![0.0; self.n_cols], partial);
+        }
+        // Pairwise in block order: the same tree of additions for any thread count.
+        let mut parts: Vec<Vec<f64>> = blocks.par_iter().map(partial).collect();
+        while parts.len() > 1 {
+            parts = parts
+                .par_chunks_mut(2)
+                .map(|pair| match pair {
+                    [a, b] => {
+                        a.iter_mut().zip(b.iter()).for_each(|(x, y)| *x += y);
+                        std::mem::take(a)
+                    }
+                    [a] => std::mem::take(a),
+                    _ => unreachable!(),
+                })
+                .collect();
+        }
+        parts.pop().unwrap()
+    }
+
+    /// The sum of the squared values of each column (for scaling checks and Jacobi
+    /// preconditioning).
+    pub fn column_sq_sums(&self) -> Vec<f64> {
+        let sq: Vec<f64> = self.values.iter().map(|v| v * v).collect();
+        let squared = Csr { values: sq, ..self.clone() };
+        squared.t_mul_vec(&vec![1.0; self.n_rows])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dense(m: &Csr) -> Vec<Vec<f64>> {
+        (0..m.n_rows())
+            .map(|i| {
+                let mut row = vec![0.0; m.n_cols()];
+                let (idx, val) = m.row(i);
+                idx.iter().zip(val).for_each(|(&j, &v)| row[j as usize] = v);
+                row
+            })
+            .collect()
+    }
+
+    /// A seeded random matrix with empty rows and a few thousand rows, so several blocks.
+    fn random(n_rows: usize, n_cols: usize) -> Csr {
+        let mut state = 3u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let rows: Vec<Vec<(u32, f64)>> = (0..n_rows)
+            .map(|_| {
+                let k = next() % 60;
+                (0..k)
+                    .map(|_| ((next() % n_cols) as u32, (next() % 1000) as f64 / 37.0 - 13.0))
+                    .collect()
+            })
+            .collect();
+        Csr::from_rows(n_cols, rows).unwrap()
+    }
+
+    #[test]
+    fn products_equal_the_dense_ones() {
+        let m = random(5000, 300);
+        assert!(m.blocks().len() > 2);
+        let d = dense(&m);
+        let beta: Vec<f64> = (0..300).map(|j| (j as f64 * 0.37).sin()).collect();
+        let r: Vec<f64> = (0..5000).map(|i| (i as f64 * 0.11).cos()).collect();
+        let xb = m.mul_vec(&beta);
+        let xtr = m.t_mul_vec(&r);
+        for (i, row) in d.iter().enumerate() {
+            let want: f64 = row.iter().zip(&beta).map(|(a, b)| a * b).sum();
+            assert!((xb[i] - want).abs() <= 1e-12 * (1.0 + want.abs()), "row {i}");
+        }
+        for j in 0..300 {
+            let want: f64 = d.iter().zip(&r).map(|(row, ri)| row[j] * ri).sum();
+            assert!((xtr[j] - want).abs() <= 1e-10 * (1.0 + want.abs()), "column {j}");
+        }
+    }
+
+    #[test]
+    fn the_transposed_product_is_the_same_bits_on_any_thread_count() {
+        let m = random(5000, 300);
+        let r: Vec<f64> = (0..5000).map(|i| (i as f64 * 0.11).cos()).collect();
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| m.t_mul_vec(&r))
+        };
+        assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn rows_are_sorted_and_repeats_summed() {
+        let m = Csr::from_rows(4, vec![vec![(3, 1.0), (0, 2.0), (3, 0.5)], vec![]]).unwrap();
+        assert_eq!(m.row(0), (&[0u32, 3][..], &[2.0, 1.5][..]));
+        assert_eq!(m.row(1).0.len(), 0);
+        assert_eq!(m.take_rows(&[1, 0]).row(1), m.row(0));
+    }
+
+    #[test]
+    fn bad_arrays_are_errors() {
+        assert!(Csr::new(3, vec![0, 2], vec![1, 1], vec![1.0, 2.0]).is_err());
+        assert!(Csr::new(3, vec![0, 1], vec![3], vec![1.0]).is_err());
+        assert!(Csr::new(3, vec![0, 2], vec![0], vec![1.0]).is_err());
+        assert!(Csr::new(3, vec![1, 1], vec![0], vec![1.0]).is_err());
+        assert!(Csr::from_rows(2, vec![vec![(5, 1.0)]]).is_err());
+    }
+}

@@ -1,0 +1,7 @@
+//! Sparse matrices, for designs with many columns and few non-zeros per row: bag-of-words
+//! documents, hashed click features, LibSVM files. A model reads such a design only through the
+//! products it needs (`X·β` and `Xᵀr`), so nothing is ever densified.
+
+mod csr;
+
+pub use csr::Csr;
