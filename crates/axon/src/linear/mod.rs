@@ -87,6 +87,7 @@ mod penalty;
 mod separation;
 mod softmax;
 mod solver;
+mod sparse;
 mod stochastic;
 
 pub use binary::Link;
@@ -106,3 +107,4 @@ pub use ovr::{fit_one_vs_rest, OneVsRestFit};
 pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 pub use softmax::{fit_softmax, SoftmaxFit, SoftmaxOptions};
 pub use solver::{SgdMethod, SgdOptions, Solver, NEWTON_MAX_COLUMNS};
+pub use sparse::{fit_sparse_logit, SparseLogitFit, SparseLogitOptions, SparseSolver};
