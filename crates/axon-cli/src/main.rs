@@ -61,7 +61,8 @@ enum Command {
     /// Score a saved model (linear or network) on labelled data: accuracy, log loss, AUC, F1,
     /// confusion matrix.
     Eval(eval::EvalArgs),
-    /// Cross-validate the penalty strength over a grid, with stratified, seeded folds.
+    /// Cross-validate fit options over a grid (`--grid NAME=V1,V2,...`, repeatable), with
+    /// stratified, seeded folds; `--out` refits the best setting and saves it.
     Cv(cv::CvArgs),
     /// Print what a saved model file holds: its data schema, a linear model's coefficients or a
     /// network's architecture and parameter counts, and the settings of the run that saved it.

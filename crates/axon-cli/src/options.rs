@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::common::flag;
 
 /// What data to fit and how to turn it into a design matrix.
-#[derive(Debug, Args, Serialize)]
+#[derive(Debug, Clone, Args, Serialize)]
 pub struct DesignArgs {
     /// The data: a table with named columns, CSV or TSV (gzipped too) or Parquet.
     #[arg(long, value_name = "FILE")]
@@ -136,7 +136,7 @@ impl From<Model> for LinearKind {
 }
 
 /// Penalty, solver and weighting flags.
-#[derive(Debug, Args, Serialize)]
+#[derive(Debug, Clone, Args, Serialize)]
 pub struct SolverArgs {
     /// The penalty on the coefficients (the intercept is never penalised)
     /// [default: l2 when --alpha > 0, else none].
