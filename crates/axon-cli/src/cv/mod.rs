@@ -133,6 +133,9 @@ struct OutRecord<'a> {
 /// Runs `axon cv`.
 pub fn run(args: &CvArgs) -> anyhow::Result<()> {
     let (names, settings) = grid::settings(&args.grid)?;
+    if !names.contains(&"model") {
+        LinearKind::try_from(args.model)?;
+    }
     let candidates = (settings.iter())
         .map(|s| {
             candidate(args, s).map_err(|e| anyhow::anyhow!("--grid setting `{s}`: {}", message(&e)))
@@ -218,7 +221,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
 /// The flags of `args` with `setting` put in, checked and made into library options.
 fn candidate(args: &CvArgs, setting: &Setting) -> anyhow::Result<Candidate> {
     let (design, fit, model) = setting.apply(&args.design, &args.fit, args.model);
-    let kind = LinearKind::from(model);
+    let kind = LinearKind::try_from(model)?;
     let options = fit.options(fit.alpha, args.max_iter, 1e-10)?;
     check_options(kind, &options, false)?;
     Ok(Candidate { kind, spec: design.spec(), options, design, fit, model })
