@@ -52,8 +52,8 @@ fn ols_with_hc1_agrees_with_statsmodels() {
             close(&format!("{file} {} ci high", row.name), row.ci_high, at("ci_high"));
         }
         let cov = case["cov"].as_array().unwrap();
-        for i in 0..k {
-            for (j, want) in f64s(&cov[i]).into_iter().enumerate() {
+        for (i, cov_row) in cov.iter().enumerate() {
+            for (j, want) in f64s(cov_row).into_iter().enumerate() {
                 close(&format!("{file} cov[{i}][{j}]"), fit.covariance[i * k + j], want);
             }
         }
