@@ -3,7 +3,7 @@
 //! This binary is the front door for people who want to fit models without writing Rust: it reads
 //! a data file, calls the `axon` library and prints the result. This file only parses the
 //! arguments and dispatches; each command lives in its own file (`fit/`, `predict.rs`,
-//! `eval.rs`, `cv.rs`, `summary.rs`, `train.rs`) and is flags → library options → one library call → print.
+//! `eval/`, `cv/`, `summary.rs`, `train.rs`) and is flags → library options → one library call → print.
 //! No data layout, file format or choice of fit lives in the binary. Every command prints through
 //! `output.rs`, so a failed write is an error said here once, not a panic.
 
