@@ -3,7 +3,7 @@
 //! This binary is the front door for people who want to fit models without writing Rust: it reads
 //! a data file, calls the `axon` library and prints the result. This file only parses the
 //! arguments and dispatches; each command lives in its own file (`fit/`, `predict.rs`,
-//! `eval.rs`, `cv.rs`, `summary.rs`, `train.rs`) and is flags → library options → one library call → print.
+//! `eval/`, `cv/`, `summary.rs`, `train.rs`) and is flags → library options → one library call → print.
 //! No data layout, file format or choice of fit lives in the binary. Every command prints through
 //! `output.rs`, so a failed write is an error said here once, not a panic.
 
@@ -61,7 +61,8 @@ enum Command {
     /// Score a saved model (linear or network) on labelled data: accuracy, log loss, AUC, F1,
     /// confusion matrix.
     Eval(eval::EvalArgs),
-    /// Cross-validate the penalty strength over a grid, with stratified, seeded folds.
+    /// Cross-validate fit options over a grid (`--grid NAME=V1,V2,...`, repeatable), with
+    /// stratified, seeded folds; `--out` refits the best setting and saves it.
     Cv(cv::CvArgs),
     /// Print what a saved model file holds: its data schema, a linear model's coefficients or a
     /// network's architecture and parameter counts, and the settings of the run that saved it.

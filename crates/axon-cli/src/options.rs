@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::common::flag;
 
 /// What data to fit and how to turn it into a design matrix.
-#[derive(Debug, Args, Serialize)]
+#[derive(Debug, Clone, Args, Serialize)]
 pub struct DesignArgs {
     /// The data: a table with named columns, CSV or TSV (gzipped too) or Parquet.
     #[arg(long, value_name = "FILE")]
@@ -122,21 +122,31 @@ pub enum Model {
     Probit,
     Softmax,
     Ovr,
+    /// The linear probability model: least squares of the 0/1 target, HC1 standard errors
+    /// (`axon fit` only; it saves no model).
+    Ols,
 }
 
-impl From<Model> for LinearKind {
-    fn from(model: Model) -> LinearKind {
-        match model {
+impl TryFrom<Model> for LinearKind {
+    type Error = anyhow::Error;
+
+    /// The classifier of `model`; the linear probability model is none.
+    fn try_from(model: Model) -> anyhow::Result<LinearKind> {
+        Ok(match model {
             Model::Logit => LinearKind::Logit,
             Model::Probit => LinearKind::Probit,
             Model::Softmax => LinearKind::Softmax,
             Model::Ovr => LinearKind::Ovr,
-        }
+            Model::Ols => anyhow::bail!(
+                "--model ols: the linear probability model is fitted by `axon fit` only (its \
+                 fitted values are not probabilities, so it is not cross-validated or saved)"
+            ),
+        })
     }
 }
 
 /// Penalty, solver and weighting flags.
-#[derive(Debug, Args, Serialize)]
+#[derive(Debug, Clone, Args, Serialize)]
 pub struct SolverArgs {
     /// The penalty on the coefficients (the intercept is never penalised)
     /// [default: l2 when --alpha > 0, else none].

@@ -175,7 +175,7 @@ fn check_cv(
         assert_eq!(rows.len(), alphas.len());
         let mut means = Vec::new();
         for (a, row) in rows.iter().enumerate() {
-            assert_eq!(row["value"].as_f64().unwrap(), alphas[a]);
+            assert_eq!(row["value"]["alpha"].as_f64().unwrap(), alphas[a]);
             let scores = row["cv"]["scores"].as_array().unwrap();
             assert_eq!(scores.len(), folds, "{model} {metric}: one score per fold");
             let mut expected = Vec::new();

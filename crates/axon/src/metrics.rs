@@ -15,7 +15,9 @@
 //! - Brier score `= Σ w_i Σ_k (y_ik − p_ik)² / Σ w_i`, halved for two classes (scikit-learn's
 //!   `scale_by_half="auto"`), which is the binary `mean (y − p)²`
 //! - ROC AUC: the trapezoidal area under the ROC curve, one curve point per distinct score, so
-//!   tied scores count one half as the Mann–Whitney statistic does
+//!   tied scores count one half as the Mann–Whitney statistic does; the curve itself
+//!   ([`roc_curve`]) and the precision–recall curve ([`precision_recall_curve`]) as scikit-learn
+//!   gives them with `drop_intermediate=False` (fixture `tests/fixtures/curves.json`)
 //! - precision `tp / (tp + fp)`, recall `tp / (tp + fn)`, F1 `2 tp / (2 tp + fp + fn)` per class,
 //!   with their unweighted (macro) and support-weighted means.
 //!
@@ -144,9 +146,20 @@ pub fn roc_auc_weighted(y_true: &[usize], scores: &[f64], weights: Option<&[f64]
 /// Cumulative (false, true) positive weights at each distinct score, highest score first,
 /// starting from the point (0, 0).
 fn roc_points(y_true: &[usize], scores: &[f64], weights: Option<&[f64]>) -> (Vec<f64>, Vec<f64>) {
+    let (fps, tps, _) = curve_counts(y_true, scores, weights);
+    ([0.0].into_iter().chain(fps).collect(), [0.0].into_iter().chain(tps).collect())
+}
+
+/// Cumulative (false, true) positive weights of the samples scoring at least each distinct
+/// score, with those scores, highest first (scikit-learn's `_binary_clf_curve`).
+fn curve_counts(
+    y_true: &[usize],
+    scores: &[f64],
+    weights: Option<&[f64]>,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let mut order: Vec<usize> = (0..y_true.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut fps, mut tps) = (vec![0.0], vec![0.0]);
+    let (mut fps, mut tps, mut thresholds) = (vec![], vec![], vec![]);
     let (mut fp, mut tp) = (0.0, 0.0);
     for (pos, &i) in order.iter().enumerate() {
         let w = weights.map_or(1.0, |w| w[i]);
@@ -158,9 +171,73 @@ fn roc_points(y_true: &[usize], scores: &[f64], weights: Option<&[f64]>) -> (Vec
         if order.get(pos + 1).is_none_or(|&next| scores[next] != scores[i]) {
             fps.push(fp);
             tps.push(tp);
+            thresholds.push(scores[i]);
         }
     }
-    (fps, tps)
+    (fps, tps, thresholds)
+}
+
+/// The ROC curve of a binary problem, as scikit-learn's `roc_curve(drop_intermediate=False)`:
+/// one point per distinct score (highest first) after the point (0, 0), whose threshold is
+/// `+∞`; point `i` is the (false, true) positive rate of predicting 1 for scores `≥
+/// thresholds[i]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RocCurve {
+    pub fpr: Vec<f64>,
+    pub tpr: Vec<f64>,
+    pub thresholds: Vec<f64>,
+}
+
+/// The [`RocCurve`] of `scores` ranking class 1 of `y_true` (both classes present) higher.
+pub fn roc_curve(y_true: &[usize], scores: &[f64]) -> Result<RocCurve> {
+    check_curve_input(y_true, scores)?;
+    if y_true.iter().all(|&y| y == y_true[0]) {
+        let value = format!("all {}", y_true[0]);
+        return Err(Error::invalid("y_true", value, "a ROC curve needs both classes"));
+    }
+    let (fps, tps, thresholds) = curve_counts(y_true, scores, None);
+    let (fp_total, tp_total) = (fps[fps.len() - 1], tps[tps.len() - 1]);
+    Ok(RocCurve {
+        fpr: [0.0].into_iter().chain(fps.iter().map(|f| f / fp_total)).collect(),
+        tpr: [0.0].into_iter().chain(tps.iter().map(|t| t / tp_total)).collect(),
+        thresholds: [f64::INFINITY].into_iter().chain(thresholds).collect(),
+    })
+}
+
+/// The precision–recall curve of a binary problem, as scikit-learn's `precision_recall_curve`
+/// (scikit-learn ≥ 1.3 layout, `drop_intermediate=False`): thresholds are the distinct scores in
+/// increasing order, point `i` the precision `tp / (tp + fp)` and recall `tp / P` of predicting 1
+/// for scores `≥ thresholds[i]`, and a last point (recall 0, precision 1) with no threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrecisionRecallCurve {
+    pub precision: Vec<f64>,
+    pub recall: Vec<f64>,
+    pub thresholds: Vec<f64>,
+}
+
+/// The [`PrecisionRecallCurve`] of `scores` ranking class 1 of `y_true` (at least one sample
+/// of class 1) higher.
+pub fn precision_recall_curve(y_true: &[usize], scores: &[f64]) -> Result<PrecisionRecallCurve> {
+    check_curve_input(y_true, scores)?;
+    if !y_true.contains(&1) {
+        return Err(Error::invalid("y_true", "all 0", "a precision–recall curve needs class 1"));
+    }
+    let (fps, tps, mut thresholds) = curve_counts(y_true, scores, None);
+    let tp_total = tps[tps.len() - 1];
+    let mut precision: Vec<f64> = tps.iter().zip(&fps).map(|(t, f)| t / (t + f)).collect();
+    let mut recall: Vec<f64> = tps.iter().map(|t| t / tp_total).collect();
+    precision.reverse();
+    recall.reverse();
+    thresholds.reverse();
+    precision.push(1.0);
+    recall.push(0.0);
+    Ok(PrecisionRecallCurve { precision, recall, thresholds })
+}
+
+fn check_curve_input(y_true: &[usize], scores: &[f64]) -> Result<()> {
+    check_lengths("scores", y_true.len(), scores.len())?;
+    check_labels("y_true", y_true, 2)?;
+    check_finite("scores", scores)
 }
 
 /// Counts `C[t][p]` of samples with true class `t` predicted as `p`, for classes `0..n_classes`.

@@ -1,6 +1,7 @@
 //! `axon fit`: a logit, probit, softmax or one-vs-rest regression of a CSV file, by exact
 //! maximum likelihood with statsmodels' inference or penalised with a choice of solvers; `--out`
-//! saves the model for `axon predict` and `axon eval`.
+//! saves the model for `axon predict` and `axon eval`. `--model ols` is the linear probability
+//! model instead (`ols.rs`), reported but not saved.
 //!
 //! Flags become library options (`options.rs`), the library reads the file (errors name the
 //! file, line and column), builds the design (`Design::new`) and fits (`fit_linear`, which
@@ -9,6 +10,7 @@
 //! the top, with its estimates only unless `--force-inference`; one that diverged is an error.
 
 mod binary;
+mod ols;
 mod ovr;
 mod report;
 mod softmax;
@@ -30,8 +32,9 @@ use report::Context;
 pub struct FitArgs {
     #[command(flatten)]
     pub design: DesignArgs,
-    /// The model: binary logit or probit, the multinomial (softmax) logit for K classes, or
-    /// one-vs-rest logits for K classes.
+    /// The model: binary logit or probit, the multinomial (softmax) logit for K classes,
+    /// one-vs-rest logits for K classes, or the linear probability model (ols: least squares of
+    /// the 0/1 target with HC1 standard errors; no --out).
     #[arg(long, value_enum, default_value_t = Model::Logit)]
     pub model: Model,
     #[command(flatten)]
@@ -82,7 +85,10 @@ impl From<Cov> for CovType {
 
 /// Runs `axon fit`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
-    let kind = LinearKind::from(args.model);
+    if args.model == Model::Ols {
+        return ols::run(args);
+    }
+    let kind = LinearKind::try_from(args.model)?;
     let options = args.fit.options(args.fit.alpha, args.max_iter, args.tol)?;
     check_options(kind, &options, args.weights.is_some())?;
     if args.cov != Cov::Nonrobust && !matches!(args.model, Model::Logit | Model::Probit) {

@@ -22,6 +22,9 @@
 //! counterpart, [`fit_multinomial`]; `model` packages any fit with its encoder for prediction and
 //! saving ([`LinearModel`]).
 //!
+//! `ols` is the linear probability model ([`fit_ols`]: least squares of the 0/1 outcome with
+//! HC1 standard errors), the lectures' foil to the logit.
+//!
 //! [`fit_linear`] (`choice`) is the one entry point for every kind of linear model, holding the
 //! table of which model × penalty × solver × class weight is allowed; `crossval` cross-validates
 //! it with the preprocessing fitted inside every training fold ([`fit_fold`]).
@@ -82,6 +85,7 @@ pub mod lbfgs;
 mod model;
 mod multinomial;
 mod newton;
+mod ols;
 mod ovr;
 mod penalty;
 mod separation;
@@ -103,6 +107,7 @@ pub use multinomial::{
     fit_multinomial, multinomial_null_log_likelihood, MultinomialData, MultinomialFit,
     MultinomialOptions, MultinomialRow, MultinomialSummary,
 };
+pub use ols::{fit_ols, OlsFit};
 pub use ovr::{fit_one_vs_rest, OneVsRestFit};
 pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 pub use softmax::{fit_softmax, SoftmaxFit, SoftmaxOptions};

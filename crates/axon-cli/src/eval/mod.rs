@@ -6,18 +6,22 @@
 //! The library reads the rows with their true classes in the layout the model was trained on
 //! (a CSV file with its class column, a header-less CSV file with the label last, or an IDX
 //! folder's test files).
+//!
+//! `--plot FILE.svg` draws a binary model's ROC and precision–recall curves (`plot.rs`).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use axon::data::Labels;
-use axon::metrics::ClassificationReport;
+use axon::metrics::{precision_recall_curve, roc_auc, roc_curve, ClassificationReport};
 use axon::model::SavedModel;
 use axon::nn::Architecture;
 use clap::Args;
 use serde::Serialize;
 
-use crate::output::{out, outln};
+use crate::output::{errln, out, outln};
+
+mod plot;
 
 /// Arguments of `axon eval`.
 #[derive(Debug, Args)]
@@ -35,6 +39,10 @@ pub struct EvalArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Draw the ROC curve (with its AUC) and the precision–recall curve of a binary model to
+    /// this SVG file. Written atomically.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -54,12 +62,24 @@ struct EvalJson<'a> {
 /// Runs `axon eval`.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let model = SavedModel::load(&args.model)?;
+    let classes = model.classes();
+    if let (Some(plot), k @ 3..) = (&args.plot, classes.len()) {
+        anyhow::bail!(
+            "--plot {}: ROC and precision–recall curves need a binary model; {} is a {} model \
+             of {k} classes",
+            plot.display(),
+            args.model.display(),
+            model.kind()
+        );
+    }
     let examples = model.read(&args.data, Labels::Required, args.drop_missing)?;
     let y = examples.labels.as_deref().context("the data has no class labels")?;
     let proba = model.scores(&examples, false)?.proba;
-    let classes = model.classes();
     let report = ClassificationReport::from_probabilities(y, &proba, classes.len())?;
     let (target, dropped_rows) = (&examples.target, examples.dropped_rows);
+    if let Some(path) = &args.plot {
+        plot_curves(path, args, &model, y, &proba)?;
+    }
     if args.json {
         let json = EvalJson {
             model: args.model.display().to_string(),
@@ -89,5 +109,36 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         classes.iter().enumerate().map(|(k, c)| format!("{k} = {c}")).collect();
     outln!("classes of `{target}`: {}\n", legend.join(", "))?;
     out!("{report}")?;
+    Ok(())
+}
+
+/// Draws the curves of the binary model's `P(class 1)` (column 1 of the row-major `proba`)
+/// against the true classes `y` to `path`.
+fn plot_curves(
+    path: &std::path::Path,
+    args: &EvalArgs,
+    model: &SavedModel,
+    y: &[usize],
+    proba: &[f64],
+) -> anyhow::Result<()> {
+    let p1: Vec<f64> = proba.chunks(2).map(|r| r[1]).collect();
+    let context = || format!("--plot {}", path.display());
+    let roc = roc_curve(y, &p1).with_context(context)?;
+    let pr = precision_recall_curve(y, &p1).with_context(context)?;
+    let auc = roc_auc(y, &p1).with_context(context)?;
+    let positive_share = y.iter().filter(|&&c| c == 1).count() as f64 / y.len() as f64;
+    let title =
+        format!("{} model {} on {}", model.kind(), args.model.display(), args.data.display());
+    let classes = model.classes();
+    let curves = plot::Curves {
+        title: &title,
+        roc: &roc,
+        auc,
+        pr: &pr,
+        positive_share,
+        positive: &classes[1],
+    };
+    plot::write(path, &curves)?;
+    errln!("axon: ROC and precision–recall curves written to {}", path.display())?;
     Ok(())
 }
