@@ -880,3 +880,83 @@ fn backward_needs_a_scalar() {
     assert_close(&g.get(&w).unwrap().to_vec::<f64>().unwrap(), &e, 1e-15, "vjp");
     assert!(y.backward_with(&f64s(&[1.0, 0.0], [2])).is_err());
 }
+
+/// `X·W` of a constant sparse matrix: the gradient in `W` (a matrix or a vector), on a matrix
+/// with an empty row and a repeated column.
+#[test]
+fn sparse_matmul() {
+    use std::sync::Arc;
+
+    use axon::sparse::Csr;
+
+    let rows = vec![vec![(0, 1.5), (3, -2.0)], vec![], vec![(1, 0.5), (3, 0.25), (4, 3.0)]];
+    let x = Arc::new(Csr::from_rows(5, rows).unwrap());
+    let (xm, xv) = (x.clone(), x.clone());
+    check(
+        "sparse_matmul (p, k)",
+        move |v| Tensor::sparse_matmul(&xm, &v[0])?.square()?.sum_all(),
+        &[rand([5, 3], -1.0, 1.0, 41)],
+    );
+    check(
+        "sparse_matmul (p)",
+        move |v| Tensor::sparse_matmul(&xv, &v[0])?.exp()?.sum_all(),
+        &[rand([5], -1.0, 1.0, 42)],
+    );
+    let w = rand([5, 2], -1.0, 1.0, 43);
+    let got = Tensor::sparse_matmul(&x, &w).unwrap().to_vec::<f64>().unwrap();
+    let wv = w.to_vec::<f64>().unwrap();
+    let want = [1.5 * wv[0] - 2.0 * wv[6], 1.5 * wv[1] - 2.0 * wv[7], 0.0, 0.0];
+    assert_close(&got[..4], &want, 1e-15, "sparse_matmul values");
+    assert!(Tensor::sparse_matmul(&x, &rand([4, 2], -1.0, 1.0, 44)).is_err());
+}
+
+/// An `f32` weight gives an `f32` product and an `f32` gradient equal to `XᵀG` rounded.
+#[test]
+fn sparse_matmul_in_f32() {
+    use std::sync::Arc;
+
+    use axon::sparse::Csr;
+    use axon::DType;
+
+    let x = Arc::new(Csr::from_rows(3, vec![vec![(0, 2.0), (2, -1.0)], vec![(1, 0.5)]]).unwrap());
+    let w = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], [3]).unwrap().requires_grad();
+    let y = Tensor::sparse_matmul(&x, &w).unwrap();
+    assert_eq!(y.dtype(), DType::F32);
+    assert_eq!(y.to_vec::<f32>().unwrap(), [-1.0, 1.0]);
+    let grads = y.sum_all().unwrap().backward().unwrap();
+    let g = grads.get(&w).unwrap();
+    assert_eq!(g.dtype(), DType::F32);
+    assert_eq!(g.to_vec::<f32>().unwrap(), [2.0, 0.5, -1.0]);
+}
+
+/// A `Linear` layer on sparse rows equals the layer on the same rows densified, and so do its
+/// gradients.
+#[test]
+fn linear_on_sparse_rows_equals_linear_on_dense_rows() {
+    use std::sync::Arc;
+
+    use axon::nn::{Linear, Module};
+    use axon::sparse::Csr;
+    use axon::{DType, Rng};
+
+    let rows = vec![vec![(0, 1.5), (3, -2.0)], vec![], vec![(1, 0.5), (3, 0.25), (4, 3.0)]];
+    let x = Arc::new(Csr::from_rows(5, rows).unwrap());
+    let mut dense = vec![0.0; 15];
+    for i in 0..3 {
+        let (idx, val) = x.row(i);
+        idx.iter().zip(val).for_each(|(&j, &v)| dense[i * 5 + j as usize] = v);
+    }
+    let dense = f64s(&dense, [3, 5]);
+    let layer = Linear::new(5, 2, true, DType::F64, &mut Rng::seed(7)).unwrap();
+    let run = |y: Tensor| {
+        let grads = y.square().unwrap().sum_all().unwrap().backward().unwrap();
+        let w = grads.get(&layer.weight().value()).unwrap().to_vec::<f64>().unwrap();
+        let b = grads.get(&layer.bias().unwrap().value()).unwrap().to_vec::<f64>().unwrap();
+        (y.to_vec::<f64>().unwrap(), w, b)
+    };
+    let (ys, ws, bs) = run(layer.forward_sparse(&x).unwrap());
+    let (yd, wd, bd) = run(layer.forward(&dense).unwrap());
+    assert_close(&ys, &yd, 1e-14, "outputs");
+    assert_close(&ws, &wd, 1e-14, "weight gradient");
+    assert_close(&bs, &bd, 1e-14, "bias gradient");
+}

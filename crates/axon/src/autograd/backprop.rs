@@ -16,8 +16,8 @@ use crate::ops::reduce::SoftmaxGrad;
 use crate::ops::unary::UnaryGrad;
 use crate::ops::{BinaryOp, Map};
 use crate::tensor::{
-    conv_geometry, keep_freed_memory, no_grad, pool_geometry, reduced_shape, Op, Shape, Storage,
-    Tensor, TensorId,
+    conv_geometry, keep_freed_memory, no_grad, pool_geometry, reduced_shape, sparse_t_matmul, Op,
+    Shape, Storage, Tensor, TensorId,
 };
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
@@ -266,6 +266,8 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             ]
         }
         Op::Cast(x) => smallvec![Some(g.to_dtype(x.dtype())?)],
+        // dW = Xᵀ G.
+        Op::SparseMatMul { x, weight } => smallvec![Some(sparse_t_matmul(x, g, weight.dtype())?)],
         Op::Conv2d { input, weight, bias, args, cols } => {
             // dX = col2im(Wᵀ G), dW = Σ_n G_n X_colᵀ, db = G summed over the batch and pixels,
             // each only if that input needs it.

@@ -5,10 +5,13 @@
 //! PyTorch unchanged; `x Wᵀ` multiplies by a transposed view, which the matrix product reads in
 //! place. Both `W` and `b` start as PyTorch's default, `U(−1/√in, 1/√in)`.
 
+use std::sync::Arc;
+
 use super::module::Module;
 use super::param::Param;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use crate::sparse::Csr;
 use crate::tensor::{DType, Tensor};
 
 /// `y = x Wᵀ + b`.
@@ -81,6 +84,23 @@ impl Linear {
 
     pub fn out_features(&self) -> usize {
         self.out_features
+    }
+
+    /// The layer on sparse rows (a bag of words, hashed features): `X Wᵀ + b` with `X` never
+    /// densified, differentiable in the weight and the bias.
+    pub fn forward_sparse(&self, x: &Arc<Csr>) -> Result<Tensor> {
+        if x.n_cols() != self.in_features {
+            return Err(Error::invalid(
+                "x",
+                format!("{} columns", x.n_cols()),
+                format!("the layer takes {} features", self.in_features),
+            ));
+        }
+        let y = Tensor::sparse_matmul(x, &self.weight.value().t()?)?;
+        match &self.bias {
+            Some(b) => y.add(&b.value()),
+            None => Ok(y),
+        }
     }
 }
 

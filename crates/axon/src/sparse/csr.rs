@@ -135,41 +135,56 @@ impl Csr {
 
     /// `X·β` (one value per row).
     pub fn mul_vec(&self, beta: &[f64]) -> Vec<f64> {
-        assert_eq!(beta.len(), self.n_cols, "Csr::mul_vec: β has the wrong length");
-        let mut out = vec![0.0; self.n_rows];
+        self.mul_dense(beta, 1)
+    }
+
+    /// `Xᵀr` (one value per column).
+    pub fn t_mul_vec(&self, r: &[f64]) -> Vec<f64> {
+        self.t_mul_dense(r, 1)
+    }
+
+    /// `X·W` for a row-major `n_cols × k` matrix `w`: a row-major `n_rows × k` matrix.
+    pub fn mul_dense(&self, w: &[f64], k: usize) -> Vec<f64> {
+        assert_eq!(w.len(), self.n_cols * k, "Csr::mul_dense: W has the wrong size");
+        let mut out = vec![0.0; self.n_rows * k];
         let blocks = self.blocks();
         let mut pieces: Vec<&mut [f64]> = Vec::with_capacity(blocks.len());
         let mut rest = out.as_mut_slice();
         for &(a, b) in &blocks {
-            let (head, tail) = rest.split_at_mut(b - a);
+            let (head, tail) = rest.split_at_mut((b - a) * k);
             pieces.push(head);
             rest = tail;
         }
         blocks.par_iter().zip(pieces).for_each(|(&(a, _), piece)| {
-            for (k, o) in piece.iter_mut().enumerate() {
-                let (idx, val) = self.row(a + k);
-                *o = idx.iter().zip(val).map(|(&j, &v)| v * beta[j as usize]).sum();
+            for (i, o) in (a..).zip(piece.chunks_exact_mut(k.max(1))) {
+                let (idx, val) = self.row(i);
+                for (&j, &v) in idx.iter().zip(val) {
+                    let wj = &w[j as usize * k..(j as usize + 1) * k];
+                    o.iter_mut().zip(wj).for_each(|(o, w)| *o += v * w);
+                }
             }
         });
         out
     }
 
-    /// `Xᵀr` (one value per column).
-    pub fn t_mul_vec(&self, r: &[f64]) -> Vec<f64> {
-        assert_eq!(r.len(), self.n_rows, "Csr::t_mul_vec: r has the wrong length");
+    /// `XᵀG` for a row-major `n_rows × k` matrix `g`: a row-major `n_cols × k` matrix.
+    pub fn t_mul_dense(&self, g: &[f64], k: usize) -> Vec<f64> {
+        assert_eq!(g.len(), self.n_rows * k, "Csr::t_mul_dense: G has the wrong size");
         let partial = |&(a, b): &(usize, usize)| {
-            let mut acc = vec![0.0; self.n_cols];
-            for (i, &ri) in (a..b).zip(&r[a..b]) {
+            let mut acc = vec![0.0; self.n_cols * k];
+            for i in a..b {
+                let gi = &g[i * k..(i + 1) * k];
                 let (idx, val) = self.row(i);
                 for (&j, &v) in idx.iter().zip(val) {
-                    acc[j as usize] += v * ri;
+                    let aj = &mut acc[j as usize * k..(j as usize + 1) * k];
+                    aj.iter_mut().zip(gi).for_each(|(a, g)| *a += v * g);
                 }
             }
             acc
         };
         let blocks = self.blocks();
         if blocks.len() <= 1 {
-            return blocks.first().map_or_else(|| vec![0.0; self.n_cols], partial);
+            return blocks.first().map_or_else(|| vec![0.0; self.n_cols * k], partial);
         }
         // Pairwise in block order: the same tree of additions for any thread count.
         let mut parts: Vec<Vec<f64>> = blocks.par_iter().map(partial).collect();

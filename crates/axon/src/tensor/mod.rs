@@ -20,6 +20,7 @@ mod linalg;
 mod op;
 mod reduce;
 pub(crate) mod shape;
+mod sparse;
 mod storage;
 mod view;
 
@@ -36,6 +37,7 @@ pub use op::Op;
 pub(crate) use reduce::reduced_shape;
 pub use reduce::Axes;
 pub use shape::{Dims, Shape};
+pub(crate) use sparse::sparse_t_matmul;
 pub use storage::{keep_freed_memory, Storage};
 
 use crate::error::{Error, Result};

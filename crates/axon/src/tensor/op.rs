@@ -10,6 +10,7 @@ use smallvec::SmallVec;
 use super::conv_args::{Conv2dArgs, Pool2dArgs};
 use super::{Dims, Storage, Tensor};
 use crate::ops::{BinaryOp, UnaryOp};
+use crate::sparse::Csr;
 
 /// How a tracked tensor was made: the op and its inputs.
 #[derive(Clone)]
@@ -61,6 +62,12 @@ pub enum Op {
     },
     /// Conversion between `f32` and `f64`.
     Cast(Tensor),
+    /// `X·W` of a constant sparse matrix `X` (`n × p`) and a matrix `W` (`p × k`): the input
+    /// layer of a model on sparse features (bag of words, hashed clicks).
+    SparseMatMul {
+        x: Arc<Csr>,
+        weight: Tensor,
+    },
     /// `input.conv2d(weight, bias, args)`, on contiguous operands. `cols` keeps the forward
     /// pass's im2col matrices `(N, C·kH·kW, H_out·W_out)` for the weight gradient (when the
     /// weight is tracked and the kernel is not pointwise).
@@ -103,6 +110,7 @@ macro_rules! inputs {
             | Op::Narrow { input: a, .. }
             | Op::Broadcast(a)
             | Op::Cast(a)
+            | Op::SparseMatMul { weight: a, .. }
             | Op::MaxPool2d { input: a, .. }
             | Op::AvgPool2d { input: a, .. } => $($list)::+![a],
             Op::Conv2d { input, weight, bias, .. } => {
@@ -153,6 +161,7 @@ impl Op {
             Op::Gather { axis, .. } => format!("gather(axis {axis})"),
             Op::Where { .. } => "where".into(),
             Op::Cast(_) => "cast".into(),
+            Op::SparseMatMul { x, .. } => format!("sparse_matmul({}×{})", x.n_rows(), x.n_cols()),
             Op::Conv2d { args, bias, .. } => format!(
                 "conv2d(stride {:?}, padding {:?}, dilation {:?}{})",
                 args.stride,
