@@ -44,7 +44,7 @@ fn linear_file(dir: &Path) -> PathBuf {
 /// `dir/net.axon`.
 fn network_file(dir: &Path) -> PathBuf {
     let architecture =
-        Architecture::Mlp { inputs: 2, hidden: vec![3], activation: Activation::Relu, classes: 2 };
+        Architecture::mlp(2, vec![3], Activation::Relu, 2);
     let schema = Schema {
         source: Source::Table,
         features: vec![Feature::numeric("a"), Feature::numeric("b")],

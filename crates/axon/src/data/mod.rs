@@ -37,6 +37,7 @@ mod encoder;
 mod examples;
 mod frame;
 mod idx;
+mod leakage;
 mod loader;
 mod parquet;
 mod parquet_column;
@@ -50,11 +51,12 @@ pub use self::csv::{
     read_csv, read_numeric_csv, read_sklearn_csv, CsvWriter, NumericRows, SklearnData,
 };
 pub use self::parquet::{parquet_batches, read_parquet, ParquetBatches};
-pub use dataset::{Dataset, Split, SplitOptions};
+pub use dataset::{Columns, Dataset, Split, SplitOptions};
 pub use design::Design;
 pub use encoder::{Encoder, Input, Term};
 pub use examples::{read_examples, Examples, Features, Labels};
 pub use frame::{Column, Frame};
+pub use leakage::{leakage_warning, separating_features, LEAKAGE_AUC};
 pub use idx::{read_idx_images, read_idx_labels, IdxImages, Mnist, MnistFiles};
 pub use loader::{gather_rows, Batches, DataLoader};
 pub use read_options::{Format, ReadOptions};

@@ -12,8 +12,15 @@ use crate::nn::Param;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum OptimizerChoice {
-    /// SGD with momentum `μ` and an L2 penalty `weight_decay` added to the gradient.
-    Sgd { lr: f64, momentum: f64, weight_decay: f64 },
+    /// SGD with momentum `μ` (Nesterov's when `nesterov`) and an L2 penalty `weight_decay`
+    /// added to the gradient.
+    Sgd {
+        lr: f64,
+        momentum: f64,
+        weight_decay: f64,
+        #[serde(default)]
+        nesterov: bool,
+    },
     /// Adam with an L2 penalty added to the gradient.
     Adam { lr: f64, weight_decay: f64 },
     /// Adam with decoupled weight decay.
@@ -24,8 +31,8 @@ impl OptimizerChoice {
     /// The optimizer over `params`.
     pub fn build(&self, params: Vec<Param>) -> Result<Box<dyn Optimizer>> {
         Ok(match *self {
-            OptimizerChoice::Sgd { lr, momentum, weight_decay } => {
-                let config = SgdConfig { lr, momentum, weight_decay, ..Default::default() };
+            OptimizerChoice::Sgd { lr, momentum, weight_decay, nesterov } => {
+                let config = SgdConfig { lr, momentum, weight_decay, nesterov, dampening: 0.0 };
                 Box::new(Sgd::new(params, config)?)
             }
             OptimizerChoice::Adam { lr, weight_decay } => {
