@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use super::architecture::{Architecture, Output};
+use super::architecture::{Activation, Architecture, Output};
 use crate::error::{Error, Result};
 
 /// Why a network whose size overflows is refused.
@@ -159,11 +159,13 @@ impl fmt::Display for Architecture {
             } => {
                 let widths: Vec<String> = hidden.iter().map(usize::to_string).collect();
                 write!(f, "mlp:{} on {inputs} features", widths.join(","))?;
+                // The activation when it is not the default ReLU.
                 let name = serde_json::to_value(activation).ok();
                 let name = name.as_ref().and_then(|v| v.as_str()).unwrap_or("?").to_owned();
                 match negative_slope {
                     Some(slope) => write!(f, ", {name} (slope {slope})")?,
-                    None => write!(f, ", {name}")?,
+                    None if *activation != Activation::Relu => write!(f, ", {name}")?,
+                    None => {}
                 }
                 if *batch_norm {
                     write!(f, ", batch norm")?;
