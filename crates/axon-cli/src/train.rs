@@ -22,9 +22,8 @@ use axon::data::{Columns, Dataset, SplitOptions};
 use axon::io::{DataRecord, RunRecord};
 use axon::linear::ClassWeight;
 use axon::nn::{
-    train_network, Activation as LibActivation, Architecture, EpochMetrics, LayerOptions,
-    Monitor, NetworkOptions, Output, TrainConfig, TrainEvent, TrainSummary, TrainedNetwork,
-    LEAKY_SLOPE,
+    train_network, Activation as LibActivation, Architecture, EpochMetrics, LayerOptions, Monitor,
+    NetworkOptions, Output, TrainConfig, TrainEvent, TrainSummary, TrainedNetwork, LEAKY_SLOPE,
 };
 use axon::optim::{OptimizerChoice, ScheduleChoice};
 use clap::{Args, ValueEnum};

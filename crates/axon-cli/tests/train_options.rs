@@ -45,7 +45,10 @@ fn tensors(net: &NetworkClassifier) -> HashMap<String, Vec<f64>> {
 /// `W x + b` for the stored `{i}.weight` (out, in) and `{i}.bias`.
 fn linear(t: &HashMap<String, Vec<f64>>, i: usize, x: &[f64]) -> Vec<f64> {
     let (w, b) = (&t[&format!("{i}.weight")], &t[&format!("{i}.bias")]);
-    b.iter().enumerate().map(|(o, b)| b + (0..x.len()).map(|j| w[o * x.len() + j] * x[j]).sum::<f64>()).collect()
+    b.iter()
+        .enumerate()
+        .map(|(o, b)| b + (0..x.len()).map(|j| w[o * x.len() + j] * x[j]).sum::<f64>())
+        .collect()
 }
 
 /// The class probabilities of one encoded, unscaled row, by hand: scaling, then every layer
@@ -70,7 +73,9 @@ fn forward_by_hand(net: &NetworkClassifier, encoded: &[f64]) -> Vec<f64> {
         if *batch_norm {
             let bn = |k: &str| &t[&format!("{}.{k}", i + 1)];
             let (rm, rv, g, b) = (bn("running_mean"), bn("running_var"), bn("weight"), bn("bias"));
-            x = (0..x.len()).map(|c| (x[c] - rm[c]) / (rv[c] + 1e-5).sqrt() * g[c] + b[c]).collect();
+            x = (0..x.len())
+                .map(|c| (x[c] - rm[c]) / (rv[c] + 1e-5).sqrt() * g[c] + b[c])
+                .collect();
         }
         x = x.iter().map(|&h| if h > 0.0 { h } else { slope * h }).collect();
     }
@@ -98,14 +103,16 @@ const NEW_ROWS: &str = "race,ftv,ui,ht,ptl,smoke,lwt,age,low\n\
 /// The encoded columns of `NEW_ROWS` (age, lwt, race[black|other|white], smoke, ptl, ht, ui,
 /// C(ftv)[T.1..]) when `ftv` is categorical: levels 0, 1, 2, 3, 4, 6.
 fn encoded_new_rows() -> Vec<Vec<f64>> {
-    let ftv = |v: usize| [1, 2, 3, 4, 6].iter().map(|&l| f64::from(u8::from(l == v))).collect::<Vec<_>>();
-    let row = |age: f64, lwt: f64, race: usize, smoke: f64, ptl: f64, ht: f64, ui: f64, f: usize| {
-        let mut r = vec![age, lwt];
-        r.extend((0..3).map(|k| f64::from(u8::from(k == race))));
-        r.extend([smoke, ptl, ht, ui]);
-        r.extend(ftv(f));
-        r
-    };
+    let ftv =
+        |v: usize| [1, 2, 3, 4, 6].iter().map(|&l| f64::from(u8::from(l == v))).collect::<Vec<_>>();
+    let row =
+        |age: f64, lwt: f64, race: usize, smoke: f64, ptl: f64, ht: f64, ui: f64, f: usize| {
+            let mut r = vec![age, lwt];
+            r.extend((0..3).map(|k| f64::from(u8::from(k == race))));
+            r.extend([smoke, ptl, ht, ui]);
+            r.extend(ftv(f));
+            r
+        };
     vec![
         row(19.0, 182.0, 0, 0.0, 0.0, 0.0, 1.0, 0),
         row(33.0, 100.0, 1, 1.0, 1.0, 0.0, 0.0, 3),
@@ -142,19 +149,24 @@ fn categorical_columns_are_encoded_as_fit_does_and_predict_encodes_new_rows_alik
     let names = net.encoder.as_ref().expect("an encoder in the model file").names().to_vec();
     let want = ["age", "lwt", "race[black]", "race[other]", "race[white]", "smoke", "ptl", "ht"];
     assert_eq!(names[..8], want);
-    assert_eq!(names[9..], ["C(ftv)[T.1]", "C(ftv)[T.2]", "C(ftv)[T.3]", "C(ftv)[T.4]", "C(ftv)[T.6]"]);
+    assert_eq!(
+        names[9..],
+        ["C(ftv)[T.1]", "C(ftv)[T.2]", "C(ftv)[T.3]", "C(ftv)[T.4]", "C(ftv)[T.6]"]
+    );
     let Architecture::Mlp { negative_slope, .. } = &net.architecture else { panic!("an mlp") };
     assert_eq!(*negative_slope, Some(0.1), "the slope given is recorded");
     // The saved model's predictions are the hand-computed forward pass with slope 0.1 ...
     let got = predict_proba(&dir, &model, NEW_ROWS);
-    let by_hand: Vec<Vec<f64>> = encoded_new_rows().iter().map(|r| forward_by_hand(&net, r)).collect();
+    let by_hand: Vec<Vec<f64>> =
+        encoded_new_rows().iter().map(|r| forward_by_hand(&net, r)).collect();
     assert_close(&got, &by_hand, 1e-5);
     // ... and not the one with PyTorch's default slope: the slope matters on these rows.
     let mut default = NetworkClassifier::load(&model).unwrap();
     if let Architecture::Mlp { negative_slope, .. } = &mut default.architecture {
         *negative_slope = Some(0.01);
     }
-    let other: Vec<Vec<f64>> = encoded_new_rows().iter().map(|r| forward_by_hand(&default, r)).collect();
+    let other: Vec<Vec<f64>> =
+        encoded_new_rows().iter().map(|r| forward_by_hand(&default, r)).collect();
     assert!(got.iter().zip(&other).any(|(g, o)| (g[1] - o[1]).abs() > 1e-4), "{got:?} {other:?}");
     // eval reads the same rows with their classes.
     let csv = dir.join("new.csv");
@@ -225,7 +237,8 @@ fn dropout_is_off_and_batch_norm_uses_running_statistics_at_prediction() {
     let layers: Vec<&str> = ["0.weight", "1.weight", "4.weight"].to_vec();
     assert!(layers.iter().all(|n| t.contains_key(*n)), "{:?}", t.keys());
     let got = predict_proba(&dir, &model, NEW_ROWS);
-    let by_hand: Vec<Vec<f64>> = encoded_new_rows().iter().map(|r| forward_by_hand(&net, r)).collect();
+    let by_hand: Vec<Vec<f64>> =
+        encoded_new_rows().iter().map(|r| forward_by_hand(&net, r)).collect();
     assert_close(&got, &by_hand, 1e-5);
     // Twice the same: no dropout mask at prediction.
     assert_eq!(predict_proba(&dir, &model, NEW_ROWS), got);
@@ -249,7 +262,8 @@ fn sigmoid_output_has_one_unit_and_predicts_by_hand() {
     let net = NetworkClassifier::load(&model).unwrap();
     assert_eq!(tensors(&net)["2.weight"].len(), 6, "one output unit of 6 weights");
     let got = predict_proba(&dir, &model, NEW_ROWS);
-    let by_hand: Vec<Vec<f64>> = encoded_new_rows().iter().map(|r| forward_by_hand(&net, r)).collect();
+    let by_hand: Vec<Vec<f64>> =
+        encoded_new_rows().iter().map(|r| forward_by_hand(&net, r)).collect();
     assert_close(&got, &by_hand, 1e-5);
     for p in &got {
         assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
@@ -269,12 +283,13 @@ fn sigmoid_output_has_one_unit_and_predicts_by_hand() {
 fn scheduler_rates_per_epoch_are_the_formulas() {
     let dir = temp_dir("train-scheduler");
     let digits = data("digits.csv.gz");
-    let pi = std::f64::consts::PI;
-    let cases: [(&str, Box<dyn Fn(f64) -> f64>); 4] = [
-        ("step:2:0.5", Box::new(|e: f64| 0.01 * 0.5f64.powi((e / 2.0).floor() as i32))),
-        ("step:3", Box::new(|e: f64| 0.01 * 0.1f64.powi((e / 3.0).floor() as i32))),
-        ("cosine", Box::new(move |e: f64| 0.01 * (1.0 + (pi * e / 5.0).cos()) / 2.0)),
-        ("warmup:3", Box::new(|e: f64| 0.01 * ((e + 1.0) / 4.0).min(1.0))),
+    /// The rate of epoch `e` (from 0) with `--lr 0.01 --epochs 5`.
+    type Formula = fn(f64) -> f64;
+    let cases: [(&str, Formula); 4] = [
+        ("step:2:0.5", |e| 0.01 * 0.5f64.powi((e / 2.0).floor() as i32)),
+        ("step:3", |e| 0.01 * 0.1f64.powi((e / 3.0).floor() as i32)),
+        ("cosine", |e| 0.01 * (1.0 + (std::f64::consts::PI * e / 5.0).cos()) / 2.0),
+        ("warmup:3", |e| 0.01 * ((e + 1.0) / 4.0).min(1.0)),
     ];
     for (spec, formula) in cases {
         let out = dir.join("m.axon");
@@ -284,7 +299,8 @@ fn scheduler_rates_per_epoch_are_the_formulas() {
         assert!(run.status.success(), "{spec}");
         let stderr = String::from_utf8(run.stderr).unwrap();
         let record: Value =
-            serde_json::from_str(&fs::read_to_string(dir.join("m.axon.run.json")).unwrap()).unwrap();
+            serde_json::from_str(&fs::read_to_string(dir.join("m.axon.run.json")).unwrap())
+                .unwrap();
         let epochs = record["epochs"].as_array().unwrap();
         assert_eq!(epochs.len(), 5);
         for (e, m) in epochs.iter().enumerate() {
@@ -336,7 +352,8 @@ fn balanced_class_weights_give_the_weighted_loss() {
         assert!((n1 - n1.round()).abs() < 1e-3 && n1.round() > 0.0, "{output}: n1 = {n1}");
         assert!((plain - weighted).abs() > 1e-3, "{output}");
         let record: Value =
-            serde_json::from_str(&fs::read_to_string(dir.join("w.axon.run.json")).unwrap()).unwrap();
+            serde_json::from_str(&fs::read_to_string(dir.join("w.axon.run.json")).unwrap())
+                .unwrap();
         assert_eq!(record["settings"]["class_weight"], "balanced");
     }
 }

@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 
 use super::csv::read_numeric_csv;
 use super::encoder::Encoder;
-use super::spec::DesignSpec;
 use super::idx::MnistFiles;
 use super::read_options::ReadOptions;
 use super::scaling::Scaling;
 use super::schema::{Feature, Schema, Source};
+use super::spec::DesignSpec;
 use super::table::read_table;
 use crate::cv::train_test_split;
 use crate::error::{Error, Result};
@@ -117,11 +117,7 @@ impl Dataset {
     /// Reads `path` (a folder is an IDX folder; a file is a table with a header when `columns`
     /// names its class column, else a CSV file without one), splits off the test and validation
     /// rows and scales.
-    pub fn load(
-        path: &Path,
-        columns: Option<&Columns>,
-        options: &SplitOptions,
-    ) -> Result<Dataset> {
+    pub fn load(path: &Path, columns: Option<&Columns>, options: &SplitOptions) -> Result<Dataset> {
         let target = columns.map(|c| c.target.as_str());
         let val_fraction = options.val_fraction;
         if !(0.0..0.5).contains(&val_fraction) {
@@ -254,7 +250,8 @@ fn read_with_header(path: &Path, columns: &Columns) -> Result<Table> {
         Some(f) => f.clone(),
         None => frame.names.iter().filter(|n| **n != columns.target).cloned().collect(),
     };
-    let features: Vec<String> = features.into_iter().filter(|f| !columns.drop.contains(f)).collect();
+    let features: Vec<String> =
+        features.into_iter().filter(|f| !columns.drop.contains(f)).collect();
     if features.is_empty() {
         let msg = format!("no feature columns besides `{}`", columns.target);
         return Err(Error::Io { path: path.display().to_string(), msg });

@@ -232,7 +232,11 @@ impl Architecture {
         };
         let is_mlp = matches!(arch, Architecture::Mlp { .. });
         let only_mlp = |name: &'static str, value: String| {
-            Error::invalid(name, value, format!("applies to the hidden layers of an mlp, not {spec}"))
+            Error::invalid(
+                name,
+                value,
+                format!("applies to the hidden layers of an mlp, not {spec}"),
+            )
         };
         if !is_mlp && layers.dropout != 0.0 {
             return Err(only_mlp("dropout", layers.dropout.to_string()));

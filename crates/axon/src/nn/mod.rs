@@ -60,7 +60,9 @@ pub use linear::Linear;
 pub use loss::Reduction;
 pub use module::{with_prefix, Module, Sequential};
 pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, BATCH_NORM_MOMENTUM};
-pub use param::{Buffer, Param};
 pub use objective::Objective;
-pub use train::{evaluate, evaluate_output, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport};
+pub use param::{Buffer, Param};
+pub use train::{
+    evaluate, evaluate_output, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport,
+};
 pub use train_network::{train_network, NetworkOptions, TrainSummary, TrainedNetwork};

@@ -67,7 +67,8 @@ impl Objective {
                 let (z, y) = sigmoid_inputs(logits, labels)?;
                 let loss = bce_with_logits(&z, &y, None, Reduction::Mean)?.item()?;
                 let z = z.to_f64_vec();
-                let hits = z.iter().zip(&codes).filter(|(z, l)| i64::from(**z > 0.0) == **l).count();
+                let hits =
+                    z.iter().zip(&codes).filter(|(z, l)| i64::from(**z > 0.0) == **l).count();
                 Ok((loss, hits))
             }
         }
@@ -102,7 +103,8 @@ mod tests {
         let w = Some(vec![0.75, 1.5]);
         let z = [0.3f64, -1.2, 0.8];
         let softplus = |x: f64| (1.0 + x.exp()).ln();
-        let l: Vec<f64> = z.iter().zip([0.0, 0.0, 1.0]).map(|(z, y)| softplus(*z) - z * y).collect();
+        let l: Vec<f64> =
+            z.iter().zip([0.0, 0.0, 1.0]).map(|(z, y)| softplus(*z) - z * y).collect();
         let weighted = (0.75 * l[0] + 0.75 * l[1] + 1.5 * l[2]) / 3.0;
         let plain = (l[0] + l[1] + l[2]) / 3.0;
         let logit = Tensor::from_vec(z.to_vec(), [3, 1]).unwrap();
@@ -111,7 +113,7 @@ mod tests {
         let (score, hits) = sigmoid.score(&logit, &labels).unwrap();
         assert!((score - plain).abs() < 1e-12);
         assert_eq!(hits, 2); // 0.3 > 0 is wrong for class 0
-        // The softmax of (0, z) is the same model: the same losses.
+                             // The softmax of (0, z) is the same model: the same losses.
         let pairs: Vec<f64> = z.iter().flat_map(|&z| [0.0, z]).collect();
         let two = Tensor::from_vec(pairs, [3, 2]).unwrap();
         let softmax = Objective { output: Output::Softmax, class_weights: w };

@@ -30,10 +30,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::architecture::Output;
 use super::checkpoint::{
     load_checkpoint, model_state, save_checkpoint, set_model_state, EpochMetrics, Progress,
 };
-use super::architecture::Output;
 use super::module::Module;
 use super::objective::Objective;
 use crate::data::DataLoader;

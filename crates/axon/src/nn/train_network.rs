@@ -32,8 +32,8 @@ use super::module::Module;
 use super::objective::Objective;
 use super::train::{evaluate_output, fit_classifier, TrainConfig, TrainEvent, TrainReport};
 use crate::data::{leakage_warning, separating_features, DataLoader, Dataset, Source, Split};
-use crate::linear::{balanced_class_weights, ClassWeight};
 use crate::error::{Error, Result};
+use crate::linear::{balanced_class_weights, ClassWeight};
 use crate::optim::{OptimizerChoice, ScheduleChoice};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -135,8 +135,7 @@ pub fn train_network(
     let mut rng = Rng::seed(options.seed);
     let scaling = Some(data.scaling.clone());
     let (schema, encoder) = (data.schema.clone(), data.encoder.clone());
-    let mut classifier =
-        NetworkClassifier::with_encoder(arch, scaling, schema, encoder, &mut rng)?;
+    let mut classifier = NetworkClassifier::with_encoder(arch, scaling, schema, encoder, &mut rng)?;
     let mut optimizer = options.optimizer.build(classifier.net.params())?;
     let row = classifier.architecture.row_shape();
     let (x_train, y_train) = tensors(&data.train, &row)?;

@@ -64,7 +64,8 @@ mod tests {
     #[test]
     fn nesterov_choice_takes_pytorch_steps() {
         let p = Param::new("w", Tensor::from_vec(vec![1.0f64], [1]).unwrap());
-        let choice = OptimizerChoice::Sgd { lr: 0.1, momentum: 0.9, weight_decay: 0.0, nesterov: true };
+        let choice =
+            OptimizerChoice::Sgd { lr: 0.1, momentum: 0.9, weight_decay: 0.0, nesterov: true };
         let mut opt = choice.build(vec![p.clone()]).unwrap();
         let mut seen = Vec::new();
         for _ in 0..2 {
@@ -74,7 +75,8 @@ mod tests {
         }
         assert!((seen[0] - 0.81).abs() < 1e-12 && (seen[1] - 0.5751).abs() < 1e-12, "{seen:?}");
         // Without momentum Nesterov is refused, as PyTorch refuses it.
-        let bad = OptimizerChoice::Sgd { lr: 0.1, momentum: 0.0, weight_decay: 0.0, nesterov: true };
+        let bad =
+            OptimizerChoice::Sgd { lr: 0.1, momentum: 0.0, weight_decay: 0.0, nesterov: true };
         assert!(bad.build(vec![p]).is_err());
     }
 }

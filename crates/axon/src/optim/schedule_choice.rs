@@ -40,10 +40,9 @@ impl ScheduleChoice {
         let kind = parts.next().unwrap_or_default();
         let args: Vec<&str> = parts.collect();
         let count = |name: &str, s: &str| {
-            s.parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| invalid(format!("{name} must be a positive whole number, not `{s}`")))
+            s.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                invalid(format!("{name} must be a positive whole number, not `{s}`"))
+            })
         };
         let number = |name: &str, s: &str| {
             s.parse::<f64>()
@@ -57,7 +56,9 @@ impl ScheduleChoice {
                 ScheduleChoice::Step { step_size: count("S", s)?, gamma: number("GAMMA", g)? }
             }
             ("cosine", []) => ScheduleChoice::Cosine { t_max: None, eta_min: 0.0 },
-            ("cosine", [t]) => ScheduleChoice::Cosine { t_max: Some(count("T_MAX", t)?), eta_min: 0.0 },
+            ("cosine", [t]) => {
+                ScheduleChoice::Cosine { t_max: Some(count("T_MAX", t)?), eta_min: 0.0 }
+            }
             ("cosine", [t, m]) => ScheduleChoice::Cosine {
                 t_max: Some(count("T_MAX", t)?),
                 eta_min: number("ETA_MIN", m)?,
@@ -66,9 +67,10 @@ impl ScheduleChoice {
                 let epochs = count("W", w)?;
                 ScheduleChoice::Warmup { epochs, start_factor: 1.0 / (epochs as f64 + 1.0) }
             }
-            ("warmup", [w, f]) => {
-                ScheduleChoice::Warmup { epochs: count("W", w)?, start_factor: number("START_FACTOR", f)? }
-            }
+            ("warmup", [w, f]) => ScheduleChoice::Warmup {
+                epochs: count("W", w)?,
+                start_factor: number("START_FACTOR", f)?,
+            },
             ("step" | "cosine" | "warmup", _) => {
                 return Err(invalid(format!("wrong number of `:` parts; expected {FORMS}")))
             }
