@@ -2,6 +2,14 @@
 //! gradient descent on an IDX folder or a CSV file, reports test accuracy and log loss, and
 //! saves the network with a run record and its training curves.
 //!
+//! The flags a student of the lectures reaches for map one to one onto library options: the
+//! columns of a table (`--features`, `--drop`, `--categorical`: `axon::data::Columns`, encoded
+//! by the encoder `axon fit` uses), the layers (`--activation leaky-relu:0.1`, `--dropout`,
+//! `--batch-norm`, `--output sigmoid`: `LayerOptions`, recorded in the model's architecture),
+//! and the training (`--nesterov`, `--class-weight`, `--scheduler`). Values clap can check
+//! (a dropout probability, an activation's slope, a schedule) are checked as the flags are read,
+//! so that their errors name the flag.
+//!
 //! The library does the work: `Dataset::load` reads, splits and scales the data,
 //! `train_network` builds and trains the network and scores it on the test rows, and the
 //! `NetworkClassifier` saves itself in the one model-file format (its architecture, scaling and

@@ -343,6 +343,11 @@ fn balanced_class_weights_give_the_weighted_loss() {
         let (l0, l1) = (-p[0][0].ln(), -p[1][1].ln());
         assert!((l0 - l1).abs() > 0.01, "{output}: the classes' losses must differ");
         let weighted = train_json(&[&base[..], &["--class-weight", "balanced"]].concat());
+        // n / (2 n_k) of the training rows' class counts, which sum to 32.
+        let w = weighted["class_weights"].as_array().unwrap();
+        let (w0, w1) = (w[0].as_f64().unwrap(), w[1].as_f64().unwrap());
+        let n0 = 32.0 / (2.0 * w0);
+        assert!((n0 - n0.round()).abs() < 1e-9 && (32.0 / (2.0 * w1) + n0 - 32.0).abs() < 1e-9);
         let weighted = weighted["final_train_loss"].as_f64().unwrap();
         // Σ w_y ℓ_y / Σ w_y with w_k = n / (2 n_k): each class counts as much as the other.
         assert!((weighted - (l0 + l1) / 2.0).abs() < 1e-5, "{output}: {weighted} {l0} {l1}");
@@ -377,7 +382,7 @@ fn nesterov_changes_the_run_and_is_recorded() {
 fn bad_values_name_their_flag() {
     let lbw = data("lbw.csv");
     let train = ["train", "--data", &lbw, "--target", "low", "--epochs", "1"];
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["--dropout", "1.5"], "--dropout"),
         (&["--dropout", "x"], "--dropout"),
         (&["--activation", "leaky-relu:x"], "--activation"),
@@ -387,6 +392,8 @@ fn bad_values_name_their_flag() {
         (&["--nesterov"], "--nesterov"),
         (&["--drop", "nope"], "--drop"),
         (&["--model", "logreg", "--dropout", "0.2"], "--dropout"),
+        // 135 training rows: a last batch of 1 row has no variance for batch norm.
+        (&["--drop", "id,bwt", "--batch-norm", "--batch-size", "67"], "--batch-size"),
     ];
     for (extra, flag) in cases {
         // A value clap rejects (`error: invalid value ... for '--dropout <P>'`) or one the

@@ -68,6 +68,8 @@ pub struct TrainedNetwork {
     pub test_accuracy: f64,
     /// Wall-clock seconds of the training loop.
     pub seconds: f64,
+    /// The weight of each class in the training loss, when classes were weighted.
+    pub class_weights: Option<Vec<f64>>,
 }
 
 /// The numbers a run reports (`axon train --json`, and the run record's `result`).
@@ -86,6 +88,10 @@ pub struct TrainSummary {
     pub n_val: usize,
     pub n_test: usize,
     pub model: Architecture,
+    /// The weight of each class in the training loss (`--class-weight balanced`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weights: Option<Vec<f64>>,
+    /// The last epoch's training loss: the objective, weighted when the classes are.
     pub final_train_loss: Option<f64>,
     pub final_val_accuracy: Option<f64>,
     /// Warnings of the run (a loss that exploded, a resumed checkpoint with other settings).
@@ -125,7 +131,17 @@ pub fn train_network(
             Some(balanced_class_weights(&counts))
         }
     };
-    let objective = Objective { output: arch.output(), class_weights };
+    if let Architecture::Mlp { batch_norm: true, .. } = arch {
+        let n = data.train.len();
+        if n % options.batch_size == 1 {
+            let reason = format!(
+                "with batch norm, the last batch of the {n} training rows would hold 1 row, \
+                 which has no variance to normalise by; choose another batch size"
+            );
+            return Err(Error::invalid("batch_size", options.batch_size, reason));
+        }
+    }
+    let objective = Objective { output: arch.output(), class_weights: class_weights.clone() };
     let config = TrainConfig {
         optimizer: Some(options.optimizer),
         objective,
@@ -154,7 +170,7 @@ pub fn train_network(
     let history = &report.progress.history;
     report.warnings.extend(loss_warning(history, test_log_loss, data.n_classes()));
     report.warnings.splice(0..0, leakage(data));
-    Ok(TrainedNetwork { classifier, report, test_log_loss, test_accuracy, seconds })
+    Ok(TrainedNetwork { classifier, report, test_log_loss, test_accuracy, seconds, class_weights })
 }
 
 /// The warning for features that alone separate a two-class target (see the module docs).
@@ -199,6 +215,7 @@ impl TrainedNetwork {
             n_val: data.val.as_ref().map_or(0, Split::len),
             n_test: data.test.len(),
             model: self.classifier.architecture.clone(),
+            class_weights: self.class_weights.clone(),
             final_train_loss: history.last().map(|m| m.train_loss),
             final_val_accuracy: history.last().and_then(|m| m.val_accuracy),
             warnings: report.warnings.clone(),
