@@ -10,8 +10,10 @@
 //!
 //! The data module owns the layouts a model can be trained on ([`Source`]: a CSV file with a
 //! header, a header-less CSV file, an IDX folder): [`Dataset::load`] reads one for training,
-//! splits it and fits its [`Scaling`]; a model's [`Schema`] records the layout, features and
-//! classes, and [`read_examples`] reads new rows by it for prediction and evaluation.
+//! splits it (a table's [`Columns`] encoded by the same [`Encoder`]) and fits its [`Scaling`];
+//! a model's [`Schema`] records the layout, features and classes, and [`read_examples`] reads
+//! new rows by it for prediction and evaluation. [`separating_features`] finds the features that
+//! alone separate a two-class target (target leakage) before a network is trained on them.
 //!
 //! ```
 //! use axon::data::{read_csv, ReadOptions, Design, DesignSpec};
