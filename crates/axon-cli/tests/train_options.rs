@@ -10,7 +10,8 @@
 //!   predictions of the saved model equal a forward pass computed here by hand from its stored
 //!   tensors (the slope given, no dropout mask, batch norm with the saved running statistics,
 //!   one sigmoid unit), and the model file records each;
-//! - `--scheduler`: the learning rate of every epoch in the run record is the formula's;
+//! - `--scheduler`: the learning rate of every epoch in the run record and on its line is the
+//!   formula's, also after resuming from a checkpoint;
 //! - `--class-weight balanced`: the training loss is the weighted one, computed here by hand;
 //! - `--nesterov` changes the run and is recorded;
 //! - bad values are errors naming the flag.
@@ -311,6 +312,24 @@ fn scheduler_rates_per_epoch_are_the_formulas() {
         }
         assert_eq!(record["settings"]["scheduler"]["kind"], spec.split(':').next().unwrap());
     }
+    // A run stopped after epoch 2 and resumed runs epochs 3 to 5 at the same rates.
+    let checkpoint = dir.join("c.ckpt");
+    let out = dir.join("r.axon");
+    let args = ["train", "--data", &digits, "--model", "logreg", "--lr", "0.01", "--quiet"];
+    let more = ["--scheduler", "step:2:0.5", "--checkpoint", checkpoint.to_str().unwrap()];
+    let first = axon(&[&args[..], &more, &["--epochs", "2"]].concat());
+    assert!(first.status.success());
+    let rest = ["--epochs", "5", "--resume", "--out", out.to_str().unwrap()];
+    assert!(axon(&[&args[..], &more, &rest].concat()).status.success());
+    let record: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("r.axon.run.json")).unwrap()).unwrap();
+    let rates: Vec<f64> = record["epochs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["learning_rate"].as_f64().unwrap())
+        .collect();
+    assert_eq!(rates, [0.01, 0.01, 0.005, 0.005, 0.0025]);
 }
 
 /// A two-feature table where every class-0 row is `x = 0` and every class-1 row `x = 1`
