@@ -7,24 +7,36 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 /// Library argument names that are flags under another name.
-const RENAMED: [(&str, &str); 4] =
-    [("poly_degree", "poly"), ("k", "folds"), ("learning_rate", "lr"), ("log_odds", "log-odds")];
+const RENAMED: [(&str, &str); 5] = [
+    ("poly_degree", "poly"),
+    ("k", "folds"),
+    ("learning_rate", "lr"),
+    ("log_odds", "log-odds"),
+    ("negative_slope", "activation"),
+];
 
 /// Library argument names that are flags of the same name (`_` written `-`).
-const FLAGS: [&str; 20] = [
+const FLAGS: [&str; 27] = [
+    "activation",
     "alpha",
+    "batch_norm",
     "batch_size",
     "categorical",
     "class_weight",
+    "drop",
+    "dropout",
     "epochs",
     "features",
     "l1_ratio",
     "max_iter",
     "metric",
     "model",
+    "nesterov",
+    "output",
     "patience",
     "penalty",
     "positive",
+    "scheduler",
     "seed",
     "solver",
     "steps",

@@ -2,6 +2,14 @@
 //! gradient descent on an IDX folder or a CSV file, reports test accuracy and log loss, and
 //! saves the network with a run record and its training curves.
 //!
+//! The flags a student of the lectures reaches for map one to one onto library options: the
+//! columns of a table (`--features`, `--drop`, `--categorical`: `axon::data::Columns`, encoded
+//! by the encoder `axon fit` uses), the layers (`--activation leaky-relu:0.1`, `--dropout`,
+//! `--batch-norm`, `--output sigmoid`: `LayerOptions`, recorded in the model's architecture),
+//! and the training (`--nesterov`, `--class-weight`, `--scheduler`). Values clap can check
+//! (a dropout probability, an activation's slope, a schedule) are checked as the flags are read,
+//! so that their errors name the flag.
+//!
 //! The library does the work: `Dataset::load` reads, splits and scales the data,
 //! `train_network` builds and trains the network and scores it on the test rows, and the
 //! `NetworkClassifier` saves itself in the one model-file format (its architecture, scaling and
@@ -18,13 +26,14 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use axon::data::{Dataset, SplitOptions};
+use axon::data::{Columns, Dataset, SplitOptions};
 use axon::io::{DataRecord, RunRecord};
+use axon::linear::ClassWeight;
 use axon::nn::{
-    train_network, Activation as LibActivation, Architecture, EpochMetrics, Monitor,
-    NetworkOptions, TrainConfig, TrainEvent, TrainSummary, TrainedNetwork,
+    train_network, Activation as LibActivation, Architecture, EpochMetrics, LayerOptions, Monitor,
+    NetworkOptions, Output, TrainConfig, TrainEvent, TrainSummary, TrainedNetwork, LEAKY_SLOPE,
 };
-use axon::optim::OptimizerChoice;
+use axon::optim::{OptimizerChoice, ScheduleChoice};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -44,13 +53,40 @@ pub struct TrainArgs {
     /// The class column of a CSV file with a header row.
     #[arg(long, value_name = "COL")]
     pub target: Option<String>,
+    /// The feature columns, comma-separated [default: every column but the target]. Text
+    /// columns (and --categorical ones) become one 0/1 column per level, as in `axon fit`.
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',', requires = "target")]
+    pub features: Option<Vec<String>>,
+    /// Columns to leave out of the features, comma-separated (an id, a leaking column).
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',', requires = "target")]
+    pub drop: Vec<String>,
+    /// Numeric feature columns to treat as categorical (text columns always are).
+    #[arg(long, value_name = "C1,C2,...", value_delimiter = ',', requires = "target")]
+    pub categorical: Vec<String>,
     /// `logreg`, `mlp:H1,H2,...` (hidden layer widths) or `cnn` (two conv 3x3 + ReLU + max-pool
     /// 2 blocks of 32 and 64 channels, a dense layer of 128; needs square images).
     #[arg(long, value_name = "SPEC", default_value = "mlp:128")]
     pub model: String,
-    /// The activation of the hidden layers.
-    #[arg(long, value_enum, default_value_t = Activation::Relu)]
-    pub activation: Activation,
+    /// The activation of the hidden layers: relu, tanh, sigmoid, gelu, elu, or
+    /// leaky-relu[:SLOPE] (the slope below zero, default 0.01; e.g. leaky-relu:0.1).
+    #[arg(long, value_name = "NAME", default_value = "relu", value_parser = parse_activation)]
+    pub activation: ActivationArg,
+    /// Dropout after each hidden activation with this probability, in [0, 1) (training only;
+    /// predictions use the whole network).
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_dropout)]
+    pub dropout: f64,
+    /// Batch normalisation (BatchNorm1d) after each hidden linear layer, before its activation;
+    /// predictions use the running mean and variance saved with the model.
+    #[arg(long)]
+    pub batch_norm: bool,
+    /// The output layer: softmax (one unit per class, cross-entropy) or, for two classes,
+    /// sigmoid (one unit, P(class 1) = sigmoid(z), binary cross-entropy).
+    #[arg(long, value_enum, default_value_t = OutputArg::Softmax)]
+    pub output: OutputArg,
+    /// Weights of the classes in the training loss: none, or balanced (class k weighs
+    /// n / (K n_k) on the training rows, as scikit-learn).
+    #[arg(long, value_enum, default_value_t = ClassWeightArg::None)]
+    pub class_weight: ClassWeightArg,
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
     #[arg(long, default_value_t = 64)]
@@ -63,6 +99,15 @@ pub struct TrainArgs {
     /// SGD momentum.
     #[arg(long, default_value_t = 0.0)]
     pub momentum: f64,
+    /// Nesterov momentum (with --optimizer sgd and --momentum > 0), as PyTorch's SGD.
+    #[arg(long)]
+    pub nesterov: bool,
+    /// The learning rate per epoch e = 0, 1, ...: step:S[:GAMMA] (multiplied by GAMMA, default
+    /// 0.1, every S epochs), cosine[:T_MAX[:ETA_MIN]] (half a cosine from --lr down to ETA_MIN,
+    /// default 0, over T_MAX epochs, default --epochs), or warmup:W[:START] (a linear ramp from
+    /// START x --lr, default 1/(W+1), to --lr over W epochs). Printed on each epoch line.
+    #[arg(long, value_name = "SPEC", value_parser = parse_scheduler)]
+    pub scheduler: Option<ScheduleChoice>,
     /// L2 penalty (sgd, adam) or decoupled weight decay (adamw).
     #[arg(long, default_value_t = 0.0)]
     pub weight_decay: f64,
@@ -103,15 +148,72 @@ pub struct TrainArgs {
     pub quiet: bool,
 }
 
+/// `--activation`: the hidden layers' activation and a leaky ReLU's slope.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ActivationArg {
+    pub name: LibActivation,
+    /// The slope below zero of leaky-relu (recorded also when it is the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub negative_slope: Option<f64>,
+}
+
+/// Parses `relu`, ..., `leaky-relu` or `leaky-relu:SLOPE`.
+fn parse_activation(s: &str) -> Result<ActivationArg, String> {
+    let (name, slope) = match s.trim().split_once(':') {
+        Some((name, slope)) => (name.trim(), Some(slope.trim())),
+        None => (s.trim(), None),
+    };
+    let name = match name {
+        "relu" => LibActivation::Relu,
+        "tanh" => LibActivation::Tanh,
+        "sigmoid" => LibActivation::Sigmoid,
+        "gelu" => LibActivation::Gelu,
+        "elu" => LibActivation::Elu,
+        "leaky-relu" | "leaky_relu" => LibActivation::LeakyRelu,
+        _ => return Err("expected relu, tanh, sigmoid, gelu, elu or leaky-relu[:SLOPE]".into()),
+    };
+    let negative_slope = match (name, slope) {
+        (LibActivation::LeakyRelu, None) => Some(LEAKY_SLOPE),
+        (LibActivation::LeakyRelu, Some(v)) => match v.parse::<f64>() {
+            Ok(slope) if slope.is_finite() => Some(slope),
+            _ => return Err(format!("the slope of leaky-relu:SLOPE must be a number, not `{v}`")),
+        },
+        (_, Some(_)) => return Err("only leaky-relu takes a slope (leaky-relu:SLOPE)".into()),
+        (_, None) => None,
+    };
+    Ok(ActivationArg { name, negative_slope })
+}
+
+/// A dropout probability in [0, 1).
+fn parse_dropout(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if (0.0..1.0).contains(&p) => Ok(p),
+        _ => Err(format!("a dropout probability is a number in [0, 1), not `{s}`")),
+    }
+}
+
+/// `--scheduler`, by the library's parser.
+fn parse_scheduler(s: &str) -> Result<ScheduleChoice, String> {
+    ScheduleChoice::parse(s).map_err(|e| match e {
+        axon::Error::InvalidArgument { reason, .. } => reason,
+        e => e.to_string(),
+    })
+}
+
+/// `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Activation {
-    Relu,
-    Tanh,
+pub enum OutputArg {
+    Softmax,
     Sigmoid,
-    Gelu,
-    LeakyRelu,
-    Elu,
+}
+
+/// `--class-weight`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeightArg {
+    None,
+    Balanced,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -122,28 +224,30 @@ pub enum OptimizerKind {
     Adamw,
 }
 
-impl From<Activation> for LibActivation {
-    fn from(a: Activation) -> LibActivation {
-        match a {
-            Activation::Relu => LibActivation::Relu,
-            Activation::Tanh => LibActivation::Tanh,
-            Activation::Sigmoid => LibActivation::Sigmoid,
-            Activation::Gelu => LibActivation::Gelu,
-            Activation::LeakyRelu => LibActivation::LeakyRelu,
-            Activation::Elu => LibActivation::Elu,
-        }
-    }
-}
-
 impl TrainArgs {
+    /// Which columns of a table with a header to train on (`None` without --target).
+    fn columns(&self) -> Option<Columns> {
+        let trimmed = |v: &[String]| v.iter().map(|s| s.trim().to_owned()).collect::<Vec<_>>();
+        self.target.as_ref().map(|target| Columns {
+            target: target.trim().to_owned(),
+            features: self.features.as_deref().map(trimmed),
+            drop: trimmed(&self.drop),
+            categorical: trimmed(&self.categorical),
+        })
+    }
+
     /// The library's options from the flags.
-    fn options(&self) -> NetworkOptions {
+    fn options(&self) -> anyhow::Result<NetworkOptions> {
+        if self.nesterov && (self.optimizer != OptimizerKind::Sgd || self.momentum <= 0.0) {
+            anyhow::bail!("--nesterov needs --optimizer sgd and a --momentum above 0");
+        }
         let wd = self.weight_decay;
         let optimizer = match self.optimizer {
             OptimizerKind::Sgd => OptimizerChoice::Sgd {
                 lr: self.lr.unwrap_or(0.01),
                 momentum: self.momentum,
                 weight_decay: wd,
+                nesterov: self.nesterov,
             },
             OptimizerKind::Adam => {
                 OptimizerChoice::Adam { lr: self.lr.unwrap_or(1e-3), weight_decay: wd }
@@ -161,14 +265,30 @@ impl TrainArgs {
             restore_best: !self.no_restore_best,
             ..Default::default()
         };
-        NetworkOptions {
+        let layers = LayerOptions {
+            activation: self.activation.name,
+            negative_slope: self.activation.negative_slope,
+            dropout: self.dropout,
+            batch_norm: self.batch_norm,
+            output: match self.output {
+                OutputArg::Softmax => Output::Softmax,
+                OutputArg::Sigmoid => Output::Sigmoid,
+            },
+        };
+        let class_weight = match self.class_weight {
+            ClassWeightArg::None => ClassWeight::None,
+            ClassWeightArg::Balanced => ClassWeight::Balanced,
+        };
+        Ok(NetworkOptions {
             model: self.model.clone(),
-            activation: self.activation.into(),
+            layers,
             optimizer,
+            scheduler: self.scheduler,
+            class_weight,
             batch_size: self.batch_size,
             seed: self.seed,
             train,
-        }
+        })
     }
 }
 
@@ -179,14 +299,17 @@ struct Reporter {
     draw: bool,
     bar: Option<ProgressBar>,
     quiet: bool,
+    /// Whether the epoch lines show the learning rate (it changes with a --scheduler).
+    show_lr: bool,
     started: Instant,
     failed: Option<OutputError>,
 }
 
 impl Reporter {
-    fn new(quiet: bool) -> Reporter {
+    fn new(quiet: bool, show_lr: bool) -> Reporter {
         let draw = !quiet && std::io::stderr().is_terminal();
-        Reporter { draw, bar: None, quiet, started: Instant::now(), failed: None }
+        let started = Instant::now();
+        Reporter { draw, bar: None, quiet, show_lr, started, failed: None }
     }
 
     /// A bar for one epoch of `batches` steps.
@@ -220,20 +343,21 @@ impl Reporter {
                     bar.finish_and_clear();
                 }
                 if !self.quiet && self.failed.is_none() {
-                    self.failed = errln!("{}", epoch_line(m)).err();
+                    self.failed = errln!("{}", epoch_line(m, self.show_lr)).err();
                 }
             }
         }
     }
 }
 
-fn epoch_line(m: &EpochMetrics) -> String {
+fn epoch_line(m: &EpochMetrics, show_lr: bool) -> String {
     let val = match (m.val_loss, m.val_accuracy) {
         (Some(l), Some(a)) => format!("  val loss {l:.4} acc {:.2}%", 100.0 * a),
         _ => String::new(),
     };
+    let lr = if show_lr { format!("  lr {:.6e}", m.learning_rate) } else { String::new() };
     format!(
-        "epoch {:>3}  train loss {:.4} acc {:.2}%{val}  {}  {:.0} examples/s",
+        "epoch {:>3}{lr}  train loss {:.4} acc {:.2}%{val}  {}  {:.0} examples/s",
         m.epoch,
         m.train_loss,
         100.0 * m.train_accuracy,
@@ -260,17 +384,17 @@ fn epochs(n: usize) -> String {
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let split =
         SplitOptions { seed: args.seed, val_fraction: args.val_fraction, ..Default::default() };
-    let data = Dataset::load(&args.data, args.target.as_deref(), &split)?;
-    let options = args.options();
+    let options = args.options()?;
+    let data = Dataset::load(&args.data, args.columns().as_ref(), &split)?;
     if !args.quiet {
         let (d, image, k) = (data.d, data.image, data.n_classes());
-        let arch = Architecture::parse(&options.model, options.activation, d, image, k);
+        let arch = Architecture::parse(&options.model, &options.layers, d, image, k);
         if let Some(arch) = arch.ok().filter(|a| a.check_size(Architecture::BYTES_TO_TRAIN).is_ok())
         {
             errln!("axon: training {arch}, {k} classes, {} rows", data.train.len())?;
         }
     }
-    let mut reporter = Reporter::new(args.quiet);
+    let mut reporter = Reporter::new(args.quiet, args.scheduler.is_some());
     let trained = train_network(&data, &options, &mut |e| reporter.event(e))?;
     let summary = trained.summary(&data);
     for warning in &summary.warnings {

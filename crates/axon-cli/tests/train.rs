@@ -320,7 +320,7 @@ fn bad_arguments_exit_2_with_a_message() {
         (&["--data", "no/such.csv"], "no such file"),
         (&["--data", &data("chd_age.csv"), "--target", "chd", "--model", "cnn"], "too small"),
         (&["--data", &data("chd_age.csv"), "--target", "nope"], "nope"),
-        (&["--data", &data("lbw.csv"), "--target", "low"], "not numeric"),
+        (&["--data", &data("lbw.csv"), "--target", "low", "--features", "age,nope"], "`nope`"),
         (&["--data", &data("chd_age.csv")], "needs --target"),
         (&["--data", &digits, "--epochs", "0"], "at least 1"),
     ];

@@ -173,7 +173,7 @@ impl SavedModel {
                 Ok(Scores { proba, log_odds })
             }
             SavedModel::Network(net) => {
-                let (proba, logits) = net.predict_proba(&examples.dense(&net.schema)?)?;
+                let (proba, logits) = net.predict_proba(&net.inputs(examples)?)?;
                 let log_odds = log_odds.then(|| logits.chunks(2).map(|z| z[1] - z[0]).collect());
                 check_proba(&proba, k, examples)?;
                 Ok(Scores { proba, log_odds })

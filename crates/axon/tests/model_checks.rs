@@ -43,8 +43,7 @@ fn linear_file(dir: &Path) -> PathBuf {
 /// An MLP on two numeric features `a`, `b` with classes `0`, `1`, standardised, saved to
 /// `dir/net.axon`.
 fn network_file(dir: &Path) -> PathBuf {
-    let architecture =
-        Architecture::Mlp { inputs: 2, hidden: vec![3], activation: Activation::Relu, classes: 2 };
+    let architecture = Architecture::mlp(2, vec![3], Activation::Relu, 2);
     let schema = Schema {
         source: Source::Table,
         features: vec![Feature::numeric("a"), Feature::numeric("b")],

@@ -29,7 +29,7 @@ use axon::data::{
 use axon::io::load_model;
 use axon::linear::{LinearKind, LinearModel};
 use axon::model::SavedModel;
-use axon::nn::{Activation, Architecture, NetworkClassifier};
+use axon::nn::{Activation, Architecture, NetworkClassifier, Output};
 use axon::Rng;
 use common::SplitMix as Gen;
 use serde_json::{json, Value};
@@ -329,19 +329,14 @@ fn model_seeds(dir: &Path) -> Vec<ModelSeed> {
     let networks = [
         (
             "mlp.axon",
-            Architecture::Mlp {
-                inputs: 2,
-                hidden: vec![4, 3],
-                activation: Activation::Tanh,
-                classes: 2,
-            },
+            Architecture::mlp(2, vec![4, 3], Activation::Tanh, 2),
             Some(Scaling::Standardize { mean: vec![0.5, -1.0], std: vec![2.0, 0.5] }),
             schema(Source::Table, 2),
             rows.clone(),
         ),
         (
             "logreg.axon",
-            Architecture::Logreg { inputs: 2, classes: 2 },
+            Architecture::Logreg { inputs: 2, classes: 2, output: Output::Softmax },
             None,
             schema(Source::Table, 2),
             rows.clone(),

@@ -2,9 +2,12 @@
 //! [`Source`], split and scaled:
 //!
 //! - an IDX folder (MNIST, Fashion-MNIST): its own training and test files; pixels `/ 255`;
-//! - a CSV file with a header and a target column: every other column must be numeric; rows
-//!   split 80/20 by [`crate::cv::train_test_split`] with the seed; features standardised with
-//!   the training rows' mean and standard deviation ([`Scaling::standardize`]);
+//! - a table with a header (CSV, TSV, Parquet) and a target column ([`Columns`]): the feature
+//!   columns (every other column, `features`, less `drop`) encoded by an [`Encoder`] as `axon
+//!   fit` encodes them (numbers as they are; a text column, or one named `categorical`, as one
+//!   0/1 column per level, without an intercept so the first such column keeps every level);
+//!   rows split 80/20 by [`crate::cv::train_test_split`] with the seed; the encoded columns
+//!   standardised with the training rows' mean and standard deviation ([`Scaling::standardize`]);
 //! - a CSV file without a header: numeric features and the integer class last (the digits
 //!   layout); split and standardised as above.
 //!
@@ -15,10 +18,12 @@
 use std::path::{Path, PathBuf};
 
 use super::csv::read_numeric_csv;
+use super::encoder::Encoder;
 use super::idx::MnistFiles;
 use super::read_options::ReadOptions;
 use super::scaling::Scaling;
 use super::schema::{Feature, Schema, Source};
+use super::spec::DesignSpec;
 use super::table::read_table;
 use crate::cv::train_test_split;
 use crate::error::{Error, Result};
@@ -84,12 +89,36 @@ pub struct Dataset {
     pub scaling: Scaling,
     /// The files read, for the run record's digests.
     pub files: Vec<PathBuf>,
+    /// How a table's columns became the `d` features (a model stores it to encode new rows).
+    pub encoder: Option<Encoder>,
+}
+
+/// Which columns of a table with a header a network trains on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Columns {
+    /// The class column.
+    pub target: String,
+    /// The feature columns, in this order (default: every column but the target).
+    pub features: Option<Vec<String>>,
+    /// Columns left out of the features.
+    pub drop: Vec<String>,
+    /// Numeric columns to treat as categorical (text columns always are).
+    pub categorical: Vec<String>,
+}
+
+impl Columns {
+    /// Every column but `target` is a feature.
+    pub fn new(target: impl Into<String>) -> Columns {
+        Columns { target: target.into(), ..Columns::default() }
+    }
 }
 
 impl Dataset {
-    /// Reads `path` (a folder is an IDX folder; a file is a CSV file, with a header when
-    /// `target` names its class column), splits off the test and validation rows and scales.
-    pub fn load(path: &Path, target: Option<&str>, options: &SplitOptions) -> Result<Dataset> {
+    /// Reads `path` (a folder is an IDX folder; a file is a table with a header when `columns`
+    /// names its class column, else a CSV file without one), splits off the test and validation
+    /// rows and scales.
+    pub fn load(path: &Path, columns: Option<&Columns>, options: &SplitOptions) -> Result<Dataset> {
+        let target = columns.map(|c| c.target.as_str());
         let val_fraction = options.val_fraction;
         if !(0.0..0.5).contains(&val_fraction) {
             return Err(Error::invalid("val_fraction", val_fraction, "must lie in [0, 0.5)"));
@@ -106,8 +135,8 @@ impl Dataset {
             }
             (true, None) => read_idx(path)?,
             (false, _) => {
-                let table = match target {
-                    Some(t) => read_with_header(path, t)?,
+                let table = match columns {
+                    Some(c) => read_with_header(path, c)?,
                     None => read_headerless(path)?,
                 };
                 table.split(path, options.test_fraction, &mut rng)?
@@ -135,6 +164,14 @@ impl Dataset {
     /// The number of classes.
     pub fn n_classes(&self) -> usize {
         self.schema.classes.len()
+    }
+
+    /// The names of the `d` features the network takes (the encoded columns of a table).
+    pub fn feature_names(&self) -> Vec<String> {
+        match &self.encoder {
+            Some(encoder) => encoder.names().to_vec(),
+            None => self.schema.feature_names(),
+        }
     }
 }
 
@@ -168,6 +205,7 @@ fn read_idx(dir: &Path) -> Result<Dataset> {
         schema,
         scaling,
         files: vec![files.train_images, files.train_labels, files.test_images, files.test_labels],
+        encoder: None,
     })
 }
 
@@ -176,6 +214,7 @@ struct Table {
     all: Split,
     d: usize,
     schema: Schema,
+    encoder: Option<Encoder>,
 }
 
 impl Table {
@@ -192,46 +231,47 @@ impl Table {
             schema: self.schema,
             scaling: Scaling::Divide { by: 1.0 },
             files: vec![path.to_path_buf()],
+            encoder: self.encoder,
         })
     }
 }
 
-/// A CSV file with a header; `target` names the class column, all others are features.
-fn read_with_header(path: &Path, target: &str) -> Result<Table> {
-    let frame = read_table(path, &ReadOptions::default())?;
-    let t = frame.column_index(target)?;
-    let classes = frame.columns[t].distinct_labels();
-    let mut features = Vec::new();
-    for (i, (name, col)) in frame.names.iter().zip(&frame.columns).enumerate() {
-        if i == t {
-            continue;
+/// A table with a header: the class column and the feature columns `columns` names, encoded.
+fn read_with_header(path: &Path, columns: &Columns) -> Result<Table> {
+    let options = ReadOptions { categorical: columns.categorical.clone(), ..Default::default() };
+    let frame = read_table(path, &options)?;
+    frame.column_index(&columns.target)?;
+    for name in &columns.drop {
+        if frame.column_index(name).is_err() {
+            return Err(Error::invalid("drop", name, "no such column"));
         }
-        let values = col.as_numeric().ok_or_else(|| Error::Encoding {
-            column: name.clone(),
-            msg: "is not numeric (a network takes numeric features only)".into(),
-        })?;
-        features.push((name.clone(), values));
     }
+    let features: Vec<String> = match &columns.features {
+        Some(f) => f.clone(),
+        None => frame.names.iter().filter(|n| **n != columns.target).cloned().collect(),
+    };
+    let features: Vec<String> =
+        features.into_iter().filter(|f| !columns.drop.contains(f)).collect();
     if features.is_empty() {
-        let msg = format!("no feature columns besides `{target}`");
+        let msg = format!("no feature columns besides `{}`", columns.target);
         return Err(Error::Io { path: path.display().to_string(), msg });
     }
-    let d = features.len();
-    let mut x = Vec::with_capacity(frame.n_rows * d);
-    for r in 0..frame.n_rows {
-        x.extend(features.iter().map(|(_, v)| v[r] as f32));
-    }
-    let col = &frame.columns[t];
-    let y = (0..frame.n_rows)
-        .map(|r| classes.iter().position(|c| *c == col.label(r)).unwrap_or(0) as i64)
-        .collect();
-    let schema = Schema {
-        source: Source::Table,
-        features: features.into_iter().map(|(n, _)| Feature::numeric(n)).collect(),
-        target: Some(target.to_owned()),
-        classes,
+    let spec = DesignSpec {
+        features: Some(features),
+        categorical: columns.categorical.clone(),
+        intercept: false,
+        ..DesignSpec::new(columns.target.clone())
     };
-    Ok(Table { all: Split { x, y }, d, schema })
+    let encoder = Encoder::fit(&frame, &spec)?;
+    let design = encoder.transform(&frame)?;
+    let (n, d) = (design.nrows(), design.ncols());
+    let mut x = Vec::with_capacity(n * d);
+    for r in 0..n {
+        x.extend((0..d).map(|j| design[(r, j)] as f32));
+    }
+    let y = encoder.transform_target(&frame)?.into_iter().map(|c| c as i64).collect();
+    let schema = Schema::of_encoder(&encoder);
+    Ok(Table { all: Split { x, y }, d, schema, encoder: Some(encoder) })
 }
 
 /// A CSV file without a header: numeric features, the integer label last (digits layout).
@@ -256,7 +296,7 @@ fn read_headerless(path: &Path) -> Result<Table> {
         target: None,
         classes: (0..k).map(|c| c.to_string()).collect(),
     };
-    Ok(Table { all: Split { x, y: labels }, d, schema })
+    Ok(Table { all: Split { x, y: labels }, d, schema, encoder: None })
 }
 
 /// A class label read as a number: a class index `0, 1, ...`.

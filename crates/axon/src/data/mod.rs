@@ -10,8 +10,10 @@
 //!
 //! The data module owns the layouts a model can be trained on ([`Source`]: a CSV file with a
 //! header, a header-less CSV file, an IDX folder): [`Dataset::load`] reads one for training,
-//! splits it and fits its [`Scaling`]; a model's [`Schema`] records the layout, features and
-//! classes, and [`read_examples`] reads new rows by it for prediction and evaluation.
+//! splits it (a table's [`Columns`] encoded by the same [`Encoder`]) and fits its [`Scaling`];
+//! a model's [`Schema`] records the layout, features and classes, and [`read_examples`] reads
+//! new rows by it for prediction and evaluation. [`separating_features`] finds the features that
+//! alone separate a two-class target (target leakage) before a network is trained on them.
 //!
 //! ```
 //! use axon::data::{read_csv, ReadOptions, Design, DesignSpec};
@@ -38,6 +40,7 @@ mod encoder;
 mod examples;
 mod frame;
 mod idx;
+mod leakage;
 mod libsvm;
 mod loader;
 mod parquet;
@@ -52,12 +55,13 @@ pub use self::csv::{
     read_csv, read_numeric_csv, read_sklearn_csv, CsvWriter, NumericRows, SklearnData,
 };
 pub use self::parquet::{parquet_batches, read_parquet, ParquetBatches};
-pub use dataset::{Dataset, Split, SplitOptions};
+pub use dataset::{Columns, Dataset, Split, SplitOptions};
 pub use design::Design;
 pub use encoder::{Encoder, Input, Term};
 pub use examples::{read_examples, Examples, Features, Labels};
 pub use frame::{Column, Frame};
 pub use idx::{read_idx_images, read_idx_labels, IdxImages, Mnist, MnistFiles};
+pub use leakage::{leakage_warning, separating_features, LEAKAGE_AUC};
 pub use libsvm::{read_libsvm, LibsvmOptions, SparseData};
 pub use loader::{gather_rows, Batches, DataLoader};
 pub use read_options::{Format, ReadOptions};

@@ -1,26 +1,33 @@
 //! A trained network classifier with everything it needs to take raw rows: the network, its
-//! [`Architecture`], the [`Scaling`] of raw features learned at training, and the data
-//! [`Schema`] (layout, feature names, target column, classes). For raw rows `x` `(n, d)`:
+//! [`Architecture`], the [`Encoder`] of a table's columns (numbers as they are, categorical
+//! columns as 0/1 columns, the one mechanism `axon fit` uses), the [`Scaling`] of the encoded
+//! features learned at training, and the data [`Schema`] (layout, feature columns with their
+//! levels, target column, classes). For raw rows `x` `(n, d)`:
 //!
 //! ```text
-//! x' = scaling(x)                                   as at training
+//! x' = scaling(encoder(x))                          as at training
 //! z  = f(x')                                        logits (n, K), in chunks of 1024 rows
+//!                                                   (a sigmoid output's one logit z read as (0, z))
 //! p_k = exp(z_k − logsumexp(z))                     in f64, by ops::reduce::softmax_row
 //! ```
+//!
+//! Networks saved before encoders existed (and those on header-less files or IDX folders) have
+//! none: their schema's numeric columns are the network's inputs.
 //!
 //! Saved in the one model-file format ([`crate::io::save_model`]): the parameters and buffers by
 //! their `state_dict` names, and the architecture, scaling and schema as the description's body.
 //! Networks saved by the first format (separate `axon.*` keys) load too. A file's architecture is
 //! checked against its stored tensor shapes before anything is built.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::architecture::Architecture;
+use super::architecture::{Architecture, Output};
 use super::module::{Module, Sequential};
-use crate::data::{Feature, Scaling, Schema, Source};
+use crate::data::{Encoder, Examples, Feature, Features, Scaling, Schema, Source};
 use crate::error::{Error, Result};
 use crate::io::{load_model, load_module, save_model, ModelFile, ModelKind};
 use crate::ops::reduce::softmax_row;
@@ -38,6 +45,9 @@ pub struct NetworkClassifier {
     /// How raw features are scaled before the network sees them.
     pub scaling: Option<Scaling>,
     pub schema: Schema,
+    /// How a table's columns become the network's inputs (`None`: the schema's columns, all
+    /// numeric, are the inputs as they are).
+    pub encoder: Option<Encoder>,
     /// The record of the run that saved it, as read from its file (`null` for a network built
     /// here, or a file without one).
     pub settings: Value,
@@ -49,6 +59,8 @@ struct Body {
     architecture: Architecture,
     scaling: Option<Scaling>,
     schema: Schema,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    encoder: Option<Encoder>,
 }
 
 /// The body of a first-format network file: its `axon.*` keys.
@@ -76,7 +88,7 @@ impl From<BodyV1> for Body {
         });
         let features = v1.features.into_iter().map(Feature::numeric).collect();
         let schema = Schema { source, features, target: v1.target, classes: v1.classes };
-        Body { architecture: v1.architecture, scaling: v1.scaling, schema }
+        Body { architecture: v1.architecture, scaling: v1.scaling, schema, encoder: None }
     }
 }
 
@@ -88,9 +100,22 @@ impl NetworkClassifier {
         schema: Schema,
         rng: &mut Rng,
     ) -> Result<NetworkClassifier> {
-        check(&architecture, scaling.as_ref(), &schema)?;
+        NetworkClassifier::with_encoder(architecture, scaling, schema, None, rng)
+    }
+
+    /// As [`NetworkClassifier::new`], for a table whose columns `encoder` turns into the
+    /// network's inputs.
+    pub fn with_encoder(
+        architecture: Architecture,
+        scaling: Option<Scaling>,
+        schema: Schema,
+        encoder: Option<Encoder>,
+        rng: &mut Rng,
+    ) -> Result<NetworkClassifier> {
+        check(&architecture, scaling.as_ref(), &schema, encoder.as_ref())?;
         let net = architecture.build(rng)?;
-        Ok(NetworkClassifier { net, architecture, scaling, schema, settings: Value::Null })
+        let settings = Value::Null;
+        Ok(NetworkClassifier { net, architecture, scaling, schema, encoder, settings })
     }
 
     /// Loads a network saved by [`NetworkClassifier::save`] (or by an earlier version).
@@ -110,7 +135,7 @@ impl NetworkClassifier {
             1 => file.model_as::<BodyV1>(path)?.into(),
             _ => file.model_as(path)?,
         };
-        check(&body.architecture, body.scaling.as_ref(), &body.schema)
+        check(&body.architecture, body.scaling.as_ref(), &body.schema, body.encoder.as_ref())
             .map_err(|e| bad(e.to_string()))?;
         check_stored_shapes(&body.architecture, file).map_err(|e| bad(e.to_string()))?;
         // The initial values are overwritten by the file's; the seed does not matter.
@@ -122,6 +147,7 @@ impl NetworkClassifier {
             architecture: body.architecture,
             scaling: body.scaling,
             schema: body.schema,
+            encoder: body.encoder,
             settings: file.settings.clone(),
         })
     }
@@ -136,6 +162,7 @@ impl NetworkClassifier {
             architecture: self.architecture.clone(),
             scaling: self.scaling.clone(),
             schema: self.schema.clone(),
+            encoder: self.encoder.clone(),
         };
         save_model(path, ModelKind::Network, &body, settings, &tensors)
     }
@@ -143,6 +170,23 @@ impl NetworkClassifier {
     /// The class names, in the order of the outputs.
     pub fn classes(&self) -> &[String] {
         &self.schema.classes
+    }
+
+    /// The network's raw inputs `(n, d)` row-major for `examples`: a table's columns through the
+    /// encoder, or the schema's numeric columns as they are.
+    pub fn inputs<'a>(&self, examples: &'a Examples) -> Result<Cow<'a, [f32]>> {
+        match (&self.encoder, &examples.features) {
+            (Some(encoder), Features::Table(frame)) => {
+                let x = encoder.transform(frame)?;
+                let (n, d) = (x.nrows(), x.ncols());
+                let mut rows = Vec::with_capacity(n * d);
+                for i in 0..n {
+                    rows.extend((0..d).map(|j| x[(i, j)] as f32));
+                }
+                Ok(Cow::Owned(rows))
+            }
+            _ => examples.dense(&self.schema),
+        }
     }
 
     /// The logits `(n, K)`, row-major, of the raw rows `x` `(n, d)`, scaled as at training
@@ -162,11 +206,18 @@ impl NetworkClassifier {
             }
             let xb = Tensor::from_vec(batch, shape)?;
             let z = no_grad(|| self.net.forward(&xb))?;
-            if z.dims() != [len, k] {
-                let reason = format!("gives logits of shape {}, expected ({len}, {k})", z.shape());
+            let units = self.architecture.output().units(k);
+            if z.dims() != [len, units] {
+                let reason =
+                    format!("gives logits of shape {}, expected ({len}, {units})", z.shape());
                 return Err(Error::invalid("network", "logits", reason));
             }
-            out.extend(z.to_vec::<f32>()?.into_iter().map(f64::from));
+            let z = z.to_vec::<f32>()?.into_iter().map(f64::from);
+            match self.architecture.output() {
+                Output::Softmax => out.extend(z),
+                // σ(z) = softmax(0, z)₁.
+                Output::Sigmoid => out.extend(z.flat_map(|z| [0.0, z])),
+            }
         }
         Ok(out)
     }
@@ -206,16 +257,31 @@ fn check_stored_shapes(architecture: &Architecture, file: &ModelFile) -> Result<
     Ok(())
 }
 
-/// The architecture, scaling and schema must agree on the number of features and classes.
-fn check(architecture: &Architecture, scaling: Option<&Scaling>, schema: &Schema) -> Result<()> {
+/// The architecture, scaling, schema and encoder must agree on the number of features and
+/// classes.
+fn check(
+    architecture: &Architecture,
+    scaling: Option<&Scaling>,
+    schema: &Schema,
+    encoder: Option<&Encoder>,
+) -> Result<()> {
+    architecture.check_options()?;
     let (d, k) = architecture.sizes();
     let (f, c) = (schema.features.len(), schema.classes.len());
-    if d != f || k != c {
+    let columns = encoder.map_or(f, Encoder::n_cols);
+    if d != columns || k != c {
+        let what = if encoder.is_some() { "encoded columns" } else { "features" };
         let reason = format!(
-            "the architecture takes {d} features and {k} classes, the schema names {f} \
-             features and {c} classes"
+            "the architecture takes {d} features and {k} classes, the schema names {columns} \
+             {what} and {c} classes"
         );
         return Err(Error::invalid("schema", "features", reason));
+    }
+    if let Some(encoder) = encoder {
+        if encoder.inputs().len() != f || encoder.target().n_classes() != c {
+            let reason = "the encoder's columns or classes differ from the schema's";
+            return Err(Error::invalid("schema", "encoder", reason));
+        }
     }
     match scaling {
         Some(s) => s.check(d),

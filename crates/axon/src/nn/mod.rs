@@ -40,6 +40,7 @@ mod linear;
 pub mod loss;
 mod module;
 mod norm;
+mod objective;
 mod param;
 mod size;
 mod train;
@@ -49,7 +50,7 @@ pub use activation::{
     LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh, ThresholdNeuron,
     ELU, GELU,
 };
-pub use architecture::{Activation, Architecture};
+pub use architecture::{Activation, Architecture, LayerOptions, Output, LEAKY_SLOPE};
 pub use checkpoint::{checkpoint_history, EpochMetrics, Progress};
 pub use classifier::NetworkClassifier;
 pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
@@ -59,6 +60,9 @@ pub use linear::Linear;
 pub use loss::Reduction;
 pub use module::{with_prefix, Module, Sequential};
 pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, BATCH_NORM_MOMENTUM};
+pub use objective::Objective;
 pub use param::{Buffer, Param};
-pub use train::{evaluate, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport};
+pub use train::{
+    evaluate, evaluate_output, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport,
+};
 pub use train_network::{train_network, NetworkOptions, TrainSummary, TrainedNetwork};

@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use super::architecture::Architecture;
+use super::architecture::{Activation, Architecture, Output};
 use crate::error::{Error, Result};
 
 /// Why a network whose size overflows is refused.
@@ -37,15 +37,24 @@ impl Architecture {
             [(format!("{i}.weight"), vec![outputs, inputs]), (format!("{i}.bias"), vec![outputs])]
         };
         Ok(match self {
-            Architecture::Logreg { inputs, classes } => linear(0, *inputs, *classes).to_vec(),
-            Architecture::Mlp { inputs, hidden, classes, .. } => {
+            Architecture::Logreg { inputs, classes, output } => {
+                linear(0, *inputs, output.units(*classes)).to_vec()
+            }
+            Architecture::Mlp { inputs, hidden, classes, output, batch_norm, dropout, .. } => {
+                // Linear, [BatchNorm1d], activation, [Dropout] per hidden layer.
+                let per_layer = 2 + usize::from(*batch_norm) + usize::from(*dropout > 0.0);
                 let mut shapes = Vec::new();
                 let mut width = *inputs;
                 for (layer, &h) in hidden.iter().enumerate() {
-                    shapes.extend(linear(2 * layer, width, h));
+                    let i = per_layer * layer;
+                    shapes.extend(linear(i, width, h));
+                    if *batch_norm {
+                        shapes.push((format!("{}.weight", i + 1), vec![h]));
+                        shapes.push((format!("{}.bias", i + 1), vec![h]));
+                    }
                     width = h;
                 }
-                shapes.extend(linear(2 * hidden.len(), width, *classes));
+                shapes.extend(linear(per_layer * hidden.len(), width, output.units(*classes)));
                 shapes
             }
             Architecture::Cnn { height, width, channels: [c1, c2], dense, classes } => {
@@ -108,15 +117,20 @@ fn approximate_count(arch: &Architecture) -> f64 {
     let linear = |inputs: f64, outputs: f64| (inputs + 1.0) * outputs;
     let f = |v: usize| v as f64;
     match arch {
-        Architecture::Logreg { inputs, classes } => linear(f(*inputs), f(*classes)),
-        Architecture::Mlp { inputs, hidden, classes, .. } => {
+        Architecture::Logreg { inputs, classes, output } => {
+            linear(f(*inputs), f(output.units(*classes)))
+        }
+        Architecture::Mlp { inputs, hidden, classes, output, batch_norm, .. } => {
             let mut width = f(*inputs);
             let mut total = 0.0;
             for &h in hidden {
                 total += linear(width, f(h));
+                if *batch_norm {
+                    total += 2.0 * f(h);
+                }
                 width = f(h);
             }
-            total + linear(width, f(*classes))
+            total + linear(width, f(output.units(*classes)))
         }
         Architecture::Cnn { height, width, channels: [c1, c2], dense, classes } => {
             let flat = f(*c2) * f(height / 4) * f(width / 4);
@@ -130,13 +144,47 @@ fn approximate_count(arch: &Architecture) -> f64 {
 impl fmt::Display for Architecture {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Architecture::Logreg { inputs, .. } => write!(f, "logreg on {inputs} features"),
-            Architecture::Mlp { inputs, hidden, .. } => {
+            Architecture::Logreg { inputs, output, .. } => {
+                write!(f, "logreg on {inputs} features{}", sigmoid(*output))
+            }
+            Architecture::Mlp {
+                inputs,
+                hidden,
+                activation,
+                negative_slope,
+                dropout,
+                batch_norm,
+                output,
+                ..
+            } => {
                 let widths: Vec<String> = hidden.iter().map(usize::to_string).collect();
-                write!(f, "mlp:{} on {inputs} features", widths.join(","))
+                write!(f, "mlp:{} on {inputs} features", widths.join(","))?;
+                // The activation when it is not the default ReLU.
+                let name = serde_json::to_value(activation).ok();
+                let name = name.as_ref().and_then(|v| v.as_str()).unwrap_or("?").to_owned();
+                match negative_slope {
+                    Some(slope) => write!(f, ", {name} (slope {slope})")?,
+                    None if *activation != Activation::Relu => write!(f, ", {name}")?,
+                    None => {}
+                }
+                if *batch_norm {
+                    write!(f, ", batch norm")?;
+                }
+                if *dropout > 0.0 {
+                    write!(f, ", dropout {dropout}")?;
+                }
+                write!(f, "{}", sigmoid(*output))
             }
             Architecture::Cnn { height, width, .. } => write!(f, "cnn on {height}x{width} images"),
         }
+    }
+}
+
+/// `, sigmoid output` for a single sigmoid unit, nothing for softmax.
+fn sigmoid(output: Output) -> &'static str {
+    match output {
+        Output::Sigmoid => ", sigmoid output",
+        Output::Softmax => "",
     }
 }
 
@@ -160,18 +208,34 @@ fn available_memory() -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use crate::nn::{Activation, Architecture, Module};
+    use crate::nn::{Activation, Architecture, Module, Output};
     use crate::rng::Rng;
 
     #[test]
     fn shapes_are_those_of_the_built_network() {
         let archs = [
-            Architecture::Logreg { inputs: 5, classes: 3 },
+            Architecture::Logreg { inputs: 5, classes: 3, output: Output::Softmax },
+            Architecture::Logreg { inputs: 5, classes: 2, output: Output::Sigmoid },
+            Architecture::mlp(4, vec![7, 3], Activation::Tanh, 2),
             Architecture::Mlp {
                 inputs: 4,
                 hidden: vec![7, 3],
-                activation: Activation::Tanh,
+                activation: Activation::LeakyRelu,
+                negative_slope: Some(0.2),
+                dropout: 0.5,
+                batch_norm: true,
                 classes: 2,
+                output: Output::Sigmoid,
+            },
+            Architecture::Mlp {
+                inputs: 4,
+                hidden: vec![7, 3],
+                activation: Activation::Relu,
+                negative_slope: None,
+                dropout: 0.0,
+                batch_norm: true,
+                classes: 3,
+                output: Output::Softmax,
             },
             Architecture::Cnn { height: 9, width: 8, channels: [2, 3], dense: 5, classes: 4 },
         ];
@@ -186,12 +250,7 @@ mod tests {
 
     #[test]
     fn huge_networks_are_refused_by_size_before_allocation() {
-        let mlp = |width| Architecture::Mlp {
-            inputs: 64,
-            hidden: vec![width],
-            activation: Activation::Relu,
-            classes: 10,
-        };
+        let mlp = |width| Architecture::mlp(64, vec![width], Activation::Relu, 10);
         let err = mlp(100_000_000_000).build(&mut Rng::seed(0)).err().unwrap().to_string();
         assert!(err.contains("mlp:100000000000 on 64 features"), "{err}");
         assert!(err.contains("7500000000010 parameters (27939.7 GiB as f32)"), "{err}");

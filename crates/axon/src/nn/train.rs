@@ -1,8 +1,13 @@
 //! A classification training loop: for each epoch, mini-batches from a [`DataLoader`], the
 //! cross-entropy `L = −(1/B) Σ_i log softmax(f(x_i))_{y_i}` of the model's logits `(B, K)`
-//! against class indices `(B)`, one optimizer step per batch; then the epoch's training loss and
-//! accuracy (averaged over the batches as they were seen, in training mode) and, given a
-//! validation set, its loss and accuracy in evaluation mode.
+//! against class indices `(B)` (or the [`Objective`] of [`TrainConfig::objective`]: a single
+//! sigmoid output, class weights), one optimizer step per batch; then the epoch's training loss
+//! (the objective) and accuracy (averaged over the batches as they were seen, in training mode)
+//! and, given a validation set, its unweighted log loss and accuracy in evaluation mode.
+//!
+//! With [`TrainConfig::scheduler`], epoch `e` (from 1) runs at the schedule's rate at `e − 1`
+//! from the optimizer's initial rate, set before its first step and recorded in its metrics;
+//! a resumed run sets the same rates.
 //!
 //! Early stopping watches the validation loss or accuracy ([`Monitor`]) and stops after
 //! `patience` epochs without improvement. Whenever there is a validation set and
@@ -25,14 +30,15 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::architecture::Output;
 use super::checkpoint::{
     load_checkpoint, model_state, save_checkpoint, set_model_state, EpochMetrics, Progress,
 };
-use super::loss::{cross_entropy, Reduction};
 use super::module::Module;
+use super::objective::Objective;
 use crate::data::DataLoader;
 use crate::error::{Error, Result};
-use crate::optim::{Optimizer, OptimizerChoice};
+use crate::optim::{Optimizer, OptimizerChoice, ScheduleChoice};
 use crate::tensor::{no_grad, Tensor};
 
 /// The validation metric early stopping watches.
@@ -64,6 +70,10 @@ pub struct TrainConfig {
     /// The optimizer's settings, recorded in checkpoints so that resuming with other settings is
     /// noticed (the loop itself runs whatever optimizer it is given).
     pub optimizer: Option<OptimizerChoice>,
+    /// What training minimises (default: the unweighted cross-entropy of `(B, K)` logits).
+    pub objective: Objective,
+    /// The learning rate per epoch (default: the optimizer's, unchanged).
+    pub scheduler: Option<ScheduleChoice>,
 }
 
 impl Default for TrainConfig {
@@ -77,6 +87,8 @@ impl Default for TrainConfig {
             eval_batch: 1024,
             restore_best: true,
             optimizer: None,
+            objective: Objective::default(),
+            scheduler: None,
         }
     }
 }
@@ -108,6 +120,18 @@ pub enum TrainEvent<'a> {
 /// Mean cross-entropy and accuracy of `model` on `(x, y)`, in chunks of `chunk` rows, without
 /// a graph. The model's mode is not changed.
 pub fn evaluate(model: &dyn Module, x: &Tensor, y: &Tensor, chunk: usize) -> Result<(f64, f64)> {
+    evaluate_output(model, x, y, chunk, Output::Softmax)
+}
+
+/// [`evaluate`] for a model with the output layer `output`: the mean log loss and accuracy.
+pub fn evaluate_output(
+    model: &dyn Module,
+    x: &Tensor,
+    y: &Tensor,
+    chunk: usize,
+    output: Output,
+) -> Result<(f64, f64)> {
+    let scorer = Objective { output, class_weights: None };
     let n = x.dims().first().copied().unwrap_or(0);
     if n == 0 || y.dims().first() != Some(&n) {
         let (lhs, rhs) = (x.shape().clone(), y.shape().clone());
@@ -117,19 +141,11 @@ pub fn evaluate(model: &dyn Module, x: &Tensor, y: &Tensor, chunk: usize) -> Res
     for start in (0..n).step_by(chunk.max(1)) {
         let len = chunk.max(1).min(n - start);
         let (xb, yb) = (x.narrow(0, start, len)?, y.narrow(0, start, len)?);
-        let (l, h) = no_grad(|| batch_stats(&model.forward(&xb)?, &yb))?;
+        let (l, h) = no_grad(|| scorer.score(&model.forward(&xb)?, &yb))?;
         loss += l * len as f64;
         hits += h;
     }
     Ok((loss / n as f64, hits as f64 / n as f64))
-}
-
-/// Mean cross-entropy and number of correct argmax predictions of `logits` for `labels`.
-fn batch_stats(logits: &Tensor, labels: &Tensor) -> Result<(f64, usize)> {
-    let loss = cross_entropy(logits, labels, None, Reduction::Mean)?.item()?;
-    let predicted = logits.argmax(1, false)?.to_vec::<i64>()?;
-    let hits = predicted.iter().zip(labels.to_vec::<i64>()?).filter(|(p, l)| **p == *l).count();
-    Ok((loss, hits))
 }
 
 /// What one epoch of training measured.
@@ -150,6 +166,7 @@ fn train_epoch(
     optimizer: &mut dyn Optimizer,
     loader: &mut DataLoader,
     epoch: usize,
+    objective: &Objective,
     on_event: &mut dyn FnMut(TrainEvent<'_>),
 ) -> Result<EpochTotals> {
     model.train(true);
@@ -159,9 +176,10 @@ fn train_epoch(
     for (batch, item) in loader.epoch().enumerate() {
         let (xb, yb) = item?;
         let logits = model.forward(&xb)?;
-        let loss = cross_entropy(&logits, &yb, None, Reduction::Mean)?;
+        let loss = objective.loss(&logits, &yb)?;
         optimizer.step(&loss.backward()?)?;
-        let (l, h) = no_grad(|| batch_stats(&logits.detach(), &yb))?;
+        let l = loss.item()?;
+        let (_, h) = no_grad(|| objective.score(&logits.detach(), &yb))?;
         if !l.is_finite() {
             return Err(Error::invalid("loss", l, format!("diverged in epoch {epoch}")));
         }
@@ -210,6 +228,9 @@ pub fn fit_classifier(
     let keep_best = config.restore_best && val.is_some();
     let checkpoint = config.checkpoint.as_deref();
     let mut warnings = Vec::new();
+    // The schedule starts from the optimizer's rate as given, whatever a checkpoint left.
+    let base_lr = optimizer.learning_rate();
+    let schedule = config.scheduler.map(|s| s.schedule(config.epochs)).transpose()?;
     if config.resume {
         let Some(path) = checkpoint else {
             return Err(Error::invalid("resume", "set", "resuming needs a checkpoint path"));
@@ -232,10 +253,17 @@ pub fn fit_classifier(
         if progress.stopped_early {
             break;
         }
+        if let Some(schedule) = &schedule {
+            optimizer.set_learning_rate(schedule.lr_at(base_lr, epoch - 1))?;
+        }
         let lr = optimizer.learning_rate();
-        let totals = train_epoch(model, optimizer, loader, epoch, on_event)?;
+        let objective = &config.objective;
+        let totals = train_epoch(model, optimizer, loader, epoch, objective, on_event)?;
         model.train(false);
-        let val_stats = val.map(|(x, y)| evaluate(model, x, y, config.eval_batch)).transpose()?;
+        let output = objective.output;
+        let val_stats = val
+            .map(|(x, y)| evaluate_output(model, x, y, config.eval_batch, output))
+            .transpose()?;
         let metrics = EpochMetrics {
             epoch,
             train_loss: totals.loss,
@@ -299,8 +327,9 @@ fn resume_warnings(checkpoint: &Progress, config: &TrainConfig) -> Vec<String> {
 /// `adam (lr 0.001, weight decay 0)`.
 fn describe_optimizer(choice: &OptimizerChoice) -> String {
     match *choice {
-        OptimizerChoice::Sgd { lr, momentum, weight_decay } => {
-            format!("sgd (lr {lr}, momentum {momentum}, weight decay {weight_decay})")
+        OptimizerChoice::Sgd { lr, momentum, weight_decay, nesterov } => {
+            let nesterov = if nesterov { ", nesterov" } else { "" };
+            format!("sgd (lr {lr}, momentum {momentum}{nesterov}, weight decay {weight_decay})")
         }
         OptimizerChoice::Adam { lr, weight_decay } => {
             format!("adam (lr {lr}, weight decay {weight_decay})")

@@ -4,6 +4,13 @@
 //! (shuffled by the same seeded generator) with the validation rows for early stopping, and
 //! score the final network on the test rows.
 //!
+//! [`NetworkOptions`] also chooses the hidden layers and output ([`LayerOptions`]: activation
+//! and leaky slope, dropout, batch norm, a single sigmoid output), class weights
+//! ([`ClassWeight::Balanced`]: `n / (K · n_k)` from the training rows' class counts, as
+//! scikit-learn) and a learning-rate schedule ([`ScheduleChoice`]). Before training, a feature
+//! that alone separates a two-class target almost perfectly is warned about
+//! ([`crate::data::separating_features`]): it is probably the target in disguise.
+//!
 //! One [`Rng`] seeded with [`NetworkOptions::seed`] initialises the weights and then hands a
 //! split-off generator to the loader, so the same seed and thread count give the same numbers.
 //!
@@ -18,14 +25,16 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::architecture::{Activation, Architecture};
+use super::architecture::{Architecture, LayerOptions};
 use super::checkpoint::EpochMetrics;
 use super::classifier::{NetworkClassifier, CHUNK};
 use super::module::Module;
-use super::train::{evaluate, fit_classifier, TrainConfig, TrainEvent, TrainReport};
-use crate::data::{DataLoader, Dataset, Split};
+use super::objective::Objective;
+use super::train::{evaluate_output, fit_classifier, TrainConfig, TrainEvent, TrainReport};
+use crate::data::{leakage_warning, separating_features, DataLoader, Dataset, Source, Split};
 use crate::error::{Error, Result};
-use crate::optim::OptimizerChoice;
+use crate::linear::{balanced_class_weights, ClassWeight};
+use crate::optim::{OptimizerChoice, ScheduleChoice};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -37,9 +46,13 @@ pub const LOSS_GROWTH: f64 = 100.0;
 pub struct NetworkOptions {
     /// `logreg`, `mlp:H1,H2,...` or `cnn` (see [`Architecture::parse`]).
     pub model: String,
-    /// The activation of an MLP's hidden layers.
-    pub activation: Activation,
+    /// The hidden layers' activation, dropout and batch norm, and the output layer.
+    pub layers: LayerOptions,
     pub optimizer: OptimizerChoice,
+    /// The learning rate per epoch.
+    pub scheduler: Option<ScheduleChoice>,
+    /// Class weights in the training loss.
+    pub class_weight: ClassWeight,
     pub batch_size: usize,
     /// Seeds the initialisation and the batch order.
     pub seed: u64,
@@ -55,6 +68,8 @@ pub struct TrainedNetwork {
     pub test_accuracy: f64,
     /// Wall-clock seconds of the training loop.
     pub seconds: f64,
+    /// The weight of each class in the training loss, when classes were weighted.
+    pub class_weights: Option<Vec<f64>>,
 }
 
 /// The numbers a run reports (`axon train --json`, and the run record's `result`).
@@ -73,6 +88,10 @@ pub struct TrainSummary {
     pub n_val: usize,
     pub n_test: usize,
     pub model: Architecture,
+    /// The weight of each class in the training loss (`--class-weight balanced`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weights: Option<Vec<f64>>,
+    /// The last epoch's training loss: the objective, weighted when the classes are.
     pub final_train_loss: Option<f64>,
     pub final_val_accuracy: Option<f64>,
     /// Warnings of the run (a loss that exploded, a resumed checkpoint with other settings).
@@ -99,13 +118,40 @@ pub fn train_network(
     if options.batch_size == 0 {
         return Err(Error::invalid("batch_size", 0, "must be at least 1"));
     }
-    let (spec, activation) = (&options.model, options.activation);
-    let arch = Architecture::parse(spec, activation, data.d, data.image, data.n_classes())?;
+    let (spec, k) = (&options.model, data.n_classes());
+    let arch = Architecture::parse(spec, &options.layers, data.d, data.image, k)?;
     arch.check_size(Architecture::BYTES_TO_TRAIN)?;
-    let config = TrainConfig { optimizer: Some(options.optimizer), ..options.train.clone() };
+    let class_weights = match options.class_weight {
+        ClassWeight::None => None,
+        ClassWeight::Balanced => {
+            let mut counts = vec![0usize; k];
+            for &c in &data.train.y {
+                counts[c as usize] += 1;
+            }
+            Some(balanced_class_weights(&counts))
+        }
+    };
+    if let Architecture::Mlp { batch_norm: true, .. } = arch {
+        let n = data.train.len();
+        if n % options.batch_size == 1 {
+            let reason = format!(
+                "with batch norm, the last batch of the {n} training rows would hold 1 row, \
+                 which has no variance to normalise by; choose another batch size"
+            );
+            return Err(Error::invalid("batch_size", options.batch_size, reason));
+        }
+    }
+    let objective = Objective { output: arch.output(), class_weights: class_weights.clone() };
+    let config = TrainConfig {
+        optimizer: Some(options.optimizer),
+        objective,
+        scheduler: options.scheduler,
+        ..options.train.clone()
+    };
     let mut rng = Rng::seed(options.seed);
     let scaling = Some(data.scaling.clone());
-    let mut classifier = NetworkClassifier::new(arch, scaling, data.schema.clone(), &mut rng)?;
+    let (schema, encoder) = (data.schema.clone(), data.encoder.clone());
+    let mut classifier = NetworkClassifier::with_encoder(arch, scaling, schema, encoder, &mut rng)?;
     let mut optimizer = options.optimizer.build(classifier.net.params())?;
     let row = classifier.architecture.row_shape();
     let (x_train, y_train) = tensors(&data.train, &row)?;
@@ -118,10 +164,22 @@ pub fn train_network(
     let mut report =
         fit_classifier(net, optimizer.as_mut(), &mut loader, val_ref, &config, on_event)?;
     let seconds = started.elapsed().as_secs_f64();
-    let (test_log_loss, test_accuracy) = evaluate(&classifier.net, &x_test, &y_test, CHUNK)?;
+    let output = classifier.architecture.output();
+    let (test_log_loss, test_accuracy) =
+        evaluate_output(&classifier.net, &x_test, &y_test, CHUNK, output)?;
     let history = &report.progress.history;
     report.warnings.extend(loss_warning(history, test_log_loss, data.n_classes()));
-    Ok(TrainedNetwork { classifier, report, test_log_loss, test_accuracy, seconds })
+    report.warnings.splice(0..0, leakage(data));
+    Ok(TrainedNetwork { classifier, report, test_log_loss, test_accuracy, seconds, class_weights })
+}
+
+/// The warning for features that alone separate a two-class target (see the module docs).
+pub fn leakage(data: &Dataset) -> Option<String> {
+    if data.n_classes() != 2 || data.schema.source == Source::Idx {
+        return None;
+    }
+    let found = separating_features(&data.train.x, &data.train.y, &data.feature_names());
+    leakage_warning(&found)
 }
 
 /// The warning for a loss that grew by orders of magnitude (see the module docs).
@@ -157,6 +215,7 @@ impl TrainedNetwork {
             n_val: data.val.as_ref().map_or(0, Split::len),
             n_test: data.test.len(),
             model: self.classifier.architecture.clone(),
+            class_weights: self.class_weights.clone(),
             final_train_loss: history.last().map(|m| m.train_loss),
             final_val_accuracy: history.last().and_then(|m| m.val_accuracy),
             warnings: report.warnings.clone(),

@@ -19,6 +19,7 @@ mod adamw;
 mod choice;
 mod kernel;
 mod rmsprop;
+mod schedule_choice;
 pub mod scheduler;
 mod sgd;
 
@@ -27,6 +28,7 @@ pub use adam::{Adam, AdamConfig};
 pub use adamw::{AdamW, AdamWConfig};
 pub use choice::OptimizerChoice;
 pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use schedule_choice::ScheduleChoice;
 pub use scheduler::{CosineAnnealingLR, ExponentialLR, LinearWarmup, Schedule, Scheduler, StepLR};
 pub use sgd::{Sgd, SgdConfig};
 
