@@ -63,6 +63,7 @@ pub enum FormatArg {
     Csv,
     Tsv,
     Parquet,
+    Libsvm,
 }
 
 impl From<FormatArg> for Format {
@@ -71,6 +72,7 @@ impl From<FormatArg> for Format {
             FormatArg::Csv => Format::Csv,
             FormatArg::Tsv => Format::Tsv,
             FormatArg::Parquet => Format::Parquet,
+            FormatArg::Libsvm => Format::Libsvm,
         }
     }
 }

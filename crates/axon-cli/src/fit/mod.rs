@@ -14,10 +14,11 @@ mod ols;
 mod ovr;
 mod report;
 mod softmax;
+mod sparse;
 
 use std::path::PathBuf;
 
-use axon::data::{read_table, Design, DesignSpec, Frame};
+use axon::data::{read_table, Design, DesignSpec, Format, Frame};
 use axon::linear::{check_options, fit_linear, CovType, LinearFit, LinearKind};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -85,6 +86,10 @@ impl From<Cov> for CovType {
 
 /// Runs `axon fit`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    let format = Format::resolve(args.design.format.map(Format::from), &args.design.data);
+    if format == Format::Libsvm {
+        return sparse::run(args);
+    }
     if args.model == Model::Ols {
         return ols::run(args);
     }

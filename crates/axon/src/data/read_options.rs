@@ -18,6 +18,9 @@ pub enum Format {
     Tsv,
     /// Apache Parquet (`.parquet`, `.pq`).
     Parquet,
+    /// LibSVM / SVMlight (`.svm`, `.libsvm`, `.svmlight`): sparse rows `LABEL INDEX:VALUE ...`,
+    /// read by [`crate::data::read_libsvm`], not as a table.
+    Libsvm,
 }
 
 impl Format {
@@ -30,22 +33,24 @@ impl Format {
             "csv" | "txt" => Some(Format::Csv),
             "tsv" | "tab" => Some(Format::Tsv),
             "parquet" | "pq" => Some(Format::Parquet),
+            "svm" | "libsvm" | "svmlight" => Some(Format::Libsvm),
             _ => None,
         }
     }
 
     /// The format of `path`: `given` if set, else its name's, else Parquet when the file starts
-    /// with Parquet's magic bytes and CSV otherwise.
+    /// with Parquet's magic bytes, LibSVM when its first line looks like a LibSVM row
+    /// (`heart_scale`), and CSV otherwise.
     pub fn resolve(given: Option<Format>, path: &Path) -> Format {
         given.or_else(|| Format::of(path)).unwrap_or_else(|| {
-            let mut magic = [0u8; 4];
-            let parquet = std::fs::File::open(path)
-                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-                .is_ok_and(|()| &magic == b"PAR1");
-            if parquet {
-                Format::Parquet
-            } else {
-                Format::Csv
+            let mut head = Vec::new();
+            let read = std::fs::File::open(path).and_then(|f| {
+                std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut head)
+            });
+            match read {
+                Ok(_) if head.starts_with(b"PAR1") => Format::Parquet,
+                Ok(_) if looks_like_libsvm(&head) => Format::Libsvm,
+                _ => Format::Csv,
             }
         })
     }
@@ -57,6 +62,7 @@ impl fmt::Display for Format {
             Format::Csv => "csv",
             Format::Tsv => "tsv",
             Format::Parquet => "parquet",
+            Format::Libsvm => "libsvm",
         })
     }
 }
@@ -69,9 +75,28 @@ impl FromStr for Format {
             "csv" => Ok(Format::Csv),
             "tsv" => Ok(Format::Tsv),
             "parquet" => Ok(Format::Parquet),
-            _ => Err(Error::invalid("format", s, "expected csv, tsv or parquet")),
+            "libsvm" | "svmlight" => Ok(Format::Libsvm),
+            _ => Err(Error::invalid("format", s, "expected csv, tsv, parquet or libsvm")),
         }
     }
+}
+
+/// Whether the first complete line of `head` is a LibSVM row: a number, then one or more
+/// `INDEX:VALUE` tokens (or `qid:Q`), separated by spaces, and no comma.
+fn looks_like_libsvm(head: &[u8]) -> bool {
+    let Some(end) = head.iter().position(|&b| b == b'\n') else { return false };
+    let Ok(line) = std::str::from_utf8(&head[..end]) else { return false };
+    let line = line.split('#').next().unwrap_or("").trim();
+    let mut tokens = line.split_ascii_whitespace();
+    let label_ok = tokens.next().is_some_and(|t| t.parse::<f64>().is_ok());
+    let pair = |t: &str| {
+        t.split_once(':').is_some_and(|(i, v)| {
+            (i == "qid" || (!i.is_empty() && i.bytes().all(|b| b.is_ascii_digit())))
+                && v.parse::<f64>().is_ok()
+        })
+    };
+    let rest: Vec<&str> = tokens.collect();
+    label_ok && !line.contains(',') && !rest.is_empty() && rest.iter().all(|t| pair(t))
 }
 
 /// How [`read_table`] (and [`read_csv`]) read a file.

@@ -21,6 +21,7 @@ pub fn read_table(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame
         Format::Csv => read_csv(path, options),
         Format::Tsv => read_csv(path, &tab_separated(options)),
         Format::Parquet => read_parquet(path, options),
+        Format::Libsvm => Err(not_a_table(path)),
     }
 }
 
@@ -43,6 +44,17 @@ pub fn read_batches(
         Format::Csv => Ok(Box::new(CsvBatches::open(path, options.clone(), rows)?)),
         Format::Tsv => Ok(Box::new(CsvBatches::open(path, tab_separated(options), rows)?)),
         Format::Parquet => Ok(Box::new(parquet_batches(path, options, rows)?)),
+        Format::Libsvm => Err(not_a_table(path)),
+    }
+}
+
+/// The error for a LibSVM file where a table is needed.
+fn not_a_table(path: &Path) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        msg: "a LibSVM file holds sparse rows, not a table of named columns: read it with \
+              read_libsvm (`axon fit` takes it directly)"
+            .into(),
     }
 }
 
