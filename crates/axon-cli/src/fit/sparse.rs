@@ -34,6 +34,8 @@ struct SparseJson {
     iterations: usize,
     converged: bool,
     gradient_norm: f64,
+    /// Wall time of the fit alone (not the reading).
+    fit_seconds: f64,
     objective: f64,
     log_loss: f64,
     accuracy: f64,
@@ -119,7 +121,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         tol: args.tol,
         max_iter: args.max_iter,
     };
+    let started = std::time::Instant::now();
     let fit = fit_sparse_logit(&data.x, &y, None, &opts)?;
+    let fit_seconds = started.elapsed().as_secs_f64();
     let p = fit.predict_proba(&data.x)?;
     let n = y.len() as f64;
     let log_loss = p
@@ -145,6 +149,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         iterations: fit.iterations,
         converged: fit.converged,
         gradient_norm: fit.gradient_norm,
+        fit_seconds,
         objective: fit.objective,
         log_loss,
         accuracy,
