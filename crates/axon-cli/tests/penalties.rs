@@ -130,7 +130,7 @@ fn one_vs_rest_with_balanced_weights_is_the_library_fit_and_predicts() {
     let csv = String::from_utf8(out.stdout).unwrap();
     let proba = want.predict_proba(design.x.as_ref()).unwrap();
     for (i, line) in csv.lines().skip(1).enumerate() {
-        let p: Vec<f64> = line.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
+        let p: Vec<f64> = line.split(',').skip(2).map(|v| v.parse().unwrap()).collect();
         for c in 0..3 {
             assert!((p[c] - proba[(i, c)]).abs() < 1e-12);
         }
@@ -291,9 +291,9 @@ fn predict_writes_log_odds_of_binary_models() {
         ]);
         assert!(out.status.success());
         let csv = String::from_utf8(out.stdout).unwrap();
-        assert!(csv.starts_with("prediction,p_0,p_1,log_odds\n"), "{csv}");
+        assert!(csv.starts_with("row,prediction,p_0,p_1,log_odds\n"), "{csv}");
         for line in csv.lines().skip(1) {
-            let v: Vec<f64> = line.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+            let v: Vec<f64> = line.split(',').skip(2).map(|x| x.parse().unwrap()).collect();
             assert!((v[2] - (v[1] / v[0]).ln()).abs() < 1e-9, "{link}: {line}");
         }
         let _ = std::fs::remove_file(model);

@@ -2,8 +2,8 @@
 //! and missing-value rules of R's `read.csv`, and every failure reported with the file, the line and
 //! the column, so that a user's bad file is an error message and never a panic.
 //!
-//! Also reads scikit-learn's bundled data sets, whose first line is not a header but
-//! `n_rows,n_features,class0,class1,...`.
+//! A file in scikit-learn's bundled layout (first line `n_rows,n_features,class0,...`) is
+//! recognised and read by `sklearn.rs` into the same kind of frame.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
@@ -15,6 +15,7 @@ use flate2::read::MultiGzDecoder;
 use super::csv_table::parse_frame;
 use super::frame::Frame;
 use super::read_options::ReadOptions;
+use super::sklearn::{is_sklearn_layout, read_sklearn_frame};
 use crate::error::{Error, Result};
 
 /// A stream of CSV records from a plain or gzipped file.
@@ -33,9 +34,18 @@ type Records = StringRecordsIntoIter<Box<dyn Read>>;
 /// threads when it has no quoted field (see [`ReadOptions::parallel`]), so memory holds the
 /// columns and one block, never the whole file. `ReadOptions::format` is not looked at: the
 /// delimiter is [`ReadOptions::delimiter`] or a comma.
+///
+/// A comma-separated file in scikit-learn's layout (`iris.csv`: a first line
+/// `n_rows,n_features,class names...`, then the features and the class code last) is read as if
+/// it had a header: the features named as scikit-learn names them for its three bundled sets
+/// (`sepal_length`, ...; `feature_0`, ... for another file), then the class column `target`
+/// holding the class names (see [`read_sklearn_csv`](super::read_sklearn_csv)).
 pub fn read_csv(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame> {
     let path = path.as_ref();
     let rules = options.rules(options.delimiter.unwrap_or(b','));
+    if rules.delimiter == b',' && is_sklearn_layout(path) {
+        return read_sklearn_frame(path, options);
+    }
     let shown = path.display().to_string();
     let size = (!is_gzipped(path)).then(|| std::fs::metadata(path).ok().map(|m| m.len())).flatten();
     parse_frame(&|| open_bytes(path), size, &rules, &shown)
@@ -57,7 +67,12 @@ pub(crate) fn is_gzipped(path: &Path) -> bool {
 }
 
 /// An error for a record whose number of fields is not `width`.
-fn check_width(record: &StringRecord, width: usize, line: usize, shown: &str) -> Result<()> {
+pub(super) fn check_width(
+    record: &StringRecord,
+    width: usize,
+    line: usize,
+    shown: &str,
+) -> Result<()> {
     if record.len() == width {
         return Ok(());
     }
@@ -70,7 +85,7 @@ fn check_width(record: &StringRecord, width: usize, line: usize, shown: &str) ->
 
 /// Opens `path` (gunzipping a `.gz` file) as a stream of CSV records, without a header, trimmed,
 /// with rows of any width (the callers check widths to report them with their line).
-fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
+pub(super) fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
     let reader = open_bytes(path)?;
     Ok(csv::ReaderBuilder::new()
         .has_headers(false)
@@ -82,7 +97,7 @@ fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
 }
 
 /// The next record that is not a blank line, or `None` at the end of the file.
-fn next_record(records: &mut Records, shown: &str) -> Result<Option<StringRecord>> {
+pub(super) fn next_record(records: &mut Records, shown: &str) -> Result<Option<StringRecord>> {
     for record in records.by_ref() {
         let record = record.map_err(|e| csv_error(e, shown))?;
         let blank = record.len() == 1 && record[0].is_empty();
@@ -94,7 +109,7 @@ fn next_record(records: &mut Records, shown: &str) -> Result<Option<StringRecord
 }
 
 /// The 1-based line a record starts on.
-fn line_of(record: &StringRecord) -> usize {
+pub(super) fn line_of(record: &StringRecord) -> usize {
     record.position().map_or(0, |p| p.line() as usize)
 }
 
@@ -105,49 +120,6 @@ fn csv_error(e: csv::Error, shown: &str) -> Error {
         csv::ErrorKind::Io(io) => Error::Io { path: shown.to_owned(), msg: io.to_string() },
         _ => Error::Format { path: shown.to_owned(), line, msg: e.to_string() },
     }
-}
-
-/// A data set in scikit-learn's bundled CSV format.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SklearnData {
-    /// The features, `n × p` row-major.
-    pub x: Vec<f64>,
-    pub n: usize,
-    pub p: usize,
-    /// The class of every row, an index into `classes`.
-    pub labels: Vec<usize>,
-    pub classes: Vec<String>,
-}
-
-/// Reads one of scikit-learn's bundled CSV files (`breast_cancer.csv`, `iris.csv`,
-/// `wine_data.csv`; plain or `.gz`): the first line is `n_rows,n_features,class0,class1,...`, every
-/// other line `n_features` numbers and an integer class label. The declared sizes are checked
-/// against the data, and every label against the class names.
-pub fn read_sklearn_csv(path: impl AsRef<Path>) -> Result<SklearnData> {
-    let path = path.as_ref();
-    let shown = path.display().to_string();
-    let mut records = open_records(path, b',')?;
-    let header = next_record(&mut records, &shown)?.ok_or_else(|| Error::Format {
-        path: shown.clone(),
-        line: 1,
-        msg: "empty file: the first line must be `n_rows,n_features,class names...`".into(),
-    })?;
-    let (n, p, classes) = sklearn_header(&header, &shown)?;
-    let mut x = Vec::with_capacity(n * p);
-    let mut labels = Vec::with_capacity(n);
-    while let Some(record) = next_record(&mut records, &shown)? {
-        let line = line_of(&record);
-        check_width(&record, p + 1, line, &shown)?;
-        for (j, field) in record.iter().take(p).enumerate() {
-            x.push(parse_number(field, line, &format!("feature {j}"), &shown)?);
-        }
-        labels.push(parse_label(&record[p], classes.len(), line, &shown)?);
-    }
-    if labels.len() != n {
-        let msg = format!("the first line declares {n} rows, the file has {}", labels.len());
-        return Err(Error::Format { path: shown, line: line_of(&header), msg });
-    }
-    Ok(SklearnData { x, n, p, labels, classes })
 }
 
 /// A CSV file of numbers without a header row, `rows × width` row-major.
@@ -230,24 +202,8 @@ impl<W: Write> CsvWriter<W> {
     }
 }
 
-/// `n_rows, n_features, class names` from the first line of a scikit-learn CSV file.
-fn sklearn_header(header: &StringRecord, shown: &str) -> Result<(usize, usize, Vec<String>)> {
-    let line = line_of(header);
-    let sizes = header.iter().take(2).map(|f| f.parse::<usize>().ok()).collect::<Vec<_>>();
-    match (sizes.as_slice(), header.len()) {
-        ([Some(n), Some(p)], len) if len > 2 => {
-            Ok((*n, *p, header.iter().skip(2).map(str::to_owned).collect()))
-        }
-        _ => Err(Error::Format {
-            path: shown.to_owned(),
-            line,
-            msg: "the first line must be `n_rows,n_features,class0,class1,...`".into(),
-        }),
-    }
-}
-
 /// A finite number, or an error naming the line and the column.
-fn parse_number(field: &str, line: usize, column: &str, shown: &str) -> Result<f64> {
+pub(super) fn parse_number(field: &str, line: usize, column: &str, shown: &str) -> Result<f64> {
     match field.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
         _ => Err(Error::Parse {
@@ -255,19 +211,6 @@ fn parse_number(field: &str, line: usize, column: &str, shown: &str) -> Result<f
             line,
             column: column.to_owned(),
             msg: format!("`{field}` is not a finite number"),
-        }),
-    }
-}
-
-/// A class label in `0..n_classes`, or an error naming the line.
-fn parse_label(field: &str, n_classes: usize, line: usize, shown: &str) -> Result<usize> {
-    match field.parse::<usize>() {
-        Ok(k) if k < n_classes => Ok(k),
-        _ => Err(Error::Parse {
-            path: shown.to_owned(),
-            line,
-            column: "label".into(),
-            msg: format!("`{field}` is not a class label in 0..{n_classes}"),
         }),
     }
 }

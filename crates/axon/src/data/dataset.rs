@@ -6,7 +6,9 @@
 //!   split 80/20 by [`crate::cv::train_test_split`] with the seed; features standardised with
 //!   the training rows' mean and standard deviation ([`Scaling::standardize`]);
 //! - a CSV file without a header: numeric features and the integer class last (the digits
-//!   layout); split and standardised as above.
+//!   layout); split and standardised as above;
+//! - a file in scikit-learn's layout (`data/iris.csv`): read as a table whose class column is
+//!   `target` when no target is given.
 //!
 //! The validation rows (`val_fraction`) are then drawn, seeded, from the training rows, and the
 //! scaling statistics come from the rows that remain for training. One [`Rng`] seeded once
@@ -19,6 +21,7 @@ use super::idx::MnistFiles;
 use super::read_options::ReadOptions;
 use super::scaling::Scaling;
 use super::schema::{Feature, Schema, Source};
+use super::sklearn::{is_sklearn_layout, SKLEARN_TARGET};
 use super::table::read_table;
 use crate::cv::train_test_split;
 use crate::error::{Error, Result};
@@ -88,7 +91,8 @@ pub struct Dataset {
 
 impl Dataset {
     /// Reads `path` (a folder is an IDX folder; a file is a CSV file, with a header when
-    /// `target` names its class column), splits off the test and validation rows and scales.
+    /// `target` names its class column, or in scikit-learn's layout, whose class column `target`
+    /// is the default), splits off the test and validation rows and scales.
     pub fn load(path: &Path, target: Option<&str>, options: &SplitOptions) -> Result<Dataset> {
         let val_fraction = options.val_fraction;
         if !(0.0..0.5).contains(&val_fraction) {
@@ -108,6 +112,7 @@ impl Dataset {
             (false, _) => {
                 let table = match target {
                     Some(t) => read_with_header(path, t)?,
+                    None if is_sklearn_layout(path) => read_with_header(path, SKLEARN_TARGET)?,
                     None => read_headerless(path)?,
                 };
                 table.split(path, options.test_fraction, &mut rng)?

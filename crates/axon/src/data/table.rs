@@ -11,6 +11,7 @@ use super::csv_batches::CsvBatches;
 use super::frame::Frame;
 use super::parquet::{parquet_batches, read_parquet};
 use super::read_options::{Format, ReadOptions};
+use super::sklearn::is_sklearn_layout;
 use crate::error::{Error, Result};
 
 /// Reads a table file into a [`Frame`]: CSV and TSV as [`read_csv`] describes (gzipped when the
@@ -40,6 +41,13 @@ pub fn read_batches(
         return Err(Error::invalid("rows", 0, "a batch has at least one row"));
     }
     match Format::resolve(options.format, path) {
+        // A small file in scikit-learn's layout is read whole and cut into batches.
+        Format::Csv if is_sklearn_layout(path) && options.delimiter.is_none_or(|d| d == b',') => {
+            let frame = read_csv(path, options)?;
+            let n = frame.n_rows;
+            let batches = (0..n).step_by(rows).map(move |s| Ok(frame.slice(s..n.min(s + rows))));
+            Ok(Box::new(batches))
+        }
         Format::Csv => Ok(Box::new(CsvBatches::open(path, options.clone(), rows)?)),
         Format::Tsv => Ok(Box::new(CsvBatches::open(path, tab_separated(options), rows)?)),
         Format::Parquet => Ok(Box::new(parquet_batches(path, options, rows)?)),
