@@ -1,9 +1,8 @@
 //! Reading tabular data from CSV files (plain or gzipped) into a [`Frame`], with the type inference
 //! and missing-value rules of R's `read.csv`, and every failure reported with the file, the line and
-//! the column, so that a user's bad file is an error message and never a panic.
-//!
-//! A file in scikit-learn's bundled layout (first line `n_rows,n_features,class0,...`) is
-//! recognised and read by `sklearn.rs` into the same kind of frame.
+//! the column, so that a user's bad file is an error message and never a panic. The public
+//! [`read_csv`](super::read_csv) comes through `table.rs`, which recognises scikit-learn's layout
+//! first.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
@@ -15,37 +14,15 @@ use flate2::read::MultiGzDecoder;
 use super::csv_table::parse_frame;
 use super::frame::Frame;
 use super::read_options::ReadOptions;
-use super::sklearn::{is_sklearn_layout, read_sklearn_frame};
 use crate::error::{Error, Result};
 
 /// A stream of CSV records from a plain or gzipped file.
 type Records = StringRecordsIntoIter<Box<dyn Read>>;
 
-/// Reads a CSV file with a header row into a [`Frame`]. Files whose name ends in `.gz` are gunzipped.
-///
-/// Fields may be quoted; whitespace around fields is trimmed; blank lines are skipped; a UTF-8 byte
-/// order mark and CRLF line ends are allowed. A column is numeric when every value parses as a
-/// number, categorical (levels sorted) otherwise; but a value that is not a number in a column of
-/// numbers (at least 90% of its values) is an [`Error::Parse`] naming the line, unless the column
-/// is listed in [`ReadOptions::categorical`]. A missing value (see [`ReadOptions::missing`]) is
-/// an [`Error::Parse`] naming the file, the line and the column, unless `drop_missing` is set. An
-/// empty file, a missing or duplicate column name, or a row with the wrong number of fields is an
-/// [`Error::Format`]. The file is read in blocks of a few megabytes, each parsed on all rayon
-/// threads when it has no quoted field (see [`ReadOptions::parallel`]), so memory holds the
-/// columns and one block, never the whole file. `ReadOptions::format` is not looked at: the
-/// delimiter is [`ReadOptions::delimiter`] or a comma.
-///
-/// A comma-separated file in scikit-learn's layout (`iris.csv`: a first line
-/// `n_rows,n_features,class names...`, then the features and the class code last) is read as if
-/// it had a header: the features named as scikit-learn names them for its three bundled sets
-/// (`sepal_length`, ...; `feature_0`, ... for another file), then the class column `target`
-/// holding the class names (see [`read_sklearn_csv`](super::read_sklearn_csv)).
-pub fn read_csv(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame> {
-    let path = path.as_ref();
+/// Reads a CSV file with a header row into a [`Frame`]: [`read_csv`](super::read_csv) for a file
+/// that is not in scikit-learn's layout.
+pub(crate) fn read_csv_with_header(path: &Path, options: &ReadOptions) -> Result<Frame> {
     let rules = options.rules(options.delimiter.unwrap_or(b','));
-    if rules.delimiter == b',' && is_sklearn_layout(path) {
-        return read_sklearn_frame(path, options);
-    }
     let shown = path.display().to_string();
     let size = (!is_gzipped(path)).then(|| std::fs::metadata(path).ok().map(|m| m.len())).flatten();
     parse_frame(&|| open_bytes(path), size, &rules, &shown)

@@ -51,7 +51,7 @@ mod sklearn;
 mod spec;
 mod table;
 
-pub use self::csv::{read_csv, read_numeric_csv, CsvWriter, NumericRows};
+pub use self::csv::{read_numeric_csv, CsvWriter, NumericRows};
 pub use self::parquet::{parquet_batches, read_parquet, ParquetBatches};
 pub use dataset::{Dataset, Split, SplitOptions};
 pub use design::Design;
@@ -65,4 +65,4 @@ pub use scaling::{mean_std, Scaling};
 pub use schema::{Feature, FeatureKind, Schema, Source};
 pub use sklearn::{read_sklearn_csv, SklearnData, SKLEARN_TARGET};
 pub use spec::{DesignSpec, Target};
-pub use table::{read_batches, read_table};
+pub use table::{read_batches, read_csv, read_table};
