@@ -6,7 +6,9 @@ maximum likelihood with statsmodels' `Logit` (Newton's method, tight tolerance) 
 `data/chd_age.csv`, and writes `crates/axon/tests/fixtures/chd_logit.json` with the tool versions,
 the coefficients (`params`), their standard errors (`bse`), the log-likelihood of the fit (`llf`)
 and of the intercept-only model (`llnull`), and the grouped prevalence table by age decade
-(20-29, ..., 80-89: n, number with CHD, observed proportion, mean fitted probability).
+(20-29, ..., 80-89: n, number with CHD, observed proportion, mean fitted probability), and the
+fitted probability of CHD at the middle age of each group (25, 35, ..., 85: `predicted_at_age`),
+the curve the lecture draws through the table's percentages.
 
 Run from anywhere (needs `pip install statsmodels`):
 
@@ -58,6 +60,8 @@ def main() -> int:
             }
         )
 
+    ages = list(range(25, 90, 10))
+    at_age = np.asarray(res.predict(pd.DataFrame({"age": ages})))
     gradient = model.score(res.params.to_numpy())
     out = {
         "tool": "statsmodels",
@@ -75,6 +79,7 @@ def main() -> int:
         "llf": float(res.llf),
         "llnull": float(res.llnull),
         "groups": groups,
+        "predicted_at_age": [{"age": a, "p": float(p)} for a, p in zip(ages, at_age)],
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=2) + "\n")

@@ -9,7 +9,10 @@ coding):
   black, other, white),
 
 and writes each model's predicted class probabilities for the same 189 rows, in file order, to
-`crates/axon-cli/tests/fixtures/lbw_predict.json`. The test fits the same models with `axon fit
+`crates/axon-cli/tests/fixtures/lbw_predict.json`, with the multinomial model's coefficients and
+standard errors (`softmax.params`, `softmax.bse`: one list per non-reference class, other then
+white, in the order Intercept, age, lwt, smoke), which `axon fit --model softmax --json` must
+report. The test fits the same models with `axon fit
 --out`, runs `axon predict --proba` on the raw CSV and compares, so a wrong column order, a wrong
 level coding, lost standardisation or a swapped class in the saved model or in `predict` shows.
 
@@ -62,6 +65,9 @@ def main() -> None:
             "converged": bool(mn.mle_retvals["converged"]),
             "classes": ["black", "other", "white"],
             "proba": [[float(v) for v in row] for row in proba],
+            "names": list(mn.params.index),
+            "params": [[float(v) for v in mn.params[k]] for k in mn.params.columns],
+            "bse": [[float(v) for v in mn.bse[k]] for k in mn.bse.columns],
         },
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

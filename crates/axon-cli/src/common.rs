@@ -70,6 +70,13 @@ pub fn message(err: &anyhow::Error) -> String {
             Some(f) => format!("{f} {value}: {reason}"),
             None => plain(),
         },
+        // `--target` was left at its default on a file without that column.
+        axon::Error::UnknownColumn { name, .. } if name == axon::data::SKLEARN_TARGET => {
+            format!("{} (name the class column with --target COL)", plain())
+        }
+        axon::Error::Format { msg, .. } if msg.starts_with("no column `target`") => {
+            format!("{} (name the class column with --target COL)", plain())
+        }
         // The reader's hints name its options; say the flags instead.
         axon::Error::Parse { .. } | axon::Error::Format { .. } => plain()
             .replace("set drop_missing", "use --drop-missing")

@@ -18,7 +18,9 @@ use crate::common::flag;
 /// What data to fit and how to turn it into a design matrix.
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct DesignArgs {
-    /// The data: a table with named columns, CSV or TSV (gzipped too) or Parquet.
+    /// The data: a table with named columns, CSV or TSV (gzipped too) or Parquet, or a CSV file
+    /// in scikit-learn's layout (a first line `n_rows,n_features,class names`, as data/iris.csv):
+    /// features named as scikit-learn names them, the class names in the column `target`.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// The format of --data [default: from the file name: .csv, .tsv, .parquet, optionally .gz;
@@ -26,8 +28,9 @@ pub struct DesignArgs {
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
     /// The target column. logit/probit: 0/1, or two levels (the second in sorted order is coded
-    /// 1); softmax: any number of classes (the first in sorted order is the reference).
-    #[arg(long, value_name = "COL")]
+    /// 1); softmax: any number of classes (the first in sorted order is the reference). The
+    /// default is the class column of scikit-learn's CSV files (data/iris.csv, ...).
+    #[arg(long, value_name = "COL", default_value = axon::data::SKLEARN_TARGET)]
     pub target: String,
     /// The feature columns, comma-separated [default: every column but the target].
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]

@@ -1,6 +1,7 @@
 //! `axon predict`: a saved model (linear or network) applied to the rows of a data file, written
-//! as CSV to stdout, one output row per input row in order: the predicted class and, with
-//! `--proba`, one probability column per class (`--log-odds` adds a binary model's log-odds).
+//! as CSV to stdout, one output row per input row in order: the row's id (its number in the
+//! file, or the value of the `--id` column), the predicted class and, with `--proba`, one
+//! probability column per class (`--log-odds` adds a binary model's log-odds).
 //!
 //! The library reads the rows in the layout the model was trained on (`SavedModel::read`: a
 //! CSV file with a header, a header-less CSV file, or an IDX folder's test files) and applies
@@ -8,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use axon::data::{CsvWriter, Labels};
+use axon::data::{CsvWriter, Examples, Features, Labels};
 use axon::metrics::argmax;
 use axon::model::{SavedModel, Scores};
 use clap::Args;
@@ -36,6 +37,10 @@ pub struct PredictArgs {
     /// For a binary model: predict the positive class when its probability is at least this.
     #[arg(long, value_name = "T")]
     threshold: Option<f64>,
+    /// Name each output row by this column of --data (a table with a header) instead of by its
+    /// row number: the first output column is then COL.
+    #[arg(long, value_name = "COL")]
+    id: Option<String>,
 }
 
 /// Runs `axon predict`.
@@ -55,15 +60,36 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     }
     let examples = model.read(&args.data, Labels::Optional, false)?;
     let scores = model.scores(&examples, args.log_odds)?;
+    let ids = row_ids(args, &examples)?;
     // `main` ends the run quietly when the reader stopped early (`axon predict ... | head`).
-    write(args, &classes, &scores).map_err(|e| OutputError::new(Stream::Stdout, e))?;
+    write(args, &classes, &ids, &scores).map_err(|e| OutputError::new(Stream::Stdout, e))?;
     Ok(())
 }
 
-/// Writes the CSV: `prediction`, then `p_<class>` (`--proba`) and `log_odds` (`--log-odds`).
-fn write(args: &PredictArgs, classes: &[String], scores: &Scores) -> std::io::Result<()> {
+/// The name of the id column and every row's id: `row` and the row's number in the file (1 for
+/// the first row of data, a header not counted; an IDX folder's test items 1, 2, ...), or the
+/// `--id` column's name and values.
+fn row_ids(args: &PredictArgs, examples: &Examples) -> anyhow::Result<(String, Vec<String>)> {
+    let Some(name) = &args.id else {
+        return Ok(("row".to_owned(), (1..=examples.len()).map(|r| r.to_string()).collect()));
+    };
+    let Features::Table(frame) = &examples.features else {
+        anyhow::bail!("--id {name}: {} has no header, so no named columns", examples.path);
+    };
+    let column = frame.column(name).map_err(|e| anyhow::anyhow!("--id {name}: {e}"))?;
+    Ok((name.clone(), (0..frame.n_rows).map(|r| column.label(r).into_owned()).collect()))
+}
+
+/// Writes the CSV: the id column, `prediction`, then `p_<class>` (`--proba`) and `log_odds`
+/// (`--log-odds`).
+fn write(
+    args: &PredictArgs,
+    classes: &[String],
+    (id_name, ids): &(String, Vec<String>),
+    scores: &Scores,
+) -> std::io::Result<()> {
     let mut out = CsvWriter::new(std::io::stdout().lock());
-    let mut header = vec!["prediction".to_owned()];
+    let mut header = vec![id_name.clone(), "prediction".to_owned()];
     if args.proba {
         header.extend(classes.iter().map(|c| format!("p_{c}")));
     }
@@ -76,7 +102,7 @@ fn write(args: &PredictArgs, classes: &[String], scores: &Scores) -> std::io::Re
             Some(t) => usize::from(row[1] >= t),
             None => argmax(row),
         };
-        let mut record = vec![classes[label].clone()];
+        let mut record = vec![ids[i].clone(), classes[label].clone()];
         if args.proba {
             record.extend(row.iter().map(|p| p.to_string()));
         }

@@ -232,12 +232,12 @@ fn two_class_network_takes_threshold_and_log_odds() {
     // The probability of chd rises with age: the oldest subjects are the likeliest cases.
     assert!(rows[32].1[1] > rows[0].1[1]);
     let all_positive = ok_stdout(&["predict", "--model", m, "--data", &chd, "--threshold", "0"]);
-    assert!(all_positive.lines().skip(1).all(|l| l == "1"));
+    assert!(all_positive.lines().skip(1).all(|l| l.split_once(',').unwrap().1 == "1"));
     let cut = (rows[0].1[1] + rows[32].1[1]) / 2.0;
     let cut_s = cut.to_string();
     let split = ok_stdout(&["predict", "--model", m, "--data", &chd, "--threshold", &cut_s]);
     for (line, (_, v)) in split.lines().skip(1).zip(&rows) {
-        assert_eq!(line, if v[1] >= cut { "1" } else { "0" });
+        assert_eq!(line.split_once(',').unwrap().1, if v[1] >= cut { "1" } else { "0" });
     }
     let e = error(&["predict", "--model", m, "--data", &chd, "--threshold", "1.5"]);
     assert!(e.contains("[0, 1]"), "{e}");
@@ -383,7 +383,7 @@ fn predict_stops_quietly_when_its_reader_does() {
         .unwrap();
     let mut first = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    assert!(first.starts_with("prediction,p_0"));
+    assert!(first.starts_with("row,prediction,p_0"), "{first}");
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -21,7 +21,8 @@ fn predict_names_an_unseen_category_level() {
     let rows = dir.join("new.csv");
     std::fs::write(&rows, "age,race,smoke\n25,white,0\n31,martian,1\n").unwrap();
     let err = error(&["predict", "--model", model, "--data", rows.to_str().unwrap()]);
-    assert!(err.contains("martian") && err.contains("race"), "{err}");
+    assert!(err.contains("`martian`") && err.contains("column `race`"), "{err}");
+    assert!(err.contains("row 2") && err.contains("black, other, white"), "{err}");
     // The known levels alone predict.
     std::fs::write(&rows, "age,race,smoke\n25,white,0\n31,other,1\n").unwrap();
     let (_, p) =

@@ -73,17 +73,30 @@ fn every_solver_reaches_the_newton_estimates_on_the_lectures_table() {
             assert!((g - w).abs() < 1e-6, "{flags:?}: {g} vs {w}");
         }
     }
-    // Mini-batch Adam gets close but says honestly that it did not converge.
-    let out = axon(
-        &[&base[..], &["--solver", "adam", "--lr", "0.05", "--steps", "300", "--batch-size", "8"]]
-            .concat(),
-    );
-    assert!(out.status.success());
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Mini-batch Adam with a large step hovers around the optimum (the intercept 29% off after
+    // 300 epochs) and says honestly that it did not converge.
+    let adam = |lr: &str, steps: &str, batch: &str| {
+        let flags = ["--solver", "adam", "--lr", lr, "--steps", steps, "--batch-size", batch];
+        let out = axon(&[&base[..], &flags].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (report, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (report, stderr) = adam("0.05", "300", "8");
     assert_eq!(report["converged"], false);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("warning"));
+    assert!(stderr.contains("warning") && stderr.contains("not the optimum"), "{stderr}");
+    // With a small step and more epochs it is within 3% of Newton (seeded: 1.1% for the
+    // intercept, 0.7% for the slope), still without claiming convergence.
+    let (report, _) = adam("0.001", "5000", "8");
+    assert_eq!(report["converged"], false);
     for (g, w) in estimates(&report).iter().zip(&newton) {
-        assert!((g - w).abs() < 0.2 * w.abs().max(1.0), "{g} vs {w}");
+        assert!((g - w).abs() < 0.03 * w.abs(), "Adam {g} vs Newton {w}");
+    }
+    // Full-batch Adam converges to the optimum itself.
+    let (report, stderr) = adam("0.05", "1000", "33");
+    assert_eq!(report["converged"], true, "{stderr}");
+    for (g, w) in estimates(&report).iter().zip(&newton) {
+        assert!((g - w).abs() < 1e-6, "full-batch Adam {g} vs Newton {w}");
     }
 }
 
@@ -130,7 +143,7 @@ fn one_vs_rest_with_balanced_weights_is_the_library_fit_and_predicts() {
     let csv = String::from_utf8(out.stdout).unwrap();
     let proba = want.predict_proba(design.x.as_ref()).unwrap();
     for (i, line) in csv.lines().skip(1).enumerate() {
-        let p: Vec<f64> = line.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
+        let p: Vec<f64> = line.split(',').skip(2).map(|v| v.parse().unwrap()).collect();
         for c in 0..3 {
             assert!((p[c] - proba[(i, c)]).abs() < 1e-12);
         }
@@ -291,9 +304,9 @@ fn predict_writes_log_odds_of_binary_models() {
         ]);
         assert!(out.status.success());
         let csv = String::from_utf8(out.stdout).unwrap();
-        assert!(csv.starts_with("prediction,p_0,p_1,log_odds\n"), "{csv}");
+        assert!(csv.starts_with("row,prediction,p_0,p_1,log_odds\n"), "{csv}");
         for line in csv.lines().skip(1) {
-            let v: Vec<f64> = line.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+            let v: Vec<f64> = line.split(',').skip(2).map(|x| x.parse().unwrap()).collect();
             assert!((v[2] - (v[1] / v[0]).ln()).abs() < 1e-9, "{link}: {line}");
         }
         let _ = std::fs::remove_file(model);

@@ -22,9 +22,11 @@ fn mlp_learns_digits_and_reports_json() {
     let digits = data("digits.csv.gz");
     let v = train_json(&[&["--data", &digits][..], &MLP].concat());
     let accuracy = v["test_accuracy"].as_f64().unwrap();
-    assert!(accuracy >= 0.95, "test accuracy {accuracy}");
+    // Seed 3 on one thread gives 0.975 (351 of 360) and a log loss of 0.0849: the bounds sit
+    // half a point under, so that a change that costs a little learning fails.
+    assert!(accuracy >= 0.97, "test accuracy {accuracy}");
     let log_loss = v["test_log_loss"].as_f64().unwrap();
-    assert!(log_loss > 0.0 && log_loss < 0.3, "test log loss {log_loss}");
+    assert!(log_loss > 0.0 && log_loss < 0.09, "test log loss {log_loss}");
     assert_eq!(v["epochs"], 8);
     assert_eq!(v["n_params"], 64 * 64 + 64 + 64 * 10 + 10);
     assert_eq!(
@@ -55,7 +57,10 @@ fn cnn_learns_digits() {
     let args = ["--data", &digits, "--model", "cnn", "--epochs", "2", "--lr", "0.003"];
     let v = train_json(&args);
     let accuracy = v["test_accuracy"].as_f64().unwrap();
-    assert!(accuracy >= 0.85, "cnn test accuracy {accuracy}");
+    // Seed 0 on one thread: 0.9333 (336 of 360), log loss 0.2387.
+    assert!(accuracy >= 0.928, "cnn test accuracy {accuracy}");
+    let log_loss = v["test_log_loss"].as_f64().unwrap();
+    assert!(log_loss > 0.0 && log_loss < 0.245, "cnn test log loss {log_loss}");
     // conv 1→32 (288 + 32), conv 32→64 (18432 + 64), dense 256→128, 128→10.
     assert_eq!(v["n_params"], 320 + 18496 + 256 * 128 + 128 + 1290);
     assert_eq!(v["model"]["kind"], "cnn");

@@ -16,9 +16,13 @@
 //! of these partials can be read from the [`axon::GradStore`] (it holds gradients of intermediate
 //! nodes too) and compared with the closed form: they must agree to `1e-12`. The example also
 //! checks the whole network against central finite differences with [`axon::gradcheck`], and
-//! writes the computational graph as Graphviz DOT next to the example's executable.
+//! writes the computational graph as Graphviz DOT to `backprop_two_layer.dot` in the system's
+//! temporary folder (or the file given by `--out FILE`).
 //!
-//! Run with `cargo run --release -p axon --example backprop_two_layer`.
+//! Run with `cargo run --release -p axon --example backprop_two_layer [-- --out FILE.dot]`.
+
+#[path = "support/dot_output.rs"]
+mod dot_output;
 
 use axon::Tensor;
 
@@ -37,6 +41,8 @@ const GRADCHECK_ATOL: f64 = 1e-9;
 const GRADCHECK_RTOL: f64 = 1e-6;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Where the graph goes (checked first, so that a wrong argument fails at once).
+    let path = dot_output::dot_path("backprop_two_layer")?;
     let weights: Vec<Tensor> = WEIGHTS.iter().map(|&w| Tensor::scalar(w).requires_grad()).collect();
     let net = Network::forward(&weights)?;
     let grads = net.loss.backward()?;
@@ -119,7 +125,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for name in NAMES {
         assert!(dot.contains(&format!("label=\"{name} leaf")), "{name} is drawn as a leaf:\n{dot}");
     }
-    let path = std::env::current_exe()?.with_extension("dot");
     std::fs::write(&path, &dot)?;
     println!(
         "computational graph: {nodes} nodes, {edges} edges, written to {}\n  (render with `dot -Tsvg {} > graph.svg`)",

@@ -7,17 +7,23 @@
 //! backward pass walks the same graph in reverse; by the chain rule
 //! `∂L/∂w = 2 (ŷ − y) · ŷ(1 − ŷ) · x` and `∂L/∂b = 2 (ŷ − y) · ŷ(1 − ŷ)`, checked to `1e-12`.
 //!
-//! The example prints the graph in Graphviz DOT (`to_dot`), writes it next to the executable, and
+//! The example prints the graph in Graphviz DOT (`to_dot`), writes it to `computational_graph.dot`
+//! in the system's temporary folder (or the file given by `--out FILE`), and
 //! asserts that it names every op and has 10 nodes and 10 edges (the square uses its input twice).
 //!
-//! Run with `cargo run --release -p axon --example computational_graph`, and render the graph
-//! with `dot -Tsvg computational_graph.dot > graph.svg`.
+//! Run with `cargo run --release -p axon --example computational_graph [-- --out FILE.dot]`, and
+//! render the graph with `dot -Tsvg FILE.dot > graph.svg` (the path is printed).
+
+#[path = "support/dot_output.rs"]
+mod dot_output;
 
 use axon::Tensor;
 
 const TOLERANCE: f64 = 1e-12;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Where the graph goes (checked first, so that a wrong argument fails at once).
+    let path = dot_output::dot_path("computational_graph")?;
     let w = Tensor::from_vec(vec![0.5, -0.3], [2])?.requires_grad();
     let x = Tensor::from_vec(vec![1.0, 2.0], [2])?;
     let b = Tensor::scalar(0.3).requires_grad();
@@ -73,7 +79,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert!((db - upstream).abs() <= TOLERANCE);
     assert!(grads.get(&x).is_none() && grads.get(&y).is_none(), "constants get no gradient");
 
-    let path = std::env::current_exe()?.with_extension("dot");
     std::fs::write(&path, &dot)?;
     println!("graph written to {}", path.display());
     println!("\nAll checks passed.");

@@ -19,6 +19,10 @@
 //!    `crates/axon/tests/fixtures/chd_logit.json` by `scripts/reference/chd_logit.py`) to `1e-6`
 //!    relative, and so do the log-likelihood, the standard errors `sqrt(diag((XᵀWX)⁻¹))` and the
 //!    grouped prevalence table.
+//! 4. The slide's table of the percentage with CHD by age group (20–29: 0%, 30–39: 17%, 40–49:
+//!    29%, 50–59: 57%, 60–69: 80%, 70–79 and 80–89: 100%) is what the data give, and the fitted
+//!    curve's probability of CHD at the middle of each group (25, 35, ..., 85 years) is
+//!    statsmodels' to `1e-6` relative.
 //!
 //! Gradient ascent runs on standardised age `(age − mean) / sd`, where `XᵀX` is well conditioned
 //! and a fixed `η` converges in about a hundred steps. On raw age (values 22 to 81) the Hessian's
@@ -48,6 +52,8 @@ const FIT_RTOL: f64 = 1e-6;
 /// The age groups of the prevalence table: 20–29, 30–39, ..., 80–89.
 const GROUPS: [(u32, u32); 7] =
     [(20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89)];
+/// The percentage with CHD in each age group, rounded, as the lecture's slide prints it.
+const SLIDE_PERCENT: [u32; 7] = [0, 17, 29, 57, 80, 100, 100];
 
 fn main() -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
@@ -138,9 +144,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         -newton.theta[0] / newton.theta[1]
     );
 
-    // The grouped prevalence table of the lectures, with the fitted curve's mean in each group.
+    // The grouped prevalence table of the lectures (the slide's percentages), with the fitted
+    // curve's mean in each group and its value at the group's middle age.
     println!("\nPrevalence of CHD by age group");
-    println!("{:>7} {:>4} {:>5} {:>10} {:>13}", "age", "n", "CHD", "observed", "mean fitted");
+    println!(
+        "{:>7} {:>4} {:>5} {:>10} {:>13} {:>18}",
+        "age", "n", "CHD", "% with CHD", "mean fitted", "P(chd) mid-age"
+    );
     for (k, &(lo, hi)) in GROUPS.iter().enumerate() {
         let members: Vec<usize> =
             (0..n).filter(|&i| age[i] >= f64::from(lo) && age[i] <= f64::from(hi)).collect();
@@ -149,13 +159,25 @@ fn main() -> Result<(), Box<dyn Error>> {
         let observed = group_cases as f64 / group_n as f64;
         let fitted = members.iter().map(|&i| sigmoid(dot(newton.theta, raw_rows[i]))).sum::<f64>()
             / group_n as f64;
-        println!("{lo:>4}–{hi:<2} {group_n:>4} {group_cases:>5} {observed:>10.3} {fitted:>13.3}");
+        let percent = (100.0 * observed).round() as u32;
+        let (mid, want_p) = reference.predicted_at_age[k];
+        let at_mid = sigmoid(dot(newton.theta, [1.0, mid]));
+        println!(
+            "{lo:>4}–{hi:<2} {group_n:>4} {group_cases:>5} {percent:>9}% {fitted:>13.3} \
+             {:>9}: {:>5.1}%",
+            format!("age {mid}"),
+            100.0 * at_mid
+        );
+        assert_eq!(percent, SLIDE_PERCENT[k], "the slide's percentage with CHD at {lo}–{hi}");
+        assert_eq!(mid, f64::from(lo + hi + 1) / 2.0, "the fixture's ages are the groups' middles");
+        assert_rel(&format!("P(chd) at age {mid} vs statsmodels"), at_mid, want_p);
         let want = &reference.groups[k];
         assert_eq!((lo, hi, group_n, group_cases), (want.lo, want.hi, want.n, want.cases));
         assert_rel(&format!("observed proportion {lo}–{hi}"), observed, want.observed);
         assert_rel(&format!("mean fitted probability {lo}–{hi}"), fitted, want.mean_fitted);
     }
     assert_eq!(reference.groups.len(), GROUPS.len(), "number of age groups in the fixture");
+    assert_eq!(reference.predicted_at_age.len(), GROUPS.len(), "one middle age per group");
     assert_eq!(
         reference.groups.iter().map(|g| g.n).sum::<usize>(),
         n,
@@ -239,6 +261,8 @@ struct Reference {
     llf: f64,
     llnull: f64,
     groups: Vec<Group>,
+    /// `(age, statsmodels' fitted P(chd = 1 | age))` at the middle of each age group.
+    predicted_at_age: Vec<(f64, f64)>,
 }
 
 struct Group {
@@ -280,6 +304,12 @@ impl Reference {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let predicted_at_age = json["predicted_at_age"]
+            .as_array()
+            .ok_or_else(|| missing("predicted_at_age"))?
+            .iter()
+            .map(|a| Ok((number(&a["age"], "age")?, number(&a["p"], "p")?)))
+            .collect::<Result<Vec<_>, String>>()?;
         Ok(Reference {
             tool_version: json["tool_version"]
                 .as_str()
@@ -290,6 +320,7 @@ impl Reference {
             llf: number(&json["llf"], "llf")?,
             llnull: number(&json["llnull"], "llnull")?,
             groups,
+            predicted_at_age,
         })
     }
 }

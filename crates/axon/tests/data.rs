@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use axon::data::{
-    read_csv, read_sklearn_csv, Column, Design, DesignSpec, Encoder, Frame, ReadOptions,
-    SklearnData, Target,
+    read_csv, read_sklearn_csv, read_table, Column, Design, DesignSpec, Encoder, Frame,
+    ReadOptions, SklearnData, Target,
 };
 use axon::Error;
 
@@ -168,6 +168,67 @@ fn sklearn_size_mismatch_and_bad_label_are_errors() {
     assert!(msg.contains("sk_label.csv:3:") && msg.contains("label"), "{msg}");
     let path = temp_file("sk_header.csv", "x,y,a\n1,2,0\n");
     assert!(matches!(read_sklearn_csv(&path), Err(Error::Format { line: 1, .. })));
+}
+
+#[test]
+fn sklearn_layout_reads_as_a_table_with_named_columns_and_target() {
+    let frame = read_table(IRIS, &ReadOptions::default()).unwrap();
+    let names = ["sepal_length", "sepal_width", "petal_length", "petal_width", "target"];
+    assert_eq!((frame.n_rows, frame.names.clone()), (150, names.map(String::from).to_vec()));
+    assert_eq!(frame.column("sepal_width").unwrap().as_numeric().unwrap()[..2], [3.5, 3.0]);
+    let target = frame.column("target").unwrap();
+    assert_eq!(target.distinct_labels(), ["setosa", "versicolor", "virginica"]);
+    assert_eq!(
+        (target.label(0), target.label(50), target.label(149)),
+        ("setosa".into(), "versicolor".into(), "virginica".into())
+    );
+    // Breast cancer: 30 named features, the class names (sorted) as the target's levels.
+    let frame = read_table(BREAST, &ReadOptions::default()).unwrap();
+    assert_eq!(
+        (frame.n_cols(), frame.names[0].as_str(), frame.names[29].as_str()),
+        (31, "mean_radius", "worst_fractal_dimension")
+    );
+    let target = frame.column("target").unwrap();
+    assert_eq!((target.label(0), target.label(19)), ("malignant".into(), "benign".into()));
+    // Columns picked by name, in the order asked; an unknown one is an error naming them all.
+    let columns = Some(vec!["target".to_owned(), "alcohol".to_owned()]);
+    let frame = read_table(WINE, &ReadOptions { columns, ..ReadOptions::default() }).unwrap();
+    assert_eq!(frame.names, ["target", "alcohol"]);
+    assert_eq!(frame.column("alcohol").unwrap().as_numeric().unwrap()[0], 14.23);
+    let columns = Some(vec!["alcohool".to_owned()]);
+    let msg = read_table(WINE, &ReadOptions { columns, ..ReadOptions::default() })
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("no column `alcohool`") && msg.contains("proline"), "{msg}");
+    // Another file in the layout: feature_0, ...; streamed in batches the same way.
+    let path = temp_file("sk_other.csv", "3,2,no,yes\n1,2,0\n3,4,1\n5,6,1\n");
+    let frame = read_table(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(frame.names, ["feature_0", "feature_1", "target"]);
+    assert_eq!(frame.column("target").unwrap().label(2), "yes");
+    let batches: Vec<Frame> = axon::data::read_batches(&path, &ReadOptions::default(), 2)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(batches.iter().map(|b| b.n_rows).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(batches[1].column("feature_1").unwrap().as_numeric().unwrap(), [6.0]);
+    // The layout's errors are the scikit-learn reader's.
+    let path = temp_file("sk_rows2.csv", "3,2,no,yes\n1,2,0\n3,4,1\n");
+    let msg = read_table(&path, &ReadOptions::default()).unwrap_err().to_string();
+    assert!(msg.contains("declares 3 rows"), "{msg}");
+}
+
+#[test]
+fn ordinary_headers_are_not_taken_for_the_sklearn_layout() {
+    // Numeric column names (pandas' default header; the "class name" 2 is a number) and two
+    // numbers followed by names but a second line of another width are ordinary headers.
+    let path = temp_file("sk_not_pandas.csv", "0,1,2\n5,6,1\n7,8,0\n");
+    assert_eq!(read_table(&path, &ReadOptions::default()).unwrap().names, ["0", "1", "2"]);
+    let path = temp_file("sk_not_width.csv", "2,5,a,b\n1,2,3,4\n5,6,7,8\n");
+    assert_eq!(read_table(&path, &ReadOptions::default()).unwrap().names, ["2", "5", "a", "b"]);
+    // Numbers as class names: not the layout, so the row is too short for the header.
+    let path = temp_file("sk_not_names.csv", "2,1,7,8\n1,0\n");
+    let msg = read_table(&path, &ReadOptions::default()).unwrap_err().to_string();
+    assert!(msg.contains("2 fields") && !msg.contains("declares"), "{msg}");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! A state dict written by PyTorch itself (`scripts/reference/torch_state_dict.py`:
 //! `safetensors.torch.save_file(model.state_dict())` of a small CNN after five Adam steps, so the
-//! weights and batch-norm running statistics are not their initial values) loads strictly into
+//! weights and batch-norm running statistics are not their initial values; the two biases that
+//! feed a batch norm keep their seeded values, so that the file regenerates on any machine up to
+//! float32 rounding, as the script explains) loads strictly into
 //! the same network built from axon's modules, and in evaluation mode reproduces PyTorch's
 //! outputs: PyTorch's float32 outputs to float32 rounding, and the float64 outputs of the same
 //! network converted with `model.double()` to 1e-12. Saving the loaded model gives back the same

@@ -68,13 +68,17 @@ pub fn train_json(args: &[&str]) -> Value {
     serde_json::from_str(&stdout).expect("one JSON object")
 }
 
-/// `axon predict` output: the header and, per row, the label and the numbers after it.
+/// `axon predict` output: the header and, per row, the label and the numbers after it. The
+/// first column, `row`, must number the rows 1, 2, ... and is left out of both.
 pub fn predictions(csv: &str) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
     let mut lines = csv.lines();
-    let header = lines.next().unwrap().split(',').map(str::to_owned).collect();
+    let mut header: Vec<String> = lines.next().unwrap().split(',').map(str::to_owned).collect();
+    assert_eq!(header.remove(0), "row", "the first column of `axon predict`");
     let rows = lines
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             let mut f = l.split(',');
+            assert_eq!(f.next().unwrap(), (i + 1).to_string(), "row number of `{l}`");
             let label = f.next().unwrap().to_owned();
             (label, f.map(|v| v.parse().unwrap()).collect())
         })

@@ -1,9 +1,8 @@
 //! Reading tabular data from CSV files (plain or gzipped) into a [`Frame`], with the type inference
 //! and missing-value rules of R's `read.csv`, and every failure reported with the file, the line and
-//! the column, so that a user's bad file is an error message and never a panic.
-//!
-//! Also reads scikit-learn's bundled data sets, whose first line is not a header but
-//! `n_rows,n_features,class0,class1,...`.
+//! the column, so that a user's bad file is an error message and never a panic. The public
+//! [`read_csv`](super::read_csv) comes through `table.rs`, which recognises scikit-learn's layout
+//! first.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
@@ -20,21 +19,9 @@ use crate::error::{Error, Result};
 /// A stream of CSV records from a plain or gzipped file.
 type Records = StringRecordsIntoIter<Box<dyn Read>>;
 
-/// Reads a CSV file with a header row into a [`Frame`]. Files whose name ends in `.gz` are gunzipped.
-///
-/// Fields may be quoted; whitespace around fields is trimmed; blank lines are skipped; a UTF-8 byte
-/// order mark and CRLF line ends are allowed. A column is numeric when every value parses as a
-/// number, categorical (levels sorted) otherwise; but a value that is not a number in a column of
-/// numbers (at least 90% of its values) is an [`Error::Parse`] naming the line, unless the column
-/// is listed in [`ReadOptions::categorical`]. A missing value (see [`ReadOptions::missing`]) is
-/// an [`Error::Parse`] naming the file, the line and the column, unless `drop_missing` is set. An
-/// empty file, a missing or duplicate column name, or a row with the wrong number of fields is an
-/// [`Error::Format`]. The file is read in blocks of a few megabytes, each parsed on all rayon
-/// threads when it has no quoted field (see [`ReadOptions::parallel`]), so memory holds the
-/// columns and one block, never the whole file. `ReadOptions::format` is not looked at: the
-/// delimiter is [`ReadOptions::delimiter`] or a comma.
-pub fn read_csv(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame> {
-    let path = path.as_ref();
+/// Reads a CSV file with a header row into a [`Frame`]: [`read_csv`](super::read_csv) for a file
+/// that is not in scikit-learn's layout.
+pub(crate) fn read_csv_with_header(path: &Path, options: &ReadOptions) -> Result<Frame> {
     let rules = options.rules(options.delimiter.unwrap_or(b','));
     let shown = path.display().to_string();
     let size = (!is_gzipped(path)).then(|| std::fs::metadata(path).ok().map(|m| m.len())).flatten();
@@ -57,7 +44,12 @@ pub(crate) fn is_gzipped(path: &Path) -> bool {
 }
 
 /// An error for a record whose number of fields is not `width`.
-fn check_width(record: &StringRecord, width: usize, line: usize, shown: &str) -> Result<()> {
+pub(super) fn check_width(
+    record: &StringRecord,
+    width: usize,
+    line: usize,
+    shown: &str,
+) -> Result<()> {
     if record.len() == width {
         return Ok(());
     }
@@ -70,7 +62,7 @@ fn check_width(record: &StringRecord, width: usize, line: usize, shown: &str) ->
 
 /// Opens `path` (gunzipping a `.gz` file) as a stream of CSV records, without a header, trimmed,
 /// with rows of any width (the callers check widths to report them with their line).
-fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
+pub(super) fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
     let reader = open_bytes(path)?;
     Ok(csv::ReaderBuilder::new()
         .has_headers(false)
@@ -82,7 +74,7 @@ fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
 }
 
 /// The next record that is not a blank line, or `None` at the end of the file.
-fn next_record(records: &mut Records, shown: &str) -> Result<Option<StringRecord>> {
+pub(super) fn next_record(records: &mut Records, shown: &str) -> Result<Option<StringRecord>> {
     for record in records.by_ref() {
         let record = record.map_err(|e| csv_error(e, shown))?;
         let blank = record.len() == 1 && record[0].is_empty();
@@ -94,7 +86,7 @@ fn next_record(records: &mut Records, shown: &str) -> Result<Option<StringRecord
 }
 
 /// The 1-based line a record starts on.
-fn line_of(record: &StringRecord) -> usize {
+pub(super) fn line_of(record: &StringRecord) -> usize {
     record.position().map_or(0, |p| p.line() as usize)
 }
 
@@ -105,49 +97,6 @@ fn csv_error(e: csv::Error, shown: &str) -> Error {
         csv::ErrorKind::Io(io) => Error::Io { path: shown.to_owned(), msg: io.to_string() },
         _ => Error::Format { path: shown.to_owned(), line, msg: e.to_string() },
     }
-}
-
-/// A data set in scikit-learn's bundled CSV format.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SklearnData {
-    /// The features, `n × p` row-major.
-    pub x: Vec<f64>,
-    pub n: usize,
-    pub p: usize,
-    /// The class of every row, an index into `classes`.
-    pub labels: Vec<usize>,
-    pub classes: Vec<String>,
-}
-
-/// Reads one of scikit-learn's bundled CSV files (`breast_cancer.csv`, `iris.csv`,
-/// `wine_data.csv`; plain or `.gz`): the first line is `n_rows,n_features,class0,class1,...`, every
-/// other line `n_features` numbers and an integer class label. The declared sizes are checked
-/// against the data, and every label against the class names.
-pub fn read_sklearn_csv(path: impl AsRef<Path>) -> Result<SklearnData> {
-    let path = path.as_ref();
-    let shown = path.display().to_string();
-    let mut records = open_records(path, b',')?;
-    let header = next_record(&mut records, &shown)?.ok_or_else(|| Error::Format {
-        path: shown.clone(),
-        line: 1,
-        msg: "empty file: the first line must be `n_rows,n_features,class names...`".into(),
-    })?;
-    let (n, p, classes) = sklearn_header(&header, &shown)?;
-    let mut x = Vec::with_capacity(n * p);
-    let mut labels = Vec::with_capacity(n);
-    while let Some(record) = next_record(&mut records, &shown)? {
-        let line = line_of(&record);
-        check_width(&record, p + 1, line, &shown)?;
-        for (j, field) in record.iter().take(p).enumerate() {
-            x.push(parse_number(field, line, &format!("feature {j}"), &shown)?);
-        }
-        labels.push(parse_label(&record[p], classes.len(), line, &shown)?);
-    }
-    if labels.len() != n {
-        let msg = format!("the first line declares {n} rows, the file has {}", labels.len());
-        return Err(Error::Format { path: shown, line: line_of(&header), msg });
-    }
-    Ok(SklearnData { x, n, p, labels, classes })
 }
 
 /// A CSV file of numbers without a header row, `rows × width` row-major.
@@ -230,24 +179,8 @@ impl<W: Write> CsvWriter<W> {
     }
 }
 
-/// `n_rows, n_features, class names` from the first line of a scikit-learn CSV file.
-fn sklearn_header(header: &StringRecord, shown: &str) -> Result<(usize, usize, Vec<String>)> {
-    let line = line_of(header);
-    let sizes = header.iter().take(2).map(|f| f.parse::<usize>().ok()).collect::<Vec<_>>();
-    match (sizes.as_slice(), header.len()) {
-        ([Some(n), Some(p)], len) if len > 2 => {
-            Ok((*n, *p, header.iter().skip(2).map(str::to_owned).collect()))
-        }
-        _ => Err(Error::Format {
-            path: shown.to_owned(),
-            line,
-            msg: "the first line must be `n_rows,n_features,class0,class1,...`".into(),
-        }),
-    }
-}
-
 /// A finite number, or an error naming the line and the column.
-fn parse_number(field: &str, line: usize, column: &str, shown: &str) -> Result<f64> {
+pub(super) fn parse_number(field: &str, line: usize, column: &str, shown: &str) -> Result<f64> {
     match field.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
         _ => Err(Error::Parse {
@@ -255,19 +188,6 @@ fn parse_number(field: &str, line: usize, column: &str, shown: &str) -> Result<f
             line,
             column: column.to_owned(),
             msg: format!("`{field}` is not a finite number"),
-        }),
-    }
-}
-
-/// A class label in `0..n_classes`, or an error naming the line.
-fn parse_label(field: &str, n_classes: usize, line: usize, shown: &str) -> Result<usize> {
-    match field.parse::<usize>() {
-        Ok(k) if k < n_classes => Ok(k),
-        _ => Err(Error::Parse {
-            path: shown.to_owned(),
-            line,
-            column: "label".into(),
-            msg: format!("`{field}` is not a class label in 0..{n_classes}"),
         }),
     }
 }

@@ -9,7 +9,9 @@
 //!   rows split 80/20 by [`crate::cv::train_test_split`] with the seed; the encoded columns
 //!   standardised with the training rows' mean and standard deviation ([`Scaling::standardize`]);
 //! - a CSV file without a header: numeric features and the integer class last (the digits
-//!   layout); split and standardised as above.
+//!   layout); split and standardised as above;
+//! - a file in scikit-learn's layout (`data/iris.csv`): read as a table whose class column is
+//!   `target` when no target is given.
 //!
 //! The validation rows (`val_fraction`) are then drawn, seeded, from the training rows, and the
 //! scaling statistics come from the rows that remain for training. One [`Rng`] seeded once
@@ -23,6 +25,7 @@ use super::idx::MnistFiles;
 use super::read_options::ReadOptions;
 use super::scaling::Scaling;
 use super::schema::{Feature, Schema, Source};
+use super::sklearn::{is_sklearn_layout, SKLEARN_TARGET};
 use super::spec::DesignSpec;
 use super::table::read_table;
 use crate::cv::train_test_split;
@@ -115,8 +118,9 @@ impl Columns {
 
 impl Dataset {
     /// Reads `path` (a folder is an IDX folder; a file is a table with a header when `columns`
-    /// names its class column, else a CSV file without one), splits off the test and validation
-    /// rows and scales.
+    /// names its class column, or in scikit-learn's layout, whose class column `target` is the
+    /// default, else a CSV file without a header), splits off the test and validation rows and
+    /// scales.
     pub fn load(path: &Path, columns: Option<&Columns>, options: &SplitOptions) -> Result<Dataset> {
         let target = columns.map(|c| c.target.as_str());
         let val_fraction = options.val_fraction;
@@ -137,6 +141,9 @@ impl Dataset {
             (false, _) => {
                 let table = match columns {
                     Some(c) => read_with_header(path, c)?,
+                    None if is_sklearn_layout(path) => {
+                        read_with_header(path, &Columns::new(SKLEARN_TARGET))?
+                    }
                     None => read_headerless(path)?,
                 };
                 table.split(path, options.test_fraction, &mut rng)?

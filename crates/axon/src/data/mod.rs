@@ -15,6 +15,10 @@
 //! new rows by it for prediction and evaluation. [`separating_features`] finds the features that
 //! alone separate a two-class target (target leakage) before a network is trained on them.
 //!
+//! scikit-learn's bundled files (`data/iris.csv`: a first line `150,4,setosa,versicolor,virginica`
+//! instead of a header) are recognised by the table reader and read with named feature columns
+//! and the class column [`SKLEARN_TARGET`] (`target`), the default target of every command.
+//!
 //! ```
 //! use axon::data::{read_csv, ReadOptions, Design, DesignSpec};
 //!
@@ -48,12 +52,11 @@ mod parquet_column;
 mod read_options;
 mod scaling;
 mod schema;
+mod sklearn;
 mod spec;
 mod table;
 
-pub use self::csv::{
-    read_csv, read_numeric_csv, read_sklearn_csv, CsvWriter, NumericRows, SklearnData,
-};
+pub use self::csv::{read_numeric_csv, CsvWriter, NumericRows};
 pub use self::parquet::{parquet_batches, read_parquet, ParquetBatches};
 pub use dataset::{Columns, Dataset, Split, SplitOptions};
 pub use design::Design;
@@ -67,5 +70,6 @@ pub use loader::{gather_rows, Batches, DataLoader};
 pub use read_options::{Format, ReadOptions};
 pub use scaling::{mean_std, Scaling};
 pub use schema::{Feature, FeatureKind, Schema, Source};
+pub use sklearn::{read_sklearn_csv, SklearnData, SKLEARN_TARGET};
 pub use spec::{DesignSpec, Target};
-pub use table::{read_batches, read_table};
+pub use table::{read_batches, read_csv, read_table};

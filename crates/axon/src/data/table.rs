@@ -3,14 +3,16 @@
 //! fixed number of rows in bounded memory. The format comes from the file name or is given;
 //! [`ReadOptions`] holds every reading rule (missing values, columns to read, columns that are
 //! categories), so that fitting, training, prediction and evaluation all read files the same way.
+//! scikit-learn's bundled CSV files (`iris.csv`) are recognised here and read as tables.
 
 use std::path::Path;
 
-use super::csv::read_csv;
+use super::csv::read_csv_with_header;
 use super::csv_batches::CsvBatches;
 use super::frame::Frame;
 use super::parquet::{parquet_batches, read_parquet};
 use super::read_options::{Format, ReadOptions};
+use super::sklearn::{is_sklearn_layout, read_sklearn_frame};
 use crate::error::{Error, Result};
 
 /// Reads a table file into a [`Frame`]: CSV and TSV as [`read_csv`] describes (gzipped when the
@@ -19,10 +21,37 @@ pub fn read_table(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame
     let path = path.as_ref();
     match Format::resolve(options.format, path) {
         Format::Csv => read_csv(path, options),
-        Format::Tsv => read_csv(path, &tab_separated(options)),
+        Format::Tsv => read_csv_with_header(path, &tab_separated(options)),
         Format::Parquet => read_parquet(path, options),
         Format::Libsvm => Err(not_a_table(path)),
     }
+}
+
+/// Reads a CSV file with a header row into a [`Frame`]. Files whose name ends in `.gz` are gunzipped.
+///
+/// Fields may be quoted; whitespace around fields is trimmed; blank lines are skipped; a UTF-8 byte
+/// order mark and CRLF line ends are allowed. A column is numeric when every value parses as a
+/// number, categorical (levels sorted) otherwise; but a value that is not a number in a column of
+/// numbers (at least 90% of its values) is an [`Error::Parse`] naming the line, unless the column
+/// is listed in [`ReadOptions::categorical`]. A missing value (see [`ReadOptions::missing`]) is
+/// an [`Error::Parse`] naming the file, the line and the column, unless `drop_missing` is set. An
+/// empty file, a missing or duplicate column name, or a row with the wrong number of fields is an
+/// [`Error::Format`]. The file is read in blocks of a few megabytes, each parsed on all rayon
+/// threads when it has no quoted field (see [`ReadOptions::parallel`]), so memory holds the
+/// columns and one block, never the whole file. `ReadOptions::format` is not looked at: the
+/// delimiter is [`ReadOptions::delimiter`] or a comma.
+///
+/// A comma-separated file in scikit-learn's layout (`iris.csv`: a first line
+/// `n_rows,n_features,class names...`, then the features and the class code last) is read as if
+/// it had a header: the features named as scikit-learn names them for its three bundled sets
+/// (`sepal_length`, ...; `feature_0`, ... for another file), then the class column `target`
+/// holding the class names (see [`read_sklearn_csv`](super::read_sklearn_csv)).
+pub fn read_csv(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame> {
+    let path = path.as_ref();
+    if is_sklearn(path, options) {
+        return read_sklearn_frame(path, options);
+    }
+    read_csv_with_header(path, options)
 }
 
 /// Streams a table file as frames of `rows` rows (the last may be shorter, and so may a Parquet
@@ -41,6 +70,13 @@ pub fn read_batches(
         return Err(Error::invalid("rows", 0, "a batch has at least one row"));
     }
     match Format::resolve(options.format, path) {
+        // A small file in scikit-learn's layout is read whole and cut into batches.
+        Format::Csv if is_sklearn(path, options) => {
+            let frame = read_sklearn_frame(path, options)?;
+            let n = frame.n_rows;
+            let batches = (0..n).step_by(rows).map(move |s| Ok(frame.slice(s..n.min(s + rows))));
+            Ok(Box::new(batches))
+        }
         Format::Csv => Ok(Box::new(CsvBatches::open(path, options.clone(), rows)?)),
         Format::Tsv => Ok(Box::new(CsvBatches::open(path, tab_separated(options), rows)?)),
         Format::Parquet => Ok(Box::new(parquet_batches(path, options, rows)?)),
@@ -56,6 +92,11 @@ fn not_a_table(path: &Path) -> Error {
               read_libsvm (`axon fit` takes it directly)"
             .into(),
     }
+}
+
+/// Whether `path`, read with `options`, is a comma-separated file in scikit-learn's layout.
+fn is_sklearn(path: &Path, options: &ReadOptions) -> bool {
+    options.delimiter.is_none_or(|d| d == b',') && is_sklearn_layout(path)
 }
 
 /// `options` with a tab as the delimiter unless one is set.
