@@ -146,14 +146,22 @@ fn hashing_vectorizer_rows_equal_sklearn_with_collisions_and_explicit_zeros() {
         assert_eq!(x.n_cols(), 1 << bits);
         assert_eq!(rows_of(&x), expected_rows(&f[key]), "{key}");
     }
-    // the column of a term with hash i32::MIN would be 2^31 mod 2^bits = 0: any term's column is
-    // |h| mod 2^bits with the sign of h
+    // any term's column is |h| mod 2^bits with the sign of h
     let hv = HashingVectorizer::new(20).unwrap();
     for t in ["spam", "ham", "日本"] {
         let h = murmurhash3_32(t.as_bytes(), 0);
         let (j, s) = hv.column(t);
         assert_eq!(u64::from(j), i64::from(h).unsigned_abs() % (1 << 20));
         assert_eq!(s, if h < 0 { -1.0 } else { 1.0 });
+    }
+    // a hash of i32::MIN: scikit-learn's column (2^31 - 1 - (n - 1)) mod n, sign -1
+    for bits in [1, 3, 20, 30] {
+        let hv = HashingVectorizer::new(bits).unwrap();
+        let n = 1i64 << bits;
+        let sklearn = ((2147483647 - (n - 1)) % n) as u32;
+        assert_eq!(hv.column_of_hash(i32::MIN), (sklearn, -1.0), "bits {bits}");
+        assert_eq!(hv.column_of_hash(i32::MAX), ((i32::MAX as i64 % n) as u32, 1.0));
+        assert_eq!(hv.column_of_hash(-5), ((5 % n) as u32, -1.0));
     }
     assert!(HashingVectorizer::new(0).is_err() && HashingVectorizer::new(31).is_err());
 }

@@ -56,8 +56,12 @@ impl HashingVectorizer {
 
     /// A term's column and sign.
     pub fn column(&self, term: &str) -> (u32, f64) {
-        let h = murmurhash3_32(term.as_bytes(), 0);
-        // |h| taken in 64 bits, so |i32::MIN| = 2^31 (scikit-learn special-cases it to the same)
+        self.column_of_hash(murmurhash3_32(term.as_bytes(), 0))
+    }
+
+    /// The column and sign of a term whose hash is `h`: `|h| mod 2^bits`, with `|h|` taken in
+    /// 64 bits so that `|i32::MIN| = 2^31` (scikit-learn special-cases it to the same value).
+    pub fn column_of_hash(&self, h: i32) -> (u32, f64) {
         let index = (i64::from(h).unsigned_abs() % self.n_features() as u64) as u32;
         let sign = if self.alternate_sign && h < 0 { -1.0 } else { 1.0 };
         (index, sign)
