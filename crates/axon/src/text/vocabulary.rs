@@ -93,23 +93,22 @@ fn count_terms<S: AsRef<str> + Sync>(
         })
         .collect();
     let mut ids: FxHashMap<String, u32> = FxHashMap::default();
-    let mut terms = Vec::new();
     let rows = per_doc
         .into_iter()
         .map(|counts| {
             counts
                 .into_iter()
                 .map(|(term, c)| {
-                    let next = terms.len() as u32;
-                    let id = *ids.entry(term).or_insert_with_key(|t| {
-                        terms.push(t.clone());
-                        next
-                    });
-                    (id, f64::from(c))
+                    let next = ids.len() as u32;
+                    (*ids.entry(term).or_insert(next), f64::from(c))
                 })
                 .collect()
         })
         .collect();
+    let mut terms = vec![String::new(); ids.len()];
+    for (term, id) in ids {
+        terms[id as usize] = term;
+    }
     (terms, rows)
 }
 
