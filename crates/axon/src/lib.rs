@@ -31,7 +31,9 @@
 //! exact maximum likelihood with inference, penalised fits), [`data`] (CSV and IDX readers,
 //! design matrices, the data layouts and schemas, the mini-batch `DataLoader`), [`metrics`],
 //! [`cv`], [`io`] (safetensors files, `state_dict` parameters, the one model-file format, run
-//! records, atomic writes) and [`model`] (a saved model of any kind, for prediction).
+//! records, atomic writes), [`model`] (a saved model of any kind, for prediction), [`sparse`]
+//! (CSR matrices), [`text`] (documents as sparse rows: tokens, hashing, vocabularies, TF-IDF) and
+//! [`naive_bayes`] (multinomial and Bernoulli Naive Bayes on counts).
 
 pub mod autograd;
 pub mod cv;
@@ -41,12 +43,14 @@ pub mod io;
 pub mod linear;
 pub mod metrics;
 pub mod model;
+pub mod naive_bayes;
 pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod rng;
 pub mod sparse;
 pub mod tensor;
+pub mod text;
 
 pub use autograd::{gradcheck, GradCheck, GradStore};
 pub use error::{Error, Result};

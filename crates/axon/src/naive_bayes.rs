@@ -1,0 +1,197 @@
+//! Multinomial and Bernoulli Naive Bayes on sparse rows (word counts), the baselines the lectures
+//! set text classifiers against, computed as scikit-learn's `MultinomialNB(alpha)` and
+//! `BernoulliNB(alpha, binarize)` do: class priors from the training labels, Laplace/Lidstone
+//! smoothed per-class feature probabilities, and the joint log-likelihood
+//! `X·(log θ)ᵀ + log prior` (for Bernoulli also the log-probability of each absent feature),
+//! normalised with a stable log-sum-exp.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::sparse::Csr;
+
+/// Which event model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum NbKind {
+    /// Features are counts (`MultinomialNB`); values must be non-negative.
+    Multinomial,
+    /// Features are present or absent (`BernoulliNB`): a value above `binarize` counts as
+    /// present; `None` takes the values as already 0/1.
+    Bernoulli { binarize: Option<f64> },
+}
+
+/// A fitted Naive Bayes classifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NaiveBayes {
+    pub kind: NbKind,
+    /// The additive smoothing (scikit-learn's `alpha`, default 1).
+    pub alpha: f64,
+    /// The distinct training labels, sorted; predictions are among them.
+    classes: Vec<u32>,
+    /// `log P(class)` from the training label counts.
+    class_log_prior: Vec<f64>,
+    /// Per class (row-major, classes × features): `log P(feature | class)`.
+    feature_log_prob: Vec<f64>,
+    n_features: usize,
+}
+
+impl NaiveBayes {
+    /// Fits the classifier to rows `x` with labels `y` (any `u32` codes; the classes are the
+    /// distinct ones).
+    pub fn fit(kind: NbKind, alpha: f64, x: &Csr, y: &[u32]) -> Result<NaiveBayes> {
+        if !(alpha.is_finite() && alpha > 0.0) {
+            return Err(Error::invalid(
+                "alpha",
+                alpha,
+                "the smoothing must be positive and finite",
+            ));
+        }
+        if y.len() != x.n_rows() {
+            return Err(Error::invalid(
+                "y",
+                format!("{} labels", y.len()),
+                format!("the design has {} rows", x.n_rows()),
+            ));
+        }
+        if x.n_rows() == 0 {
+            return Err(Error::invalid("x", "0 rows", "nothing to fit"));
+        }
+        let mut classes = y.to_vec();
+        classes.sort_unstable();
+        classes.dedup();
+        let (k, p) = (classes.len(), x.n_cols());
+        let mut class_count = vec![0f64; k];
+        let mut feature_count = vec![0f64; k * p];
+        for (i, label) in y.iter().enumerate() {
+            let c = classes.partition_point(|&l| l < *label);
+            class_count[c] += 1.0;
+            let (cols, vals) = x.row(i);
+            for (&j, &v) in cols.iter().zip(vals) {
+                feature_count[c * p + j as usize] += prepare(kind, v, i, j)?;
+            }
+        }
+        let total: f64 = class_count.iter().sum();
+        let class_log_prior = class_count.iter().map(|&n| n.ln() - total.ln()).collect();
+        let mut feature_log_prob = vec![0f64; k * p];
+        for c in 0..k {
+            let counts = &feature_count[c * p..(c + 1) * p];
+            let denominator = match kind {
+                NbKind::Multinomial => counts.iter().map(|&n| n + alpha).sum::<f64>(),
+                NbKind::Bernoulli { .. } => class_count[c] + 2.0 * alpha,
+            };
+            for (out, &n) in feature_log_prob[c * p..(c + 1) * p].iter_mut().zip(counts) {
+                *out = (n + alpha).ln() - denominator.ln();
+            }
+        }
+        Ok(NaiveBayes { kind, alpha, classes, class_log_prior, feature_log_prob, n_features: p })
+    }
+
+    /// The classes, sorted: the columns of the probabilities.
+    pub fn classes(&self) -> &[u32] {
+        &self.classes
+    }
+
+    /// `log P(class)`, one per class.
+    pub fn class_log_prior(&self) -> &[f64] {
+        &self.class_log_prior
+    }
+
+    /// `log P(feature j | class c)` at `[c * n_features + j]`.
+    pub fn feature_log_prob(&self) -> &[f64] {
+        &self.feature_log_prob
+    }
+
+    /// The unnormalised `log P(class) + log P(row | class)`, rows × classes, row-major.
+    pub fn joint_log_likelihood(&self, x: &Csr) -> Result<Vec<f64>> {
+        let (k, p) = (self.classes.len(), self.n_features);
+        if x.n_cols() != p {
+            return Err(Error::invalid(
+                "x",
+                format!("{} columns", x.n_cols()),
+                format!("the model was fitted on {p} features"),
+            ));
+        }
+        // Bernoulli: the weight of a present feature is log θ − log(1 − θ), and every row starts
+        // from the sum over all features of log(1 − θ).
+        let (weights, base): (Vec<f64>, Vec<f64>) = match self.kind {
+            NbKind::Multinomial => (self.feature_log_prob.clone(), self.class_log_prior.clone()),
+            NbKind::Bernoulli { .. } => {
+                let neg: Vec<f64> =
+                    self.feature_log_prob.iter().map(|&l| (1.0 - l.exp()).ln()).collect();
+                let weights = self.feature_log_prob.iter().zip(&neg).map(|(l, n)| l - n).collect();
+                let base = (0..k)
+                    .map(|c| self.class_log_prior[c] + neg[c * p..(c + 1) * p].iter().sum::<f64>())
+                    .collect();
+                (weights, base)
+            }
+        };
+        let mut jll = vec![0f64; x.n_rows() * k];
+        for i in 0..x.n_rows() {
+            let (cols, vals) = x.row(i);
+            for c in 0..k {
+                let w = &weights[c * p..(c + 1) * p];
+                let mut s = 0.0;
+                for (&j, &v) in cols.iter().zip(vals) {
+                    s += prepare(self.kind, v, i, j)? * w[j as usize];
+                }
+                jll[i * k + c] = s + base[c];
+            }
+        }
+        Ok(jll)
+    }
+
+    /// `log P(class | row)`, rows × classes, row-major.
+    pub fn predict_log_proba(&self, x: &Csr) -> Result<Vec<f64>> {
+        let k = self.classes.len();
+        let mut jll = self.joint_log_likelihood(x)?;
+        for row in jll.chunks_mut(k) {
+            let lse = log_sum_exp(row);
+            row.iter_mut().for_each(|v| *v -= lse);
+        }
+        Ok(jll)
+    }
+
+    /// `P(class | row)`, rows × classes, row-major.
+    pub fn predict_proba(&self, x: &Csr) -> Result<Vec<f64>> {
+        Ok(self.predict_log_proba(x)?.into_iter().map(f64::exp).collect())
+    }
+
+    /// The most probable class of each row (the first of equals, as numpy's `argmax`).
+    pub fn predict(&self, x: &Csr) -> Result<Vec<u32>> {
+        let k = self.classes.len();
+        let jll = self.joint_log_likelihood(x)?;
+        Ok(jll
+            .chunks(k)
+            .map(|row| {
+                let best =
+                    row.iter().enumerate().fold(0, |b, (c, &v)| if v > row[b] { c } else { b });
+                self.classes[best]
+            })
+            .collect())
+    }
+}
+
+/// A stored value as the event model reads it, checked.
+fn prepare(kind: NbKind, v: f64, row: usize, col: u32) -> Result<f64> {
+    match kind {
+        NbKind::Multinomial if !(v >= 0.0 && v.is_finite()) => Err(Error::invalid(
+            "x",
+            format!("{v} at row {row}, column {col}"),
+            "multinomial Naive Bayes takes non-negative finite counts",
+        )),
+        NbKind::Multinomial | NbKind::Bernoulli { binarize: None } => Ok(v),
+        NbKind::Bernoulli { binarize: Some(t) } => Ok(f64::from(u8::from(v > t))),
+    }
+}
+
+/// `ln Σ exp(v)`, stable: the largest term taken out, the rest added through `ln_1p`.
+fn log_sum_exp(v: &[f64]) -> f64 {
+    let (i_max, &m) =
+        v.iter().enumerate().fold((0, &v[0]), |b, (i, x)| if *x > *b.1 { (i, x) } else { b });
+    if !m.is_finite() {
+        return m;
+    }
+    let rest: f64 =
+        v.iter().enumerate().filter(|&(i, _)| i != i_max).map(|(_, &x)| (x - m).exp()).sum();
+    rest.ln_1p() + m
+}

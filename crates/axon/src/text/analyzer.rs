@@ -1,0 +1,104 @@
+//! From a document to its terms, as scikit-learn's default word analyzer: Python's `str.lower`,
+//! then the tokens of `token_pattern=r"(?u)\b\w\w+\b"` (every maximal run of two or more word
+//! characters), then optional English stop words removed, then word n-grams joined by one space.
+//!
+//! Python's `\w` on `str` is exactly the Unicode general categories L* and N* plus `_` (checked
+//! over every code point by `scripts/reference/text_fixtures.py`), so it is written here as the
+//! regex class `[\p{L}\p{N}_]`. It is not Rust's `char::is_alphanumeric` (which takes combining
+//! vowel signs and leaves out `²`), nor the `regex` crate's `\w` (which takes combining marks).
+//! The only differences left come from Unicode versions: the tables here are the `regex` crate's
+//! (newer) and Python 3.11's are Unicode 14, so characters assigned since may be read differently.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Runs of two or more word characters: the tokens of `(?u)\b\w\w+\b`.
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\p{L}\p{N}_]{2,}").unwrap());
+static WORD_CHAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}_]$").unwrap());
+
+/// scikit-learn's `ENGLISH_STOP_WORDS` (318 words), copied into a data file with its source.
+static STOP_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("english_stop_words.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
+/// Whether `c` is a word character of Python's `\w` (letters, numbers, underscore).
+pub fn is_word_char(c: char) -> bool {
+    let mut buf = [0u8; 4];
+    WORD_CHAR.is_match(c.encode_utf8(&mut buf))
+}
+
+/// The lowercased tokens of `text`, as scikit-learn's default `CountVectorizer` finds them.
+pub fn tokenize(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    TOKEN.find_iter(&lower).map(|m| m.as_str().to_owned()).collect()
+}
+
+/// scikit-learn's English stop words, sorted.
+pub fn english_stop_words() -> Vec<&'static str> {
+    let mut words: Vec<&str> = STOP_WORDS.iter().copied().collect();
+    words.sort_unstable();
+    words
+}
+
+/// How a document becomes terms: tokens, stop words out, then n-grams `ngram_range.0 ..=
+/// ngram_range.1` (all the shortest first, as scikit-learn lists them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analyzer {
+    /// Drop scikit-learn's English stop words before making n-grams.
+    pub stop_words: bool,
+    /// The smallest and largest n-gram length, `1 <= min <= max`.
+    pub ngram_range: (usize, usize),
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer { stop_words: false, ngram_range: (1, 1) }
+    }
+}
+
+impl Analyzer {
+    /// Checks the n-gram range.
+    pub fn validate(&self) -> Result<()> {
+        let (lo, hi) = self.ngram_range;
+        if lo == 0 || lo > hi {
+            return Err(Error::invalid(
+                "ngram_range",
+                format!("({lo}, {hi})"),
+                "n-gram lengths must satisfy 1 <= min <= max",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The terms of `text`, in scikit-learn's order.
+    pub fn analyze(&self, text: &str) -> Vec<String> {
+        let mut tokens = tokenize(text);
+        if self.stop_words {
+            tokens.retain(|t| !STOP_WORDS.contains(t.as_str()));
+        }
+        let (lo, hi) = self.ngram_range;
+        if hi == 1 {
+            return tokens;
+        }
+        let n_tokens = tokens.len();
+        let mut terms = Vec::new();
+        for n in lo..=hi.min(n_tokens) {
+            if n == 1 {
+                terms.extend(tokens.iter().cloned());
+                continue;
+            }
+            for window in tokens.windows(n) {
+                terms.push(window.join(" "));
+            }
+        }
+        terms
+    }
+}

@@ -1,0 +1,234 @@
+//! A learned vocabulary, as scikit-learn's `CountVectorizer`: every term of the training
+//! documents, then those in too few or too many documents dropped (`min_df`, `max_df`), then the
+//! `max_features` most frequent kept, columns in alphabetical (code point) order as
+//! `get_feature_names_out` lists them. `transform` counts the known terms of any document and
+//! ignores the others.
+//!
+//! One difference: when `max_features` cuts through terms of equal total count, scikit-learn
+//! keeps whichever numpy's unstable argsort puts first; here the alphabetically first are kept.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::analyzer::Analyzer;
+use crate::error::{Error, Result};
+use crate::sparse::Csr;
+
+/// A document-frequency bound: a number of documents, or a proportion of them in `[0, 1]`
+/// (scikit-learn's int and float `min_df` / `max_df`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum DocFreq {
+    Count(usize),
+    Proportion(f64),
+}
+
+impl DocFreq {
+    fn validate(self, name: &'static str) -> Result<()> {
+        match self {
+            DocFreq::Proportion(p) if !(0.0..=1.0).contains(&p) => Err(Error::invalid(
+                name,
+                p,
+                "a proportion of documents must lie in [0, 1] (give a count as an integer)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The bound in documents, out of `n_docs` (a proportion stays fractional, as in sklearn).
+    fn documents(self, n_docs: usize) -> f64 {
+        match self {
+            DocFreq::Count(c) => c as f64,
+            DocFreq::Proportion(p) => p * n_docs as f64,
+        }
+    }
+}
+
+/// What a [`CountVectorizer`] learns and how it counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountOptions {
+    pub analyzer: Analyzer,
+    /// Keep terms in at least this many documents (default 1 document).
+    pub min_df: DocFreq,
+    /// Keep terms in at most this many documents (default all).
+    pub max_df: DocFreq,
+    /// Then keep at most this many terms, the largest total counts.
+    pub max_features: Option<usize>,
+    /// Count 1 for a term present, whatever its number of occurrences.
+    pub binary: bool,
+}
+
+impl Default for CountOptions {
+    fn default() -> Self {
+        CountOptions {
+            analyzer: Analyzer::default(),
+            min_df: DocFreq::Count(1),
+            max_df: DocFreq::Proportion(1.0),
+            max_features: None,
+            binary: false,
+        }
+    }
+}
+
+/// A fitted vocabulary: terms sorted, column `j` counting `terms[j]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountVectorizer {
+    pub options: CountOptions,
+    terms: Vec<String>,
+}
+
+/// Each document's terms with their counts, in first-seen order of the corpus' term ids.
+fn count_terms<S: AsRef<str> + Sync>(
+    analyzer: &Analyzer,
+    docs: &[S],
+) -> (Vec<String>, Vec<Vec<(u32, f64)>>) {
+    let per_doc: Vec<FxHashMap<String, u32>> = docs
+        .par_iter()
+        .map(|d| {
+            let mut counts = FxHashMap::default();
+            for term in analyzer.analyze(d.as_ref()) {
+                *counts.entry(term).or_insert(0) += 1;
+            }
+            counts
+        })
+        .collect();
+    let mut ids: FxHashMap<String, u32> = FxHashMap::default();
+    let rows = per_doc
+        .into_iter()
+        .map(|counts| {
+            counts
+                .into_iter()
+                .map(|(term, c)| {
+                    let next = ids.len() as u32;
+                    (*ids.entry(term).or_insert(next), f64::from(c))
+                })
+                .collect()
+        })
+        .collect();
+    let mut terms = vec![String::new(); ids.len()];
+    for (term, id) in ids {
+        terms[id as usize] = term;
+    }
+    (terms, rows)
+}
+
+impl CountVectorizer {
+    /// Learns the vocabulary of `docs`.
+    pub fn fit<S: AsRef<str> + Sync>(options: CountOptions, docs: &[S]) -> Result<CountVectorizer> {
+        Ok(CountVectorizer::fit_transform(options, docs)?.0)
+    }
+
+    /// Learns the vocabulary of `docs` and returns their counts too.
+    pub fn fit_transform<S: AsRef<str> + Sync>(
+        options: CountOptions,
+        docs: &[S],
+    ) -> Result<(CountVectorizer, Csr)> {
+        options.analyzer.validate()?;
+        options.min_df.validate("min_df")?;
+        options.max_df.validate("max_df")?;
+        let n_docs = docs.len();
+        let (high, low) = (options.max_df.documents(n_docs), options.min_df.documents(n_docs));
+        if high < low {
+            return Err(Error::invalid(
+                "max_df",
+                format!("{:?}", options.max_df),
+                format!("max_df corresponds to fewer documents ({high}) than min_df ({low})"),
+            ));
+        }
+        let (terms, mut rows) = count_terms(&options.analyzer, docs);
+        if terms.is_empty() {
+            return Err(Error::invalid(
+                "documents",
+                format!("{n_docs} documents"),
+                "empty vocabulary; perhaps the documents only contain stop words",
+            ));
+        }
+        if options.binary {
+            rows.iter_mut().flatten().for_each(|e| e.1 = 1.0);
+        }
+        let (mut df, mut total) = (vec![0usize; terms.len()], vec![0f64; terms.len()]);
+        for &(j, c) in rows.iter().flatten() {
+            df[j as usize] += 1;
+            total[j as usize] += c;
+        }
+        let mut keep: Vec<u32> = (0..terms.len() as u32)
+            .filter(|&j| {
+                let d = df[j as usize] as f64;
+                d <= high && d >= low
+            })
+            .collect();
+        keep.sort_unstable_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
+        if let Some(limit) = options.max_features {
+            if keep.len() > limit {
+                let mut by_total = keep.clone();
+                // stable: ties keep alphabetical order
+                by_total.sort_by(|&a, &b| total[b as usize].total_cmp(&total[a as usize]));
+                by_total.truncate(limit);
+                let kept: rustc_hash::FxHashSet<u32> = by_total.into_iter().collect();
+                keep.retain(|j| kept.contains(j));
+            }
+        }
+        if keep.is_empty() {
+            return Err(Error::invalid(
+                "min_df",
+                format!("{:?} (max_df {:?})", options.min_df, options.max_df),
+                "after pruning, no terms remain; try a lower min_df or a higher max_df",
+            ));
+        }
+        let mut new_index = vec![u32::MAX; terms.len()];
+        for (new, &old) in keep.iter().enumerate() {
+            new_index[old as usize] = new as u32;
+        }
+        let rows = rows.into_iter().map(|row| {
+            row.into_iter()
+                .filter_map(|(j, c)| {
+                    let k = new_index[j as usize];
+                    (k != u32::MAX).then_some((k, c))
+                })
+                .collect()
+        });
+        let mut terms: Vec<Option<String>> = terms.into_iter().map(Some).collect();
+        let kept_terms =
+            keep.iter().map(|&j| terms[j as usize].take().unwrap_or_default()).collect();
+        let vectorizer = CountVectorizer { options, terms: kept_terms };
+        let x = Csr::from_rows(vectorizer.terms.len(), rows)?;
+        Ok((vectorizer, x))
+    }
+
+    /// The counts of `docs` over the fitted vocabulary (unknown terms ignored).
+    pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
+        let rows: Vec<Vec<(u32, f64)>> = docs
+            .par_iter()
+            .map(|d| {
+                let mut row: Vec<(u32, f64)> = self
+                    .options
+                    .analyzer
+                    .analyze(d.as_ref())
+                    .iter()
+                    .filter_map(|t| self.index(t).map(|j| (j as u32, 1.0)))
+                    .collect();
+                if self.options.binary {
+                    row.sort_unstable_by_key(|e| e.0);
+                    row.dedup_by_key(|e| e.0);
+                }
+                row
+            })
+            .collect();
+        Csr::from_rows(self.terms.len(), rows)
+    }
+
+    /// The terms, in column order (alphabetical).
+    pub fn terms(&self) -> &[String] {
+        &self.terms
+    }
+
+    /// The column of `term`, if it is in the vocabulary.
+    pub fn index(&self, term: &str) -> Option<usize> {
+        self.terms.binary_search_by(|t| t.as_str().cmp(term)).ok()
+    }
+
+    /// The number of columns.
+    pub fn n_features(&self) -> usize {
+        self.terms.len()
+    }
+}

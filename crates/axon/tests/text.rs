@@ -1,0 +1,315 @@
+//! The text features against scikit-learn (fixtures from `scripts/reference/text_fixtures.py`):
+//! Python's `\w` and `str.lower` over every code point, the tokens, n-grams and stop words of
+//! tricky strings, the signed MurmurHash3 and `HashingVectorizer` rows exactly, and on the spam
+//! sample (`data/spam_sample.csv.gz`, read with the library's CSV reader) the `CountVectorizer`
+//! vocabularies exactly and the `TfidfVectorizer` values to 1e-12.
+
+use std::path::PathBuf;
+
+use axon::data::{read_table, Column, ReadOptions};
+use axon::sparse::Csr;
+use axon::text::{
+    is_word_char, murmurhash3_32, tokenize, Analyzer, CountOptions, CountVectorizer, DocFreq,
+    HashingVectorizer, Norm, TfidfOptions, TfidfVectorizer,
+};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture(name: &str) -> Value {
+    let path = root().join("crates/axon/tests/fixtures").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+}
+
+/// The e-mails of the spam sample, through the library's CSV reader (the text column comes back
+/// categorical: one level per distinct message).
+fn spam_texts() -> Vec<String> {
+    let frame =
+        read_table(root().join("data/spam_sample.csv.gz"), &ReadOptions::default()).unwrap();
+    match frame.column("text").unwrap() {
+        Column::Categorical { levels, codes } => {
+            codes.iter().map(|&c| levels[c as usize].clone()).collect()
+        }
+        Column::Numeric(_) => panic!("the text column read as numbers"),
+    }
+}
+
+fn in_ranges(ranges: &[(u32, u32)], cp: u32) -> bool {
+    let i = ranges.partition_point(|r| r.1 < cp);
+    i < ranges.len() && ranges[i].0 <= cp
+}
+
+fn ranges(v: &Value) -> Vec<(u32, u32)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_u64().unwrap() as u32, r[1].as_u64().unwrap() as u32))
+        .collect()
+}
+
+#[test]
+fn word_characters_and_lowercase_match_python_on_every_assigned_code_point() {
+    let f = fixture("text_tokens.json");
+    let (word, unassigned) = (ranges(&f["word_ranges"]), ranges(&f["unassigned_ranges"]));
+    let lower: std::collections::HashMap<u32, String> = f["lower"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_u64().unwrap() as u32, p[1].as_str().unwrap().to_owned()))
+        .collect();
+    let (mut checked, mut word_diff, mut lower_diff) = (0, Vec::new(), Vec::new());
+    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+        let cp = c as u32;
+        if in_ranges(&unassigned, cp) {
+            continue; // not assigned in Python's Unicode version: may differ in a newer one
+        }
+        checked += 1;
+        if is_word_char(c) != in_ranges(&word, cp) {
+            word_diff.push(format!("U+{cp:04X}"));
+        }
+        let expected = lower.get(&cp).cloned().unwrap_or_else(|| c.to_string());
+        if c.to_string().to_lowercase() != expected {
+            lower_diff.push(format!("U+{cp:04X}"));
+        }
+    }
+    assert!(checked > 280_000, "{checked}");
+    assert!(
+        word_diff.is_empty(),
+        "\\w differs on {} code points: {:?}",
+        word_diff.len(),
+        word_diff
+    );
+    assert!(lower_diff.is_empty(), "lower differs on {}: {:?}", lower_diff.len(), lower_diff);
+}
+
+#[test]
+fn tokens_ngrams_stop_words_and_murmur_match_sklearn() {
+    let f = fixture("text_tokens.json");
+    let stop = Analyzer { stop_words: true, ngram_range: (1, 3) };
+    let bigrams = Analyzer { stop_words: false, ngram_range: (2, 2) };
+    for case in f["cases"].as_array().unwrap() {
+        let text = case["text"].as_str().unwrap();
+        let tokens = tokenize(text);
+        assert_eq!(tokens, strings(&case["tokens"]), "{text:?}");
+        assert_eq!(Analyzer::default().analyze(text), tokens, "{text:?}");
+        assert_eq!(stop.analyze(text), strings(&case["stop_1_3"]), "{text:?}");
+        assert_eq!(bigrams.analyze(text), strings(&case["bigrams"]), "{text:?}");
+        let hashes: Vec<i64> =
+            tokens.iter().map(|t| murmurhash3_32(t.as_bytes(), 0).into()).collect();
+        let expected: Vec<i64> =
+            case["murmur"].as_array().unwrap().iter().map(|h| h.as_i64().unwrap()).collect();
+        assert_eq!(hashes, expected, "{text:?}");
+    }
+    for pair in f["murmur_bytes"].as_array().unwrap() {
+        let s = pair[0].as_str().unwrap();
+        assert_eq!(i64::from(murmurhash3_32(s.as_bytes(), 0)), pair[1].as_i64().unwrap(), "{s:?}");
+    }
+}
+
+fn rows_of(x: &Csr) -> Vec<Vec<(u32, f64)>> {
+    (0..x.n_rows())
+        .map(|i| {
+            let (c, v) = x.row(i);
+            c.iter().copied().zip(v.iter().copied()).collect()
+        })
+        .collect()
+}
+
+fn expected_rows(v: &Value) -> Vec<Vec<(u32, f64)>> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e[0].as_u64().unwrap() as u32, e[1].as_f64().unwrap()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn hashing_vectorizer_rows_equal_sklearn_with_collisions_and_explicit_zeros() {
+    let f = fixture("text_tokens.json");
+    let texts: Vec<String> =
+        f["cases"].as_array().unwrap().iter().map(|c| c["text"].as_str().unwrap().into()).collect();
+    for (bits, key) in [(20, "hashing_b20"), (3, "hashing_b3")] {
+        let x = HashingVectorizer::new(bits).unwrap().transform(&texts).unwrap();
+        assert_eq!(x.n_cols(), 1 << bits);
+        assert_eq!(rows_of(&x), expected_rows(&f[key]), "{key}");
+    }
+    // any term's column is |h| mod 2^bits with the sign of h
+    let hv = HashingVectorizer::new(20).unwrap();
+    for t in ["spam", "ham", "日本"] {
+        let h = murmurhash3_32(t.as_bytes(), 0);
+        let (j, s) = hv.column(t);
+        assert_eq!(u64::from(j), i64::from(h).unsigned_abs() % (1 << 20));
+        assert_eq!(s, if h < 0 { -1.0 } else { 1.0 });
+    }
+    // a hash of i32::MIN: scikit-learn's column (2^31 - 1 - (n - 1)) mod n, sign -1
+    for bits in [1, 3, 20, 30] {
+        let hv = HashingVectorizer::new(bits).unwrap();
+        let n = 1i64 << bits;
+        let sklearn = ((2147483647 - (n - 1)) % n) as u32;
+        assert_eq!(hv.column_of_hash(i32::MIN), (sklearn, -1.0), "bits {bits}");
+        assert_eq!(hv.column_of_hash(i32::MAX), ((i32::MAX as i64 % n) as u32, 1.0));
+        assert_eq!(hv.column_of_hash(-5), ((5 % n) as u32, -1.0));
+    }
+    assert!(HashingVectorizer::new(0).is_err() && HashingVectorizer::new(31).is_err());
+}
+
+fn sha256_lines(terms: &[String]) -> String {
+    let digest = Sha256::digest(terms.join("\n").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn check_vocabulary(v: &CountVectorizer, x: &Csr, f: &Value) {
+    assert_eq!(v.n_features() as u64, f["size"].as_u64().unwrap());
+    assert_eq!(sha256_lines(v.terms()), f["sha256"].as_str().unwrap());
+    for t in f["terms"].as_array().unwrap() {
+        assert_eq!(v.index(t[0].as_str().unwrap()), Some(t[1].as_u64().unwrap() as usize));
+    }
+    assert_eq!(x.nnz() as u64, f["nnz"].as_u64().unwrap());
+    let total: f64 = (0..x.n_rows()).map(|i| x.row(i).1.iter().sum::<f64>()).sum();
+    assert_eq!(total, f["total"].as_f64().unwrap());
+    let sums = x.t_mul_vec(&vec![1.0; x.n_rows()]);
+    let head: Vec<f64> =
+        f["column_sums_head"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap()).collect();
+    assert_eq!(&sums[..head.len()], &head[..]);
+}
+
+fn check_entries(x: &Csr, entries: &Value, tol: f64) {
+    for e in entries.as_array().unwrap() {
+        let (i, j, want) = (
+            e[0].as_u64().unwrap() as usize,
+            e[1].as_u64().unwrap() as u32,
+            e[2].as_f64().unwrap(),
+        );
+        let (cols, vals) = x.row(i);
+        let k = cols.binary_search(&j).unwrap_or_else(|_| panic!("({i}, {j}) not stored"));
+        assert!((vals[k] - want).abs() <= tol, "({i}, {j}): {} vs {want}", vals[k]);
+    }
+}
+
+#[test]
+fn count_vectorizer_vocabularies_equal_sklearn_on_the_spam_sample() {
+    let texts = spam_texts();
+    let f = fixture("text_spam.json");
+    assert_eq!(texts.len() as u64, f["rows"].as_u64().unwrap());
+
+    let options = CountOptions {
+        analyzer: Analyzer { stop_words: false, ngram_range: (1, 2) },
+        min_df: DocFreq::Count(2),
+        ..CountOptions::default()
+    };
+    let (v, x) = CountVectorizer::fit_transform(options, &texts).unwrap();
+    check_vocabulary(&v, &x, &f["counts_1_2_min2"]);
+    check_entries(&x, &f["counts_1_2_min2"]["entries"], 0.0);
+    assert_eq!(v.transform(&texts).unwrap(), x);
+
+    let g = &f["stop_maxdf_maxfeatures"];
+    let options = CountOptions {
+        analyzer: Analyzer { stop_words: true, ngram_range: (1, 1) },
+        min_df: DocFreq::Proportion(0.01),
+        max_df: DocFreq::Proportion(0.5),
+        max_features: Some(g["max_features"].as_u64().unwrap() as usize),
+        binary: true,
+    };
+    let (v, x) = CountVectorizer::fit_transform(options, &texts).unwrap();
+    check_vocabulary(&v, &x, g);
+    check_entries(&x, &g["entries"], 0.0);
+    assert_eq!(v.transform(&texts).unwrap(), x);
+
+    let options = CountOptions {
+        min_df: DocFreq::Count(3),
+        max_df: DocFreq::Count(40),
+        ..CountOptions::default()
+    };
+    let (v, x) = CountVectorizer::fit_transform(options, &texts).unwrap();
+    check_vocabulary(&v, &x, &f["int_df"]);
+}
+
+fn bigram_options() -> CountOptions {
+    CountOptions {
+        analyzer: Analyzer { stop_words: false, ngram_range: (1, 2) },
+        min_df: DocFreq::Count(2),
+        ..CountOptions::default()
+    }
+}
+
+#[test]
+fn tfidf_values_idf_and_norms_match_sklearn_to_1e12() {
+    let texts = spam_texts();
+    let f = &fixture("text_spam.json")["tfidf"];
+    let sublinear = TfidfOptions { sublinear_tf: true, ..TfidfOptions::default() };
+    let (v, x) = TfidfVectorizer::fit_transform(bigram_options(), sublinear, &texts).unwrap();
+    assert_eq!(v.terms().len() as u64, f["size"].as_u64().unwrap());
+    check_entries(&x, &f["entries"], 1e-12);
+    let idf = v.tfidf.idf().unwrap();
+    for e in f["idf"].as_array().unwrap() {
+        let (j, want) = (e[0].as_u64().unwrap() as usize, e[1].as_f64().unwrap());
+        assert!((idf[j] - want).abs() <= 1e-12, "idf[{j}] {} vs {want}", idf[j]);
+    }
+    let norm = |x: &Csr, i: usize| x.row(i).1.iter().map(|v| v * v).sum::<f64>().sqrt();
+    for (i, want) in f["row_norms"].as_array().unwrap().iter().enumerate() {
+        assert!((norm(&x, i) - want.as_f64().unwrap()).abs() <= 1e-12, "row {i}");
+    }
+    let raw = TfidfOptions { norm: Norm::None, ..sublinear };
+    let (_, xr) = TfidfVectorizer::fit_transform(bigram_options(), raw, &texts).unwrap();
+    check_entries(&xr, &f["raw_entries"], 1e-12);
+    for (i, want) in f["raw_row_norms"].as_array().unwrap().iter().enumerate() {
+        let want = want.as_f64().unwrap();
+        assert!((norm(&xr, i) - want).abs() <= 1e-12 * want.max(1.0), "row {i}");
+    }
+}
+
+#[test]
+fn a_fitted_tfidf_vectorizer_transforms_new_documents_and_survives_serde() {
+    let texts = spam_texts();
+    let f = &fixture("text_spam.json")["tfidf_heldout"];
+    let options = TfidfOptions { sublinear_tf: true, smooth_idf: false, ..TfidfOptions::default() };
+    let v = TfidfVectorizer::fit(bigram_options(), options, &texts[..200]).unwrap();
+    assert_eq!(v.terms().len() as u64, f["size"].as_u64().unwrap());
+    let x = v.transform(&texts[200..]).unwrap();
+    assert_eq!(x.nnz() as u64, f["nnz"].as_u64().unwrap());
+    check_entries(&x, &f["entries"], 1e-12);
+
+    let json = serde_json::to_string(&v).unwrap();
+    let back: TfidfVectorizer = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, v);
+    assert_eq!(back.transform(&texts[200..]).unwrap(), x);
+}
+
+#[test]
+fn bad_options_are_errors_that_name_the_argument() {
+    let docs = ["the and of", "a to in"];
+    let err = |o: CountOptions| CountVectorizer::fit(o, &docs).unwrap_err().to_string();
+    let bad_ngram = CountOptions {
+        analyzer: Analyzer { stop_words: false, ngram_range: (2, 1) },
+        ..CountOptions::default()
+    };
+    assert!(err(bad_ngram).contains("ngram_range"));
+    assert!(err(CountOptions { min_df: DocFreq::Proportion(1.5), ..CountOptions::default() })
+        .contains("min_df"));
+    let crossed = CountOptions {
+        min_df: DocFreq::Count(3),
+        max_df: DocFreq::Count(2),
+        ..CountOptions::default()
+    };
+    assert!(err(crossed).contains("max_df"));
+    let only_stop = CountOptions {
+        analyzer: Analyzer { stop_words: true, ngram_range: (1, 1) },
+        ..CountOptions::default()
+    };
+    assert!(err(only_stop).contains("empty vocabulary"));
+    assert!(err(CountOptions { min_df: DocFreq::Count(2), ..CountOptions::default() })
+        .contains("no terms remain"));
+}
