@@ -52,6 +52,8 @@ import numpy as np
 from sklearn.datasets import load_svmlight_file
 from sklearn.linear_model import LogisticRegression
 X, y = load_svmlight_file(sys.argv[1], n_features=int(sys.argv[3]))
+X.indices = X.indices.astype(np.int32)
+X.indptr = X.indptr.astype(np.int32)
 t = time.perf_counter()
 m = LogisticRegression(C=1.0, solver="liblinear", fit_intercept=False, tol=float(sys.argv[2])).fit(X, y)
 seconds = time.perf_counter() - t
