@@ -9,11 +9,12 @@
 
 use std::path::PathBuf;
 
-use axon::data::{CsvWriter, Examples, Features, Labels};
+use axon::data::{CsvWriter, Examples, Features, Format, Labels, ReadOptions};
 use axon::metrics::argmax;
 use axon::model::{SavedModel, Scores};
 use clap::Args;
 
+use crate::options::FormatArg;
 use crate::output::{OutputError, Stream};
 
 /// Arguments of `axon predict`.
@@ -27,6 +28,10 @@ pub struct PredictArgs {
     /// IDX folder's test files). A missing value is an error naming its row and column.
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
+    /// The format of --data [default: from the file name: .csv, .tsv, .parquet, optionally .gz;
+    /// else Parquet by its magic bytes, else CSV].
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
     /// Also write `p_<class>`, the probability of every class.
     #[arg(long)]
     proba: bool,
@@ -58,7 +63,8 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     if args.log_odds && k != 2 {
         anyhow::bail!("--log-odds: the model has {k} classes, not 2");
     }
-    let examples = model.read(&args.data, Labels::Optional, false)?;
+    let read = ReadOptions { format: args.format.map(Format::from), ..ReadOptions::default() };
+    let examples = model.read(&args.data, Labels::Optional, &read)?;
     let scores = model.scores(&examples, args.log_odds)?;
     let ids = row_ids(args, &examples)?;
     // `main` ends the run quietly when the reader stopped early (`axon predict ... | head`).

@@ -26,7 +26,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use axon::data::{Columns, Dataset, SplitOptions};
+use axon::data::{Columns, Dataset, Format, SplitOptions};
 use axon::io::{DataRecord, RunRecord};
 use axon::linear::ClassWeight;
 use axon::nn::{
@@ -40,6 +40,7 @@ use serde::Serialize;
 
 use crate::common::settings_record;
 use crate::curves::{self, CurveInfo};
+use crate::options::FormatArg;
 use crate::output::{errln, outln, OutputError};
 
 /// `axon train` arguments.
@@ -50,6 +51,10 @@ pub struct TrainArgs {
     /// the last column (the digits.csv.gz layout).
     #[arg(long, value_name = "DIR_OR_CSV")]
     pub data: PathBuf,
+    /// The format of a --data file with a header [default: from the file name: .csv, .tsv,
+    /// .parquet, optionally .gz; else Parquet by its magic bytes, else CSV].
+    #[arg(long, value_enum, requires = "target")]
+    pub format: Option<FormatArg>,
     /// The class column of a CSV file with a header row.
     #[arg(long, value_name = "COL")]
     pub target: Option<String>,
@@ -233,6 +238,7 @@ impl TrainArgs {
             features: self.features.as_deref().map(trimmed),
             drop: trimmed(&self.drop),
             categorical: trimmed(&self.categorical),
+            format: self.format.map(Format::from),
         })
     }
 

@@ -19,7 +19,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::data::{read_examples, Examples, Features, Labels, Scaling, Schema};
+use crate::data::{read_examples, Examples, Features, Labels, ReadOptions, Scaling, Schema};
 use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
 use crate::linear::{row_major, CoefficientTable, LinearModel};
@@ -148,8 +148,8 @@ impl SavedModel {
 
     /// Reads new rows from `path` in the layout of the model's data (see
     /// [`crate::data::read_examples`]).
-    pub fn read(&self, path: &Path, labels: Labels, drop_missing: bool) -> Result<Examples> {
-        read_examples(&self.schema(), path, labels, drop_missing)
+    pub fn read(&self, path: &Path, labels: Labels, options: &ReadOptions) -> Result<Examples> {
+        read_examples(&self.schema(), path, labels, options)
     }
 
     /// The class probabilities of `examples` and, with `log_odds`, a two-class model's log-odds.

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use axon::data::Labels;
+use axon::data::{Labels, ReadOptions};
 use axon::io::{load_model, ModelKind, MODEL_VERSION};
 use axon::model::SavedModel;
 
@@ -32,7 +32,7 @@ fn expected(name: &str) -> (Vec<String>, Vec<Vec<f64>>) {
 /// Loads `model`, predicts `data` and compares with `predictions`; returns the loaded model.
 fn check(model: &Path, data: &Path, predictions: &str, log_odds: bool) -> SavedModel {
     let saved = SavedModel::load(model).unwrap();
-    let examples = saved.read(data, Labels::Optional, false).unwrap();
+    let examples = saved.read(data, Labels::Optional, &ReadOptions::default()).unwrap();
     let scores = saved.scores(&examples, log_odds).unwrap();
     let classes = saved.classes();
     let k = classes.len();

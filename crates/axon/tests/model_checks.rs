@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use axon::data::{Design, DesignSpec, Feature, Labels, Scaling, Schema, Source};
+use axon::data::{Design, DesignSpec, Feature, Labels, ReadOptions, Scaling, Schema, Source};
 use axon::io::{load_model, save_model, ModelFile};
 use axon::linear::{LinearKind, LinearModel};
 use axon::model::SavedModel;
@@ -213,7 +213,7 @@ fn a_non_finite_probability_is_an_error_not_a_class() {
     let model = SavedModel::load(&path).unwrap();
     let rows = dir.join("rows.csv");
     std::fs::write(&rows, "a,b,y\n0.5,-1,0\n3,-3,1\n").unwrap();
-    let examples = model.read(&rows, Labels::Optional, false).unwrap();
+    let examples = model.read(&rows, Labels::Optional, &ReadOptions::default()).unwrap();
     let err = model.scores(&examples, false).unwrap_err().to_string();
     assert!(err.contains("rows.csv") && err.contains("row 2") && err.contains("no class"), "{err}");
 }

@@ -498,7 +498,7 @@ fn mutated_model_files_are_errors_not_panics() {
     // Every seed loads and scores its rows before it is mutated.
     for seed in &seeds {
         let model = SavedModel::load(dir.join(seed.name)).unwrap();
-        let examples = model.read(&seed.rows, Labels::Optional, false).unwrap();
+        let examples = model.read(&seed.rows, Labels::Optional, &ReadOptions::default()).unwrap();
         model.scores(&examples, model.classes().len() == 2).unwrap();
     }
     let path = dir.join("case.axon");
@@ -518,7 +518,9 @@ fn mutated_model_files_are_errors_not_panics() {
             if let Ok(model) = SavedModel::load(&path) {
                 loaded += 1;
                 let _ = (model.schema(), model.classes(), model.kind());
-                if let Ok(examples) = model.read(&seed.rows, Labels::Optional, false) {
+                if let Ok(examples) =
+                    model.read(&seed.rows, Labels::Optional, &ReadOptions::default())
+                {
                     let _ = model.scores(&examples, model.classes().len() == 2);
                 }
             }

@@ -12,13 +12,14 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use axon::data::Labels;
+use axon::data::{Format, Labels, ReadOptions};
 use axon::metrics::{precision_recall_curve, roc_auc, roc_curve, ClassificationReport};
 use axon::model::SavedModel;
 use axon::nn::Architecture;
 use clap::Args;
 use serde::Serialize;
 
+use crate::options::FormatArg;
 use crate::output::{errln, out, outln};
 
 mod plot;
@@ -33,6 +34,10 @@ pub struct EvalArgs {
     /// trained on one: a header-less CSV file with the label last, or an IDX folder).
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
+    /// The format of --data [default: from the file name: .csv, .tsv, .parquet, optionally .gz;
+    /// else Parquet by its magic bytes, else CSV].
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
     /// Drop rows with a missing value (NA, empty, ?) instead of failing.
     #[arg(long)]
     drop_missing: bool,
@@ -72,7 +77,12 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             model.kind()
         );
     }
-    let examples = model.read(&args.data, Labels::Required, args.drop_missing)?;
+    let read = ReadOptions {
+        format: args.format.map(Format::from),
+        drop_missing: args.drop_missing,
+        ..ReadOptions::default()
+    };
+    let examples = model.read(&args.data, Labels::Required, &read)?;
     let y = examples.labels.as_deref().context("the data has no class labels")?;
     let proba = model.scores(&examples, false)?.proba;
     let report = ClassificationReport::from_probabilities(y, &proba, classes.len())?;

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use super::csv::read_numeric_csv;
 use super::encoder::Encoder;
 use super::idx::MnistFiles;
-use super::read_options::ReadOptions;
+use super::read_options::{Format, ReadOptions};
 use super::scaling::Scaling;
 use super::schema::{Feature, Schema, Source};
 use super::sklearn::{is_sklearn_layout, SKLEARN_TARGET};
@@ -107,6 +107,8 @@ pub struct Columns {
     pub drop: Vec<String>,
     /// Numeric columns to treat as categorical (text columns always are).
     pub categorical: Vec<String>,
+    /// The file format (default: from the file name or its first bytes).
+    pub format: Option<Format>,
 }
 
 impl Columns {
@@ -245,7 +247,11 @@ impl Table {
 
 /// A table with a header: the class column and the feature columns `columns` names, encoded.
 fn read_with_header(path: &Path, columns: &Columns) -> Result<Table> {
-    let options = ReadOptions { categorical: columns.categorical.clone(), ..Default::default() };
+    let options = ReadOptions {
+        categorical: columns.categorical.clone(),
+        format: columns.format,
+        ..Default::default()
+    };
     let frame = read_table(path, &options)?;
     frame.column_index(&columns.target)?;
     for name in &columns.drop {

@@ -101,7 +101,7 @@ pub fn read_examples(
     schema: &Schema,
     path: &Path,
     labels: Labels,
-    drop_missing: bool,
+    options: &ReadOptions,
 ) -> Result<Examples> {
     if path.is_dir() {
         return read_idx_test(schema, path);
@@ -111,7 +111,7 @@ pub fn read_examples(
         return Err(Error::Io { path, msg: "no such file or folder".into() });
     }
     match schema.source {
-        Source::Table => read_header_csv(schema, path, labels, drop_missing),
+        Source::Table => read_header_csv(schema, path, labels, options),
         Source::Idx | Source::CsvNoHeader => read_plain(schema, path, labels),
     }
 }
@@ -159,13 +159,13 @@ fn read_header_csv(
     schema: &Schema,
     path: &Path,
     labels: Labels,
-    drop_missing: bool,
+    options: &ReadOptions,
 ) -> Result<Examples> {
     let categorical = (schema.features.iter())
         .filter(|f| matches!(f.kind, FeatureKind::Categorical { .. }))
         .map(|f| f.name.clone())
         .collect();
-    let options = ReadOptions { drop_missing, categorical, ..ReadOptions::default() };
+    let options = ReadOptions { categorical, ..options.clone() };
     let frame = read_table(path, &options)?;
     let shown = path.display().to_string();
     for feature in &schema.features {
