@@ -11,6 +11,8 @@ use std::path::Path;
 use csv::{StringRecord, StringRecordsIntoIter, Trim};
 use flate2::read::MultiGzDecoder;
 
+use super::read_ahead::ReadAhead;
+
 use super::csv_table::parse_frame;
 use super::frame::Frame;
 use super::read_options::ReadOptions;
@@ -25,7 +27,7 @@ pub(crate) fn read_csv_with_header(path: &Path, options: &ReadOptions) -> Result
     let rules = options.rules(options.delimiter.unwrap_or(b','));
     let shown = path.display().to_string();
     let size = (!is_gzipped(path)).then(|| std::fs::metadata(path).ok().map(|m| m.len())).flatten();
-    parse_frame(&|| open_bytes(path), size, &rules, &shown)
+    parse_frame(&|| open_read_ahead(path), size, &rules, &shown)
 }
 
 /// The bytes of `path` as a stream, gunzipped when its name ends in `.gz`.
@@ -37,6 +39,17 @@ pub(crate) fn open_bytes(path: &Path) -> Result<Box<dyn Read>> {
     } else {
         Box::new(file)
     })
+}
+
+/// [`open_bytes`], read ahead on a thread of its own while the caller parses.
+pub(crate) fn open_read_ahead(path: &Path) -> Result<Box<dyn Read>> {
+    let file = File::open(path)
+        .map_err(|e| Error::Io { path: path.display().to_string(), msg: e.to_string() })?;
+    Ok(Box::new(if is_gzipped(path) {
+        ReadAhead::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 20, file)))
+    } else {
+        ReadAhead::new(file)
+    }))
 }
 
 pub(crate) fn is_gzipped(path: &Path) -> bool {

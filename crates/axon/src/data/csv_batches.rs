@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::csv::open_bytes;
+use super::csv::open_read_ahead;
 use super::csv_blocks::{Blocks, BLOCK_BYTES};
 use super::csv_table::{block_frame, FirstRows, Layout};
 use super::frame::Frame;
@@ -42,7 +42,7 @@ impl CsvBatches {
     ) -> Result<CsvBatches> {
         let shown = path.display().to_string();
         let rules = options.rules(b',');
-        let mut blocks = Blocks::new(open_bytes(path)?, block_bytes, rules.delimiter, &shown);
+        let mut blocks = Blocks::new(open_read_ahead(path)?, block_bytes, rules.delimiter, &shown);
         let (layout, first) = Layout::for_stream(&mut blocks, &rules, &shown)?;
         Ok(CsvBatches {
             blocks,

@@ -17,8 +17,9 @@ pub(crate) const BLOCK_BYTES: usize = 16 << 20;
 /// Blocks of a CSV stream; see the module docs.
 pub(crate) struct Blocks<R> {
     source: R,
-    /// Bytes read and not yet handed out after `handed`.
+    /// Bytes read: `buf[..filled]`; those after `handed` are not handed out yet.
     buf: Vec<u8>,
+    filled: usize,
     /// How many leading bytes of `buf` the last block handed out.
     handed: usize,
     /// The line the first byte of `buf` is on.
@@ -42,6 +43,7 @@ impl<R: Read> Blocks<R> {
         Blocks {
             source,
             buf: Vec::new(),
+            filled: 0,
             handed: 0,
             line: 1,
             handed_newlines: None,
@@ -56,14 +58,15 @@ impl<R: Read> Blocks<R> {
     pub fn next_block(&mut self) -> Result<Option<Block<'_>>> {
         let handed = &self.buf[..self.handed];
         self.line += self.handed_newlines.take().unwrap_or_else(|| count_newlines(handed));
-        self.buf.drain(..self.handed);
+        self.buf.copy_within(self.handed..self.filled, 0);
+        self.filled -= self.handed;
         self.handed = 0;
         loop {
             self.fill()?;
-            if self.buf.is_empty() {
+            if self.filled == 0 {
                 return Ok(None);
             }
-            let cut = if self.eof { Some(self.buf.len()) } else { self.record_end() };
+            let cut = if self.eof { Some(self.filled) } else { self.record_end() };
             match cut {
                 Some(end) if end > 0 => {
                     self.handed = end;
@@ -80,26 +83,32 @@ impl<R: Read> Blocks<R> {
         self.handed_newlines = Some(newlines);
     }
 
-    /// Reads until `buf` holds `size` bytes or the stream ends.
+    /// Reads until `size` bytes are filled or the stream ends. The buffer is zeroed only when it
+    /// grows, and then read into in place.
     fn fill(&mut self) -> Result<()> {
-        if self.buf.len() >= self.size || self.eof {
+        if self.filled >= self.size || self.eof {
             return Ok(());
         }
-        // `read_to_end` reads into the spare capacity without zeroing it first.
-        let want = (self.size - self.buf.len()) as u64;
-        self.buf.reserve_exact(want as usize);
-        match (&mut self.source).take(want).read_to_end(&mut self.buf) {
-            Ok(n) => {
-                self.eof = (n as u64) < want;
-                Ok(())
-            }
-            Err(e) => Err(Error::Io { path: self.shown.clone(), msg: e.to_string() }),
+        if self.buf.len() < self.size {
+            self.buf.resize(self.size, 0);
         }
+        while self.filled < self.size {
+            match self.source.read(&mut self.buf[self.filled..self.size]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io { path: self.shown.clone(), msg: e.to_string() }),
+            }
+        }
+        Ok(())
     }
 
     /// Where the complete records of `buf` end, `None` if it holds no complete record.
     fn record_end(&self) -> Option<usize> {
-        let buf = &self.buf;
+        let buf = &self.buf[..self.filled];
         if memchr::memchr(b'"', buf).is_none() {
             return memchr::memrchr(b'\n', buf).map(|i| i + 1);
         }
@@ -107,7 +116,7 @@ impl<R: Read> Blocks<R> {
             .has_headers(false)
             .flexible(true)
             .delimiter(self.delimiter)
-            .from_reader(buf.as_slice());
+            .from_reader(buf);
         let mut record = ByteRecord::new();
         let mut last_start = None;
         // A record the reader cannot parse is left for the parser, which reports it with its line.

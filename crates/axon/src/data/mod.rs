@@ -49,6 +49,7 @@ mod libsvm;
 mod loader;
 mod parquet;
 mod parquet_column;
+mod read_ahead;
 mod read_options;
 mod scaling;
 mod schema;
