@@ -7,7 +7,8 @@
 //! file, line and column), builds the design (`Design::new`) and fits (`fit_linear`, which
 //! refuses combinations a model does not take); `binary.rs`, `softmax.rs` and `ovr.rs` print
 //! the result as a table or one JSON object. A fit that did not converge is reported as such at
-//! the top, with its estimates only unless `--force-inference`; one that diverged is an error.
+//! the top, with its estimates only unless `--force-inference`; one that diverged is headed
+//! DIVERGED, with its estimates only and the advice to lower the rate or standardise.
 
 mod binary;
 mod ols;
