@@ -124,6 +124,8 @@ pub fn fit_sparse_logit(
 /// The problem: `θ = (w, b)` (`b` only with an intercept).
 struct Logit<'a> {
     x: &'a Csr,
+    /// `Xᵀ`, made once: every gradient and Hessian product reads it by rows.
+    xt: Csr,
     /// ±1.
     sign: Vec<f64>,
     weight: Vec<f64>,
@@ -169,6 +171,7 @@ impl<'a> Logit<'a> {
         let sign = y.iter().map(|&v| 2.0 * v - 1.0).collect();
         Ok(Logit {
             x,
+            xt: x.transpose(),
             sign,
             weight,
             total_weight,
@@ -206,7 +209,7 @@ impl<'a> Logit<'a> {
             r[i] = -w * s * q;
             d[i] = w * q * (1.0 - q);
         }
-        let g = self.x.t_mul_vec(&r);
+        let g = self.xt.mul_vec(&r);
         let w = &theta[..p];
         let penalty = 0.5 * self.alpha * w.iter().map(|v| v * v).sum::<f64>();
         for j in 0..p {
@@ -223,7 +226,7 @@ impl<'a> Logit<'a> {
         let p = self.x.n_cols();
         let xv = self.scores(v);
         let dxv: Vec<f64> = xv.iter().zip(d).map(|(a, b)| a * b).collect();
-        let mut out = self.x.t_mul_vec(&dxv);
+        let mut out = self.xt.mul_vec(&dxv);
         for j in 0..p {
             out[j] += self.alpha * v[j];
         }

@@ -167,9 +167,40 @@ impl Csr {
         out
     }
 
-    /// `XᵀG` for a row-major `n_rows × k` matrix `g`: a row-major `n_cols × k` matrix.
+    /// The transpose, `Xᵀ` (`n_cols × n_rows`), by a counting sort of the entries by column;
+    /// each of its rows lists the column's entries in row order.
+    pub fn transpose(&self) -> Csr {
+        let mut counts = vec![0usize; self.n_cols + 1];
+        for &j in &self.indices {
+            counts[j as usize + 1] += 1;
+        }
+        for j in 0..self.n_cols {
+            counts[j + 1] += counts[j];
+        }
+        let indptr = counts.clone();
+        let mut next = counts;
+        let mut indices = vec![0u32; self.nnz()];
+        let mut values = vec![0.0; self.nnz()];
+        for i in 0..self.n_rows {
+            let (idx, val) = self.row(i);
+            for (&j, &v) in idx.iter().zip(val) {
+                let at = &mut next[j as usize];
+                indices[*at] = i as u32;
+                values[*at] = v;
+                *at += 1;
+            }
+        }
+        Csr { n_rows: self.n_cols, n_cols: self.n_rows, indptr, indices, values }
+    }
+
+    /// `XᵀG` for a row-major `n_rows × k` matrix `g`: a row-major `n_cols × k` matrix. A wide
+    /// matrix (many columns for its non-zeros) goes through its transpose, so that no task needs
+    /// an accumulator as wide as the matrix; a narrow one adds per-block accumulators.
     pub fn t_mul_dense(&self, g: &[f64], k: usize) -> Vec<f64> {
         assert_eq!(g.len(), self.n_rows * k, "Csr::t_mul_dense: G has the wrong size");
+        if self.blocks().len() * self.n_cols > 4 * self.nnz() {
+            return self.transpose().mul_dense(g, k);
+        }
         let partial = |&(a, b): &(usize, usize)| {
             let mut acc = vec![0.0; self.n_cols * k];
             for i in a..b {
@@ -274,6 +305,21 @@ mod tests {
             pool.install(|| m.t_mul_vec(&r))
         };
         assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn a_wide_matrix_goes_through_its_transpose_to_the_same_product() {
+        let m = random(5000, 200_000);
+        assert!(m.blocks().len() * m.n_cols() > 4 * m.nnz());
+        let t = m.transpose();
+        assert_eq!(t.transpose(), m);
+        let r: Vec<f64> = (0..5000).map(|i| (i as f64 * 0.11).cos()).collect();
+        let got = m.t_mul_vec(&r);
+        for (j, g) in got.iter().enumerate().step_by(997) {
+            let (idx, val) = t.row(j);
+            let want: f64 = idx.iter().zip(val).map(|(&i, &v)| v * r[i as usize]).sum();
+            assert_eq!(*g, want, "column {j}");
+        }
     }
 
     #[test]
