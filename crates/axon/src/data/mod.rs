@@ -35,6 +35,7 @@
 mod csv;
 mod csv_batches;
 mod csv_blocks;
+mod csv_chunks;
 mod csv_columns;
 mod csv_fast;
 mod csv_table;

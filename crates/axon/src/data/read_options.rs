@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use super::csv_table::Rules;
+use super::csv_chunks::Rules;
 use crate::error::{Error, Result};
 
 /// A table file format.
