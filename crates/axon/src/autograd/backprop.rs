@@ -8,6 +8,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use smallvec::{smallvec, SmallVec};
 
 use crate::error::{Error, Result};
+use crate::ops::attention::AttentionGrads;
 use crate::ops::binary::{BinaryGrad, Operand};
 use crate::ops::conv::Conv2dGrads;
 use crate::ops::index::IndexGrad;
@@ -16,8 +17,8 @@ use crate::ops::reduce::SoftmaxGrad;
 use crate::ops::unary::UnaryGrad;
 use crate::ops::{BinaryOp, Map};
 use crate::tensor::{
-    conv_geometry, keep_freed_memory, no_grad, pool_geometry, reduced_shape, sparse_t_matmul, Op,
-    Shape, Storage, Tensor, TensorId,
+    attention_geometry, conv_geometry, keep_freed_memory, no_grad, pool_geometry, reduced_shape,
+    sparse_t_matmul, Op, Shape, Storage, Tensor, TensorId,
 };
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
@@ -268,6 +269,15 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
         Op::Cast(x) => smallvec![Some(g.to_dtype(x.dtype())?)],
         // dW = Xᵀ G.
         Op::SparseMatMul { x, weight } => smallvec![Some(sparse_t_matmul(x, g, weight.dtype())?)],
+        Op::Attention { q, k, v, scale, probs } => {
+            // dV = Pᵀ G, dS = scale · P ⊙ (G Vᵀ − rowsum), dQ = dS K, dK = dSᵀ Q, one kernel.
+            let geometry = attention_geometry(q, k, v, Some(*scale))?;
+            let kernel = AttentionGrads { geometry: &geometry, probs };
+            let gy = g.contiguous();
+            let [dq, dk, dv] = kernel.map([q.operand(), k.operand(), v.operand(), gy.operand()])?;
+            let tracked = |t: &Tensor, s: Storage| t.is_tracked().then(|| from_kernel(s, t));
+            smallvec![tracked(q, dq), tracked(k, dk), tracked(v, dv)]
+        }
         Op::Conv2d { input, weight, bias, args, cols } => {
             // dX = col2im(Wᵀ G), dW = Σ_n G_n X_colᵀ, db = G summed over the batch and pixels,
             // each only if that input needs it.

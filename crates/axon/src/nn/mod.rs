@@ -30,6 +30,7 @@
 
 mod activation;
 mod architecture;
+mod attention;
 mod checkpoint;
 mod classifier;
 mod conv;
@@ -51,6 +52,7 @@ pub use activation::{
     ELU, GELU,
 };
 pub use architecture::{Activation, Architecture, LayerOptions, Output, LEAKY_SLOPE};
+pub use attention::MultiHeadAttention;
 pub use checkpoint::{checkpoint_history, EpochMetrics, Progress};
 pub use classifier::NetworkClassifier;
 pub use conv::{AvgPool2d, Conv2d, MaxPool2d};

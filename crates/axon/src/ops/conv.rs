@@ -26,6 +26,7 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::dispatch::{dense, Map};
+use super::matmul::gemm_into;
 use super::reduce::sum_slice;
 use crate::tensor::{Float, Layout, Storage};
 
@@ -189,56 +190,6 @@ pub fn col2im<T: Float>(g: &ConvGeometry, col: &[T], dx: &mut [T]) {
             }
         }
     });
-}
-
-/// `dst (m × n) = read · dst + lhs (m × k) · rhs (k × n)`; strides are (row, column) in elements.
-#[allow(clippy::too_many_arguments)]
-fn gemm_into<T: Float>(
-    dst: &mut [T],
-    read: bool,
-    lhs: (&[T], [usize; 2]),
-    rhs: (&[T], [usize; 2]),
-    [m, n, k]: [usize; 3],
-    par: Parallelism,
-) {
-    assert!(dst.len() >= m * n);
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !read {
-            dst[..m * n].fill(T::zero());
-        }
-        return;
-    }
-    let ((a, [ars, acs]), (b, [brs, bcs])) = (lhs, rhs);
-    assert!((m - 1) * ars + (k - 1) * acs < a.len());
-    assert!((k - 1) * brs + (n - 1) * bcs < b.len());
-    // SAFETY: the asserts keep every element gemm reads inside `a` and `b`, and `dst` holds at
-    // least m × n elements with row stride n.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            read,
-            a.as_ptr(),
-            acs as isize,
-            ars as isize,
-            b.as_ptr(),
-            bcs as isize,
-            brs as isize,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            par,
-        );
-    }
 }
 
 /// A buffer of `samples` chunks of `len` elements, chunk `n` written by `fill(n, chunk)` on the

@@ -4,6 +4,7 @@
 //! Contiguous inputs take a straight-line loop the compiler vectorises, and large ones are split
 //! across threads with rayon.
 
+pub mod attention;
 pub mod binary;
 pub mod conv;
 pub mod dispatch;

@@ -7,6 +7,7 @@
 //! [`Tensor::backward`] walks in reverse. Nothing is recorded for untracked inputs, so inference
 //! and data preparation pay nothing for autograd.
 
+mod attention;
 mod conv;
 mod conv_args;
 mod create;
@@ -28,6 +29,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub(crate) use attention::attention_geometry;
 pub(crate) use conv::{conv_geometry, pool_geometry};
 pub use conv_args::{Conv2dArgs, Pair, Pool2dArgs};
 pub use dtype::DType;

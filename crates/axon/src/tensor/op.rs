@@ -90,6 +90,16 @@ pub enum Op {
         input: Tensor,
         args: Pool2dArgs,
     },
+    /// `q.scaled_dot_product_attention(k, v, mask, scale)` on contiguous operands; `probs`
+    /// keeps the attention probabilities `(…, Lq, Lk)` (zero at masked keys) for the gradient,
+    /// so the mask itself is not needed again.
+    Attention {
+        q: Tensor,
+        k: Tensor,
+        v: Tensor,
+        scale: f64,
+        probs: Arc<Storage>,
+    },
 }
 
 /// Every op's inputs, in order: one `match` that [`Op::inputs`] expands on `&Op` (binding
@@ -117,6 +127,7 @@ macro_rules! inputs {
                 std::iter::once(input).chain(Some(weight)).chain(bias).collect()
             }
             Op::Binary(a, b, _) | Op::MatMul(a, b) => $($list)::+![a, b],
+            Op::Attention { q, k, v, .. } => $($list)::+![q, k, v],
             Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
                 $($list)::+![input, index]
             }
@@ -162,6 +173,7 @@ impl Op {
             Op::Where { .. } => "where".into(),
             Op::Cast(_) => "cast".into(),
             Op::SparseMatMul { x, .. } => format!("sparse_matmul({}×{})", x.n_rows(), x.n_cols()),
+            Op::Attention { .. } => "attention".into(),
             Op::Conv2d { args, bias, .. } => format!(
                 "conv2d(stride {:?}, padding {:?}, dilation {:?}{})",
                 args.stride,

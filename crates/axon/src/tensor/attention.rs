@@ -1,0 +1,133 @@
+//! `q.scaled_dot_product_attention(k, v, key_mask, scale)`, PyTorch's
+//! `torch.nn.functional.scaled_dot_product_attention` with a key padding mask: the shapes are
+//! checked (every message names the op and the shapes), the operands made contiguous, the fused
+//! kernel of [`crate::ops::attention`] run, and the op recorded with the probabilities its
+//! gradient needs. The gradient is in the backward pass's one `match`
+//! ([`crate::autograd::backprop`]), which reads the geometry back through [`attention_geometry`].
+
+use std::sync::Arc;
+
+use super::{is_grad_enabled, Op, Shape, Tensor};
+use crate::error::{Error, Result};
+use crate::ops::attention::{Attention, AttentionGeometry};
+use crate::ops::Map;
+
+const OP: &str = "scaled_dot_product_attention";
+
+/// The checked geometry of an attention of `q` `(…, Lq, D)` over `k` `(…, Lk, D)` and `v`
+/// `(…, Lk, Dv)`: the leading axes (one or two: batch, or batch and heads) must agree.
+pub(crate) fn attention_geometry(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    scale: Option<f64>,
+) -> Result<AttentionGeometry> {
+    let mismatch = |other: &Tensor| Error::ShapeMismatch {
+        op: OP,
+        lhs: q.shape().clone(),
+        rhs: other.shape().clone(),
+    };
+    let rank = q.rank();
+    if !(rank == 3 || rank == 4) {
+        return Err(Error::invalid(
+            "q",
+            q.shape(),
+            format!("{OP} needs (batch, L, D) or (batch, heads, L, D)"),
+        ));
+    }
+    for t in [k, v] {
+        if t.rank() != rank || t.dims()[..rank - 2] != q.dims()[..rank - 2] {
+            return Err(mismatch(t));
+        }
+        if t.dtype() != q.dtype() {
+            return Err(Error::DTypeMismatch { op: OP, expected: q.dtype(), got: t.dtype() });
+        }
+    }
+    if !q.dtype().is_float() {
+        return Err(Error::invalid("q", q.dtype(), format!("{OP} needs f32 or f64")));
+    }
+    let (d, lk) = (q.dims()[rank - 1], k.dims()[rank - 2]);
+    if k.dims()[rank - 1] != d {
+        return Err(mismatch(k));
+    }
+    if v.dims()[rank - 2] != lk {
+        return Err(mismatch(v));
+    }
+    if q.shape().numel() == 0 || k.shape().numel() == 0 || v.shape().numel() == 0 {
+        return Err(Error::invalid("q", q.shape(), format!("{OP} of an empty tensor")));
+    }
+    let scale = scale.unwrap_or(1.0 / (d as f64).sqrt());
+    if !scale.is_finite() {
+        return Err(Error::invalid("scale", scale, "must be finite"));
+    }
+    let heads = if rank == 4 { q.dims()[1] } else { 1 };
+    Ok(AttentionGeometry {
+        planes: q.dims()[..rank - 2].iter().product(),
+        heads,
+        lq: q.dims()[rank - 2],
+        lk,
+        d,
+        dv: v.dims()[rank - 1],
+        scale,
+    })
+}
+
+impl Tensor {
+    /// Scaled dot-product attention `softmax(scale · Q Kᵀ) V` of these queries `(B, H, Lq, D)`
+    /// (or `(B, Lq, D)`) over keys `(…, Lk, D)` and values `(…, Lk, Dv)`: a tensor
+    /// `(…, Lq, Dv)`. `key_mask` `(B, Lk)` says which keys take part (non-zero: yes; a padding
+    /// token: 0), as a Hugging Face `attention_mask`; `scale` defaults to `1/√D`. Differentiable
+    /// in `q`, `k` and `v`; the mask is a constant.
+    ///
+    /// ```
+    /// use axon::Tensor;
+    /// let q = Tensor::from_vec(vec![1.0, 0.0], [1, 1, 2])?;
+    /// let k = Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], [1, 2, 2])?;
+    /// let v = Tensor::from_vec(vec![10.0, 20.0], [1, 2, 1])?;
+    /// let mask = Tensor::from_vec(vec![0.0, 1.0], [1, 2])?; // the first key is padding
+    /// let o = q.scaled_dot_product_attention(&k, &v, Some(&mask), None)?;
+    /// assert_eq!(o.to_vec::<f64>()?, [20.0]);
+    /// # Ok::<(), axon::Error>(())
+    /// ```
+    pub fn scaled_dot_product_attention(
+        &self,
+        k: &Tensor,
+        v: &Tensor,
+        key_mask: Option<&Tensor>,
+        scale: Option<f64>,
+    ) -> Result<Tensor> {
+        let g = attention_geometry(self, k, v, scale)?;
+        let mask = key_mask.map(|m| key_mask_values(m, self, &g)).transpose()?;
+        let (q, k, v) = (self.contiguous(), k.contiguous(), v.contiguous());
+        let keep_probs = [&q, &k, &v].iter().any(|t| t.is_tracked()) && is_grad_enabled();
+        let kernel = Attention { geometry: &g, mask: mask.as_deref(), keep_probs };
+        let (storage, probs) = kernel.map([q.operand(), k.operand(), v.operand()])?;
+        let mut dims = self.dims().to_vec();
+        *dims.last_mut().expect("rank 3 or 4") = g.dv;
+        let op = match probs {
+            Some(probs) => Tensor::record(&[&q, &k, &v], || Op::Attention {
+                q: q.clone(),
+                k: k.clone(),
+                v: v.clone(),
+                scale: g.scale,
+                probs: Arc::new(probs),
+            }),
+            None => None,
+        };
+        Ok(Tensor::from_storage(storage, Shape::from(dims), op))
+    }
+}
+
+/// The key mask `(B, Lk)` as one flag per key.
+fn key_mask_values(mask: &Tensor, q: &Tensor, g: &AttentionGeometry) -> Result<Vec<bool>> {
+    let batch = g.planes / g.heads;
+    if mask.dims() != [batch, g.lk] {
+        return Err(Error::invalid(
+            "key_mask",
+            mask.shape(),
+            format!("{OP} of queries {} needs a key mask ({batch}, {})", q.shape(), g.lk),
+        ));
+    }
+    let values: Vec<f64> = mask.detach().to_dtype(super::DType::F64)?.to_vec()?;
+    Ok(values.into_iter().map(|m| m != 0.0).collect())
+}

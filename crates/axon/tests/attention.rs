@@ -1,0 +1,200 @@
+//! Scaled dot-product attention: the fused op against the same function composed of the engine's
+//! own ops (`matmul`, `softmax`, `where_cond`), finite-difference gradient checks in `q`, `k` and
+//! `v` with and without a key mask and for 3-D and 4-D operands, the masking rules (a padded key
+//! gets no weight and no gradient; a row with every key masked gives zeros), `f32` against `f64`,
+//! the errors for operands that do not fit, and `nn::MultiHeadAttention` (gradients in the input
+//! and all its weights; padding masked out leaves the real tokens exactly as without it).
+
+use axon::nn::{Linear, Module, MultiHeadAttention};
+use axon::{gradcheck, no_grad, DType, Result, Rng, Shape, Tensor};
+
+const EPS: f64 = 1e-6;
+
+fn rand(shape: impl Into<Shape>, seed: u64) -> Tensor {
+    Tensor::rand(shape, -1.5, 1.5, DType::F64, &mut Rng::seed(seed))
+}
+
+/// `softmax(scale · q kᵀ + (mask ? 0 : −∞)) v` from the engine's unfused ops, on `(B, H, L, D)`.
+fn composed(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&[f64]>) -> Result<Tensor> {
+    let dims = q.dims().to_vec();
+    let (b, h, lq, d) = (dims[0], dims[1], dims[2], dims[3]);
+    let lk = k.dims()[2];
+    let flat = |t: &Tensor| t.reshape([b * h, t.dims()[2], t.dims()[3]]);
+    let scores =
+        flat(q)?.matmul(&flat(k)?.transpose(1, 2)?)?.mul_scalar(1.0 / (d as f64).sqrt())?;
+    let scores = match mask {
+        None => scores,
+        Some(m) => {
+            let keep: Vec<f64> =
+                (0..b * h).flat_map(|p| m[(p / h) * lk..(p / h + 1) * lk].to_vec()).collect();
+            let keep = Tensor::from_vec(keep, [b * h, 1, lk])?.broadcast_to([b * h, lq, lk])?;
+            let minus_inf = Tensor::full(f64::NEG_INFINITY, [b * h, lq, lk], DType::F64);
+            Tensor::where_cond(&keep, &scores, &minus_inf)?
+        }
+    };
+    scores.softmax(2)?.matmul(&flat(v)?)?.reshape([b, h, lq, v.dims()[3]])
+}
+
+fn assert_close(got: &Tensor, want: &Tensor, tol: f64, what: &str) {
+    assert_eq!(got.dims(), want.dims(), "{what}: shapes");
+    let (got, want) = (got.to_vec::<f64>().unwrap(), want.to_vec::<f64>().unwrap());
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "{what}[{i}]: got {g}, want {w}");
+    }
+}
+
+#[test]
+fn the_fused_op_equals_the_composed_ops() {
+    let (q, k, v) = (rand([2, 3, 4, 5], 1), rand([2, 3, 6, 5], 2), rand([2, 3, 6, 7], 3));
+    let fused = q.scaled_dot_product_attention(&k, &v, None, None).unwrap();
+    assert_close(&fused, &composed(&q, &k, &v, None).unwrap(), 1e-13, "unmasked");
+
+    let mask = [1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0];
+    let m = Tensor::from_slice(&mask, [2, 6]).unwrap();
+    let fused = q.scaled_dot_product_attention(&k, &v, Some(&m), None).unwrap();
+    assert_close(&fused, &composed(&q, &k, &v, Some(&mask)).unwrap(), 1e-13, "masked");
+
+    // An explicit scale, and large scores that would overflow a naive exp.
+    let big = q.mul_scalar(400.0).unwrap();
+    let fused = big.scaled_dot_product_attention(&k, &v, None, Some(0.5)).unwrap();
+    let want = composed(&big.mul_scalar(0.5 * 5f64.sqrt()).unwrap(), &k, &v, None).unwrap();
+    assert_close(&fused, &want, 1e-12, "scale 0.5, large scores");
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    let (q, k, v) = (rand([2, 2, 3, 4], 10), rand([2, 2, 5, 4], 11), rand([2, 2, 5, 3], 12));
+    let mask =
+        Tensor::from_slice(&[1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0], [2, 5]).unwrap();
+    for (name, mask) in [("4-D, no mask", None), ("4-D, key mask", Some(&mask))] {
+        let report = gradcheck(
+            |t| t[0].scaled_dot_product_attention(&t[1], &t[2], mask, None),
+            &[q.clone(), k.clone(), v.clone()],
+            EPS,
+        )
+        .unwrap();
+        println!("{name}: {report}");
+        assert!(report.is_close(1e-7, 1e-5), "{name}: {report}");
+        assert_eq!(report.analytic.len(), 3, "{name}: q, k and v all checked");
+    }
+    // 3-D operands (one head), a scale of 0.3, and the result used twice downstream.
+    let (q3, k3, v3) = (rand([3, 2, 4], 13), rand([3, 4, 4], 14), rand([3, 4, 2], 15));
+    let report = gradcheck(
+        |t| {
+            let o = t[0].scaled_dot_product_attention(&t[1], &t[2], None, Some(0.3))?;
+            o.mul(&o.tanh()?)
+        },
+        &[q3, k3, v3],
+        EPS,
+    )
+    .unwrap();
+    assert!(report.is_close(1e-7, 1e-5), "3-D: {report}");
+}
+
+#[test]
+fn masked_keys_get_no_weight_and_no_gradient() {
+    let q = rand([1, 1, 2, 3], 20).requires_grad();
+    let k = rand([1, 1, 3, 3], 21).requires_grad();
+    let v = rand([1, 1, 3, 2], 22).requires_grad();
+    let mask = Tensor::from_slice(&[1.0, 0.0, 1.0], [1, 3]).unwrap();
+    let o = q.scaled_dot_product_attention(&k, &v, Some(&mask), None).unwrap();
+    // Changing the masked key's value changes nothing.
+    let mut v2 = v.detach().to_vec::<f64>().unwrap();
+    v2[2] += 100.0;
+    v2[3] -= 50.0;
+    let v2 = Tensor::from_vec(v2, [1, 1, 3, 2]).unwrap();
+    let o2 = no_grad(|| q.scaled_dot_product_attention(&k, &v2, Some(&mask), None)).unwrap();
+    assert_close(&o.detach(), &o2, 0.0, "masked value ignored");
+    let grads = o.sum_all().unwrap().backward().unwrap();
+    let (dk, dv) = (grads.get(&k).unwrap(), grads.get(&v).unwrap());
+    assert_eq!(&dk.to_vec::<f64>().unwrap()[3..6], [0.0; 3], "no gradient to a masked key");
+    assert_eq!(&dv.to_vec::<f64>().unwrap()[2..4], [0.0; 2], "no gradient to a masked value");
+}
+
+#[test]
+fn a_row_with_every_key_masked_gives_zeros() {
+    let (q, k, v) = (rand([2, 2, 3], 30), rand([2, 4, 3], 31), rand([2, 4, 2], 32));
+    let mask =
+        Tensor::from_slice(&[0.0; 4].iter().chain(&[1.0; 4]).copied().collect::<Vec<_>>(), [2, 4])
+            .unwrap();
+    let o = q.scaled_dot_product_attention(&k, &v, Some(&mask), None).unwrap();
+    let values = o.to_vec::<f64>().unwrap();
+    assert_eq!(&values[..4], [0.0; 4], "batch row 0 has no key");
+    assert!(values[4..].iter().all(|x| x.is_finite() && *x != 0.0), "{values:?}");
+}
+
+#[test]
+fn f32_agrees_with_f64() {
+    let (q, k, v) = (rand([2, 4, 8, 16], 40), rand([2, 4, 8, 16], 41), rand([2, 4, 8, 16], 42));
+    let o64 = q.scaled_dot_product_attention(&k, &v, None, None).unwrap();
+    let f32 = |t: &Tensor| t.to_dtype(DType::F32).unwrap();
+    let o32 = f32(&q).scaled_dot_product_attention(&f32(&k), &f32(&v), None, None).unwrap();
+    assert_eq!(o32.dtype(), DType::F32);
+    assert_close(&o32.to_dtype(DType::F64).unwrap(), &o64, 1e-5, "f32");
+}
+
+#[test]
+fn operands_that_do_not_fit_are_refused_with_their_shapes() {
+    let q = rand([2, 3, 4], 50);
+    let message = |r: Result<Tensor>| r.unwrap_err().to_string();
+    let e = message(q.scaled_dot_product_attention(
+        &rand([2, 5, 3], 51),
+        &rand([2, 5, 2], 52),
+        None,
+        None,
+    ));
+    assert!(e.contains("scaled_dot_product_attention") && e.contains("[2, 5, 3]"), "{e}");
+    let e = message(q.scaled_dot_product_attention(
+        &rand([2, 5, 4], 51),
+        &rand([2, 6, 2], 52),
+        None,
+        None,
+    ));
+    assert!(e.contains("[2, 6, 2]"), "{e}");
+    let e = message(q.scaled_dot_product_attention(&q, &q, Some(&rand([2, 4], 53)), None));
+    assert!(e.contains("key mask (2, 3)"), "{e}");
+    let e = message(rand([4, 4], 54).scaled_dot_product_attention(&q, &q, None, None));
+    assert!(e.contains("(batch, L, D)"), "{e}");
+}
+
+/// The layer built from tensors, so that gradcheck perturbs its weights too.
+fn layer(t: &[Tensor], heads: usize) -> Result<MultiHeadAttention> {
+    let linear = |i: usize| Linear::from_tensors(t[i].clone(), Some(t[i + 1].clone()));
+    MultiHeadAttention::from_projections(linear(1)?, linear(3)?, linear(5)?, linear(7)?, heads)
+}
+
+fn weights(embed: usize, seed: u64) -> Vec<Tensor> {
+    (0..8u64)
+        .map(|i| if i % 2 == 0 { rand([embed, embed], seed + i) } else { rand([embed], seed + i) })
+        .collect()
+}
+
+#[test]
+fn multi_head_attention_gradients_in_the_input_and_every_weight() {
+    let mask = Tensor::from_slice(&[1.0, 1.0, 0.0, 1.0, 1.0, 1.0], [2, 3]).unwrap();
+    let mut inputs = vec![rand([2, 3, 4], 60)];
+    inputs.extend(weights(4, 61).into_iter().map(|w| w.mul_scalar(0.5).unwrap()));
+    let report =
+        gradcheck(|t| layer(t, 2)?.forward_masked(&t[0], Some(&mask)), &inputs, EPS).unwrap();
+    println!("MultiHeadAttention: {report}");
+    assert!(report.is_close(1e-7, 1e-5), "{report}");
+    assert_eq!(report.analytic.len(), 9, "the input and the eight weights");
+}
+
+#[test]
+fn padding_masked_out_leaves_the_real_tokens_unchanged() {
+    let w = weights(6, 70);
+    let mut all = vec![Tensor::zeros([1], DType::F64)];
+    all.extend(w);
+    let mha = layer(&all, 3).unwrap();
+    assert_eq!(mha.describe(), "MultiheadAttention(embed_dim=6, num_heads=3)");
+    assert_eq!(mha.parameters().len(), 8);
+    let x = rand([1, 3, 6], 71);
+    let alone = mha.forward_masked(&x, None).unwrap();
+    // The same three tokens followed by two padding tokens of arbitrary values.
+    let padded =
+        Tensor::concat(&[x.clone(), rand([1, 2, 6], 72).mul_scalar(50.0).unwrap()], 1).unwrap();
+    let mask = Tensor::from_slice(&[1.0, 1.0, 1.0, 0.0, 0.0], [1, 5]).unwrap();
+    let out = mha.forward_masked(&padded, Some(&mask)).unwrap();
+    assert_close(&out.narrow(1, 0, 3).unwrap().contiguous(), &alone, 1e-13, "real tokens");
+}
