@@ -3,9 +3,13 @@
 //! `v` with and without a key mask and for 3-D and 4-D operands, the masking rules (a padded key
 //! gets no weight and no gradient; a row with every key masked gives zeros), `f32` against `f64`,
 //! the errors for operands that do not fit, and `nn::MultiHeadAttention` (gradients in the input
-//! and all its weights; padding masked out leaves the real tokens exactly as without it).
+//! and all its weights; padding masked out leaves the real tokens exactly as without it), and
+//! `nn::TransformerEncoderLayer` (post-LN and pre-LN: gradients, padding, seeded dropout).
 
-use axon::nn::{Linear, Module, MultiHeadAttention};
+use axon::nn::{
+    EncoderLayerConfig, FeedForwardActivation, Linear, Module, MultiHeadAttention,
+    TransformerEncoderLayer,
+};
 use axon::{gradcheck, no_grad, DType, Result, Rng, Shape, Tensor};
 
 const EPS: f64 = 1e-6;
@@ -197,4 +201,66 @@ fn padding_masked_out_leaves_the_real_tokens_unchanged() {
     let mask = Tensor::from_slice(&[1.0, 1.0, 1.0, 0.0, 0.0], [1, 5]).unwrap();
     let out = mha.forward_masked(&padded, Some(&mask)).unwrap();
     assert_close(&out.narrow(1, 0, 3).unwrap().contiguous(), &alone, 1e-13, "real tokens");
+}
+
+fn encoder_config(norm_first: bool) -> EncoderLayerConfig {
+    EncoderLayerConfig {
+        embed: 8,
+        heads: 2,
+        feed_forward: 16,
+        activation: FeedForwardActivation::Gelu,
+        dropout: 0.0,
+        layer_norm_eps: 1e-12,
+        norm_first,
+    }
+}
+
+#[test]
+fn encoder_layer_post_and_pre_ln_gradients_and_padding() {
+    for norm_first in [false, true] {
+        let layer = TransformerEncoderLayer::new(
+            encoder_config(norm_first),
+            DType::F64,
+            &mut Rng::seed(80),
+        )
+        .unwrap();
+        // PyTorch's nn.TransformerEncoderLayer(8, 2, 16) has 600 parameters too.
+        assert_eq!(layer.num_parameters(), 600);
+        let names: Vec<String> = layer.parameters().into_iter().map(|(n, _)| n).collect();
+        assert!(names.contains(&"self_attn.q_proj.weight".to_string()), "{names:?}");
+        assert!(names.contains(&"norm2.bias".to_string()), "{names:?}");
+        let mask = Tensor::from_slice(&[1.0, 1.0, 1.0, 1.0, 1.0, 0.0], [2, 3]).unwrap();
+        let report =
+            gradcheck(|t| layer.forward_masked(&t[0], Some(&mask)), &[rand([2, 3, 8], 81)], EPS)
+                .unwrap();
+        assert!(report.is_close(1e-7, 1e-5), "norm_first {norm_first}: {report}");
+
+        let x = rand([1, 2, 8], 82);
+        let padded = Tensor::concat(&[x.clone(), rand([1, 1, 8], 83)], 1).unwrap();
+        let mask = Tensor::from_slice(&[1.0, 1.0, 0.0], [1, 3]).unwrap();
+        let out = layer.forward_masked(&padded, Some(&mask)).unwrap();
+        let alone = layer.forward_masked(&x, None).unwrap();
+        assert_close(&out.narrow(1, 0, 2).unwrap().contiguous(), &alone, 1e-12, "real tokens");
+    }
+}
+
+#[test]
+fn encoder_layer_dropout_is_seeded_and_off_in_evaluation() {
+    let config = EncoderLayerConfig { dropout: 0.3, ..encoder_config(false) };
+    let run = |seed: u64, training: bool| {
+        let mut layer =
+            TransformerEncoderLayer::new(config, DType::F64, &mut Rng::seed(seed)).unwrap();
+        layer.train(training);
+        layer.forward(&rand([2, 3, 8], 90)).unwrap().to_vec::<f64>().unwrap()
+    };
+    assert_eq!(run(7, true), run(7, true), "same seed, same masks");
+    assert_ne!(run(7, true), run(7, false), "dropout acts in training mode");
+    let mut layer = TransformerEncoderLayer::new(config, DType::F64, &mut Rng::seed(7)).unwrap();
+    layer.train(false);
+    let x = rand([2, 3, 8], 90);
+    assert_eq!(
+        layer.forward(&x).unwrap().to_vec::<f64>().unwrap(),
+        layer.forward(&x).unwrap().to_vec::<f64>().unwrap(),
+        "evaluation is deterministic"
+    );
 }

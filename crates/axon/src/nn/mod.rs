@@ -46,6 +46,7 @@ mod param;
 mod size;
 mod train;
 mod train_network;
+mod transformer;
 
 pub use activation::{
     LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh, ThresholdNeuron,
@@ -68,3 +69,4 @@ pub use train::{
     evaluate, evaluate_output, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport,
 };
 pub use train_network::{train_network, NetworkOptions, TrainSummary, TrainedNetwork};
+pub use transformer::{EncoderLayerConfig, FeedForwardActivation, TransformerEncoderLayer};

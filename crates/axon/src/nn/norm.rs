@@ -205,6 +205,15 @@ impl LayerNorm {
             eps: 1e-5,
         })
     }
+
+    /// The same layer with `ε = eps` (BERT's is `1e-12`); `eps` must be positive and finite.
+    pub fn with_eps(mut self, eps: f64) -> Result<LayerNorm> {
+        if !(eps > 0.0 && eps.is_finite()) {
+            return Err(Error::invalid("eps", eps, "must be positive and finite"));
+        }
+        self.eps = eps;
+        Ok(self)
+    }
 }
 
 impl Module for LayerNorm {
