@@ -92,6 +92,7 @@ mod separation;
 mod softmax;
 mod solver;
 mod sparse;
+mod tron;
 mod stochastic;
 
 pub use binary::Link;
