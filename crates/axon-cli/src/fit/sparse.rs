@@ -1,15 +1,22 @@
-//! `axon fit` on a LibSVM / SVMlight file: an L2 (or unpenalised) binary logit on the sparse
-//! design as the file gives it (`axon::data::read_libsvm` → `Csr`), never densified, by
-//! LIBLINEAR's trust-region Newton method (`--solver auto|newton`) or L-BFGS (`--solver lbfgs`).
-//! The report gives the objective, the training log loss and accuracy, and the largest
-//! coefficients by feature index (`--json`: all of them). Sparse fits have no inference table
-//! and are not saved yet; the flags of the table path (columns, basis expansions, weights,
-//! covariance, `--out`) are refused with a message that says so.
+//! `axon fit` on a LibSVM / SVMlight file, on the sparse design as the file gives it
+//! (`axon::data::read_libsvm` → `Csr`), never densified: the binary logit with an L2 (or no)
+//! penalty by LIBLINEAR's trust-region Newton method (`--solver auto|newton`) or L-BFGS
+//! (`--solver lbfgs`), or with an L1 / elastic-net penalty by newGLMNET (`--solver auto|cd`);
+//! for more than two labels `--model softmax` (L-BFGS) or `--model ovr` (one binary fit per
+//! class), L2 only (`multi.rs` reports them). The report gives the objective, the training log
+//! loss and accuracy, and the largest coefficients by feature index (`--json`: all of them).
+//! Sparse fits have no inference table and are not saved yet; the flags of the table path
+//! (columns, basis expansions, weights, covariance, `--out`) are refused with a message that
+//! says so.
+
+mod multi;
 
 use std::collections::BTreeSet;
 
 use axon::data::{read_libsvm, LibsvmOptions};
-use axon::linear::{fit_sparse_logit, SparseLogitOptions, SparseSolver};
+use axon::linear::{
+    fit_sparse_l1, fit_sparse_logit, SparseL1Options, SparseLogitOptions, SparseSolver,
+};
 use serde::Serialize;
 
 use super::report::print_json;
@@ -40,6 +47,8 @@ struct SparseJson {
     log_loss: f64,
     accuracy: f64,
     intercept: Option<f64>,
+    /// Coefficients that are not zero (an L1 penalty sets many to exactly zero).
+    nonzero: usize,
     /// By feature index as the file numbers them.
     coefficients: Vec<(u64, f64)>,
 }
@@ -48,9 +57,9 @@ struct SparseJson {
 fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
     let refuse = |what: &str| anyhow::bail!("--data {}: {what}", args.design.data.display());
     let d = &args.design;
-    if args.model != Model::Logit {
+    if !matches!(args.model, Model::Logit | Model::Softmax | Model::Ovr) {
         return refuse(&format!(
-            "a LibSVM file is fitted by the binary logit only (got --model {})",
+            "a LibSVM file is fitted by --model logit, softmax or ovr (got --model {})",
             flag(args.model)
         ));
     }
@@ -63,12 +72,28 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
     if args.fit.class_weight != ClassWeightKind::None {
         return refuse("--class-weight is not available for sparse fits");
     }
-    if matches!(args.fit.penalty, Some(PenaltyKind::L1 | PenaltyKind::Elasticnet)) {
-        return refuse("sparse fits take --penalty l2 or none");
-    }
-    if !matches!(args.fit.solver, Solver::Auto | Solver::Newton | Solver::Lbfgs) {
+    let sparse_l1 = matches!(args.fit.penalty, Some(PenaltyKind::L1 | PenaltyKind::Elasticnet));
+    if sparse_l1 && args.model != Model::Logit {
         return refuse(&format!(
-            "sparse fits use --solver auto (trust-region Newton) or lbfgs (got {})",
+            "--penalty {} on a LibSVM file is fitted for the binary logit only; --model {} takes \
+             --penalty l2 or none",
+            flag(args.fit.penalty.unwrap_or(PenaltyKind::L2)),
+            flag(args.model)
+        ));
+    }
+    if sparse_l1 && !(args.fit.alpha > 0.0) {
+        return refuse("an L1 or elastic-net penalty needs --alpha > 0");
+    }
+    let allowed: &[Solver] = match args.model {
+        _ if sparse_l1 => &[Solver::Auto, Solver::Cd],
+        Model::Softmax => &[Solver::Auto, Solver::Lbfgs],
+        _ => &[Solver::Auto, Solver::Newton, Solver::Lbfgs],
+    };
+    if !allowed.contains(&args.fit.solver) {
+        let names: Vec<String> = allowed.iter().map(|s| flag(*s)).collect();
+        return refuse(&format!(
+            "this sparse fit uses --solver {} (got {})",
+            names.join(" or "),
             flag(args.fit.solver)
         ));
     }
@@ -81,6 +106,49 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `α` of an L2 fit: `--alpha` unless `--penalty none`; of an L1 / elastic-net fit, `--alpha`.
+fn penalty_alpha(args: &FitArgs) -> f64 {
+    if args.fit.penalty == Some(PenaltyKind::None) {
+        0.0
+    } else {
+        args.fit.alpha
+    }
+}
+
+/// `--max-iter`, at least 1000 for L-BFGS (as the table path: its default of 100 counts Newton
+/// steps).
+fn max_iter_of(args: &FitArgs) -> usize {
+    if args.fit.solver == Solver::Lbfgs || args.model == Model::Softmax {
+        args.max_iter.max(1000)
+    } else {
+        args.max_iter
+    }
+}
+
+/// TRON unless `--solver lbfgs`.
+fn solver_of(args: &FitArgs) -> SparseSolver {
+    if args.fit.solver == Solver::Lbfgs {
+        SparseSolver::Lbfgs
+    } else {
+        SparseSolver::Tron
+    }
+}
+
+fn solver_name(solver: SparseSolver) -> &'static str {
+    match solver {
+        SparseSolver::Lbfgs => "lbfgs",
+        SparseSolver::Tron => "trust-region Newton (TRON)",
+    }
+}
+
+fn l2_name(alpha: f64) -> String {
+    if alpha > 0.0 {
+        format!("L2 (alpha = {alpha})")
+    } else {
+        "none".to_owned()
+    }
+}
+
 /// Runs `axon fit` on a LibSVM file.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     check_flags(args)?;
@@ -88,12 +156,20 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let labels: BTreeSet<u64> = data.labels.iter().map(|l| l.to_bits()).collect();
     let mut distinct: Vec<f64> = labels.into_iter().map(f64::from_bits).collect();
     distinct.sort_by(f64::total_cmp);
+    let shown = || distinct.iter().take(5).map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+    if distinct.len() < 2 {
+        anyhow::bail!("--data {}: one label only ({})", args.design.data.display(), shown());
+    }
+    if args.model != Model::Logit {
+        return multi::run(args, &data, &distinct);
+    }
     if distinct.len() != 2 {
         anyhow::bail!(
-            "--data {}: the binary logit needs two labels, the file has {} ({})",
+            "--data {}: the binary logit needs two labels, the file has {} ({}); fit them with \
+             --model softmax or --model ovr",
             args.design.data.display(),
             distinct.len(),
-            distinct.iter().take(5).map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
+            shown()
         );
     }
     let positive = match &args.design.positive {
@@ -108,21 +184,43 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         None => distinct[1],
     };
     let y: Vec<f64> = data.labels.iter().map(|&l| f64::from(l == positive)).collect();
-    let penalised = args.fit.penalty == Some(PenaltyKind::L2) || args.fit.alpha > 0.0;
-    let alpha = if penalised { args.fit.alpha } else { 0.0 };
-    let (solver, solver_name) = match args.fit.solver {
-        Solver::Lbfgs => (SparseSolver::Lbfgs, "lbfgs"),
-        _ => (SparseSolver::Tron, "trust-region Newton (TRON)"),
-    };
-    let opts = SparseLogitOptions {
-        alpha,
-        fit_intercept: !args.design.no_intercept,
-        solver,
-        tol: args.tol,
-        max_iter: args.max_iter,
-    };
+    let alpha = penalty_alpha(args);
+    let fit_intercept = !args.design.no_intercept;
     let started = std::time::Instant::now();
-    let fit = fit_sparse_logit(&data.x, &y, None, &opts)?;
+    let (fit, solver_name, penalty) = match args.fit.penalty {
+        Some(kind @ (PenaltyKind::L1 | PenaltyKind::Elasticnet)) => {
+            let l1_ratio = if kind == PenaltyKind::L1 { 1.0 } else { args.fit.l1_ratio };
+            if !(l1_ratio > 0.0 && l1_ratio <= 1.0) {
+                anyhow::bail!(
+                    "--l1-ratio {l1_ratio}: a sparse elastic net needs 0 < r ≤ 1 (r = 0 is \
+                     --penalty l2)"
+                );
+            }
+            let opts = SparseL1Options {
+                alpha,
+                l1_ratio,
+                fit_intercept,
+                tol: args.tol,
+                max_iter: args.max_iter,
+            };
+            let penalty = if kind == PenaltyKind::L1 {
+                format!("L1 (alpha = {alpha})")
+            } else {
+                format!("elastic net (alpha = {alpha}, l1_ratio = {l1_ratio})")
+            };
+            (fit_sparse_l1(&data.x, &y, None, &opts)?, "newGLMNET (coordinate descent)", penalty)
+        }
+        _ => {
+            let opts = SparseLogitOptions {
+                alpha,
+                fit_intercept,
+                solver: solver_of(args),
+                tol: args.tol,
+                max_iter: max_iter_of(args),
+            };
+            (fit_sparse_logit(&data.x, &y, None, &opts)?, solver_name(opts.solver), l2_name(alpha))
+        }
+    };
     let fit_seconds = started.elapsed().as_secs_f64();
     let p = fit.predict_proba(&data.x)?;
     let n = y.len() as f64;
@@ -136,7 +234,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let shift = u64::from(!data.zero_based);
     let coefficients: Vec<(u64, f64)> =
         fit.coef.iter().enumerate().map(|(j, &c)| (j as u64 + shift, c)).collect();
-    let penalty = if alpha > 0.0 { format!("L2 (alpha = {alpha})") } else { "none".to_owned() };
+    let nonzero = fit.coef.iter().filter(|c| **c != 0.0).count();
     let report = SparseJson {
         model: "logit",
         data: args.design.data.display().to_string(),
@@ -153,7 +251,8 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         objective: fit.objective,
         log_loss,
         accuracy,
-        intercept: opts.fit_intercept.then_some(fit.intercept),
+        intercept: fit_intercept.then_some(fit.intercept),
+        nonzero,
         coefficients,
     };
     if args.json {
@@ -189,6 +288,7 @@ fn print_text(r: &SparseJson) -> anyhow::Result<()> {
     if let Some(b) = r.intercept {
         outln!("Intercept: {b:.6}")?;
     }
+    outln!("Non-zero coefficients: {} of {}", r.nonzero, r.coefficients.len())?;
     let mut sorted = r.coefficients.clone();
     sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
     let positive: Vec<_> = sorted.iter().filter(|c| c.1 > 0.0).take(SHOWN).collect();

@@ -92,7 +92,10 @@ mod separation;
 mod softmax;
 mod solver;
 mod sparse;
+mod sparse_l1;
+mod sparse_multi;
 mod stochastic;
+mod tron;
 
 pub use binary::Link;
 pub use choice::{check_options, fit_linear, LinearFit, LinearOptions};
@@ -113,3 +116,7 @@ pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Pe
 pub use softmax::{fit_softmax, SoftmaxFit, SoftmaxOptions};
 pub use solver::{SgdMethod, SgdOptions, Solver, NEWTON_MAX_COLUMNS};
 pub use sparse::{fit_sparse_logit, SparseLogitFit, SparseLogitOptions, SparseSolver};
+pub use sparse_l1::{fit_sparse_l1, SparseL1Options};
+pub use sparse_multi::{
+    fit_sparse_one_vs_rest, fit_sparse_softmax, SparseMultiFit, SparseMultiKind,
+};

@@ -17,9 +17,12 @@
 //! - [`SparseSolver::Lbfgs`], the L-BFGS of `lbfgs.rs` on `F / Σsᵢ` with scikit-learn's
 //!   stopping rule (`‖∇F‖∞ / Σsᵢ ≤ tol`).
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
-use crate::linear::binary::softplus;
+use crate::linear::binary::{sigmoid, softplus};
 use crate::linear::lbfgs::{self, LbfgsOptions};
+use crate::linear::tron::{dot, norm, tron, TronProblem};
 use crate::sparse::Csr;
 
 /// The solver of [`fit_sparse_logit`].
@@ -91,24 +94,79 @@ pub fn fit_sparse_logit(
     weights: Option<&[f64]>,
     opts: &SparseLogitOptions,
 ) -> Result<SparseLogitFit> {
-    let problem = Logit::new(x, y, weights, opts)?;
+    let n = x.n_rows();
+    if y.len() != n {
+        return Err(Error::invalid("y", y.len(), format!("the design has {n} rows")));
+    }
+    if let Some(bad) = y.iter().find(|&&v| v != 0.0 && v != 1.0) {
+        return Err(Error::invalid("y", bad, "labels must be 0 or 1"));
+    }
+    let weight = check_weights(weights, n)?;
+    check_options(opts)?;
+    let xt = x.transpose();
+    let sign = y.iter().map(|&v| 2.0 * v - 1.0).collect();
+    fit_signed(x, &xt, sign, weight, opts)
+}
+
+/// Sample weights checked (finite, ≥ 0, not all zero), or ones.
+pub(crate) fn check_weights(weights: Option<&[f64]>, n: usize) -> Result<Vec<f64>> {
+    let weight = match weights {
+        Some(w) if w.len() != n => {
+            return Err(Error::invalid("weights", w.len(), format!("the design has {n} rows")))
+        }
+        Some(w) if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) => {
+            return Err(Error::invalid("weights", "a value", "weights must be finite and ≥ 0"))
+        }
+        Some(w) => w.to_vec(),
+        None => vec![1.0; n],
+    };
+    let total: f64 = weight.iter().sum();
+    if total <= 0.0 {
+        return Err(Error::invalid("weights", total, "the weights sum to zero"));
+    }
+    Ok(weight)
+}
+
+pub(crate) fn check_options(opts: &SparseLogitOptions) -> Result<()> {
+    if !(opts.alpha.is_finite() && opts.alpha >= 0.0) {
+        return Err(Error::invalid("alpha", opts.alpha, "must be finite and ≥ 0"));
+    }
+    if !(opts.tol.is_finite() && opts.tol > 0.0) {
+        return Err(Error::invalid("tol", opts.tol, "must be finite and > 0"));
+    }
+    Ok(())
+}
+
+/// The fit on checked inputs: `sign` ±1, `xt` the transpose of `x` (shared by the classes of a
+/// one-vs-rest fit).
+pub(crate) fn fit_signed(
+    x: &Csr,
+    xt: &Csr,
+    sign: Vec<f64>,
+    weight: Vec<f64>,
+    opts: &SparseLogitOptions,
+) -> Result<SparseLogitFit> {
+    let mut problem = Logit::new(x, xt, sign, weight, opts.alpha, opts.fit_intercept);
     let (theta, iterations, converged) = match opts.solver {
-        SparseSolver::Tron => tron(&problem, opts.tol, opts.max_iter),
+        SparseSolver::Tron => {
+            let r = tron(&mut problem, opts.tol, opts.max_iter);
+            (r.theta, r.iterations, r.converged)
+        }
         SparseSolver::Lbfgs => {
-            let total = problem.total_weight;
+            let (total, dim) = (problem.total_weight, problem.dim());
             let lb =
                 LbfgsOptions { max_iter: opts.max_iter, gtol: opts.tol, ..LbfgsOptions::scipy() };
             let f = |t: &[f64], g: &mut [f64]| {
-                let value = problem.value_and_gradient(t, g).0;
+                let value = problem.value_and_gradient(t, g);
                 g.iter_mut().for_each(|v| *v /= total);
                 value / total
             };
-            let r = lbfgs::minimize(f, vec![0.0; problem.dim()], &lb)?;
+            let r = lbfgs::minimize(f, vec![0.0; dim], &lb)?;
             (r.x, r.iterations, r.converged)
         }
     };
     let mut grad = vec![0.0; theta.len()];
-    let (objective, _) = problem.value_and_gradient(&theta, &mut grad);
+    let objective = problem.value_and_gradient(&theta, &mut grad);
     let gradient_norm = norm(&grad);
     let p = x.n_cols();
     Ok(SparseLogitFit {
@@ -121,232 +179,125 @@ pub fn fit_sparse_logit(
     })
 }
 
-/// The problem: `θ = (w, b)` (`b` only with an intercept).
+/// The problem: `θ = (w, b)` (`b` only with an intercept), with the vectors its evaluations
+/// reuse.
 struct Logit<'a> {
     x: &'a Csr,
     /// `Xᵀ`, made once: every gradient and Hessian product reads it by rows.
-    xt: Csr,
+    xt: &'a Csr,
     /// ±1.
     sign: Vec<f64>,
     weight: Vec<f64>,
     total_weight: f64,
     alpha: f64,
     intercept: bool,
+    /// `Xw + b` at the last `value`.
+    z: Vec<f64>,
+    /// The Hessian's row weights `sᵢ σ(zᵢ)(1 − σ(zᵢ))` at the last `gradient`.
+    d: Vec<f64>,
+    /// A row-length scratch vector.
+    scratch: Vec<f64>,
 }
 
 impl<'a> Logit<'a> {
     fn new(
         x: &'a Csr,
-        y: &[f64],
-        weights: Option<&[f64]>,
-        opts: &SparseLogitOptions,
-    ) -> Result<Logit<'a>> {
+        xt: &'a Csr,
+        sign: Vec<f64>,
+        weight: Vec<f64>,
+        alpha: f64,
+        intercept: bool,
+    ) -> Logit<'a> {
         let n = x.n_rows();
-        if y.len() != n {
-            return Err(Error::invalid("y", y.len(), format!("the design has {n} rows")));
-        }
-        if let Some(bad) = y.iter().find(|&&v| v != 0.0 && v != 1.0) {
-            return Err(Error::invalid("y", bad, "labels must be 0 or 1"));
-        }
-        let weight = match weights {
-            Some(w) if w.len() != n => {
-                return Err(Error::invalid("weights", w.len(), format!("the design has {n} rows")))
-            }
-            Some(w) if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) => {
-                return Err(Error::invalid("weights", "a value", "weights must be finite and ≥ 0"))
-            }
-            Some(w) => w.to_vec(),
-            None => vec![1.0; n],
-        };
-        if !(opts.alpha.is_finite() && opts.alpha >= 0.0) {
-            return Err(Error::invalid("alpha", opts.alpha, "must be finite and ≥ 0"));
-        }
-        if !(opts.tol.is_finite() && opts.tol > 0.0) {
-            return Err(Error::invalid("tol", opts.tol, "must be finite and > 0"));
-        }
-        let total_weight: f64 = weight.iter().sum();
-        if total_weight <= 0.0 {
-            return Err(Error::invalid("weights", total_weight, "the weights sum to zero"));
-        }
-        let sign = y.iter().map(|&v| 2.0 * v - 1.0).collect();
-        Ok(Logit {
+        let total_weight = weight.iter().sum();
+        Logit {
             x,
-            xt: x.transpose(),
+            xt,
             sign,
             weight,
             total_weight,
-            alpha: opts.alpha,
-            intercept: opts.fit_intercept,
-        })
+            alpha,
+            intercept,
+            z: vec![0.0; n],
+            d: vec![0.0; n],
+            scratch: vec![0.0; n],
+        }
     }
 
+    /// `F(θ)`, writing `∇F(θ)` into `grad` (and fixing the Hessian at `θ`).
+    fn value_and_gradient(&mut self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let value = self.value(theta);
+        self.gradient(theta, grad);
+        value
+    }
+}
+
+impl TronProblem for Logit<'_> {
     fn dim(&self) -> usize {
         self.x.n_cols() + usize::from(self.intercept)
     }
 
-    /// `z = Xw + b`.
-    fn scores(&self, theta: &[f64]) -> Vec<f64> {
+    fn value(&mut self, theta: &[f64]) -> f64 {
         let p = self.x.n_cols();
-        let mut z = self.x.mul_vec(&theta[..p]);
-        if self.intercept {
-            z.iter_mut().for_each(|v| *v += theta[p]);
-        }
-        z
-    }
-
-    /// `F(θ)`, writing `∇F(θ)` into `grad`; also `D`, the Hessian's row weights.
-    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> (f64, Vec<f64>) {
-        let p = self.x.n_cols();
-        let z = self.scores(theta);
+        self.x.mul_vec_into(&theta[..p], &mut self.z);
+        let b = if self.intercept { theta[p] } else { 0.0 };
         let mut loss = 0.0;
-        let mut r = vec![0.0; z.len()];
-        let mut d = vec![0.0; z.len()];
-        for i in 0..z.len() {
-            let (s, w) = (self.sign[i], self.weight[i]);
-            let m = s * z[i];
-            loss += w * softplus(-m);
-            let q = crate::linear::binary::sigmoid(-m); // 1 − σ(m)
-            r[i] = -w * s * q;
-            d[i] = w * q * (1.0 - q);
+        for ((z, s), w) in self.z.iter_mut().zip(&self.sign).zip(&self.weight) {
+            *z += b;
+            loss += w * softplus(-s * *z);
         }
-        let g = self.xt.mul_vec(&r);
-        let w = &theta[..p];
-        let penalty = 0.5 * self.alpha * w.iter().map(|v| v * v).sum::<f64>();
-        for j in 0..p {
-            grad[j] = g[j] + self.alpha * w[j];
-        }
-        if self.intercept {
-            grad[p] = r.iter().sum();
-        }
-        (loss + penalty, d)
+        let penalty = 0.5 * self.alpha * dot(&theta[..p], &theta[..p]);
+        loss + penalty
     }
 
-    /// `H v` with the Hessian's row weights `d`.
-    fn hessian_times(&self, d: &[f64], v: &[f64]) -> Vec<f64> {
+    fn gradient(&mut self, theta: &[f64], grad: &mut [f64]) {
         let p = self.x.n_cols();
-        let xv = self.scores(v);
-        let dxv: Vec<f64> = xv.iter().zip(d).map(|(a, b)| a * b).collect();
-        let mut out = self.xt.mul_vec(&dxv);
-        for j in 0..p {
-            out[j] += self.alpha * v[j];
+        for i in 0..self.z.len() {
+            let (s, w) = (self.sign[i], self.weight[i]);
+            let q = sigmoid(-s * self.z[i]); // 1 − σ(m)
+            self.scratch[i] = -w * s * q;
+            self.d[i] = w * q * (1.0 - q);
         }
+        self.xt.mul_vec_into(&self.scratch, &mut grad[..p]);
+        grad[..p].iter_mut().zip(&theta[..p]).for_each(|(g, w)| *g += self.alpha * w);
         if self.intercept {
-            out.push(dxv.iter().sum());
+            grad[p] = self.scratch.iter().sum();
         }
-        out
     }
-}
 
-/// LIBLINEAR's trust-region Newton method (`tron.cpp`): returns `θ`, the iterations and whether
-/// it converged (the gradient rule met, or `F` at its rounding floor).
-fn tron(problem: &Logit, tol: f64, max_iter: usize) -> (Vec<f64>, usize, bool) {
-    const ETA0: f64 = 1e-4;
-    const ETA1: f64 = 0.25;
-    const ETA2: f64 = 0.75;
-    const SIGMA1: f64 = 0.25;
-    const SIGMA2: f64 = 0.5;
-    const SIGMA3: f64 = 4.0;
-    let n = problem.dim();
-    let mut theta = vec![0.0; n];
-    let mut grad = vec![0.0; n];
-    let (mut f, mut d) = problem.value_and_gradient(&theta, &mut grad);
-    let gnorm0 = norm(&grad);
-    let mut delta = gnorm0;
-    let mut iterations = 0;
-    if gnorm0 == 0.0 {
-        return (theta, 0, true);
-    }
-    while iterations < max_iter {
-        let (step, residual) = truncated_cg(problem, &d, &grad, delta);
-        let trial: Vec<f64> = theta.iter().zip(&step).map(|(a, b)| a + b).collect();
-        let gs = dot(&grad, &step);
-        let predicted = -0.5 * (gs - dot(&step, &residual));
-        let mut trial_grad = vec![0.0; n];
-        let (f_trial, d_trial) = problem.value_and_gradient(&trial, &mut trial_grad);
-        let actual = f - f_trial;
-        let snorm = norm(&step);
-        if iterations == 0 {
-            delta = delta.min(snorm);
-        }
-        let alpha = if f_trial - f - gs <= 0.0 {
-            SIGMA3
-        } else {
-            SIGMA1.max(-0.5 * (gs / (f_trial - f - gs)))
-        };
-        delta = if actual < ETA0 * predicted {
-            (alpha.max(SIGMA1) * snorm).min(SIGMA2 * delta)
-        } else if actual < ETA1 * predicted {
-            (SIGMA1 * delta).max((alpha * snorm).min(SIGMA2 * delta))
-        } else if actual < ETA2 * predicted {
-            (SIGMA1 * delta).max((alpha * snorm).min(SIGMA3 * delta))
-        } else {
-            delta.max((alpha * snorm).min(SIGMA3 * delta))
-        };
-        iterations += 1;
-        if actual > ETA0 * predicted {
-            (theta, grad, f, d) = (trial, trial_grad, f_trial, d_trial);
-            if norm(&grad) <= tol * gnorm0 {
-                return (theta, iterations, true);
+    fn hessian_diagonal(&mut self, out: &mut [f64]) {
+        let p = self.x.n_cols();
+        let (xt, d, alpha) = (self.xt, &self.d, self.alpha);
+        out[..p].par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
+            for (k, o) in chunk.iter_mut().enumerate() {
+                let (idx, val) = xt.row(c * 4096 + k);
+                *o = alpha + idx.iter().zip(val).map(|(&i, &v)| d[i as usize] * v * v).sum::<f64>();
             }
-        }
-        // At the rounding floor of F no step can be told apart: as converged as F allows.
-        if actual.abs() <= 1e-12 * f.abs() && predicted.abs() <= 1e-12 * f.abs() {
-            return (theta, iterations, true);
-        }
-        if actual <= 0.0 && predicted <= 0.0 {
-            break;
+        });
+        if self.intercept {
+            out[p] = d.iter().sum();
         }
     }
-    let converged = norm(&grad) <= tol * gnorm0;
-    (theta, iterations, converged)
-}
 
-/// Conjugate gradients on `H s = −g` inside `‖s‖ ≤ delta`, to `‖r‖ ≤ 0.1 ‖g‖`: the step and the
-/// residual `r = −g − H s`.
-fn truncated_cg(problem: &Logit, d: &[f64], g: &[f64], delta: f64) -> (Vec<f64>, Vec<f64>) {
-    let n = g.len();
-    let mut s = vec![0.0; n];
-    let mut r: Vec<f64> = g.iter().map(|v| -v).collect();
-    let mut dir = r.clone();
-    let mut rr = dot(&r, &r);
-    let cg_tol = 0.1 * norm(g);
-    for _ in 0..n.max(1) {
-        if rr.sqrt() <= cg_tol {
-            break;
+    fn hessian_times(&mut self, v: &[f64], out: &mut [f64]) {
+        let p = self.x.n_cols();
+        self.x.mul_vec_into(&v[..p], &mut self.scratch);
+        let b = if self.intercept { v[p] } else { 0.0 };
+        self.scratch.iter_mut().zip(&self.d).for_each(|(s, d)| *s = (*s + b) * d);
+        self.xt.mul_vec_into(&self.scratch, &mut out[..p]);
+        out[..p].iter_mut().zip(&v[..p]).for_each(|(o, vj)| *o += self.alpha * vj);
+        if self.intercept {
+            out[p] = self.scratch.iter().sum();
         }
-        let hd = problem.hessian_times(d, &dir);
-        let curvature = dot(&dir, &hd);
-        let a = rr / curvature;
-        axpy(&mut s, a, &dir);
-        if norm(&s) > delta || !curvature.is_finite() || curvature <= 0.0 {
-            axpy(&mut s, -a, &dir);
-            let (sd, ss, dd) = (dot(&s, &dir), dot(&s, &s), dot(&dir, &dir));
-            let room = delta * delta - ss;
-            let rad = (sd * sd + dd * room).sqrt();
-            let tau = if sd >= 0.0 { room / (sd + rad) } else { (rad - sd) / dd };
-            axpy(&mut s, tau, &dir);
-            axpy(&mut r, -tau, &hd);
-            break;
-        }
-        axpy(&mut r, -a, &hd);
-        let rr_next = dot(&r, &r);
-        let beta = rr_next / rr;
-        dir.iter_mut().zip(&r).for_each(|(di, ri)| *di = ri + beta * *di);
-        rr = rr_next;
     }
-    (s, r)
-}
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn norm(a: &[f64]) -> f64 {
-    dot(a, a).sqrt()
-}
-
-fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
-    y.iter_mut().zip(x).for_each(|(yi, xi)| *yi += a * xi);
+    fn preconditioner_scale(&self) -> f64 {
+        if self.alpha > 0.0 {
+            self.alpha
+        } else {
+            1.0
+        }
+    }
 }
 
 #[cfg(test)]
@@ -372,13 +323,25 @@ mod tests {
     fn the_gradient_is_the_finite_difference_of_the_objective() {
         let (x, y) = problem();
         let w: Vec<f64> = (0..300).map(|i| 0.5 + (i % 3) as f64).collect();
-        let opts = SparseLogitOptions { alpha: 0.7, ..Default::default() };
-        let logit = Logit::new(&x, &y, Some(&w), &opts).unwrap();
+        let xt = x.transpose();
+        let sign = y.iter().map(|&v| 2.0 * v - 1.0).collect();
+        let mut logit = Logit::new(&x, &xt, sign, w, 0.7, true);
         let theta: Vec<f64> = (0..41).map(|j| ((j * 7) % 11) as f64 / 10.0 - 0.5).collect();
         let mut grad = vec![0.0; 41];
-        let (_, d) = logit.value_and_gradient(&theta, &mut grad);
+        logit.value_and_gradient(&theta, &mut grad);
         let v: Vec<f64> = (0..41).map(|j| ((j * 3) % 5) as f64 - 2.0).collect();
-        let hv = logit.hessian_times(&d, &v);
+        let mut hv = vec![0.0; 41];
+        logit.hessian_times(&v, &mut hv);
+        // The diagonal is eⱼᵀ H eⱼ.
+        let mut diag = vec![0.0; 41];
+        logit.hessian_diagonal(&mut diag);
+        for j in [0, 7, 40] {
+            let mut e = vec![0.0; 41];
+            e[j] = 1.0;
+            let mut he = vec![0.0; 41];
+            logit.hessian_times(&e, &mut he);
+            assert!((he[j] - diag[j]).abs() < 1e-12 * diag[j], "H{j}{j}: {} vs {}", he[j], diag[j]);
+        }
         let h = 1e-6;
         for j in 0..41 {
             let mut plus = theta.clone();
@@ -387,8 +350,8 @@ mod tests {
             minus[j] -= h;
             let mut g1 = vec![0.0; 41];
             let mut g2 = vec![0.0; 41];
-            let fd = (logit.value_and_gradient(&plus, &mut g1).0
-                - logit.value_and_gradient(&minus, &mut g2).0)
+            let fd = (logit.value_and_gradient(&plus, &mut g1)
+                - logit.value_and_gradient(&minus, &mut g2))
                 / (2.0 * h);
             assert!(
                 (fd - grad[j]).abs() < 1e-5 * (1.0 + fd.abs()),

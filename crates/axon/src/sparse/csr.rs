@@ -145,17 +145,37 @@ impl Csr {
 
     /// `X·W` for a row-major `n_cols × k` matrix `w`: a row-major `n_rows × k` matrix.
     pub fn mul_dense(&self, w: &[f64], k: usize) -> Vec<f64> {
-        assert_eq!(w.len(), self.n_cols * k, "Csr::mul_dense: W has the wrong size");
         let mut out = vec![0.0; self.n_rows * k];
+        self.mul_dense_into(w, k, &mut out);
+        out
+    }
+
+    /// `X·β` into `out` (one value per row), allocating no vector of its length.
+    pub fn mul_vec_into(&self, beta: &[f64], out: &mut [f64]) {
+        self.mul_dense_into(beta, 1, out)
+    }
+
+    /// [`Csr::mul_dense`] into `out` (overwritten).
+    pub fn mul_dense_into(&self, w: &[f64], k: usize, out: &mut [f64]) {
+        assert_eq!(w.len(), self.n_cols * k, "Csr::mul_dense: W has the wrong size");
+        assert_eq!(out.len(), self.n_rows * k, "Csr::mul_dense: the output has the wrong size");
+        out.fill(0.0);
         let blocks = self.blocks();
         let mut pieces: Vec<&mut [f64]> = Vec::with_capacity(blocks.len());
-        let mut rest = out.as_mut_slice();
+        let mut rest = out;
         for &(a, b) in &blocks {
             let (head, tail) = rest.split_at_mut((b - a) * k);
             pieces.push(head);
             rest = tail;
         }
         blocks.par_iter().zip(pieces).for_each(|(&(a, _), piece)| {
+            if k == 1 {
+                for (i, o) in (a..).zip(piece.iter_mut()) {
+                    let (idx, val) = self.row(i);
+                    *o = idx.iter().zip(val).map(|(&j, &v)| v * w[j as usize]).sum();
+                }
+                return;
+            }
             for (i, o) in (a..).zip(piece.chunks_exact_mut(k.max(1))) {
                 let (idx, val) = self.row(i);
                 for (&j, &v) in idx.iter().zip(val) {
@@ -164,7 +184,6 @@ impl Csr {
                 }
             }
         });
-        out
     }
 
     /// The transpose, `Xᵀ` (`n_cols × n_rows`), by a counting sort of the entries by column;

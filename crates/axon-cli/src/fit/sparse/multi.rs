@@ -1,0 +1,145 @@
+//! `axon fit --model softmax|ovr` on a LibSVM file: the multinomial logit (L-BFGS) or one binary
+//! logit per class (TRON, or L-BFGS with `--solver lbfgs`) on the sparse design, L2 or
+//! unpenalised, the classes being the file's labels in increasing order. The report gives the
+//! objective, the training log loss and accuracy, each class's intercept and largest
+//! coefficients (`--json`: all of them, `K` lists by feature index).
+
+use axon::data::SparseData;
+use axon::linear::{fit_sparse_one_vs_rest, fit_sparse_softmax, SparseLogitOptions};
+use serde::Serialize;
+
+use super::{l2_name, max_iter_of, penalty_alpha, solver_name, solver_of, FitArgs};
+use crate::fit::report::print_json;
+use crate::options::Model;
+use crate::output::outln;
+
+/// Coefficients listed per class in the text report.
+const SHOWN: usize = 5;
+
+#[derive(Serialize)]
+struct MultiJson {
+    model: &'static str,
+    data: String,
+    n_obs: usize,
+    n_features: usize,
+    nnz: usize,
+    /// The labels, in the order of the classes' rows.
+    classes: Vec<f64>,
+    penalty: String,
+    solver: &'static str,
+    iterations: usize,
+    converged: bool,
+    /// Wall time of the fit alone (not the reading).
+    fit_seconds: f64,
+    objective: f64,
+    log_loss: f64,
+    accuracy: f64,
+    /// One per class (zeros with `--no-intercept`).
+    intercept: Vec<f64>,
+    /// One list per class, by feature index as the file numbers them.
+    coefficients: Vec<Vec<(u64, f64)>>,
+}
+
+/// Fits and reports `K = classes.len()` classes.
+pub fn run(args: &FitArgs, data: &SparseData, classes: &[f64]) -> anyhow::Result<()> {
+    if let Some(p) = &args.design.positive {
+        anyhow::bail!(
+            "--positive {p}: --model {} has no positive class",
+            crate::common::flag(args.model)
+        );
+    }
+    let y: Vec<usize> =
+        data.labels.iter().map(|l| classes.partition_point(|c| c.total_cmp(l).is_lt())).collect();
+    let k = classes.len();
+    let alpha = penalty_alpha(args);
+    let opts = SparseLogitOptions {
+        alpha,
+        fit_intercept: !args.design.no_intercept,
+        solver: solver_of(args),
+        tol: args.tol,
+        max_iter: max_iter_of(args),
+    };
+    let started = std::time::Instant::now();
+    let (fit, model, solver) = if args.model == Model::Softmax {
+        (fit_sparse_softmax(&data.x, &y, k, None, &opts)?, "softmax", "lbfgs")
+    } else {
+        (fit_sparse_one_vs_rest(&data.x, &y, k, None, &opts)?, "ovr", solver_name(opts.solver))
+    };
+    let fit_seconds = started.elapsed().as_secs_f64();
+    let proba = fit.predict_proba(&data.x)?;
+    let n = y.len() as f64;
+    let (mut log_loss, mut correct) = (0.0, 0usize);
+    for (row, &c) in proba.chunks_exact(k).zip(&y) {
+        log_loss -= row[c].max(f64::MIN_POSITIVE).ln();
+        let best = (0..k).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0);
+        correct += usize::from(best == c);
+    }
+    let shift = u64::from(!data.zero_based);
+    let p = fit.n_features();
+    let coefficients = (0..k)
+        .map(|c| {
+            fit.coef[c * p..(c + 1) * p]
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| (j as u64 + shift, v))
+                .collect()
+        })
+        .collect();
+    let report = MultiJson {
+        model,
+        data: args.design.data.display().to_string(),
+        n_obs: data.x.n_rows(),
+        n_features: data.x.n_cols(),
+        nnz: data.x.nnz(),
+        classes: classes.to_vec(),
+        penalty: l2_name(alpha),
+        solver,
+        iterations: fit.iterations,
+        converged: fit.converged,
+        fit_seconds,
+        objective: fit.objective,
+        log_loss: log_loss / n,
+        accuracy: correct as f64 / n,
+        intercept: fit.intercept.clone(),
+        coefficients,
+    };
+    if args.json {
+        return print_json(&report);
+    }
+    print_text(&report)
+}
+
+fn print_text(r: &MultiJson) -> anyhow::Result<()> {
+    let name =
+        if r.model == "softmax" { "Softmax (multinomial) logit" } else { "One-vs-rest logits" };
+    outln!(
+        "{name} on {} (LibSVM): {} rows, {} features, {} non-zeros, {} classes",
+        r.data,
+        r.n_obs,
+        r.n_features,
+        r.nnz,
+        r.classes.len()
+    )?;
+    outln!("Penalty: {}", r.penalty)?;
+    let state = if r.converged { "converged" } else { "NOT CONVERGED" };
+    outln!("Solver {}: {state} in {} iterations", r.solver, r.iterations)?;
+    outln!(
+        "Objective F = {:.10}   training log loss = {:.6}   training accuracy = {:.2}%",
+        r.objective,
+        r.log_loss,
+        100.0 * r.accuracy
+    )?;
+    for ((label, b), coef) in r.classes.iter().zip(&r.intercept).zip(&r.coefficients) {
+        let mut sorted = coef.clone();
+        sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let top: Vec<String> = sorted
+            .iter()
+            .filter(|c| c.1 > 0.0)
+            .take(SHOWN)
+            .map(|(j, c)| format!("{j}: {c:.4}"))
+            .collect();
+        outln!("\nClass {label}: intercept {b:.6}; largest coefficients {}", top.join(", "))?;
+    }
+    outln!("\n(--json lists all coefficients of every class)")?;
+    Ok(())
+}
