@@ -35,7 +35,8 @@
 //! [`lbfgs`] (a generic L-BFGS minimiser), `coordinate` (glmnet's IRLS + coordinate descent for
 //! L1 and elastic net), `stochastic` (mini-batch SGD/Adam through autograd), `softmax`
 //! ([`fit_softmax`], scikit-learn's symmetric multinomial logit by L-BFGS) and `ovr`
-//! ([`fit_one_vs_rest`]).
+//! ([`fit_one_vs_rest`]). `sparse` fits the L2 logit on a sparse design ([`fit_sparse_logit`])
+//! and `sparse_model` saves such fits with their text encoder ([`SparseLinearModel`]).
 //!
 //! ```
 //! use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link};
@@ -92,6 +93,7 @@ mod separation;
 mod softmax;
 mod solver;
 mod sparse;
+mod sparse_model;
 mod stochastic;
 
 pub use binary::Link;
@@ -113,3 +115,4 @@ pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Pe
 pub use softmax::{fit_softmax, SoftmaxFit, SoftmaxOptions};
 pub use solver::{SgdMethod, SgdOptions, Solver, NEWTON_MAX_COLUMNS};
 pub use sparse::{fit_sparse_logit, SparseLogitFit, SparseLogitOptions, SparseSolver};
+pub use sparse_model::SparseLinearModel;
