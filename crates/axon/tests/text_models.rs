@@ -14,9 +14,7 @@ use axon::io::{load_model, save_model, ModelKind};
 use axon::linear::{fit_sparse_logit, SparseLinearModel, SparseLogitOptions};
 use axon::model::SavedModel;
 use axon::naive_bayes::{NaiveBayes, NaiveBayesModel, NbKind};
-use axon::text::{
-    Analyzer, DocFreq, SparseEncoder, TermSpec, TextSpec, TfidfOptions, Weighting,
-};
+use axon::text::{Analyzer, DocFreq, SparseEncoder, TermSpec, TextSpec, TfidfOptions, Weighting};
 use axon::Tensor;
 use serde_json::Value;
 
@@ -44,7 +42,8 @@ fn indices(v: &Value) -> Vec<usize> {
 fn split() -> Split {
     let path = root().join("crates/axon/tests/fixtures/spam_models.json");
     let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let frame = read_table(root().join("data/spam_sample.csv.gz"), &ReadOptions::default()).unwrap();
+    let frame =
+        read_table(root().join("data/spam_sample.csv.gz"), &ReadOptions::default()).unwrap();
     let train = frame.take_rows(&indices(&fixture["train"]));
     let test = frame.take_rows(&indices(&fixture["test"]));
     let classes = fixture["classes"].as_array().unwrap();
@@ -67,7 +66,9 @@ fn spec(weighting: Weighting) -> TextSpec {
 
 fn labels(frame: &Frame, classes: &[String]) -> Vec<u32> {
     let col = frame.column("label").unwrap();
-    (0..frame.n_rows).map(|i| classes.iter().position(|c| *c == col.label(i)).unwrap() as u32).collect()
+    (0..frame.n_rows)
+        .map(|i| classes.iter().position(|c| *c == col.label(i)).unwrap() as u32)
+        .collect()
 }
 
 fn examples(frame: &Frame) -> Examples {
@@ -81,7 +82,8 @@ fn examples(frame: &Frame) -> Examples {
 }
 
 fn tfidf_logit(s: &Split) -> SparseLinearModel {
-    let weighting = Weighting::Tfidf(TfidfOptions { sublinear_tf: true, ..TfidfOptions::default() });
+    let weighting =
+        Weighting::Tfidf(TfidfOptions { sublinear_tf: true, ..TfidfOptions::default() });
     let (encoder, x) = SparseEncoder::fit_transform(&[spec(weighting)], &s.train).unwrap();
     let f = &s.fixture["logit"];
     assert_eq!(x.n_cols() as u64, f["vocabulary_size"].as_u64().unwrap());
