@@ -21,6 +21,7 @@ mod options;
 mod output;
 mod predict;
 mod summary;
+mod text_args;
 mod train;
 
 /// One-line description, shown by `axon` with no arguments and at the top of `--help`.

@@ -130,6 +130,8 @@ pub enum Model {
     /// The linear probability model: least squares of the 0/1 target, HC1 standard errors
     /// (`axon fit` only; it saves no model).
     Ols,
+    /// Multinomial Naive Bayes on the word counts of --text columns (`axon fit` only).
+    Nb,
 }
 
 impl TryFrom<Model> for LinearKind {
@@ -145,6 +147,9 @@ impl TryFrom<Model> for LinearKind {
             Model::Ols => anyhow::bail!(
                 "--model ols: the linear probability model is fitted by `axon fit` only (its \
                  fitted values are not probabilities, so it is not cross-validated or saved)"
+            ),
+            Model::Nb => anyhow::bail!(
+                "--model nb: Naive Bayes is fitted on text columns by `axon fit --text COL`"
             ),
         })
     }

@@ -64,6 +64,7 @@ fn schema(schema: &Schema) -> String {
         .map(|f| match &f.kind {
             FeatureKind::Numeric => f.name.clone(),
             FeatureKind::Categorical { levels } => format!("{} ({})", f.name, levels.join("|")),
+            FeatureKind::Text => format!("{} (text)", f.name),
         })
         .collect();
     let target = schema.target.as_deref().unwrap_or("(last column)");

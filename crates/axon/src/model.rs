@@ -6,7 +6,9 @@
 //! classes, the log-odds `log P(y = 1) − log P(y = 0)`). [`SavedModel::summary`] is what the
 //! file says about the model, for `axon summary`: its kind, schema and parameters (a linear
 //! model's coefficients by name, a network's architecture and tensor shapes) and the record of
-//! the run that saved it — only what the file stores, so no standard errors or tests.
+//! the run that saved it — only what the file stores, so no standard errors or tests. Models on
+//! text columns (a sparse linear model, Naive Bayes) read their text columns from a table file
+//! and apply their own `SparseEncoder`.
 //!
 //! A model file is checked before it is trusted: a network's architecture must name exactly the
 //! tensors the file stores, shape for shape, before anything is built from it (so a description
@@ -19,16 +21,26 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::data::{read_examples, Examples, Features, Labels, ReadOptions, Scaling, Schema};
+use crate::data::{
+    read_examples, Examples, Feature, FeatureKind, Features, Labels, ReadOptions, Scaling, Schema,
+    Source,
+};
 use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
-use crate::linear::{row_major, CoefficientTable, LinearModel};
+use crate::linear::{row_major, CoefficientTable, LinearModel, SparseLinearModel};
+use crate::naive_bayes::NaiveBayesModel;
 use crate::nn::{Architecture, NetworkClassifier};
+use crate::sparse::Csr;
+use crate::text::SparseEncoder;
 
 /// A model loaded from a file.
 pub enum SavedModel {
     Linear(LinearModel),
     Network(NetworkClassifier),
+    /// A linear model on the sparse design of text columns.
+    SparseLinear(SparseLinearModel),
+    /// Naive Bayes on the sparse design of text columns.
+    NaiveBayes(NaiveBayesModel),
 }
 
 /// What a model says about every row.
@@ -44,7 +56,8 @@ pub struct Scores {
 /// What a model file says about its model ([`SavedModel::summary`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelSummary {
-    /// `logit`, `probit`, `softmax`, `ovr` or `nn-classifier`.
+    /// `logit`, `probit`, `softmax`, `ovr`, `nn-classifier`, `sparse-logit`, `sparse-softmax`,
+    /// `multinomial-nb` or `bernoulli-nb`.
     pub kind: &'static str,
     /// The layout, features, target and classes of its data.
     pub schema: Schema,
@@ -89,6 +102,27 @@ impl SavedModel {
                 parameters: n.architecture.parameter_shapes()?,
                 settings: n.settings.clone(),
             },
+            SavedModel::SparseLinear(m) => ModelSummary {
+                kind,
+                schema,
+                parameter_count: m.coef.len() + m.intercept.len(),
+                coefficients: Some(sparse_coefficients(m)),
+                architecture: None,
+                parameters: Vec::new(),
+                settings: m.settings.clone(),
+            },
+            SavedModel::NaiveBayes(m) => ModelSummary {
+                kind,
+                schema,
+                parameter_count: m.nb.feature_log_prob().len() + m.nb.class_log_prior().len(),
+                coefficients: None,
+                architecture: None,
+                parameters: vec![
+                    ("class_log_prior".into(), vec![m.classes.len()]),
+                    ("feature_log_prob".into(), vec![m.classes.len(), m.nb.n_features()]),
+                ],
+                settings: m.settings.clone(),
+            },
         })
     }
 
@@ -111,6 +145,12 @@ impl SavedModel {
                 }
                 SavedModel::Network(net)
             }
+            ModelKind::SparseLinear => {
+                SavedModel::SparseLinear(SparseLinearModel::from_file(&file, path)?)
+            }
+            ModelKind::NaiveBayes => {
+                SavedModel::NaiveBayes(NaiveBayesModel::from_file(&file, path)?)
+            }
         })
     }
 
@@ -119,6 +159,8 @@ impl SavedModel {
         match self {
             SavedModel::Linear(m) => Schema::of_encoder(&m.encoder),
             SavedModel::Network(n) => n.schema.clone(),
+            SavedModel::SparseLinear(m) => text_schema(&m.encoder, &m.target, &m.classes),
+            SavedModel::NaiveBayes(m) => text_schema(&m.encoder, &m.target, &m.classes),
         }
     }
 
@@ -127,6 +169,8 @@ impl SavedModel {
         match self {
             SavedModel::Linear(m) => m.classes(),
             SavedModel::Network(n) => n.classes().to_vec(),
+            SavedModel::SparseLinear(m) => m.classes.clone(),
+            SavedModel::NaiveBayes(m) => m.classes.clone(),
         }
     }
 
@@ -135,14 +179,16 @@ impl SavedModel {
         match self {
             SavedModel::Linear(m) => m.kind.name(),
             SavedModel::Network(_) => "nn-classifier",
+            SavedModel::SparseLinear(m) => m.kind_name(),
+            SavedModel::NaiveBayes(m) => m.kind_name(),
         }
     }
 
     /// A network's architecture.
     pub fn architecture(&self) -> Option<&Architecture> {
         match self {
-            SavedModel::Linear(_) => None,
             SavedModel::Network(n) => Some(&n.architecture),
+            _ => None,
         }
     }
 
@@ -178,8 +224,59 @@ impl SavedModel {
                 check_proba(&proba, k, examples)?;
                 Ok(Scores { proba, log_odds })
             }
+            SavedModel::SparseLinear(model) => {
+                let x = sparse_design(&model.encoder, examples)?;
+                let proba = model.predict_proba_design(&x)?;
+                let log_odds = if log_odds { Some(model.log_odds_design(&x)?) } else { None };
+                check_proba(&proba, k, examples)?;
+                Ok(Scores { proba, log_odds })
+            }
+            SavedModel::NaiveBayes(model) => {
+                let x = sparse_design(&model.encoder, examples)?;
+                let proba = model.predict_proba_design(&x)?;
+                let log_odds = if log_odds { Some(model.log_odds_design(&x)?) } else { None };
+                check_proba(&proba, k, examples)?;
+                Ok(Scores { proba, log_odds })
+            }
         }
     }
+}
+
+/// The schema of a model on text columns: a table file, the text columns, the class column.
+fn text_schema(encoder: &SparseEncoder, target: &str, classes: &[String]) -> Schema {
+    let feature = |name: String| Feature { name, kind: FeatureKind::Text };
+    Schema {
+        source: Source::Table,
+        features: encoder.input_columns().into_iter().map(feature).collect(),
+        target: Some(target.to_owned()),
+        classes: classes.to_vec(),
+    }
+}
+
+/// The sparse design of a table's rows, by the model's encoder.
+fn sparse_design(encoder: &SparseEncoder, examples: &Examples) -> Result<Csr> {
+    let Features::Table(frame) = &examples.features else {
+        let msg = "a model on text columns reads a table file with a header".into();
+        return Err(Error::Io { path: examples.path.clone(), msg });
+    };
+    encoder.transform(frame)
+}
+
+/// A sparse linear model's intercepts and its non-zero coefficients by name, one column per
+/// equation (a binary logit's one equation is that of its second class).
+fn sparse_coefficients(m: &SparseLinearModel) -> CoefficientTable {
+    let (k, p) = (m.n_outputs(), m.encoder.n_features());
+    let equations = if k == 1 { m.classes[1..].to_vec() } else { m.classes.clone() };
+    let mut names = vec!["Intercept".to_owned()];
+    let mut values = vec![m.intercept.clone()];
+    for j in 0..p {
+        let row: Vec<f64> = (0..k).map(|c| m.coef[c * p + j]).collect();
+        if row.iter().any(|&b| b != 0.0) {
+            names.push(m.encoder.feature_name(j));
+            values.push(row);
+        }
+    }
+    CoefficientTable { names, equations, values }
 }
 
 /// A probability that is not finite (a row of values too large for the model's arithmetic) is an

@@ -3,12 +3,17 @@
 //! `BernoulliNB(alpha, binarize)` do: class priors from the training labels, Laplace/Lidstone
 //! smoothed per-class feature probabilities, and the joint log-likelihood
 //! `X·(log θ)ᵀ + log prior` (for Bernoulli also the log-probability of each absent feature),
-//! normalised with a stable log-sum-exp.
+//! normalised with a stable log-sum-exp. `model` packages a fit with the text encoder of its
+//! design for saving and prediction ([`NaiveBayesModel`]).
+
+mod model;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::sparse::Csr;
+
+pub use model::NaiveBayesModel;
 
 /// Which event model.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -84,6 +89,48 @@ impl NaiveBayes {
             }
         }
         Ok(NaiveBayes { kind, alpha, classes, class_log_prior, feature_log_prob, n_features: p })
+    }
+
+    /// A fitted classifier from its parts (a saved model's), checked: classes sorted and
+    /// distinct, one prior per class, `classes × n_features` log-probabilities, all finite and
+    /// at most 0.
+    pub fn from_parts(
+        kind: NbKind,
+        alpha: f64,
+        classes: Vec<u32>,
+        class_log_prior: Vec<f64>,
+        feature_log_prob: Vec<f64>,
+        n_features: usize,
+    ) -> Result<NaiveBayes> {
+        let k = classes.len();
+        if k == 0 || classes.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::invalid("classes", format!("{classes:?}"), "sorted and distinct"));
+        }
+        if class_log_prior.len() != k || feature_log_prob.len() != k * n_features {
+            return Err(Error::invalid(
+                "feature_log_prob",
+                format!(
+                    "{} priors, {} log-probabilities",
+                    class_log_prior.len(),
+                    feature_log_prob.len()
+                ),
+                format!("{k} classes × {n_features} features"),
+            ));
+        }
+        let all = class_log_prior.iter().chain(&feature_log_prob);
+        if let Some(v) = all.copied().find(|v| !(v.is_finite() && *v <= 0.0)) {
+            return Err(Error::invalid(
+                "log-probability",
+                v,
+                "a log-probability is finite and ≤ 0",
+            ));
+        }
+        Ok(NaiveBayes { kind, alpha, classes, class_log_prior, feature_log_prob, n_features })
+    }
+
+    /// The number of features.
+    pub fn n_features(&self) -> usize {
+        self.n_features
     }
 
     /// The classes, sorted: the columns of the probabilities.

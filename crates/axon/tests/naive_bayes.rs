@@ -44,7 +44,7 @@ fn split() -> Split {
         fixture["train"].as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize).collect();
     let train_texts: Vec<&str> = train.iter().map(|&i| texts[i]).collect();
     let options = CountOptions {
-        analyzer: Analyzer { stop_words: false, ngram_range: (1, 2) },
+        analyzer: Analyzer { stop_words: false, ngram_range: (1, 2), lowercase: true },
         min_df: DocFreq::Count(2),
         ..CountOptions::default()
     };

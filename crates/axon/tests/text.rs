@@ -92,8 +92,8 @@ fn word_characters_and_lowercase_match_python_on_every_assigned_code_point() {
 #[test]
 fn tokens_ngrams_stop_words_and_murmur_match_sklearn() {
     let f = fixture("text_tokens.json");
-    let stop = Analyzer { stop_words: true, ngram_range: (1, 3) };
-    let bigrams = Analyzer { stop_words: false, ngram_range: (2, 2) };
+    let stop = Analyzer { stop_words: true, ngram_range: (1, 3), lowercase: true };
+    let bigrams = Analyzer { stop_words: false, ngram_range: (2, 2), lowercase: true };
     for case in f["cases"].as_array().unwrap() {
         let text = case["text"].as_str().unwrap();
         let tokens = tokenize(text);
@@ -206,7 +206,7 @@ fn count_vectorizer_vocabularies_equal_sklearn_on_the_spam_sample() {
     assert_eq!(texts.len() as u64, f["rows"].as_u64().unwrap());
 
     let options = CountOptions {
-        analyzer: Analyzer { stop_words: false, ngram_range: (1, 2) },
+        analyzer: Analyzer { stop_words: false, ngram_range: (1, 2), lowercase: true },
         min_df: DocFreq::Count(2),
         ..CountOptions::default()
     };
@@ -217,7 +217,7 @@ fn count_vectorizer_vocabularies_equal_sklearn_on_the_spam_sample() {
 
     let g = &f["stop_maxdf_maxfeatures"];
     let options = CountOptions {
-        analyzer: Analyzer { stop_words: true, ngram_range: (1, 1) },
+        analyzer: Analyzer { stop_words: true, ngram_range: (1, 1), lowercase: true },
         min_df: DocFreq::Proportion(0.01),
         max_df: DocFreq::Proportion(0.5),
         max_features: Some(g["max_features"].as_u64().unwrap() as usize),
@@ -239,7 +239,7 @@ fn count_vectorizer_vocabularies_equal_sklearn_on_the_spam_sample() {
 
 fn bigram_options() -> CountOptions {
     CountOptions {
-        analyzer: Analyzer { stop_words: false, ngram_range: (1, 2) },
+        analyzer: Analyzer { stop_words: false, ngram_range: (1, 2), lowercase: true },
         min_df: DocFreq::Count(2),
         ..CountOptions::default()
     }
@@ -293,7 +293,7 @@ fn bad_options_are_errors_that_name_the_argument() {
     let docs = ["the and of", "a to in"];
     let err = |o: CountOptions| CountVectorizer::fit(o, &docs).unwrap_err().to_string();
     let bad_ngram = CountOptions {
-        analyzer: Analyzer { stop_words: false, ngram_range: (2, 1) },
+        analyzer: Analyzer { stop_words: false, ngram_range: (2, 1), lowercase: true },
         ..CountOptions::default()
     };
     assert!(err(bad_ngram).contains("ngram_range"));
@@ -306,7 +306,7 @@ fn bad_options_are_errors_that_name_the_argument() {
     };
     assert!(err(crossed).contains("max_df"));
     let only_stop = CountOptions {
-        analyzer: Analyzer { stop_words: true, ngram_range: (1, 1) },
+        analyzer: Analyzer { stop_words: true, ngram_range: (1, 1), lowercase: true },
         ..CountOptions::default()
     };
     assert!(err(only_stop).contains("empty vocabulary"));

@@ -8,7 +8,9 @@
 //! refuses combinations a model does not take); `binary.rs`, `softmax.rs` and `ovr.rs` print
 //! the result as a table or one JSON object. A fit that did not converge is reported as such at
 //! the top, with its estimates only unless `--force-inference`; one that diverged is headed
-//! DIVERGED, with its estimates only and the advice to lower the rate or standardise.
+//! DIVERGED, with its estimates only and the advice to lower the rate or standardise. `--text
+//! COL` (or `--model nb`) fits a sparse L2 logit or Naive Bayes on text columns instead
+//! (`text.rs`).
 
 mod binary;
 mod ols;
@@ -16,6 +18,7 @@ mod ovr;
 mod report;
 mod softmax;
 mod sparse;
+mod text;
 
 use std::path::PathBuf;
 
@@ -27,6 +30,7 @@ use serde::Serialize;
 use crate::common::{flag, settings_record};
 use crate::options::{DesignArgs, Model, SolverArgs};
 use crate::output::errln;
+use crate::text_args::TextArgs;
 use report::Context;
 
 /// Arguments of `axon fit`.
@@ -41,6 +45,8 @@ pub struct FitArgs {
     pub model: Model,
     #[command(flatten)]
     pub fit: SolverArgs,
+    #[command(flatten)]
+    pub text: TextArgs,
     /// A column of frequency weights (finite, ≥ 0) for logit and probit; it is not a feature.
     #[arg(long, value_name = "COL")]
     pub weights: Option<String>,
@@ -87,6 +93,12 @@ impl From<Cov> for CovType {
 
 /// Runs `axon fit`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    if !args.text.text.is_empty() || args.model == Model::Nb {
+        return text::run(args);
+    }
+    if let Some(name) = args.text.other_flags().first() {
+        anyhow::bail!("{name} describes text features: name the text columns with --text COL");
+    }
     let format = Format::resolve(args.design.format.map(Format::from), &args.design.data);
     if format == Format::Libsvm {
         return sparse::run(args);

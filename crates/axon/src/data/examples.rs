@@ -162,7 +162,7 @@ fn read_header_csv(
     options: &ReadOptions,
 ) -> Result<Examples> {
     let categorical = (schema.features.iter())
-        .filter(|f| matches!(f.kind, FeatureKind::Categorical { .. }))
+        .filter(|f| matches!(f.kind, FeatureKind::Categorical { .. } | FeatureKind::Text))
         .map(|f| f.name.clone())
         .collect();
     let options = ReadOptions { categorical, ..options.clone() };

@@ -44,6 +44,8 @@ pub enum FeatureKind {
     Categorical {
         levels: Vec<String>,
     },
+    /// Documents, read as text whatever they hold (a sparse model's text columns).
+    Text,
 }
 
 /// One feature column.

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! {"format": "axon-model", "version": 2, "axon_version": "0.1.0",
-//!  "kind": "linear" | "network",
+//!  "kind": "linear" | "network" | "sparse-linear" | "naive-bayes",
 //!  "model": { what rebuilds the model: a linear model's kind and encoder, a network's
 //!             architecture, scaling and data schema },
 //!  "settings": { the record of the run that made it }}
@@ -46,6 +46,12 @@ const NETWORK_V1: &str = "nn-classifier";
 pub enum ModelKind {
     Linear,
     Network,
+    /// A linear model on a sparse design of text columns (`SparseLinearModel`).
+    #[serde(rename = "sparse-linear")]
+    SparseLinear,
+    /// Naive Bayes on a sparse design of text columns (`NaiveBayesModel`).
+    #[serde(rename = "naive-bayes")]
+    NaiveBayes,
 }
 
 /// The description in the metadata.

@@ -35,7 +35,8 @@
 //! [`lbfgs`] (a generic L-BFGS minimiser), `coordinate` (glmnet's IRLS + coordinate descent for
 //! L1 and elastic net), `stochastic` (mini-batch SGD/Adam through autograd), `softmax`
 //! ([`fit_softmax`], scikit-learn's symmetric multinomial logit by L-BFGS) and `ovr`
-//! ([`fit_one_vs_rest`]).
+//! ([`fit_one_vs_rest`]). `sparse` fits the L2 logit on a sparse design ([`fit_sparse_logit`])
+//! and `sparse_model` saves such fits with their text encoder ([`SparseLinearModel`]).
 //!
 //! ```
 //! use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link};
@@ -93,6 +94,7 @@ mod softmax;
 mod solver;
 mod sparse;
 mod sparse_l1;
+mod sparse_model;
 mod sparse_multi;
 mod stochastic;
 mod tron;
@@ -117,6 +119,7 @@ pub use softmax::{fit_softmax, SoftmaxFit, SoftmaxOptions};
 pub use solver::{SgdMethod, SgdOptions, Solver, NEWTON_MAX_COLUMNS};
 pub use sparse::{fit_sparse_logit, SparseLogitFit, SparseLogitOptions, SparseSolver};
 pub use sparse_l1::{fit_sparse_l1, SparseL1Options};
+pub use sparse_model::SparseLinearModel;
 pub use sparse_multi::{
     fit_sparse_one_vs_rest, fit_sparse_softmax, SparseMultiFit, SparseMultiKind,
 };

@@ -249,7 +249,8 @@ impl LinearModel {
     pub fn from_file(file: &ModelFile, path: &Path) -> Result<LinearModel> {
         let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
         if file.kind != ModelKind::Linear {
-            return Err(bad("a network, not a linear model".into()));
+            let kind = serde_json::to_value(file.kind).unwrap_or_default();
+            return Err(bad(format!("a {kind} model, not a linear one")));
         }
         let body: Body = file.model_as(path)?;
         let b = file

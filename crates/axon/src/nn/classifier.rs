@@ -129,7 +129,8 @@ impl NetworkClassifier {
     pub fn from_file(file: &ModelFile, path: &Path) -> Result<NetworkClassifier> {
         let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
         if file.kind != ModelKind::Network {
-            return Err(bad("a linear model, not a network".into()));
+            let kind = serde_json::to_value(file.kind).unwrap_or_default();
+            return Err(bad(format!("a {kind} model, not a network")));
         }
         let body: Body = match file.version {
             1 => file.model_as::<BodyV1>(path)?.into(),

@@ -41,6 +41,15 @@ pub fn tokenize(text: &str) -> Vec<String> {
     TOKEN.find_iter(&lower).map(|m| m.as_str().to_owned()).collect()
 }
 
+/// The tokens of `text` as they are (scikit-learn's `lowercase=False`).
+fn tokenize_cased(text: &str) -> Vec<String> {
+    TOKEN.find_iter(text).map(|m| m.as_str().to_owned()).collect()
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// scikit-learn's English stop words, sorted.
 pub fn english_stop_words() -> Vec<&'static str> {
     let mut words: Vec<&str> = STOP_WORDS.iter().copied().collect();
@@ -48,7 +57,7 @@ pub fn english_stop_words() -> Vec<&'static str> {
     words
 }
 
-/// How a document becomes terms: tokens, stop words out, then n-grams `ngram_range.0 ..=
+/// How a document becomes terms: tokens (of the lowercased text by default), stop words out, then n-grams `ngram_range.0 ..=
 /// ngram_range.1` (all the shortest first, as scikit-learn lists them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Analyzer {
@@ -56,11 +65,14 @@ pub struct Analyzer {
     pub stop_words: bool,
     /// The smallest and largest n-gram length, `1 <= min <= max`.
     pub ngram_range: (usize, usize),
+    /// Lowercase the text before finding tokens (scikit-learn's default `lowercase=True`).
+    #[serde(default = "yes")]
+    pub lowercase: bool,
 }
 
 impl Default for Analyzer {
     fn default() -> Self {
-        Analyzer { stop_words: false, ngram_range: (1, 1) }
+        Analyzer { stop_words: false, ngram_range: (1, 1), lowercase: true }
     }
 }
 
@@ -80,7 +92,7 @@ impl Analyzer {
 
     /// The terms of `text`, in scikit-learn's order.
     pub fn analyze(&self, text: &str) -> Vec<String> {
-        let mut tokens = tokenize(text);
+        let mut tokens = if self.lowercase { tokenize(text) } else { tokenize_cased(text) };
         if self.stop_words {
             tokens.retain(|t| !STOP_WORDS.contains(t.as_str()));
         }

@@ -5,15 +5,18 @@
 //! [`HashingVectorizer`] maps terms to columns with signed MurmurHash3; [`CountVectorizer`]
 //! learns a vocabulary (document-frequency bounds, a size limit) and [`TfidfVectorizer`] adds
 //! inverse document frequencies, sublinear term frequencies and row norms. The fitted vectorizers
-//! are serde values, so a model file can carry them.
+//! are serde values, so a model file can carry them; [`SparseEncoder`] applies them to a frame's
+//! text columns at once, as a saved sparse model does.
 
 mod analyzer;
+mod encoder;
 mod hashing;
 mod murmur;
 mod tfidf;
 mod vocabulary;
 
 pub use analyzer::{english_stop_words, is_word_char, tokenize, Analyzer};
+pub use encoder::{SparseEncoder, TermSpec, TextFeatures, TextSpec, Weighting};
 pub use hashing::HashingVectorizer;
 pub use murmur::murmurhash3_32;
 pub use tfidf::{Norm, Tfidf, TfidfOptions, TfidfVectorizer};

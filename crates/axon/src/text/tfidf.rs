@@ -92,6 +92,22 @@ impl Tfidf {
         Tfidf { options, idf }
     }
 
+    /// A fitted weighting from its inverse document frequencies (a saved model's): present
+    /// exactly when `options.use_idf`, each finite and at least 1.
+    pub fn from_idf(options: TfidfOptions, idf: Option<Vec<f64>>) -> Result<Tfidf> {
+        if idf.is_some() != options.use_idf {
+            let reason = "inverse document frequencies are stored exactly when use_idf is set";
+            return Err(crate::error::Error::invalid("idf", idf.is_some(), reason));
+        }
+        if let Some((j, v)) =
+            idf.iter().flatten().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 1.0))
+        {
+            let reason = "an inverse document frequency ln(n/df) + 1 is finite and at least 1";
+            return Err(crate::error::Error::invalid("idf", format!("{v} at column {j}"), reason));
+        }
+        Ok(Tfidf { options, idf })
+    }
+
     /// The inverse document frequencies, if used.
     pub fn idf(&self) -> Option<&[f64]> {
         self.idf.as_deref()

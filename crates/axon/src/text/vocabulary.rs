@@ -195,6 +195,19 @@ impl CountVectorizer {
         Ok((vectorizer, x))
     }
 
+    /// A fitted vocabulary from its terms (a saved model's), which must be strictly increasing.
+    pub fn from_terms(options: CountOptions, terms: Vec<String>) -> Result<CountVectorizer> {
+        options.analyzer.validate()?;
+        if let Some(i) = terms.windows(2).position(|w| w[0] >= w[1]) {
+            return Err(Error::invalid(
+                "terms",
+                format!("`{}` then `{}` at {}", terms[i], terms[i + 1], i + 1),
+                "a vocabulary's terms must be sorted and distinct",
+            ));
+        }
+        Ok(CountVectorizer { options, terms })
+    }
+
     /// The counts of `docs` over the fitted vocabulary (unknown terms ignored).
     pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
         let rows: Vec<Vec<(u32, f64)>> = docs

@@ -1,0 +1,381 @@
+//! `axon fit --text COL`: a model of the target on the words of text columns. The library turns
+//! the columns into one sparse design (`SparseEncoder`: vocabulary or hashing, counts or tf-idf,
+//! as scikit-learn's vectorizers) and fits the binary L2 logit on it (`fit_sparse_logit`: TRON,
+//! or L-BFGS with `--solver lbfgs`; `--alpha` is `1/C`, and C = 1 when it is not given) or, with
+//! `--model nb`, multinomial Naive Bayes (`--nb-alpha` smoothing). The report lists the
+//! features that push most towards each class by name (`--json`: every non-zero coefficient, or
+//! every feature's log-probabilities); `--out` saves the model for `axon predict` and `axon
+//! eval` on raw-text files. Flags that do not apply to a text model are refused.
+
+use std::time::Instant;
+
+use axon::data::{read_table, Format, Frame, ReadOptions};
+use axon::linear::{fit_sparse_logit, SparseLinearModel, SparseLogitOptions, SparseSolver};
+use axon::naive_bayes::{NaiveBayes, NaiveBayesModel, NbKind};
+use axon::sparse::Csr;
+use axon::text::SparseEncoder;
+use serde::Serialize;
+
+use super::report::print_json;
+use super::{Cov, FitArgs};
+use crate::common::{flag, settings_record};
+use crate::options::{ClassWeightKind, Model, PenaltyKind, Solver};
+use crate::output::{errln, outln};
+use crate::text_args::WeightingArg;
+
+/// Features listed in the text report, per direction.
+const SHOWN: usize = 15;
+
+/// The report, as text or one JSON object.
+#[derive(Serialize)]
+struct TextReport {
+    model: &'static str,
+    data: String,
+    n_obs: usize,
+    dropped_rows: usize,
+    text_columns: Vec<String>,
+    n_features: usize,
+    nnz: usize,
+    classes: Vec<String>,
+    /// Logit: the penalty; nb: the smoothing.
+    penalty: String,
+    solver: &'static str,
+    iterations: usize,
+    converged: bool,
+    gradient_norm: Option<f64>,
+    fit_seconds: f64,
+    objective: Option<f64>,
+    log_loss: f64,
+    accuracy: f64,
+    intercept: Option<f64>,
+    /// Logit: every non-zero coefficient by name (of the second class's equation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    coefficients: Vec<(String, f64)>,
+    /// Naive Bayes: `log P(class)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    class_log_prior: Vec<f64>,
+    /// Naive Bayes: every feature's `log P(feature | class)`, one per class.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    feature_log_prob: Vec<(String, Vec<f64>)>,
+    /// Per class, the features that point most towards it (name, weight), largest first.
+    #[serde(skip)]
+    top: Vec<(String, Vec<(String, f64)>)>,
+}
+
+/// Refuses flags that have no meaning for a model of text columns.
+fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
+    let d = &args.design;
+    if args.text.text.is_empty() {
+        anyhow::bail!("--model nb fits Naive Bayes on text columns: name them with --text COL");
+    }
+    let format = Format::resolve(d.format.map(Format::from), &d.data);
+    if format == Format::Libsvm {
+        anyhow::bail!("--text reads a table with named columns, not a LibSVM file");
+    }
+    if !matches!(args.model, Model::Logit | Model::Nb) {
+        anyhow::bail!(
+            "--text fits --model logit (L2, binary) or nb (Naive Bayes), not --model {}",
+            flag(args.model)
+        );
+    }
+    let table_only = [
+        ("--features", d.features.is_some()),
+        ("--categorical", !d.categorical.is_empty()),
+        ("--poly", d.poly != 1),
+        ("--interactions", d.interactions),
+        ("--standardize", d.standardize),
+        ("--weights", args.weights.is_some()),
+        ("--cov", args.cov != Cov::Nonrobust),
+        ("--class-weight", args.fit.class_weight != ClassWeightKind::None),
+        ("--force-inference", args.force_inference),
+    ];
+    if let Some((name, _)) = table_only.iter().find(|f| f.1) {
+        anyhow::bail!(
+            "{name} does not apply to --text: the features are the words of the text columns"
+        );
+    }
+    if args.model == Model::Nb {
+        let logit_only = [
+            ("--alpha", args.fit.alpha != 0.0),
+            ("--penalty", args.fit.penalty.is_some()),
+            ("--solver", args.fit.solver != Solver::Auto),
+            ("--no-intercept", d.no_intercept),
+        ];
+        if let Some((name, _)) = logit_only.iter().find(|f| f.1) {
+            anyhow::bail!("{name} applies to the logit; --model nb is smoothed by --nb-alpha");
+        }
+        return Ok(());
+    }
+    if let Some(a) = args.text.nb_alpha {
+        anyhow::bail!("--nb-alpha {a} applies to --model nb; the logit's penalty is --alpha");
+    }
+    if matches!(args.fit.penalty, Some(PenaltyKind::L1 | PenaltyKind::Elasticnet)) {
+        anyhow::bail!("--text fits take --penalty l2 or none");
+    }
+    if !matches!(args.fit.solver, Solver::Auto | Solver::Newton | Solver::Lbfgs) {
+        anyhow::bail!(
+            "--text fits use --solver auto (trust-region Newton) or lbfgs (got {})",
+            flag(args.fit.solver)
+        );
+    }
+    Ok(())
+}
+
+/// The target's classes (sorted; with --positive for two classes, that one second) and each
+/// row's class index.
+fn classes(args: &FitArgs, frame: &Frame) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
+    let target = args.design.target.trim();
+    let column = frame.column(target)?;
+    let mut classes = column.distinct_labels();
+    if classes.len() < 2 {
+        anyhow::bail!(
+            "--target {target}: the column has {} class(es); a classifier needs two",
+            classes.len()
+        );
+    }
+    if let Some(p) = &args.design.positive {
+        if classes.len() != 2 {
+            anyhow::bail!("--positive {p}: the target has {} classes, not 2", classes.len());
+        }
+        match classes.iter().position(|c| c == p.trim()) {
+            Some(0) => classes.swap(0, 1),
+            Some(_) => {}
+            None => anyhow::bail!("--positive {p}: the classes are {}", classes.join(", ")),
+        }
+    }
+    let y = (0..frame.n_rows)
+        .map(|i| {
+            let label = column.label(i);
+            classes.iter().position(|c| *c == label).unwrap_or_default() as u32
+        })
+        .collect();
+    Ok((classes, y))
+}
+
+/// Runs `axon fit --text`.
+pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    check_flags(args)?;
+    let nb = args.model == Model::Nb;
+    let specs = args.text.specs(if nb { WeightingArg::Counts } else { WeightingArg::Tfidf })?;
+    let target = args.design.target.trim().to_owned();
+    let text_columns: Vec<String> = specs.iter().map(|s| s.column.clone()).collect();
+    if text_columns.contains(&target) {
+        anyhow::bail!("--text {target}: the target column cannot also be a text column");
+    }
+    let mut columns = text_columns.clone();
+    columns.push(target.clone());
+    let read = ReadOptions {
+        format: args.design.format.map(Format::from),
+        drop_missing: args.design.drop_missing,
+        columns: Some(columns),
+        categorical: text_columns.clone(),
+        ..ReadOptions::default()
+    };
+    let frame = read_table(&args.design.data, &read)?;
+    let (classes, y) = classes(args, &frame)?;
+    let (encoder, x) = SparseEncoder::fit_transform(&specs, &frame)?;
+    let (n_obs, dropped_rows) = (frame.n_rows, frame.dropped_rows);
+    drop(frame);
+    let mut report = TextReport {
+        model: "",
+        data: args.design.data.display().to_string(),
+        n_obs,
+        dropped_rows,
+        text_columns,
+        n_features: x.n_cols(),
+        nnz: x.nnz(),
+        classes: classes.clone(),
+        penalty: String::new(),
+        solver: "",
+        iterations: 0,
+        converged: true,
+        gradient_norm: None,
+        fit_seconds: 0.0,
+        objective: None,
+        log_loss: 0.0,
+        accuracy: 0.0,
+        intercept: None,
+        coefficients: Vec::new(),
+        class_log_prior: Vec::new(),
+        feature_log_prob: Vec::new(),
+        top: Vec::new(),
+    };
+    let settings = settings_record("fit", args)?;
+    if nb {
+        let alpha = args.text.nb_alpha.unwrap_or(1.0);
+        let started = Instant::now();
+        let fit = NaiveBayes::fit(NbKind::Multinomial, alpha, &x, &y)?;
+        report.fit_seconds = started.elapsed().as_secs_f64();
+        let model = NaiveBayesModel::new(encoder, target, classes, fit, settings)?;
+        describe_nb(&mut report, &model, &x, &y, alpha)?;
+        print(args, &report)?;
+        if let Some(path) = &args.out {
+            model.save(path)?;
+            errln!("axon: model written to {}", path.display())?;
+        }
+        return Ok(());
+    }
+    if classes.len() != 2 {
+        anyhow::bail!(
+            "--target {target}: {} classes; the sparse logit is binary (--model nb takes any \
+             number of classes)",
+            classes.len()
+        );
+    }
+    let alpha = match (args.fit.penalty, args.fit.alpha) {
+        (Some(PenaltyKind::None), 0.0) => 0.0,
+        (Some(PenaltyKind::None), a) => {
+            anyhow::bail!("--alpha {a} with --penalty none: choose a penalty or drop --alpha")
+        }
+        (_, a) if a < 0.0 || !a.is_finite() => anyhow::bail!("--alpha {a}: must be finite and ≥ 0"),
+        (Some(PenaltyKind::L2), 0.0) => anyhow::bail!("--penalty l2: needs --alpha > 0 (got 0)"),
+        (_, 0.0) => 1.0,
+        (_, a) => a,
+    };
+    let (solver, solver_name) = match args.fit.solver {
+        Solver::Lbfgs => (SparseSolver::Lbfgs, "lbfgs"),
+        _ => (SparseSolver::Tron, "trust-region Newton (TRON)"),
+    };
+    let opts = SparseLogitOptions {
+        alpha,
+        fit_intercept: !args.design.no_intercept,
+        solver,
+        tol: args.tol,
+        max_iter: args.max_iter,
+    };
+    let yf: Vec<f64> = y.iter().map(|&c| f64::from(c)).collect();
+    let started = Instant::now();
+    let fit = fit_sparse_logit(&x, &yf, None, &opts)?;
+    report.fit_seconds = started.elapsed().as_secs_f64();
+    let model = SparseLinearModel::from_logit(encoder, target, classes, &fit, settings)?;
+    report.model = model.kind_name();
+    report.penalty = if alpha > 0.0 {
+        format!("L2 (alpha = {alpha}, C = {})", 1.0 / alpha)
+    } else {
+        "none".to_owned()
+    };
+    report.solver = solver_name;
+    report.iterations = fit.iterations;
+    report.converged = fit.converged;
+    report.gradient_norm = Some(fit.gradient_norm);
+    report.objective = Some(fit.objective);
+    report.intercept = opts.fit_intercept.then_some(fit.intercept);
+    (report.log_loss, report.accuracy) = training_fit(&model.predict_proba_design(&x)?, &y);
+    let coefficients: Vec<(String, f64)> = (fit.coef.iter().enumerate())
+        .filter(|(_, &b)| b != 0.0)
+        .map(|(j, &b)| (model.encoder.feature_name(j), b))
+        .collect();
+    let mut sorted = coefficients.clone();
+    sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let up = sorted.iter().filter(|c| c.1 > 0.0).take(SHOWN).cloned().collect();
+    let down = sorted.iter().rev().filter(|c| c.1 < 0.0).take(SHOWN).cloned().collect();
+    report.top = vec![(model.classes[1].clone(), up), (model.classes[0].clone(), down)];
+    report.coefficients = coefficients;
+    print(args, &report)?;
+    if let Some(path) = &args.out {
+        model.save(path)?;
+        errln!("axon: model written to {}", path.display())?;
+    }
+    Ok(())
+}
+
+/// Fills the Naive Bayes part of the report: priors, every feature's log-probabilities, and per
+/// class the features whose log-probability most exceeds the other classes' mean.
+fn describe_nb(
+    report: &mut TextReport,
+    model: &NaiveBayesModel,
+    x: &Csr,
+    y: &[u32],
+    alpha: f64,
+) -> anyhow::Result<()> {
+    let (k, p) = (model.classes.len(), model.nb.n_features());
+    report.model = model.kind_name();
+    report.penalty = format!("additive smoothing alpha = {alpha}");
+    report.solver = "closed form (counts)";
+    (report.log_loss, report.accuracy) = training_fit(&model.predict_proba_design(x)?, y);
+    report.class_log_prior = model.nb.class_log_prior().to_vec();
+    let lp = model.nb.feature_log_prob();
+    report.feature_log_prob = (0..p)
+        .map(|j| (model.encoder.feature_name(j), (0..k).map(|c| lp[c * p + j]).collect()))
+        .collect();
+    report.top = (0..k)
+        .map(|c| {
+            let mut lift: Vec<(usize, f64)> = (0..p)
+                .map(|j| {
+                    let others = (0..k).filter(|&o| o != c).map(|o| lp[o * p + j]).sum::<f64>();
+                    (j, lp[c * p + j] - others / (k - 1) as f64)
+                })
+                .collect();
+            lift.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let top = lift.iter().take(SHOWN).map(|&(j, v)| (model.encoder.feature_name(j), v));
+            (model.classes[c].clone(), top.collect())
+        })
+        .collect();
+    Ok(())
+}
+
+/// The training log loss and accuracy of `n × K` probabilities against class indices `y`.
+fn training_fit(proba: &[f64], y: &[u32]) -> (f64, f64) {
+    let k = proba.len() / y.len().max(1);
+    let (mut loss, mut right) = (0.0, 0usize);
+    for (row, &c) in proba.chunks(k.max(1)).zip(y) {
+        loss -= row[c as usize].max(f64::MIN_POSITIVE).ln();
+        let best = (0..row.len()).fold(0, |b, i| if row[i] > row[b] { i } else { b });
+        right += usize::from(best == c as usize);
+    }
+    let n = y.len().max(1) as f64;
+    (loss / n, right as f64 / n)
+}
+
+fn print(args: &FitArgs, r: &TextReport) -> anyhow::Result<()> {
+    if args.json {
+        return print_json(r);
+    }
+    let density = r.nnz as f64 / (r.n_obs as f64 * r.n_features.max(1) as f64);
+    outln!(
+        "{} on the text of {} in {}: {} rows, {} features, {} non-zeros ({:.3}% dense)",
+        r.model,
+        r.text_columns.join(", "),
+        r.data,
+        r.n_obs,
+        r.n_features,
+        r.nnz,
+        100.0 * density
+    )?;
+    if r.dropped_rows > 0 {
+        outln!("Dropped {} rows with a missing value", r.dropped_rows)?;
+    }
+    outln!("Classes: {}   {}", r.classes.join(", "), r.penalty)?;
+    let state = if r.converged { "converged" } else { "did NOT converge" };
+    match r.gradient_norm {
+        Some(g) => {
+            outln!("Solver {}: {state} in {} iterations (‖∇F‖₂ = {g:.3e})", r.solver, r.iterations)?
+        }
+        None => outln!("Fit: {}", r.solver)?,
+    }
+    if let Some(f) = r.objective {
+        outln!("Objective F = {f:.10}")?;
+    }
+    outln!(
+        "Training log loss = {:.6}   training accuracy = {:.2}%   fit {:.3} s",
+        r.log_loss,
+        100.0 * r.accuracy,
+        r.fit_seconds
+    )?;
+    if let Some(b) = r.intercept {
+        outln!("Intercept: {b:.6}")?;
+    }
+    let what = if r.gradient_norm.is_some() { "coefficient" } else { "log-probability lift" };
+    for (class, list) in &r.top {
+        if list.is_empty() {
+            continue;
+        }
+        outln!("\nTowards {class} ({what}):")?;
+        let width = list.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(4);
+        for (name, v) in list {
+            outln!("  {name:<width$}  {v:>12.6}")?;
+        }
+    }
+    outln!("\n(--json lists every feature's values)")?;
+    Ok(())
+}

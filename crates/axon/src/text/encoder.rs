@@ -1,0 +1,328 @@
+//! [`SparseEncoder`]: the fitted transformation of a frame's text columns into one sparse design
+//! ([`Csr`]), what a saved sparse model carries so that new raw rows get the columns it was fitted
+//! on. Each text column has a [`TextSpec`] — an [`Analyzer`], then a learned vocabulary
+//! (`min_df`, `max_df`, `max_features`) or the hashing trick (`2^bits` columns), then counts,
+//! binary indicators or tf-idf weights — computed exactly as scikit-learn's `CountVectorizer`,
+//! `HashingVectorizer(norm=None)` and `TfidfVectorizer` do; the columns' blocks are put side by
+//! side in the order of the specs, and a feature is named `column:term` (`column:#j` for hashed
+//! column `j`).
+//!
+//! The encoder is a serde value except for the inverse document frequencies, which a model file
+//! stores as tensors ([`SparseEncoder::idf_tensors`], [`SparseEncoder::with_idf`]). Other sparse
+//! sources (hashed categorical columns) are meant to join as further fields whose blocks are
+//! stacked after the text blocks.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use super::analyzer::Analyzer;
+use super::hashing::HashingVectorizer;
+use super::tfidf::{Norm, Tfidf, TfidfOptions};
+use super::vocabulary::{CountOptions, CountVectorizer, DocFreq};
+use crate::data::Frame;
+use crate::error::{Error, Result};
+use crate::sparse::{hstack, Csr};
+
+/// How a text column's terms become columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum TermSpec {
+    /// A vocabulary learned from the training documents (scikit-learn's `CountVectorizer`).
+    Vocabulary { min_df: DocFreq, max_df: DocFreq, max_features: Option<usize> },
+    /// `2^bits` hashed columns, signed when `alternate_sign` (`HashingVectorizer`).
+    Hashing { bits: u32, alternate_sign: bool },
+}
+
+/// What a column's entries hold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Weighting {
+    /// How often the term occurs (rows not normalised).
+    Counts,
+    /// 1 when the term occurs (`binary=True`, rows not normalised).
+    Binary,
+    /// Term frequency × inverse document frequency, rows normalised (`TfidfVectorizer`).
+    Tfidf(TfidfOptions),
+}
+
+/// How one text column becomes sparse columns (unfitted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextSpec {
+    /// The column of the frame that holds the documents.
+    pub column: String,
+    pub analyzer: Analyzer,
+    pub terms: TermSpec,
+    pub weighting: Weighting,
+}
+
+impl TextSpec {
+    /// scikit-learn's `TfidfVectorizer()` defaults on `column`: unigrams, every term, smoothed
+    /// idf, linear tf, L2 rows.
+    pub fn new(column: impl Into<String>) -> TextSpec {
+        TextSpec {
+            column: column.into(),
+            analyzer: Analyzer::default(),
+            terms: TermSpec::Vocabulary {
+                min_df: DocFreq::Count(1),
+                max_df: DocFreq::Proportion(1.0),
+                max_features: None,
+            },
+            weighting: Weighting::Tfidf(TfidfOptions::default()),
+        }
+    }
+
+    /// Checks the analyzer, the hash size and the weighting.
+    pub fn validate(&self) -> Result<()> {
+        self.analyzer.validate()?;
+        if let TermSpec::Hashing { bits, alternate_sign } = self.terms {
+            HashingVectorizer::new(bits)?;
+            if alternate_sign && matches!(self.weighting, Weighting::Tfidf(o) if o.sublinear_tf) {
+                return Err(Error::invalid(
+                    "sublinear_tf",
+                    &self.column,
+                    "signed hashing gives negative counts, whose logarithm is undefined; hash \
+                     without alternate signs or use linear term frequencies",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn binary(&self) -> bool {
+        self.weighting == Weighting::Binary
+    }
+
+    fn hashing(&self) -> Option<HashingVectorizer> {
+        let TermSpec::Hashing { bits, alternate_sign } = self.terms else { return None };
+        Some(HashingVectorizer {
+            analyzer: self.analyzer.clone(),
+            bits,
+            alternate_sign,
+            binary: self.binary(),
+            norm: Norm::None,
+        })
+    }
+}
+
+/// One text column, fitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextFeatures {
+    pub spec: TextSpec,
+    /// The learned vocabulary (none when hashing).
+    vocabulary: Option<CountVectorizer>,
+    /// The tf-idf weighting, with the idf (stored as a tensor, not in the description).
+    #[serde(skip)]
+    tfidf: Option<Tfidf>,
+}
+
+impl TextFeatures {
+    /// The number of columns this text column gives.
+    pub fn n_features(&self) -> usize {
+        match (&self.vocabulary, &self.spec.terms) {
+            (Some(v), _) => v.n_features(),
+            (None, TermSpec::Hashing { bits, .. }) => 1 << bits,
+            (None, TermSpec::Vocabulary { .. }) => 0,
+        }
+    }
+
+    /// The vocabulary's terms in column order (none when hashing).
+    pub fn terms(&self) -> Option<&[String]> {
+        self.vocabulary.as_ref().map(CountVectorizer::terms)
+    }
+
+    /// The inverse document frequencies, when the weighting uses them.
+    pub fn idf(&self) -> Option<&[f64]> {
+        self.tfidf.as_ref().and_then(Tfidf::idf)
+    }
+
+    /// The name of this column's feature `j`: `column:term`, or `column:#j` when hashing.
+    pub fn feature_name(&self, j: usize) -> String {
+        match self.terms() {
+            Some(terms) => format!("{}:{}", self.spec.column, terms[j]),
+            None => format!("{}:#{j}", self.spec.column),
+        }
+    }
+
+    fn fit_transform(spec: &TextSpec, frame: &Frame) -> Result<(TextFeatures, Csr)> {
+        spec.validate()?;
+        let docs = documents(frame, &spec.column)?;
+        let (vocabulary, counts) = match (&spec.terms, spec.hashing()) {
+            (_, Some(h)) => (None, h.transform(&docs)?),
+            (TermSpec::Vocabulary { min_df, max_df, max_features }, None) => {
+                let options = CountOptions {
+                    analyzer: spec.analyzer.clone(),
+                    min_df: *min_df,
+                    max_df: *max_df,
+                    max_features: *max_features,
+                    binary: spec.binary(),
+                };
+                let (v, x) = CountVectorizer::fit_transform(options, &docs)
+                    .map_err(|e| in_column(e, &spec.column))?;
+                (Some(v), x)
+            }
+            (TermSpec::Hashing { .. }, None) => unreachable!("hashing() is Some for hashing"),
+        };
+        let tfidf = match spec.weighting {
+            Weighting::Tfidf(options) => Some(Tfidf::fit(options, &counts)),
+            Weighting::Counts | Weighting::Binary => None,
+        };
+        let fitted = TextFeatures { spec: spec.clone(), vocabulary, tfidf };
+        let x = fitted.weigh(counts)?;
+        Ok((fitted, x))
+    }
+
+    fn transform(&self, frame: &Frame) -> Result<Csr> {
+        let docs = documents(frame, &self.spec.column)?;
+        let counts = match (&self.vocabulary, self.spec.hashing()) {
+            (Some(v), _) => v.transform(&docs)?,
+            (None, Some(h)) => h.transform(&docs)?,
+            (None, None) => {
+                return Err(Error::invalid("vocabulary", &self.spec.column, "no vocabulary"))
+            }
+        };
+        self.weigh(counts)
+    }
+
+    fn weigh(&self, counts: Csr) -> Result<Csr> {
+        match (&self.tfidf, self.spec.weighting) {
+            (Some(t), _) => t.transform(&counts),
+            (None, Weighting::Tfidf(_)) => Err(Error::invalid(
+                "idf",
+                &self.spec.column,
+                "the tf-idf weighting of this column has no fitted idf",
+            )),
+            (None, _) => Ok(counts),
+        }
+    }
+}
+
+/// The fitted transformation of a frame's text columns into one sparse design.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SparseEncoder {
+    /// One per text column, in the order their blocks are stacked.
+    pub text: Vec<TextFeatures>,
+}
+
+impl SparseEncoder {
+    /// Fits every spec on `frame` (see [`SparseEncoder::fit_transform`]).
+    pub fn fit(specs: &[TextSpec], frame: &Frame) -> Result<SparseEncoder> {
+        Ok(SparseEncoder::fit_transform(specs, frame)?.0)
+    }
+
+    /// Fits every spec on `frame` and returns the design of its rows too.
+    pub fn fit_transform(specs: &[TextSpec], frame: &Frame) -> Result<(SparseEncoder, Csr)> {
+        if specs.is_empty() {
+            return Err(Error::invalid("specs", "none", "a sparse encoder needs a text column"));
+        }
+        for (i, s) in specs.iter().enumerate() {
+            if specs[..i].iter().any(|t| t.column == s.column) {
+                return Err(Error::invalid("column", &s.column, "a text column is named twice"));
+            }
+        }
+        let mut text = Vec::with_capacity(specs.len());
+        let mut blocks = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let (fitted, x) = TextFeatures::fit_transform(spec, frame)?;
+            text.push(fitted);
+            blocks.push(x);
+        }
+        let x = hstack(&blocks.iter().collect::<Vec<_>>())?;
+        Ok((SparseEncoder { text }, x))
+    }
+
+    /// The design of the rows of `frame` (terms not in a vocabulary ignored).
+    pub fn transform(&self, frame: &Frame) -> Result<Csr> {
+        let blocks = self.text.iter().map(|t| t.transform(frame)).collect::<Result<Vec<_>>>()?;
+        hstack(&blocks.iter().collect::<Vec<_>>())
+    }
+
+    /// The number of columns of the design.
+    pub fn n_features(&self) -> usize {
+        self.text.iter().map(TextFeatures::n_features).sum()
+    }
+
+    /// The columns of the frame the encoder reads.
+    pub fn input_columns(&self) -> Vec<String> {
+        self.text.iter().map(|t| t.spec.column.clone()).collect()
+    }
+
+    /// The name of design column `j` (`text:free`, `subject:#123`).
+    pub fn feature_name(&self, mut j: usize) -> String {
+        for t in &self.text {
+            if j < t.n_features() {
+                return t.feature_name(j);
+            }
+            j -= t.n_features();
+        }
+        format!("#{j}")
+    }
+
+    /// Every column's name, in order.
+    pub fn names(&self) -> Vec<String> {
+        (0..self.n_features()).map(|j| self.feature_name(j)).collect()
+    }
+
+    /// The inverse document frequencies to store as tensors: `text.{i}.idf` for text column `i`.
+    pub fn idf_tensors(&self) -> Vec<(String, Vec<f64>)> {
+        (self.text.iter().enumerate())
+            .filter_map(|(i, t)| Some((format!("text.{i}.idf"), t.idf()?.to_vec())))
+            .collect()
+    }
+
+    /// The encoder as deserialised, its idf put back from `tensor(name)` (see
+    /// [`SparseEncoder::idf_tensors`]) and every part checked against the others.
+    pub fn with_idf(mut self, tensor: impl Fn(&str) -> Option<Vec<f64>>) -> Result<SparseEncoder> {
+        for (i, t) in self.text.iter_mut().enumerate() {
+            t.spec.validate()?;
+            let hashing = matches!(t.spec.terms, TermSpec::Hashing { .. });
+            if hashing == t.vocabulary.is_some() {
+                let reason = "a vocabulary is stored exactly when the terms are not hashed";
+                return Err(Error::invalid("vocabulary", &t.spec.column, reason));
+            }
+            let Weighting::Tfidf(options) = t.spec.weighting else { continue };
+            let name = format!("text.{i}.idf");
+            let idf = if options.use_idf {
+                let idf = tensor(&name).ok_or_else(|| {
+                    Error::invalid(
+                        "idf",
+                        &name,
+                        format!("no tensor for column `{}`", t.spec.column),
+                    )
+                })?;
+                if idf.len() != t.n_features() {
+                    let reason =
+                        format!("column `{}` has {} features", t.spec.column, t.n_features());
+                    return Err(Error::invalid(
+                        "idf",
+                        format!("{name}: {} values", idf.len()),
+                        reason,
+                    ));
+                }
+                Some(idf)
+            } else {
+                None
+            };
+            t.tfidf = Some(Tfidf::from_idf(options, idf)?);
+        }
+        Ok(self)
+    }
+}
+
+/// Column `name` of `frame` as documents, one per row (a number as its shortest text).
+fn documents<'a>(frame: &'a Frame, name: &str) -> Result<Vec<Cow<'a, str>>> {
+    let column = frame.column(name)?;
+    Ok((0..column.len()).map(|i| column.label(i)).collect())
+}
+
+/// An error of a column's vectorizer, said of the column.
+fn in_column(e: Error, column: &str) -> Error {
+    match e {
+        Error::InvalidArgument { name, value, reason } => Error::InvalidArgument {
+            name,
+            value,
+            reason: format!("text column `{column}`: {reason}"),
+        },
+        other => other,
+    }
+}
