@@ -58,6 +58,7 @@ mod schema;
 mod sklearn;
 mod spec;
 mod table;
+mod vw;
 
 pub use self::csv::{read_numeric_csv, CsvWriter, NumericRows};
 pub use self::parquet::{parquet_batches, read_parquet, ParquetBatches};
@@ -77,3 +78,4 @@ pub use schema::{Feature, FeatureKind, Schema, Source};
 pub use sklearn::{read_sklearn_csv, SklearnData, SKLEARN_TARGET};
 pub use spec::{DesignSpec, Target};
 pub use table::{read_batches, read_csv, read_table};
+pub use vw::{vw_batches, VwBatch, VwBatches};

@@ -23,7 +23,7 @@ pub fn read_table(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame
         Format::Csv => read_csv(path, options),
         Format::Tsv => read_csv_with_header(path, &tab_separated(options)),
         Format::Parquet => read_parquet(path, options),
-        Format::Libsvm => Err(not_a_table(path)),
+        Format::Libsvm | Format::Vw => Err(not_a_table(path)),
     }
 }
 
@@ -80,18 +80,20 @@ pub fn read_batches(
         Format::Csv => Ok(Box::new(CsvBatches::open(path, options.clone(), rows)?)),
         Format::Tsv => Ok(Box::new(CsvBatches::open(path, tab_separated(options), rows)?)),
         Format::Parquet => Ok(Box::new(parquet_batches(path, options, rows)?)),
-        Format::Libsvm => Err(not_a_table(path)),
+        Format::Libsvm | Format::Vw => Err(not_a_table(path)),
     }
 }
 
-/// The error for a LibSVM file where a table is needed.
+/// The error for a LibSVM or Vowpal Wabbit file where a table is needed.
 fn not_a_table(path: &Path) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        msg: "a LibSVM file holds sparse rows, not a table of named columns: read it with \
-              read_libsvm (`axon fit` takes it directly)"
-            .into(),
-    }
+    let msg = if Format::of(path) == Some(Format::Vw) {
+        "a Vowpal Wabbit file holds sparse rows, not a table of named columns: stream it with \
+         vw_batches (`axon fit --stream` takes it directly)"
+    } else {
+        "a LibSVM file holds sparse rows, not a table of named columns: read it with \
+         read_libsvm (`axon fit` takes it directly)"
+    };
+    Error::Io { path: path.display().to_string(), msg: msg.into() }
 }
 
 /// Whether `path`, read with `options`, is a comma-separated file in scikit-learn's layout.
