@@ -16,6 +16,7 @@ mod ovr;
 mod report;
 mod softmax;
 mod sparse;
+mod stream;
 
 use std::path::PathBuf;
 
@@ -64,6 +65,8 @@ pub struct FitArgs {
     /// an unconverged fit reports its estimates only: they are not the maximum-likelihood ones).
     #[arg(long)]
     pub force_inference: bool,
+    #[command(flatten)]
+    pub stream: stream::StreamArgs,
 }
 
 /// `--cov`.
@@ -88,6 +91,9 @@ impl From<Cov> for CovType {
 /// Runs `axon fit`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let format = Format::resolve(args.design.format.map(Format::from), &args.design.data);
+    if args.stream.stream || format == Format::Vw {
+        return stream::run(args);
+    }
     if format == Format::Libsvm {
         return sparse::run(args);
     }

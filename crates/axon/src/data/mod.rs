@@ -77,5 +77,5 @@ pub use scaling::{mean_std, Scaling};
 pub use schema::{Feature, FeatureKind, Schema, Source};
 pub use sklearn::{read_sklearn_csv, SklearnData, SKLEARN_TARGET};
 pub use spec::{DesignSpec, Target};
-pub use table::{read_batches, read_csv, read_table};
+pub use table::{read_batches, read_column_names, read_csv, read_table};
 pub use vw::{vw_batches, VwBatch, VwBatches};
