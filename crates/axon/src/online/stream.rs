@@ -1,6 +1,7 @@
 //! [`fit_stream`], an online fit over a file of any size in bounded memory: one or more passes,
 //! each reading the file in batches (a table through `read_batches` and [`HashedColumns`], or a
-//! Vowpal Wabbit file through `vw_batches`), every batch learned row by row. Memory holds the
+//! Vowpal Wabbit file through `vw_batches`), every batch learned row by row. A CSV or TSV table
+//! is hashed straight from its lines (`hashed_csv_batches`), a Parquet file through frames. Memory holds the
 //! model's arrays and one batch. With a checkpoint file the state is saved every so many rows
 //! and at the end of each pass; a fit started from a checkpoint skips the rows of the current
 //! pass that it has already learned from, so it ends exactly where an uninterrupted one does.
@@ -10,7 +11,9 @@ use std::time::Instant;
 
 use super::checkpoint::save_checkpoint;
 use super::learner::{OnlineModel, Report};
-use crate::data::{read_batches, vw_batches, Column, Frame, HashedColumns, ReadOptions};
+use crate::data::{
+    hashed_csv_batches, read_batches, vw_batches, Column, Format, Frame, HashedColumns, ReadOptions,
+};
 use crate::error::{Error, Result};
 use crate::sparse::Csr;
 
@@ -95,6 +98,11 @@ impl StreamSource {
 
     fn batches(&self, rows: usize) -> Result<Box<dyn Iterator<Item = Result<SparseBatch>> + '_>> {
         match self {
+            StreamSource::Table { path, read, target, features } if delimiter(read, path).is_some() => {
+                let delimiter = delimiter(read, path).unwrap_or(b',');
+                let batches = hashed_csv_batches(path, features, target, delimiter, rows)?;
+                Ok(Box::new(batches.map(|b| b.map(|(x, labels)| (x, labels, None)))))
+            }
             StreamSource::Table { path, read, target, features } => {
                 let frames = read_batches(path, read, rows)?;
                 Ok(Box::new(frames.map(move |frame| {
@@ -108,6 +116,15 @@ impl StreamSource {
                 Ok(Box::new(batches.map(|b| b.map(|b| (b.x, b.labels, Some(b.weights))))))
             }
         }
+    }
+}
+
+/// The delimiter of a CSV or TSV table (read by `hashed_csv_batches`), `None` for Parquet.
+fn delimiter(read: &ReadOptions, path: &Path) -> Option<u8> {
+    match Format::resolve(read.format, path) {
+        Format::Csv => Some(read.delimiter.unwrap_or(b',')),
+        Format::Tsv => Some(read.delimiter.unwrap_or(b'\t')),
+        _ => None,
     }
 }
 
