@@ -179,3 +179,20 @@ fn a_vw_file_streams_into_the_learner() {
     assert!(fit_stream(&source, &mut wrong.clone(), &options, &mut |_| {}).is_err());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn csv_lines_hash_as_the_frame_featurizer_does() {
+    let StreamSource::Table { read, features, .. } = click_source(20) else { unreachable!() };
+    let fast = axon::data::hashed_csv_batches(sample(), &features, "label", b',', 3000).unwrap();
+    let frames = axon::data::read_batches(sample(), &read, 3000).unwrap();
+    let mut rows = 0;
+    for (batch, frame) in fast.zip(frames) {
+        let (x, labels) = batch.unwrap();
+        let frame = frame.unwrap();
+        assert_eq!(x, features.transform(&frame).unwrap());
+        let want: Vec<f64> = frame.column("label").unwrap().as_numeric().unwrap().to_vec();
+        assert_eq!(labels, want);
+        rows += x.n_rows();
+    }
+    assert_eq!(rows, 10_000);
+}

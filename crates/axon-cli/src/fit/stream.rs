@@ -279,15 +279,13 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let bar = progress_bar();
     let mut reports = Vec::new();
     let mut failed = None;
-    if !args.json {
-        errln!("{:>12} {:>12} {:>12} {:>6}", "average loss", "since last", "rows", "pass")?;
-    }
     let summary = fit_stream(&source, &mut model, &options, &mut |event| match event {
         StreamEvent::Report(r) => {
             if failed.is_none() && !args.json {
+                let first = reports.is_empty();
                 failed = match &bar {
-                    Some(bar) => bar.suspend(|| report_line(&r)).err(),
-                    None => report_line(&r).err(),
+                    Some(bar) => bar.suspend(|| report_line(&r, first)).err(),
+                    None => report_line(&r, first).err(),
                 };
             }
             reports.push(r);
@@ -344,8 +342,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One progressive-loss line, as Vowpal Wabbit prints them.
-fn report_line(r: &Report) -> anyhow::Result<()> {
+/// One progressive-loss line, as Vowpal Wabbit prints them (the header above the first).
+fn report_line(r: &Report, first: bool) -> anyhow::Result<()> {
+    if first {
+        errln!("{:>12} {:>12} {:>12} {:>6}", "average loss", "since last", "rows", "pass")?;
+    }
     errln!("{:>12.6} {:>12.6} {:>12} {:>6}", r.average_loss, r.since_last, r.rows, r.pass + 1)?;
     Ok(())
 }
