@@ -17,8 +17,22 @@ fn ftrl_learns_the_click_sample() {
     let bins = counts();
     for learner in ["ftrl", "adagrad", "sgd"] {
         let args = [
-            "fit", "--stream", "--data", &file, "--target", "label", "--hash", "--log-bin", &bins,
-            "--cross", "C1:C2", "--learner", learner, "--json", "--batch-rows", "3000",
+            "fit",
+            "--stream",
+            "--data",
+            &file,
+            "--target",
+            "label",
+            "--hash",
+            "--log-bin",
+            &bins,
+            "--cross",
+            "C1:C2",
+            "--learner",
+            learner,
+            "--json",
+            "--batch-rows",
+            "3000",
         ];
         let report = ok_json(&args);
         assert_eq!(report["rows"], 10_000);
@@ -38,13 +52,27 @@ fn ftrl_learns_the_click_sample() {
 fn hash_alone_takes_the_text_columns_and_prints_vw_lines() {
     let file = data("clicks_sample.csv.gz");
     let all: Vec<String> = (1..=26).map(|j| format!("C{j}")).collect();
-    let listed = ok_json(&["fit", "--stream", "--data", &file, "--target", "label", "--hash", &all.join(","), "--json"]);
-    let alone = ok_json(&["fit", "--stream", "--data", &file, "--target", "label", "--hash", "--json"]);
+    let listed = ok_json(&[
+        "fit",
+        "--stream",
+        "--data",
+        &file,
+        "--target",
+        "label",
+        "--hash",
+        &all.join(","),
+        "--json",
+    ]);
+    let alone =
+        ok_json(&["fit", "--stream", "--data", &file, "--target", "label", "--hash", "--json"]);
     assert_eq!(listed["progressive_log_loss"], alone["progressive_log_loss"]);
     let out = axon(&["fit", "--stream", "--data", &file, "--target", "label", "--hash"]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("average loss") && err.lines().any(|l| l.trim_end().ends_with("8192      1")), "{err}");
+    assert!(
+        err.contains("average loss") && err.lines().any(|l| l.trim_end().ends_with("8192      1")),
+        "{err}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("progressive log loss") && stdout.contains("rows/s"), "{stdout}");
 }
@@ -55,7 +83,18 @@ fn a_checkpoint_resumes_to_the_same_result() {
     let file = data("clicks_sample.csv.gz");
     let ckpt = dir.join("state.ckpt").display().to_string();
     let bins = counts();
-    let base = ["fit", "--stream", "--data", &file, "--target", "label", "--hash", "--log-bin", &bins, "--json"];
+    let base = [
+        "fit",
+        "--stream",
+        "--data",
+        &file,
+        "--target",
+        "label",
+        "--hash",
+        "--log-bin",
+        &bins,
+        "--json",
+    ];
     let two = ok_json(&[&base[..], &["--passes", "2"]].concat());
     let one = ok_json(&[&base[..], &["--passes", "1", "--checkpoint", &ckpt]].concat());
     assert_eq!(one["rows"], 10_000);
@@ -64,7 +103,8 @@ fn a_checkpoint_resumes_to_the_same_result() {
     assert_eq!(resumed["rows_this_run"], 10_000);
     assert_eq!(resumed["progressive_log_loss"], two["progressive_log_loss"]);
     // Other settings are refused.
-    let err = error(&[&base[..], &["--passes", "2", "--resume", &ckpt, "--hash-bits", "16"]].concat());
+    let err =
+        error(&[&base[..], &["--passes", "2", "--resume", &ckpt, "--hash-bits", "16"]].concat());
     assert!(err.contains("--resume") && err.contains("other data or settings"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -80,7 +120,8 @@ fn a_vw_file_streams_and_bad_flags_are_named() {
     }
     std::fs::write(&vw, text).unwrap();
     let vw = vw.display().to_string();
-    let report = ok_json(&["fit", "--data", &vw, "--json", "--learner", "adagrad", "--passes", "2"]);
+    let report =
+        ok_json(&["fit", "--data", &vw, "--json", "--learner", "adagrad", "--passes", "2"]);
     assert_eq!(report["rows"], 6000);
     assert!(report["progressive_log_loss"].as_f64().unwrap() < 0.1);
     let err = error(&["fit", "--data", &vw, "--hash", "a"]);
@@ -88,15 +129,32 @@ fn a_vw_file_streams_and_bad_flags_are_named() {
     let file = data("clicks_sample.csv.gz");
     let err = error(&["fit", "--stream", "--data", &file, "--target", "label"]);
     assert!(err.contains("--hash"), "{err}");
-    let err = error(&["fit", "--stream", "--data", &file, "--target", "label", "--hash", "--cross", "C1"]);
+    let err = error(&[
+        "fit", "--stream", "--data", &file, "--target", "label", "--hash", "--cross", "C1",
+    ]);
     assert!(err.contains("--cross C1"), "{err}");
-    let err = error(&["fit", "--stream", "--data", &file, "--target", "label", "--hash", "C1", "--cross", "C1:C9"]);
+    let err = error(&[
+        "fit", "--stream", "--data", &file, "--target", "label", "--hash", "C1", "--cross", "C1:C9",
+    ]);
     assert!(err.contains("C9"), "{err}");
     let err = error(&["fit", "--stream", "--data", &file, "--target", "label", "--numeric", "C1"]);
     assert!(err.contains("C1") && err.contains("not a number"), "{err}");
     let err = error(&["fit", "--stream", "--data", &file, "--target", "I1", "--hash", "C1"]);
     assert!(err.contains("I1") && err.contains("label"), "{err}");
-    let err = error(&["fit", "--stream", "--data", &file, "--target", "label", "--hash", "C1", "--learner", "ftrl", "--ftrl-alpha", "0"]);
+    let err = error(&[
+        "fit",
+        "--stream",
+        "--data",
+        &file,
+        "--target",
+        "label",
+        "--hash",
+        "C1",
+        "--learner",
+        "ftrl",
+        "--ftrl-alpha",
+        "0",
+    ]);
     assert!(err.contains("alpha"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -24,8 +24,7 @@ fn click_source(bits: u32) -> StreamSource {
         (1..=26).map(|j| HashedColumn { name: format!("C{j}"), role: HashRole::Categorical }),
     );
     let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    let features =
-        HashedColumns::new(bits, columns, vec![("C1".into(), "C2".into())]).unwrap();
+    let features = HashedColumns::new(bits, columns, vec![("C1".into(), "C2".into())]).unwrap();
     let read = ReadOptions { missing: vec![], categorical: names, ..ReadOptions::default() };
     StreamSource::Table { path: sample(), read, target: "label".into(), features }
 }
@@ -34,7 +33,15 @@ fn click_source(bits: u32) -> StreamSource {
 /// compute w_i for i in I from z_i, n_i; predict p = σ(x·w); for i in I: g_i = (p − y) x_i,
 /// σ_i = (√(n_i + g_i²) − √n_i)/α, z_i ← z_i + g_i − σ_i w_i, n_i ← n_i + g_i². The bias is
 /// feature `d` with x = 1, as the model keeps it.
-fn paper_ftrl(rows: &[Vec<(usize, f64)>], y: &[f64], d: usize, a: f64, b: f64, l1: f64, l2: f64) -> Vec<f64> {
+fn paper_ftrl(
+    rows: &[Vec<(usize, f64)>],
+    y: &[f64],
+    d: usize,
+    a: f64,
+    b: f64,
+    l1: f64,
+    l2: f64,
+) -> Vec<f64> {
     let (mut z, mut n) = (vec![0.0; d + 1], vec![0.0; d + 1]);
     let weight = |z: f64, n: f64| {
         if z.abs() <= l1 {
@@ -72,7 +79,8 @@ fn ftrl_matches_the_papers_algorithm() {
     let y = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
     let x = Csr::from_rows(5, rows.iter().map(|r| r.iter().map(|&(i, v)| (i as u32, v)).collect()))
         .unwrap();
-    for (alpha, beta, l1, l2) in [(0.5, 1.0, 0.0, 0.0), (0.1, 1.0, 0.3, 1.0), (2.0, 0.5, 0.05, 0.1)] {
+    for (alpha, beta, l1, l2) in [(0.5, 1.0, 0.0, 0.0), (0.1, 1.0, 0.3, 1.0), (2.0, 0.5, 0.05, 0.1)]
+    {
         let mut model = OnlineModel::new(Learner::Ftrl { alpha, beta, l1, l2 }, 5).unwrap();
         model.learn_batch(&x, &y, None).unwrap();
         let want = paper_ftrl(&rows, &y, 5, alpha, beta, l1, l2);

@@ -10,7 +10,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use axon::data::{
-    read_batches, read_column_names, Column, Format, HashRole, HashedColumn, HashedColumns, ReadOptions,
+    read_batches, read_column_names, Column, Format, HashRole, HashedColumn, HashedColumns,
+    ReadOptions,
 };
 use axon::online::{
     fit_stream, load_checkpoint, Learner, OnlineModel, Report, Schedule, StreamEvent,
@@ -134,9 +135,12 @@ struct ReportJson {
 impl StreamArgs {
     fn learner(&self) -> Learner {
         match self.learner {
-            LearnerArg::Ftrl => {
-                Learner::Ftrl { alpha: self.ftrl_alpha, beta: self.ftrl_beta, l1: self.l1, l2: self.l2 }
-            }
+            LearnerArg::Ftrl => Learner::Ftrl {
+                alpha: self.ftrl_alpha,
+                beta: self.ftrl_beta,
+                l1: self.l1,
+                l2: self.l2,
+            },
             LearnerArg::Adagrad => Learner::Adagrad { rate: self.rate, l2: self.l2 },
             LearnerArg::Sgd => Learner::Sgd {
                 rate: self.rate,
@@ -242,7 +246,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let data = &args.design.data;
     let format = Format::resolve(args.design.format.map(Format::from), data);
     if format == Format::Libsvm {
-        anyhow::bail!("--stream reads tables and Vowpal Wabbit files; a LibSVM file is fitted whole");
+        anyhow::bail!(
+            "--stream reads tables and Vowpal Wabbit files; a LibSVM file is fitted whole"
+        );
     }
     let source = flags.source(data, format, &args.design.target)?;
     let source_text = match &source {
@@ -329,7 +335,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
         outln!("Online logistic regression ({}) of {}", learner.name(), data.display())?;
-        outln!("  features               2^{} hashed columns + bias", source.n_features().trailing_zeros())?;
+        outln!(
+            "  features               2^{} hashed columns + bias",
+            source.n_features().trailing_zeros()
+        )?;
         outln!("  rows learned           {} ({} this run)", summary.rows, summary.rows_now)?;
         outln!("  passes                 {}", summary.passes)?;
         outln!("  progressive log loss   {:.6}", summary.average_loss)?;

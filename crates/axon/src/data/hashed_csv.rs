@@ -99,10 +99,8 @@ pub fn hashed_csv_batches(
 fn split(line: &[u8], delimiter: u8) -> Vec<Vec<u8>> {
     let line = line.trim_ascii_end();
     if line.contains(&b'"') {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .from_reader(line);
+        let mut reader =
+            csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).from_reader(line);
         let mut record = csv::ByteRecord::new();
         if reader.read_byte_record(&mut record).unwrap_or(false) {
             return record.iter().map(|f| f.trim_ascii().to_vec()).collect();
@@ -236,8 +234,8 @@ impl Parser {
         for ((column, &field), &seed) in
             self.features.columns().iter().zip(&self.fields).zip(&self.seeds)
         {
-            let cell =
-                text_cell(column, seed, fields[field]).map_err(|msg| parse_error(&column.name, msg))?;
+            let cell = text_cell(column, seed, fields[field])
+                .map_err(|msg| parse_error(&column.name, msg))?;
             cells.push(cell);
         }
         let before = part.indices.len();

@@ -102,14 +102,19 @@ pub fn read_column_names(path: impl AsRef<Path>, options: &ReadOptions) -> Resul
         return Ok(read_sklearn_frame(path, options)?.names);
     }
     let shown = path.display().to_string();
-    let mut reader =
-        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).from_reader(open_bytes(path)?);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(open_bytes(path)?);
     let mut record = csv::ByteRecord::new();
-    let read = reader.read_byte_record(&mut record).map_err(|e| Error::Io { path: shown.clone(), msg: e.to_string() })?;
+    let read = reader
+        .read_byte_record(&mut record)
+        .map_err(|e| Error::Io { path: shown.clone(), msg: e.to_string() })?;
     if !read {
         return Err(Error::Format { path: shown, line: 1, msg: "empty file: no header".into() });
     }
-    let text = |f: &[u8]| String::from_utf8_lossy(f).trim().trim_start_matches('\u{feff}').to_owned();
+    let text =
+        |f: &[u8]| String::from_utf8_lossy(f).trim().trim_start_matches('\u{feff}').to_owned();
     Ok(record.iter().map(text).collect())
 }
 

@@ -82,10 +82,10 @@ impl VwBatches {
         let mut row: Vec<(u32, f64)> = Vec::new();
         while labels.len() < self.rows {
             self.buffer.clear();
-            let n = self.reader.read_until(b'\n', &mut self.buffer).map_err(|e| Error::Io {
-                path: self.shown.clone(),
-                msg: e.to_string(),
-            })?;
+            let n = self
+                .reader
+                .read_until(b'\n', &mut self.buffer)
+                .map_err(|e| Error::Io { path: self.shown.clone(), msg: e.to_string() })?;
             if n == 0 {
                 break;
             }

@@ -174,7 +174,11 @@ impl OnlineModel {
             return Err(Error::invalid(
                 "checkpoint",
                 format!("{} and {} values", a.len(), b.len()),
-                format!("expected {} and {} for {n_features} features", fresh.a.len(), fresh.b.len()),
+                format!(
+                    "expected {} and {} for {n_features} features",
+                    fresh.a.len(),
+                    fresh.b.len()
+                ),
             ));
         }
         Ok(OnlineModel { a, b, progress, ..fresh })
@@ -321,8 +325,12 @@ impl OnlineModel {
     pub fn report(&mut self) -> Report {
         let p = &mut self.progress;
         let since = (p.loss_sum - p.reported_loss) / (p.weight_sum - p.reported_weight);
-        let report =
-            Report { rows: p.rows, pass: p.pass, average_loss: p.average_loss(), since_last: since };
+        let report = Report {
+            rows: p.rows,
+            pass: p.pass,
+            average_loss: p.average_loss(),
+            since_last: since,
+        };
         p.reported_loss = p.loss_sum;
         p.reported_weight = p.weight_sum;
         p.next_report = (p.rows * 2).max(1);

@@ -98,7 +98,9 @@ impl StreamSource {
 
     fn batches(&self, rows: usize) -> Result<Box<dyn Iterator<Item = Result<SparseBatch>> + '_>> {
         match self {
-            StreamSource::Table { path, read, target, features } if delimiter(read, path).is_some() => {
+            StreamSource::Table { path, read, target, features }
+                if delimiter(read, path).is_some() =>
+            {
                 let delimiter = delimiter(read, path).unwrap_or(b',');
                 let batches = hashed_csv_batches(path, features, target, delimiter, rows)?;
                 Ok(Box::new(batches.map(|b| b.map(|(x, labels)| (x, labels, None)))))
@@ -212,7 +214,10 @@ pub fn fit_stream(
             return Err(Error::invalid(
                 "checkpoint",
                 model.progress.rows_in_pass,
-                format!("{} has fewer rows than the checkpoint's pass had", source.path().display()),
+                format!(
+                    "{} has fewer rows than the checkpoint's pass had",
+                    source.path().display()
+                ),
             ));
         }
         model.end_pass();
