@@ -67,6 +67,7 @@ pub enum FormatArg {
     Tsv,
     Parquet,
     Libsvm,
+    Vw,
 }
 
 impl From<FormatArg> for Format {
@@ -76,6 +77,7 @@ impl From<FormatArg> for Format {
             FormatArg::Tsv => Format::Tsv,
             FormatArg::Parquet => Format::Parquet,
             FormatArg::Libsvm => Format::Libsvm,
+            FormatArg::Vw => Format::Vw,
         }
     }
 }

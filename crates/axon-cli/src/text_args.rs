@@ -38,8 +38,9 @@ pub struct TextArgs {
     /// Then keep the N terms of largest total count.
     #[arg(long, value_name = "N")]
     pub max_features: Option<usize>,
-    /// Hash terms into 2^B signed columns (scikit-learn's HashingVectorizer) instead of
-    /// learning a vocabulary.
+    /// Hash into 2^B columns: with --text, terms into signed columns (scikit-learn's
+    /// HashingVectorizer) instead of learning a vocabulary; with --stream, the hashed columns
+    /// [stream default: 18].
     #[arg(long = "hash-bits", value_name = "B")]
     pub hash_bits: Option<u32>,
     /// What a document's entries hold [default: tfidf for the logit, counts for nb].

@@ -45,6 +45,7 @@ pub mod metrics;
 pub mod model;
 pub mod naive_bayes;
 pub mod nn;
+pub mod online;
 pub mod ops;
 pub mod optim;
 pub mod rng;

@@ -18,6 +18,7 @@ mod ovr;
 mod report;
 mod softmax;
 mod sparse;
+mod stream;
 mod text;
 
 use std::path::PathBuf;
@@ -70,6 +71,8 @@ pub struct FitArgs {
     /// an unconverged fit reports its estimates only: they are not the maximum-likelihood ones).
     #[arg(long)]
     pub force_inference: bool,
+    #[command(flatten)]
+    pub stream: stream::StreamArgs,
 }
 
 /// `--cov`.
@@ -96,10 +99,13 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if !args.text.text.is_empty() || args.model == Model::Nb {
         return text::run(args);
     }
+    let format = Format::resolve(args.design.format.map(Format::from), &args.design.data);
+    if args.stream.stream || format == Format::Vw {
+        return stream::run(args);
+    }
     if let Some(name) = args.text.other_flags().first() {
         anyhow::bail!("{name} describes text features: name the text columns with --text COL");
     }
-    let format = Format::resolve(args.design.format.map(Format::from), &args.design.data);
     if format == Format::Libsvm {
         return sparse::run(args);
     }

@@ -21,6 +21,9 @@ pub enum Format {
     /// LibSVM / SVMlight (`.svm`, `.libsvm`, `.svmlight`): sparse rows `LABEL INDEX:VALUE ...`,
     /// read by [`crate::data::read_libsvm`], not as a table.
     Libsvm,
+    /// Vowpal Wabbit's text format (`.vw`): `LABEL [IMPORTANCE] |NAMESPACE FEATURE[:VALUE] ...`,
+    /// sparse rows streamed by [`crate::data::vw_batches`], not a table.
+    Vw,
 }
 
 impl Format {
@@ -34,6 +37,7 @@ impl Format {
             "tsv" | "tab" => Some(Format::Tsv),
             "parquet" | "pq" => Some(Format::Parquet),
             "svm" | "libsvm" | "svmlight" => Some(Format::Libsvm),
+            "vw" => Some(Format::Vw),
             _ => None,
         }
     }
@@ -63,6 +67,7 @@ impl fmt::Display for Format {
             Format::Tsv => "tsv",
             Format::Parquet => "parquet",
             Format::Libsvm => "libsvm",
+            Format::Vw => "vw",
         })
     }
 }
@@ -76,7 +81,8 @@ impl FromStr for Format {
             "tsv" => Ok(Format::Tsv),
             "parquet" => Ok(Format::Parquet),
             "libsvm" | "svmlight" => Ok(Format::Libsvm),
-            _ => Err(Error::invalid("format", s, "expected csv, tsv, parquet or libsvm")),
+            "vw" => Ok(Format::Vw),
+            _ => Err(Error::invalid("format", s, "expected csv, tsv, parquet, libsvm or vw")),
         }
     }
 }

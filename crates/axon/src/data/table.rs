@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::csv::read_csv_with_header;
+use super::csv::{open_bytes, read_csv_with_header};
 use super::csv_batches::CsvBatches;
 use super::frame::Frame;
 use super::parquet::{parquet_batches, read_parquet};
@@ -23,7 +23,7 @@ pub fn read_table(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Frame
         Format::Csv => read_csv(path, options),
         Format::Tsv => read_csv_with_header(path, &tab_separated(options)),
         Format::Parquet => read_parquet(path, options),
-        Format::Libsvm => Err(not_a_table(path)),
+        Format::Libsvm | Format::Vw => Err(not_a_table(path)),
     }
 }
 
@@ -80,18 +80,54 @@ pub fn read_batches(
         Format::Csv => Ok(Box::new(CsvBatches::open(path, options.clone(), rows)?)),
         Format::Tsv => Ok(Box::new(CsvBatches::open(path, tab_separated(options), rows)?)),
         Format::Parquet => Ok(Box::new(parquet_batches(path, options, rows)?)),
-        Format::Libsvm => Err(not_a_table(path)),
+        Format::Libsvm | Format::Vw => Err(not_a_table(path)),
     }
 }
 
-/// The error for a LibSVM file where a table is needed.
-fn not_a_table(path: &Path) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        msg: "a LibSVM file holds sparse rows, not a table of named columns: read it with \
-              read_libsvm (`axon fit` takes it directly)"
-            .into(),
+/// The column names of a table file, without reading its rows: a CSV or TSV file's header line
+/// (fields trimmed), a Parquet file's schema (through its first batch), the names
+/// [`read_csv`] gives a file in scikit-learn's layout.
+pub fn read_column_names(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    let delimiter = match Format::resolve(options.format, path) {
+        Format::Csv if is_sklearn(path, options) => b',',
+        Format::Csv => options.delimiter.unwrap_or(b','),
+        Format::Tsv => options.delimiter.unwrap_or(b'\t'),
+        Format::Parquet | Format::Libsvm | Format::Vw => {
+            let first = read_batches(path, options, 1)?.next().transpose()?;
+            return Ok(first.map(|f| f.names).unwrap_or_default());
+        }
+    };
+    if is_sklearn(path, options) {
+        return Ok(read_sklearn_frame(path, options)?.names);
     }
+    let shown = path.display().to_string();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(open_bytes(path)?);
+    let mut record = csv::ByteRecord::new();
+    let read = reader
+        .read_byte_record(&mut record)
+        .map_err(|e| Error::Io { path: shown.clone(), msg: e.to_string() })?;
+    if !read {
+        return Err(Error::Format { path: shown, line: 1, msg: "empty file: no header".into() });
+    }
+    let text =
+        |f: &[u8]| String::from_utf8_lossy(f).trim().trim_start_matches('\u{feff}').to_owned();
+    Ok(record.iter().map(text).collect())
+}
+
+/// The error for a LibSVM or Vowpal Wabbit file where a table is needed.
+fn not_a_table(path: &Path) -> Error {
+    let msg = if Format::of(path) == Some(Format::Vw) {
+        "a Vowpal Wabbit file holds sparse rows, not a table of named columns: stream it with \
+         vw_batches (`axon fit --stream` takes it directly)"
+    } else {
+        "a LibSVM file holds sparse rows, not a table of named columns: read it with \
+         read_libsvm (`axon fit` takes it directly)"
+    };
+    Error::Io { path: path.display().to_string(), msg: msg.into() }
 }
 
 /// Whether `path`, read with `options`, is a comma-separated file in scikit-learn's layout.
