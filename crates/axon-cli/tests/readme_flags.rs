@@ -119,8 +119,8 @@ fn the_check_catches_a_flag_that_does_not_exist() {
     assert!(found.iter().all(|(o, _)| *o == Owner::Verb("fit")));
     assert!(lists(&fit, "--alpha") && lists(&fit, "--data"));
     assert!(!lists(&fit, "--no-such-flag"));
-    // `--l1` is not listed because `--l1-ratio` is.
-    assert!(lists(&fit, "--l1-ratio") && !lists(&fit, "--l1"));
+    // `--max` is not listed because `--max-iter` is.
+    assert!(lists(&fit, "--max-iter") && !lists(&fit, "--max"));
     // A train-only flag is not fit's.
     assert!(!lists(&fit, "--epochs"));
 }
