@@ -8,9 +8,10 @@
 //! column `j`).
 //!
 //! The encoder is a serde value except for the inverse document frequencies, which a model file
-//! stores as tensors ([`SparseEncoder::idf_tensors`], [`SparseEncoder::with_idf`]). Other sparse
-//! sources (hashed categorical columns) are meant to join as further fields whose blocks are
-//! stacked after the text blocks.
+//! stores as tensors ([`SparseEncoder::idf_tensors`], [`SparseEncoder::with_idf`]). Hashed
+//! columns of a click log ([`HashedColumns`]: categories, numbers, log bins, crosses) join as one
+//! more block after the text blocks, named `hash:#j` by their hash bucket; they learn nothing
+//! from the data, so an encoder of hashed columns alone is what a streamed fit saves.
 
 use std::borrow::Cow;
 
@@ -20,7 +21,7 @@ use super::analyzer::Analyzer;
 use super::hashing::HashingVectorizer;
 use super::tfidf::{Norm, Tfidf, TfidfOptions};
 use super::vocabulary::{CountOptions, CountVectorizer, DocFreq};
-use crate::data::Frame;
+use crate::data::{Frame, HashedColumns};
 use crate::error::{Error, Result};
 use crate::sparse::{hstack, Csr};
 
@@ -202,6 +203,9 @@ impl TextFeatures {
 pub struct SparseEncoder {
     /// One per text column, in the order their blocks are stacked.
     pub text: Vec<TextFeatures>,
+    /// Hashed columns, stacked last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashed: Option<HashedColumns>,
 }
 
 impl SparseEncoder {
@@ -212,8 +216,22 @@ impl SparseEncoder {
 
     /// Fits every spec on `frame` and returns the design of its rows too.
     pub fn fit_transform(specs: &[TextSpec], frame: &Frame) -> Result<(SparseEncoder, Csr)> {
-        if specs.is_empty() {
-            return Err(Error::invalid("specs", "none", "a sparse encoder needs a text column"));
+        SparseEncoder::fit_transform_with(specs, None, frame)
+    }
+
+    /// Fits every text spec on `frame`, hashes the `hashed` columns after them, and returns the
+    /// design of `frame`'s rows too.
+    pub fn fit_transform_with(
+        specs: &[TextSpec],
+        hashed: Option<HashedColumns>,
+        frame: &Frame,
+    ) -> Result<(SparseEncoder, Csr)> {
+        if specs.is_empty() && hashed.is_none() {
+            return Err(Error::invalid(
+                "specs",
+                "none",
+                "a sparse encoder needs a text column or hashed columns",
+            ));
         }
         for (i, s) in specs.iter().enumerate() {
             if specs[..i].iter().any(|t| t.column == s.column) {
@@ -227,24 +245,39 @@ impl SparseEncoder {
             text.push(fitted);
             blocks.push(x);
         }
+        if let Some(h) = &hashed {
+            blocks.push(h.transform(frame)?);
+        }
         let x = hstack(&blocks.iter().collect::<Vec<_>>())?;
-        Ok((SparseEncoder { text }, x))
+        Ok((SparseEncoder { text, hashed }, x))
+    }
+
+    /// An encoder of hashed columns alone (a streamed fit's: nothing is learned from data).
+    pub fn hashed(hashed: HashedColumns) -> SparseEncoder {
+        SparseEncoder { text: Vec::new(), hashed: Some(hashed) }
     }
 
     /// The design of the rows of `frame` (terms not in a vocabulary ignored).
     pub fn transform(&self, frame: &Frame) -> Result<Csr> {
-        let blocks = self.text.iter().map(|t| t.transform(frame)).collect::<Result<Vec<_>>>()?;
+        let mut blocks =
+            self.text.iter().map(|t| t.transform(frame)).collect::<Result<Vec<_>>>()?;
+        if let Some(h) = &self.hashed {
+            blocks.push(h.transform(frame)?);
+        }
         hstack(&blocks.iter().collect::<Vec<_>>())
     }
 
     /// The number of columns of the design.
     pub fn n_features(&self) -> usize {
-        self.text.iter().map(TextFeatures::n_features).sum()
+        let hashed = self.hashed.as_ref().map_or(0, HashedColumns::n_features);
+        self.text.iter().map(TextFeatures::n_features).sum::<usize>() + hashed
     }
 
     /// The columns of the frame the encoder reads.
     pub fn input_columns(&self) -> Vec<String> {
-        self.text.iter().map(|t| t.spec.column.clone()).collect()
+        let text = self.text.iter().map(|t| t.spec.column.clone());
+        let hashed = self.hashed.iter().flat_map(|h| h.columns().iter().map(|c| c.name.clone()));
+        text.chain(hashed).collect()
     }
 
     /// The name of design column `j` (`text:free`, `subject:#123`).
@@ -255,7 +288,7 @@ impl SparseEncoder {
             }
             j -= t.n_features();
         }
-        format!("#{j}")
+        format!("hash:#{j}")
     }
 
     /// Every column's name, in order.
