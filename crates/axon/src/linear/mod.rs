@@ -37,6 +37,11 @@
 //! ([`fit_softmax`], scikit-learn's symmetric multinomial logit by L-BFGS) and `ovr`
 //! ([`fit_one_vs_rest`]).
 //!
+//! Sparse designs ([`Csr`](crate::sparse::Csr), never densified): `sparse` (the L2 binary logit,
+//! [`fit_sparse_logit`]) by `tron` (LIBLINEAR's trust-region Newton method with preconditioned
+//! CG) or L-BFGS, `sparse_multi` ([`fit_sparse_softmax`], [`fit_sparse_one_vs_rest`]: a `K × p`
+//! [`SparseMultiFit`]) and `sparse_l1` ([`fit_sparse_l1`]: L1 and elastic net by newGLMNET).
+//!
 //! ```
 //! use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link};
 //!
