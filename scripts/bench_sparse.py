@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Times an L2-penalised logistic regression on a wide sparse design: `axon fit` (trust-region
 Newton and L-BFGS, on the LibSVM file) against LIBLINEAR (`-s 0`, the python package
-`liblinear-official`, its C code) and scikit-learn's `LogisticRegression(solver="liblinear")`,
+`liblinear-official`, its C code) and scikit-learn's `LogisticRegression(solver="liblinear")`
+(with `--penalty l1`: axon's newGLMNET against LIBLINEAR `-s 6` and liblinear's L1),
 each in a process of its own, and prints one table of seconds and final objectives. It exists to
 keep "never densify a sparse design" measured rather than asserted.
 
@@ -37,12 +38,14 @@ from liblinear.liblinearutil import parameter, problem, train
 from sklearn.datasets import load_svmlight_file
 X, y = load_svmlight_file(sys.argv[1], n_features=int(sys.argv[3]))
 t = time.perf_counter()
-m = train(problem(y, X), parameter(f"-s 0 -c 1 -B -1 -e {sys.argv[2]} -q"))
+l1 = sys.argv[4] == "l1"
+m = train(problem(y, X), parameter(f"-s {6 if l1 else 0} -c 1 -B -1 -e {sys.argv[2]} -q"))
 seconds = time.perf_counter() - t
 w = np.array([m.w[j] for j in range(X.shape[1])])
 if m.get_labels()[0] != 1:
     w = -w
-obj = 0.5 * w @ w + np.logaddexp(0, -y * (X @ w)).sum()
+penalty = np.abs(w).sum() if l1 else 0.5 * w @ w
+obj = penalty + np.logaddexp(0, -y * (X @ w)).sum()
 print(json.dumps({"seconds": seconds, "objective": float(obj)}))
 """
 
@@ -55,10 +58,13 @@ X, y = load_svmlight_file(sys.argv[1], n_features=int(sys.argv[3]))
 X.indices = X.indices.astype(np.int32)
 X.indptr = X.indptr.astype(np.int32)
 t = time.perf_counter()
-m = LogisticRegression(C=1.0, solver="liblinear", fit_intercept=False, tol=float(sys.argv[2])).fit(X, y)
+l1 = sys.argv[4] == "l1"
+m = LogisticRegression(C=1.0, solver="liblinear", fit_intercept=False, tol=float(sys.argv[2]),
+                       penalty=sys.argv[4]).fit(X, y)
 seconds = time.perf_counter() - t
 w = m.coef_[0]
-obj = 0.5 * w @ w + np.logaddexp(0, -y * (X @ w)).sum()
+penalty = np.abs(w).sum() if l1 else 0.5 * w @ w
+obj = penalty + np.logaddexp(0, -y * (X @ w)).sum()
 print(json.dumps({"seconds": seconds, "objective": float(obj)}))
 """
 
@@ -96,6 +102,8 @@ def main():
     p.add_argument("--eps", type=float, default=0.01, help="LIBLINEAR's -e (its default)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--penalty", choices=["l2", "l1"], default="l2",
+                   help="l1: axon's newGLMNET against LIBLINEAR -s 6 (its default -e is 0.01 too)")
     args = p.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "axon-cli"], cwd=ROOT, check=True)
     axon = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "axon"
@@ -110,14 +118,19 @@ def main():
         print(f"{args.rows} rows x 2^{args.bits} columns, {size:.0f} MB LibSVM, "
               f"{pos / len(labels):.1%} positive; stop at ||g|| <= {tol:.2e} ||g0||")
         rows = []
-        for name, solver in [("axon fit (TRON)", "auto"), ("axon fit (L-BFGS)", "lbfgs")]:
+        axon_runs = [("axon fit (TRON)", "auto"), ("axon fit (L-BFGS)", "lbfgs")]
+        if args.penalty == "l1":
+            axon_runs = [("axon fit (newGLMNET)", "auto")]
+        for name, solver in axon_runs:
             cmd = [str(axon), "fit", "--data", str(data), "--target", "label", "--format", "libsvm", "--no-intercept",
-                   "--penalty", "l2", "--alpha", "1", "--solver", solver, "--tol", str(tol),
+                   "--penalty", args.penalty, "--alpha", "1", "--solver", solver, "--tol", str(tol),
                    "--max-iter", "1000", "--json"]
             report = json.loads(run_json(cmd, env))
             rows.append((name, report["fit_seconds"], report["objective"], "fit only"))
-        for name, script in [("LIBLINEAR -s 0", LIBLINEAR), ("sklearn liblinear", SKLEARN)]:
-            out = json.loads(run_json([sys.executable, "-c", script, str(data), str(args.eps), str(cols)], env))
+        liblinear = "LIBLINEAR -s 6" if args.penalty == "l1" else "LIBLINEAR -s 0"
+        for name, script in [(liblinear, LIBLINEAR), ("sklearn liblinear", SKLEARN)]:
+            cmd = [sys.executable, "-c", script, str(data), str(args.eps), str(cols), args.penalty]
+            out = json.loads(run_json(cmd, env))
             rows.append((name, out["seconds"], out["objective"], "fit only"))
         print(f"\n{'tool':<20} {'seconds':>9} {'objective':>18}  timed")
         for name, seconds, objective, what in rows:

@@ -81,7 +81,7 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
             flag(args.model)
         ));
     }
-    if sparse_l1 && !(args.fit.alpha > 0.0) {
+    if sparse_l1 && (args.fit.alpha.is_nan() || args.fit.alpha <= 0.0) {
         return refuse("an L1 or elastic-net penalty needs --alpha > 0");
     }
     let allowed: &[Solver] = match args.model {

@@ -38,6 +38,11 @@
 //! ([`fit_one_vs_rest`]). `sparse` fits the L2 logit on a sparse design ([`fit_sparse_logit`])
 //! and `sparse_model` saves such fits with their text encoder ([`SparseLinearModel`]).
 //!
+//! Sparse designs ([`Csr`](crate::sparse::Csr), never densified): `sparse` (the L2 binary logit,
+//! [`fit_sparse_logit`]) by `tron` (LIBLINEAR's trust-region Newton method with preconditioned
+//! CG) or L-BFGS, `sparse_multi` ([`fit_sparse_softmax`], [`fit_sparse_one_vs_rest`]: a `K × p`
+//! [`SparseMultiFit`]) and `sparse_l1` ([`fit_sparse_l1`]: L1 and elastic net by newGLMNET).
+//!
 //! ```
 //! use axon::linear::{fit_binary, BinaryData, BinaryOptions, Link};
 //!

@@ -10,10 +10,10 @@
 //! ```
 //!
 //! with the intercept `b` not penalised. Two solvers:
-//! - [`SparseSolver::Tron`], LIBLINEAR's trust-region Newton method (Lin, Weng & Keerthi 2008):
-//!   each step solves `H s = −∇F` by conjugate gradients inside a trust region, with Hessian-vector
-//!   products `Xᵀ(D (X v)) + α v`, `D = diag(sᵢ σ(zᵢ)(1 − σ(zᵢ)))`; it stops when
-//!   `‖∇F‖₂ ≤ tol ‖∇F(0)‖₂`, LIBLINEAR's rule.
+//! - [`SparseSolver::Tron`], LIBLINEAR's trust-region Newton method (`tron.rs`): each step
+//!   solves `H s = −∇F` by preconditioned conjugate gradients inside a trust region, with
+//!   Hessian-vector products `Xᵀ(D (X v)) + α v`, `D = diag(sᵢ σ(zᵢ)(1 − σ(zᵢ)))`, into vectors
+//!   made once per fit; it stops when `‖∇F‖₂ ≤ tol ‖∇F(0)‖₂`, LIBLINEAR's rule.
 //! - [`SparseSolver::Lbfgs`], the L-BFGS of `lbfgs.rs` on `F / Σsᵢ` with scikit-learn's
 //!   stopping rule (`‖∇F‖∞ / Σsᵢ ≤ tol`).
 

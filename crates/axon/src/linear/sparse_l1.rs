@@ -165,8 +165,8 @@ impl Glmnet<'_> {
             let gb: f64 = if self.intercept { r.iter().sum() } else { 0.0 };
             let mut viol = gb.abs();
             let (mut viol_sq, mut viol_max) = (gb * gb, gb.abs());
-            for j in 0..p {
-                let v = self.violation(self.w[j], g[j]).abs();
+            for (&wj, &gj) in self.w.iter().zip(&g) {
+                let v = self.violation(wj, gj).abs();
                 viol += v;
                 viol_sq += v * v;
                 viol_max = viol_max.max(v);

@@ -136,7 +136,7 @@ fn preconditioner<P: TronProblem>(problem: &mut P, m: &mut [f64]) {
     let c = problem.preconditioner_scale();
     m.iter_mut().for_each(|v| {
         *v = (1.0 - ALPHA_PCG) * c + ALPHA_PCG * *v;
-        if !(*v > 0.0) {
+        if v.is_nan() || *v <= 0.0 {
             *v = 1.0;
         }
     });
