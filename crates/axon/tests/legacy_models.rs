@@ -60,11 +60,17 @@ fn resave(saved: SavedModel, name: &str, data: &Path, predictions: &str, log_odd
     match &saved {
         SavedModel::Linear(m) => m.save(&path).unwrap(),
         SavedModel::Network(n) => n.save(&path, &serde_json::Value::Null).unwrap(),
+        SavedModel::SparseLinear(m) => m.save(&path).unwrap(),
+        SavedModel::NaiveBayes(m) => m.save(&path).unwrap(),
     }
     let file = load_model(&path).unwrap();
     assert_eq!(file.version, MODEL_VERSION);
-    let kind =
-        if matches!(saved, SavedModel::Linear(_)) { ModelKind::Linear } else { ModelKind::Network };
+    let kind = match saved {
+        SavedModel::Linear(_) => ModelKind::Linear,
+        SavedModel::Network(_) => ModelKind::Network,
+        SavedModel::SparseLinear(_) => ModelKind::SparseLinear,
+        SavedModel::NaiveBayes(_) => ModelKind::NaiveBayes,
+    };
     assert_eq!(file.kind, kind);
     check(&path, data, predictions, log_odds);
 }
