@@ -1,7 +1,8 @@
 //! `axon fit --stream` on the committed click sample (`data/clicks_sample.csv.gz`, written by
 //! `scripts/gen_clicks.py`): the progressive loss beats the best constant and falls, `--hash`
 //! alone takes the text columns, a checkpoint resumes to the same loss as an uninterrupted run,
-//! the same rows as a Vowpal Wabbit file learn the same, and bad flags are refused by name.
+//! the same rows as a Vowpal Wabbit file learn the same, bad flags are refused by name, and
+//! `--out` saves the hashed model for `predict`, `eval` and `summary`.
 
 mod common;
 
@@ -156,5 +157,64 @@ fn a_vw_file_streams_and_bad_flags_are_named() {
         "0",
     ]);
     assert!(err.contains("alpha"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_streamed_model_is_saved_for_predict_and_eval() {
+    let dir = temp_dir("stream-out");
+    let model = dir.join("clicks.axon").display().to_string();
+    let file = data("clicks_sample.csv.gz");
+    let bins = counts();
+    let fit = ok_json(&[
+        "fit",
+        "--stream",
+        "--data",
+        &file,
+        "--target",
+        "label",
+        "--hash",
+        "--log-bin",
+        &bins,
+        "--cross",
+        "C1:C2",
+        "--passes",
+        "2",
+        "--json",
+        "--out",
+        &model,
+    ]);
+    let progressive = fit["progressive_log_loss"].as_f64().unwrap();
+    let eval = ok_json(&["eval", "--model", &model, "--data", &file, "--json"]);
+    let loss = eval["log_loss"].as_f64().unwrap();
+    // The final weights fit the rows they learned better than the rows' progressive scores did,
+    // and far better than the best constant (0.500).
+    assert!(loss < progressive && loss > 0.1, "eval {loss}, progressive {progressive}");
+    let summary = ok_json(&["summary", &model, "--json"]);
+    assert_eq!(summary["kind"], "sparse-logit");
+    assert_eq!(summary["schema"]["classes"], serde_json::json!(["0", "1"]));
+    // A row with an empty field (no feature) and an unseen category still gets a probability.
+    let new = dir.join("new.csv");
+    let header = std::iter::once("label".to_string())
+        .chain((1..=13).map(|j| format!("I{j}")))
+        .chain((1..=26).map(|j| format!("C{j}")))
+        .collect::<Vec<_>>()
+        .join(",");
+    let row = std::iter::once("1".to_string())
+        .chain((1..=13).map(|j| if j == 3 { String::new() } else { j.to_string() }))
+        .chain((1..=26).map(|j| format!("never-seen-{j}")))
+        .collect::<Vec<_>>()
+        .join(",");
+    std::fs::write(&new, format!("{header}\n{row}\n")).unwrap();
+    let out =
+        axon(&["predict", "--model", &model, "--data", &new.display().to_string(), "--proba"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    // A Vowpal Wabbit file's model is not saved.
+    let vw = dir.join("rows.vw");
+    std::fs::write(&vw, "1 |c a=1\n-1 |c a=2\n").unwrap();
+    let err = error(&["fit", "--data", &vw.display().to_string(), "--out", &model]);
+    assert!(err.contains("--out") && err.contains("--checkpoint"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -194,8 +194,17 @@ impl SavedModel {
 
     /// Reads new rows from `path` in the layout of the model's data (see
     /// [`crate::data::read_examples`]).
+    ///
+    /// A model on text or hashed columns reads an empty field as an empty document or no
+    /// feature, as it was fitted, not as a missing value.
     pub fn read(&self, path: &Path, labels: Labels, options: &ReadOptions) -> Result<Examples> {
-        read_examples(&self.schema(), path, labels, options)
+        match self {
+            SavedModel::SparseLinear(_) | SavedModel::NaiveBayes(_) => {
+                let options = ReadOptions { missing: Vec::new(), ..options.clone() };
+                read_examples(&self.schema(), path, labels, &options)
+            }
+            _ => read_examples(&self.schema(), path, labels, options),
+        }
     }
 
     /// The class probabilities of `examples` and, with `log_odds`, a two-class model's log-odds.

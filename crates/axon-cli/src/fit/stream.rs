@@ -13,15 +13,18 @@ use axon::data::{
     read_batches, read_column_names, Column, Format, HashRole, HashedColumn, HashedColumns,
     ReadOptions,
 };
+use axon::linear::SparseLinearModel;
 use axon::online::{
     fit_stream, load_checkpoint, Learner, OnlineModel, Report, Schedule, StreamEvent,
     StreamOptions, StreamSource,
 };
+use axon::text::SparseEncoder;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::FitArgs;
+use crate::common::settings_record;
 use crate::output::{errln, outln};
 
 /// The hashed feature space of a stream without `--hash-bits`: 2^18 columns, as Vowpal Wabbit's.
@@ -261,6 +264,13 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     let bits = args.text.hash_bits.unwrap_or(DEFAULT_HASH_BITS);
     let source = flags.source(data, format, &args.design.target, bits)?;
+    if let (Some(out), StreamSource::Vw { .. }) = (&args.out, &source) {
+        anyhow::bail!(
+            "--out {}: a model streamed from a Vowpal Wabbit file is not saved for predict (which \
+             reads tables); --checkpoint keeps its state",
+            out.display()
+        );
+    }
     let source_text = match &source {
         StreamSource::Table { features, .. } => serde_json::to_string(features)?,
         StreamSource::Vw { bits, .. } => format!("vw, {bits} bits"),
@@ -319,6 +329,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let summary = summary?;
     if let Some(e) = failed {
         return Err(e.into());
+    }
+    if let (Some(out), StreamSource::Table { features, .. }) = (&args.out, &source) {
+        save_model(args, features, &model, out)?;
     }
     let rows_per_second = summary.rows_now as f64 / summary.seconds.max(1e-9);
     if args.json {
@@ -380,4 +393,41 @@ fn progress_bar() -> Option<ProgressBar> {
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
     Some(bar)
+}
+
+/// Saves the streamed weights with their hashing as a sparse logit, for `axon predict` and
+/// `axon eval`. The classes are named by the label coding of the file's first rows (`-1`/`1`
+/// when a −1 is among them, else `0`/`1`).
+fn save_model(
+    args: &FitArgs,
+    features: &HashedColumns,
+    model: &OnlineModel,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let target = &args.design.target;
+    let read = ReadOptions {
+        format: args.design.format.map(Format::from),
+        columns: Some(vec![target.clone()]),
+        missing: Vec::new(),
+        ..ReadOptions::default()
+    };
+    let first = read_batches(&args.design.data, &read, 4096)?.next().transpose()?;
+    let minus_one = first.is_some_and(|frame| {
+        frame.column(target).is_ok_and(|c| (0..c.len()).any(|i| c.label(i).trim() == "-1"))
+    });
+    let negative = if minus_one { "-1" } else { "0" };
+    let classes = vec![negative.to_owned(), "1".to_owned()];
+    let mut weights = model.weights();
+    let bias = weights.pop().expect("the bias is the last weight");
+    let saved = SparseLinearModel::new(
+        SparseEncoder::hashed(features.clone()),
+        target.clone(),
+        classes,
+        weights,
+        vec![bias],
+        settings_record("fit", args)?,
+    )?;
+    saved.save(out)?;
+    errln!("saved the model to {}", out.display())?;
+    Ok(())
 }
