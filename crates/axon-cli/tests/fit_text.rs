@@ -3,8 +3,8 @@
 //! written as two CSV files; the tf-idf L2 logit (`--ngram 2 --min-df 2 --sublinear-tf --alpha
 //! 0.1`, scikit-learn's C = 10) saved with `--out` gives every test e-mail's P(spam) to 1e-5
 //! through `axon predict`, and `axon eval` the same accuracy; `--model nb` predicts every test
-//! e-mail as `MultinomialNB`. Flags that do not apply to text are refused with messages that
-//! name them.
+//! e-mail as `MultinomialNB`; `--model softmax` fits the five groups and its saved model scores
+//! as the fit did. Flags that do not apply to text are refused with messages that name them.
 
 mod common;
 
@@ -146,7 +146,7 @@ fn flags_that_do_not_apply_to_text_are_refused() {
         (&["--model", "nb"], "--text COL"),
         (&["--ngram", "2"], "--ngram describes text features"),
         (&["--text", "text", "--standardize"], "--standardize does not apply to --text"),
-        (&["--text", "text", "--model", "softmax"], "not --model softmax"),
+        (&["--text", "text", "--model", "ovr"], "not --model ovr"),
         (
             &["--text", "text", "--hash-bits", "10", "--max-features", "5"],
             "--max-features bounds a learned vocabulary",
@@ -165,4 +165,46 @@ fn flags_that_do_not_apply_to_text_are_refused() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
     assert!(axon(&["fit", "--help"]).status.success());
+}
+
+#[test]
+fn softmax_on_text_fits_five_groups_and_its_saved_model_scores_the_same() {
+    let dir = temp_dir("text-softmax");
+    let model = dir.join("groups.axon").display().to_string();
+    let file = common::data("spam_sample.csv.gz");
+    let args = [
+        "fit",
+        "--data",
+        &file,
+        "--target",
+        "group",
+        "--text",
+        "text",
+        "--model",
+        "softmax",
+        "--min-df",
+        "2",
+        "--sublinear-tf",
+        "--alpha",
+        "0.1",
+        "--json",
+        "--out",
+        &model,
+    ];
+    let fit = ok_json(&args);
+    assert_eq!(fit["model"], "sparse-softmax");
+    assert_eq!(fit["converged"], true);
+    let classes = fit["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 5, "{classes:?}");
+    assert_eq!(fit["coefficients_by_class"].as_array().unwrap().len(), 5);
+    assert_eq!(fit["intercepts"].as_array().unwrap().len(), 5);
+    // The saved model gives the fit's own training log loss through `axon eval`.
+    let eval = ok_json(&["eval", "--model", &model, "--data", &file, "--json"]);
+    let (a, b) = (fit["log_loss"].as_f64().unwrap(), eval["log_loss"].as_f64().unwrap());
+    assert!((a - b).abs() < 1e-9, "fit {a}, eval {b}");
+    assert!(eval["accuracy"].as_f64().unwrap() > 0.95);
+    // Five groups are not a binary logit.
+    let err = error(&["fit", "--data", &file, "--target", "group", "--text", "text"]);
+    assert!(err.contains("5 classes") && err.contains("--model softmax"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,7 +1,8 @@
 //! `axon fit --text COL`: a model of the target on the words of text columns. The library turns
 //! the columns into one sparse design (`SparseEncoder`: vocabulary or hashing, counts or tf-idf,
 //! as scikit-learn's vectorizers) and fits the binary L2 logit on it (`fit_sparse_logit`: TRON,
-//! or L-BFGS with `--solver lbfgs`; `--alpha` is `1/C`, and C = 1 when it is not given) or, with
+//! or L-BFGS with `--solver lbfgs`; `--alpha` is `1/C`, and C = 1 when it is not given), the
+//! multinomial logit of K classes with `--model softmax` (`fit_sparse_softmax`, L-BFGS) or, with
 //! `--model nb`, multinomial Naive Bayes (`--nb-alpha` smoothing). The report lists the
 //! features that push most towards each class by name (`--json`: every non-zero coefficient, or
 //! every feature's log-probabilities); `--out` saves the model for `axon predict` and `axon
@@ -10,7 +11,9 @@
 use std::time::Instant;
 
 use axon::data::{read_table, Format, Frame, ReadOptions};
-use axon::linear::{fit_sparse_logit, SparseLinearModel, SparseLogitOptions, SparseSolver};
+use axon::linear::{
+    fit_sparse_logit, fit_sparse_softmax, SparseLinearModel, SparseLogitOptions, SparseSolver,
+};
 use axon::naive_bayes::{NaiveBayes, NaiveBayesModel, NbKind};
 use axon::sparse::Csr;
 use axon::text::SparseEncoder;
@@ -51,6 +54,12 @@ struct TextReport {
     /// Logit: every non-zero coefficient by name (of the second class's equation).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     coefficients: Vec<(String, f64)>,
+    /// Softmax: each class's non-zero coefficients by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    coefficients_by_class: Vec<(String, Vec<(String, f64)>)>,
+    /// Softmax: each class's intercept.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    intercepts: Vec<f64>,
     /// Naive Bayes: `log P(class)`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     class_log_prior: Vec<f64>,
@@ -72,9 +81,10 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
     if format == Format::Libsvm {
         anyhow::bail!("--text reads a table with named columns, not a LibSVM file");
     }
-    if !matches!(args.model, Model::Logit | Model::Nb) {
+    if !matches!(args.model, Model::Logit | Model::Softmax | Model::Nb) {
         anyhow::bail!(
-            "--text fits --model logit (L2, binary) or nb (Naive Bayes), not --model {}",
+            "--text fits --model logit (L2, binary), softmax (L2, any number of classes) or nb \
+             (Naive Bayes), not --model {}",
             flag(args.model)
         );
     }
@@ -196,6 +206,8 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         accuracy: 0.0,
         intercept: None,
         coefficients: Vec::new(),
+        coefficients_by_class: Vec::new(),
+        intercepts: Vec::new(),
         class_log_prior: Vec::new(),
         feature_log_prob: Vec::new(),
         top: Vec::new(),
@@ -215,10 +227,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    if classes.len() != 2 {
+    let softmax = args.model == Model::Softmax;
+    if classes.len() != 2 && !softmax {
         anyhow::bail!(
-            "--target {target}: {} classes; the sparse logit is binary (--model nb takes any \
-             number of classes)",
+            "--target {target}: {} classes; the sparse logit is binary (--model softmax and \
+             --model nb take any number of classes)",
             classes.len()
         );
     }
@@ -233,6 +246,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         (_, a) => a,
     };
     let (solver, solver_name) = match args.fit.solver {
+        _ if softmax => (SparseSolver::Lbfgs, "lbfgs (multinomial)"),
         Solver::Lbfgs => (SparseSolver::Lbfgs, "lbfgs"),
         _ => (SparseSolver::Tron, "trust-region Newton (TRON)"),
     };
@@ -241,20 +255,64 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         fit_intercept: !args.design.no_intercept,
         solver,
         tol: args.tol,
-        max_iter: args.max_iter,
+        // L-BFGS counts cheap iterations: at least 1000, as the table path.
+        max_iter: if solver == SparseSolver::Lbfgs {
+            args.max_iter.max(1000)
+        } else {
+            args.max_iter
+        },
     };
-    let yf: Vec<f64> = y.iter().map(|&c| f64::from(c)).collect();
-    let started = Instant::now();
-    let fit = fit_sparse_logit(&x, &yf, None, &opts)?;
-    report.fit_seconds = started.elapsed().as_secs_f64();
-    let model = SparseLinearModel::from_logit(encoder, target, classes, &fit, settings)?;
-    report.model = model.kind_name();
     report.penalty = if alpha > 0.0 {
         format!("L2 (alpha = {alpha}, C = {})", 1.0 / alpha)
     } else {
         "none".to_owned()
     };
     report.solver = solver_name;
+    if softmax {
+        let y: Vec<usize> = y.iter().map(|&c| c as usize).collect();
+        let started = Instant::now();
+        let fit = fit_sparse_softmax(&x, &y, classes.len(), None, &opts)?;
+        report.fit_seconds = started.elapsed().as_secs_f64();
+        let (coef, intercept) = (fit.coef.clone(), fit.intercept.clone());
+        let model = SparseLinearModel::new(encoder, target, classes, coef, intercept, settings)?;
+        report.model = model.kind_name();
+        report.iterations = fit.iterations;
+        report.converged = fit.converged;
+        report.objective = Some(fit.objective);
+        let y32: Vec<u32> = y.iter().map(|&c| c as u32).collect();
+        (report.log_loss, report.accuracy) = training_fit(&model.predict_proba_design(&x)?, &y32);
+        let p = x.n_cols();
+        report.top = (model.classes.iter().enumerate())
+            .map(|(c, name)| {
+                let row = &model.coef[c * p..(c + 1) * p];
+                let mut sorted: Vec<(usize, f64)> =
+                    row.iter().copied().enumerate().filter(|(_, b)| *b > 0.0).collect();
+                sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+                let top = sorted.iter().take(SHOWN);
+                (name.clone(), top.map(|&(j, b)| (model.encoder.feature_name(j), b)).collect())
+            })
+            .collect();
+        report.coefficients_by_class = (model.classes.iter().enumerate())
+            .map(|(c, name)| {
+                let row = &model.coef[c * p..(c + 1) * p];
+                let named = (row.iter().enumerate()).filter(|(_, &b)| b != 0.0);
+                (name.clone(), named.map(|(j, &b)| (model.encoder.feature_name(j), b)).collect())
+            })
+            .collect();
+        report.intercepts = model.intercept.clone();
+        print(args, &report)?;
+        if let Some(path) = &args.out {
+            model.save(path)?;
+            errln!("axon: model written to {}", path.display())?;
+        }
+        return Ok(());
+    }
+    let yf: Vec<f64> = y.iter().map(|&c| f64::from(c)).collect();
+    let started = Instant::now();
+    let fit = fit_sparse_logit(&x, &yf, None, &opts)?;
+    report.fit_seconds = started.elapsed().as_secs_f64();
+    let model = SparseLinearModel::from_logit(encoder, target, classes, &fit, settings)?;
+    report.model = model.kind_name();
     report.iterations = fit.iterations;
     report.converged = fit.converged;
     report.gradient_norm = Some(fit.gradient_norm);
@@ -351,6 +409,9 @@ fn print(args: &FitArgs, r: &TextReport) -> anyhow::Result<()> {
         Some(g) => {
             outln!("Solver {}: {state} in {} iterations (‖∇F‖₂ = {g:.3e})", r.solver, r.iterations)?
         }
+        None if r.class_log_prior.is_empty() => {
+            outln!("Solver {}: {state} in {} iterations", r.solver, r.iterations)?
+        }
         None => outln!("Fit: {}", r.solver)?,
     }
     if let Some(f) = r.objective {
@@ -365,7 +426,7 @@ fn print(args: &FitArgs, r: &TextReport) -> anyhow::Result<()> {
     if let Some(b) = r.intercept {
         outln!("Intercept: {b:.6}")?;
     }
-    let what = if r.gradient_norm.is_some() { "coefficient" } else { "log-probability lift" };
+    let what = if r.class_log_prior.is_empty() { "coefficient" } else { "log-probability lift" };
     for (class, list) in &r.top {
         if list.is_empty() {
             continue;
