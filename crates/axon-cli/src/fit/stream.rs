@@ -308,7 +308,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     let summary = summary?;
     if let Some(e) = failed {
-        return Err(e.into());
+        return Err(e);
     }
     let rows_per_second = summary.rows_now as f64 / summary.seconds.max(1e-9);
     if args.json {
