@@ -66,9 +66,9 @@ pub struct StreamArgs {
     /// FTRL's beta (--stream).
     #[arg(long, value_name = "B", default_value_t = 1.0)]
     pub ftrl_beta: f64,
-    /// The L1 penalty of FTRL (--stream).
+    /// FTRL's L1 penalty (--stream).
     #[arg(long, value_name = "L", default_value_t = 0.0)]
-    pub l1: f64,
+    pub ftrl_l1: f64,
     /// The L2 penalty of the online learners (--stream).
     #[arg(long, value_name = "L", default_value_t = 0.0)]
     pub l2: f64,
@@ -141,7 +141,7 @@ impl StreamArgs {
             LearnerArg::Ftrl => Learner::Ftrl {
                 alpha: self.ftrl_alpha,
                 beta: self.ftrl_beta,
-                l1: self.l1,
+                l1: self.ftrl_l1,
                 l2: self.l2,
             },
             LearnerArg::Adagrad => Learner::Adagrad { rate: self.rate, l2: self.l2 },
@@ -328,7 +328,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     let summary = summary?;
     if let Some(e) = failed {
-        return Err(e.into());
+        return Err(e);
     }
     if let (Some(out), StreamSource::Table { features, .. }) = (&args.out, &source) {
         save_model(args, features, &model, out)?;

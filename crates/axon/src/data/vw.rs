@@ -126,8 +126,8 @@ fn parse_line(text: &[u8], at: &Place, mask: u32, row: &mut Vec<(u32, f64)>) -> 
     let mut head = text[..bar].split(u8::is_ascii_whitespace).filter(|t| !t.is_empty());
     let label_text = head.next().ok_or_else(|| at.error(text, "no label before `|`"))?;
     let label = match at.number(label_text, "label")? {
-        x if x == 1.0 => 1.0,
-        x if x == -1.0 || x == 0.0 => 0.0,
+        1.0 => 1.0,
+        -1.0 | 0.0 => 0.0,
         _ => return Err(at.error(label_text, "the label must be -1, 0 or 1")),
     };
     let mut weight = 1.0;
@@ -211,7 +211,7 @@ mod tests {
             murmurhash3_32(f.as_bytes(), murmurhash3_32(ns.as_bytes(), 0) as u32) as u32
                 & ((1 << 18) - 1)
         };
-        let mut want = vec![(col("a", "x"), 1.0), (col("a", "y"), 2.0), (col("b", "x"), 1.0)];
+        let mut want = [(col("a", "x"), 1.0), (col("a", "y"), 2.0), (col("b", "x"), 1.0)];
         want.sort_by_key(|p| p.0);
         let (idx, val) = batches[0].x.row(0);
         assert_eq!(idx, want.iter().map(|p| p.0).collect::<Vec<_>>());

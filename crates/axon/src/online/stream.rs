@@ -1,8 +1,9 @@
 //! [`fit_stream`], an online fit over a file of any size in bounded memory: one or more passes,
 //! each reading the file in batches (a table through `read_batches` and [`HashedColumns`], or a
 //! Vowpal Wabbit file through `vw_batches`), every batch learned row by row. A CSV or TSV table
-//! is hashed straight from its lines (`hashed_csv_batches`), a Parquet file through frames. Memory holds the
-//! model's arrays and one batch. With a checkpoint file the state is saved every so many rows
+//! is hashed straight from its lines (`hashed_csv_batches`), a Parquet file through frames.
+//! Batches are read and featurized on a thread of their own while the previous one is learned;
+//! memory holds the model's arrays and at most four batches. With a checkpoint file the state is saved every so many rows
 //! and at the end of each pass; a fit started from a checkpoint skips the rows of the current
 //! pass that it has already learned from, so it ends exactly where an uninterrupted one does.
 
@@ -121,6 +122,37 @@ impl StreamSource {
     }
 }
 
+/// Calls `learn` with each batch of `source` in order until it returns `false`; the batches are
+/// read and featurized on a thread of their own, up to two ahead of the one being learned.
+fn each_batch(
+    source: &StreamSource,
+    rows: usize,
+    learn: &mut dyn FnMut(SparseBatch) -> Result<bool>,
+) -> Result<()> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<SparseBatch>>(2);
+        scope.spawn(move || match source.batches(rows) {
+            Err(e) => {
+                let _ = tx.send(Err(e));
+            }
+            Ok(batches) => {
+                for batch in batches {
+                    if tx.send(batch).is_err() {
+                        break; // the learner stopped
+                    }
+                }
+            }
+        });
+        // Leaving drops `rx`, which ends the reader's next send.
+        for batch in rx {
+            if !learn(batch?)? {
+                break;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// The delimiter of a CSV or TSV table (read by `hashed_csv_batches`), `None` for Parquet.
 fn delimiter(read: &ReadOptions, path: &Path) -> Option<u8> {
     match Format::resolve(read.format, path) {
@@ -178,15 +210,15 @@ pub fn fit_stream(
         Some(path) => save_checkpoint(path, model, &options.settings),
         None => Ok(()),
     };
-    'passes: while model.progress.pass < options.passes {
+    let mut stopped = false;
+    while model.progress.pass < options.passes && !stopped {
         let mut skip = model.progress.rows_in_pass;
-        for batch in source.batches(options.batch_rows)? {
-            let (mut x, mut labels, mut weights) = batch?;
+        each_batch(source, options.batch_rows, &mut |(mut x, mut labels, mut weights)| {
             if skip > 0 {
                 let n = x.n_rows() as u64;
                 if skip >= n {
                     skip -= n;
-                    continue;
+                    return Ok(true);
                 }
                 let keep: Vec<usize> = (skip as usize..n as usize).collect();
                 x = x.take_rows(&keep);
@@ -203,12 +235,17 @@ pub fn fit_stream(
             on_event(StreamEvent::Batch { pass: p.pass, rows_in_pass: p.rows_in_pass });
             if options.stop_after.is_some_and(|n| p.rows >= n) {
                 checkpoint(model)?;
-                break 'passes;
+                stopped = true;
+                return Ok(false);
             }
             if p.rows - last_checkpoint >= options.checkpoint_rows {
                 checkpoint(model)?;
                 last_checkpoint = p.rows;
             }
+            Ok(true)
+        })?;
+        if stopped {
+            break;
         }
         if skip > 0 {
             return Err(Error::invalid(
