@@ -23,7 +23,7 @@ fi
 (cd "$HERE" && cargo build --release -q -p axon-cli)
 AXON=${CARGO_TARGET_DIR:-$HERE/target}/release/axon
 COLS=$(python3 -c 'print(",".join([f"I{j}" for j in range(1,14)] + [f"C{j}" for j in range(1,27)]))')
-FTRL=(--learner ftrl --ftrl-alpha 0.05 --ftrl-beta 1 --ftrl-l1 0 --l2 0 --hash-bits 18)
+FTRL=(--learner ftrl --ftrl-alpha 0.05 --ftrl-beta 1 --ftrl-l1 0 --stream-l2 0 --hash-bits 18)
 VWARGS="--ftrl --ftrl_alpha 0.05 --ftrl_beta 1 --l1 0 --l2 0 -b 18 --loss_function logistic"
 
 # Runs a command under /usr/bin/time -v; prints "seconds peak_kb" and leaves its stderr in $1.log.

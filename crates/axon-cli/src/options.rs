@@ -176,9 +176,10 @@ pub struct SolverArgs {
     /// through autograd.
     #[arg(long, value_enum, default_value_t = Solver::Auto)]
     pub solver: Solver,
-    /// Learning rate of gd, sgd and adam.
-    #[arg(long, value_name = "ETA", default_value_t = 0.01)]
-    pub lr: f64,
+    /// Learning rate of gd, sgd and adam [default: 0.01]; of --stream's adagrad and sgd
+    /// [default: 0.1].
+    #[arg(long, value_name = "ETA")]
+    pub lr: Option<f64>,
     /// Steps of gd, or epochs of sgd and adam.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub steps: usize,
@@ -225,6 +226,11 @@ pub enum ClassWeightKind {
 }
 
 impl SolverArgs {
+    /// `--lr` of gd, sgd and adam.
+    fn lr(&self) -> f64 {
+        self.lr.unwrap_or(0.01)
+    }
+
     /// The penalty the flags describe, with strength `alpha`.
     pub fn penalty(&self, alpha: f64) -> anyhow::Result<Penalty> {
         let kind =
@@ -253,14 +259,14 @@ impl SolverArgs {
             Solver::Lbfgs => LibSolver::Lbfgs { memory: 10, max_iter: max_iter.max(1000) },
             Solver::Cd => LibSolver::coordinate_descent(),
             Solver::Gd => {
-                LibSolver::GradientAscent { learning_rate: self.lr, max_steps: self.steps, tol }
+                LibSolver::GradientAscent { learning_rate: self.lr(), max_steps: self.steps, tol }
             }
             Solver::Sgd => LibSolver::Sgd(SgdOptions {
                 seed: self.seed,
-                ..SgdOptions::momentum(self.lr, 0.0, self.batch_size, self.steps)
+                ..SgdOptions::momentum(self.lr(), 0.0, self.batch_size, self.steps)
             }),
             Solver::Adam => {
-                LibSolver::Sgd(SgdOptions::adam(self.lr, self.batch_size, self.steps, self.seed))
+                LibSolver::Sgd(SgdOptions::adam(self.lr(), self.batch_size, self.steps, self.seed))
             }
         };
         let class_weight = match self.class_weight {

@@ -30,7 +30,11 @@ use crate::output::{errln, outln};
 /// The hashed feature space of a stream without `--hash-bits`: 2^18 columns, as Vowpal Wabbit's.
 const DEFAULT_HASH_BITS: u32 = 18;
 
-/// The flags of `axon fit --stream` (its `--hash-bits` is the one of `text_args.rs`).
+/// The learning rate of adagrad and sgd without `--lr`.
+const DEFAULT_RATE: f64 = 0.1;
+
+/// The flags of `axon fit --stream` (its `--hash-bits` is the one of `text_args.rs`, its
+/// learning rate `--lr`).
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct StreamArgs {
     /// Fit online, streaming --data in batches (any size, bounded memory): a table hashed by
@@ -70,11 +74,8 @@ pub struct StreamArgs {
     #[arg(long, value_name = "L", default_value_t = 0.0)]
     pub ftrl_l1: f64,
     /// The L2 penalty of the online learners (--stream).
-    #[arg(long, value_name = "L", default_value_t = 0.0)]
+    #[arg(long = "stream-l2", value_name = "L", default_value_t = 0.0)]
     pub l2: f64,
-    /// The learning rate of adagrad and sgd (--stream).
-    #[arg(long, value_name = "R", default_value_t = 0.1)]
-    pub rate: f64,
     /// How the sgd rate shrinks (--stream).
     #[arg(long, value_enum, default_value_t = ScheduleArg::InvSqrt)]
     pub schedule: ScheduleArg,
@@ -136,7 +137,9 @@ struct ReportJson {
 }
 
 impl StreamArgs {
-    fn learner(&self) -> Learner {
+    /// The learner; `lr` is `--lr` (adagrad's and sgd's rate, default 0.1).
+    fn learner(&self, lr: Option<f64>) -> Learner {
+        let rate = lr.unwrap_or(DEFAULT_RATE);
         match self.learner {
             LearnerArg::Ftrl => Learner::Ftrl {
                 alpha: self.ftrl_alpha,
@@ -144,9 +147,9 @@ impl StreamArgs {
                 l1: self.ftrl_l1,
                 l2: self.l2,
             },
-            LearnerArg::Adagrad => Learner::Adagrad { rate: self.rate, l2: self.l2 },
+            LearnerArg::Adagrad => Learner::Adagrad { rate, l2: self.l2 },
             LearnerArg::Sgd => Learner::Sgd {
-                rate: self.rate,
+                rate,
                 l2: self.l2,
                 schedule: match self.schedule {
                     ScheduleArg::Constant => Schedule::Constant,
@@ -275,7 +278,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         StreamSource::Table { features, .. } => serde_json::to_string(features)?,
         StreamSource::Vw { bits, .. } => format!("vw, {bits} bits"),
     };
-    let learner = flags.learner();
+    let learner = flags.learner(args.fit.lr);
     let settings = serde_json::to_string(&Settings {
         data: data.display().to_string(),
         source: &source_text,
