@@ -41,11 +41,6 @@ pub fn tokenize(text: &str) -> Vec<String> {
     TOKEN.find_iter(&lower).map(|m| m.as_str().to_owned()).collect()
 }
 
-/// The tokens of `text` as they are (scikit-learn's `lowercase=False`).
-fn tokenize_cased(text: &str) -> Vec<String> {
-    TOKEN.find_iter(text).map(|m| m.as_str().to_owned()).collect()
-}
-
 fn yes() -> bool {
     true
 }
@@ -92,25 +87,43 @@ impl Analyzer {
 
     /// The terms of `text`, in scikit-learn's order.
     pub fn analyze(&self, text: &str) -> Vec<String> {
-        let mut tokens = if self.lowercase { tokenize(text) } else { tokenize_cased(text) };
+        let mut terms = Vec::new();
+        self.for_each_term(text, |t| terms.push(t.to_owned()));
+        terms
+    }
+
+    /// Calls `f` on each term of `text`, in scikit-learn's order, without allocating a string
+    /// per term: tokens are slices of the (lowercased) text and each n-gram is joined into one
+    /// reused buffer.
+    pub fn for_each_term(&self, text: &str, mut f: impl FnMut(&str)) {
+        let lower;
+        let text = if self.lowercase {
+            lower = text.to_lowercase();
+            lower.as_str()
+        } else {
+            text
+        };
+        let mut tokens: Vec<&str> = TOKEN.find_iter(text).map(|m| m.as_str()).collect();
         if self.stop_words {
-            tokens.retain(|t| !STOP_WORDS.contains(t.as_str()));
+            tokens.retain(|t| !STOP_WORDS.contains(t));
         }
         let (lo, hi) = self.ngram_range;
-        if hi == 1 {
-            return tokens;
-        }
-        let n_tokens = tokens.len();
-        let mut terms = Vec::new();
-        for n in lo..=hi.min(n_tokens) {
+        let mut gram = String::new();
+        for n in lo..=hi.min(tokens.len()) {
             if n == 1 {
-                terms.extend(tokens.iter().cloned());
+                tokens.iter().for_each(|t| f(t));
                 continue;
             }
             for window in tokens.windows(n) {
-                terms.push(window.join(" "));
+                gram.clear();
+                for (i, t) in window.iter().enumerate() {
+                    if i > 0 {
+                        gram.push(' ');
+                    }
+                    gram.push_str(t);
+                }
+                f(&gram);
             }
         }
-        terms
     }
 }

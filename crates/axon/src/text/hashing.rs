@@ -72,7 +72,11 @@ impl HashingVectorizer {
         self.validate()?;
         let rows: Vec<Vec<(u32, f64)>> = docs
             .par_iter()
-            .map(|d| self.analyzer.analyze(d.as_ref()).iter().map(|t| self.column(t)).collect())
+            .map(|d| {
+                let mut row = Vec::new();
+                self.analyzer.for_each_term(d.as_ref(), |t| row.push(self.column(t)));
+                row
+            })
             .collect();
         let x = Csr::from_rows(self.n_features(), rows)?;
         let x = if self.binary { map_values(&x, |_, _, _| 1.0)? } else { x };

@@ -77,37 +77,75 @@ pub struct CountVectorizer {
     terms: Vec<String>,
 }
 
+/// Documents per parallel block of [`count_terms`].
+const DOCS_PER_BLOCK: usize = 256;
+
 /// Each document's terms with their counts, in first-seen order of the corpus' term ids.
 fn count_terms<S: AsRef<str> + Sync>(
     analyzer: &Analyzer,
     docs: &[S],
 ) -> (Vec<String>, Vec<Vec<(u32, f64)>>) {
-    let per_doc: Vec<FxHashMap<String, u32>> = docs
-        .par_iter()
-        .map(|d| {
-            let mut counts = FxHashMap::default();
-            for term in analyzer.analyze(d.as_ref()) {
-                *counts.entry(term).or_insert(0) += 1;
+    // Each block of documents learns a vocabulary of its own (one string per distinct term of
+    // the block, not per occurrence) and its rows in those local ids; the blocks' vocabularies
+    // are then merged in block order, so the global ids, and everything after, do not depend
+    // on the thread count.
+    let blocks: Vec<(Vec<String>, Vec<Vec<(u32, f64)>>)> = docs
+        .par_chunks(DOCS_PER_BLOCK)
+        .map(|block| {
+            let mut ids: FxHashMap<String, u32> = FxHashMap::default();
+            let mut seen: Vec<u32> = Vec::new();
+            let rows = block
+                .iter()
+                .map(|d| {
+                    seen.clear();
+                    analyzer.for_each_term(d.as_ref(), |term| {
+                        let id = match ids.get(term) {
+                            Some(&id) => id,
+                            None => {
+                                let id = ids.len() as u32;
+                                ids.insert(term.to_owned(), id);
+                                id
+                            }
+                        };
+                        seen.push(id);
+                    });
+                    seen.sort_unstable();
+                    let mut row: Vec<(u32, f64)> = Vec::new();
+                    for &id in &seen {
+                        match row.last_mut() {
+                            Some(last) if last.0 == id => last.1 += 1.0,
+                            _ => row.push((id, 1.0)),
+                        }
+                    }
+                    row
+                })
+                .collect();
+            let mut terms = vec![String::new(); ids.len()];
+            for (term, id) in ids {
+                terms[id as usize] = term;
             }
-            counts
+            (terms, rows)
         })
         .collect();
     let mut ids: FxHashMap<String, u32> = FxHashMap::default();
-    let rows = per_doc
-        .into_iter()
-        .map(|counts| {
-            counts
-                .into_iter()
-                .map(|(term, c)| {
-                    let next = ids.len() as u32;
-                    (*ids.entry(term).or_insert(next), f64::from(c))
+    let mut terms: Vec<String> = Vec::new();
+    let mut rows = Vec::with_capacity(docs.len());
+    for (local_terms, local_rows) in blocks {
+        let global: Vec<u32> = local_terms
+            .into_iter()
+            .map(|term| {
+                let next = terms.len() as u32;
+                *ids.entry(term).or_insert_with_key(|t| {
+                    terms.push(t.clone());
+                    next
                 })
-                .collect()
-        })
-        .collect();
-    let mut terms = vec![String::new(); ids.len()];
-    for (term, id) in ids {
-        terms[id as usize] = term;
+            })
+            .collect();
+        rows.extend(
+            local_rows.into_iter().map(|row| {
+                row.into_iter().map(|(j, c)| (global[j as usize], c)).collect::<Vec<_>>()
+            }),
+        );
     }
     (terms, rows)
 }
@@ -213,13 +251,12 @@ impl CountVectorizer {
         let rows: Vec<Vec<(u32, f64)>> = docs
             .par_iter()
             .map(|d| {
-                let mut row: Vec<(u32, f64)> = self
-                    .options
-                    .analyzer
-                    .analyze(d.as_ref())
-                    .iter()
-                    .filter_map(|t| self.index(t).map(|j| (j as u32, 1.0)))
-                    .collect();
+                let mut row: Vec<(u32, f64)> = Vec::new();
+                self.options.analyzer.for_each_term(d.as_ref(), |t| {
+                    if let Some(j) = self.index(t) {
+                        row.push((j as u32, 1.0));
+                    }
+                });
                 if self.options.binary {
                     row.sort_unstable_by_key(|e| e.0);
                     row.dedup_by_key(|e| e.0);
