@@ -77,19 +77,19 @@ pub struct CountVectorizer {
     terms: Vec<String>,
 }
 
+/// Terms by id, and each document's `(term id, count)` entries.
+type TermCounts = (Vec<String>, Vec<Vec<(u32, f64)>>);
+
 /// Documents per parallel block of [`count_terms`].
 const DOCS_PER_BLOCK: usize = 256;
 
 /// Each document's terms with their counts, in first-seen order of the corpus' term ids.
-fn count_terms<S: AsRef<str> + Sync>(
-    analyzer: &Analyzer,
-    docs: &[S],
-) -> (Vec<String>, Vec<Vec<(u32, f64)>>) {
+fn count_terms<S: AsRef<str> + Sync>(analyzer: &Analyzer, docs: &[S]) -> TermCounts {
     // Each block of documents learns a vocabulary of its own (one string per distinct term of
     // the block, not per occurrence) and its rows in those local ids; the blocks' vocabularies
     // are then merged in block order, so the global ids, and everything after, do not depend
     // on the thread count.
-    let blocks: Vec<(Vec<String>, Vec<Vec<(u32, f64)>>)> = docs
+    let blocks: Vec<TermCounts> = docs
         .par_chunks(DOCS_PER_BLOCK)
         .map(|block| {
             let mut ids: FxHashMap<String, u32> = FxHashMap::default();
