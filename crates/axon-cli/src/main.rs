@@ -55,7 +55,7 @@ struct Cli {
 enum Command {
     /// Fit a logit, probit, softmax or one-vs-rest regression to a CSV file: maximum likelihood
     /// with inference, or penalised (L2, L1, elastic net) with a choice of solvers.
-    Fit(fit::FitArgs),
+    Fit(Box<fit::FitArgs>),
     /// Predict classes (and probabilities) for the rows of a data file with a saved model (a
     /// linear model from `axon fit` or a network from `axon train`).
     Predict(predict::PredictArgs),
