@@ -2,7 +2,8 @@
 //! `scripts/gen_clicks.py`): the progressive loss beats the best constant and falls, `--hash`
 //! alone takes the text columns, a checkpoint resumes to the same loss as an uninterrupted run,
 //! the same rows as a Vowpal Wabbit file learn the same, bad flags are refused by name, and
-//! `--out` saves the hashed model for `predict`, `eval` and `summary`.
+//! `--out` saves the hashed model for `predict`, `eval` and `summary`; the same hashed columns
+//! fit in batch (TRON) without `--stream`, alone or beside text columns.
 
 mod common;
 
@@ -216,5 +217,63 @@ fn a_streamed_model_is_saved_for_predict_and_eval() {
     std::fs::write(&vw, "1 |c a=1\n-1 |c a=2\n").unwrap();
     let err = error(&["fit", "--data", &vw.display().to_string(), "--out", &model]);
     assert!(err.contains("--out") && err.contains("--checkpoint"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn hashed_columns_fit_in_batch_and_join_text_columns() {
+    let dir = temp_dir("hash-batch");
+    let model = dir.join("batch.axon").display().to_string();
+    let file = data("clicks_sample.csv.gz");
+    let bins = counts();
+    let hashed = ["--hash", "--log-bin", &bins, "--cross", "C1:C2"];
+    let batch = ok_json(
+        &[
+            &["fit", "--data", &file, "--target", "label"][..],
+            &hashed,
+            &["--alpha", "10", "--json", "--out", &model],
+        ]
+        .concat(),
+    );
+    assert_eq!(batch["model"], "sparse-logit");
+    assert_eq!(batch["converged"], true);
+    assert_eq!(batch["n_features"], 1 << 18);
+    assert_eq!(batch["columns"].as_array().unwrap().len(), 39, "13 counts and 26 categories");
+    let stream = ok_json(
+        &[&["fit", "--stream", "--data", &file, "--target", "label"][..], &hashed, &["--json"]]
+            .concat(),
+    );
+    // The exact penalised fit of the same hashed design fits its rows better than one online
+    // pass learns them.
+    let (fitted, progressive) =
+        (batch["log_loss"].as_f64().unwrap(), stream["progressive_log_loss"].as_f64().unwrap());
+    assert!(fitted < progressive, "batch {fitted}, stream {progressive}");
+    let eval = ok_json(&["eval", "--model", &model, "--data", &file, "--json"]);
+    assert!((eval["log_loss"].as_f64().unwrap() - fitted).abs() < 1e-9);
+    // Text and hashed columns in one design: the vocabulary's columns, then 2^10 hashed ones.
+    let mail = data("spam_sample.csv.gz");
+    let both = ok_json(&[
+        "fit",
+        "--data",
+        &mail,
+        "--target",
+        "label",
+        "--text",
+        "text",
+        "--hash",
+        "group",
+        "--hash-bits",
+        "10",
+        "--json",
+    ]);
+    let text = ok_json(&["fit", "--data", &mail, "--target", "label", "--text", "text", "--json"]);
+    let width = |r: &serde_json::Value| r["n_features"].as_u64().unwrap();
+    assert_eq!(both["columns"], serde_json::json!(["text", "group"]));
+    // --hash-bits also hashes the text's terms here: 2^10 + 2^10 columns.
+    assert_eq!(width(&both), 2048, "text {}", width(&text));
+    let err = error(&["fit", "--data", &file, "--target", "label", "--hash", "--ngram", "2"]);
+    assert!(err.contains("--ngram describes text features"), "{err}");
+    let err = error(&["fit", "--stream", "--data", &mail, "--target", "label", "--text", "text"]);
+    assert!(err.contains("--text"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

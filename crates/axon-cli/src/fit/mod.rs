@@ -96,12 +96,12 @@ impl From<Cov> for CovType {
 
 /// Runs `axon fit`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
-    if !args.text.text.is_empty() || args.model == Model::Nb {
-        return text::run(args);
-    }
     let format = Format::resolve(args.design.format.map(Format::from), &args.design.data);
     if args.stream.stream || format == Format::Vw {
         return stream::run(args);
+    }
+    if !args.text.text.is_empty() || args.model == Model::Nb || args.stream.hashes() {
+        return text::run(args);
     }
     if let Some(name) = args.text.other_flags().first() {
         anyhow::bail!("{name} describes text features: name the text columns with --text COL");

@@ -24,11 +24,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::FitArgs;
-use crate::common::settings_record;
+use crate::common::{flag, settings_record};
+use crate::options::Model;
 use crate::output::{errln, outln};
 
 /// The hashed feature space of a stream without `--hash-bits`: 2^18 columns, as Vowpal Wabbit's.
-const DEFAULT_HASH_BITS: u32 = 18;
+pub(super) const DEFAULT_HASH_BITS: u32 = 18;
 
 /// The learning rate of adagrad and sgd without `--lr`.
 const DEFAULT_RATE: f64 = 0.1;
@@ -48,17 +49,17 @@ pub struct StreamArgs {
     /// Passes over the file (--stream).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub passes: u32,
-    /// Categorical columns to hash as `col=value` (--stream); `--hash` alone: every column but
-    /// the target, --numeric and --log-bin columns that is not numbers.
+    /// Categorical columns to hash as `col=value`, in a stream or a batch fit; `--hash` alone:
+    /// every column but the target, --numeric and --log-bin columns that is not numbers.
     #[arg(long, value_name = "COL,...", value_delimiter = ',', num_args = 0..)]
     pub hash: Option<Vec<String>>,
-    /// Numeric columns, one feature each with the value itself (--stream).
+    /// Numeric columns to hash, one feature each with the value itself.
     #[arg(long, value_name = "COL,...", value_delimiter = ',')]
     pub numeric: Vec<String>,
-    /// Count columns hashed by their order of magnitude, `col=floor(log2(1+x))` (--stream).
+    /// Count columns hashed by their order of magnitude, `col=floor(log2(1+x))`.
     #[arg(long, value_name = "COL,...", value_delimiter = ',')]
     pub log_bin: Vec<String>,
-    /// A cross feature of two featurized columns, `A:B` (--stream; repeatable).
+    /// A cross feature of two hashed columns, `A:B` (repeatable).
     #[arg(long, value_name = "A:B")]
     pub cross: Vec<String>,
     /// Rows read and learned per batch (--stream).
@@ -159,27 +160,23 @@ impl StreamArgs {
         }
     }
 
-    /// The source of the rows: a VW file as it is, a table through its featurizer.
-    fn source(
+    /// Whether `--hash`, `--numeric`, `--log-bin` or `--cross` is given.
+    pub fn hashes(&self) -> bool {
+        self.hash.is_some()
+            || !self.numeric.is_empty()
+            || !self.log_bin.is_empty()
+            || !self.cross.is_empty()
+    }
+
+    /// The hashed columns `--hash`, `--numeric`, `--log-bin` and `--cross` describe for a table
+    /// (`None` when they name none), for a stream or a batch fit.
+    pub fn hashed_columns(
         &self,
         data: &Path,
         format: Format,
         target: &str,
         bits: u32,
-    ) -> anyhow::Result<StreamSource> {
-        if format == Format::Vw {
-            let table_flags = self.hash.is_some()
-                || !self.numeric.is_empty()
-                || !self.log_bin.is_empty()
-                || !self.cross.is_empty();
-            if table_flags {
-                anyhow::bail!(
-                    "--hash, --numeric, --log-bin and --cross featurize a table; a Vowpal Wabbit \
-                     file's features are hashed as they are"
-                );
-            }
-            return Ok(StreamSource::Vw { path: data.to_owned(), bits });
-        }
+    ) -> anyhow::Result<Option<HashedColumns>> {
         let with = |names: &[String], role: HashRole| -> Vec<HashedColumn> {
             names.iter().map(|name| HashedColumn { name: name.clone(), role }).collect()
         };
@@ -195,10 +192,12 @@ impl StreamArgs {
             None => {}
         }
         if columns.is_empty() {
-            anyhow::bail!(
-                "--stream of a table needs features: --hash COL,... (or --hash alone for every \
-                 text column), --numeric COL,... or --log-bin COL,..."
-            );
+            if !self.cross.is_empty() {
+                anyhow::bail!(
+                    "--cross crosses hashed columns: name them with --hash, --numeric or --log-bin"
+                );
+            }
+            return Ok(None);
         }
         let crosses = self
             .cross
@@ -210,6 +209,32 @@ impl StreamArgs {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let features = HashedColumns::new(bits, columns, crosses)
             .map_err(|e| anyhow::anyhow!("--hash/--cross: {e}"))?;
+        Ok(Some(features))
+    }
+
+    /// The source of the rows: a VW file as it is, a table through its featurizer.
+    fn source(
+        &self,
+        data: &Path,
+        format: Format,
+        target: &str,
+        bits: u32,
+    ) -> anyhow::Result<StreamSource> {
+        if format == Format::Vw {
+            if self.hashes() {
+                anyhow::bail!(
+                    "--hash, --numeric, --log-bin and --cross featurize a table; a Vowpal Wabbit \
+                     file's features are hashed as they are"
+                );
+            }
+            return Ok(StreamSource::Vw { path: data.to_owned(), bits });
+        }
+        let Some(features) = self.hashed_columns(data, format, target, bits)? else {
+            anyhow::bail!(
+                "--stream of a table needs features: --hash COL,... (or --hash alone for every \
+                 text column), --numeric COL,... or --log-bin COL,..."
+            );
+        };
         let mut names: Vec<String> = features.columns().iter().map(|c| c.name.clone()).collect();
         let read = ReadOptions {
             format: Some(format),
@@ -261,6 +286,12 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         anyhow::bail!(
             "--stream reads tables and Vowpal Wabbit files; a LibSVM file is fitted whole"
         );
+    }
+    if !args.text.text.is_empty() {
+        anyhow::bail!("--text: a stream hashes table columns (--hash); fit text columns whole");
+    }
+    if args.model != Model::Logit {
+        anyhow::bail!("--stream fits the logit (got --model {})", flag(args.model));
     }
     if let Some(name) = args.text.other_flags().into_iter().find(|f| *f != "--hash-bits") {
         anyhow::bail!("{name} describes text features (--text); --stream hashes table columns");

@@ -6,7 +6,9 @@
 //! `--model nb`, multinomial Naive Bayes (`--nb-alpha` smoothing). The report lists the
 //! features that push most towards each class by name (`--json`: every non-zero coefficient, or
 //! every feature's log-probabilities); `--out` saves the model for `axon predict` and `axon
-//! eval` on raw-text files. Flags that do not apply to a text model are refused.
+//! eval` on raw-text files. Hashed table columns (`--hash`, `--numeric`, `--log-bin`, `--cross`,
+//! the flags of `stream.rs`) join the text columns as one more block of `2^--hash-bits` columns,
+//! or make the design alone: a batch fit of a click log. Flags that do not apply are refused.
 
 use std::time::Instant;
 
@@ -20,6 +22,7 @@ use axon::text::SparseEncoder;
 use serde::Serialize;
 
 use super::report::print_json;
+use super::stream::DEFAULT_HASH_BITS;
 use super::{Cov, FitArgs};
 use crate::common::{flag, settings_record};
 use crate::options::{ClassWeightKind, Model, PenaltyKind, Solver};
@@ -36,7 +39,8 @@ struct TextReport {
     data: String,
     n_obs: usize,
     dropped_rows: usize,
-    text_columns: Vec<String>,
+    /// The text columns, then the hashed ones.
+    columns: Vec<String>,
     n_features: usize,
     nnz: usize,
     classes: Vec<String>,
@@ -74,8 +78,17 @@ struct TextReport {
 /// Refuses flags that have no meaning for a model of text columns.
 fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
     let d = &args.design;
+    if args.text.text.is_empty() && !args.stream.hashes() {
+        anyhow::bail!(
+            "--model nb fits Naive Bayes on text or hashed columns: name them with --text COL or \
+             --hash COL"
+        );
+    }
     if args.text.text.is_empty() {
-        anyhow::bail!("--model nb fits Naive Bayes on text columns: name them with --text COL");
+        let text_only = args.text.other_flags().into_iter().find(|f| *f != "--hash-bits");
+        if let Some(name) = text_only.filter(|f| *f != "--nb-alpha") {
+            anyhow::bail!("{name} describes text features: name the text columns with --text COL");
+        }
     }
     let format = Format::resolve(d.format.map(Format::from), &d.data);
     if format == Format::Libsvm {
@@ -98,10 +111,11 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
         ("--cov", args.cov != Cov::Nonrobust),
         ("--class-weight", args.fit.class_weight != ClassWeightKind::None),
         ("--force-inference", args.force_inference),
+        ("--drop-missing", d.drop_missing),
     ];
     if let Some((name, _)) = table_only.iter().find(|f| f.1) {
         anyhow::bail!(
-            "{name} does not apply to --text: the features are the words of the text columns"
+            "{name} does not apply to --text or --hash: the features are words and hashed values"
         );
     }
     if args.model == Model::Nb {
@@ -168,22 +182,28 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let nb = args.model == Model::Nb;
     let specs = args.text.specs(if nb { WeightingArg::Counts } else { WeightingArg::Tfidf })?;
     let target = args.design.target.trim().to_owned();
-    let text_columns: Vec<String> = specs.iter().map(|s| s.column.clone()).collect();
-    if text_columns.contains(&target) {
-        anyhow::bail!("--text {target}: the target column cannot also be a text column");
+    let data = &args.design.data;
+    let format = Format::resolve(args.design.format.map(Format::from), data);
+    let bits = args.text.hash_bits.unwrap_or(DEFAULT_HASH_BITS);
+    let hashed = args.stream.hashed_columns(data, format, &target, bits)?;
+    let mut inputs: Vec<String> = specs.iter().map(|s| s.column.clone()).collect();
+    inputs.extend(hashed.iter().flat_map(|h| h.columns().iter().map(|c| c.name.clone())));
+    if inputs.contains(&target) {
+        anyhow::bail!("--text/--hash {target}: the target column cannot also be a feature");
     }
-    let mut columns = text_columns.clone();
+    let mut columns = inputs.clone();
     columns.push(target.clone());
+    // As `predict` reads them: an empty field is an empty document or no hashed feature.
     let read = ReadOptions {
-        format: args.design.format.map(Format::from),
-        drop_missing: args.design.drop_missing,
+        format: Some(format),
+        missing: Vec::new(),
         columns: Some(columns),
-        categorical: text_columns.clone(),
+        categorical: inputs.clone(),
         ..ReadOptions::default()
     };
-    let frame = read_table(&args.design.data, &read)?;
+    let frame = read_table(data, &read)?;
     let (classes, y) = classes(args, &frame)?;
-    let (encoder, x) = SparseEncoder::fit_transform(&specs, &frame)?;
+    let (encoder, x) = SparseEncoder::fit_transform_with(&specs, hashed, &frame)?;
     let (n_obs, dropped_rows) = (frame.n_rows, frame.dropped_rows);
     drop(frame);
     let mut report = TextReport {
@@ -191,7 +211,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         data: args.design.data.display().to_string(),
         n_obs,
         dropped_rows,
-        text_columns,
+        columns: inputs,
         n_features: x.n_cols(),
         nnz: x.nnz(),
         classes: classes.clone(),
@@ -391,9 +411,9 @@ fn print(args: &FitArgs, r: &TextReport) -> anyhow::Result<()> {
     }
     let density = r.nnz as f64 / (r.n_obs as f64 * r.n_features.max(1) as f64);
     outln!(
-        "{} on the text of {} in {}: {} rows, {} features, {} non-zeros ({:.3}% dense)",
+        "{} on the columns {} of {}: {} rows, {} features, {} non-zeros ({:.3}% dense)",
         r.model,
-        r.text_columns.join(", "),
+        r.columns.join(", "),
         r.data,
         r.n_obs,
         r.n_features,
