@@ -4,6 +4,7 @@
 //! inference unless `--force-inference`), and printing one JSON object.
 
 use axon::linear::{CoefficientRow, FitStatistics};
+use axon::metrics::{accuracy, argmax, log_loss};
 use serde::Serialize;
 
 use crate::output::outln;
@@ -210,4 +211,16 @@ pub const NO_INFERENCE: &str = "No standard errors, z, p-values or intervals: th
 pub fn print_json(report: &impl Serialize) -> anyhow::Result<()> {
     outln!("{}", serde_json::to_string_pretty(report)?)?;
     Ok(())
+}
+
+/// The training log loss and accuracy of a fit's probabilities against class indices `y`, by
+/// the library's metrics: `proba` is `P(y = 1)` per row (a binary model: class 1 when at least
+/// 0.5) or `n × K` row-major (the most probable class).
+pub fn training_fit(proba: &[f64], y: &[usize]) -> anyhow::Result<(f64, f64)> {
+    let predicted: Vec<usize> = if proba.len() == y.len() {
+        proba.iter().map(|&p| usize::from(p >= 0.5)).collect()
+    } else {
+        proba.chunks(proba.len() / y.len().max(1)).map(argmax).collect()
+    };
+    Ok((log_loss(y, proba)?, accuracy(y, &predicted)?))
 }

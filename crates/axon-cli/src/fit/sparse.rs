@@ -19,7 +19,7 @@ use axon::linear::{
 };
 use serde::Serialize;
 
-use super::report::print_json;
+use super::report::{print_json, training_fit};
 use super::{Cov, FitArgs};
 use crate::common::flag;
 use crate::options::{ClassWeightKind, Model, PenaltyKind, Solver};
@@ -222,15 +222,8 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         }
     };
     let fit_seconds = started.elapsed().as_secs_f64();
-    let p = fit.predict_proba(&data.x)?;
-    let n = y.len() as f64;
-    let log_loss = p
-        .iter()
-        .zip(&y)
-        .map(|(&p, &y)| -(if y == 1.0 { p } else { 1.0 - p }).max(f64::MIN_POSITIVE).ln())
-        .sum::<f64>()
-        / n;
-    let accuracy = p.iter().zip(&y).filter(|(&p, &y)| (p >= 0.5) == (y == 1.0)).count() as f64 / n;
+    let classes: Vec<usize> = y.iter().map(|&v| usize::from(v == 1.0)).collect();
+    let (log_loss, accuracy) = training_fit(&fit.predict_proba(&data.x)?, &classes)?;
     let shift = u64::from(!data.zero_based);
     let coefficients: Vec<(u64, f64)> =
         fit.coef.iter().enumerate().map(|(j, &c)| (j as u64 + shift, c)).collect();

@@ -21,7 +21,7 @@ use axon::sparse::Csr;
 use axon::text::SparseEncoder;
 use serde::Serialize;
 
-use super::report::print_json;
+use super::report::{print_json, training_fit};
 use super::stream::DEFAULT_HASH_BITS;
 use super::{Cov, FitArgs};
 use crate::common::{flag, settings_record};
@@ -299,8 +299,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         report.iterations = fit.iterations;
         report.converged = fit.converged;
         report.objective = Some(fit.objective);
-        let y32: Vec<u32> = y.iter().map(|&c| c as u32).collect();
-        (report.log_loss, report.accuracy) = training_fit(&model.predict_proba_design(&x)?, &y32);
+        (report.log_loss, report.accuracy) = training_fit(&model.predict_proba_design(&x)?, &y)?;
         let p = x.n_cols();
         report.top = (model.classes.iter().enumerate())
             .map(|(c, name)| {
@@ -338,7 +337,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     report.gradient_norm = Some(fit.gradient_norm);
     report.objective = Some(fit.objective);
     report.intercept = opts.fit_intercept.then_some(fit.intercept);
-    (report.log_loss, report.accuracy) = training_fit(&model.predict_proba_design(&x)?, &y);
+    let classes_of: Vec<usize> = y.iter().map(|&c| c as usize).collect();
+    (report.log_loss, report.accuracy) =
+        training_fit(&model.predict_proba_design(&x)?, &classes_of)?;
     let coefficients: Vec<(String, f64)> = (fit.coef.iter().enumerate())
         .filter(|(_, &b)| b != 0.0)
         .map(|(j, &b)| (model.encoder.feature_name(j), b))
@@ -370,7 +371,9 @@ fn describe_nb(
     report.model = model.kind_name();
     report.penalty = format!("additive smoothing alpha = {alpha}");
     report.solver = "closed form (counts)";
-    (report.log_loss, report.accuracy) = training_fit(&model.predict_proba_design(x)?, y);
+    let classes_of: Vec<usize> = y.iter().map(|&c| c as usize).collect();
+    (report.log_loss, report.accuracy) =
+        training_fit(&model.predict_proba_design(x)?, &classes_of)?;
     report.class_log_prior = model.nb.class_log_prior().to_vec();
     let lp = model.nb.feature_log_prob();
     report.feature_log_prob = (0..p)
@@ -390,19 +393,6 @@ fn describe_nb(
         })
         .collect();
     Ok(())
-}
-
-/// The training log loss and accuracy of `n × K` probabilities against class indices `y`.
-fn training_fit(proba: &[f64], y: &[u32]) -> (f64, f64) {
-    let k = proba.len() / y.len().max(1);
-    let (mut loss, mut right) = (0.0, 0usize);
-    for (row, &c) in proba.chunks(k.max(1)).zip(y) {
-        loss -= row[c as usize].max(f64::MIN_POSITIVE).ln();
-        let best = (0..row.len()).fold(0, |b, i| if row[i] > row[b] { i } else { b });
-        right += usize::from(best == c as usize);
-    }
-    let n = y.len().max(1) as f64;
-    (loss / n, right as f64 / n)
 }
 
 fn print(args: &FitArgs, r: &TextReport) -> anyhow::Result<()> {

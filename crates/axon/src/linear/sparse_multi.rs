@@ -95,6 +95,19 @@ fn check_classes(x: &Csr, y: &[usize], n_classes: usize) -> Result<()> {
     Ok(())
 }
 
+/// Checks the classes, options and weights of a multi-class fit; the weights (1 when none).
+fn check_inputs(
+    x: &Csr,
+    y: &[usize],
+    n_classes: usize,
+    weights: Option<&[f64]>,
+    opts: &SparseLogitOptions,
+) -> Result<Vec<f64>> {
+    check_classes(x, y, n_classes)?;
+    check_options(opts)?;
+    check_weights(weights, x.n_rows())
+}
+
 /// The softmax model by L-BFGS (`opts.solver` is ignored), classes `y` in `0..n_classes`.
 pub fn fit_sparse_softmax(
     x: &Csr,
@@ -103,9 +116,7 @@ pub fn fit_sparse_softmax(
     weights: Option<&[f64]>,
     opts: &SparseLogitOptions,
 ) -> Result<SparseMultiFit> {
-    check_classes(x, y, n_classes)?;
-    check_options(opts)?;
-    let weight = check_weights(weights, x.n_rows())?;
+    let weight = check_inputs(x, y, n_classes, weights, opts)?;
     let problem = Softmax {
         x,
         xt: x.transpose(),
@@ -145,9 +156,7 @@ pub fn fit_sparse_one_vs_rest(
     weights: Option<&[f64]>,
     opts: &SparseLogitOptions,
 ) -> Result<SparseMultiFit> {
-    check_classes(x, y, n_classes)?;
-    check_options(opts)?;
-    let weight = check_weights(weights, x.n_rows())?;
+    let weight = check_inputs(x, y, n_classes, weights, opts)?;
     let xt = x.transpose();
     let mut fit = SparseMultiFit {
         kind: SparseMultiKind::OneVsRest,

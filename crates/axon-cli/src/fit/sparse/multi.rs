@@ -9,7 +9,7 @@ use axon::linear::{fit_sparse_one_vs_rest, fit_sparse_softmax, SparseLogitOption
 use serde::Serialize;
 
 use super::{l2_name, max_iter_of, penalty_alpha, solver_name, solver_of, FitArgs};
-use crate::fit::report::print_json;
+use crate::fit::report::{print_json, training_fit};
 use crate::options::Model;
 use crate::output::outln;
 
@@ -66,14 +66,7 @@ pub fn run(args: &FitArgs, data: &SparseData, classes: &[f64]) -> anyhow::Result
         (fit_sparse_one_vs_rest(&data.x, &y, k, None, &opts)?, "ovr", solver_name(opts.solver))
     };
     let fit_seconds = started.elapsed().as_secs_f64();
-    let proba = fit.predict_proba(&data.x)?;
-    let n = y.len() as f64;
-    let (mut log_loss, mut correct) = (0.0, 0usize);
-    for (row, &c) in proba.chunks_exact(k).zip(&y) {
-        log_loss -= row[c].max(f64::MIN_POSITIVE).ln();
-        let best = (0..k).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0);
-        correct += usize::from(best == c);
-    }
+    let (log_loss, accuracy) = training_fit(&fit.predict_proba(&data.x)?, &y)?;
     let shift = u64::from(!data.zero_based);
     let p = fit.n_features();
     let coefficients = (0..k)
@@ -98,8 +91,8 @@ pub fn run(args: &FitArgs, data: &SparseData, classes: &[f64]) -> anyhow::Result
         converged: fit.converged,
         fit_seconds,
         objective: fit.objective,
-        log_loss: log_loss / n,
-        accuracy: correct as f64 / n,
+        log_loss,
+        accuracy,
         intercept: fit.intercept.clone(),
         coefficients,
     };
