@@ -1,9 +1,9 @@
 //! Neural-network building blocks: trainable [`Param`]s (and non-trainable [`Buffer`]s), the
 //! [`Module`] trait and [`Sequential`], layers ([`Linear`], [`Conv2d`], [`MaxPool2d`],
 //! [`AvgPool2d`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`Embedding`], [`Flatten`],
-//! [`Dropout`], [`Identity`]), activation modules, initialisers ([`init`]), loss functions
-//! ([`loss`]), and a classification training loop with early stopping and resumable
-//! checkpoints ([`fit_classifier`]). On top: the classifier networks axon trains from a short
+//! [`Dropout`], [`Identity`]), the recurrent [`RNNCell`], activation modules, initialisers
+//! ([`init`]), loss functions ([`loss`]), and a classification training loop with early stopping
+//! and resumable checkpoints ([`fit_classifier`]). On top: the classifier networks axon trains from a short
 //! description ([`Architecture`]), [`train_network`] on a [`crate::data::Dataset`], and the
 //! trained [`NetworkClassifier`] that is saved, loaded and predicts on raw rows.
 //!
@@ -43,6 +43,7 @@ mod module;
 mod norm;
 mod objective;
 mod param;
+mod rnn;
 mod size;
 mod train;
 mod train_network;
@@ -65,6 +66,7 @@ pub use module::{with_prefix, Module, Sequential};
 pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, BATCH_NORM_MOMENTUM};
 pub use objective::Objective;
 pub use param::{Buffer, Param};
+pub use rnn::{RNNCell, RnnNonlinearity};
 pub use train::{
     evaluate, evaluate_output, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport,
 };
