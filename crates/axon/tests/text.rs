@@ -113,6 +113,37 @@ fn tokens_ngrams_stop_words_and_murmur_match_sklearn() {
     }
 }
 
+#[test]
+fn the_ascii_scan_finds_the_tokens_of_the_regex() {
+    // `tokenize` is the regex itself; the analyzer scans ASCII documents byte by byte. Random
+    // documents over word characters, separators and punctuation (seeded) must agree exactly,
+    // with and without lowercasing; a non-ASCII document takes the regex path.
+    let alphabet = b"aZ9_ .-\t\n'x0Qb!";
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let keep_case = Analyzer { lowercase: false, ..Analyzer::default() };
+    let mut tokens_seen = 0;
+    for _ in 0..2000 {
+        let len = (next() % 40) as usize;
+        let doc: String =
+            (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char).collect();
+        let expected = tokenize(&doc);
+        tokens_seen += expected.len();
+        assert_eq!(Analyzer::default().analyze(&doc), expected, "{doc:?}");
+        let mut buf = String::new();
+        let raw: Vec<String> =
+            keep_case.tokens(&doc, &mut buf).into_iter().map(str::to_owned).collect();
+        assert_eq!(raw.join(" ").to_lowercase(), expected.join(" "), "{doc:?}");
+    }
+    assert!(tokens_seen > 2000, "the documents have tokens: {tokens_seen}");
+    assert_eq!(Analyzer::default().analyze("Ünïcode wörds ok"), ["ünïcode", "wörds", "ok"]);
+}
+
 fn rows_of(x: &Csr) -> Vec<Vec<(u32, f64)>> {
     (0..x.n_rows())
         .map(|i| {

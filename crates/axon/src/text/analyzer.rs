@@ -92,21 +92,42 @@ impl Analyzer {
         terms
     }
 
+    /// The tokens of `text` after lowercasing (when the analyzer lowercases) and stop-word
+    /// removal, as slices of `text` or of `buf`, which holds the lowercased text.
+    ///
+    /// A document of ASCII alone is scanned byte by byte, where Python's `\w` is `[A-Za-z0-9_]`
+    /// and lowercasing keeps every byte in place; that gives the regex's tokens exactly (checked
+    /// by a test on random documents) at several times its speed. Others go through the regex.
+    pub fn tokens<'a>(&self, text: &'a str, buf: &'a mut String) -> Vec<&'a str> {
+        let text = if self.lowercase {
+            buf.clear();
+            if text.is_ascii() {
+                buf.push_str(text);
+                buf.make_ascii_lowercase();
+            } else {
+                buf.push_str(&text.to_lowercase());
+            }
+            buf.as_str()
+        } else {
+            text
+        };
+        let mut tokens: Vec<&str> = if text.is_ascii() {
+            ascii_tokens(text)
+        } else {
+            TOKEN.find_iter(text).map(|m| m.as_str()).collect()
+        };
+        if self.stop_words {
+            tokens.retain(|t| !STOP_WORDS.contains(t));
+        }
+        tokens
+    }
+
     /// Calls `f` on each term of `text`, in scikit-learn's order, without allocating a string
     /// per term: tokens are slices of the (lowercased) text and each n-gram is joined into one
     /// reused buffer.
     pub fn for_each_term(&self, text: &str, mut f: impl FnMut(&str)) {
-        let lower;
-        let text = if self.lowercase {
-            lower = text.to_lowercase();
-            lower.as_str()
-        } else {
-            text
-        };
-        let mut tokens: Vec<&str> = TOKEN.find_iter(text).map(|m| m.as_str()).collect();
-        if self.stop_words {
-            tokens.retain(|t| !STOP_WORDS.contains(t));
-        }
+        let mut lower = String::new();
+        let tokens = self.tokens(text, &mut lower);
         let (lo, hi) = self.ngram_range;
         let mut gram = String::new();
         for n in lo..=hi.min(tokens.len()) {
@@ -126,4 +147,30 @@ impl Analyzer {
             }
         }
     }
+}
+
+/// The maximal runs of two or more of `[A-Za-z0-9_]` in an ASCII `text`.
+fn ascii_tokens(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut start = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let word = b.is_ascii_alphanumeric() || b == b'_';
+        match (word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                if i - s >= 2 {
+                    tokens.push(&text[s..i]);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        if bytes.len() - s >= 2 {
+            tokens.push(&text[s..]);
+        }
+    }
+    tokens
 }

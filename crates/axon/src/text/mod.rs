@@ -9,6 +9,7 @@
 //! text columns at once, as a saved sparse model does.
 
 mod analyzer;
+mod counting;
 mod encoder;
 mod hashing;
 mod murmur;

@@ -7,11 +7,14 @@
 //! One difference: when `max_features` cuts through terms of equal total count, scikit-learn
 //! keeps whichever numpy's unstable argsort puts first; here the alphabetically first are kept.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::analyzer::Analyzer;
+use super::counting::Counts;
 use crate::error::{Error, Result};
 use crate::sparse::Csr;
 
@@ -75,79 +78,25 @@ impl Default for CountOptions {
 pub struct CountVectorizer {
     pub options: CountOptions,
     terms: Vec<String>,
+    /// Each term's column, made on first use (a saved model's vocabulary is read without it).
+    #[serde(skip)]
+    index: TermIndex,
 }
 
-/// Terms by id, and each document's `(term id, count)` entries.
-type TermCounts = (Vec<String>, Vec<Vec<(u32, f64)>>);
+/// A hash index of a vocabulary's terms: a cache, not part of the value (always equal).
+#[derive(Clone, Default)]
+struct TermIndex(OnceLock<FxHashMap<String, u32>>);
 
-/// Documents per parallel block of [`count_terms`].
-const DOCS_PER_BLOCK: usize = 256;
-
-/// Each document's terms with their counts, in first-seen order of the corpus' term ids.
-fn count_terms<S: AsRef<str> + Sync>(analyzer: &Analyzer, docs: &[S]) -> TermCounts {
-    // Each block of documents learns a vocabulary of its own (one string per distinct term of
-    // the block, not per occurrence) and its rows in those local ids; the blocks' vocabularies
-    // are then merged in block order, so the global ids, and everything after, do not depend
-    // on the thread count.
-    let blocks: Vec<TermCounts> = docs
-        .par_chunks(DOCS_PER_BLOCK)
-        .map(|block| {
-            let mut ids: FxHashMap<String, u32> = FxHashMap::default();
-            let mut seen: Vec<u32> = Vec::new();
-            let rows = block
-                .iter()
-                .map(|d| {
-                    seen.clear();
-                    analyzer.for_each_term(d.as_ref(), |term| {
-                        let id = match ids.get(term) {
-                            Some(&id) => id,
-                            None => {
-                                let id = ids.len() as u32;
-                                ids.insert(term.to_owned(), id);
-                                id
-                            }
-                        };
-                        seen.push(id);
-                    });
-                    seen.sort_unstable();
-                    let mut row: Vec<(u32, f64)> = Vec::new();
-                    for &id in &seen {
-                        match row.last_mut() {
-                            Some(last) if last.0 == id => last.1 += 1.0,
-                            _ => row.push((id, 1.0)),
-                        }
-                    }
-                    row
-                })
-                .collect();
-            let mut terms = vec![String::new(); ids.len()];
-            for (term, id) in ids {
-                terms[id as usize] = term;
-            }
-            (terms, rows)
-        })
-        .collect();
-    let mut ids: FxHashMap<String, u32> = FxHashMap::default();
-    let mut terms: Vec<String> = Vec::new();
-    let mut rows = Vec::with_capacity(docs.len());
-    for (local_terms, local_rows) in blocks {
-        let global: Vec<u32> = local_terms
-            .into_iter()
-            .map(|term| {
-                let next = terms.len() as u32;
-                *ids.entry(term).or_insert_with_key(|t| {
-                    terms.push(t.clone());
-                    next
-                })
-            })
-            .collect();
-        rows.extend(
-            local_rows.into_iter().map(|row| {
-                row.into_iter().map(|(j, c)| (global[j as usize], c)).collect::<Vec<_>>()
-            }),
-        );
+impl PartialEq for TermIndex {
+    fn eq(&self, _: &TermIndex) -> bool {
+        true
     }
-    (terms, rows)
+}
+
+impl std::fmt::Debug for TermIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TermIndex")
+    }
 }
 
 impl CountVectorizer {
@@ -173,8 +122,9 @@ impl CountVectorizer {
                 format!("max_df corresponds to fewer documents ({high}) than min_df ({low})"),
             ));
         }
-        let (terms, mut rows) = count_terms(&options.analyzer, docs);
-        if terms.is_empty() {
+        let mut counts = Counts::of(&options.analyzer, docs);
+        let mut rows = std::mem::take(&mut counts.rows);
+        if counts.n_terms() == 0 {
             return Err(Error::invalid(
                 "documents",
                 format!("{n_docs} documents"),
@@ -184,26 +134,28 @@ impl CountVectorizer {
         if options.binary {
             rows.iter_mut().flatten().for_each(|e| e.1 = 1.0);
         }
-        let (mut df, mut total) = (vec![0usize; terms.len()], vec![0f64; terms.len()]);
+        let (mut df, mut total) = (vec![0usize; counts.n_terms()], vec![0f64; counts.n_terms()]);
         for &(j, c) in rows.iter().flatten() {
             df[j as usize] += 1;
             total[j as usize] += c;
         }
-        let mut keep: Vec<u32> = (0..terms.len() as u32)
+        // Text is made only for the terms within the document-frequency bounds.
+        let mut keep: Vec<(u32, String)> = (0..counts.n_terms() as u32)
             .filter(|&j| {
                 let d = df[j as usize] as f64;
                 d <= high && d >= low
             })
+            .map(|j| (j, counts.term(j)))
             .collect();
-        keep.sort_unstable_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
+        keep.par_sort_unstable_by(|a, b| a.1.cmp(&b.1));
         if let Some(limit) = options.max_features {
             if keep.len() > limit {
-                let mut by_total = keep.clone();
+                let mut by_total: Vec<u32> = keep.iter().map(|k| k.0).collect();
                 // stable: ties keep alphabetical order
                 by_total.sort_by(|&a, &b| total[b as usize].total_cmp(&total[a as usize]));
                 by_total.truncate(limit);
                 let kept: rustc_hash::FxHashSet<u32> = by_total.into_iter().collect();
-                keep.retain(|j| kept.contains(j));
+                keep.retain(|j| kept.contains(&j.0));
             }
         }
         if keep.is_empty() {
@@ -213,22 +165,27 @@ impl CountVectorizer {
                 "after pruning, no terms remain; try a lower min_df or a higher max_df",
             ));
         }
-        let mut new_index = vec![u32::MAX; terms.len()];
-        for (new, &old) in keep.iter().enumerate() {
-            new_index[old as usize] = new as u32;
+        let mut new_index = vec![u32::MAX; counts.n_terms()];
+        for (new, (old, _)) in keep.iter().enumerate() {
+            new_index[*old as usize] = new as u32;
         }
-        let rows = rows.into_iter().map(|row| {
-            row.into_iter()
-                .filter_map(|(j, c)| {
-                    let k = new_index[j as usize];
-                    (k != u32::MAX).then_some((k, c))
-                })
-                .collect()
-        });
-        let mut terms: Vec<Option<String>> = terms.into_iter().map(Some).collect();
-        let kept_terms =
-            keep.iter().map(|&j| terms[j as usize].take().unwrap_or_default()).collect();
-        let vectorizer = CountVectorizer { options, terms: kept_terms };
+        let rows: Vec<Vec<(u32, f64)>> = rows
+            .into_par_iter()
+            .map(|row| {
+                let mut row: Vec<(u32, f64)> = row
+                    .into_iter()
+                    .filter_map(|(j, c)| {
+                        let k = new_index[j as usize];
+                        (k != u32::MAX).then_some((k, c))
+                    })
+                    .collect();
+                row.sort_unstable_by_key(|e| e.0);
+                row
+            })
+            .collect();
+        let kept_terms = keep.into_iter().map(|(_, term)| term).collect();
+        let vectorizer =
+            CountVectorizer { options, terms: kept_terms, index: TermIndex::default() };
         let x = Csr::from_rows(vectorizer.terms.len(), rows)?;
         Ok((vectorizer, x))
     }
@@ -243,7 +200,7 @@ impl CountVectorizer {
                 "a vocabulary's terms must be sorted and distinct",
             ));
         }
-        Ok(CountVectorizer { options, terms })
+        Ok(CountVectorizer { options, terms, index: TermIndex::default() })
     }
 
     /// The counts of `docs` over the fitted vocabulary (unknown terms ignored).
@@ -274,7 +231,10 @@ impl CountVectorizer {
 
     /// The column of `term`, if it is in the vocabulary.
     pub fn index(&self, term: &str) -> Option<usize> {
-        self.terms.binary_search_by(|t| t.as_str().cmp(term)).ok()
+        let index = self.index.0.get_or_init(|| {
+            self.terms.iter().enumerate().map(|(j, t)| (t.clone(), j as u32)).collect()
+        });
+        index.get(term).map(|&j| j as usize)
     }
 
     /// The number of columns.

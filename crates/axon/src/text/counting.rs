@@ -1,0 +1,211 @@
+//! Counting the n-grams of a corpus by token ids, what a vocabulary is learned from.
+//!
+//! A corpus of a few thousand e-mails has millions of distinct bigrams, most of which `min_df`
+//! then drops; making a string of each, hashing it and merging the strings of parallel blocks
+//! was most of the time of a text fit. Here the tokens are interned first (block by block in
+//! parallel, then merged: there are few distinct tokens), and an n-gram is the sequence of its
+//! tokens' ids, kept in an arena and hashed as integers. Its text (`tokens joined by one space`,
+//! unambiguous because tokens hold no spaces) is made only for the n-grams the caller keeps.
+//!
+//! Ids are given in order of first occurrence, block by block in document order, so they, and
+//! everything computed from them, do not depend on the number of threads.
+
+use std::hash::Hasher;
+
+use hashbrown::HashTable;
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHasher};
+
+use super::analyzer::Analyzer;
+
+/// Documents per parallel block.
+const DOCS_PER_BLOCK: usize = 256;
+
+/// Distinct n-grams as sequences of token ids in one arena, found again by their ids.
+#[derive(Default)]
+struct Grams {
+    /// The ids of every n-gram, back to back.
+    arena: Vec<u32>,
+    /// Where n-gram `g` starts in the arena; it ends where `g + 1` starts.
+    starts: Vec<usize>,
+    /// The n-gram ids, hashed by their token ids.
+    table: HashTable<u32>,
+}
+
+fn hash(key: &[u32]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write_usize(key.len());
+    key.iter().for_each(|&id| h.write_u32(id));
+    h.finish()
+}
+
+impl Grams {
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn get(&self, g: u32) -> &[u32] {
+        let g = g as usize;
+        let end = self.starts.get(g + 1).copied().unwrap_or(self.arena.len());
+        &self.arena[self.starts[g]..end]
+    }
+
+    /// The id of `key`, a new one if it is not here yet.
+    fn intern(&mut self, key: &[u32]) -> u32 {
+        let h = hash(key);
+        let Grams { arena, starts, table } = self;
+        let slice = |g: u32| {
+            let g = g as usize;
+            let end = starts.get(g + 1).copied().unwrap_or(arena.len());
+            &arena[starts[g]..end]
+        };
+        if let Some(&g) = table.find(h, |&g| slice(g) == key) {
+            return g;
+        }
+        let g = starts.len() as u32;
+        table.insert_unique(h, g, |&other| hash(slice(other)));
+        starts.push(arena.len());
+        arena.extend_from_slice(key);
+        g
+    }
+}
+
+/// One block's documents as ids of the block's own distinct tokens.
+struct TokenBlock {
+    tokens: Vec<String>,
+    /// Document `i`'s tokens are `ids[ends[i - 1]..ends[i]]`.
+    ends: Vec<usize>,
+    ids: Vec<u32>,
+}
+
+fn tokenize_block<S: AsRef<str>>(analyzer: &Analyzer, docs: &[S]) -> TokenBlock {
+    let mut index: FxHashMap<String, u32> = FxHashMap::default();
+    let mut tokens = Vec::new();
+    let (mut ends, mut ids) = (Vec::with_capacity(docs.len()), Vec::new());
+    let mut buf = String::new();
+    for doc in docs {
+        for token in analyzer.tokens(doc.as_ref(), &mut buf) {
+            let id = match index.get(token) {
+                Some(&id) => id,
+                None => {
+                    let id = tokens.len() as u32;
+                    index.insert(token.to_owned(), id);
+                    tokens.push(token.to_owned());
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        ends.push(ids.len());
+    }
+    TokenBlock { tokens, ends, ids }
+}
+
+/// One block's documents as `(n-gram, count)` rows over the block's own n-gram ids.
+struct GramBlock {
+    grams: Grams,
+    rows: Vec<Vec<(u32, f64)>>,
+}
+
+fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) -> GramBlock {
+    let mut grams = Grams::default();
+    let mut doc: Vec<u32> = Vec::new();
+    let mut seen: Vec<u32> = Vec::new();
+    let mut start = 0;
+    let rows = block
+        .ends
+        .iter()
+        .map(|&end| {
+            doc.clear();
+            doc.extend(block.ids[start..end].iter().map(|&id| global[id as usize]));
+            start = end;
+            seen.clear();
+            let (lo, hi) = ngram_range;
+            for n in lo..=hi.min(doc.len()) {
+                seen.extend(doc.windows(n).map(|w| grams.intern(w)));
+            }
+            seen.sort_unstable();
+            let mut row: Vec<(u32, f64)> = Vec::new();
+            for &g in &seen {
+                match row.last_mut() {
+                    Some(last) if last.0 == g => last.1 += 1.0,
+                    _ => row.push((g, 1.0)),
+                }
+            }
+            row
+        })
+        .collect();
+    GramBlock { grams, rows }
+}
+
+/// The n-grams of a corpus and each document's counts of them.
+pub(crate) struct Counts {
+    tokens: Vec<String>,
+    grams: Grams,
+    /// Each document's `(n-gram id, count)` entries, in increasing id.
+    pub rows: Vec<Vec<(u32, f64)>>,
+}
+
+impl Counts {
+    /// Counts the terms `analyzer` makes of `docs`.
+    pub fn of<S: AsRef<str> + Sync>(analyzer: &Analyzer, docs: &[S]) -> Counts {
+        let blocks: Vec<TokenBlock> =
+            docs.par_chunks(DOCS_PER_BLOCK).map(|b| tokenize_block(analyzer, b)).collect();
+        // The blocks' tokens merged in block order: few enough to do on one thread.
+        let mut index: FxHashMap<String, u32> = FxHashMap::default();
+        let mut tokens: Vec<String> = Vec::new();
+        let globals: Vec<Vec<u32>> = blocks
+            .iter()
+            .map(|b| {
+                b.tokens
+                    .iter()
+                    .map(|t| match index.get(t.as_str()) {
+                        Some(&id) => id,
+                        None => {
+                            index.insert(t.clone(), tokens.len() as u32);
+                            tokens.push(t.clone());
+                            tokens.len() as u32 - 1
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let counted: Vec<GramBlock> = blocks
+            .par_iter()
+            .zip(&globals)
+            .map(|(b, global)| count_block(b, global, analyzer.ngram_range))
+            .collect();
+        // The blocks' n-grams merged in block order, as integer sequences.
+        let mut grams = Grams::default();
+        let mut rows = Vec::with_capacity(docs.len());
+        for block in counted {
+            let global: Vec<u32> =
+                (0..block.grams.len() as u32).map(|g| grams.intern(block.grams.get(g))).collect();
+            rows.extend(block.rows.into_iter().map(|row| {
+                let mut row: Vec<(u32, f64)> =
+                    row.into_iter().map(|(g, c)| (global[g as usize], c)).collect();
+                row.sort_unstable_by_key(|e| e.0);
+                row
+            }));
+        }
+        Counts { tokens, grams, rows }
+    }
+
+    /// The number of distinct n-grams.
+    pub fn n_terms(&self) -> usize {
+        self.grams.len()
+    }
+
+    /// The text of n-gram `g`: its tokens joined by one space.
+    pub fn term(&self, g: u32) -> String {
+        let ids = self.grams.get(g);
+        let mut term = String::new();
+        for (i, &id) in ids.iter().enumerate() {
+            if i > 0 {
+                term.push(' ');
+            }
+            term.push_str(&self.tokens[id as usize]);
+        }
+        term
+    }
+}
