@@ -196,6 +196,22 @@ impl Counts {
         self.grams.len()
     }
 
+    /// Sorts n-gram ids in the order of their texts, without making the texts: token by token,
+    /// by the tokens' alphabetical ranks. That is the order of the joined strings because the
+    /// separator, a space, sorts before every character a token holds, as the end of a shorter
+    /// sequence sorts before any further token.
+    pub fn sort_by_text(&self, ids: &mut [u32]) {
+        let mut by_text: Vec<u32> = (0..self.tokens.len() as u32).collect();
+        by_text
+            .par_sort_unstable_by(|&a, &b| self.tokens[a as usize].cmp(&self.tokens[b as usize]));
+        let mut rank = vec![0u32; by_text.len()];
+        for (r, &t) in by_text.iter().enumerate() {
+            rank[t as usize] = r as u32;
+        }
+        let ranks = |g: u32| self.grams.get(g).iter().map(|&t| rank[t as usize]);
+        ids.par_sort_unstable_by(|&a, &b| ranks(a).cmp(ranks(b)));
+    }
+
     /// The text of n-gram `g`: its tokens joined by one space.
     pub fn term(&self, g: u32) -> String {
         let ids = self.grams.get(g);

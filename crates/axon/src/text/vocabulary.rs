@@ -139,23 +139,21 @@ impl CountVectorizer {
             df[j as usize] += 1;
             total[j as usize] += c;
         }
-        // Text is made only for the terms within the document-frequency bounds.
-        let mut keep: Vec<(u32, String)> = (0..counts.n_terms() as u32)
+        let mut keep: Vec<u32> = (0..counts.n_terms() as u32)
             .filter(|&j| {
                 let d = df[j as usize] as f64;
                 d <= high && d >= low
             })
-            .map(|j| (j, counts.term(j)))
             .collect();
-        keep.par_sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        counts.sort_by_text(&mut keep);
         if let Some(limit) = options.max_features {
             if keep.len() > limit {
-                let mut by_total: Vec<u32> = keep.iter().map(|k| k.0).collect();
+                let mut by_total = keep.clone();
                 // stable: ties keep alphabetical order
                 by_total.sort_by(|&a, &b| total[b as usize].total_cmp(&total[a as usize]));
                 by_total.truncate(limit);
                 let kept: rustc_hash::FxHashSet<u32> = by_total.into_iter().collect();
-                keep.retain(|j| kept.contains(&j.0));
+                keep.retain(|j| kept.contains(j));
             }
         }
         if keep.is_empty() {
@@ -166,8 +164,8 @@ impl CountVectorizer {
             ));
         }
         let mut new_index = vec![u32::MAX; counts.n_terms()];
-        for (new, (old, _)) in keep.iter().enumerate() {
-            new_index[*old as usize] = new as u32;
+        for (new, &old) in keep.iter().enumerate() {
+            new_index[old as usize] = new as u32;
         }
         let rows: Vec<Vec<(u32, f64)>> = rows
             .into_par_iter()
@@ -183,7 +181,8 @@ impl CountVectorizer {
                 row
             })
             .collect();
-        let kept_terms = keep.into_iter().map(|(_, term)| term).collect();
+        // Text is made only for the terms kept.
+        let kept_terms = keep.iter().map(|&j| counts.term(j)).collect();
         let vectorizer =
             CountVectorizer { options, terms: kept_terms, index: TermIndex::default() };
         let x = Csr::from_rows(vectorizer.terms.len(), rows)?;
