@@ -5,8 +5,8 @@ CPU), both on 2 threads, on the same texts with all-MiniLM-L6-v2 (fetched by
 
 The texts: the first N (default 1000) e-mails of data/spam_sample.csv.gz (column `text`,
 headers and body; the model keeps the first 256 tokens of each), and the 50 sentences of
-crates/axon/tests/fixtures/minilm_50.json. Each tool encodes them once to warm up, then the
-best of --repeat timed runs counts; axon's time is the encode time it reports (model loading
+crates/axon/tests/fixtures/minilm_50.json. The best of --repeat timed runs counts (PyTorch
+after a warm-up on 16 texts; axon runs as a new process each time); axon's time is the encode time it reports (model loading
 and file writing excluded, as for PyTorch). The table also gives the largest difference
 between the two tools' embeddings, and each tool's peak resident memory is in its own line.
 
@@ -45,14 +45,15 @@ def axon_run(binary, model, texts, batch, repeat, tmp):
     data = Path(tmp) / "texts.csv"
     with open(data, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["text"])
-        w.writerows([t] for t in texts)
+        # An id column: a lone column's empty fields would read as blank lines.
+        w.writerow(["id", "text"])
+        w.writerows([i, t] for i, t in enumerate(texts))
     out = Path(tmp) / "emb.safetensors"
     env = dict(os.environ, RAYON_NUM_THREADS=THREADS)
     cmd = [binary, "embed", "--model", model, "--data", data, "--text", "text",
            "--batch-size", str(batch), "--out", out]
     best, peak = float("inf"), 0
-    for _ in range(repeat + 1):
+    for _ in range(repeat):
         run = subprocess.run(
             ["/usr/bin/time", "-f", "maxrss=%M"] + [str(c) for c in cmd],
             env=env, capture_output=True, text=True, check=True,
@@ -72,8 +73,9 @@ def torch_run(model, texts, batch, repeat):
     from sentence_transformers import SentenceTransformer
 
     st = SentenceTransformer(model, device="cpu")
+    st.encode(texts[:16], batch_size=batch)  # warm-up
     best = float("inf")
-    for _ in range(repeat + 1):
+    for _ in range(repeat):
         start = time.perf_counter()
         emb = st.encode(texts, batch_size=batch, convert_to_numpy=True)
         best = min(best, time.perf_counter() - start)

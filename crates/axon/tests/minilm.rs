@@ -1,7 +1,7 @@
 //! all-MiniLM-L6-v2, the real model: axon's token ids equal the Python tokenizer's and its
 //! embeddings of 50 varied sentences (other scripts, emoji, an empty string, inputs truncated
 //! at 256 tokens) agree with `SentenceTransformer.encode`'s (`tests/fixtures/minilm_50.*`, by
-//! `scripts/reference/minilm_fixture.py`) to 1e-4 per component and cosine 0.9999.
+//! `scripts/reference/minilm_fixture.py`) to 1e-5 per component (the issue's bound) and cosine 0.9999.
 //!
 //! The model is not in the repository: `scripts/fetch_models.sh` puts it in
 //! `${AXON_HOME:-~/.cache/axon}/models/all-MiniLM-L6-v2`. Without it the tests say so loudly and
@@ -26,7 +26,10 @@ fn model_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("AXON_REQUIRE_MODELS").is_ok_and(|v| v == "1") {
-        panic!("AXON_REQUIRE_MODELS=1 but {} is missing: run scripts/fetch_models.sh", dir.display());
+        panic!(
+            "AXON_REQUIRE_MODELS=1 but {} is missing: run scripts/fetch_models.sh",
+            dir.display()
+        );
     }
     eprintln!(
         "\n!!! SKIPPED: all-MiniLM-L6-v2 is not at {}; run scripts/fetch_models.sh to test the \
@@ -81,7 +84,7 @@ fn minilm_embeddings_agree_with_sentence_transformers() {
         let dot: f64 = g.iter().zip(w).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
         let norm = |v: &[f32]| v.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
         let cos = dot / (norm(g) * norm(w));
-        assert!(diff <= 1e-4 && cos >= 0.9999, "sentence {i} {:?}: {diff} {cos}", texts[i]);
+        assert!(diff <= 1e-5 && cos >= 0.9999, "sentence {i} {:?}: {diff} {cos}", texts[i]);
         (worst, worst_cos) = (worst.max(diff), worst_cos.min(cos));
     }
     println!("50 sentences: largest difference {worst:.2e}, smallest cosine {worst_cos:.8}");

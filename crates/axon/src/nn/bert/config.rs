@@ -45,8 +45,7 @@ impl BertConfig {
     /// Parses and checks the text of a `config.json`; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<BertConfig> {
         let bad = |msg: String| Error::Io { path: source.to_owned(), msg };
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
         let Value::Object(map) = value else {
             return Err(bad("a config.json holds one JSON object".into()));
         };

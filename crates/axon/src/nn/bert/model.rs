@@ -192,7 +192,8 @@ fn load_layer(
     let (h, f) = (c.hidden_size, c.intermediate_size);
     let p = |name: &str| format!("encoder.layer.{i}.{name}");
     let mut square = |name: &str| linear(w, &p(name), h, h);
-    let (q, k, v) = (square(LAYER_NAMES[0].1)?, square(LAYER_NAMES[1].1)?, square(LAYER_NAMES[2].1)?);
+    let (q, k, v) =
+        (square(LAYER_NAMES[0].1)?, square(LAYER_NAMES[1].1)?, square(LAYER_NAMES[2].1)?);
     let out = square(LAYER_NAMES[3].1)?;
     let self_attn = MultiHeadAttention::from_projections(q, k, v, out, c.num_attention_heads)?;
     let weights = EncoderLayerWeights {

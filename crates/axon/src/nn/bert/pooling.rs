@@ -63,7 +63,8 @@ impl Pooling {
         let path = path.as_ref();
         let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
         for key in ["word_embedding_dimension", "embedding_dimension"] {
             if let Some(d) = value.get(key).filter(|d| d.as_u64() != Some(hidden as u64)) {
                 return Err(bad(format!(

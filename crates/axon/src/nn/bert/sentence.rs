@@ -197,9 +197,10 @@ fn read_modules(dir: &Path) -> Result<Modules> {
 /// than the positions.
 fn max_seq_length(dir: &Path, config: &super::config::BertConfig) -> Result<usize> {
     let positions = config.max_position_embeddings;
-    for (file, key) in
-        [("sentence_bert_config.json", "max_seq_length"), ("tokenizer_config.json", "model_max_length")]
-    {
+    for (file, key) in [
+        ("sentence_bert_config.json", "max_seq_length"),
+        ("tokenizer_config.json", "model_max_length"),
+    ] {
         let path = dir.join(file);
         if !path.is_file() {
             continue;
@@ -215,7 +216,7 @@ fn max_seq_length(dir: &Path, config: &super::config::BertConfig) -> Result<usiz
                     // transformers writes 1e30 for "no limit".
                     Some(n) if n >= 2.0 => Ok(positions.min(n.min(usize::MAX as f64) as usize)),
                     _ => Err(bad(format!("`{key}` is {v}, not an integer of at least 2"))),
-                }
+                };
             }
         }
     }

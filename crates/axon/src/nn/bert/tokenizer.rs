@@ -60,9 +60,9 @@ impl BertTokenizer {
             strategy: TruncationStrategy::LongestFirst,
             stride: 0,
         };
-        inner.with_truncation(Some(truncation)).map_err(|e| {
-            bad(format!("cannot truncate to {max_length} tokens: {e}"))
-        })?;
+        inner
+            .with_truncation(Some(truncation))
+            .map_err(|e| bad(format!("cannot truncate to {max_length} tokens: {e}")))?;
         inner.with_padding(Some(PaddingParams {
             strategy: PaddingStrategy::BatchLongest,
             direction: PaddingDirection::Right,
