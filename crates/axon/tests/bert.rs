@@ -308,3 +308,18 @@ fn the_sentence_transformers_5_layout_reads_the_same() {
     assert!(err.contains("pooling_mode_lasttoken") && err.contains("1_Pooling"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_forward_pass_records_a_graph_only_when_asked() {
+    let model = BertModel::load(TINY).unwrap();
+    let (ids, mask) = batch(&reference());
+    assert!(!no_grad(|| model.forward_masked(&ids, Some(&mask), None)).unwrap().is_tracked());
+    let hidden = model.forward_masked(&ids, Some(&mask), None).unwrap();
+    assert!(hidden.is_tracked());
+    // Every encoder weight gets a gradient (the pooler is not on this path).
+    let grads = hidden.square().unwrap().sum_all().unwrap().backward().unwrap();
+    for (name, p) in model.parameters() {
+        let reached = p.grad(&grads).is_some();
+        assert_eq!(reached, !name.starts_with("pooler."), "{name}");
+    }
+}

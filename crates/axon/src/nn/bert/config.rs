@@ -90,7 +90,7 @@ impl BertConfig {
                 config.num_attention_heads, config.hidden_size
             )));
         }
-        if !(config.layer_norm_eps > 0.0) {
+        if config.layer_norm_eps <= 0.0 {
             return Err(bad(format!("layer_norm_eps {} must be positive", config.layer_norm_eps)));
         }
         if !(0.0..1.0).contains(&config.hidden_dropout_prob) {

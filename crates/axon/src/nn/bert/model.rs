@@ -68,7 +68,7 @@ impl BertModel {
     }
 
     /// The encoder of `config` with the weights of a safetensors file, by Hugging Face's names
-    /// with or without the `bert.` prefix (see [`super`]'s docs).
+    /// with or without the `bert.` prefix (a task model's head beside `bert.` is left out).
     pub fn from_safetensors(config: BertConfig, path: impl AsRef<Path>) -> Result<BertModel> {
         let mut w = Weights::read(path.as_ref())?;
         let c = &config;
