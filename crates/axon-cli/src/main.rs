@@ -3,7 +3,7 @@
 //! This binary is the front door for people who want to fit models without writing Rust: it reads
 //! a data file, calls the `axon` library and prints the result. This file only parses the
 //! arguments and dispatches; each command lives in its own file (`fit/`, `predict.rs`,
-//! `eval/`, `cv/`, `summary.rs`, `train.rs`) and is flags → library options → one library call → print.
+//! `eval/`, `cv/`, `summary.rs`, `train.rs`, `embed.rs`) and is flags → library options → one library call → print.
 //! No data layout, file format or choice of fit lives in the binary. Every command prints through
 //! `output.rs`, so a failed write is an error said here once, not a panic.
 
@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 mod common;
 mod curves;
 mod cv;
+mod embed;
 mod eval;
 mod fit;
 mod options;
@@ -70,6 +71,9 @@ enum Command {
     Summary(summary::SummaryArgs),
     /// Train a classifier (logreg, MLP or CNN) by mini-batch gradient descent; save it and a run record.
     Train(train::TrainArgs),
+    /// Sentence embeddings of a text column by a sentence-transformers (BERT) model directory,
+    /// written as CSV or safetensors.
+    Embed(embed::EmbedArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +105,7 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Cv(args)) => cv::run(&args),
         Some(Command::Summary(args)) => summary::run(&args),
         Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Embed(args)) => embed::run(&args),
         None => {
             // No arguments: say what this is and where to look, rather than printing the help.
             output::outln!("axon {}: {ABOUT}.", env!("CARGO_PKG_VERSION"))?;

@@ -8,7 +8,7 @@ mod common;
 use common::ok_stdout;
 
 const README: &str = include_str!("../../../README.md");
-const VERBS: [&str; 6] = ["fit", "predict", "eval", "cv", "summary", "train"];
+const VERBS: [&str; 7] = ["fit", "predict", "eval", "cv", "summary", "train", "embed"];
 
 /// Who must know a flag: one command, any command, or another tool.
 #[derive(Debug, Clone, Copy, PartialEq)]

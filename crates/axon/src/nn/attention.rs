@@ -63,6 +63,11 @@ impl MultiHeadAttention {
         self.heads
     }
 
+    /// The features `E` it attends over.
+    pub fn embed(&self) -> usize {
+        self.q_proj.in_features()
+    }
+
     /// Self-attention of `x` `(B, L, E)`, keys masked by `key_mask` `(B, L)` (0: padding).
     pub fn forward_masked(&self, x: &Tensor, key_mask: Option<&Tensor>) -> Result<Tensor> {
         let embed = self.q_proj.in_features();

@@ -31,6 +31,7 @@
 mod activation;
 mod architecture;
 mod attention;
+pub mod bert;
 mod checkpoint;
 mod classifier;
 mod conv;
@@ -71,4 +72,6 @@ pub use train::{
     evaluate, evaluate_output, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport,
 };
 pub use train_network::{train_network, NetworkOptions, TrainSummary, TrainedNetwork};
-pub use transformer::{EncoderLayerConfig, FeedForwardActivation, TransformerEncoderLayer};
+pub use transformer::{
+    EncoderLayerConfig, EncoderLayerWeights, FeedForwardActivation, TransformerEncoderLayer,
+};

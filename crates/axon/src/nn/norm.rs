@@ -214,6 +214,28 @@ impl LayerNorm {
         self.eps = eps;
         Ok(self)
     }
+
+    /// A layer over the axes of `weight`'s shape with the given `γ` (`weight`), `β` (`bias`, of
+    /// the same shape and dtype) and `ε`: loaded weights.
+    pub fn from_tensors(weight: Tensor, bias: Tensor, eps: f64) -> Result<LayerNorm> {
+        if weight.shape() != bias.shape() || weight.dtype() != bias.dtype() {
+            let (lhs, rhs) = (weight.shape().clone(), bias.shape().clone());
+            return Err(Error::ShapeMismatch { op: "LayerNorm weight and bias", lhs, rhs });
+        }
+        let norm = LayerNorm::new(weight.dims(), weight.dtype())?.with_eps(eps)?;
+        norm.weight.set(weight)?;
+        norm.bias.set(bias)?;
+        Ok(norm)
+    }
+
+    /// The trailing axes normalised over.
+    pub fn normalized_shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
 }
 
 impl Module for LayerNorm {

@@ -50,6 +50,15 @@ pub struct EncoderLayerConfig {
     pub norm_first: bool,
 }
 
+/// The modules of a [`TransformerEncoderLayer`] built from loaded weights.
+pub struct EncoderLayerWeights {
+    pub self_attn: MultiHeadAttention,
+    pub linear1: Linear,
+    pub linear2: Linear,
+    pub norm1: LayerNorm,
+    pub norm2: LayerNorm,
+}
+
 /// One encoder block: self-attention then feed-forward, each with residual and layer norm.
 pub struct TransformerEncoderLayer {
     self_attn: MultiHeadAttention,
@@ -80,6 +89,52 @@ impl TransformerEncoderLayer {
             norm1: norm()?,
             norm2: norm()?,
             dropout: Dropout::new(c.dropout, rng.split())?,
+            config,
+        })
+    }
+
+    /// A layer from loaded weights (as a BERT checkpoint holds them), its dropout masks drawn
+    /// from `dropout_rng`. The sizes must agree with `config`, and the norms' `ε` with its
+    /// `layer_norm_eps`.
+    pub fn from_weights(
+        config: EncoderLayerConfig,
+        weights: EncoderLayerWeights,
+        dropout_rng: Rng,
+    ) -> Result<Self> {
+        let c = config;
+        let w = weights;
+        let attn_embed = w.self_attn.embed();
+        let fits = |l: &Linear, input: usize, output: usize| {
+            l.in_features() == input && l.out_features() == output
+        };
+        let norm_fits =
+            |n: &LayerNorm| n.normalized_shape() == [c.embed] && n.eps() == c.layer_norm_eps;
+        if attn_embed != c.embed
+            || w.self_attn.heads() != c.heads
+            || !fits(&w.linear1, c.embed, c.feed_forward)
+            || !fits(&w.linear2, c.feed_forward, c.embed)
+            || !norm_fits(&w.norm1)
+            || !norm_fits(&w.norm2)
+        {
+            return Err(Error::invalid(
+                "weights",
+                format!(
+                    "attention {attn_embed}×{} heads, feed-forward {}→{}→{}",
+                    w.self_attn.heads(),
+                    w.linear1.in_features(),
+                    w.linear1.out_features(),
+                    w.linear2.out_features()
+                ),
+                format!("the config says {c:?}"),
+            ));
+        }
+        Ok(TransformerEncoderLayer {
+            self_attn: w.self_attn,
+            linear1: w.linear1,
+            linear2: w.linear2,
+            norm1: w.norm1,
+            norm2: w.norm2,
+            dropout: Dropout::new(c.dropout, dropout_rng)?,
             config,
         })
     }

@@ -1,0 +1,35 @@
+//! BERT-family encoders loaded from Hugging Face files as they are shipped, and sentence
+//! embeddings on them:
+//!
+//! - [`BertConfig`] reads `config.json`;
+//! - [`BertModel`] is the encoder (embeddings, post-LN [`crate::nn::TransformerEncoderLayer`]s on
+//!   the fused attention with the padding mask, optional pooler), its weights read from
+//!   `model.safetensors` by Hugging Face's names, with or without the `bert.` prefix;
+//! - [`BertTokenizer`] runs `tokenizer.json` through the `tokenizers` crate, truncating to the
+//!   model's length and padding each batch to its longest;
+//! - [`Pooling`] and [`l2_normalize`] are sentence-transformers' `Pooling` and `Normalize`;
+//! - [`SentenceEncoder`] puts them together from a sentence-transformers directory
+//!   (`modules.json`) and embeds texts as `SentenceTransformer.encode` does.
+//!
+//! Nothing is downloaded: a model directory is fetched beforehand (`scripts/fetch_models.sh`).
+//!
+//! ```no_run
+//! use axon::nn::bert::SentenceEncoder;
+//! let encoder = SentenceEncoder::load("all-MiniLM-L6-v2")?;
+//! let embeddings = encoder.embed(&["A cat sat.", "Un chat était assis."], 32)?;
+//! assert_eq!(embeddings.dims(), [2, 384]);
+//! # Ok::<(), axon::Error>(())
+//! ```
+
+mod config;
+mod model;
+mod pooling;
+mod sentence;
+mod tokenizer;
+mod weights;
+
+pub use config::BertConfig;
+pub use model::BertModel;
+pub use pooling::{l2_normalize, Pooling, PoolingMode};
+pub use sentence::SentenceEncoder;
+pub use tokenizer::{BertTokenizer, TokenBatch};
