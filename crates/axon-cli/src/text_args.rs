@@ -62,7 +62,7 @@ pub enum StopWords {
 }
 
 /// `--weighting`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WeightingArg {
     /// How often each term occurs.

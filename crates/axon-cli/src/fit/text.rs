@@ -25,7 +25,7 @@ use super::report::{print_json, training_fit};
 use super::stream::DEFAULT_HASH_BITS;
 use super::{Cov, FitArgs};
 use crate::common::{flag, settings_record};
-use crate::options::{ClassWeightKind, Model, PenaltyKind, Solver};
+use crate::options::{ClassWeightKind, DesignArgs, Model, PenaltyKind, Solver};
 use crate::output::{errln, outln};
 use crate::text_args::WeightingArg;
 
@@ -147,8 +147,11 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
 
 /// The target's classes (sorted; with --positive for two classes, that one second) and each
 /// row's class index.
-fn classes(args: &FitArgs, frame: &Frame) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
-    let target = args.design.target.trim();
+pub(crate) fn classes(
+    design: &DesignArgs,
+    frame: &Frame,
+) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
+    let target = design.target.trim();
     let column = frame.column(target)?;
     let mut classes = column.distinct_labels();
     if classes.len() < 2 {
@@ -157,7 +160,7 @@ fn classes(args: &FitArgs, frame: &Frame) -> anyhow::Result<(Vec<String>, Vec<u3
             classes.len()
         );
     }
-    if let Some(p) = &args.design.positive {
+    if let Some(p) = &design.positive {
         if classes.len() != 2 {
             anyhow::bail!("--positive {p}: the target has {} classes, not 2", classes.len());
         }
@@ -202,7 +205,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         ..ReadOptions::default()
     };
     let frame = read_table(data, &read)?;
-    let (classes, y) = classes(args, &frame)?;
+    let (classes, y) = classes(&args.design, &frame)?;
     let (encoder, x) = SparseEncoder::fit_transform_with(&specs, hashed, &frame)?;
     let (n_obs, dropped_rows) = (frame.n_rows, frame.dropped_rows);
     drop(frame);
