@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
 use crate::linear::{row_major, CoefficientTable, LinearModel, SparseLinearModel};
 use crate::naive_bayes::NaiveBayesModel;
-use crate::nn::{Architecture, NetworkClassifier};
+use crate::nn::{Architecture, NetworkClassifier, TextNetwork};
 use crate::sparse::Csr;
 use crate::text::SparseEncoder;
 
@@ -41,6 +41,8 @@ pub enum SavedModel {
     SparseLinear(SparseLinearModel),
     /// Naive Bayes on the sparse design of text columns.
     NaiveBayes(NaiveBayesModel),
+    /// A network on the sparse design of text columns.
+    TextNetwork(TextNetwork),
 }
 
 /// What a model says about every row.
@@ -123,6 +125,15 @@ impl SavedModel {
                 ],
                 settings: m.settings.clone(),
             },
+            SavedModel::TextNetwork(n) => ModelSummary {
+                kind,
+                schema,
+                parameter_count: n.architecture.parameter_count()?,
+                coefficients: None,
+                architecture: Some(n.architecture.clone()),
+                parameters: n.architecture.parameter_shapes()?,
+                settings: n.settings.clone(),
+            },
         })
     }
 
@@ -151,6 +162,7 @@ impl SavedModel {
             ModelKind::NaiveBayes => {
                 SavedModel::NaiveBayes(NaiveBayesModel::from_file(&file, path)?)
             }
+            ModelKind::TextNetwork => SavedModel::TextNetwork(TextNetwork::from_file(&file, path)?),
         })
     }
 
@@ -161,6 +173,7 @@ impl SavedModel {
             SavedModel::Network(n) => n.schema.clone(),
             SavedModel::SparseLinear(m) => text_schema(&m.encoder, &m.target, &m.classes),
             SavedModel::NaiveBayes(m) => text_schema(&m.encoder, &m.target, &m.classes),
+            SavedModel::TextNetwork(n) => text_schema(&n.encoder, &n.target, &n.classes),
         }
     }
 
@@ -171,6 +184,7 @@ impl SavedModel {
             SavedModel::Network(n) => n.classes().to_vec(),
             SavedModel::SparseLinear(m) => m.classes.clone(),
             SavedModel::NaiveBayes(m) => m.classes.clone(),
+            SavedModel::TextNetwork(n) => n.classes.clone(),
         }
     }
 
@@ -181,6 +195,7 @@ impl SavedModel {
             SavedModel::Network(_) => "nn-classifier",
             SavedModel::SparseLinear(m) => m.kind_name(),
             SavedModel::NaiveBayes(m) => m.kind_name(),
+            SavedModel::TextNetwork(_) => "nn-text-classifier",
         }
     }
 
@@ -188,6 +203,7 @@ impl SavedModel {
     pub fn architecture(&self) -> Option<&Architecture> {
         match self {
             SavedModel::Network(n) => Some(&n.architecture),
+            SavedModel::TextNetwork(n) => Some(&n.architecture),
             _ => None,
         }
     }
@@ -199,7 +215,9 @@ impl SavedModel {
     /// feature, as it was fitted, not as a missing value.
     pub fn read(&self, path: &Path, labels: Labels, options: &ReadOptions) -> Result<Examples> {
         match self {
-            SavedModel::SparseLinear(_) | SavedModel::NaiveBayes(_) => {
+            SavedModel::SparseLinear(_)
+            | SavedModel::NaiveBayes(_)
+            | SavedModel::TextNetwork(_) => {
                 let options = ReadOptions { missing: Vec::new(), ..options.clone() };
                 read_examples(&self.schema(), path, labels, &options)
             }
@@ -244,6 +262,13 @@ impl SavedModel {
                 let x = sparse_design(&model.encoder, examples)?;
                 let proba = model.predict_proba_design(&x)?;
                 let log_odds = if log_odds { Some(model.log_odds_design(&x)?) } else { None };
+                check_proba(&proba, k, examples)?;
+                Ok(Scores { proba, log_odds })
+            }
+            SavedModel::TextNetwork(net) => {
+                let x = sparse_design(&net.encoder, examples)?;
+                let (proba, logits) = net.predict_proba_design(&x)?;
+                let log_odds = log_odds.then(|| logits.chunks(2).map(|z| z[1] - z[0]).collect());
                 check_proba(&proba, k, examples)?;
                 Ok(Scores { proba, log_odds })
             }

@@ -266,7 +266,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         ..ReadOptions::default()
     };
     let frame = read_table(data, &read)?;
-    let (classes, y) = classes(&args.design, &frame)?;
+    let (classes, y) = classes(&target, args.design.positive.as_deref(), &frame)?;
     let k = classes.len();
     let metric = LibMetric::from(args.metric);
     metric.check(k)?;

@@ -25,7 +25,7 @@ use super::report::{print_json, training_fit};
 use super::stream::DEFAULT_HASH_BITS;
 use super::{Cov, FitArgs};
 use crate::common::{flag, settings_record};
-use crate::options::{ClassWeightKind, DesignArgs, Model, PenaltyKind, Solver};
+use crate::options::{ClassWeightKind, Model, PenaltyKind, Solver};
 use crate::output::{errln, outln};
 use crate::text_args::WeightingArg;
 
@@ -148,10 +148,11 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
 /// The target's classes (sorted; with --positive for two classes, that one second) and each
 /// row's class index.
 pub(crate) fn classes(
-    design: &DesignArgs,
+    target: &str,
+    positive: Option<&str>,
     frame: &Frame,
 ) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
-    let target = design.target.trim();
+    let target = target.trim();
     let column = frame.column(target)?;
     let mut classes = column.distinct_labels();
     if classes.len() < 2 {
@@ -160,7 +161,7 @@ pub(crate) fn classes(
             classes.len()
         );
     }
-    if let Some(p) = &design.positive {
+    if let Some(p) = positive {
         if classes.len() != 2 {
             anyhow::bail!("--positive {p}: the target has {} classes, not 2", classes.len());
         }
@@ -205,7 +206,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         ..ReadOptions::default()
     };
     let frame = read_table(data, &read)?;
-    let (classes, y) = classes(&args.design, &frame)?;
+    let (classes, y) = classes(&target, args.design.positive.as_deref(), &frame)?;
     let (encoder, x) = SparseEncoder::fit_transform_with(&specs, hashed, &frame)?;
     let (n_obs, dropped_rows) = (frame.n_rows, frame.dropped_rows);
     drop(frame);

@@ -238,7 +238,7 @@ impl NetworkClassifier {
 /// Every parameter the architecture describes must be stored in `file` with its shape, checked
 /// before the network is built, so that a description that disagrees with its own weights
 /// (`hidden: [2147483648]` beside a 64-wide layer) allocates nothing.
-fn check_stored_shapes(architecture: &Architecture, file: &ModelFile) -> Result<()> {
+pub(crate) fn check_stored_shapes(architecture: &Architecture, file: &ModelFile) -> Result<()> {
     let mismatch = |what: String| {
         let msg = format!("the architecture does not match the stored tensors: {what}");
         Error::invalid("model", "architecture", msg)

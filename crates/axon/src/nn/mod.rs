@@ -44,6 +44,7 @@ mod norm;
 mod objective;
 mod param;
 mod size;
+mod text_network;
 mod train;
 mod train_network;
 mod transformer;
@@ -65,6 +66,7 @@ pub use module::{with_prefix, Module, Sequential};
 pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, BATCH_NORM_MOMENTUM};
 pub use objective::Objective;
 pub use param::{Buffer, Param};
+pub use text_network::{train_text_network, TextEpoch, TextNetwork, TextTrainOptions};
 pub use train::{
     evaluate, evaluate_output, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport,
 };
