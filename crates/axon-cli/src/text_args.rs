@@ -14,8 +14,9 @@ use crate::common::flag;
 /// Text columns and how they become features.
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct TextArgs {
-    /// A column of documents (e-mails, reviews) to turn into word features, repeatable: the model
-    /// is then an L2 logit (or --model nb) on the sparse design of these columns only.
+    /// A column of documents (e-mails, reviews) to turn into word features, repeatable: `fit` and
+    /// `cv` then fit an L2 logit (or --model softmax, nb) on the sparse design of these columns
+    /// only, and `train` a network whose first layer reads it.
     #[arg(long = "text", value_name = "COL")]
     pub text: Vec<String>,
     /// Word n-grams: N for 1..=N, or MIN-MAX [default: 1].
@@ -62,7 +63,7 @@ pub enum StopWords {
 }
 
 /// `--weighting`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WeightingArg {
     /// How often each term occurs.

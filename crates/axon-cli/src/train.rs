@@ -42,6 +42,7 @@ use crate::common::settings_record;
 use crate::curves::{self, CurveInfo};
 use crate::options::FormatArg;
 use crate::output::{errln, outln, OutputError};
+use crate::text_args::TextArgs;
 
 /// `axon train` arguments.
 #[derive(Debug, Args, Serialize)]
@@ -151,6 +152,8 @@ pub struct TrainArgs {
     /// the files written); warnings are still printed. Results always go to stdout.
     #[arg(long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub text: TextArgs,
 }
 
 /// `--activation`: the hidden layers' activation and a leaky ReLU's slope.
@@ -243,7 +246,7 @@ impl TrainArgs {
     }
 
     /// The library's options from the flags.
-    fn options(&self) -> anyhow::Result<NetworkOptions> {
+    pub(crate) fn options(&self) -> anyhow::Result<NetworkOptions> {
         if self.nesterov && (self.optimizer != OptimizerKind::Sgd || self.momentum <= 0.0) {
             anyhow::bail!("--nesterov needs --optimizer sgd and a --momentum above 0");
         }
@@ -356,7 +359,7 @@ impl Reporter {
     }
 }
 
-fn epoch_line(m: &EpochMetrics, show_lr: bool) -> String {
+pub(crate) fn epoch_line(m: &EpochMetrics, show_lr: bool) -> String {
     let val = match (m.val_loss, m.val_accuracy) {
         (Some(l), Some(a)) => format!("  val loss {l:.4} acc {:.2}%", 100.0 * a),
         _ => String::new(),
@@ -388,6 +391,12 @@ fn epochs(n: usize) -> String {
 
 /// Runs `axon train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    if !args.text.text.is_empty() {
+        return crate::train_text::run(args);
+    }
+    if let Some(name) = args.text.other_flags().first() {
+        anyhow::bail!("{name} describes text features: name the text columns with --text COL");
+    }
     let split =
         SplitOptions { seed: args.seed, val_fraction: args.val_fraction, ..Default::default() };
     let options = args.options()?;

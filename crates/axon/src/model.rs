@@ -22,14 +22,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::data::{
-    read_examples, Examples, Feature, FeatureKind, Features, Labels, ReadOptions, Scaling, Schema,
-    Source,
+    read_example_batches, read_examples, ExampleBatches, Examples, Feature, FeatureKind, Features,
+    Labels, ReadOptions, Scaling, Schema, Source,
 };
 use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
 use crate::linear::{row_major, CoefficientTable, LinearModel, SparseLinearModel};
 use crate::naive_bayes::NaiveBayesModel;
-use crate::nn::{Architecture, NetworkClassifier};
+use crate::nn::{Architecture, NetworkClassifier, TextNetwork};
 use crate::sparse::Csr;
 use crate::text::SparseEncoder;
 
@@ -41,6 +41,8 @@ pub enum SavedModel {
     SparseLinear(SparseLinearModel),
     /// Naive Bayes on the sparse design of text columns.
     NaiveBayes(NaiveBayesModel),
+    /// A network on the sparse design of text columns.
+    TextNetwork(TextNetwork),
 }
 
 /// What a model says about every row.
@@ -123,6 +125,15 @@ impl SavedModel {
                 ],
                 settings: m.settings.clone(),
             },
+            SavedModel::TextNetwork(n) => ModelSummary {
+                kind,
+                schema,
+                parameter_count: n.architecture.parameter_count()?,
+                coefficients: None,
+                architecture: Some(n.architecture.clone()),
+                parameters: n.architecture.parameter_shapes()?,
+                settings: n.settings.clone(),
+            },
         })
     }
 
@@ -151,6 +162,7 @@ impl SavedModel {
             ModelKind::NaiveBayes => {
                 SavedModel::NaiveBayes(NaiveBayesModel::from_file(&file, path)?)
             }
+            ModelKind::TextNetwork => SavedModel::TextNetwork(TextNetwork::from_file(&file, path)?),
         })
     }
 
@@ -161,6 +173,7 @@ impl SavedModel {
             SavedModel::Network(n) => n.schema.clone(),
             SavedModel::SparseLinear(m) => text_schema(&m.encoder, &m.target, &m.classes),
             SavedModel::NaiveBayes(m) => text_schema(&m.encoder, &m.target, &m.classes),
+            SavedModel::TextNetwork(n) => text_schema(&n.encoder, &n.target, &n.classes),
         }
     }
 
@@ -171,6 +184,7 @@ impl SavedModel {
             SavedModel::Network(n) => n.classes().to_vec(),
             SavedModel::SparseLinear(m) => m.classes.clone(),
             SavedModel::NaiveBayes(m) => m.classes.clone(),
+            SavedModel::TextNetwork(n) => n.classes.clone(),
         }
     }
 
@@ -181,6 +195,7 @@ impl SavedModel {
             SavedModel::Network(_) => "nn-classifier",
             SavedModel::SparseLinear(m) => m.kind_name(),
             SavedModel::NaiveBayes(m) => m.kind_name(),
+            SavedModel::TextNetwork(_) => "nn-text-classifier",
         }
     }
 
@@ -188,6 +203,7 @@ impl SavedModel {
     pub fn architecture(&self) -> Option<&Architecture> {
         match self {
             SavedModel::Network(n) => Some(&n.architecture),
+            SavedModel::TextNetwork(n) => Some(&n.architecture),
             _ => None,
         }
     }
@@ -199,7 +215,9 @@ impl SavedModel {
     /// feature, as it was fitted, not as a missing value.
     pub fn read(&self, path: &Path, labels: Labels, options: &ReadOptions) -> Result<Examples> {
         match self {
-            SavedModel::SparseLinear(_) | SavedModel::NaiveBayes(_) => {
+            SavedModel::SparseLinear(_)
+            | SavedModel::NaiveBayes(_)
+            | SavedModel::TextNetwork(_) => {
                 let options = ReadOptions { missing: Vec::new(), ..options.clone() };
                 read_examples(&self.schema(), path, labels, &options)
             }
@@ -207,8 +225,37 @@ impl SavedModel {
         }
     }
 
+    /// The rows of the table file `path` in batches of `rows`, for prediction (no labels), each
+    /// with the number of data rows before it: memory holds one batch, whatever the file's
+    /// size. Only a model of a table's columns reads batches; an error says so for the others.
+    pub fn read_batches(
+        &self,
+        path: &Path,
+        options: &ReadOptions,
+        rows: usize,
+    ) -> Result<ExampleBatches> {
+        let options = match self {
+            SavedModel::SparseLinear(_)
+            | SavedModel::NaiveBayes(_)
+            | SavedModel::TextNetwork(_) => ReadOptions { missing: Vec::new(), ..options.clone() },
+            _ => options.clone(),
+        };
+        read_example_batches(&self.schema(), path, &options, rows)
+    }
+
     /// The class probabilities of `examples` and, with `log_odds`, a two-class model's log-odds.
     pub fn scores(&self, examples: &Examples, log_odds: bool) -> Result<Scores> {
+        self.scores_from(examples, log_odds, 0)
+    }
+
+    /// As [`SavedModel::scores`], for rows whose first is data row `first_row + 1` of the file
+    /// (a batch of [`SavedModel::read_batches`]), so that an error names the row in the file.
+    pub fn scores_from(
+        &self,
+        examples: &Examples,
+        log_odds: bool,
+        first_row: usize,
+    ) -> Result<Scores> {
         let k = self.classes().len();
         if log_odds && k != 2 {
             let reason = format!("the model has {k} classes, not 2");
@@ -220,31 +267,38 @@ impl SavedModel {
                     let msg = "a linear model reads a CSV file with a header".into();
                     return Err(Error::Io { path: examples.path.clone(), msg });
                 };
-                let x = model.encoder.transform(frame)?;
+                let x = model.encoder.transform_from(frame, first_row)?;
                 let proba = row_major(&model.predict_proba_design(x.as_ref())?);
                 let log_odds =
                     if log_odds { Some(model.log_odds_design(x.as_ref())?) } else { None };
-                check_proba(&proba, k, examples)?;
+                check_proba(&proba, k, examples, first_row)?;
                 Ok(Scores { proba, log_odds })
             }
             SavedModel::Network(net) => {
-                let (proba, logits) = net.predict_proba(&net.inputs(examples)?)?;
+                let (proba, logits) = net.predict_proba(&net.inputs_from(examples, first_row)?)?;
                 let log_odds = log_odds.then(|| logits.chunks(2).map(|z| z[1] - z[0]).collect());
-                check_proba(&proba, k, examples)?;
+                check_proba(&proba, k, examples, first_row)?;
                 Ok(Scores { proba, log_odds })
             }
             SavedModel::SparseLinear(model) => {
                 let x = sparse_design(&model.encoder, examples)?;
                 let proba = model.predict_proba_design(&x)?;
                 let log_odds = if log_odds { Some(model.log_odds_design(&x)?) } else { None };
-                check_proba(&proba, k, examples)?;
+                check_proba(&proba, k, examples, first_row)?;
                 Ok(Scores { proba, log_odds })
             }
             SavedModel::NaiveBayes(model) => {
                 let x = sparse_design(&model.encoder, examples)?;
                 let proba = model.predict_proba_design(&x)?;
                 let log_odds = if log_odds { Some(model.log_odds_design(&x)?) } else { None };
-                check_proba(&proba, k, examples)?;
+                check_proba(&proba, k, examples, first_row)?;
+                Ok(Scores { proba, log_odds })
+            }
+            SavedModel::TextNetwork(net) => {
+                let x = sparse_design(&net.encoder, examples)?;
+                let (proba, logits) = net.predict_proba_design(&x)?;
+                let log_odds = log_odds.then(|| logits.chunks(2).map(|z| z[1] - z[0]).collect());
+                check_proba(&proba, k, examples, first_row)?;
                 Ok(Scores { proba, log_odds })
             }
         }
@@ -290,11 +344,11 @@ fn sparse_coefficients(m: &SparseLinearModel) -> CoefficientTable {
 
 /// A probability that is not finite (a row of values too large for the model's arithmetic) is an
 /// error naming the row, not a class.
-fn check_proba(proba: &[f64], k: usize, examples: &Examples) -> Result<()> {
+fn check_proba(proba: &[f64], k: usize, examples: &Examples, first_row: usize) -> Result<()> {
     match proba.iter().position(|p| !p.is_finite()) {
         None => Ok(()),
         Some(i) => {
-            let (row, p) = (i / k.max(1) + 1, proba[i]);
+            let (row, p) = (first_row + i / k.max(1) + 1, proba[i]);
             let msg = format!("the model gives row {row} a probability of {p}; no class predicted");
             Err(Error::Io { path: examples.path.clone(), msg })
         }

@@ -960,3 +960,47 @@ fn linear_on_sparse_rows_equals_linear_on_dense_rows() {
     assert_close(&ws, &wd, 1e-14, "weight gradient");
     assert_close(&bs, &bd, 1e-14, "bias gradient");
 }
+
+/// A `Sequential` whose first layer is `Linear` takes sparse rows through `Module::forward_sparse`
+/// (the first layer sparse, the others dense) and equals the network on the rows densified, in
+/// its output and every gradient; one that starts with another layer refuses sparse rows.
+#[test]
+fn a_sequential_on_sparse_rows_equals_it_on_dense_rows() {
+    use std::sync::Arc;
+
+    use axon::nn::{Linear, Module, ReLU, Sequential};
+    use axon::sparse::Csr;
+    use axon::{DType, Rng};
+
+    let rows = vec![vec![(0, 1.5), (3, -2.0)], vec![(2, 1.0)], vec![(1, 0.5), (4, 3.0)]];
+    let x = Arc::new(Csr::from_rows(5, rows).unwrap());
+    let mut dense = vec![0.0; 15];
+    for i in 0..3 {
+        let (idx, val) = x.row(i);
+        idx.iter().zip(val).for_each(|(&j, &v)| dense[i * 5 + j as usize] = v);
+    }
+    let dense = f64s(&dense, [3, 5]);
+    let mut rng = Rng::seed(11);
+    let net = Sequential::new()
+        .with(Linear::new(5, 4, true, DType::F64, &mut rng).unwrap())
+        .with(ReLU)
+        .with(Linear::new(4, 2, true, DType::F64, &mut rng).unwrap());
+    let module: &dyn Module = &net;
+    let run = |y: Tensor| {
+        let grads = y.square().unwrap().sum_all().unwrap().backward().unwrap();
+        let g: Vec<Vec<f64>> = (module.params().iter())
+            .map(|p| grads.get(&p.value()).unwrap().to_vec::<f64>().unwrap())
+            .collect();
+        (y.to_vec::<f64>().unwrap(), g)
+    };
+    let (ys, gs) = run(module.forward_sparse(&x).unwrap());
+    let (yd, gd) = run(module.forward(&dense).unwrap());
+    assert_close(&ys, &yd, 1e-14, "outputs");
+    assert_eq!(gs.len(), 4);
+    for (s, d) in gs.iter().zip(&gd) {
+        assert_close(s, d, 1e-14, "gradient");
+    }
+    let relu_first = Sequential::new().with(ReLU);
+    let err = relu_first.forward_sparse(&x).unwrap_err().to_string();
+    assert!(err.contains("ReLU"), "{err}");
+}

@@ -62,6 +62,7 @@ fn resave(saved: SavedModel, name: &str, data: &Path, predictions: &str, log_odd
         SavedModel::Network(n) => n.save(&path, &serde_json::Value::Null).unwrap(),
         SavedModel::SparseLinear(m) => m.save(&path).unwrap(),
         SavedModel::NaiveBayes(m) => m.save(&path).unwrap(),
+        SavedModel::TextNetwork(n) => n.save(&path, &serde_json::Value::Null).unwrap(),
     }
     let file = load_model(&path).unwrap();
     assert_eq!(file.version, MODEL_VERSION);
@@ -70,6 +71,7 @@ fn resave(saved: SavedModel, name: &str, data: &Path, predictions: &str, log_odd
         SavedModel::Network(_) => ModelKind::Network,
         SavedModel::SparseLinear(_) => ModelKind::SparseLinear,
         SavedModel::NaiveBayes(_) => ModelKind::NaiveBayes,
+        SavedModel::TextNetwork(_) => ModelKind::TextNetwork,
     };
     assert_eq!(file.kind, kind);
     check(&path, data, predictions, log_odds);

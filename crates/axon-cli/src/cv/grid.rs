@@ -4,7 +4,8 @@
 //! candidate is fitted exactly as `axon fit` with those flags would fit it.
 //!
 //! The names are the flags of `axon fit`: `alpha`, `l1-ratio`, `penalty`, `model`,
-//! `class-weight`, `solver`, `poly`, `interactions`, `standardize` (`_` may stand for `-`).
+//! `class-weight`, `solver`, `poly`, `interactions`, `standardize`, and for `--text` fits
+//! `nb-alpha` (`_` may stand for `-`).
 //! An unknown name, a value that does not parse, an empty list or a name given twice is an
 //! error naming the `--grid` entry.
 
@@ -17,7 +18,7 @@ use crate::common::flag;
 use crate::options::{ClassWeightKind, DesignArgs, Model, PenaltyKind, Solver, SolverArgs};
 
 /// The names a grid may vary, as written on the command line.
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 10] = [
     "alpha",
     "l1-ratio",
     "penalty",
@@ -27,6 +28,7 @@ pub const NAMES: [&str; 9] = [
     "poly",
     "interactions",
     "standardize",
+    "nb-alpha",
 ];
 
 /// One value of one grid parameter.
@@ -41,6 +43,8 @@ pub enum Value {
     Poly(usize),
     Interactions(bool),
     Standardize(bool),
+    /// The smoothing of `--model nb` on text columns (`cv/text.rs`).
+    NbAlpha(f64),
 }
 
 impl Value {
@@ -56,10 +60,12 @@ impl Value {
             Value::Poly(_) => NAMES[6],
             Value::Interactions(_) => NAMES[7],
             Value::Standardize(_) => NAMES[8],
+            Value::NbAlpha(_) => NAMES[9],
         }
     }
 
-    /// Sets the flag this value stands for.
+    /// Sets the flag this value stands for (`nb-alpha` is not a table flag: the text
+    /// cross-validation reads it from the setting).
     pub fn apply(&self, design: &mut DesignArgs, fit: &mut SolverArgs, model: &mut Model) {
         match *self {
             Value::Alpha(a) => fit.alpha = a,
@@ -71,13 +77,14 @@ impl Value {
             Value::Poly(d) => design.poly = d,
             Value::Interactions(b) => design.interactions = b,
             Value::Standardize(b) => design.standardize = b,
+            Value::NbAlpha(_) => {}
         }
     }
 
     /// The value as JSON: a number, a boolean or the flag's spelling.
     fn json(&self) -> serde_json::Value {
         match *self {
-            Value::Alpha(v) | Value::L1Ratio(v) => serde_json::json!(v),
+            Value::Alpha(v) | Value::L1Ratio(v) | Value::NbAlpha(v) => serde_json::json!(v),
             Value::Poly(d) => serde_json::json!(d),
             Value::Interactions(b) | Value::Standardize(b) => serde_json::json!(b),
             _ => serde_json::json!(self.to_string()),
@@ -123,6 +130,7 @@ impl Value {
                 _ => Err(format!("`{text}` is not a polynomial degree (an integer ≥ 1)")),
             },
             "interactions" => boolean().map(Value::Interactions),
+            "nb-alpha" => number("a smoothing (a number > 0)", &|v| v > 0.0).map(Value::NbAlpha),
             _ => boolean().map(Value::Standardize),
         }
     }
@@ -131,7 +139,7 @@ impl Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Value::Alpha(v) | Value::L1Ratio(v) => write!(f, "{v}"),
+            Value::Alpha(v) | Value::L1Ratio(v) | Value::NbAlpha(v) => write!(f, "{v}"),
             Value::Penalty(p) => f.write_str(&flag(p)),
             Value::Model(m) => f.write_str(&flag(m)),
             Value::ClassWeight(c) => f.write_str(&flag(c)),

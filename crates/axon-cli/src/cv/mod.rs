@@ -12,6 +12,7 @@
 //! Networks are not cross-validated here (`axon train` has its own validation split).
 
 mod grid;
+mod text;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -28,6 +29,7 @@ use serde::Serialize;
 use crate::common::{flag, message, settings_record};
 use crate::options::{DesignArgs, Model, PenaltyKind, SolverArgs};
 use crate::output::{errln, outln};
+use crate::text_args::TextArgs;
 use grid::Setting;
 
 /// Arguments of `axon cv`.
@@ -37,6 +39,8 @@ pub struct CvArgs {
     design: DesignArgs,
     #[command(flatten)]
     fit: SolverArgs,
+    #[command(flatten)]
+    text: TextArgs,
     /// The model.
     #[arg(long, value_enum, default_value_t = Model::Logit)]
     model: Model,
@@ -132,7 +136,19 @@ struct OutRecord<'a> {
 
 /// Runs `axon cv`.
 pub fn run(args: &CvArgs) -> anyhow::Result<()> {
+    if !args.text.text.is_empty() || args.model == Model::Nb {
+        if args.text.text.is_empty() {
+            anyhow::bail!("--model nb: name the text columns with --text COL");
+        }
+        return text::run(args);
+    }
+    if let Some(name) = args.text.other_flags().first() {
+        anyhow::bail!("{name} describes text features: name the text columns with --text COL");
+    }
     let (names, settings) = grid::settings(&args.grid)?;
+    if names.contains(&"nb-alpha") {
+        anyhow::bail!("--grid nb-alpha: the smoothing of --model nb, on --text columns");
+    }
     if !names.contains(&"model") {
         LinearKind::try_from(args.model)?;
     }

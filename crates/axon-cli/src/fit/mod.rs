@@ -19,7 +19,7 @@ mod report;
 mod softmax;
 mod sparse;
 mod stream;
-mod text;
+pub(crate) mod text;
 
 use std::path::PathBuf;
 

@@ -147,8 +147,12 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
 
 /// The target's classes (sorted; with --positive for two classes, that one second) and each
 /// row's class index.
-fn classes(args: &FitArgs, frame: &Frame) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
-    let target = args.design.target.trim();
+pub(crate) fn classes(
+    target: &str,
+    positive: Option<&str>,
+    frame: &Frame,
+) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
+    let target = target.trim();
     let column = frame.column(target)?;
     let mut classes = column.distinct_labels();
     if classes.len() < 2 {
@@ -157,7 +161,7 @@ fn classes(args: &FitArgs, frame: &Frame) -> anyhow::Result<(Vec<String>, Vec<u3
             classes.len()
         );
     }
-    if let Some(p) = &args.design.positive {
+    if let Some(p) = positive {
         if classes.len() != 2 {
             anyhow::bail!("--positive {p}: the target has {} classes, not 2", classes.len());
         }
@@ -202,7 +206,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         ..ReadOptions::default()
     };
     let frame = read_table(data, &read)?;
-    let (classes, y) = classes(args, &frame)?;
+    let (classes, y) = classes(&target, args.design.positive.as_deref(), &frame)?;
     let (encoder, x) = SparseEncoder::fit_transform_with(&specs, hashed, &frame)?;
     let (n_obs, dropped_rows) = (frame.n_rows, frame.dropped_rows);
     drop(frame);

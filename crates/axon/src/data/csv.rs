@@ -190,6 +190,11 @@ impl<W: Write> CsvWriter<W> {
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.0.flush()
     }
+
+    /// Flushes and returns the writer underneath.
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.0.into_inner().map_err(|e| e.into_error())
+    }
 }
 
 /// A finite number, or an error naming the line and the column.

@@ -87,7 +87,7 @@ impl Encoder {
             means: Vec::new(),
             stds: Vec::new(),
         };
-        let values = encoder.input_values(frame)?;
+        let values = encoder.input_values(frame, 0)?;
         let n = frame.n_rows;
         let scale = |t: &Term| match t {
             Term::Intercept | Term::Dummy { .. } => Ok((0.0, 1.0)),
@@ -105,12 +105,18 @@ impl Encoder {
     /// Needs every feature column (not the target); a level of a categorical column that the
     /// training data did not have, or a column that was numeric and now holds text, is an error.
     pub fn transform(&self, frame: &Frame) -> Result<Mat<f64>> {
+        self.transform_from(frame, 0)
+    }
+
+    /// As [`Encoder::transform`], for a frame whose first row is data row `first_row + 1` of
+    /// its file (a batch of a stream), so that an error names the row in the file.
+    pub fn transform_from(&self, frame: &Frame, first_row: usize) -> Result<Mat<f64>> {
         let p = self.terms.len();
         if self.names.len() != p || self.means.len() != p || self.stds.len() != p {
             return Err(self.corrupt("names, means and stds must have one entry per term".into()));
         }
         // One column at a time, so that memory holds the frame, the matrix and one column.
-        let values = self.input_values(frame)?;
+        let values = self.input_values(frame, first_row)?;
         let mut x = Mat::<f64>::zeros(frame.n_rows, p);
         for (j, term) in self.terms.iter().enumerate() {
             let column = self.raw_column(&values, *term, frame.n_rows)?;
@@ -223,9 +229,9 @@ impl Encoder {
     }
 
     /// The values of every input in `frame` (numbers borrowed, categories as codes).
-    fn input_values<'a>(&self, frame: &'a Frame) -> Result<Vec<Values<'a>>> {
+    fn input_values<'a>(&self, frame: &'a Frame, first_row: usize) -> Result<Vec<Values<'a>>> {
         self.check_terms()?;
-        (self.inputs.iter()).map(|input| input_values(frame, input)).collect()
+        (self.inputs.iter()).map(|input| input_values(frame, input, first_row)).collect()
     }
 
     /// The unscaled values of `term` over `n` rows, from its inputs' `values`.
@@ -368,7 +374,7 @@ fn term_name(inputs: &[Input], term: Term) -> String {
 }
 
 /// The values of `input` in `frame`: numbers, or codes into the encoder's levels.
-fn input_values<'a>(frame: &'a Frame, input: &Input) -> Result<Values<'a>> {
+fn input_values<'a>(frame: &'a Frame, input: &Input, first_row: usize) -> Result<Values<'a>> {
     let column = frame.column(input.name())?;
     if column.len() != frame.n_rows {
         let msg = format!("{} values in a frame of {} rows", column.len(), frame.n_rows);
@@ -383,12 +389,20 @@ fn input_values<'a>(frame: &'a Frame, input: &Input) -> Result<Values<'a>> {
                 msg: format!("was numeric in the training data but holds text here (`{text}`)"),
             })
         }
-        (Input::Categorical { name, levels, .. }, _) => level_codes(column, name, levels),
+        (Input::Categorical { name, levels, .. }, _) => {
+            level_codes(column, name, levels, first_row)
+        }
     }
 }
 
-/// Row `i`'s level as an index into `levels`; a level not among them is an error.
-fn level_codes<'a>(column: &Column, name: &str, levels: &[String]) -> Result<Values<'a>> {
+/// Row `i`'s level as an index into `levels`; a level not among them is an error naming its
+/// data row (the frame's first being row `first_row + 1`).
+fn level_codes<'a>(
+    column: &Column,
+    name: &str,
+    levels: &[String],
+    first_row: usize,
+) -> Result<Values<'a>> {
     let index: HashMap<&str, usize> =
         levels.iter().enumerate().map(|(k, l)| (l.as_str(), k)).collect();
     let code = |i: usize| {
@@ -397,7 +411,7 @@ fn level_codes<'a>(column: &Column, name: &str, levels: &[String]) -> Result<Val
             column: name.to_owned(),
             msg: format!(
                 "level `{label}` (data row {}) was not in the training data; the levels are {}",
-                i + 1,
+                first_row + i + 1,
                 levels.join(", ")
             ),
         })

@@ -10,6 +10,10 @@
 //! - an IDX folder: its *test* files, pixel values as they are.
 //!
 //! Every error names the file, and the line and column of a bad value.
+//!
+//! [`read_example_batches`] streams a table file for prediction instead: frames of a fixed
+//! number of rows (`read_batches`), each with the number of data rows before it, so that memory
+//! holds one batch and an error can name the row in the file.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -20,7 +24,7 @@ use super::frame::Frame;
 use super::idx::{read_idx_images, read_idx_labels, MnistFiles};
 use super::read_options::ReadOptions;
 use super::schema::{FeatureKind, Schema, Source};
-use super::table::read_table;
+use super::table::{read_batches, read_table};
 use crate::error::{Error, Result};
 
 /// Whether the rows must come with their true classes.
@@ -152,6 +156,52 @@ fn row_name(frame: &Frame, r: usize) -> String {
     } else {
         format!("row {} of those kept", r + 1)
     }
+}
+
+/// Batches of a table file for prediction, each with the number of data rows before it.
+pub type ExampleBatches = Box<dyn Iterator<Item = Result<(usize, Examples)>>>;
+
+/// The rows of the table file `path` for a model of `schema`, in batches of `rows` rows (the
+/// last may be shorter) with no labels, each with the number of data rows before it. Only a
+/// model of a table's columns reads batches: an IDX folder or a file without a header is an
+/// error. Every batch must hold the model's feature columns.
+pub fn read_example_batches(
+    schema: &Schema,
+    path: &Path,
+    options: &ReadOptions,
+    rows: usize,
+) -> Result<ExampleBatches> {
+    let shown = path.display().to_string();
+    if schema.source != Source::Table || path.is_dir() {
+        let msg = "only a table file (CSV, TSV or Parquet with a header) is read in batches".into();
+        return Err(Error::Io { path: shown, msg });
+    }
+    let categorical = (schema.features.iter())
+        .filter(|f| matches!(f.kind, FeatureKind::Categorical { .. } | FeatureKind::Text))
+        .map(|f| f.name.clone())
+        .collect();
+    let options = ReadOptions { categorical, ..options.clone() };
+    let features: Vec<String> = schema.features.iter().map(|f| f.name.clone()).collect();
+    let target = schema.target.clone().unwrap_or_default();
+    let mut before = 0;
+    let batches = read_batches(path, &options, rows)?.map(move |frame| {
+        let frame = frame?;
+        if let Some(name) = features.iter().find(|n| frame.column_index(n).is_err()) {
+            let msg = format!("the model's feature column `{name}` is missing");
+            return Err(Error::Io { path: shown.clone(), msg });
+        }
+        let first_row = before;
+        before += frame.n_rows + frame.dropped_rows;
+        let examples = Examples {
+            path: shown.clone(),
+            dropped_rows: frame.dropped_rows,
+            features: Features::Table(frame),
+            labels: None,
+            target: target.clone(),
+        };
+        Ok((first_row, examples))
+    });
+    Ok(Box::new(batches))
 }
 
 /// A CSV file with a header: the model's feature columns by name, the class column by name.

@@ -66,7 +66,9 @@ pub use self::parquet::{parquet_batches, read_parquet, ParquetBatches};
 pub use dataset::{Columns, Dataset, Split, SplitOptions};
 pub use design::Design;
 pub use encoder::{Encoder, Input, Term};
-pub use examples::{read_examples, Examples, Features, Labels};
+pub use examples::{
+    read_example_batches, read_examples, ExampleBatches, Examples, Features, Labels,
+};
 pub use frame::{Column, Frame};
 pub use hashed::{HashRole, HashedColumn, HashedColumns};
 pub use hashed_csv::{hashed_csv_batches, HashedBatch, HashedCsvBatches};

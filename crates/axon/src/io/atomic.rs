@@ -43,6 +43,73 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     written.map_err(io)
 }
 
+/// A file written piece by piece and made visible whole: the pieces go to the temporary file
+/// `.NAME.PID.tmp` in the destination's folder, and [`AtomicWriter::commit`] flushes it and
+/// renames it over the destination. Dropped without a commit (an error midway), the temporary
+/// file is removed and the destination is untouched.
+pub struct AtomicWriter {
+    file: Option<std::io::BufWriter<File>>,
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl AtomicWriter {
+    /// Starts writing `path` (refused if it exists and is not a regular file).
+    pub fn create(path: impl AsRef<Path>) -> Result<AtomicWriter> {
+        let path = path.as_ref();
+        let io =
+            |e: std::io::Error| Error::Io { path: path.display().to_string(), msg: e.to_string() };
+        let name = path.file_name().ok_or_else(|| Error::Io {
+            path: path.display().to_string(),
+            msg: "not a file name".into(),
+        })?;
+        check_replaceable(path)?;
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        remove_stale(dir, name);
+        let tmp = dir.join(temporary_name(name, std::process::id()));
+        let _ = fs::remove_file(&tmp);
+        let file = File::options().write(true).create_new(true).open(&tmp).map_err(io)?;
+        let file = Some(std::io::BufWriter::new(file));
+        Ok(AtomicWriter { file, tmp, path: path.to_owned() })
+    }
+
+    /// Flushes the file to disk and renames it over the destination.
+    pub fn commit(mut self) -> Result<()> {
+        let io = |e: std::io::Error| Error::Io {
+            path: self.path.display().to_string(),
+            msg: e.to_string(),
+        };
+        let file = self.file.take().expect("a writer not yet committed");
+        let done = file
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .and_then(|()| fs::rename(&self.tmp, &self.path));
+        if done.is_err() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        done.map_err(io)
+    }
+}
+
+impl Write for AtomicWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.as_mut().expect("a writer not yet committed").write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.as_mut().expect("a writer not yet committed").flush()
+    }
+}
+
+impl Drop for AtomicWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// `.NAME.PID.tmp`: the temporary file process `pid` writes `name` through.
 fn temporary_name(name: &OsStr, pid: u32) -> String {
     format!(".{}.{pid}.tmp", name.to_string_lossy())

@@ -11,7 +11,7 @@ mod parameters;
 mod record;
 mod safetensors;
 
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, AtomicWriter};
 pub use model_file::{load_model, save_model, ModelFile, ModelKind, MODEL_FORMAT, MODEL_VERSION};
 pub use parameters::{load_module, load_parameters, save_module, save_parameters};
 pub use record::{file_digest, settings_record, DataRecord, FileDigest, RunRecord};

@@ -52,6 +52,9 @@ pub enum ModelKind {
     /// Naive Bayes on a sparse design of text columns (`NaiveBayesModel`).
     #[serde(rename = "naive-bayes")]
     NaiveBayes,
+    /// A network on the sparse design of text columns (`TextNetwork`).
+    #[serde(rename = "text-network")]
+    TextNetwork,
 }
 
 /// The description in the metadata.

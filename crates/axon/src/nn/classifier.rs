@@ -176,9 +176,19 @@ impl NetworkClassifier {
     /// The network's raw inputs `(n, d)` row-major for `examples`: a table's columns through the
     /// encoder, or the schema's numeric columns as they are.
     pub fn inputs<'a>(&self, examples: &'a Examples) -> Result<Cow<'a, [f32]>> {
+        self.inputs_from(examples, 0)
+    }
+
+    /// As [`NetworkClassifier::inputs`], for rows whose first is data row `first_row + 1` of
+    /// their file (a batch), so that an error names the row in the file.
+    pub fn inputs_from<'a>(
+        &self,
+        examples: &'a Examples,
+        first_row: usize,
+    ) -> Result<Cow<'a, [f32]>> {
         match (&self.encoder, &examples.features) {
             (Some(encoder), Features::Table(frame)) => {
-                let x = encoder.transform(frame)?;
+                let x = encoder.transform_from(frame, first_row)?;
                 let (n, d) = (x.nrows(), x.ncols());
                 let mut rows = Vec::with_capacity(n * d);
                 for i in 0..n {
@@ -238,7 +248,7 @@ impl NetworkClassifier {
 /// Every parameter the architecture describes must be stored in `file` with its shape, checked
 /// before the network is built, so that a description that disagrees with its own weights
 /// (`hidden: [2147483648]` beside a 64-wide layer) allocates nothing.
-fn check_stored_shapes(architecture: &Architecture, file: &ModelFile) -> Result<()> {
+pub(crate) fn check_stored_shapes(architecture: &Architecture, file: &ModelFile) -> Result<()> {
     let mismatch = |what: String| {
         let msg = format!("the architecture does not match the stored tensors: {what}");
         Error::invalid("model", "architecture", msg)

@@ -105,6 +105,11 @@ impl Linear {
 }
 
 impl Module for Linear {
+    fn forward_sparse(&self, x: &Arc<Csr>) -> Result<Tensor> {
+        // The inherent method (resolved first), `X Wᵀ + b` on the sparse rows.
+        Linear::forward_sparse(self, x)
+    }
+
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let w = self.weight.value();
         if x.dims().last() != Some(&self.in_features) {

@@ -1,11 +1,13 @@
 //! Neural-network building blocks: trainable [`Param`]s (and non-trainable [`Buffer`]s), the
 //! [`Module`] trait and [`Sequential`], layers ([`Linear`], [`Conv2d`], [`MaxPool2d`],
 //! [`AvgPool2d`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`Embedding`], [`Flatten`],
-//! [`Dropout`], [`Identity`]), the recurrent [`RNNCell`], activation modules, initialisers
-//! ([`init`]), loss functions ([`loss`]), and a classification training loop with early stopping
-//! and resumable checkpoints ([`fit_classifier`]). On top: the classifier networks axon trains from a short
-//! description ([`Architecture`]), [`train_network`] on a [`crate::data::Dataset`], and the
-//! trained [`NetworkClassifier`] that is saved, loaded and predicts on raw rows.
+//! [`Dropout`], [`Identity`]), attention and the transformer encoder layer, the recurrent
+//! [`RNNCell`], activation modules, initialisers ([`init`]), loss functions ([`loss`]), and a
+//! classification training loop with early stopping and resumable checkpoints
+//! ([`fit_classifier`]). On top: the classifier networks axon trains from a short description
+//! ([`Architecture`]), [`train_network`] on a [`crate::data::Dataset`], the trained
+//! [`NetworkClassifier`] that is saved, loaded and predicts on raw rows, its bag-of-words
+//! counterpart [`TextNetwork`], and pretrained BERT encoders from Hugging Face files ([`bert`]).
 //!
 //! ```
 //! use axon::nn::{loss, Linear, Module, ReLU, Sequential};
@@ -46,6 +48,7 @@ mod objective;
 mod param;
 mod rnn;
 mod size;
+mod text_network;
 mod train;
 mod train_network;
 mod transformer;
@@ -68,6 +71,7 @@ pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, BATCH_NORM_MOMENTUM};
 pub use objective::Objective;
 pub use param::{Buffer, Param};
 pub use rnn::{RNNCell, RnnNonlinearity};
+pub use text_network::{train_text_network, TextEpoch, TextNetwork, TextTrainOptions};
 pub use train::{
     evaluate, evaluate_output, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport,
 };

@@ -8,15 +8,25 @@
 //! the structure as PyTorch's `repr` does, followed by the number of trainable parameters.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::param::{Buffer, Param};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::sparse::Csr;
 use crate::tensor::Tensor;
 
 /// A layer or a network: a forward function with named trainable parameters.
 pub trait Module: Send + Sync {
     /// `y = f(x)`.
     fn forward(&self, x: &Tensor) -> Result<Tensor>;
+
+    /// `y = f(x)` for sparse rows `x` (a bag of words), never densified. Only layers that
+    /// take sparse input ([`super::Linear`], and a [`Sequential`] that starts with one)
+    /// override it; the default is an error naming the layer.
+    fn forward_sparse(&self, _x: &Arc<Csr>) -> Result<Tensor> {
+        let reason = "the layer takes dense input, not sparse rows";
+        Err(Error::invalid("x", "sparse rows", format!("{}: {reason}", self.describe())))
+    }
 
     /// The trainable parameters with their `state_dict` names; none by default.
     fn parameters(&self) -> Vec<(String, Param)> {
@@ -105,6 +115,22 @@ impl Module for Sequential {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut y = x.clone();
         for layer in &self.layers {
+            y = layer.forward(&y)?;
+        }
+        Ok(y)
+    }
+
+    /// The first layer on the sparse rows, the others on its dense output.
+    fn forward_sparse(&self, x: &Arc<Csr>) -> Result<Tensor> {
+        let Some((first, rest)) = self.layers.split_first() else {
+            return Err(Error::invalid(
+                "x",
+                "sparse rows",
+                "an empty Sequential has no first layer",
+            ));
+        };
+        let mut y = first.forward_sparse(x)?;
+        for layer in rest {
             y = layer.forward(&y)?;
         }
         Ok(y)
