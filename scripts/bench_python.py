@@ -6,7 +6,9 @@ breast cancer in GridSearchCV over 10 values of C with 5 folds (many small fits)
 problem it times `axon.LogisticRegression.fit` (validation, label encoding, the native call),
 the native call alone (`axon._axon.fit_logistic` on the prepared arrays: the Rust library's own
 fit plus the FFI), and scikit-learn's `LogisticRegression` (lbfgs, tol 1e-4 as axon's default);
-the Python layer's overhead is the first over the second. Median of --repeat runs.
+the Python layer's overhead is the first over the second, as the median of paired runs (one of
+each, back to back), which keeps a busy machine's drift out of the difference. Medians of
+--repeat runs.
 
     ~/py-venv/bin/python scripts/bench_python.py [--rows 200000] [--cols 100] [--repeat 3]
 """
@@ -41,17 +43,20 @@ def dense(rows, cols, repeat):
     beta = rng.standard_normal(cols) / np.sqrt(cols)
     y = (rng.random(rows) < 1 / (1 + np.exp(-(x @ beta)))).astype(np.int64)
     est = axon.LogisticRegression(C=1.0)
-    t_est = median_time(lambda: est.fit(x, y), repeat)
     args = dict(penalty="l2", c=1.0, l1_ratio=0.0, solver="auto", fit_intercept=True,
                 class_weight="none", multi_class="auto", max_iter=100, tol=1e-4)
-    t_native = median_time(lambda: _axon.fit_logistic(x, y, 2, **args), repeat)
+    pairs = [(median_time(lambda: est.fit(x, y), 1),
+              median_time(lambda: _axon.fit_logistic(x, y, 2, **args), 1)) for _ in range(repeat)]
+    t_est = statistics.median(p[0] for p in pairs)
+    t_native = statistics.median(p[1] for p in pairs)
+    overhead = statistics.median((a - b) / b for a, b in pairs)
     sk = linear_model.LogisticRegression(C=1.0)
     t_sk = median_time(lambda: sk.fit(x, y), repeat)
     gap = np.abs(est.coef_ - sk.coef_).max()
     print(f"dense {rows} x {cols}, L2 C=1:")
     print(f"  axon.LogisticRegression.fit  {t_est:8.3f} s")
     print(f"  _axon.fit_logistic (native)  {t_native:8.3f} s")
-    print(f"  Python layer overhead        {100 * (t_est - t_native) / t_native:8.1f} %")
+    print(f"  Python layer overhead        {100 * overhead:8.1f} %")
     print(f"  sklearn LogisticRegression   {t_sk:8.3f} s   (max |coef gap| {gap:.1e})")
 
 
