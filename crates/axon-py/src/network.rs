@@ -1,6 +1,6 @@
 //! scikit-learn's `MLPClassifier` on the engine: an MLP (`Architecture::mlp`, or a softmax
 //! regression without hidden layers) trained by the library's loop (`fit_classifier`) with Adam
-//! or SGD with Nesterov momentum, L2 weight decay `alpha`, shuffled mini-batches, and early
+//! or SGD with Nesterov momentum, L2 weight decay, shuffled mini-batches, and early
 //! stopping on a held-out share of the rows; then `NetworkClassifier` predicts. A trained
 //! network pickles as the bytes of its model file. Training runs without the GIL.
 
@@ -128,7 +128,7 @@ fn train(
 /// Trains an MLP classifier on `x` `(n, d)` and class indices `y` (`0..K`, named `classes`).
 #[pyfunction]
 #[pyo3(signature = (
-    x, y, classes, *, hidden_layer_sizes, activation, solver, alpha, batch_size,
+    x, y, classes, *, hidden_layer_sizes, activation, solver, weight_decay, batch_size,
     learning_rate_init, max_iter, early_stopping, validation_fraction, n_iter_no_change, seed
 ))]
 #[allow(clippy::too_many_arguments)]
@@ -140,7 +140,7 @@ pub fn fit_mlp(
     hidden_layer_sizes: Vec<usize>,
     activation: &str,
     solver: &str,
-    alpha: f64,
+    weight_decay: f64,
     batch_size: usize,
     learning_rate_init: f64,
     max_iter: usize,
@@ -164,8 +164,9 @@ pub fn fit_mlp(
     if !(learning_rate_init.is_finite() && learning_rate_init > 0.0) {
         return Err(value_error(format!("learning_rate_init = {learning_rate_init}: must be > 0")));
     }
-    if !(alpha.is_finite() && alpha >= 0.0) {
-        return Err(value_error(format!("alpha = {alpha}: must be finite and >= 0")));
+    if !(weight_decay.is_finite() && weight_decay >= 0.0) {
+        let msg = format!("alpha (weight decay {weight_decay}): must be finite and >= 0");
+        return Err(value_error(msg));
     }
     if max_iter == 0 {
         return Err(value_error("max_iter must be at least 1"));
@@ -175,11 +176,11 @@ pub fn fit_mlp(
         return Err(value_error(msg));
     }
     let optimizer = match solver {
-        "adam" => OptimizerChoice::Adam { lr: learning_rate_init, weight_decay: alpha },
+        "adam" => OptimizerChoice::Adam { lr: learning_rate_init, weight_decay },
         "sgd" => OptimizerChoice::Sgd {
             lr: learning_rate_init,
             momentum: 0.9,
-            weight_decay: alpha,
+            weight_decay,
             nesterov: true,
         },
         other => return Err(value_error(format!("solver = {other:?}: expected 'adam' or 'sgd'"))),

@@ -75,3 +75,13 @@ def test_bad_settings(iris_scaled):
         axon.MLPClassifier(learning_rate_init=0.0, max_iter=1).fit(x, y)
     with pytest.raises(ValueError, match="NaN"):
         axon.MLPClassifier(max_iter=1).fit(np.where(x > 1, np.nan, x), y)
+
+
+def test_alpha_shrinks(iris_scaled):
+    x, y = iris_scaled
+    fit = lambda alpha: axon.MLPClassifier((8,), alpha=alpha, max_iter=100, learning_rate_init=0.05,
+                                           random_state=0).fit(x, y)
+    free, shrunk = fit(0.0).predict_proba(x).max(axis=1), fit(50.0).predict_proba(x).max(axis=1)
+    assert shrunk.mean() < free.mean() - 0.2
+    with pytest.raises(ValueError, match="alpha"):
+        fit(-1.0)

@@ -55,7 +55,7 @@ def fit_mlp(
     hidden_layer_sizes: Sequence[int],
     activation: str,
     solver: str,
-    alpha: float,
+    weight_decay: float,
     batch_size: int,
     learning_rate_init: float,
     max_iter: int,

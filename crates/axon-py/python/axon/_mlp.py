@@ -23,7 +23,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     solver : {"adam", "sgd"}, default="adam"
         Adam, or SGD with Nesterov momentum 0.9 (scikit-learn's defaults).
     alpha : float, default=1e-4
-        L2 penalty, applied as weight decay on every parameter.
+        L2 penalty as scikit-learn scales it, ``alpha / (2 batch_size) * ||W||^2`` added to each
+        batch's mean loss: weight decay ``alpha / batch_size`` (on the biases too).
     batch_size : int or "auto", default="auto"
         Rows per step; "auto" is ``min(200, n_samples)``.
     learning_rate_init : float, default=1e-3
@@ -99,7 +100,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             hidden_layer_sizes=[int(h) for h in sizes],
             activation=str(self.activation),
             solver=str(self.solver),
-            alpha=float(self.alpha),
+            weight_decay=float(self.alpha) / batch,
             batch_size=batch,
             learning_rate_init=float(self.learning_rate_init),
             max_iter=int(self.max_iter),
