@@ -147,7 +147,7 @@ pub fn to_numpy1<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>>
     PyArray1::from_vec(py, v)
 }
 
-/// `rows` of equal length as a new 2-D NumPy array.
+/// `flat`, rows of `ncols` values one after another, as a new 2-D NumPy array.
 pub fn rows_to_numpy<'py>(
     py: Python<'py>,
     flat: Vec<f64>,

@@ -301,8 +301,9 @@ pub fn linear_scores<'py>(
             "X has {d} features, but the model was fitted with {p} features"
         )));
     }
-    if intercept.as_array().len() != k {
-        return Err(value_error(format!("intercept has {} values for {k} rows of coef", k)));
+    let m = intercept.as_array().len();
+    if m != k {
+        return Err(value_error(format!("intercept has {m} values for {k} rows of coef")));
     }
     let b: Vec<f64> = intercept.as_array().to_vec();
     let (design, w) = (x.design(false), coef.design(false));

@@ -199,3 +199,17 @@ def test_fits_release_the_gil():
     worker.join()
     longest = max(np.diff(ticks)) if len(ticks) > 1 else alone
     assert longest < 0.5 * alone, (longest, alone)
+
+
+def test_native_scores_check_shapes(lbw_xy):
+    x, _ = lbw_xy
+    coef = np.ones((1, x.shape[1]))
+    with pytest.raises(ValueError, match="intercept has 2 values for 1 rows"):
+        _axon.linear_scores(x, coef, np.zeros(2), "logit")
+    with pytest.raises(ValueError, match="fitted with 8 features"):
+        _axon.linear_scores(x[:, :3], coef, np.zeros(1), "logit")
+    with pytest.raises(ValueError, match="kind"):
+        _axon.linear_scores(x, coef, np.zeros(1), "softplus")
+    eta, proba = _axon.linear_scores(x, coef, np.zeros(1), "probit")
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(eta[:, 0], x.sum(axis=1), rtol=1e-12, atol=1e-12)
