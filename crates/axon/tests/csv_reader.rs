@@ -60,6 +60,22 @@ fn columns_are_typed_one_by_one() {
 }
 
 #[test]
+fn a_quoted_empty_field_is_a_row_and_a_blank_line_is_not() {
+    // One column: `""` and `"  "` are empty values of their rows (an empty document), while an
+    // empty or all-space line is skipped.
+    let text = "text\nhello\n\"\"\n\n   \n\"  \"\nworld\n";
+    let path = temp_file("quoted_empty.csv", text);
+    let as_text = ReadOptions { missing: Vec::new(), ..ReadOptions::default() };
+    let frame = read_both(&path, &as_text).unwrap();
+    let column = frame.column("text").unwrap();
+    let rows: Vec<String> = (0..frame.n_rows).map(|i| column.label(i).into_owned()).collect();
+    assert_eq!(rows, ["hello", "", "", "world"]);
+    // With the default missing-value markers the empty value is missing, on its own line.
+    let msg = read(&path).unwrap_err().to_string();
+    assert!(msg.contains("quoted_empty.csv:3:"), "{msg}");
+}
+
+#[test]
 fn a_stray_word_in_a_column_of_numbers_is_an_error_unless_the_column_is_categorical() {
     let mut text = String::from("x,g\n");
     for i in 0..200 {

@@ -253,9 +253,15 @@ pub(crate) fn next_record(
         if !more {
             return Ok(None);
         }
-        if !(record.len() == 1 && trim(&record[0]).is_empty()) {
-            return Ok(Some(lines.line_of(record)));
+        // A lone empty field is a blank line, unless it was quoted (`""`): an empty value.
+        if record.len() == 1 && trim(&record[0]).is_empty() {
+            let end = reader.position().byte() as usize;
+            let start = record.position().map_or(end, |p| p.byte() as usize).min(end);
+            if !lines.bytes[start..end].contains(&b'"') {
+                continue;
+            }
         }
+        return Ok(Some(lines.line_of(record)));
     }
 }
 

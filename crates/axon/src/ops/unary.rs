@@ -30,7 +30,7 @@ pub fn softplus<T: Float>(x: T) -> T {
 /// The standard normal CDF `Φ(x)`.
 #[inline(always)]
 pub fn normal_cdf<T: Float>(x: T) -> T {
-    T::from_f64(0.5 * libm::erfc(-x.to_f64() / std::f64::consts::SQRT_2))
+    T::from_f64(0.5) * Float::erfc(-x / T::from_f64(std::f64::consts::SQRT_2))
 }
 
 /// The standard normal density `φ(x)`.

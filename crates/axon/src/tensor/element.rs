@@ -35,6 +35,9 @@ pub trait Float:
     /// `tanh x` as the kernels compute it: vectorisable within a few ulp for `f32`
     /// ([`crate::ops::fastmath`]), the standard library's for `f64`.
     fn fast_tanh(self) -> Self;
+    /// The complementary error function in this type's own precision (`libm`'s `erfcf` for
+    /// `f32`, within 1 ulp, at about twice the speed of going through `f64`).
+    fn erfc(self) -> Self;
 }
 
 macro_rules! element {
@@ -80,6 +83,10 @@ impl Float for f32 {
     fn fast_tanh(self) -> Self {
         crate::ops::fastmath::tanh_f32(self)
     }
+    #[inline(always)]
+    fn erfc(self) -> Self {
+        libm::erfcf(self)
+    }
 }
 impl Float for f64 {
     #[inline(always)]
@@ -89,5 +96,9 @@ impl Float for f64 {
     #[inline(always)]
     fn fast_tanh(self) -> Self {
         self.tanh()
+    }
+    #[inline(always)]
+    fn erfc(self) -> Self {
+        libm::erfc(self)
     }
 }
