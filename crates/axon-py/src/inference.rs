@@ -84,31 +84,8 @@ fn margins<'py>(py: Python<'py>, effects: &[MarginalEffect]) -> PyResult<Bound<'
     out.set_item("pvalues", to_numpy1(py, column(|e| e.p_value)))?;
     let ci = effects.iter().flat_map(|e| [e.ci_low, e.ci_high]).collect();
     out.set_item("conf_int", rows_to_numpy(py, ci, 2)?)?;
-    out.set_item("summary", marginal_effects_table(effects))?;
+    out.set_item("summary", MarginalEffect::table(effects))?;
     Ok(out)
-}
-
-/// The average marginal effects as `axon fit` prints them below the coefficients.
-fn marginal_effects_table(effects: &[MarginalEffect]) -> String {
-    use std::fmt::Write;
-    if effects.is_empty() {
-        return String::new();
-    }
-    let width = effects.iter().map(|e| e.name.len()).max().unwrap_or(4).max(4);
-    let mut out = String::from("Average marginal effects (dP/dx):\n");
-    let _ = writeln!(
-        out,
-        "{:<width$} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}",
-        "", "dy/dx", "std err", "z", "P>|z|", "[0.025", "0.975]"
-    );
-    for e in effects {
-        let _ = writeln!(
-            out,
-            "{:<width$} {:>10.4} {:>10.4} {:>8.3} {:>8.3} {:>10.4} {:>10.4}",
-            e.name, e.effect, e.std_error, e.z, e.p_value, e.ci_low, e.ci_high
-        );
-    }
-    out
 }
 
 /// Fits statsmodels' `Logit` or `Probit` (`link`) of `y ∈ {0, 1}` on `x` (its constant column,

@@ -95,15 +95,7 @@ impl SavedModel {
                     settings: m.settings.clone(),
                 }
             }
-            SavedModel::Network(n) => ModelSummary {
-                kind,
-                schema,
-                parameter_count: n.architecture.parameter_count()?,
-                coefficients: None,
-                architecture: Some(n.architecture.clone()),
-                parameters: n.architecture.parameter_shapes()?,
-                settings: n.settings.clone(),
-            },
+            SavedModel::Network(n) => network_summary(kind, schema, &n.architecture, &n.settings)?,
             SavedModel::SparseLinear(m) => ModelSummary {
                 kind,
                 schema,
@@ -125,15 +117,9 @@ impl SavedModel {
                 ],
                 settings: m.settings.clone(),
             },
-            SavedModel::TextNetwork(n) => ModelSummary {
-                kind,
-                schema,
-                parameter_count: n.architecture.parameter_count()?,
-                coefficients: None,
-                architecture: Some(n.architecture.clone()),
-                parameters: n.architecture.parameter_shapes()?,
-                settings: n.settings.clone(),
-            },
+            SavedModel::TextNetwork(n) => {
+                network_summary(kind, schema, &n.architecture, &n.settings)?
+            }
         })
     }
 
@@ -366,4 +352,22 @@ fn check_scale(what: &str, mean: &[f64], std: &[f64]) -> std::result::Result<(),
         return Err(format!("{msg}; it must be finite and positive"));
     }
     Ok(())
+}
+
+/// What a network's file holds: its architecture and the shapes of its parameters.
+fn network_summary(
+    kind: &'static str,
+    schema: Schema,
+    architecture: &Architecture,
+    settings: &Value,
+) -> Result<ModelSummary> {
+    Ok(ModelSummary {
+        kind,
+        schema,
+        parameter_count: architecture.parameter_count()?,
+        coefficients: None,
+        architecture: Some(architecture.clone()),
+        parameters: architecture.parameter_shapes()?,
+        settings: settings.clone(),
+    })
 }

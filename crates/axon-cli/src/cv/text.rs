@@ -28,7 +28,7 @@ use serde::Serialize;
 use super::grid::{self, Setting, Value};
 use super::{table, CvArgs, Metric};
 use crate::common::{flag, message, settings_record};
-use crate::fit::text::classes;
+use crate::fit::text::{classes, l2_alpha};
 use crate::options::{ClassWeightKind, Model, PenaltyKind, Solver};
 use crate::output::{errln, outln};
 use crate::text_args::WeightingArg;
@@ -155,16 +155,7 @@ fn candidate(args: &CvArgs, setting: &Setting) -> anyhow::Result<Candidate> {
     if c.model == Model::Nb {
         return Ok(c);
     }
-    c.alpha = match (args.fit.penalty, c.alpha) {
-        (Some(PenaltyKind::None), 0.0) => 0.0,
-        (Some(PenaltyKind::None), a) => {
-            anyhow::bail!("--alpha {a} with --penalty none: choose a penalty or drop --alpha")
-        }
-        (_, a) if a < 0.0 || !a.is_finite() => anyhow::bail!("--alpha {a}: must be finite and ≥ 0"),
-        (Some(PenaltyKind::L2), 0.0) => anyhow::bail!("--penalty l2: needs --alpha > 0 (got 0)"),
-        (_, 0.0) => 1.0,
-        (_, a) => a,
-    };
+    c.alpha = l2_alpha(args.fit.penalty, c.alpha)?;
     Ok(c)
 }
 

@@ -203,7 +203,10 @@ fn table(fitted: &Fitted, ctx: &Context) -> String {
     match &fitted.summary {
         Some(summary) => {
             let _ = write!(out, "{summary}");
-            out.push_str(&marginal_effects_table(&summary.marginal_effects));
+            if !summary.marginal_effects.is_empty() {
+                out.push('\n');
+                out.push_str(&MarginalEffect::table(&summary.marginal_effects));
+            }
         }
         None => out.push_str(&estimates_only(fitted)),
     }
@@ -239,30 +242,6 @@ fn estimates_only(fitted: &Fitted) -> String {
     let _ = writeln!(out, "{:<width$} {:>12}", "", "coef");
     for (name, b) in fit.names.iter().zip(&fit.coefficients) {
         let _ = writeln!(out, "{name:<width$} {b:>12.6}");
-    }
-    out
-}
-
-/// The average marginal effects, as statsmodels' `get_margeff().summary()`.
-fn marginal_effects_table(effects: &[MarginalEffect]) -> String {
-    use std::fmt::Write;
-    if effects.is_empty() {
-        return String::new();
-    }
-    let names: Vec<String> = effects.iter().map(|e| e.name.clone()).collect();
-    let width = name_width(&names);
-    let mut out = String::from("\nAverage marginal effects (dP/dx):\n");
-    let _ = writeln!(
-        out,
-        "{:<width$} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}",
-        "", "dy/dx", "std err", "z", "P>|z|", "[0.025", "0.975]"
-    );
-    for e in effects {
-        let _ = writeln!(
-            out,
-            "{:<width$} {:>10.4} {:>10.4} {:>8.3} {:>8.3} {:>10.4} {:>10.4}",
-            e.name, e.effect, e.std_error, e.z, e.p_value, e.ci_low, e.ci_high
-        );
     }
     out
 }

@@ -259,16 +259,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             classes.len()
         );
     }
-    let alpha = match (args.fit.penalty, args.fit.alpha) {
-        (Some(PenaltyKind::None), 0.0) => 0.0,
-        (Some(PenaltyKind::None), a) => {
-            anyhow::bail!("--alpha {a} with --penalty none: choose a penalty or drop --alpha")
-        }
-        (_, a) if a < 0.0 || !a.is_finite() => anyhow::bail!("--alpha {a}: must be finite and ≥ 0"),
-        (Some(PenaltyKind::L2), 0.0) => anyhow::bail!("--penalty l2: needs --alpha > 0 (got 0)"),
-        (_, 0.0) => 1.0,
-        (_, a) => a,
-    };
+    let alpha = l2_alpha(args.fit.penalty, args.fit.alpha)?;
     let (solver, solver_name) = match args.fit.solver {
         _ if softmax => (SparseSolver::Lbfgs, "lbfgs (multinomial)"),
         Solver::Lbfgs => (SparseSolver::Lbfgs, "lbfgs"),
@@ -453,4 +444,19 @@ fn print(args: &FitArgs, r: &TextReport) -> anyhow::Result<()> {
     }
     outln!("\n(--json lists every feature's values)")?;
     Ok(())
+}
+
+/// The L2 penalty of a text logit or softmax from `--penalty` and `--alpha`: 1 when neither is
+/// given, 0 only for `--penalty none`.
+pub(crate) fn l2_alpha(penalty: Option<PenaltyKind>, alpha: f64) -> anyhow::Result<f64> {
+    Ok(match (penalty, alpha) {
+        (Some(PenaltyKind::None), 0.0) => 0.0,
+        (Some(PenaltyKind::None), a) => {
+            anyhow::bail!("--alpha {a} with --penalty none: choose a penalty or drop --alpha")
+        }
+        (_, a) if a < 0.0 || !a.is_finite() => anyhow::bail!("--alpha {a}: must be finite and ≥ 0"),
+        (Some(PenaltyKind::L2), 0.0) => anyhow::bail!("--penalty l2: needs --alpha > 0 (got 0)"),
+        (_, 0.0) => 1.0,
+        (_, a) => a,
+    })
 }

@@ -76,6 +76,32 @@ pub struct MarginalEffect {
     pub ci_high: f64,
 }
 
+impl MarginalEffect {
+    /// The effects as a text table, as statsmodels' `get_margeff().summary()` shows them (what
+    /// `axon fit` prints below the coefficients); empty for no effects.
+    pub fn table(effects: &[MarginalEffect]) -> String {
+        use std::fmt::Write;
+        if effects.is_empty() {
+            return String::new();
+        }
+        let width = effects.iter().map(|e| e.name.chars().count()).max().unwrap_or(4).max(4);
+        let mut out = String::from("Average marginal effects (dP/dx):\n");
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}",
+            "", "dy/dx", "std err", "z", "P>|z|", "[0.025", "0.975]"
+        );
+        for e in effects {
+            let _ = writeln!(
+                out,
+                "{:<width$} {:>10.4} {:>10.4} {:>8.3} {:>8.3} {:>10.4} {:>10.4}",
+                e.name, e.effect, e.std_error, e.z, e.p_value, e.ci_low, e.ci_high
+            );
+        }
+        out
+    }
+}
+
 /// Everything a results table shows about a maximum-likelihood binary fit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FitSummary {
