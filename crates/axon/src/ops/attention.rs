@@ -104,7 +104,7 @@ fn softmax_rows<T: Float>(s: &mut [T], lk: usize, scale: T, keep: Option<&[bool]
         }
         let mut sum = T::zero();
         for (j, x) in row.iter_mut().enumerate() {
-            *x = if keep.is_none_or(|m| m[j]) { (*x - max).exp() } else { T::zero() };
+            *x = if keep.is_none_or(|m| m[j]) { (*x - max).fast_exp() } else { T::zero() };
             sum += *x;
         }
         let inv = T::one() / sum;
