@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use anyhow::Context;
 use axon::cv::{grid_search, Fold, Metric as LibMetric};
-use axon::data::{read_table, Format, Frame, ReadOptions};
+use axon::data::{Format, Frame};
 use axon::linear::{
     fit_sparse_logit, fit_sparse_softmax, stratified_folds, SparseLinearModel, SparseLogitOptions,
     SparseSolver,
@@ -28,7 +28,7 @@ use serde::Serialize;
 use super::grid::{self, Setting, Value};
 use super::{table, CvArgs, Metric};
 use crate::common::{flag, message, settings_record};
-use crate::fit::text::{classes, l2_alpha};
+use crate::fit::text::{classes, l2_alpha, read_text_frame};
 use crate::options::{ClassWeightKind, Model, PenaltyKind, Solver};
 use crate::output::{errln, outln};
 use crate::text_args::WeightingArg;
@@ -245,18 +245,9 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
     if inputs.contains(&target) {
         anyhow::bail!("--text {target}: the target column cannot also be a feature");
     }
-    let mut columns = inputs.clone();
-    columns.push(target.clone());
     let data = &args.design.data;
-    // As `axon fit --text` and `predict` read them: an empty field is an empty document.
-    let read = ReadOptions {
-        format: Some(Format::resolve(args.design.format.map(Format::from), data)),
-        missing: Vec::new(),
-        columns: Some(columns),
-        categorical: inputs.clone(),
-        ..ReadOptions::default()
-    };
-    let frame = read_table(data, &read)?;
+    let format = Format::resolve(args.design.format.map(Format::from), data);
+    let frame = read_text_frame(data, format, &inputs, &target)?;
     let (classes, y) = classes(&target, args.design.positive.as_deref(), &frame)?;
     let k = classes.len();
     let metric = LibMetric::from(args.metric);

@@ -195,17 +195,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if inputs.contains(&target) {
         anyhow::bail!("--text/--hash {target}: the target column cannot also be a feature");
     }
-    let mut columns = inputs.clone();
-    columns.push(target.clone());
-    // As `predict` reads them: an empty field is an empty document or no hashed feature.
-    let read = ReadOptions {
-        format: Some(format),
-        missing: Vec::new(),
-        columns: Some(columns),
-        categorical: inputs.clone(),
-        ..ReadOptions::default()
-    };
-    let frame = read_table(data, &read)?;
+    let frame = read_text_frame(data, format, &inputs, &target)?;
     let (classes, y) = classes(&target, args.design.positive.as_deref(), &frame)?;
     let (encoder, x) = SparseEncoder::fit_transform_with(&specs, hashed, &frame)?;
     let (n_obs, dropped_rows) = (frame.n_rows, frame.dropped_rows);
@@ -459,4 +449,24 @@ pub(crate) fn l2_alpha(penalty: Option<PenaltyKind>, alpha: f64) -> anyhow::Resu
         (_, 0.0) => 1.0,
         (_, a) => a,
     })
+}
+
+/// The columns `inputs` (text or hashed) and `target` of `data`, read as `predict` reads them:
+/// an empty field is an empty document or no hashed feature, not a missing value.
+pub(crate) fn read_text_frame(
+    data: &std::path::Path,
+    format: Format,
+    inputs: &[String],
+    target: &str,
+) -> anyhow::Result<Frame> {
+    let mut columns = inputs.to_vec();
+    columns.push(target.to_owned());
+    let read = ReadOptions {
+        format: Some(format),
+        missing: Vec::new(),
+        columns: Some(columns),
+        categorical: inputs.to_vec(),
+        ..ReadOptions::default()
+    };
+    Ok(read_table(data, &read)?)
 }

@@ -19,28 +19,11 @@ use crate::error::{Error, Result};
 /// untouched and the temporary file is removed.
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let path = path.as_ref();
-    let io = |e: std::io::Error| Error::Io { path: path.display().to_string(), msg: e.to_string() };
-    let name = path.file_name().ok_or_else(|| Error::Io {
-        path: path.display().to_string(),
-        msg: "not a file name".into(),
-    })?;
-    check_replaceable(path)?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    remove_stale(dir, name);
-    let tmp = dir.join(temporary_name(name, std::process::id()));
-    let written = (|| {
-        // A stale file of this name (a dead process with the same id) goes first, so that
-        // `create_new` writes a fresh file and never follows a link planted under this name.
-        let _ = fs::remove_file(&tmp);
-        let mut file = File::options().write(true).create_new(true).open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    written.map_err(io)
+    let mut writer = AtomicWriter::create(path)?;
+    writer
+        .write_all(bytes)
+        .map_err(|e| Error::Io { path: path.display().to_string(), msg: e.to_string() })?;
+    writer.commit()
 }
 
 /// A file written piece by piece and made visible whole: the pieces go to the temporary file
