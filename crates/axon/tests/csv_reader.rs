@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use axon::data::{read_csv, Column, Frame, ReadOptions};
+use axon::data::{read_csv, read_numeric_csv, Column, Frame, ReadOptions};
 use axon::Error;
 use common::SplitMix as Rng;
 
@@ -73,6 +73,19 @@ fn a_quoted_empty_field_is_a_row_and_a_blank_line_is_not() {
     // With the default missing-value markers the empty value is missing, on its own line.
     let msg = read(&path).unwrap_err().to_string();
     assert!(msg.contains("quoted_empty.csv:3:"), "{msg}");
+}
+
+#[test]
+fn the_numeric_reader_skips_blank_lines_but_not_a_quoted_empty_field() {
+    // Blank and all-space lines are skipped; fields are trimmed.
+    let path = temp_file("numeric_blank.csv", "1, 2\n\n   \n 3 ,4\n");
+    let rows = read_numeric_csv(&path, "").unwrap();
+    assert_eq!((rows.rows, rows.width, rows.values), (2, 2, vec![1.0, 2.0, 3.0, 4.0]));
+    assert_eq!(rows.lines, [1, 4]);
+    // A lone `""` is a row with one empty field, not a blank line to skip silently.
+    let path = temp_file("numeric_quoted_empty.csv", "1,2\n\"\"\n3,4\n");
+    let msg = read_numeric_csv(&path, "").unwrap_err().to_string();
+    assert!(msg.contains("numeric_quoted_empty.csv:2"), "{msg}");
 }
 
 #[test]

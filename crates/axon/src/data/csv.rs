@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
-use csv::{StringRecord, StringRecordsIntoIter, Trim};
+use csv::{StringRecord, StringRecordsIntoIter};
 use flate2::read::MultiGzDecoder;
 
 use super::read_ahead::ReadAhead;
@@ -73,25 +73,28 @@ pub(super) fn check_width(
     })
 }
 
-/// Opens `path` (gunzipping a `.gz` file) as a stream of CSV records, without a header, trimmed,
-/// with rows of any width (the callers check widths to report them with their line).
+/// Opens `path` (gunzipping a `.gz` file) as a stream of CSV records, without a header, with rows
+/// of any width (the callers check widths to report them with their line). Read them through
+/// [`next_record`], which skips blank lines and trims the fields.
 pub(super) fn open_records(path: &Path, delimiter: u8) -> Result<Records> {
     let reader = open_bytes(path)?;
     Ok(csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .trim(Trim::All)
         .delimiter(delimiter)
         .from_reader(reader)
         .into_records())
 }
 
-/// The next record that is not a blank line, or `None` at the end of the file.
+/// The next record that is not a blank line, its fields trimmed, or `None` at the end of the
+/// file. The `csv` crate already skips empty lines, so a lone empty field was quoted (`""`): an
+/// empty value, not a blank line; a lone field of spaces is a line of spaces, which is blank.
 pub(super) fn next_record(records: &mut Records, shown: &str) -> Result<Option<StringRecord>> {
     for record in records.by_ref() {
-        let record = record.map_err(|e| csv_error(e, shown))?;
-        let blank = record.len() == 1 && record[0].is_empty();
-        if !blank {
+        let mut record = record.map_err(|e| csv_error(e, shown))?;
+        let spaces = record.len() == 1 && !record[0].is_empty() && record[0].trim().is_empty();
+        if !spaces {
+            record.trim();
             return Ok(Some(record));
         }
     }
