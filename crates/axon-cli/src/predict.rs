@@ -34,7 +34,9 @@ pub struct PredictArgs {
     model: PathBuf,
     /// The CSV file with the model's feature columns (other columns, the target too, are ignored),
     /// or for a network trained on a header-less CSV file or an IDX folder, the same layout (an
-    /// IDX folder's test files). A missing value is an error naming its row and column.
+    /// IDX folder's test files), or for a model fitted on a LibSVM file, a LibSVM file (features
+    /// the model has not seen are ignored, as LIBLINEAR does). A missing value is an error naming
+    /// its row and column.
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
     /// The format of --data [default: from the file name: .csv, .tsv, .parquet, optionally .gz;

@@ -8,7 +8,7 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use axon::data::{FeatureKind, Schema};
+use axon::data::{FeatureKind, Schema, Source};
 use axon::linear::CoefficientTable;
 use axon::model::{ModelSummary, SavedModel};
 use clap::Args;
@@ -68,12 +68,15 @@ fn schema(schema: &Schema) -> String {
         })
         .collect();
     let target = schema.target.as_deref().unwrap_or("(last column)");
+    let features = if schema.source == Source::Libsvm {
+        "Features: the file's numbered columns (index:value)".to_owned()
+    } else {
+        format!("Features ({}): {}", features.len(), features.join(", "))
+    };
     format!(
-        "Data: {} layout, target {target}, classes {}\nFeatures ({}): {}\n",
+        "Data: {} layout, target {target}, classes {}\n{features}\n",
         schema.source.name(),
         schema.classes.join(", "),
-        features.len(),
-        features.join(", ")
     )
 }
 

@@ -123,7 +123,6 @@ fn a_sparse_fit_refuses_what_it_cannot_do() {
         (vec!["--penalty", "l1", "--alpha", "1", "--solver", "lbfgs"], "--solver auto or cd"),
         (vec!["--solver", "cd"], "--solver auto"),
         (vec!["--features", "a,b"], "numbered features"),
-        (vec!["--out", "/tmp/never.axon"], "not available yet"),
     ] {
         let mut args = vec!["fit", "--data", &file];
         args.extend(extra);

@@ -22,8 +22,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::data::{
-    read_example_batches, read_examples, ExampleBatches, Examples, Feature, FeatureKind, Features,
-    Labels, ReadOptions, Scaling, Schema, Source,
+    read_example_batches, read_examples, read_libsvm_examples, ExampleBatches, Examples, Feature,
+    FeatureKind, Features, Labels, ReadOptions, Scaling, Schema, Source,
 };
 use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
@@ -152,6 +152,16 @@ impl SavedModel {
         })
     }
 
+    /// The encoder of a model on a sparse design (text, hashed or LibSVM columns).
+    fn sparse_encoder(&self) -> Option<&SparseEncoder> {
+        match self {
+            SavedModel::SparseLinear(m) => Some(&m.encoder),
+            SavedModel::NaiveBayes(m) => Some(&m.encoder),
+            SavedModel::TextNetwork(n) => Some(&n.encoder),
+            SavedModel::Linear(_) | SavedModel::Network(_) => None,
+        }
+    }
+
     /// The layout, features, target and classes of the model's data.
     pub fn schema(&self) -> Schema {
         match self {
@@ -200,6 +210,9 @@ impl SavedModel {
     /// A model on text or hashed columns reads an empty field as an empty document or no
     /// feature, as it was fitted, not as a missing value.
     pub fn read(&self, path: &Path, labels: Labels, options: &ReadOptions) -> Result<Examples> {
+        if let Some(layout) = self.sparse_encoder().and_then(|e| e.libsvm) {
+            return read_libsvm_examples(&self.schema(), path, labels, Some(layout.zero_based));
+        }
         match self {
             SavedModel::SparseLinear(_)
             | SavedModel::NaiveBayes(_)
@@ -291,24 +304,28 @@ impl SavedModel {
     }
 }
 
-/// The schema of a model on text columns: a table file, the text columns, the class column.
+/// The schema of a model on text columns: a table file, the text columns, the class column (or
+/// a LibSVM file, its labels).
 fn text_schema(encoder: &SparseEncoder, target: &str, classes: &[String]) -> Schema {
     let feature = |name: String| Feature { name, kind: FeatureKind::Text };
     Schema {
-        source: Source::Table,
+        source: if encoder.libsvm.is_some() { Source::Libsvm } else { Source::Table },
         features: encoder.input_columns().into_iter().map(feature).collect(),
         target: Some(target.to_owned()),
         classes: classes.to_vec(),
     }
 }
 
-/// The sparse design of a table's rows, by the model's encoder.
+/// The sparse design of a table's rows (or a LibSVM file's), by the model's encoder.
 fn sparse_design(encoder: &SparseEncoder, examples: &Examples) -> Result<Csr> {
-    let Features::Table(frame) = &examples.features else {
-        let msg = "a model on text columns reads a table file with a header".into();
-        return Err(Error::Io { path: examples.path.clone(), msg });
-    };
-    encoder.transform(frame)
+    match &examples.features {
+        Features::Table(frame) => encoder.transform(frame),
+        Features::Sparse(x) => encoder.transform_sparse(x.clone()),
+        Features::Dense { .. } => {
+            let msg = "a model on text columns reads a table file with a header".into();
+            Err(Error::Io { path: examples.path.clone(), msg })
+        }
+    }
 }
 
 /// A sparse linear model's intercepts and its non-zero coefficients by name, one column per

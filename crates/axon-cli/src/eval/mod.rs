@@ -31,7 +31,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     model: PathBuf,
     /// The CSV file with the model's feature columns and its target column (for a network
-    /// trained on one: a header-less CSV file with the label last, or an IDX folder).
+    /// trained on one: a header-less CSV file with the label last, or an IDX folder; for a model
+    /// fitted on a LibSVM file: a LibSVM file, its labels the model's classes).
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
     /// The format of --data [default: from the file name: .csv, .tsv, .parquet, optionally .gz;

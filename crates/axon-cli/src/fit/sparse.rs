@@ -5,25 +5,30 @@
 //! for more than two labels `--model softmax` (L-BFGS) or `--model ovr` (one binary fit per
 //! class), L2 only (`multi.rs` reports them). The report gives the objective, the training log
 //! loss and accuracy, and the largest coefficients by feature index (`--json`: all of them).
-//! Sparse fits have no inference table and are not saved yet; the flags of the table path
-//! (columns, basis expansions, weights, covariance, `--out`) are refused with a message that
-//! says so.
+//! Sparse fits have no inference table; the flags of the table path (columns, basis expansions,
+//! weights, covariance) are refused with a message that says so. `--out` saves a sparse linear
+//! model whose classes are the labels (`axon predict` and `axon eval` then read LibSVM files).
 
 mod multi;
 
 use std::collections::BTreeSet;
 
-use axon::data::{read_libsvm, LibsvmOptions};
+use axon::data::{read_libsvm, LibsvmOptions, SparseData};
 use axon::linear::{
-    fit_sparse_l1, fit_sparse_logit, SparseL1Options, SparseLogitOptions, SparseSolver,
+    fit_sparse_l1, fit_sparse_logit, SparseL1Options, SparseLinearModel, SparseLogitOptions,
+    SparseSolver,
 };
+use axon::text::SparseEncoder;
 use serde::Serialize;
 
 use super::report::{print_json, training_fit};
 use super::{Cov, FitArgs};
-use crate::common::flag;
+use crate::common::{flag, settings_record};
 use crate::options::{ClassWeightKind, Model, PenaltyKind, Solver};
-use crate::output::outln;
+use crate::output::{errln, outln};
+
+/// The class column a LibSVM model names: the label before the features.
+const TARGET: &str = "label";
 
 /// Coefficients listed in the text report, per sign.
 const SHOWN: usize = 10;
@@ -97,12 +102,20 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
             flag(args.fit.solver)
         ));
     }
-    if let Some(path) = &args.out {
-        return refuse(&format!(
-            "--out {}: saving a sparse model is not available yet",
-            path.display()
-        ));
-    }
+    Ok(())
+}
+
+/// With `--out`, writes the model `build` makes from the encoder of `data` (the file's own
+/// columns) and the run's settings.
+fn save(
+    args: &FitArgs,
+    data: &SparseData,
+    build: impl FnOnce(SparseEncoder, serde_json::Value) -> axon::Result<SparseLinearModel>,
+) -> anyhow::Result<()> {
+    let Some(path) = &args.out else { return Ok(()) };
+    let encoder = SparseEncoder::libsvm(data.x.n_cols(), data.zero_based);
+    build(encoder, settings_record("fit", args)?)?.save(path)?;
+    errln!("axon: model written to {}", path.display())?;
     Ok(())
 }
 
@@ -249,9 +262,15 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         coefficients,
     };
     if args.json {
-        return print_json(&report);
+        print_json(&report)?;
+    } else {
+        print_text(&report)?;
     }
-    print_text(&report)
+    let negative = distinct.iter().find(|&&l| l != positive).copied().unwrap_or(positive);
+    let classes = vec![negative.to_string(), positive.to_string()];
+    save(args, &data, |encoder, settings| {
+        SparseLinearModel::from_logit(encoder, TARGET.into(), classes, &fit, settings)
+    })
 }
 
 fn print_text(r: &SparseJson) -> anyhow::Result<()> {

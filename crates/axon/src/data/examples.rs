@@ -7,7 +7,9 @@
 //!   its values must be classes the model knows;
 //! - a CSV file without a header (a model trained on the digits layout, or on IDX images given
 //!   as pixel columns): `d` numbers per row, or `d + 1` with the class index last;
-//! - an IDX folder: its *test* files, pixel values as they are.
+//! - an IDX folder: its *test* files, pixel values as they are;
+//! - a LibSVM file: its sparse rows as they are ([`read_libsvm_examples`]), the labels matched to
+//!   the classes by value.
 //!
 //! Every error names the file, and the line and column of a bad value.
 //!
@@ -22,10 +24,12 @@ use super::csv::read_numeric_csv;
 use super::dataset::class_index;
 use super::frame::Frame;
 use super::idx::{read_idx_images, read_idx_labels, MnistFiles};
+use super::libsvm::{read_libsvm, LibsvmOptions};
 use super::read_options::ReadOptions;
 use super::schema::{FeatureKind, Schema, Source};
 use super::table::{read_batches, read_table};
 use crate::error::{Error, Result};
+use crate::sparse::Csr;
 
 /// Whether the rows must come with their true classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +47,8 @@ pub enum Features {
     Table(Frame),
     /// `(n, d)` numbers row-major.
     Dense { x: Vec<f32>, d: usize },
+    /// The sparse rows of a LibSVM file, columns numbered from 0.
+    Sparse(Csr),
 }
 
 /// New rows for a model.
@@ -65,6 +71,7 @@ impl Examples {
         match &self.features {
             Features::Table(frame) => frame.n_rows,
             Features::Dense { x, d } => x.len() / (*d).max(1),
+            Features::Sparse(x) => x.n_rows(),
         }
     }
 
@@ -79,6 +86,11 @@ impl Examples {
         let frame = match &self.features {
             Features::Dense { x, .. } => return Ok(Cow::Borrowed(x)),
             Features::Table(frame) => frame,
+            Features::Sparse(_) => {
+                let msg =
+                    "the rows of a LibSVM file are sparse; this model takes dense rows".into();
+                return Err(Error::Io { path: self.path.clone(), msg });
+            }
         };
         let (n, d) = (frame.n_rows, schema.features.len());
         let mut columns = Vec::with_capacity(d);
@@ -117,7 +129,54 @@ pub fn read_examples(
     match schema.source {
         Source::Table => read_header_csv(schema, path, labels, options),
         Source::Idx | Source::CsvNoHeader => read_plain(schema, path, labels),
+        Source::Libsvm => read_libsvm_examples(schema, path, labels, None),
     }
+}
+
+/// The rows of a LibSVM file for a model with `schema`, its indices zero-based or not as
+/// `zero_based` says (`None`: zero-based when the file has an index 0). A label must equal one
+/// of the schema's classes as a number (`1` and `+1.0` are the class `1`).
+pub fn read_libsvm_examples(
+    schema: &Schema,
+    path: &Path,
+    labels: Labels,
+    zero_based: Option<bool>,
+) -> Result<Examples> {
+    let data =
+        read_libsvm(path, &LibsvmOptions { zero_based, n_features: None }).map_err(
+            |e| match e {
+                Error::Parse { path, line, column, msg } => {
+                    let msg =
+                        format!("{msg} (the model reads LibSVM files: LABEL INDEX:VALUE ...)");
+                    Error::Parse { path, line, column, msg }
+                }
+                e => e,
+            },
+        )?;
+    let classes: Vec<Option<f64>> = schema.classes.iter().map(|c| c.parse::<f64>().ok()).collect();
+    let class_of = |(r, &label): (usize, &f64)| {
+        classes.iter().position(|&c| c == Some(label)).ok_or_else(|| {
+            let known = schema.classes.join(", ");
+            let msg = format!("row {}: label {label} is not a class of the model ({known})", r + 1);
+            Error::Io { path: path.display().to_string(), msg }
+        })
+    };
+    let classes = match labels {
+        Labels::Required => {
+            Some(data.labels.iter().enumerate().map(class_of).collect::<Result<_>>()?)
+        }
+        // Prediction keeps the labels only when every one is a class of the model.
+        Labels::Optional => {
+            data.labels.iter().enumerate().map(class_of).collect::<Result<_>>().ok()
+        }
+    };
+    Ok(Examples {
+        path: path.display().to_string(),
+        features: Features::Sparse(data.x),
+        labels: classes,
+        target: "label (first field)".into(),
+        dropped_rows: 0,
+    })
 }
 
 /// The test images and labels of an IDX folder.

@@ -67,7 +67,8 @@ pub use dataset::{Columns, Dataset, Split, SplitOptions};
 pub use design::Design;
 pub use encoder::{Encoder, Input, Term};
 pub use examples::{
-    read_example_batches, read_examples, ExampleBatches, Examples, Features, Labels,
+    read_example_batches, read_examples, read_libsvm_examples, ExampleBatches, Examples, Features,
+    Labels,
 };
 pub use frame::{Column, Frame};
 pub use hashed::{HashRole, HashedColumn, HashedColumns};

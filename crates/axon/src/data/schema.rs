@@ -1,7 +1,7 @@
 //! What a model knows of the data it was trained on, so that new rows are read the same way: the
-//! [`Source`] layout (a table file with named columns, a header-less CSV file, an IDX folder), the
-//! feature columns with their types, the target column and the classes in the order of the
-//! model's outputs. Every saved model has one ([`crate::model::SavedModel::schema`]); the data
+//! [`Source`] layout (a table file with named columns, a header-less CSV file, an IDX folder, a
+//! LibSVM file), the feature columns with their types, the target column and the classes in the
+//! order of the model's outputs. Every saved model has one ([`crate::model::SavedModel::schema`]); the data
 //! module reads new rows by it ([`super::read_examples`]), whatever the model is.
 
 use serde::{Deserialize, Serialize};
@@ -22,15 +22,20 @@ pub enum Source {
     /// An IDX folder (MNIST, Fashion-MNIST): training and test images and labels.
     #[serde(rename = "idx")]
     Idx,
+    /// A LibSVM / SVMlight file: a label, then `index:value` pairs (a sparse model's own
+    /// numbered columns).
+    #[serde(rename = "libsvm")]
+    Libsvm,
 }
 
 impl Source {
-    /// The name stored in model files: `csv`, `csv-no-header`, `idx`.
+    /// The name stored in model files: `csv`, `csv-no-header`, `idx`, `libsvm`.
     pub fn name(self) -> &'static str {
         match self {
             Source::Table => "csv",
             Source::CsvNoHeader => "csv-no-header",
             Source::Idx => "idx",
+            Source::Libsvm => "libsvm",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! ```text
 //! m = 1  (two classes)   P(second class) = σ(xᵀw + b)           a binary logit
 //! m = K                  P(class k) = exp(ηₖ − lse(η)), ηₖ = xᵀwₖ + bₖ   a softmax
+//! m = K, one-vs-rest     P(class k) = σ(ηₖ) / Σⱼ σ(ηⱼ)            K binary logits
 //! ```
 //!
 //! Saved in the one model-file format as kind `sparse-linear`: the tensors `coef` `[m, p]`,
@@ -17,8 +18,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::binary::sigmoid;
+use super::binary::{sigmoid, softplus};
 use super::sparse::SparseLogitFit;
+use super::sparse_multi::{SparseMultiFit, SparseMultiKind};
 use crate::error::{Error, Result};
 use crate::io::{load_model, save_model, ModelFile, ModelKind};
 use crate::sparse::Csr;
@@ -37,6 +39,8 @@ pub struct SparseLinearModel {
     pub coef: Vec<f64>,
     /// `m` intercepts.
     pub intercept: Vec<f64>,
+    /// Whether the `K` equations are one-vs-rest logits rather than a softmax.
+    pub one_vs_rest: bool,
     /// The settings of the fit, for the record.
     pub settings: serde_json::Value,
 }
@@ -47,6 +51,8 @@ struct Body {
     encoder: SparseEncoder,
     target: String,
     classes: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    one_vs_rest: bool,
 }
 
 impl SparseLinearModel {
@@ -77,7 +83,28 @@ impl SparseLinearModel {
         if let Some(v) = coef.iter().chain(&intercept).find(|v| !v.is_finite()) {
             return Err(Error::invalid("coef", v, "a coefficient must be finite"));
         }
-        Ok(SparseLinearModel { encoder, target, classes, coef, intercept, settings })
+        let one_vs_rest = false;
+        Ok(SparseLinearModel { encoder, target, classes, coef, intercept, one_vs_rest, settings })
+    }
+
+    /// The model of a multi-class sparse fit (a softmax or one-vs-rest logits), one equation per
+    /// class in the order of `classes`.
+    pub fn from_multi(
+        encoder: SparseEncoder,
+        target: String,
+        classes: Vec<String>,
+        fit: &SparseMultiFit,
+        settings: serde_json::Value,
+    ) -> Result<SparseLinearModel> {
+        let (coef, intercept) = (fit.coef.clone(), fit.intercept.clone());
+        let model = SparseLinearModel::new(encoder, target, classes, coef, intercept, settings)?;
+        Ok(model.with_one_vs_rest(fit.kind == SparseMultiKind::OneVsRest))
+    }
+
+    /// The model with its `K` equations read as one-vs-rest logits (`true`) or a softmax.
+    fn with_one_vs_rest(mut self, one_vs_rest: bool) -> SparseLinearModel {
+        self.one_vs_rest = one_vs_rest && self.n_outputs() > 1;
+        self
     }
 
     /// The model of a binary sparse logit: `classes[1]` is the class coded 1.
@@ -97,10 +124,12 @@ impl SparseLinearModel {
         self.intercept.len()
     }
 
-    /// `sparse-logit` (one equation) or `sparse-softmax`.
+    /// `sparse-logit` (one equation), `sparse-softmax` or `sparse-ovr`.
     pub fn kind_name(&self) -> &'static str {
         if self.n_outputs() == 1 {
             "sparse-logit"
+        } else if self.one_vs_rest {
+            "sparse-ovr"
         } else {
             "sparse-softmax"
         }
@@ -134,6 +163,12 @@ impl SparseLinearModel {
         }
         let mut proba = eta;
         for row in proba.chunks_mut(self.n_outputs()) {
+            if self.one_vs_rest {
+                row.iter_mut().for_each(|v| *v = sigmoid(*v));
+                let total: f64 = row.iter().sum();
+                row.iter_mut().for_each(|v| *v /= total);
+                continue;
+            }
             let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             row.iter_mut().for_each(|v| *v = (*v - max).exp());
             let total: f64 = row.iter().sum();
@@ -143,11 +178,14 @@ impl SparseLinearModel {
     }
 
     /// `log P(second class) − log P(first class)` of a two-class model: `η` of a binary logit,
-    /// `η₁ − η₀` of a two-class softmax.
+    /// `η₁ − η₀` of a two-class softmax, `log σ(η₁) − log σ(η₀)` of two one-vs-rest logits.
     pub fn log_odds_design(&self, x: &Csr) -> Result<Vec<f64>> {
         let eta = self.eta(x)?;
         match self.n_outputs() {
             1 => Ok(eta),
+            2 if self.one_vs_rest => {
+                Ok(eta.chunks(2).map(|e| softplus(-e[0]) - softplus(-e[1])).collect())
+            }
             2 => Ok(eta.chunks(2).map(|e| e[1] - e[0]).collect()),
             m => Err(Error::invalid("log_odds", m, "log-odds are defined for two classes")),
         }
@@ -168,6 +206,7 @@ impl SparseLinearModel {
             encoder: self.encoder.clone(),
             target: self.target.clone(),
             classes: self.classes.clone(),
+            one_vs_rest: self.one_vs_rest,
         };
         save_model(path, ModelKind::SparseLinear, &body, &self.settings, &tensors)
     }
@@ -210,6 +249,7 @@ impl SparseLinearModel {
             intercept,
             file.settings.clone(),
         )
+        .map(|model| model.with_one_vs_rest(body.one_vs_rest))
         .map_err(|e| bad(format!("inconsistent model: {e}")))
     }
 }

@@ -119,6 +119,26 @@ impl Csr {
         Csr { n_rows: rows.len(), n_cols: self.n_cols, indptr, indices, values }
     }
 
+    /// The matrix with `n_cols` columns: entries in columns at or beyond `n_cols` dropped (as
+    /// LIBLINEAR's `predict` ignores features a model has not seen), narrower matrices widened.
+    pub fn with_n_cols(mut self, n_cols: usize) -> Csr {
+        if n_cols < self.n_cols && self.indices.iter().any(|&j| j as usize >= n_cols) {
+            let mut indptr = Vec::with_capacity(self.n_rows + 1);
+            indptr.push(0);
+            let (mut indices, mut values) = (Vec::new(), Vec::new());
+            for i in 0..self.n_rows {
+                let (idx, val) = self.row(i);
+                let kept = idx.partition_point(|&j| (j as usize) < n_cols);
+                indices.extend_from_slice(&idx[..kept]);
+                values.extend_from_slice(&val[..kept]);
+                indptr.push(indices.len());
+            }
+            (self.indptr, self.indices, self.values) = (indptr, indices, values);
+        }
+        self.n_cols = n_cols;
+        self
+    }
+
     /// Row blocks of about [`BLOCK_NNZ`] non-zeros (at least one row each), as row ranges.
     fn blocks(&self) -> Vec<(usize, usize)> {
         let mut blocks = Vec::new();

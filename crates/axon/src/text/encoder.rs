@@ -11,7 +11,9 @@
 //! stores as tensors ([`SparseEncoder::idf_tensors`], [`SparseEncoder::with_idf`]). Hashed
 //! columns of a click log ([`HashedColumns`]: categories, numbers, log bins, crosses) join as one
 //! more block after the text blocks, named `hash:#j` by their hash bucket; they learn nothing
-//! from the data, so an encoder of hashed columns alone is what a streamed fit saves.
+//! from the data, so an encoder of hashed columns alone is what a streamed fit saves. A model
+//! fitted on a LibSVM file has no columns to encode: its encoder records the file's layout
+//! ([`LibsvmColumns`]) and passes the file's rows through ([`SparseEncoder::transform_sparse`]).
 
 use std::borrow::Cow;
 
@@ -198,6 +200,15 @@ impl TextFeatures {
     }
 }
 
+/// The layout of the LibSVM file a model was fitted on: its width and how it numbers columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibsvmColumns {
+    /// The number of columns of the design.
+    pub n_features: usize,
+    /// Whether the file's indices start at 0 (else at 1).
+    pub zero_based: bool,
+}
+
 /// The fitted transformation of a frame's text columns into one sparse design.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SparseEncoder {
@@ -206,6 +217,9 @@ pub struct SparseEncoder {
     /// Hashed columns, stacked last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashed: Option<HashedColumns>,
+    /// The LibSVM file's own columns (alone: no text or hashed columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libsvm: Option<LibsvmColumns>,
 }
 
 impl SparseEncoder {
@@ -249,16 +263,39 @@ impl SparseEncoder {
             blocks.push(h.transform(frame)?);
         }
         let x = hstack(&blocks.iter().collect::<Vec<_>>())?;
-        Ok((SparseEncoder { text, hashed }, x))
+        Ok((SparseEncoder { text, hashed, libsvm: None }, x))
     }
 
     /// An encoder of hashed columns alone (a streamed fit's: nothing is learned from data).
     pub fn hashed(hashed: HashedColumns) -> SparseEncoder {
-        SparseEncoder { text: Vec::new(), hashed: Some(hashed) }
+        SparseEncoder { text: Vec::new(), hashed: Some(hashed), libsvm: None }
+    }
+
+    /// The encoder of a model fitted on a LibSVM file of `n_features` columns.
+    pub fn libsvm(n_features: usize, zero_based: bool) -> SparseEncoder {
+        let libsvm = Some(LibsvmColumns { n_features, zero_based });
+        SparseEncoder { text: Vec::new(), hashed: None, libsvm }
+    }
+
+    /// The design of a LibSVM file's rows for a model fitted on one: columns it has not seen
+    /// ignored (as LIBLINEAR does), a narrower file widened.
+    pub fn transform_sparse(&self, x: Csr) -> Result<Csr> {
+        match self.libsvm {
+            Some(layout) => Ok(x.with_n_cols(layout.n_features)),
+            None => Err(Error::invalid(
+                "data",
+                "a LibSVM file",
+                "the model was fitted on the columns of a table file; give it one",
+            )),
+        }
     }
 
     /// The design of the rows of `frame` (terms not in a vocabulary ignored).
     pub fn transform(&self, frame: &Frame) -> Result<Csr> {
+        if self.libsvm.is_some() {
+            let reason = "the model was fitted on a LibSVM file; give it one";
+            return Err(Error::invalid("data", "a table file", reason));
+        }
         let mut blocks =
             self.text.iter().map(|t| t.transform(frame)).collect::<Result<Vec<_>>>()?;
         if let Some(h) = &self.hashed {
@@ -270,7 +307,8 @@ impl SparseEncoder {
     /// The number of columns of the design.
     pub fn n_features(&self) -> usize {
         let hashed = self.hashed.as_ref().map_or(0, HashedColumns::n_features);
-        self.text.iter().map(TextFeatures::n_features).sum::<usize>() + hashed
+        let libsvm = self.libsvm.map_or(0, |l| l.n_features);
+        self.text.iter().map(TextFeatures::n_features).sum::<usize>() + hashed + libsvm
     }
 
     /// The columns of the frame the encoder reads.
@@ -280,8 +318,12 @@ impl SparseEncoder {
         text.chain(hashed).collect()
     }
 
-    /// The name of design column `j` (`text:free`, `subject:#123`).
+    /// The name of design column `j` (`text:free`, `subject:#123`; a LibSVM file's index as the
+    /// file numbers it).
     pub fn feature_name(&self, mut j: usize) -> String {
+        if let Some(layout) = self.libsvm {
+            return (j + usize::from(!layout.zero_based)).to_string();
+        }
         for t in &self.text {
             if j < t.n_features() {
                 return t.feature_name(j);
@@ -306,6 +348,10 @@ impl SparseEncoder {
     /// The encoder as deserialised, its idf put back from `tensor(name)` (see
     /// [`SparseEncoder::idf_tensors`]) and every part checked against the others.
     pub fn with_idf(mut self, tensor: impl Fn(&str) -> Option<Vec<f64>>) -> Result<SparseEncoder> {
+        if self.libsvm.is_some() && (!self.text.is_empty() || self.hashed.is_some()) {
+            let reason = "a LibSVM file's columns stand alone, without text or hashed columns";
+            return Err(Error::invalid("encoder", "libsvm", reason));
+        }
         for (i, t) in self.text.iter_mut().enumerate() {
             t.spec.validate()?;
             let hashing = matches!(t.spec.terms, TermSpec::Hashing { .. });

@@ -17,7 +17,7 @@ mod tfidf;
 mod vocabulary;
 
 pub use analyzer::{english_stop_words, is_word_char, tokenize, Analyzer};
-pub use encoder::{SparseEncoder, TermSpec, TextFeatures, TextSpec, Weighting};
+pub use encoder::{LibsvmColumns, SparseEncoder, TermSpec, TextFeatures, TextSpec, Weighting};
 pub use hashing::HashingVectorizer;
 pub use murmur::murmurhash3_32;
 pub use tfidf::{Norm, Tfidf, TfidfOptions, TfidfVectorizer};

@@ -5,10 +5,12 @@
 //! coefficients (`--json`: all of them, `K` lists by feature index).
 
 use axon::data::SparseData;
-use axon::linear::{fit_sparse_one_vs_rest, fit_sparse_softmax, SparseLogitOptions};
+use axon::linear::{
+    fit_sparse_one_vs_rest, fit_sparse_softmax, SparseLinearModel, SparseLogitOptions,
+};
 use serde::Serialize;
 
-use super::{l2_name, max_iter_of, penalty_alpha, solver_name, solver_of, FitArgs};
+use super::{l2_name, max_iter_of, penalty_alpha, save, solver_name, solver_of, FitArgs, TARGET};
 use crate::fit::report::{print_json, training_fit};
 use crate::options::Model;
 use crate::output::outln;
@@ -97,9 +99,14 @@ pub fn run(args: &FitArgs, data: &SparseData, classes: &[f64]) -> anyhow::Result
         coefficients,
     };
     if args.json {
-        return print_json(&report);
+        print_json(&report)?;
+    } else {
+        print_text(&report)?;
     }
-    print_text(&report)
+    let names = classes.iter().map(f64::to_string).collect();
+    save(args, data, |encoder, settings| {
+        SparseLinearModel::from_multi(encoder, TARGET.into(), names, &fit, settings)
+    })
 }
 
 fn print_text(r: &MultiJson) -> anyhow::Result<()> {
