@@ -1,7 +1,7 @@
 //! `axon fit` on a LibSVM file (`data/heart_scale`, found by its content, no extension): the
 //! sparse logit's objective against scikit-learn's and LIBLINEAR's (the library's fixture
 //! `crates/axon/tests/fixtures/sparse_logit.json`, from `scripts/reference/sparse_fixtures.py`)
-//! for both solvers; L1, elastic-net, softmax and one-vs-rest fits against the references of
+//! for both solvers; L1, elastic-net, softmax, one-vs-rest and one-vs-rest L1 fits against the references of
 //! `crates/axon/tests/fixtures/sparse_multiclass.json` (`scripts/reference/
 //! sparse_multiclass_fixtures.py`: LIBLINEAR `-s 6`, scikit-learn); and the flags a sparse fit
 //! refuses.
@@ -113,11 +113,23 @@ fn heart_scale_fits_to_the_reference_objectives() {
 }
 
 #[test]
+fn one_vs_rest_l1_reaches_liblinear_s6_on_the_five_groups() {
+    let reference = &multiclass_fixture()["l1_ovr"];
+    let alpha = (1.0 / reference["C"].as_f64().unwrap()).to_string();
+    let file = groups_file();
+    let args = ["fit", "--data", &file, "--model", "ovr", "--penalty", "l1", "--alpha", &alpha];
+    let report = ok_json(&[&args[..], &["--tol", "1e-10", "--json"]].concat());
+    assert_close(&report["objective"], &reference["intercept"]["objective"], "ovr l1");
+    assert_eq!(report["converged"], true);
+    assert!(report["penalty"].as_str().unwrap().starts_with("L1"), "{report}");
+}
+
+#[test]
 fn a_sparse_fit_refuses_what_it_cannot_do() {
     let file = data("heart_scale");
     for (extra, words) in [
         (vec!["--model", "probit"], "logit, softmax or ovr"),
-        (vec!["--model", "ovr", "--penalty", "l1", "--alpha", "1"], "binary logit only"),
+        (vec!["--model", "softmax", "--penalty", "l1", "--alpha", "1"], "use --model ovr"),
         (vec!["--penalty", "l1"], "--alpha > 0"),
         (vec!["--penalty", "elasticnet", "--alpha", "1", "--l1-ratio", "0"], "0 < r ≤ 1"),
         (vec!["--penalty", "l1", "--alpha", "1", "--solver", "lbfgs"], "--solver auto or cd"),

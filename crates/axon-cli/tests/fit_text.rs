@@ -4,7 +4,7 @@
 //! 0.1`, scikit-learn's C = 10) saved with `--out` gives every test e-mail's P(spam) to 1e-5
 //! through `axon predict`, and `axon eval` the same accuracy; `--model nb` predicts every test
 //! e-mail as `MultinomialNB`; `--model softmax` fits the five groups and its saved model scores
-//! as the fit did. Flags that do not apply to text are refused with messages that name them.
+//! as the fit did, as do L1 and one-vs-rest (L2 and L1) fits. Flags that do not apply to text are refused with messages that name them.
 
 mod common;
 
@@ -142,11 +142,11 @@ fn the_text_report_names_the_strongest_features_of_each_class() {
 fn flags_that_do_not_apply_to_text_are_refused() {
     let data = common::data("spam_sample.csv.gz");
     let base = ["fit", "--data", data.as_str(), "--target", "label"];
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["--model", "nb"], "--text COL"),
         (&["--ngram", "2"], "--ngram describes text features"),
         (&["--text", "text", "--standardize"], "--standardize does not apply to --text"),
-        (&["--text", "text", "--model", "ovr"], "not --model ovr"),
+        (&["--text", "text", "--model", "probit"], "not --model probit"),
         (
             &["--text", "text", "--hash-bits", "10", "--max-features", "5"],
             "--max-features bounds a learned vocabulary",
@@ -154,6 +154,11 @@ fn flags_that_do_not_apply_to_text_are_refused() {
         (&["--text", "text", "--model", "nb", "--alpha", "2"], "--alpha applies to the logit"),
         (&["--text", "text", "--min-df", "1.5"], "--min-df 1.5"),
         (&["--text", "text", "--target", "group"], "the sparse logit is binary"),
+        (
+            &["--text", "text", "--model", "softmax", "--penalty", "l1", "--alpha", "1"],
+            "use --model ovr",
+        ),
+        (&["--text", "text", "--penalty", "l1"], "needs --alpha > 0"),
     ];
     for (extra, want) in cases {
         let mut args: Vec<&str> = base.to_vec();
@@ -206,5 +211,44 @@ fn softmax_on_text_fits_five_groups_and_its_saved_model_scores_the_same() {
     // Five groups are not a binary logit.
     let err = error(&["fit", "--data", &file, "--target", "group", "--text", "text"]);
     assert!(err.contains("5 classes") && err.contains("--model softmax"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn l1_and_one_vs_rest_text_models_score_as_the_fit_did() {
+    let dir = temp_dir("text-l1-ovr");
+    let file = common::data("spam_sample.csv.gz");
+    let cases: [(&str, &[&str], &str); 3] = [
+        ("label", &["--penalty", "l1", "--alpha", "0.05"], "sparse-logit"),
+        ("group", &["--model", "ovr", "--alpha", "0.1"], "sparse-ovr"),
+        ("group", &["--model", "ovr", "--penalty", "l1", "--alpha", "0.05"], "sparse-ovr"),
+    ];
+    for (i, (target, extra, kind)) in cases.into_iter().enumerate() {
+        let model = dir.join(format!("m{i}.axon")).display().to_string();
+        let mut args =
+            vec!["fit", "--data", &file, "--target", target, "--text", "text", "--min-df", "2"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--json", "--out", &model]);
+        let fit = ok_json(&args);
+        assert_eq!(fit["model"], kind, "{args:?}");
+        assert_eq!(fit["converged"], true, "{args:?}");
+        let eval = ok_json(&["eval", "--model", &model, "--data", &file, "--json"]);
+        let (a, b) = (fit["log_loss"].as_f64().unwrap(), eval["log_loss"].as_f64().unwrap());
+        assert!((a - b).abs() < 1e-9, "{args:?}: fit {a}, eval {b}");
+        if extra.contains(&"l1") {
+            // The lasso keeps a few hundred of the thousands of terms.
+            let kept = match fit["coefficients"].as_array() {
+                Some(list) if !list.is_empty() => list.len(),
+                _ => fit["coefficients_by_class"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c[1].as_array().unwrap().len())
+                    .sum(),
+            };
+            let p = fit["n_features"].as_u64().unwrap() as usize;
+            assert!(kept > 0 && kept * 10 < p, "{args:?}: {kept} of {p} kept");
+        }
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

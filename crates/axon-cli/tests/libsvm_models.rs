@@ -1,5 +1,6 @@
 //! Models fitted on LibSVM files, saved and used again: `axon fit --out` on `data/heart_scale`
-//! (binary logit, L2 and L1) and on the spam sample's five groups (softmax and one-vs-rest),
+//! (binary logit, L2 and L1) and on the spam sample's five groups (softmax, one-vs-rest L2 and
+//! L1),
 //! then `axon predict` and `axon eval` on LibSVM files give the fit's own training log loss and
 //! accuracy; features the model has not seen are ignored (as LIBLINEAR does); an unknown label
 //! is an error for `eval` but not for `predict`; and such a model refuses a table file.
@@ -70,11 +71,12 @@ fn a_saved_model_predicts_and_evaluates_its_training_file_as_the_fit_did() {
     let dir = temp_dir("libsvm_models");
     let heart = data("heart_scale");
     let groups = groups_file();
-    let cases: [(&str, &str, Vec<&str>); 4] = [
+    let cases: [(&str, &str, Vec<&str>); 5] = [
         ("l2.axon", &heart, vec![]),
         ("l1.axon", &heart, vec!["--penalty", "l1", "--alpha", "1"]),
         ("softmax.axon", &groups, vec!["--model", "softmax", "--alpha", "0.1"]),
         ("ovr.axon", &groups, vec!["--model", "ovr", "--alpha", "0.1"]),
+        ("ovr_l1.axon", &groups, vec!["--model", "ovr", "--penalty", "l1", "--alpha", "0.1"]),
     ];
     for (name, file, args) in cases {
         let (report, model) = fit_saved(&dir, name, file, &args);
@@ -89,7 +91,7 @@ fn a_saved_model_predicts_and_evaluates_its_training_file_as_the_fit_did() {
         let summary = ok_stdout(&["summary", &model]);
         let kind = match name {
             "softmax.axon" => "sparse-softmax",
-            "ovr.axon" => "sparse-ovr",
+            "ovr.axon" | "ovr_l1.axon" => "sparse-ovr",
             _ => "sparse-logit",
         };
         assert!(summary.contains(kind) && summary.contains("libsvm layout"), "{summary}");

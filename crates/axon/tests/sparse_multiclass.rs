@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use axon::data::{read_libsvm, LibsvmOptions, SparseData};
 use axon::linear::{
-    fit_sparse_l1, fit_sparse_one_vs_rest, fit_sparse_softmax, SparseL1Options, SparseLogitOptions,
-    SparseMultiFit, SparseSolver,
+    fit_sparse_l1, fit_sparse_one_vs_rest, fit_sparse_one_vs_rest_l1, fit_sparse_softmax,
+    SparseL1Options, SparseLogitOptions, SparseMultiFit, SparseSolver,
 };
 use serde_json::Value;
 
@@ -143,6 +143,24 @@ fn l1_matches_liblinear_s6_on_heart_scale_and_on_text() {
     let spam: Vec<f64> = groups.iter().map(|&g| f64::from(g >= 3)).collect();
     let c = reference["l1_spam"]["C"].as_f64().unwrap();
     check_l1(&text.x, &spam, &reference["l1_spam"], c, "spam text");
+}
+
+#[test]
+fn one_vs_rest_l1_on_tfidf_groups_matches_liblinear_s6() {
+    let (data, y) = text_design();
+    let reference = &fixture()["l1_ovr"];
+    let alpha = 1.0 / reference["C"].as_f64().unwrap();
+    for (name, fit_intercept) in [("intercept", true), ("no_intercept", false)] {
+        let opts = SparseL1Options { alpha, fit_intercept, tol: 1e-10, ..Default::default() };
+        let fit = fit_sparse_one_vs_rest_l1(&data.x, &y, 5, None, &opts).unwrap();
+        let want = &reference[name];
+        compare(&fit, want, &format!("ovr l1 {name}"));
+        let p = fit.n_features();
+        for (k, nnz) in numbers(&want["nnz"]).into_iter().enumerate() {
+            let got = fit.coef[k * p..(k + 1) * p].iter().filter(|v| **v != 0.0).count();
+            assert_eq!(got, nnz as usize, "ovr l1 {name} class {k}");
+        }
+    }
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! (`axon::data::read_libsvm` → `Csr`), never densified: the binary logit with an L2 (or no)
 //! penalty by LIBLINEAR's trust-region Newton method (`--solver auto|newton`) or L-BFGS
 //! (`--solver lbfgs`), or with an L1 / elastic-net penalty by newGLMNET (`--solver auto|cd`);
-//! for more than two labels `--model softmax` (L-BFGS) or `--model ovr` (one binary fit per
-//! class), L2 only (`multi.rs` reports them). The report gives the objective, the training log
+//! for more than two labels `--model softmax` (L-BFGS, L2) or `--model ovr` (one binary fit per
+//! class, any of those penalties; `multi.rs` reports them). The report gives the objective, the training log
 //! loss and accuracy, and the largest coefficients by feature index (`--json`: all of them).
 //! Sparse fits have no inference table; the flags of the table path (columns, basis expansions,
 //! weights, covariance) are refused with a message that says so. `--out` saves a sparse linear
@@ -78,16 +78,12 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
         return refuse("--class-weight is not available for sparse fits");
     }
     let sparse_l1 = matches!(args.fit.penalty, Some(PenaltyKind::L1 | PenaltyKind::Elasticnet));
-    if sparse_l1 && args.model != Model::Logit {
+    if sparse_l1 && args.model == Model::Softmax {
         return refuse(&format!(
-            "--penalty {} on a LibSVM file is fitted for the binary logit only; --model {} takes \
-             --penalty l2 or none",
+            "--penalty {} on a LibSVM file is fitted per class, as LIBLINEAR's -s 6: use --model \
+             ovr (--model softmax takes --penalty l2 or none)",
             flag(args.fit.penalty.unwrap_or(PenaltyKind::L2)),
-            flag(args.model)
         ));
-    }
-    if sparse_l1 && (args.fit.alpha.is_nan() || args.fit.alpha <= 0.0) {
-        return refuse("an L1 or elastic-net penalty needs --alpha > 0");
     }
     let allowed: &[Solver] = match args.model {
         _ if sparse_l1 => &[Solver::Auto, Solver::Cd],
@@ -136,6 +132,41 @@ fn max_iter_of(args: &FitArgs) -> usize {
     } else {
         args.max_iter
     }
+}
+
+/// The solver of L1 and elastic-net fits.
+pub(super) const L1_SOLVER: &str = "newGLMNET (coordinate descent)";
+
+/// The options and the penalty's name of an L1 or elastic-net fit (`None` for L2 or none), on a
+/// LibSVM file or text columns.
+pub(super) fn l1_options(args: &FitArgs) -> anyhow::Result<Option<(SparseL1Options, String)>> {
+    let kind = match args.fit.penalty {
+        Some(kind @ (PenaltyKind::L1 | PenaltyKind::Elasticnet)) => kind,
+        _ => return Ok(None),
+    };
+    let l1_ratio = if kind == PenaltyKind::L1 { 1.0 } else { args.fit.l1_ratio };
+    if !(l1_ratio > 0.0 && l1_ratio <= 1.0) {
+        anyhow::bail!(
+            "--l1-ratio {l1_ratio}: a sparse elastic net needs 0 < r ≤ 1 (r = 0 is --penalty l2)"
+        );
+    }
+    let alpha = args.fit.alpha;
+    if alpha.is_nan() || alpha <= 0.0 {
+        anyhow::bail!("--alpha {alpha}: an L1 or elastic-net penalty needs --alpha > 0");
+    }
+    let opts = SparseL1Options {
+        alpha,
+        l1_ratio,
+        fit_intercept: !args.design.no_intercept,
+        tol: args.tol,
+        max_iter: args.max_iter,
+    };
+    let name = if kind == PenaltyKind::L1 {
+        format!("L1 (alpha = {alpha})")
+    } else {
+        format!("elastic net (alpha = {alpha}, l1_ratio = {l1_ratio})")
+    };
+    Ok(Some((opts, name)))
 }
 
 /// TRON unless `--solver lbfgs`.
@@ -200,30 +231,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let alpha = penalty_alpha(args);
     let fit_intercept = !args.design.no_intercept;
     let started = std::time::Instant::now();
-    let (fit, solver_name, penalty) = match args.fit.penalty {
-        Some(kind @ (PenaltyKind::L1 | PenaltyKind::Elasticnet)) => {
-            let l1_ratio = if kind == PenaltyKind::L1 { 1.0 } else { args.fit.l1_ratio };
-            if !(l1_ratio > 0.0 && l1_ratio <= 1.0) {
-                anyhow::bail!(
-                    "--l1-ratio {l1_ratio}: a sparse elastic net needs 0 < r ≤ 1 (r = 0 is \
-                     --penalty l2)"
-                );
-            }
-            let opts = SparseL1Options {
-                alpha,
-                l1_ratio,
-                fit_intercept,
-                tol: args.tol,
-                max_iter: args.max_iter,
-            };
-            let penalty = if kind == PenaltyKind::L1 {
-                format!("L1 (alpha = {alpha})")
-            } else {
-                format!("elastic net (alpha = {alpha}, l1_ratio = {l1_ratio})")
-            };
-            (fit_sparse_l1(&data.x, &y, None, &opts)?, "newGLMNET (coordinate descent)", penalty)
-        }
-        _ => {
+    let (fit, solver_name, penalty) = match l1_options(args)? {
+        Some((opts, penalty)) => (fit_sparse_l1(&data.x, &y, None, &opts)?, L1_SOLVER, penalty),
+        None => {
             let opts = SparseLogitOptions {
                 alpha,
                 fit_intercept,

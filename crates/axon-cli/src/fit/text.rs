@@ -1,9 +1,10 @@
 //! `axon fit --text COL`: a model of the target on the words of text columns. The library turns
 //! the columns into one sparse design (`SparseEncoder`: vocabulary or hashing, counts or tf-idf,
 //! as scikit-learn's vectorizers) and fits the binary L2 logit on it (`fit_sparse_logit`: TRON,
-//! or L-BFGS with `--solver lbfgs`; `--alpha` is `1/C`, and C = 1 when it is not given), the
-//! multinomial logit of K classes with `--model softmax` (`fit_sparse_softmax`, L-BFGS) or, with
-//! `--model nb`, multinomial Naive Bayes (`--nb-alpha` smoothing). The report lists the
+//! or L-BFGS with `--solver lbfgs`; `--alpha` is `1/C`, and C = 1 when it is not given), or with
+//! `--penalty l1|elasticnet` by newGLMNET (`fit_sparse_l1`); the multinomial logit of K classes
+//! with `--model softmax` (`fit_sparse_softmax`, L-BFGS), one logit per class with `--model ovr`
+//! (L2 or L1), or, with `--model nb`, multinomial Naive Bayes (`--nb-alpha` smoothing). The report lists the
 //! features that push most towards each class by name (`--json`: every non-zero coefficient, or
 //! every feature's log-probabilities); `--out` saves the model for `axon predict` and `axon
 //! eval` on raw-text files. Hashed table columns (`--hash`, `--numeric`, `--log-bin`, `--cross`,
@@ -14,7 +15,8 @@ use std::time::Instant;
 
 use axon::data::{read_table, Format, Frame, ReadOptions};
 use axon::linear::{
-    fit_sparse_logit, fit_sparse_softmax, SparseLinearModel, SparseLogitOptions, SparseSolver,
+    fit_sparse_l1, fit_sparse_logit, fit_sparse_one_vs_rest, fit_sparse_one_vs_rest_l1,
+    fit_sparse_softmax, SparseLinearModel, SparseLogitOptions, SparseSolver,
 };
 use axon::naive_bayes::{NaiveBayes, NaiveBayesModel, NbKind};
 use axon::sparse::Csr;
@@ -22,6 +24,7 @@ use axon::text::SparseEncoder;
 use serde::Serialize;
 
 use super::report::{print_json, training_fit};
+use super::sparse::{l1_options, L1_SOLVER};
 use super::stream::DEFAULT_HASH_BITS;
 use super::{Cov, FitArgs};
 use crate::common::{flag, settings_record};
@@ -94,10 +97,10 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
     if format == Format::Libsvm {
         anyhow::bail!("--text reads a table with named columns, not a LibSVM file");
     }
-    if !matches!(args.model, Model::Logit | Model::Softmax | Model::Nb) {
+    if !matches!(args.model, Model::Logit | Model::Softmax | Model::Ovr | Model::Nb) {
         anyhow::bail!(
-            "--text fits --model logit (L2, binary), softmax (L2, any number of classes) or nb \
-             (Naive Bayes), not --model {}",
+            "--text fits --model logit (binary), softmax (L2, any number of classes), ovr (one \
+             logit per class) or nb (Naive Bayes), not --model {}",
             flag(args.model)
         );
     }
@@ -134,7 +137,17 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
         anyhow::bail!("--nb-alpha {a} applies to --model nb; the logit's penalty is --alpha");
     }
     if matches!(args.fit.penalty, Some(PenaltyKind::L1 | PenaltyKind::Elasticnet)) {
-        anyhow::bail!("--text fits take --penalty l2 or none");
+        if args.model == Model::Softmax {
+            anyhow::bail!(
+                "--penalty {} is fitted per class (newGLMNET, as LIBLINEAR's -s 6): use --model \
+                 ovr, or --model softmax with --penalty l2 or none",
+                flag(args.fit.penalty.unwrap_or(PenaltyKind::L2))
+            );
+        }
+        if !matches!(args.fit.solver, Solver::Auto | Solver::Cd) {
+            anyhow::bail!("an L1 or elastic-net --text fit uses --solver auto or cd");
+        }
+        return Ok(());
     }
     if !matches!(args.fit.solver, Solver::Auto | Solver::Newton | Solver::Lbfgs) {
         anyhow::bail!(
@@ -242,14 +255,16 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let softmax = args.model == Model::Softmax;
-    if classes.len() != 2 && !softmax {
+    let multi = softmax || (args.model == Model::Ovr && classes.len() > 2);
+    if classes.len() != 2 && !multi {
         anyhow::bail!(
-            "--target {target}: {} classes; the sparse logit is binary (--model softmax and \
-             --model nb take any number of classes)",
+            "--target {target}: {} classes; the sparse logit is binary (--model softmax, ovr and \
+             nb take any number of classes)",
             classes.len()
         );
     }
-    let alpha = l2_alpha(args.fit.penalty, args.fit.alpha)?;
+    let l1 = l1_options(args)?;
+    let alpha = if l1.is_some() { 0.0 } else { l2_alpha(args.fit.penalty, args.fit.alpha)? };
     let (solver, solver_name) = match args.fit.solver {
         _ if softmax => (SparseSolver::Lbfgs, "lbfgs (multinomial)"),
         Solver::Lbfgs => (SparseSolver::Lbfgs, "lbfgs"),
@@ -267,19 +282,28 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             args.max_iter
         },
     };
-    report.penalty = if alpha > 0.0 {
-        format!("L2 (alpha = {alpha}, C = {})", 1.0 / alpha)
-    } else {
-        "none".to_owned()
+    report.penalty = match &l1 {
+        Some((_, name)) => name.clone(),
+        None if alpha > 0.0 => format!("L2 (alpha = {alpha}, C = {})", 1.0 / alpha),
+        None => "none".to_owned(),
     };
-    report.solver = solver_name;
-    if softmax {
+    report.solver = match (&l1, multi && !softmax) {
+        (Some(_), _) => L1_SOLVER,
+        (None, true) if solver == SparseSolver::Tron => "trust-region Newton (TRON), one per class",
+        (None, true) => "lbfgs, one per class",
+        (None, false) => solver_name,
+    };
+    if multi {
         let y: Vec<usize> = y.iter().map(|&c| c as usize).collect();
+        let k = classes.len();
         let started = Instant::now();
-        let fit = fit_sparse_softmax(&x, &y, classes.len(), None, &opts)?;
+        let fit = match &l1 {
+            Some((l1, _)) => fit_sparse_one_vs_rest_l1(&x, &y, k, None, l1)?,
+            None if softmax => fit_sparse_softmax(&x, &y, k, None, &opts)?,
+            None => fit_sparse_one_vs_rest(&x, &y, k, None, &opts)?,
+        };
         report.fit_seconds = started.elapsed().as_secs_f64();
-        let (coef, intercept) = (fit.coef.clone(), fit.intercept.clone());
-        let model = SparseLinearModel::new(encoder, target, classes, coef, intercept, settings)?;
+        let model = SparseLinearModel::from_multi(encoder, target, classes, &fit, settings)?;
         report.model = model.kind_name();
         report.iterations = fit.iterations;
         report.converged = fit.converged;
@@ -313,7 +337,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     let yf: Vec<f64> = y.iter().map(|&c| f64::from(c)).collect();
     let started = Instant::now();
-    let fit = fit_sparse_logit(&x, &yf, None, &opts)?;
+    let fit = match &l1 {
+        Some((l1, _)) => fit_sparse_l1(&x, &yf, None, l1)?,
+        None => fit_sparse_logit(&x, &yf, None, &opts)?,
+    };
     report.fit_seconds = started.elapsed().as_secs_f64();
     let model = SparseLinearModel::from_logit(encoder, target, classes, &fit, settings)?;
     report.model = model.kind_name();

@@ -126,5 +126,6 @@ pub use sparse::{fit_sparse_logit, SparseLogitFit, SparseLogitOptions, SparseSol
 pub use sparse_l1::{fit_sparse_l1, SparseL1Options};
 pub use sparse_model::SparseLinearModel;
 pub use sparse_multi::{
-    fit_sparse_one_vs_rest, fit_sparse_softmax, SparseMultiFit, SparseMultiKind,
+    fit_sparse_one_vs_rest, fit_sparse_one_vs_rest_l1, fit_sparse_softmax, SparseMultiFit,
+    SparseMultiKind,
 };

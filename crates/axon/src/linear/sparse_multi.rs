@@ -1,6 +1,7 @@
 //! Multi-class logistic regression on a sparse design ([`Csr`]), never densified: the softmax
 //! (multinomial) model by L-BFGS, and one-vs-rest, one binary TRON fit per class as LIBLINEAR
-//! does for `-s 0` with more than two classes. Both give a [`SparseMultiFit`]: `coef` as
+//! does for `-s 0` with more than two classes, or one L1 / elastic-net newGLMNET fit per class
+//! ([`fit_sparse_one_vs_rest_l1`], LIBLINEAR's `-s 6`). All give a [`SparseMultiFit`]: `coef` as
 //! `K × p` row-major and `intercept` of length `K`, the shape a saved sparse model stores.
 //!
 //! ```text
@@ -17,7 +18,8 @@ use crate::error::{Error, Result};
 use crate::linear::binary::sigmoid;
 use crate::linear::lbfgs::{self, LbfgsOptions};
 use crate::linear::sparse::{check_options, check_weights, fit_signed};
-use crate::linear::SparseLogitOptions;
+use crate::linear::sparse_l1::{fit_sparse_l1, SparseL1Options};
+use crate::linear::{SparseLogitFit, SparseLogitOptions};
 use crate::sparse::Csr;
 
 /// How the classes of a [`SparseMultiFit`] were fitted (and so how scores become
@@ -158,6 +160,34 @@ pub fn fit_sparse_one_vs_rest(
 ) -> Result<SparseMultiFit> {
     let weight = check_inputs(x, y, n_classes, weights, opts)?;
     let xt = x.transpose();
+    one_vs_rest(x, n_classes, |class| {
+        let sign = y.iter().map(|&c| if c == class { 1.0 } else { -1.0 }).collect();
+        fit_signed(x, &xt, sign, weight.clone(), opts)
+    })
+}
+
+/// One L1 (or elastic-net) binary logit per class (class `k` against the rest) by newGLMNET, as
+/// LIBLINEAR's `-s 6` fits more than two classes; the objective is the sum of the classes'.
+pub fn fit_sparse_one_vs_rest_l1(
+    x: &Csr,
+    y: &[usize],
+    n_classes: usize,
+    weights: Option<&[f64]>,
+    opts: &SparseL1Options,
+) -> Result<SparseMultiFit> {
+    check_classes(x, y, n_classes)?;
+    one_vs_rest(x, n_classes, |class| {
+        let target: Vec<f64> = y.iter().map(|&c| f64::from(c == class)).collect();
+        fit_sparse_l1(x, &target, weights, opts)
+    })
+}
+
+/// The one-vs-rest model of `fit_class(k)` for every class `k`.
+fn one_vs_rest(
+    x: &Csr,
+    n_classes: usize,
+    mut fit_class: impl FnMut(usize) -> Result<SparseLogitFit>,
+) -> Result<SparseMultiFit> {
     let mut fit = SparseMultiFit {
         kind: SparseMultiKind::OneVsRest,
         coef: Vec::with_capacity(n_classes * x.n_cols()),
@@ -167,8 +197,7 @@ pub fn fit_sparse_one_vs_rest(
         converged: true,
     };
     for class in 0..n_classes {
-        let sign = y.iter().map(|&c| if c == class { 1.0 } else { -1.0 }).collect();
-        let one = fit_signed(x, &xt, sign, weight.clone(), opts)?;
+        let one = fit_class(class)?;
         fit.coef.extend_from_slice(&one.coef);
         fit.intercept.push(one.intercept);
         fit.objective += one.objective;

@@ -1,16 +1,21 @@
 //! `axon fit --model softmax|ovr` on a LibSVM file: the multinomial logit (L-BFGS) or one binary
-//! logit per class (TRON, or L-BFGS with `--solver lbfgs`) on the sparse design, L2 or
-//! unpenalised, the classes being the file's labels in increasing order. The report gives the
+//! logit per class (TRON, or L-BFGS with `--solver lbfgs`; newGLMNET for an L1 or elastic-net
+//! penalty, as LIBLINEAR's `-s 6`) on the sparse design, the classes being the file's labels in
+//! increasing order. The report gives the
 //! objective, the training log loss and accuracy, each class's intercept and largest
 //! coefficients (`--json`: all of them, `K` lists by feature index).
 
 use axon::data::SparseData;
 use axon::linear::{
-    fit_sparse_one_vs_rest, fit_sparse_softmax, SparseLinearModel, SparseLogitOptions,
+    fit_sparse_one_vs_rest, fit_sparse_one_vs_rest_l1, fit_sparse_softmax, SparseLinearModel,
+    SparseLogitOptions,
 };
 use serde::Serialize;
 
-use super::{l2_name, max_iter_of, penalty_alpha, save, solver_name, solver_of, FitArgs, TARGET};
+use super::{
+    l1_options, l2_name, max_iter_of, penalty_alpha, save, solver_name, solver_of, FitArgs,
+    L1_SOLVER, TARGET,
+};
 use crate::fit::report::{print_json, training_fit};
 use crate::options::Model;
 use crate::output::outln;
@@ -62,10 +67,18 @@ pub fn run(args: &FitArgs, data: &SparseData, classes: &[f64]) -> anyhow::Result
         max_iter: max_iter_of(args),
     };
     let started = std::time::Instant::now();
-    let (fit, model, solver) = if args.model == Model::Softmax {
-        (fit_sparse_softmax(&data.x, &y, k, None, &opts)?, "softmax", "lbfgs")
-    } else {
-        (fit_sparse_one_vs_rest(&data.x, &y, k, None, &opts)?, "ovr", solver_name(opts.solver))
+    let (fit, model, solver, penalty) = match l1_options(args)? {
+        Some((l1, penalty)) => {
+            (fit_sparse_one_vs_rest_l1(&data.x, &y, k, None, &l1)?, "ovr", L1_SOLVER, penalty)
+        }
+        None if args.model == Model::Softmax => {
+            let fit = fit_sparse_softmax(&data.x, &y, k, None, &opts)?;
+            (fit, "softmax", "lbfgs", l2_name(alpha))
+        }
+        None => {
+            let fit = fit_sparse_one_vs_rest(&data.x, &y, k, None, &opts)?;
+            (fit, "ovr", solver_name(opts.solver), l2_name(alpha))
+        }
     };
     let fit_seconds = started.elapsed().as_secs_f64();
     let (log_loss, accuracy) = training_fit(&fit.predict_proba(&data.x)?, &y)?;
@@ -87,7 +100,7 @@ pub fn run(args: &FitArgs, data: &SparseData, classes: &[f64]) -> anyhow::Result
         n_features: data.x.n_cols(),
         nnz: data.x.nnz(),
         classes: classes.to_vec(),
-        penalty: l2_name(alpha),
+        penalty,
         solver,
         iterations: fit.iterations,
         converged: fit.converged,
