@@ -14,8 +14,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 FASHION=${1:-/work/shared/data/fashion-mnist}
 TARGET=${CARGO_TARGET_DIR:-$HERE/target}
-(cd "$HERE" && cargo build --release -q -p axon-cli --features mpi \
-  && cargo build --release -q -p axon --features mpi --example allreduce_bench --example mpi_fit_bench)
+# One invocation for the binary and the examples, so that cargo resolves the dependencies'
+# features once (building `-p axon` alone would rebuild them with axon's features only).
+(cd "$HERE" && cargo build --release -q -p axon-cli -p axon --features axon-cli/mpi,axon/mpi \
+  --bin axon --example allreduce_bench --example mpi_fit_bench)
 MPI=(mpirun --oversubscribe --allow-run-as-root -x RAYON_NUM_THREADS)
 export RAYON_NUM_THREADS=1
 
@@ -29,9 +31,13 @@ import sys
 rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 for k in sorted({r[0] for r in rows}):
     pts = [(b, t) for kk, b, t in rows if kk == k]
-    n = len(pts); mb = sum(b for b, _ in pts) / n; mt = sum(t for _, t in pts) / n
-    beta = sum((b - mb) * (t - mt) for b, t in pts) / sum((b - mb) ** 2 for b, _ in pts)
-    alpha = mt - beta * mb
+    # Least squares on relative errors (weights 1/t^2), so that the microsecond latencies of
+    # small messages count as much as the milliseconds of large ones.
+    w = [1 / t ** 2 for _, t in pts]
+    sw = sum(w); sb = sum(wi * b for wi, (b, _) in zip(w, pts)); st = sum(wi * t for wi, (_, t) in zip(w, pts))
+    sbb = sum(wi * b * b for wi, (b, _) in zip(w, pts)); sbt = sum(wi * b * t for wi, (b, t) in zip(w, pts))
+    beta = (sw * sbt - sb * st) / (sw * sbb - sb * sb)
+    alpha = (st - beta * sb) / sw
     print(f"K = {int(k)}: alpha = {alpha * 1e6:.1f} us, beta = {beta * 1e9:.3f} ns/byte "
           f"({1 / beta / 1e9:.2f} GB/s effective)")
 PY
