@@ -21,6 +21,7 @@ mod fit;
 mod options;
 mod output;
 mod predict;
+mod ranks;
 mod summary;
 mod text_args;
 mod train;
@@ -78,7 +79,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run() {
+    // Under `mpirun` (a build with the `mpi` feature) this initialises MPI before any work.
+    let comm = axon::distributed::world();
+    let result = run();
+    if comm.size() > 1 {
+        if let Err(err) = &result {
+            // One rank's failure ends every rank: the others may be waiting in a collective.
+            comm.abort(&format!("axon: {}", common::message(err)), 2);
+        }
+    }
+    axon::distributed::finalize();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stopped early (`axon ... | head`) ends the run quietly.
         Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,

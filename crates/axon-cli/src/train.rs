@@ -42,6 +42,7 @@ use crate::common::settings_record;
 use crate::curves::{self, CurveInfo};
 use crate::options::FormatArg;
 use crate::output::{errln, outln, OutputError};
+use crate::ranks;
 use crate::text_args::TextArgs;
 
 /// `axon train` arguments.
@@ -399,9 +400,15 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     }
     let split =
         SplitOptions { seed: args.seed, val_fraction: args.val_fraction, ..Default::default() };
-    let options = args.options()?;
+    let mut options = args.options()?;
+    if ranks::is_parallel() && args.checkpoint.is_some() {
+        anyhow::bail!("--checkpoint is not available over several MPI ranks");
+    }
+    // Over MPI ranks every rank trains on its slice of each batch; rank 0 alone speaks.
+    options.train.data_parallel = true;
+    let quiet = args.quiet || !ranks::is_root();
     let data = Dataset::load(&args.data, args.columns().as_ref(), &split)?;
-    if !args.quiet {
+    if !quiet {
         let (d, image, k) = (data.d, data.image, data.n_classes());
         let arch = Architecture::parse(&options.model, &options.layers, d, image, k);
         if let Some(arch) = arch.ok().filter(|a| a.check_size(Architecture::BYTES_TO_TRAIN).is_ok())
@@ -409,8 +416,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             errln!("axon: training {arch}, {k} classes, {} rows", data.train.len())?;
         }
     }
-    let mut reporter = Reporter::new(args.quiet, args.scheduler.is_some());
+    let mut reporter = Reporter::new(quiet, args.scheduler.is_some());
     let trained = train_network(&data, &options, &mut |e| reporter.event(e))?;
+    if !ranks::is_root() {
+        return Ok(());
+    }
     let summary = trained.summary(&data);
     for warning in &summary.warnings {
         errln!("axon: warning: {warning}")?;

@@ -38,6 +38,7 @@
 pub mod autograd;
 pub mod cv;
 pub mod data;
+pub mod distributed;
 pub mod error;
 pub mod io;
 pub mod linear;

@@ -24,6 +24,7 @@ pub(crate) mod text;
 use std::path::PathBuf;
 
 use axon::data::{read_table, Design, DesignSpec, Format, Frame};
+use axon::distributed::rows::RowShards;
 use axon::linear::{check_options, fit_linear, CovType, LinearFit, LinearKind};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -31,6 +32,7 @@ use serde::Serialize;
 use crate::common::{flag, settings_record};
 use crate::options::{DesignArgs, Model, SolverArgs};
 use crate::output::errln;
+use crate::ranks;
 use crate::text_args::TextArgs;
 use report::Context;
 
@@ -128,7 +130,19 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let design = Design::new(&frame, &spec)?;
     let dropped_rows = frame.dropped_rows;
     drop(frame); // the design holds what the fit needs: free the columns before fitting
-    let fit = fit_linear(kind, &design, weights.as_deref(), &options)?;
+    let fit = if ranks::is_parallel() {
+        // Over MPI ranks: this rank fits its rows, the library sums across the ranks, and
+        // rank 0 alone reports on the whole design and writes the model.
+        ranks::check_fit(kind, &options)?;
+        let (shard, shard_weights) = ranks::shard(&design, weights.as_deref())?;
+        let _scope = RowShards::enter();
+        fit_linear(kind, &shard, shard_weights.as_deref(), &options)?
+    } else {
+        fit_linear(kind, &design, weights.as_deref(), &options)?
+    };
+    if !ranks::is_root() {
+        return Ok(());
+    }
     let ctx = Context {
         data: args.design.data.display().to_string(),
         dropped_rows,

@@ -81,4 +81,16 @@ impl Design {
     pub fn n_cols(&self) -> usize {
         self.x.ncols()
     }
+
+    /// The design restricted to `rows` (in that order), with the same columns and encoder: one
+    /// rank's shard of the data set in a fit over MPI ranks.
+    pub fn select_rows(&self, rows: &[usize]) -> Design {
+        Design {
+            x: Mat::from_fn(rows.len(), self.x.ncols(), |i, j| self.x[(rows[i], j)]),
+            y: rows.iter().map(|&i| self.y[i]).collect(),
+            names: self.names.clone(),
+            target: self.target.clone(),
+            encoder: self.encoder.clone(),
+        }
+    }
 }

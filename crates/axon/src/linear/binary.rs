@@ -21,10 +21,11 @@
 use faer::{Mat, MatRef};
 use serde::Serialize;
 
-use super::blocks::{block_products, fold_blocks};
+use super::blocks::{block_products, fold_blocks, sum_over_ranks};
 use super::gram::{mirror_lower, scaled_gram_block, x_beta};
 use super::newton::{Concave, Evaluation};
 use super::separation;
+use crate::distributed::rows;
 
 /// `ln √(2π)`.
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
@@ -225,20 +226,22 @@ impl Problem<'_> {
     /// The unpenalised log-likelihood `Σ wᵢ ℓᵢ`.
     pub fn log_likelihood(&self, beta: &[f64]) -> f64 {
         let eta = self.eta(beta);
-        (0..self.n())
+        let local = (0..self.n())
             .filter(|&i| self.weight(i) > 0.0)
             .map(|i| self.weight(i) * self.link.log_lik(self.y[i], eta[i]))
-            .sum()
+            .sum();
+        rows::sum(local)
     }
 
     /// The smallest margin `q η` over observations with positive weight: above 0 when `β`
     /// classifies every observation correctly (perfect separation).
     pub fn min_margin(&self, beta: &[f64]) -> f64 {
         let eta = self.eta(beta);
-        (0..self.n())
+        let local = (0..self.n())
             .filter(|&i| self.weight(i) > 0.0)
             .map(|i| if self.y[i] > 0.5 { eta[i] } else { -eta[i] })
-            .fold(f64::INFINITY, f64::min)
+            .fold(f64::INFINITY, f64::min);
+        rows::min(local)
     }
 
     /// The penalised log-likelihood, the quantity Newton's method maximises.
@@ -273,7 +276,11 @@ impl Problem<'_> {
             part.information = scaled_gram_block(self.x, &part.root_info, start, len);
             part
         };
-        let sum = fold_blocks(self.n(), self.p(), block, BlockEvaluation::add);
+        let mut sum = fold_blocks(self.n(), self.p(), block, BlockEvaluation::add);
+        let mut ll = [sum.ll];
+        sum_over_ranks(&mut [&mut sum.gradient, &mut sum.information], &mut ll);
+        sum.ll = ll[0];
+        (sum.max_margin, sum.min_margin) = rows::max_min(sum.max_margin, sum.min_margin);
         let mut gradient: Vec<f64> = sum.gradient.col(0).iter().copied().collect();
         let mut information = sum.information;
         mirror_lower(&mut information);

@@ -15,10 +15,16 @@
 //! Order: blocks are grouped [`GROUP`] at a time; a group folds its blocks in order, and the
 //! groups' results are folded in order. The grouping is fixed, so threads only decide who
 //! computes a group, never how sums associate.
+//!
+//! When the rows are one rank's shard of a data set spread over MPI ranks
+//! ([`crate::distributed::rows`]), the folded sums of [`fused_pass`] (and of the callers that
+//! fold blocks themselves) are completed across the ranks by [`sum_over_ranks`].
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
+
+use crate::distributed::rows;
 
 /// Bytes of `X` per row block.
 const BLOCK_BYTES: usize = 1 << 19;
@@ -62,6 +68,31 @@ where
     acc
 }
 
+/// Completes a sum over rows held as matrices (and a few scalars, `extra`) across the ranks of a
+/// sharded fit, in one allreduce; a no-op outside a [`rows::RowShards`] scope.
+pub(crate) fn sum_over_ranks(mats: &mut [&mut Mat<f64>], extra: &mut [f64]) {
+    if !rows::is_sharded() {
+        return;
+    }
+    let mut buf: Vec<f64> = extra.to_vec();
+    for m in mats.iter() {
+        for j in 0..m.ncols() {
+            buf.extend(m.col(j).iter().copied());
+        }
+    }
+    rows::sum_slice(&mut buf);
+    extra.copy_from_slice(&buf[..extra.len()]);
+    let mut at = extra.len();
+    for m in mats.iter_mut() {
+        for j in 0..m.ncols() {
+            for i in 0..m.nrows() {
+                m[(i, j)] = buf[at];
+                at += 1;
+            }
+        }
+    }
+}
+
 /// `A B` on the calling thread, for the products inside one block.
 pub(crate) fn block_products(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
     let mut out = Mat::zeros(a.nrows(), b.ncols());
@@ -92,7 +123,11 @@ where
         acc.0 += part.0;
         acc.1 += part.1;
     };
-    fold_blocks(n, p, block, add)
+    let (mut value, mut g) = fold_blocks(n, p, block, add);
+    let mut extra = [value];
+    sum_over_ranks(&mut [&mut g], &mut extra);
+    value = extra[0];
+    (value, g)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight,
 use super::separation;
 use super::solver::{fit_lbfgs, gradient_ascent, Solver, SolverOutcome, NEWTON_MAX_COLUMNS};
 use super::stochastic::fit_sgd;
+use crate::distributed::rows;
 use crate::error::{Error, Result};
 
 /// A design matrix with its binary outcome, optional frequency weights and column names.
@@ -219,6 +220,7 @@ pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> 
             let labels: Vec<usize> = data.y().iter().map(|&v| usize::from(v > 0.5)).collect();
             let mut counts = [0usize; 2];
             labels.iter().for_each(|&k| counts[k] += 1);
+            let counts = counts.map(rows::count);
             let cw = balanced_class_weights(&counts);
             composed = compose_class_weights(&labels, data.weights(), &cw);
             data.with_weights(&composed)?
@@ -252,7 +254,8 @@ fn fit_resolved(
         alpha: penalty.l2(),
         intercept: opts.intercept,
     };
-    let out = run_solver(&problem, opts, &penalty, solver, data.n_obs(), names)?;
+    let n_obs = rows::sum(data.n_obs());
+    let out = run_solver(&problem, opts, &penalty, solver, n_obs, names)?;
     let newton = matches!(solver, Solver::Newton);
     if unpenalised && !newton && problem.min_margin(&out.beta) > 0.0 {
         let (w, j) = (problem.weights, problem.intercept);
@@ -347,8 +350,9 @@ fn check_intercept(data: &BinaryData, intercept: Option<usize>) -> Result<()> {
 /// A binary model needs both outcomes among the observations with positive weight.
 fn check_outcome_varies(data: &BinaryData) -> Result<()> {
     let used = |i: &usize| data.weight(*i) > 0.0;
-    let ones = (0..data.y().len()).filter(used).filter(|&i| data.y()[i] == 1.0).count();
-    let total = (0..data.y().len()).filter(used).count();
+    let ones =
+        rows::count((0..data.y().len()).filter(used).filter(|&i| data.y()[i] == 1.0).count());
+    let total = rows::count((0..data.y().len()).filter(used).count());
     if ones == 0 || ones == total {
         let value = if ones == 0 { "all 0" } else { "all 1" };
         return Err(Error::invalid("y", value, "the outcome must take both values 0 and 1"));

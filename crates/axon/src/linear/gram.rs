@@ -12,7 +12,8 @@
 //!
 //! The Gram matrix is symmetric, so each block computes only its lower triangle (half the
 //! multiply–adds) and the sum is mirrored once at the end. Block sums go through
-//! [`fold_blocks`], in one fixed order whatever the number of threads.
+//! [`fold_blocks`], in one fixed order whatever the number of threads, and, for a fit over row
+//! shards on several MPI ranks, through [`sum_over_ranks`].
 //!
 //! The exact fits (binary and multinomial) also refuse a collinear design on the Gram matrix
 //! ([`check_rank`]): with unit-norm columns, the squared Cholesky pivot of column `j` is
@@ -25,7 +26,7 @@ use faer::linalg::solvers::{Llt, LltError};
 use faer::{Accum, Mat, MatRef, Par, Side};
 use rayon::prelude::*;
 
-use super::blocks::fold_blocks;
+use super::blocks::{fold_blocks, sum_over_ranks};
 
 use crate::error::{Error, Result};
 
@@ -58,8 +59,16 @@ pub(crate) fn x_beta(x: MatRef<'_, f64>, beta: &[f64]) -> Vec<f64> {
 }
 
 /// `AᵀB` for `A` of shape `(n, p)` and `B` of shape `(n, q)`, summed over row blocks in a fixed
-/// order.
+/// order (and across the ranks of a sharded fit).
 pub(crate) fn t_matmul(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    let mut out = t_matmul_local(a, b);
+    sum_over_ranks(&mut [&mut out], &mut []);
+    out
+}
+
+/// [`t_matmul`] over this rank's rows only, for a caller that completes several sums across the
+/// ranks in one reduction.
+pub(crate) fn t_matmul_local(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
     debug_assert_eq!(a.nrows(), b.nrows());
     let (n, p, q) = (a.nrows(), a.ncols(), b.ncols());
     let block = |start: usize, len: usize| {
@@ -111,6 +120,7 @@ pub(crate) fn scaled_gram(x: MatRef<'_, f64>, r: &[f64]) -> Mat<f64> {
     debug_assert_eq!(x.nrows(), r.len());
     let block = |start: usize, len: usize| scaled_gram_block(x, &r[start..start + len], start, len);
     let mut gram = fold_blocks(x.nrows(), x.ncols(), block, |acc, part| *acc += part);
+    sum_over_ranks(&mut [&mut gram], &mut []);
     mirror_lower(&mut gram);
     gram
 }

@@ -47,11 +47,13 @@ use faer::{Mat, MatRef, Side};
 use serde::Serialize;
 
 use super::binary::Link;
-use super::gram::{check_rank, singular_error, t_matmul};
+use super::blocks::sum_over_ranks;
+use super::gram::{check_rank, singular_error, t_matmul_local};
 use super::inference::{CoefficientRow, FitStatistics, Termination};
 use super::newton::{self, convergence, Concave, Evaluation, Outcome, Stop};
 use super::penalty::Penalty;
 use super::separation::{self, ON_PLANE};
+use crate::distributed::rows;
 use crate::error::{Error, Result};
 use crate::metrics::argmax;
 use crate::ops::reduce::softmax_row;
@@ -86,13 +88,15 @@ impl<'a> MultinomialData<'a> {
                 return Err(Error::invalid("x", x[(i, j)], reason));
             }
         }
-        let k = y.iter().max().map_or(0, |m| m + 1);
+        // Classes and their counts over the whole data set when the rows are a rank's shard.
+        let k = rows::max(y.iter().max().map_or(0, |m| m + 1) as f64) as usize;
         if k < 2 {
             return Err(Error::invalid("y", "all 0", "the outcome needs at least two classes"));
         }
-        let mut counts = vec![0usize; k];
-        y.iter().for_each(|&c| counts[c] += 1);
-        if let Some(c) = counts.iter().position(|&m| m == 0) {
+        let mut counts = vec![0.0f64; k];
+        y.iter().for_each(|&c| counts[c] += 1.0);
+        rows::sum_slice(&mut counts);
+        if let Some(c) = counts.iter().position(|&m| m == 0.0) {
             let reason = format!("class {c} of 0..{k} has no observations");
             return Err(Error::invalid("y", c, reason));
         }
@@ -449,7 +453,7 @@ impl Softmax<'_> {
         let eta = self.scores(beta);
         let (_, lse) = probabilities(&eta);
         let own = |i: usize| if self.y[i] == 0 { 0.0 } else { eta[(i, self.y[i] - 1)] };
-        (0..self.y.len()).map(|i| own(i) - lse[i]).sum()
+        rows::sum((0..self.y.len()).map(|i| own(i) - lse[i]).sum())
     }
 
     fn objective(&self, beta: &[f64]) -> f64 {
@@ -462,14 +466,13 @@ impl Softmax<'_> {
         let eta = self.scores(beta);
         let (prob, lse) = probabilities(&eta);
         let resid = Mat::from_fn(n, km1, |i, k| f64::from(self.y[i] == k + 1) - prob[(i, k + 1)]);
-        let grad = t_matmul(self.x, resid.as_ref());
-        let mut gradient: Vec<f64> = (0..km1 * p).map(|i| grad[(i % p, i / p)]).collect();
+        let mut grad = t_matmul_local(self.x, resid.as_ref());
         let mut information = Mat::zeros(km1 * p, km1 * p);
         for k in 0..km1 {
             for l in k..km1 {
                 let w = |i: usize| prob[(i, k + 1)] * (f64::from(k == l) - prob[(i, l + 1)]);
                 let wx = Mat::from_fn(n, p, |i, j| w(i) * self.x[(i, j)]);
-                let block = t_matmul(self.x, wx.as_ref());
+                let block = t_matmul_local(self.x, wx.as_ref());
                 for a in 0..p {
                     for b in 0..p {
                         information[(k * p + a, l * p + b)] = block[(a, b)];
@@ -478,6 +481,11 @@ impl Softmax<'_> {
                 }
             }
         }
+        let own = |i: usize| if self.y[i] == 0 { 0.0 } else { eta[(i, self.y[i] - 1)] };
+        let mut ll = [(0..n).map(|i| own(i) - lse[i]).sum::<f64>()];
+        // This rank's sums, then one reduction across the ranks of a sharded fit.
+        sum_over_ranks(&mut [&mut grad, &mut information], &mut ll);
+        let mut gradient: Vec<f64> = (0..km1 * p).map(|i| grad[(i % p, i / p)]).collect();
         if self.alpha > 0.0 {
             for (i, g) in gradient.iter_mut().enumerate() {
                 if Some(i % p) != self.intercept {
@@ -486,15 +494,18 @@ impl Softmax<'_> {
                 }
             }
         }
-        let own = |i: usize| if self.y[i] == 0 { 0.0 } else { eta[(i, self.y[i] - 1)] };
-        let ll: f64 = (0..n).map(|i| own(i) - lse[i]).sum();
+        let ll = ll[0];
         let margins: Vec<f64> = (0..n).map(|i| margin(&eta, i, self.y[i])).collect();
+        let (max_margin, min_margin) = rows::max_min(
+            margins.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            margins.iter().copied().fold(f64::INFINITY, f64::min),
+        );
         Evaluation {
             objective: ll - self.penalty(beta),
             gradient,
             information,
-            max_margin: margins.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            min_margin: margins.iter().copied().fold(f64::INFINITY, f64::min),
+            max_margin,
+            min_margin,
         }
     }
 
@@ -512,6 +523,7 @@ impl Softmax<'_> {
             .fold(0.0f64, f64::max);
         let lowest =
             (0..self.y.len()).map(|i| margin(&s, i, self.y[i])).fold(f64::INFINITY, f64::min);
+        let (scale, lowest) = rows::max_min(scale, lowest);
         (scale > 0.0 && lowest >= -ON_PLANE * scale).then_some(lowest > ON_PLANE * scale)
     }
 

@@ -21,6 +21,7 @@ use faer::MatRef;
 use rayon::prelude::*;
 
 use super::gram::x_beta;
+use crate::distributed::rows;
 use crate::error::{capped, Error};
 
 /// Relative slack for observations on the separating hyperplane.
@@ -41,7 +42,9 @@ pub(crate) struct ColumnSplit {
     pub counts: (usize, usize),
 }
 
-/// The columns (other than the intercept) that split the outcomes on their own.
+/// The columns (other than the intercept) that split the outcomes on their own. The ranges of
+/// each column within each class, and then the counts of a split, are completed across the ranks
+/// of a sharded fit ([`rows`]), so that every rank decides on the whole data set.
 pub(crate) fn single_columns(
     x: MatRef<'_, f64>,
     y: &[f64],
@@ -55,13 +58,38 @@ pub(crate) fn single_columns(
         (0..y.len()).map(|i| if used(i) && (y[i] > 0.5) == one { 1.0 } else { f64::NAN }).collect()
     };
     let (ones, zeros) = (side(true), side(false));
-    let split = |j: usize| column_split(x, (&ones, &zeros), y, weights, j, intercept.is_some());
-    let columns = (0..x.ncols()).filter(|&j| Some(j) != intercept);
-    if x.nrows() * x.ncols() < 1 << 18 {
-        columns.filter_map(split).collect()
+    let columns: Vec<usize> = (0..x.ncols()).filter(|&j| Some(j) != intercept).collect();
+    let range = |&j: &usize| column_ranges(x, (&ones, &zeros), j);
+    let ranges: Vec<[f64; 4]> = if x.nrows() * x.ncols() < 1 << 18 {
+        columns.iter().map(range).collect()
     } else {
-        columns.collect::<Vec<_>>().into_par_iter().filter_map(split).collect()
+        columns.par_iter().map(range).collect()
+    };
+    // (lo₁, −hi₁, lo₀, −hi₀): one minimum across the ranks completes all four.
+    let mut flat: Vec<f64> = ranges.iter().flat_map(|r| [r[0], -r[1], r[2], -r[3]]).collect();
+    rows::min_slice(&mut flat);
+    let free = intercept.is_some();
+    let mut splits: Vec<ColumnSplit> = columns
+        .iter()
+        .zip(flat.chunks_exact(4))
+        .filter_map(|(&j, r)| {
+            let (threshold, ones_above, perfect) = split_of([r[0], -r[1], r[2], -r[3]], free)?;
+            let (gt, lt) = comparisons(perfect, ones_above);
+            let count = |keep: &dyn Fn(f64) -> bool| {
+                let used = |i: &usize| weights.is_none_or(|w| w[*i] > 0.0);
+                (0..y.len()).filter(used).filter(|&i| keep(x[(i, j)])).count()
+            };
+            let counts = (count(&|v| gt.holds(v, threshold)), count(&|v| lt.holds(v, threshold)));
+            Some(ColumnSplit { column: j, threshold, ones_above, perfect, counts })
+        })
+        .collect();
+    let mut counts: Vec<f64> =
+        splits.iter().flat_map(|s| [s.counts.0 as f64, s.counts.1 as f64]).collect();
+    rows::sum_slice(&mut counts);
+    for (s, c) in splits.iter_mut().zip(counts.chunks_exact(2)) {
+        s.counts = (c[0] as usize, c[1] as usize);
     }
+    splits
 }
 
 /// `(min, max)` of `v` over the rows where `mask` is 1 rather than NaN (`v · NaN` is NaN, which
@@ -81,14 +109,8 @@ fn masked_range(v: &[f64], mask: &[f64]) -> (f64, f64) {
     (lo.iter().fold(tail_lo, |a, &b| a.min(b)), hi.iter().fold(tail_hi, |a, &b| a.max(b)))
 }
 
-fn column_split(
-    x: MatRef<'_, f64>,
-    (ones, zeros): (&[f64], &[f64]),
-    y: &[f64],
-    weights: Option<&[f64]>,
-    j: usize,
-    free_threshold: bool,
-) -> Option<ColumnSplit> {
+/// `[lo₁, hi₁, lo₀, hi₀]`: column `j`'s range among the `y = 1` and among the `y = 0` rows.
+fn column_ranges(x: MatRef<'_, f64>, (ones, zeros): (&[f64], &[f64]), j: usize) -> [f64; 4] {
     let column: Vec<f64>;
     let v = match x.col(j).try_as_col_major() {
         Some(c) => c.as_slice(),
@@ -98,27 +120,26 @@ fn column_split(
         }
     };
     let ((lo1, hi1), (lo0, hi0)) = (masked_range(v, ones), masked_range(v, zeros));
+    [lo1, hi1, lo0, hi0]
+}
+
+/// The split a column's class ranges make, `(threshold, ones_above, perfect)`, if any: at any
+/// threshold when the model has an intercept (`free_threshold`), else at 0.
+fn split_of([lo1, hi1, lo0, hi0]: [f64; 4], free_threshold: bool) -> Option<(f64, bool, bool)> {
     let constant = lo1.min(lo0) == hi1.max(hi0);
-    let (threshold, ones_above, perfect) = if constant {
-        return None;
+    if constant {
+        None
     } else if free_threshold && lo1 >= hi0 {
-        (hi0, true, lo1 > hi0)
+        Some((hi0, true, lo1 > hi0))
     } else if free_threshold && hi1 <= lo0 {
-        (lo0, false, hi1 < lo0)
+        Some((lo0, false, hi1 < lo0))
     } else if lo1 >= 0.0 && hi0 <= 0.0 {
-        (0.0, true, lo1 > 0.0 && hi0 < 0.0)
+        Some((0.0, true, lo1 > 0.0 && hi0 < 0.0))
     } else if hi1 <= 0.0 && lo0 >= 0.0 {
-        (0.0, false, hi1 < 0.0 && lo0 > 0.0)
+        Some((0.0, false, hi1 < 0.0 && lo0 > 0.0))
     } else {
-        return None;
-    };
-    let count = |keep: &dyn Fn(f64) -> bool| {
-        let used = |i: &usize| weights.is_none_or(|w| w[*i] > 0.0);
-        (0..y.len()).filter(used).filter(|&i| keep(x[(i, j)])).count()
-    };
-    let (gt, lt) = comparisons(perfect, ones_above);
-    let counts = (count(&|v| gt.holds(v, threshold)), count(&|v| lt.holds(v, threshold)));
-    Some(ColumnSplit { column: j, threshold, ones_above, perfect, counts })
+        None
+    }
 }
 
 /// `>` or `>=`, `<` or `<=`.
@@ -226,6 +247,7 @@ pub(crate) fn separation_kind(
         .filter(used)
         .map(|i| if y[i] > 0.5 { eta[i] } else { -eta[i] })
         .fold(f64::INFINITY, f64::min);
+    let (scale, lowest) = rows::max_min(scale, lowest);
     (scale > 0.0 && lowest >= -ON_PLANE * scale).then_some(lowest > ON_PLANE * scale)
 }
 
@@ -264,18 +286,22 @@ fn diverging_columns(
     direction: &[f64],
     intercept: Option<usize>,
 ) -> Vec<usize> {
+    let mut scales: Vec<f64> = (0..x.ncols())
+        .map(|j| {
+            x.col(j)
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| weights.is_none_or(|w| w[*i] > 0.0))
+                .fold(0.0f64, |m, (_, v)| m.max(v.abs()))
+        })
+        .collect();
+    rows::max_slice(&mut scales);
     let share: Vec<f64> = (0..x.ncols())
         .map(|j| {
             if Some(j) == intercept || !direction[j].is_finite() {
                 return 0.0;
             }
-            let scale = x
-                .col(j)
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| weights.is_none_or(|w| w[*i] > 0.0))
-                .fold(0.0f64, |m, (_, v)| m.max(v.abs()));
-            direction[j].abs() * scale
+            direction[j].abs() * scales[j]
         })
         .collect();
     let top = share.iter().fold(0.0f64, |m, &s| m.max(s));

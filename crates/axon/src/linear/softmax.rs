@@ -23,6 +23,7 @@ use super::blocks::fused_pass;
 use super::lbfgs::{self, LbfgsOptions, LbfgsStop};
 use super::multinomial::{argmax_rows, softmax_rows, MultinomialData};
 use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
+use crate::distributed::rows;
 use crate::error::{Error, Result};
 use crate::ops::reduce::softmax_row;
 
@@ -164,12 +165,13 @@ pub fn fit_softmax(data: &MultinomialData, opts: &SoftmaxOptions) -> Result<Soft
         ClassWeight::Balanced => {
             let mut counts = vec![0usize; k];
             y.iter().for_each(|&c| counts[c] += 1);
+            counts.iter_mut().for_each(|c| *c = rows::count(*c));
             compose_class_weights(y, None, &balanced_class_weights(&counts))
         }
     };
     let obj =
         Objective { x, y, w: &weights, k, alpha: opts.penalty.l2(), intercept: opts.intercept };
-    let n_obs: f64 = weights.iter().sum();
+    let n_obs = rows::sum(weights.iter().sum());
     let lb = LbfgsOptions {
         memory: opts.memory,
         max_iter: opts.max_iter,

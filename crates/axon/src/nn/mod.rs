@@ -37,6 +37,7 @@ pub mod bert;
 mod checkpoint;
 mod classifier;
 mod conv;
+mod data_parallel;
 mod embedding;
 pub mod init;
 mod layers;

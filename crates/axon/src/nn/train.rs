@@ -34,9 +34,11 @@ use super::architecture::Output;
 use super::checkpoint::{
     load_checkpoint, model_state, save_checkpoint, set_model_state, EpochMetrics, Progress,
 };
+use super::data_parallel::parallel_step;
 use super::module::Module;
 use super::objective::Objective;
 use crate::data::DataLoader;
+use crate::distributed::{world, Communicator};
 use crate::error::{Error, Result};
 use crate::optim::{Optimizer, OptimizerChoice, ScheduleChoice};
 use crate::tensor::{no_grad, Tensor};
@@ -74,6 +76,11 @@ pub struct TrainConfig {
     pub objective: Objective,
     /// The learning rate per epoch (default: the optimizer's, unchanged).
     pub scheduler: Option<ScheduleChoice>,
+    /// Train data-parallel over [`crate::distributed::world`]'s ranks (a no-op with one
+    /// process): each rank computes the gradients of its slice of every batch and one allreduce
+    /// per step averages them ([`super::data_parallel`]). Every rank must run the same training
+    /// with the same seed. Default off.
+    pub data_parallel: bool,
 }
 
 impl Default for TrainConfig {
@@ -89,6 +96,7 @@ impl Default for TrainConfig {
             optimizer: None,
             objective: Objective::default(),
             scheduler: None,
+            data_parallel: false,
         }
     }
 }
@@ -167,6 +175,7 @@ fn train_epoch(
     loader: &mut DataLoader,
     epoch: usize,
     objective: &Objective,
+    comm: Option<&dyn Communicator>,
     on_event: &mut dyn FnMut(TrainEvent<'_>),
 ) -> Result<EpochTotals> {
     model.train(true);
@@ -175,11 +184,21 @@ fn train_epoch(
     let batches = loader.len();
     for (batch, item) in loader.epoch().enumerate() {
         let (xb, yb) = item?;
-        let logits = model.forward(&xb)?;
-        let loss = objective.loss(&logits, &yb)?;
-        optimizer.step(&loss.backward()?)?;
-        let l = loss.item()?;
-        let (_, h) = no_grad(|| objective.score(&logits.detach(), &yb))?;
+        let (l, h) = match comm {
+            Some(comm) => {
+                let params = optimizer.params().to_vec();
+                let step = parallel_step(model, objective, &params, (&xb, &yb), comm)?;
+                optimizer.step(&step.grads)?;
+                (step.loss, step.hits)
+            }
+            None => {
+                let logits = model.forward(&xb)?;
+                let loss = objective.loss(&logits, &yb)?;
+                optimizer.step(&loss.backward()?)?;
+                let (_, h) = no_grad(|| objective.score(&logits.detach(), &yb))?;
+                (loss.item()?, h)
+            }
+        };
         if !l.is_finite() {
             return Err(Error::invalid("loss", l, format!("diverged in epoch {epoch}")));
         }
@@ -258,7 +277,8 @@ pub fn fit_classifier(
         }
         let lr = optimizer.learning_rate();
         let objective = &config.objective;
-        let totals = train_epoch(model, optimizer, loader, epoch, objective, on_event)?;
+        let comm = (config.data_parallel && world().size() > 1).then(world);
+        let totals = train_epoch(model, optimizer, loader, epoch, objective, comm, on_event)?;
         model.train(false);
         let output = objective.output;
         let val_stats = val

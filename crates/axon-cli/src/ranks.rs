@@ -1,0 +1,60 @@
+//! `axon fit` and `axon train` as one of `K` MPI ranks (`mpirun -n K axon ...`, a build with the
+//! cargo feature `mpi`): which rows this rank fits, which fits can run over row shards, and who
+//! speaks. Every rank reads the whole data file and builds the same design (so categorical
+//! levels and standardisation are those of the whole data set), then keeps the rows
+//! `i ≡ rank (mod K)`; the library completes the fit's sums across the ranks. Only rank 0
+//! prints and writes files; a rank that fails ends the whole job with its error
+//! ([`axon::distributed::Communicator::abort`]). With one process all of this is a no-op.
+
+use axon::data::Design;
+use axon::distributed::{shard_rows, world};
+use axon::linear::{LinearKind, LinearOptions, Solver};
+
+/// Whether this process is the one that prints and writes (rank 0, or the only process).
+pub fn is_root() -> bool {
+    world().rank() == 0
+}
+
+/// Whether the run is spread over several ranks.
+pub fn is_parallel() -> bool {
+    world().size() > 1
+}
+
+/// Refuses the fits that have no row-sharded form: only the exact logit, probit and softmax fits
+/// (Newton or L-BFGS, no L1 penalty) sum their work over rows in the places the ranks reduce.
+pub fn check_fit(kind: LinearKind, options: &LinearOptions) -> anyhow::Result<()> {
+    let k = world().size();
+    if kind == LinearKind::Ovr {
+        anyhow::bail!("--model ovr cannot run over {k} MPI ranks: use softmax, logit or probit");
+    }
+    if options.penalty.has_l1() {
+        anyhow::bail!("an L1 or elastic-net penalty cannot run over {k} MPI ranks: use L2");
+    }
+    match options.solver {
+        Solver::Auto | Solver::Newton | Solver::Lbfgs { .. } => Ok(()),
+        _ => anyhow::bail!(
+            "--solver {:?} cannot run over {k} MPI ranks: use newton or lbfgs",
+            options.solver
+        ),
+    }
+}
+
+/// This rank's rows of `design` and of the frequency `weights`; an error on a rank left without
+/// rows (fewer rows than ranks).
+pub fn shard(
+    design: &Design,
+    weights: Option<&[f64]>,
+) -> anyhow::Result<(Design, Option<Vec<f64>>)> {
+    let comm = world();
+    let rows = shard_rows(design.n_rows(), comm);
+    if rows.is_empty() {
+        anyhow::bail!(
+            "MPI rank {} of {} has no rows: the data has {} rows for {} ranks",
+            comm.rank(),
+            comm.size(),
+            design.n_rows(),
+            comm.size()
+        );
+    }
+    Ok((design.select_rows(&rows), weights.map(|w| rows.iter().map(|&i| w[i]).collect())))
+}

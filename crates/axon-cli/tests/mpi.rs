@@ -1,0 +1,233 @@
+//! `axon fit` and `axon train` over MPI ranks (built only with the cargo feature `mpi`; run by
+//! `scripts/mpi_ci.sh`): the built binary under `mpirun --oversubscribe -n K` for K = 1, 2, 4
+//! against the same command run as one plain process. Exact fits (logit and probit by Newton,
+//! L2 logit by L-BFGS, softmax) give the single-process coefficients, standard errors and
+//! log-likelihoods to 1e-10 relative; an MLP trained 2 epochs with K ranks, each on B/K rows of
+//! every batch of B, gives the single-process losses to 1e-5; a rank left without rows, and a
+//! bad data file, end the whole job with their error, never a hang.
+
+#![cfg(feature = "mpi")]
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{data, temp_dir};
+use serde_json::Value;
+
+/// The longest a job may take before the test calls it a hang.
+const HANG: Duration = Duration::from_secs(120);
+
+/// `mpirun -n k axon ARGS` (one rayon thread per rank), killed after [`HANG`].
+fn mpirun(k: usize, args: &[&str]) -> Output {
+    let bin = env!("CARGO_BIN_EXE_axon");
+    let n = k.to_string();
+    let mut child = Command::new("mpirun")
+        .args(["--oversubscribe", "--allow-run-as-root", "-n", &n, "-x", "RAYON_NUM_THREADS"])
+        .arg(bin)
+        .args(args)
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mpirun (Open MPI) must be installed to run the MPI tests");
+    let started = Instant::now();
+    while child.try_wait().expect("wait for mpirun").is_none() {
+        if started.elapsed() > HANG {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("mpirun output");
+            let err = String::from_utf8_lossy(&out.stderr);
+            panic!("mpirun -n {k} axon {args:?} hung for {HANG:?}; stderr:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("mpirun output")
+}
+
+/// The stdout of one plain process (no MPI), one rayon thread.
+fn single(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_axon"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .expect("run axon")
+}
+
+fn json_of(what: &str, out: Output) -> Value {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{what}: exit {:?}, stderr:\n{err}", out.status);
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{what}: not one JSON object ({e}):\n{text}"))
+}
+
+/// `|a − b| ≤ tol · max(1, |b|)`, with the path of the value in the message.
+fn close(a: f64, b: f64, tol: f64, what: &str) {
+    assert!((a - b).abs() <= tol * b.abs().max(1.0), "{what}: {a} vs {b} (tol {tol})");
+}
+
+/// Every number of `got` equals `want`'s to `tol`, recursively; strings and flags exactly (the
+/// `data` field names the file and is the same in both).
+fn same_numbers(got: &Value, want: &Value, tol: f64, path: &str) {
+    match (got, want) {
+        (Value::Number(a), Value::Number(b)) => {
+            close(a.as_f64().unwrap(), b.as_f64().unwrap(), tol, path)
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{path}: lengths");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                same_numbers(x, y, tol, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "{path}");
+            for (key, y) in b {
+                // Iterations and the final gradient norm are about the path, not the optimum.
+                if key == "gradient_norm" || key == "iterations" {
+                    continue;
+                }
+                same_numbers(&a[key], y, tol, &format!("{path}.{key}"));
+            }
+        }
+        _ => assert_eq!(got, want, "{path}"),
+    }
+}
+
+/// The fit `args` as one process and over 1, 2 and 4 ranks: the same JSON report to `tol`.
+fn fit_agrees(args: &[&str], tol: f64) {
+    let args = [&["fit"], args].concat();
+    let want = json_of("single process", single(&args));
+    for k in [1, 2, 4] {
+        let got = json_of(&format!("{k} ranks"), mpirun(k, &args));
+        same_numbers(&got, &want, tol, &format!("K = {k}"));
+    }
+}
+
+#[test]
+fn logit_and_probit_over_ranks_equal_the_single_process_fit() {
+    let lbw = data("lbw.csv");
+    let base = ["--data", &lbw, "--target", "low", "--features", "age,lwt,race,smoke,ptl,ht,ui"];
+    fit_agrees(&[&base[..], &["--json"]].concat(), 1e-10);
+    fit_agrees(&[&base[..], &["--model", "probit", "--cov", "hc1", "--json"]].concat(), 1e-10);
+    // Standardised columns: the means and standard deviations are those of the whole file.
+    fit_agrees(&[&base[..], &["--standardize", "--json"]].concat(), 1e-10);
+}
+
+#[test]
+fn an_l2_logit_by_lbfgs_over_ranks_equals_the_single_process_fit() {
+    let cancer = data("breast_cancer.csv");
+    let args = [
+        "--data",
+        &cancer,
+        "--target",
+        "target",
+        "--standardize",
+        "--penalty",
+        "l2",
+        "--alpha",
+        "1",
+        "--solver",
+        "lbfgs",
+        "--json",
+    ];
+    fit_agrees(&args, 1e-8);
+}
+
+#[test]
+fn softmax_over_ranks_equals_the_single_process_fit() {
+    let iris = data("iris.csv");
+    // Race (three classes) on the birth-weight study: maximum likelihood with inference.
+    let lbw = data("lbw.csv");
+    let features = "age,lwt,smoke,ptl,ht,ui,bwt";
+    let race = ["--data", &lbw, "--model", "softmax", "--target", "race", "--features", features];
+    fit_agrees(&[&race[..], &["--json"]].concat(), 1e-10);
+    // The iris species separate, so the softmax fit of all four measurements is penalised.
+    let l2 = ["--data", &iris, "--model", "softmax", "--penalty", "l2", "--alpha", "1", "--json"];
+    fit_agrees(&l2, 1e-10);
+}
+
+#[test]
+fn only_rank_zero_writes_the_model() {
+    let dir = temp_dir("mpi-fit-out");
+    let (lbw, out) = (data("lbw.csv"), dir.join("m.axon"));
+    let args = ["--data", &lbw, "--target", "low", "--features", "age,lwt", "--out"];
+    let run = mpirun(2, &[&["fit"], &args[..], &[out.to_str().unwrap()]].concat());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    // One report, not two.
+    assert_eq!(stdout.matches("Intercept").count(), 1, "{stdout}");
+    assert!(out.exists());
+}
+
+/// The epoch metrics and test scores of `axon train ... --json` and its run record.
+fn train_run(k: Option<usize>, args: &[&str], out: &str) -> (Value, Value) {
+    let all = [&["train"], args, &["--json", "--quiet", "--out", out]].concat();
+    let report = match k {
+        None => json_of("single process", single(&all)),
+        Some(k) => json_of(&format!("{k} ranks"), mpirun(k, &all)),
+    };
+    let record = std::fs::read_to_string(format!("{out}.run.json")).expect("the run record");
+    (report, serde_json::from_str(&record).unwrap())
+}
+
+#[test]
+fn an_mlp_over_ranks_follows_the_single_process_run_with_the_same_global_batch() {
+    let dir = temp_dir("mpi-train");
+    let digits = data("digits.csv.gz");
+    let args = [
+        "--data",
+        &digits,
+        "--model",
+        "mlp:32",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--lr",
+        "0.01",
+        "--seed",
+        "5",
+    ];
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (want, want_record) = train_run(None, &args, &path("single.axon"));
+    for k in [2, 4] {
+        let (got, record) = train_run(Some(k), &args, &path(&format!("k{k}.axon")));
+        for key in ["test_accuracy", "test_log_loss"] {
+            let (a, b) = (got[key].as_f64().unwrap(), want[key].as_f64().unwrap());
+            close(a, b, 1e-5, &format!("K = {k}: {key}"));
+        }
+        let (epochs, want_epochs) = (&record["epochs"], &want_record["epochs"]);
+        assert_eq!(epochs.as_array().unwrap().len(), 2);
+        for e in 0..2 {
+            for key in ["train_loss", "train_accuracy", "val_loss", "val_accuracy"] {
+                let (a, b) = (&epochs[e][key], &want_epochs[e][key]);
+                if let (Some(a), Some(b)) = (a.as_f64(), b.as_f64()) {
+                    close(a, b, 1e-5, &format!("K = {k}, epoch {}: {key}", e + 1));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_rank_without_rows_ends_the_job_with_its_error() {
+    let dir = temp_dir("mpi-empty");
+    let csv = dir.join("three.csv");
+    std::fs::write(&csv, "x,y\n1,0\n2,1\n3,0\n").unwrap();
+    let out = mpirun(4, &["fit", "--data", csv.to_str().unwrap(), "--target", "y"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the job must fail: {err}");
+    assert!(err.contains("rank 3 of 4 has no rows"), "{err}");
+}
+
+#[test]
+fn a_bad_data_file_ends_the_job_with_the_file_error() {
+    let dir = temp_dir("mpi-bad");
+    let csv = dir.join("bad.csv");
+    std::fs::write(&csv, "x,y\n1,0\n2,1\nthree,0\n4\n").unwrap();
+    let out = mpirun(2, &["fit", "--data", csv.to_str().unwrap(), "--target", "y"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the job must fail: {err}");
+    assert!(err.contains("bad.csv:"), "the error names the file: {err}");
+}
