@@ -174,6 +174,7 @@ fn train_epoch(
     let (mut total, mut hits, mut seen) = (0.0, 0usize, 0usize);
     let batches = loader.len();
     for (batch, item) in loader.epoch().enumerate() {
+        crate::interrupt::check()?;
         let (xb, yb) = item?;
         let logits = model.forward(&xb)?;
         let loss = objective.loss(&logits, &yb)?;
