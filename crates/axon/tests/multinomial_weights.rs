@@ -30,14 +30,24 @@ fn wine() -> (Mat<f64>, Vec<usize>, Vec<String>) {
     (x, y, names)
 }
 
-/// Weights 0, 1, 2, 3, 0, 1, … and the data with every row repeated that often.
-fn weighted_and_repeated() -> (Mat<f64>, Vec<usize>, Vec<f64>, Mat<f64>, Vec<usize>, Vec<String>) {
+/// The data with weights `w` and the same data with every row repeated `wᵢ` times.
+struct Pair {
+    x: Mat<f64>,
+    y: Vec<usize>,
+    w: Vec<f64>,
+    xr: Mat<f64>,
+    yr: Vec<usize>,
+    names: Vec<String>,
+}
+
+/// Weights 0, 1, 2, 3, 0, 1, … on wine.
+fn weighted_and_repeated() -> Pair {
     let (x, y, names) = wine();
     let w: Vec<f64> = (0..y.len()).map(|i| (i % 4) as f64).collect();
     let rows: Vec<usize> = (0..y.len()).flat_map(|i| std::iter::repeat_n(i, i % 4)).collect();
     let xr = Mat::from_fn(rows.len(), x.ncols(), |r, j| x[(rows[r], j)]);
     let yr = rows.iter().map(|&i| y[i]).collect();
-    (x, y, w, xr, yr, names)
+    Pair { x, y, w, xr, yr, names }
 }
 
 /// `max |a − b| / max(1, |b|)` elementwise below `tol`.
@@ -52,7 +62,7 @@ fn assert_close(what: &str, a: &Mat<f64>, b: &Mat<f64>, tol: f64) {
 
 #[test]
 fn exact_fit_with_integer_weights_equals_row_repetition() {
-    let (x, y, w, xr, yr, names) = weighted_and_repeated();
+    let Pair { x, y, w, xr, yr, names } = weighted_and_repeated();
     let weighted = MultinomialData::new(x.as_ref(), &y, &names).unwrap().with_weights(&w).unwrap();
     let repeated = MultinomialData::new(xr.as_ref(), &yr, &names).unwrap();
     let opts = MultinomialOptions::new(Some(0));
@@ -85,7 +95,7 @@ fn exact_fit_with_integer_weights_equals_row_repetition() {
 
 #[test]
 fn softmax_and_ovr_with_integer_weights_equal_row_repetition() {
-    let (x, y, w, xr, yr, names) = weighted_and_repeated();
+    let Pair { x, y, w, xr, yr, names } = weighted_and_repeated();
     let weighted = MultinomialData::new(x.as_ref(), &y, &names).unwrap().with_weights(&w).unwrap();
     let repeated = MultinomialData::new(xr.as_ref(), &yr, &names).unwrap();
     for class_weight in [ClassWeight::None, ClassWeight::Balanced] {
