@@ -3,7 +3,7 @@
 //! installs the library's interrupt hook ([`axon::interrupt`]): every ~100 ms (by the clock, not
 //! every iteration) it takes the GIL back for a moment and runs `py.check_signals()`. An
 //! exception from a handler (`KeyboardInterrupt` on Ctrl-C) stops the library's loop and is
-//! raised from the call.
+//! raised from the call. Off the main thread, where no handler runs, no hook is installed.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -22,6 +22,9 @@ where
     F: FnOnce() -> axon::Result<T> + Send,
     T: Send,
 {
+    if !on_main_thread(py)? {
+        return py.detach(f).or_value_error();
+    }
     let raised: Arc<Mutex<Option<PyErr>>> = Arc::default();
     let slot = Arc::clone(&raised);
     let out = py.detach(move || {
@@ -45,4 +48,11 @@ where
         return Err(e);
     }
     out.or_value_error()
+}
+
+/// Whether this is Python's main thread, the one its signal handlers run on.
+fn on_main_thread(py: Python<'_>) -> PyResult<bool> {
+    let threading = py.import("threading")?;
+    let current = threading.call_method0("current_thread")?;
+    Ok(current.is(&threading.call_method0("main_thread")?))
 }

@@ -162,9 +162,8 @@ fn fit_softmax(
     weights: Option<&[f64]>,
     s: &Settings,
 ) -> axon::Result<Fitted> {
-    if s.penalty.has_l1() || s.class_weight != ClassWeight::None {
-        let reason = "the multinomial fit takes an L2 or no penalty and no 'balanced' class \
-                      weight; use multi_class='ovr'";
+    if s.penalty.has_l1() {
+        let reason = "the multinomial fit takes an L2 or no penalty; use multi_class='ovr'";
         return Err(axon::Error::invalid("penalty", format!("{:?}", s.penalty), reason));
     }
     if !matches!(s.solver, Solver::Auto | Solver::Lbfgs { .. }) {
@@ -173,7 +172,13 @@ fn fit_softmax(
         return Err(axon::Error::invalid("solver", s.solver.name(), reason));
     }
     let opts = SparseLogitOptions { solver: SparseSolver::Lbfgs, ..smooth_options(s)? };
-    let fit = fit_sparse_softmax(x, y, k, weights, &opts)?;
+    // Balanced class weights from the classes' row counts, as the dense softmax computes them.
+    let composed = (s.class_weight == ClassWeight::Balanced).then(|| {
+        let mut counts = vec![0usize; k];
+        y.iter().for_each(|&c| counts[c] += 1);
+        compose_class_weights(y, weights, &balanced_class_weights(&counts))
+    });
+    let fit = fit_sparse_softmax(x, y, k, composed.as_deref().or(weights), &opts)?;
     let p = x.n_cols();
     let warnings = (!fit.converged)
         .then(|| {

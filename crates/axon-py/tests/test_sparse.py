@@ -70,12 +70,14 @@ def test_sample_weights_on_sparse(heart):
     assert np.abs(unweighted.coef_ - ours.coef_).max() > 1e-3
 
 
-@pytest.mark.parametrize("multi_class,penalty", [
-    ("multinomial", "l2"), ("ovr", "l2"), ("ovr", "l1"),
+@pytest.mark.parametrize("multi_class,penalty,class_weight", [
+    ("multinomial", "l2", None), ("multinomial", "l2", "balanced"), ("ovr", "l2", None),
+    ("ovr", "l2", "balanced"), ("ovr", "l1", None),
 ])
-def test_multiclass_equals_dense(multiclass, multi_class, penalty):
+def test_multiclass_equals_dense(multiclass, multi_class, penalty, class_weight):
     x, y = multiclass
-    params = dict(multi_class=multi_class, penalty=penalty, C=1.0, **TIGHT)
+    params = dict(multi_class=multi_class, penalty=penalty, C=1.0, class_weight=class_weight,
+                  **TIGHT)
     ours = axon.LogisticRegression(**params).fit(x, y)
     dense = axon.LogisticRegression(**params).fit(x.toarray(), y)
     assert ours.coef_.shape == (3, 60)
