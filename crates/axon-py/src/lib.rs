@@ -4,11 +4,10 @@
 //!
 //! Files: `arrays` (NumPy in and out, without copies where the layout allows), `errors` (the
 //! library's errors as `ValueError`), `interrupt` (Ctrl-C raises `KeyboardInterrupt` from a
-//! running fit), `logistic` (scikit-learn's `LogisticRegression` fits and
-//! linear scores), `inference` (statsmodels' `Logit`, `Probit`, `MNLogit`), `network`
-//! (`MLPClassifier` on the engine), `saved` (`axon.load` of any model file), `sparse` (`scipy.sparse` input for
-//! `LogisticRegression`), `tensor` (`axon.Tensor`
-//! on the engine, with `backward()`).
+//! running fit), `logistic` (scikit-learn's `LogisticRegression` fits and linear scores),
+//! `sparse` (the same on `scipy.sparse` input), `inference` (statsmodels' `Logit`, `Probit`,
+//! `MNLogit`), `network` (`MLPClassifier` on the engine), `saved` (`axon.load` of any model
+//! file), `tensor` (`axon.Tensor` on the engine, with `backward()`).
 
 mod arrays;
 mod errors;
