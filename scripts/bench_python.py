@@ -11,6 +11,7 @@ each, back to back), which keeps a busy machine's drift out of the difference. M
 --repeat runs.
 
     ~/py-venv/bin/python scripts/bench_python.py [--rows 200000] [--cols 100] [--repeat 3]
+        [--solver auto]
 """
 
 import argparse
@@ -37,13 +38,13 @@ def median_time(fn, repeat):
     return statistics.median(times)
 
 
-def dense(rows, cols, repeat):
+def dense(rows, cols, repeat, solver):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((rows, cols))
     beta = rng.standard_normal(cols) / np.sqrt(cols)
     y = (rng.random(rows) < 1 / (1 + np.exp(-(x @ beta)))).astype(np.int64)
-    est = axon.LogisticRegression(C=1.0)
-    args = dict(penalty="l2", c=1.0, l1_ratio=0.0, solver="auto", fit_intercept=True,
+    est = axon.LogisticRegression(C=1.0, solver=solver)
+    args = dict(penalty="l2", c=1.0, l1_ratio=0.0, solver=solver, fit_intercept=True,
                 class_weight="none", multi_class="auto", max_iter=100, tol=1e-4)
     pairs = [(median_time(lambda: est.fit(x, y), 1),
               median_time(lambda: _axon.fit_logistic(x, y, 2, **args), 1)) for _ in range(repeat)]
@@ -53,7 +54,7 @@ def dense(rows, cols, repeat):
     sk = linear_model.LogisticRegression(C=1.0)
     t_sk = median_time(lambda: sk.fit(x, y), repeat)
     gap = np.abs(est.coef_ - sk.coef_).max()
-    print(f"dense {rows} x {cols}, L2 C=1:")
+    print(f"dense {rows} x {cols}, L2 C=1, axon solver {solver!r}:")
     print(f"  axon.LogisticRegression.fit  {t_est:8.3f} s")
     print(f"  _axon.fit_logistic (native)  {t_native:8.3f} s")
     print(f"  Python layer overhead        {100 * overhead:8.1f} %")
@@ -77,8 +78,11 @@ def main():
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--cols", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--solver", default="auto",
+                    help="axon's solver on the dense problem ('newton' was 'auto' before L-BFGS "
+                         "took over large problems)")
     a = ap.parse_args()
-    dense(a.rows, a.cols, a.repeat)
+    dense(a.rows, a.cols, a.repeat, a.solver)
     grid(a.repeat)
 
 

@@ -12,7 +12,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::arrays::{labels, rows_to_numpy, to_numpy, to_numpy1, vector, Floats};
-use crate::errors::{value_error, OrValueError};
+use crate::errors::value_error;
+use crate::interrupt::detach_interruptible;
 
 /// The first column of `x` whose values are all 1, statsmodels' constant.
 fn constant_column(x: MatRef<'_, f64>) -> Option<usize> {
@@ -123,7 +124,7 @@ pub fn fit_binary_mle<'py>(
         let covariance = fit.covariance_of(&data, cov)?;
         Ok((summary, covariance))
     };
-    let (summary, covariance) = py.detach(run).or_value_error()?;
+    let (summary, covariance) = detach_interruptible(py, run)?;
     let out = PyDict::new(py);
     coefficients(py, &out, summary.coefficients.iter())?;
     statistics(&out, &summary.statistics)?;
@@ -160,7 +161,7 @@ pub fn fit_mnlogit<'py>(
         let summary = fit.summary(&data)?;
         Ok((fit, summary))
     };
-    let (fit, summary) = py.detach(run).or_value_error()?;
+    let (fit, summary) = detach_interruptible(py, run)?;
     let out = PyDict::new(py);
     coefficients(py, &out, summary.coefficients.iter().map(|r| &r.coefficient))?;
     statistics(&out, &summary.statistics)?;

@@ -3,17 +3,20 @@
 //! statsmodels-style results built on these functions; users import `axon`, not this module.
 //!
 //! Files: `arrays` (NumPy in and out, without copies where the layout allows), `errors` (the
-//! library's errors as `ValueError`), `logistic` (scikit-learn's `LogisticRegression` fits and
-//! linear scores), `inference` (statsmodels' `Logit`, `Probit`, `MNLogit`), `network`
-//! (`MLPClassifier` on the engine), `saved` (`axon.load` of any model file), `tensor` (`axon.Tensor`
-//! on the engine, with `backward()`).
+//! library's errors as `ValueError`), `interrupt` (Ctrl-C raises `KeyboardInterrupt` from a
+//! running fit), `logistic` (scikit-learn's `LogisticRegression` fits and linear scores),
+//! `sparse` (the same on `scipy.sparse` input), `inference` (statsmodels' `Logit`, `Probit`,
+//! `MNLogit`), `network` (`MLPClassifier` on the engine), `saved` (`axon.load` of any model
+//! file), `tensor` (`axon.Tensor` on the engine, with `backward()`).
 
 mod arrays;
 mod errors;
 mod inference;
+mod interrupt;
 mod logistic;
 mod network;
 mod saved;
+mod sparse;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -22,6 +25,8 @@ use pyo3::prelude::*;
 fn _axon(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(logistic::fit_logistic, m)?)?;
     m.add_function(wrap_pyfunction!(logistic::linear_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::fit_logistic_sparse, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::linear_scores_sparse, m)?)?;
     m.add_function(wrap_pyfunction!(inference::fit_binary_mle, m)?)?;
     m.add_function(wrap_pyfunction!(inference::fit_mnlogit, m)?)?;
     m.add_function(wrap_pyfunction!(network::fit_mlp, m)?)?;

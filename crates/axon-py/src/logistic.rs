@@ -5,8 +5,8 @@
 //! fitted linear model on new rows. The GIL is released while the library works.
 
 use axon::linear::{
-    fit_binary, fit_softmax, BinaryData, BinaryOptions, ClassWeight, Link, MultinomialData,
-    Penalty, SoftmaxOptions, Solver,
+    fit_binary_estimate, fit_softmax, BinaryData, BinaryOptions, ClassWeight, Link,
+    MultinomialData, Penalty, SoftmaxOptions, Solver,
 };
 use faer::{Mat, MatRef};
 use pyo3::prelude::*;
@@ -17,25 +17,43 @@ use crate::arrays::{labels, to_numpy, to_numpy1, vector, Floats};
 /// A float64 matrix handed to Python.
 type Matrix<'py> = Bound<'py, numpy::PyArray2<f64>>;
 use crate::errors::{value_error, OrValueError};
+use crate::interrupt::detach_interruptible;
+
+/// The most `n p²` for which 'auto' takes Newton's method in the estimator (beyond it L-BFGS:
+/// on 200 000 × 100 it is several times faster, at scikit-learn's tolerance).
+const NEWTON_WORK: f64 = 1e8;
 
 /// The settings of one fit, as the Python layer passes them.
-struct Settings {
-    link: Link,
-    penalty: Penalty,
-    solver: Solver,
-    class_weight: ClassWeight,
-    intercept: bool,
-    max_iter: usize,
-    tol: f64,
+pub(crate) struct Settings {
+    pub link: Link,
+    pub penalty: Penalty,
+    pub solver: Solver,
+    pub class_weight: ClassWeight,
+    pub intercept: bool,
+    pub max_iter: usize,
+    pub tol: f64,
 }
 
 /// What the Python estimator keeps: `coef` `K' × p`, `intercept` `K'` (`K' = 1` for two classes).
-struct Fitted {
-    coef: Mat<f64>,
-    intercept: Vec<f64>,
-    n_iter: Vec<usize>,
-    converged: bool,
-    warnings: Vec<String>,
+pub(crate) struct Fitted {
+    pub coef: Mat<f64>,
+    pub intercept: Vec<f64>,
+    pub n_iter: Vec<usize>,
+    pub converged: bool,
+    pub warnings: Vec<String>,
+}
+
+impl Fitted {
+    /// The dict `fit_logistic` returns.
+    pub(crate) fn into_dict(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+        let out = PyDict::new(py);
+        out.set_item("coef", to_numpy(py, self.coef.as_ref()))?;
+        out.set_item("intercept", to_numpy1(py, self.intercept))?;
+        out.set_item("n_iter", self.n_iter)?;
+        out.set_item("converged", self.converged)?;
+        out.set_item("warnings", self.warnings)?;
+        Ok(out)
+    }
 }
 
 /// The solver named as scikit-learn or axon names it.
@@ -71,11 +89,58 @@ fn class_weight(name: &str) -> PyResult<ClassWeight> {
 }
 
 impl Settings {
-    fn binary(&self) -> BinaryOptions {
+    /// The settings from the Python arguments — `(penalty, C, l1_ratio)`, the solver,
+    /// `(fit_intercept, class_weight, multi_class)`, `(max_iter, tol)` and the link — and
+    /// whether more than two classes get the multinomial fit.
+    pub(crate) fn parse(
+        (penalty, c, l1_ratio): (&str, f64, f64),
+        solver: &str,
+        (fit_intercept, class_weight, multi_class): (bool, &str, &str),
+        (max_iter, tol): (usize, f64),
+        link: &str,
+        n_classes: usize,
+    ) -> PyResult<(Settings, bool)> {
+        let settings = Settings {
+            link: self::link(link)?,
+            penalty: Penalty::from_sklearn_c(penalty, c, l1_ratio).or_value_error()?,
+            solver: self::solver(solver, max_iter)?,
+            class_weight: self::class_weight(class_weight)?,
+            intercept: fit_intercept,
+            max_iter,
+            tol,
+        };
+        let multinomial = match multi_class {
+            "auto" | "multinomial" => true,
+            "ovr" => false,
+            other => {
+                let msg =
+                    format!("multi_class = {other:?}: expected 'auto', 'multinomial' or 'ovr'");
+                return Err(value_error(msg));
+            }
+        };
+        if n_classes < 2 {
+            return Err(value_error(format!(
+                "the outcome needs at least two classes, got {n_classes}"
+            )));
+        }
+        Ok((settings, multinomial))
+    }
+
+    /// The binary fit's options on an `n × p` design; 'auto' resolved for the estimator: Newton
+    /// while `n p²` (the work of one Hessian) is at most [`NEWTON_WORK`], else L-BFGS (one pass
+    /// over X per evaluation, no Hessian); coordinate descent for L1 as the library decides.
+    fn binary(&self, n: usize, p: usize) -> BinaryOptions {
+        let large = (n as f64) * (p as f64).powi(2) > NEWTON_WORK;
+        let solver = match self.solver {
+            Solver::Auto if large && !self.penalty.has_l1() => {
+                Solver::Lbfgs { memory: 10, max_iter: self.max_iter }
+            }
+            other => other,
+        };
         BinaryOptions {
             link: self.link,
             penalty: self.penalty,
-            solver: self.solver,
+            solver,
             class_weight: self.class_weight,
             intercept: self.intercept.then_some(0),
             max_iter: self.max_iter,
@@ -111,7 +176,7 @@ fn fit_one(
     if let Some(w) = weights {
         data = data.with_weights(w)?;
     }
-    fit_binary(&data, &s.binary())
+    fit_binary_estimate(&data, &s.binary(x.nrows(), x.ncols()))
 }
 
 fn fit_two(
@@ -163,9 +228,17 @@ fn fit_ovr(
     Ok(out)
 }
 
-fn fit_multinomial(x: MatRef<'_, f64>, y: &[usize], s: &Settings) -> axon::Result<Fitted> {
+fn fit_multinomial(
+    x: MatRef<'_, f64>,
+    y: &[usize],
+    weights: Option<&[f64]>,
+    s: &Settings,
+) -> axon::Result<Fitted> {
     let names = column_names(x.ncols(), s.intercept);
-    let data = MultinomialData::new(x, y, &names)?;
+    let mut data = MultinomialData::new(x, y, &names)?;
+    if let Some(w) = weights {
+        data = data.with_weights(w)?;
+    }
     let max_iter = match s.solver {
         Solver::Auto | Solver::Lbfgs { .. } => s.max_iter,
         other => {
@@ -232,50 +305,23 @@ pub fn fit_logistic<'py>(
     }
     let weights = sample_weight.map(|w| vector(w, "sample_weight")).transpose()?;
     let weights: Option<Vec<f64>> = weights.map(|w| w.as_array().to_vec());
-    let settings = Settings {
-        link: self::link(link)?,
-        penalty: Penalty::from_sklearn_c(penalty, c, l1_ratio).or_value_error()?,
-        solver: self::solver(solver, max_iter)?,
-        class_weight: self::class_weight(class_weight)?,
-        intercept: fit_intercept,
-        max_iter,
-        tol,
-    };
-    let multinomial = match multi_class {
-        "auto" | "multinomial" => true,
-        "ovr" => false,
-        other => {
-            let msg = format!("multi_class = {other:?}: expected 'auto', 'multinomial' or 'ovr'");
-            return Err(value_error(msg));
-        }
-    };
-    if n_classes < 2 {
-        return Err(value_error(format!(
-            "the outcome needs at least two classes, got {n_classes}"
-        )));
-    }
-    if n_classes > 2 && multinomial && weights.is_some() {
-        return Err(value_error(
-            "sample_weight is not supported by the multinomial fit; use multi_class='ovr'",
-        ));
-    }
+    let (settings, multinomial) = Settings::parse(
+        (penalty, c, l1_ratio),
+        solver,
+        (fit_intercept, class_weight, multi_class),
+        (max_iter, tol),
+        link,
+        n_classes,
+    )?;
     let design = x.design(fit_intercept);
     let xm = design.as_ref();
     let w = weights.as_deref();
-    let fitted = py
-        .detach(|| match n_classes {
-            2 => fit_two(xm, &y, w, &settings),
-            _ if multinomial => fit_multinomial(xm, &y, &settings),
-            k => fit_ovr(xm, &y, k, w, &settings),
-        })
-        .or_value_error()?;
-    let out = PyDict::new(py);
-    out.set_item("coef", to_numpy(py, fitted.coef.as_ref()))?;
-    out.set_item("intercept", to_numpy1(py, fitted.intercept))?;
-    out.set_item("n_iter", fitted.n_iter)?;
-    out.set_item("converged", fitted.converged)?;
-    out.set_item("warnings", fitted.warnings)?;
-    Ok(out)
+    let fitted = detach_interruptible(py, || match n_classes {
+        2 => fit_two(xm, &y, w, &settings),
+        _ if multinomial => fit_multinomial(xm, &y, w, &settings),
+        k => fit_ovr(xm, &y, k, w, &settings),
+    })?;
+    fitted.into_dict(py)
 }
 
 /// The scores of a linear model on `x` `(n, p)`: `η = x coefᵀ + intercept` `(n, K')`, and, by
@@ -324,8 +370,14 @@ fn scores(
     for i in 0..eta.nrows() {
         (0..eta.ncols()).for_each(|c| eta[(i, c)] += b[c]);
     }
+    let proba = probabilities(&eta, kind);
+    (eta, proba)
+}
+
+/// The class probabilities `(n, K)` from the scores `η` `(n, K')` of a model of `kind`.
+pub(crate) fn probabilities(eta: &Mat<f64>, kind: &str) -> Result<Mat<f64>, String> {
     let (n, k) = (eta.nrows(), eta.ncols());
-    let proba = match kind {
+    match kind {
         "logit" | "probit" if k == 1 => {
             let link = if kind == "logit" { Link::Logit } else { Link::Probit };
             Ok(Mat::from_fn(n, 2, |i, c| {
@@ -361,6 +413,5 @@ fn scores(
             "kind = {other:?} with {k} score columns: expected 'logit' or 'probit' (one column), \
              'softmax' or 'ovr'"
         )),
-    };
-    (eta, proba)
+    }
 }

@@ -15,6 +15,7 @@ use pyo3::types::PyBytes;
 
 use crate::arrays::{labels, rows_to_numpy, Floats};
 use crate::errors::{value_error, OrValueError};
+use crate::interrupt::detach_interruptible;
 
 /// A trained classifier network (`NetworkClassifier`).
 #[pyclass(module = "axon._axon", unsendable)]
@@ -202,7 +203,7 @@ pub fn fit_mlp(
         early_stopping: early_stopping.then_some((validation_fraction, n_iter_no_change.max(1))),
         seed,
     };
-    py.detach(|| train(&rows, &y, d, classes, &plan)).or_value_error()
+    detach_interruptible(py, || train(&rows, &y, d, classes, &plan))
 }
 
 #[pymethods]

@@ -89,6 +89,23 @@ def test_sample_weight_as_repetition(lbw_xy):
     np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-8)
 
 
+def test_multinomial_sample_weight_as_repetition(iris):
+    x, y = iris
+    x = StandardScaler().fit_transform(x)
+    w = np.arange(len(y)) % 3
+    weighted = axon.LogisticRegression(tol=1e-12, max_iter=10000).fit(x, y, sample_weight=w)
+    repeated = axon.LogisticRegression(tol=1e-12, max_iter=10000).fit(
+        np.repeat(x, w, axis=0), np.repeat(y, w))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-6)
+    ref = linear_model.LogisticRegression(tol=1e-12, max_iter=100000).fit(x, y, sample_weight=w)
+    np.testing.assert_allclose(weighted.coef_, ref.coef_, atol=1e-5)
+    cw = {0: 1.0, 1: 2.0, 2: 0.5}
+    by_dict = axon.LogisticRegression(class_weight=cw, tol=1e-12, max_iter=10000).fit(x, y)
+    by_rows = axon.LogisticRegression(tol=1e-12, max_iter=10000).fit(
+        x, y, sample_weight=np.array([cw[c] for c in y]))
+    np.testing.assert_allclose(by_dict.coef_, by_rows.coef_, atol=1e-10)
+
+
 def test_class_weight_dict_and_balanced(lbw_xy):
     x, y = lbw_xy
     balanced = axon.LogisticRegression(class_weight="balanced", tol=1e-10).fit(x, y)

@@ -6,16 +6,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import axon
 
-_MULTINOMIAL_WEIGHTS = (
-    "axon's multinomial (softmax) fit takes no per-row weights, so sample_weight and a dict "
-    "class_weight with more than two classes raise ValueError (multi_class='ovr' takes them)"
-)
-
-LOGISTIC_FAILURES = {
-    "check_sample_weights_list": _MULTINOMIAL_WEIGHTS,
-    "check_sample_weight_equivalence_on_dense_data": _MULTINOMIAL_WEIGHTS,
-    "check_class_weight_classifiers": _MULTINOMIAL_WEIGHTS,
-}
+LOGISTIC_FAILURES = {}
 
 MLP_FAILURES = {}
 

@@ -71,6 +71,11 @@ pub enum Error {
         capped(.variables, ", ")
     )]
     Separation { variables: Vec<String>, kind: &'static str, detail: String },
+
+    /// A fit or training run stopped by the caller's [`interrupt`](crate::interrupt) hook (the
+    /// Python package's Ctrl-C).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// The most items an error message lists (separating variables); the rest are counted.

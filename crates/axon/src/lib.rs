@@ -33,13 +33,15 @@
 //! [`cv`], [`io`] (safetensors files, `state_dict` parameters, the one model-file format, run
 //! records, atomic writes), [`model`] (a saved model of any kind, for prediction), [`sparse`]
 //! (CSR matrices), [`text`] (documents as sparse rows: tokens, hashing, vocabularies, TF-IDF) and
-//! [`naive_bayes`] (multinomial and Bernoulli Naive Bayes on counts).
+//! [`naive_bayes`] (multinomial and Bernoulli Naive Bayes on counts); [`interrupt`] lets a caller
+//! stop a long fit or training run (Ctrl-C in Python).
 
 pub mod autograd;
 pub mod cv;
 pub mod data;
 pub mod distributed;
 pub mod error;
+pub mod interrupt;
 pub mod io;
 pub mod linear;
 pub mod metrics;

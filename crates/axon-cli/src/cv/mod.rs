@@ -239,7 +239,7 @@ fn candidate(args: &CvArgs, setting: &Setting) -> anyhow::Result<Candidate> {
     let (design, fit, model) = setting.apply(&args.design, &args.fit, args.model);
     let kind = LinearKind::try_from(model)?;
     let options = fit.options(fit.alpha, args.max_iter, 1e-10)?;
-    check_options(kind, &options, false)?;
+    check_options(kind, &options)?;
     Ok(Candidate { kind, spec: design.spec(), options, design, fit, model })
 }
 

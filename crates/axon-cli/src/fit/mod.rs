@@ -50,7 +50,8 @@ pub struct FitArgs {
     pub fit: SolverArgs,
     #[command(flatten)]
     pub text: TextArgs,
-    /// A column of frequency weights (finite, ≥ 0) for logit and probit; it is not a feature.
+    /// A column of frequency weights (finite, ≥ 0; a row of weight w counts w times); it is not a
+    /// feature.
     #[arg(long, value_name = "COL")]
     pub weights: Option<String>,
     /// The covariance the standard errors come from (logit/probit).
@@ -116,7 +117,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     let kind = LinearKind::try_from(args.model)?;
     let options = args.fit.options(args.fit.alpha, args.max_iter, args.tol)?;
-    check_options(kind, &options, args.weights.is_some())?;
+    check_options(kind, &options)?;
     if args.cov != Cov::Nonrobust && !matches!(args.model, Model::Logit | Model::Probit) {
         anyhow::bail!("--cov {} is available for logit and probit only", flag(args.cov));
     }
@@ -156,7 +157,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             let standardized = args.design.standardize;
             binary::report(f, &design, weights.as_deref(), args.cov.into(), standardized, &ctx)?
         }
-        LinearFit::Softmax(f) => softmax::report(f, &design, &ctx)?,
+        LinearFit::Softmax(f) => softmax::report(f, &design, weights.as_deref(), &ctx)?,
         LinearFit::Ovr(f) => ovr::report(f, &design, &ctx)?,
     }
     if let Some(path) = &args.out {

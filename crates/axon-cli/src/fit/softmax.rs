@@ -4,7 +4,7 @@
 //! object with `class` on every coefficient.
 
 use axon::data::Design;
-use axon::linear::{multinomial_null_log_likelihood, MultinomialFit, MultinomialSummary, Solver};
+use axon::linear::{MultinomialData, MultinomialFit, MultinomialSummary, Solver};
 use serde::Serialize;
 
 use super::report::{
@@ -31,20 +31,28 @@ struct SoftmaxReport {
     coefficients: Vec<CoefficientJson>,
 }
 
-/// Prints the report of `fit` on `design`.
-pub fn report(fit: &MultinomialFit, design: &Design, ctx: &Context) -> anyhow::Result<()> {
+/// Prints the report of `fit` on `design` (frequency `weights` as fitted).
+pub fn report(
+    fit: &MultinomialFit,
+    design: &Design,
+    weights: Option<&[f64]>,
+    ctx: &Context,
+) -> anyhow::Result<()> {
     if let Some(w) = fit.warning.as_deref().filter(|_| !fit.converged) {
         errln!("axon: warning: {w}")?;
     }
     let y = design.class_indices();
+    let mut data = MultinomialData::new(design.x.as_ref(), &y, &design.names)?
+        .with_classes(&design.classes())?;
+    if let Some(w) = weights {
+        data = data.with_weights(w)?;
+    }
     let summary = if fit.is_penalised() || !ctx.inference(fit.converged) {
         None
     } else {
-        let data = axon::linear::MultinomialData::new(design.x.as_ref(), &y, &design.names)?
-            .with_classes(&design.classes())?;
         Some(fit.summary(&data)?)
     };
-    let ll0 = multinomial_null_log_likelihood(&y, fit.n_classes());
+    let ll0 = data.null_log_likelihood();
     if ctx.json {
         return print_json(&json(fit, design, summary.as_ref(), ll0, ctx));
     }

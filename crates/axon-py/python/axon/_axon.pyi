@@ -28,6 +28,34 @@ def fit_logistic(
 def linear_scores(
     x: Floats, coef: Floats, intercept: npt.NDArray[np.float64], kind: str
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def fit_logistic_sparse(
+    data: npt.NDArray[np.float64],
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    n_features: int,
+    y: npt.NDArray[np.int64],
+    n_classes: int,
+    *,
+    penalty: str,
+    c: float,
+    l1_ratio: float,
+    solver: str,
+    fit_intercept: bool,
+    class_weight: str,
+    multi_class: str,
+    max_iter: int,
+    tol: float,
+    sample_weight: Optional[npt.NDArray[np.float64]] = None,
+) -> dict[str, Any]: ...
+def linear_scores_sparse(
+    data: npt.NDArray[np.float64],
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    n_features: int,
+    coef: Floats,
+    intercept: npt.NDArray[np.float64],
+    kind: str,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def fit_binary_mle(
     x: Floats,
     y: npt.NDArray[np.float64],

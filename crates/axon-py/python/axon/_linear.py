@@ -9,6 +9,7 @@ attributes with trailing underscores, and the rest comes from ``BaseEstimator`` 
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
@@ -40,6 +41,22 @@ def _class_weights(class_weight, classes, y_index):
     raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}")
 
 
+def _csr_parts(X):
+    """A scipy.sparse matrix (or array) as the native module's CSR arrays: ``(data`` float64,
+    ``indices`` and ``indptr`` int64, ``n_features)``, sorted and without duplicate entries; never
+    densified."""
+    X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return (
+        np.ascontiguousarray(X.data, dtype=np.float64),
+        np.ascontiguousarray(X.indices, dtype=np.int64),
+        np.ascontiguousarray(X.indptr, dtype=np.int64),
+        X.shape[1],
+    )
+
+
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     """Logistic regression fitted by axon (Rust): scikit-learn's estimator interface.
 
@@ -54,8 +71,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     l1_ratio : float, default=0.0
         The L1 share of an elastic-net penalty.
     solver : {"auto", "newton", "newton-cholesky", "lbfgs", "coordinate_descent"}, default="auto"
-        "auto" takes Newton's method (L-BFGS for wide data, coordinate descent for L1); the
-        multinomial fit always runs L-BFGS.
+        "auto" takes Newton's method on small problems and L-BFGS on large ones (``n p²``, the
+        work of one Hessian, above 10⁸), coordinate descent for L1; the multinomial fit always
+        runs L-BFGS. On sparse X, "auto" and "newton" are the trust-region Newton method (TRON,
+        as LIBLINEAR), L1 and elastic net are coordinate descent (newGLMNET).
     fit_intercept : bool, default=True
     class_weight : dict, "balanced" or None, default=None
     multi_class : {"auto", "multinomial", "ovr"}, default="auto"
@@ -65,6 +84,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         The most Newton or L-BFGS iterations (IRLS steps of coordinate descent).
     tol : float, default=1e-4
         The stopping tolerance (for L-BFGS, scikit-learn's rule on the gradient).
+
+    X may be a dense array (float64 or float32, any layout) or a ``scipy.sparse`` matrix or
+    array (CSR, CSC, COO, ...), which is fitted as sparse, never densified.
 
     Attributes
     ----------
@@ -111,7 +133,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Fit the model to ``X`` (n_samples, n_features) and labels ``y``; returns self."""
         # The library checks that every value is finite (naming the row and column), so
         # scikit-learn's own pass over X is skipped.
-        X, y = validate_data(self, X, y, dtype=_FLOATS, ensure_all_finite=False)
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=_FLOATS, ensure_all_finite=False
+        )
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         y_index = np.searchsorted(self.classes_, y)
@@ -136,8 +160,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 )
         if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
             raise ValueError(f"max_iter must be an integer >= 1, got {self.max_iter!r}")
-        out = _axon.fit_logistic(
-            X,
+        if sp.issparse(X):
+            fit, args = _axon.fit_logistic_sparse, _csr_parts(X)
+        else:
+            fit, args = _axon.fit_logistic, (X,)
+        out = fit(
+            *args,
             y_index.astype(np.int64),
             len(self.classes_),
             penalty="none" if self.penalty is None else str(self.penalty),
@@ -163,9 +191,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return "logit"
         return "ovr" if self.multi_class == "ovr" else "softmax"
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def _scores(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOATS, reset=False)
+        X = validate_data(self, X, accept_sparse="csr", dtype=_FLOATS, reset=False)
+        if sp.issparse(X):
+            return _axon.linear_scores_sparse(
+                *_csr_parts(X), self.coef_, self.intercept_, self._kind()
+            )
         return _axon.linear_scores(X, self.coef_, self.intercept_, self._kind())
 
     def decision_function(self, X):

@@ -6,8 +6,8 @@
 //! model     penalty               solver                          class weight   freq. weights
 //! logit     none, l2, l1, enet    any (l1/enet: coordinate desc.) none, balanced yes
 //! probit    none, l2, l1, enet    any but sgd/adam                none, balanced yes
-//! softmax   none, l2              auto, newton                    none           no
-//! ovr       as logit, per class   as logit                        none, balanced no
+//! softmax   none, l2              auto, newton                    none           yes
+//! ovr       as logit, per class   as logit                        none, balanced yes
 //! ```
 //!
 //! The command line's `fit` and `cv`, and every other caller, go through here, so a combination
@@ -124,9 +124,9 @@ fn penalty_name(penalty: &Penalty) -> &'static str {
     }
 }
 
-/// Refuses a combination the model does not take (see the table in the module docs);
-/// `weighted` is whether frequency weights are given.
-pub fn check_options(kind: LinearKind, options: &LinearOptions, weighted: bool) -> Result<()> {
+/// Refuses a combination the model does not take (see the table in the module docs); every
+/// model takes frequency weights.
+pub fn check_options(kind: LinearKind, options: &LinearOptions) -> Result<()> {
     let model = kind.name();
     let unsupported = |option, value: &str, allowed| {
         Err(Error::Unsupported { model, option, value: value.to_owned(), allowed })
@@ -151,25 +151,18 @@ pub fn check_options(kind: LinearKind, options: &LinearOptions, weighted: bool) 
         }
         LinearKind::Logit | LinearKind::Probit | LinearKind::Ovr => {}
     }
-    if weighted && matches!(kind, LinearKind::Softmax | LinearKind::Ovr) {
-        return unsupported(
-            "weights",
-            "a weight column",
-            "none (weights are for logit and probit)",
-        );
-    }
     Ok(())
 }
 
-/// Fits a model of `kind` to `design` (with frequency `weights` for logit and probit) as
-/// `options` say, after [`check_options`].
+/// Fits a model of `kind` to `design` (with optional frequency `weights`) as `options` say,
+/// after [`check_options`].
 pub fn fit_linear(
     kind: LinearKind,
     design: &Design,
     weights: Option<&[f64]>,
     options: &LinearOptions,
 ) -> Result<LinearFit> {
-    check_options(kind, options, weights.is_some())?;
+    check_options(kind, options)?;
     let intercept = design.encoder.has_intercept().then_some(0);
     let (x, names) = (design.x.as_ref(), &design.names);
     match kind {
@@ -183,7 +176,10 @@ pub fn fit_linear(
         }
         LinearKind::Softmax => {
             let y = design.class_indices();
-            let data = MultinomialData::new(x, &y, names)?.with_classes(&design.classes())?;
+            let mut data = MultinomialData::new(x, &y, names)?.with_classes(&design.classes())?;
+            if let Some(w) = weights {
+                data = data.with_weights(w)?;
+            }
             let opts = MultinomialOptions {
                 penalty: options.penalty,
                 intercept,
@@ -194,7 +190,10 @@ pub fn fit_linear(
         }
         LinearKind::Ovr => {
             let y = design.class_indices();
-            let data = MultinomialData::new(x, &y, names)?.with_classes(&design.classes())?;
+            let mut data = MultinomialData::new(x, &y, names)?.with_classes(&design.classes())?;
+            if let Some(w) = weights {
+                data = data.with_weights(w)?;
+            }
             let opts = options.binary(Link::Logit, intercept);
             Ok(LinearFit::Ovr(fit_one_vs_rest(&data, &opts)?))
         }

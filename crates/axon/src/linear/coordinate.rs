@@ -157,7 +157,8 @@ pub(crate) fn fit_coordinate_descent(
     let mut iterations = 0;
     let mut inner_ok = true;
     let stop = loop {
-        if iterations == max_iter {
+        // An interrupted fit stops as if at the limit; fit_binary turns it into the error.
+        if iterations == max_iter || crate::interrupt::stopped() {
             break "max_iter";
         }
         let mut q = quadratic(problem, &beta, l1);

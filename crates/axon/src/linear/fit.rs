@@ -168,7 +168,8 @@ pub struct BinaryFit {
     /// `β̂`, one per column of `x`.
     pub coefficients: Vec<f64>,
     /// `H(β̂)⁻¹`, the inverse observed information; `None` for a penalised fit (and for
-    /// unpenalised fits wider than [`NEWTON_MAX_COLUMNS`] not fitted by Newton).
+    /// unpenalised fits wider than [`NEWTON_MAX_COLUMNS`] not fitted by Newton, and from
+    /// [`fit_binary_estimate`]).
     pub covariance: Option<Mat<f64>>,
     /// `ℓ(β̂) = Σ wᵢ log F(qᵢ xᵢᵀβ̂)`, without the penalty.
     pub log_likelihood: f64,
@@ -209,6 +210,18 @@ impl BinaryFit {
 /// variables). A fit that stops before converging is returned with `converged = false` and a
 /// warning.
 pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> {
+    fit_binary_with(data, opts, true)
+}
+
+/// [`fit_binary`] without the covariance (`covariance` is `None`), for callers that need the
+/// estimates alone (scikit-learn's estimator in the Python package): an unpenalised fit then
+/// skips the inverse information, one more `n p²` pass over the data and a `p³` inverse. The
+/// estimates, and every check that refuses a fit, are the same.
+pub fn fit_binary_estimate(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> {
+    fit_binary_with(data, opts, false)
+}
+
+fn fit_binary_with(data: &BinaryData, opts: &BinaryOptions, inference: bool) -> Result<BinaryFit> {
     let penalty = opts.penalty;
     penalty.validate()?;
     opts.validate(data.x().ncols())?;
@@ -226,14 +239,15 @@ pub fn fit_binary(data: &BinaryData, opts: &BinaryOptions) -> Result<BinaryFit> 
             data.with_weights(&composed)?
         }
     };
-    fit_resolved(&data, opts, penalty, solver)
+    fit_resolved(&data, opts, (penalty, solver), inference)
 }
 
+/// The fit with the solver resolved; the covariance only when `inference`.
 fn fit_resolved(
     data: &BinaryData,
     opts: &BinaryOptions,
-    penalty: Penalty,
-    solver: Solver,
+    (penalty, solver): (Penalty, Solver),
+    inference: bool,
 ) -> Result<BinaryFit> {
     let (x, names) = (data.x(), data.names());
     check_intercept(data, opts.intercept)?;
@@ -256,12 +270,13 @@ fn fit_resolved(
     };
     let n_obs = rows::sum(data.n_obs());
     let out = run_solver(&problem, opts, &penalty, solver, n_obs, names)?;
+    crate::interrupt::check()?;
     let newton = matches!(solver, Solver::Newton);
     if unpenalised && !newton && problem.min_margin(&out.beta) > 0.0 {
         let (w, j) = (problem.weights, problem.intercept);
         return Err(separation::direction_error(x, w, &out.beta, j, names, true));
     }
-    let covariance = match (unpenalised, newton) {
+    let covariance = match (unpenalised && inference, newton) {
         (false, _) => None,
         (true, true) => Some(inverse_information(&problem, &out.beta, names)?),
         (true, false) if x.ncols() <= NEWTON_MAX_COLUMNS => {
@@ -318,6 +333,7 @@ fn fit_newton(
     names: &[String],
 ) -> Result<SolverOutcome> {
     let out = newton::maximise(problem, vec![0.0; problem.p()], opts.max_iter, opts.tol);
+    crate::interrupt::check()?;
     if unpenalised {
         check_separated(problem, &out, names)?;
     }

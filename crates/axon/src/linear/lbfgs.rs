@@ -189,6 +189,7 @@ where
         if iterations == opts.max_iter {
             break LbfgsStop::MaxIter;
         }
+        crate::interrupt::check()?;
         let mut d = direction(&grad, &history);
         let mut slope = dot(&grad, &d);
         if slope >= 0.0 || !slope.is_finite() {

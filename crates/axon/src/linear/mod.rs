@@ -107,7 +107,7 @@ mod tron;
 pub use binary::Link;
 pub use choice::{check_options, fit_linear, LinearFit, LinearOptions};
 pub use crossval::{fit_fold, stratified_folds, FoldFit};
-pub use fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
+pub use fit::{fit_binary, fit_binary_estimate, BinaryData, BinaryFit, BinaryOptions};
 pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitStatistics, FitSummary, MarginalEffect, Z_975,
 };

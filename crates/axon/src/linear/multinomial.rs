@@ -6,12 +6,16 @@
 //!
 //! ```text
 //! P(yᵢ = k | xᵢ) = pᵢₖ = exp(ηᵢₖ − lseᵢ),  lseᵢ = log(1 + Σ_{k≥1} exp ηᵢₖ)   (log-sum-exp)
-//! ℓ(B)  = Σᵢ [ηᵢ,yᵢ − lseᵢ]                    (− α/2 Σ_k Σ_{j ≠ intercept} βⱼₖ² when penalised)
-//! ∂ℓ/∂βₖ = Σᵢ (1[yᵢ = k] − pᵢₖ) xᵢ               k = 1..K−1
-//! Hₖₗ   = Σᵢ pᵢₖ (δₖₗ − pᵢₗ) xᵢ xᵢᵀ              information blocks, (K−1)p square
+//! ℓ(B)  = Σᵢ wᵢ [ηᵢ,yᵢ − lseᵢ]                 (− α/2 Σ_k Σ_{j ≠ intercept} βⱼₖ² when penalised)
+//! ∂ℓ/∂βₖ = Σᵢ wᵢ (1[yᵢ = k] − pᵢₖ) xᵢ            k = 1..K−1
+//! Hₖₗ   = Σᵢ wᵢ pᵢₖ (δₖₗ − pᵢₗ) xᵢ xᵢᵀ           information blocks, (K−1)p square
 //! B ← B + t H⁻¹ g,  t ∈ {1, ½, ¼, …}            Newton–Raphson with step-halving
 //! Var(B̂) = H(B̂)⁻¹
 //! ```
+//!
+//! Frequency weights `wᵢ` ([`MultinomialData::with_weights`], 1 without) count row `i` `wᵢ`
+//! times: integer weights give the fit of the data with every row repeated `wᵢ` times, and
+//! `n = Σ wᵢ` in the statistics.
 //!
 //! Parameters are stacked class by class — `(β₁, β₂, …)`, index `(k − 1) p + j` — the order of
 //! statsmodels' `params.ravel(order="F")`, its covariance and of the summary's rows.
@@ -63,6 +67,7 @@ use crate::ops::reduce::softmax_row;
 pub struct MultinomialData<'a> {
     x: MatRef<'a, f64>,
     y: &'a [usize],
+    weights: Option<&'a [f64]>,
     names: &'a [String],
     classes: Vec<String>,
 }
@@ -101,7 +106,7 @@ impl<'a> MultinomialData<'a> {
             return Err(Error::invalid("y", c, reason));
         }
         let classes = (0..k).map(|c| c.to_string()).collect();
-        Ok(MultinomialData { x, y, names, classes })
+        Ok(MultinomialData { x, y, weights: None, names, classes })
     }
 
     /// Names the classes (`K` names, class 0 the reference), as [`crate::data::Design::classes`].
@@ -114,12 +119,59 @@ impl<'a> MultinomialData<'a> {
         Ok(self)
     }
 
+    /// Adds frequency weights: `n` finite values `≥ 0`, not all zero; weight `wᵢ` counts row `i`
+    /// `wᵢ` times (a weight of 0 drops it), as [`BinaryData::with_weights`](super::BinaryData).
+    pub fn with_weights(mut self, weights: &'a [f64]) -> Result<Self> {
+        let n = self.y.len();
+        if weights.len() != n {
+            let reason = format!("expected {n} weights, one per row");
+            return Err(Error::invalid("weights", weights.len(), reason));
+        }
+        if let Some(i) = weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
+            let reason = format!("row {i}: weights must be finite and ≥ 0");
+            return Err(Error::invalid("weights", weights[i], reason));
+        }
+        if weights.iter().all(|&w| w == 0.0) {
+            return Err(Error::invalid("weights", "all 0", "no observation has positive weight"));
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
     pub fn x(&self) -> MatRef<'a, f64> {
         self.x
     }
 
     pub fn y(&self) -> &'a [usize] {
         self.y
+    }
+
+    pub fn weights(&self) -> Option<&'a [f64]> {
+        self.weights
+    }
+
+    /// The weight of row `i` (1 without weights).
+    pub fn weight(&self, i: usize) -> f64 {
+        self.weights.map_or(1.0, |w| w[i])
+    }
+
+    /// `Σ wᵢ`, the number of observations the weights stand for.
+    pub fn n_obs(&self) -> f64 {
+        self.weights.map_or(self.y.len() as f64, |w| w.iter().sum())
+    }
+
+    /// `Σ_{yᵢ = k} wᵢ` for every class `k` (over every rank's rows when the rows are a shard).
+    pub fn class_totals(&self) -> Vec<f64> {
+        let mut totals = vec![0.0; self.n_classes()];
+        (0..self.y.len()).for_each(|i| totals[self.y[i]] += self.weight(i));
+        rows::sum_slice(&mut totals);
+        totals
+    }
+
+    /// `ℓ₀ = Σₖ Wₖ log(Wₖ/W)` with `Wₖ` the weight of class `k` and `W = Σ wᵢ`: the
+    /// log-likelihood of the intercept-only model.
+    pub fn null_log_likelihood(&self) -> f64 {
+        null_from_totals(&self.class_totals())
     }
 
     pub fn names(&self) -> &'a [String] {
@@ -256,17 +308,27 @@ pub fn fit_multinomial(
 ) -> Result<MultinomialFit> {
     opts.validate(data)?;
     let (x, names) = (data.x(), data.names());
-    check_rank(x, None, names)?;
+    check_rank(x, data.weights(), names)?;
+    let unpenalised = opts.penalty.is_none();
+    if let Some(c) = data.class_totals().iter().position(|&t| t == 0.0).filter(|_| unpenalised) {
+        let reason = format!(
+            "class `{}` has no observation with positive weight, so its coefficients have no \
+             maximum-likelihood estimate",
+            data.classes()[c]
+        );
+        return Err(Error::invalid("weights", c, reason));
+    }
     let problem = Softmax {
         x,
         y: data.y(),
+        weights: data.weights(),
         k: data.n_classes(),
         alpha: opts.penalty.l2(),
         intercept: opts.intercept,
     };
     let start = vec![0.0; (problem.k - 1) * x.ncols()];
     let out = newton::maximise(&problem, start, opts.max_iter, opts.tol);
-    let unpenalised = opts.penalty.is_none();
+    crate::interrupt::check()?;
     if unpenalised {
         problem.check_separated(&out, names)?;
     }
@@ -336,8 +398,8 @@ impl MultinomialFit {
         }
         let n_params = (k - 1) * p;
         let df_model = (k - 1) * (p - usize::from(self.intercept.is_some()));
-        let ll0 = multinomial_null_log_likelihood(data.y(), k);
-        let n = data.y().len() as f64;
+        let ll0 = data.null_log_likelihood();
+        let n = data.n_obs();
         let run = Termination {
             converged: self.converged,
             iterations: self.iterations,
@@ -367,11 +429,17 @@ impl MultinomialFit {
 }
 
 /// `ℓ₀ = Σₖ nₖ log(nₖ/n)`, the log-likelihood of the intercept-only multinomial model.
+/// ([`MultinomialData::null_log_likelihood`] weighs the rows.)
 pub fn multinomial_null_log_likelihood(y: &[usize], n_classes: usize) -> f64 {
     let mut counts = vec![0.0; n_classes];
     y.iter().for_each(|&c| counts[c] += 1.0);
-    let n = y.len() as f64;
-    counts.iter().filter(|&&m| m > 0.0).map(|&m| m * (m / n).ln()).sum()
+    null_from_totals(&counts)
+}
+
+/// `Σₖ Wₖ log(Wₖ/W)` from the classes' total weights `Wₖ`.
+fn null_from_totals(totals: &[f64]) -> f64 {
+    let n: f64 = totals.iter().sum();
+    totals.iter().filter(|&&m| m > 0.0).map(|&m| m * (m / n).ln()).sum()
 }
 
 /// Class probabilities `n × K` and `lseᵢ` from the scores `η` (`n × (K − 1)`) of the reference
@@ -421,12 +489,23 @@ fn margin(eta: &Mat<f64>, i: usize, y: usize) -> f64 {
 struct Softmax<'a> {
     x: MatRef<'a, f64>,
     y: &'a [usize],
+    /// Frequency weights (1 when `None`).
+    weights: Option<&'a [f64]>,
     k: usize,
     alpha: f64,
     intercept: Option<usize>,
 }
 
 impl Softmax<'_> {
+    fn weight(&self, i: usize) -> f64 {
+        self.weights.map_or(1.0, |w| w[i])
+    }
+
+    /// The rows that count: those with positive weight.
+    fn used(&self, i: usize) -> bool {
+        self.weight(i) > 0.0
+    }
+
     /// The stacked vector `(β₁, β₂, …)` as the `p × (K − 1)` matrix `B`.
     fn unstack(&self, beta: &[f64]) -> Mat<f64> {
         let p = self.x.ncols();
@@ -453,7 +532,7 @@ impl Softmax<'_> {
         let eta = self.scores(beta);
         let (_, lse) = probabilities(&eta);
         let own = |i: usize| if self.y[i] == 0 { 0.0 } else { eta[(i, self.y[i] - 1)] };
-        rows::sum((0..self.y.len()).map(|i| own(i) - lse[i]).sum())
+        rows::sum((0..self.y.len()).map(|i| self.weight(i) * (own(i) - lse[i])).sum())
     }
 
     fn objective(&self, beta: &[f64]) -> f64 {
@@ -465,12 +544,16 @@ impl Softmax<'_> {
         let (n, p, km1) = (self.x.nrows(), self.x.ncols(), self.k - 1);
         let eta = self.scores(beta);
         let (prob, lse) = probabilities(&eta);
-        let resid = Mat::from_fn(n, km1, |i, k| f64::from(self.y[i] == k + 1) - prob[(i, k + 1)]);
+        let resid = Mat::from_fn(n, km1, |i, k| {
+            self.weight(i) * (f64::from(self.y[i] == k + 1) - prob[(i, k + 1)])
+        });
         let mut grad = t_matmul_local(self.x, resid.as_ref());
         let mut information = Mat::zeros(km1 * p, km1 * p);
         for k in 0..km1 {
             for l in k..km1 {
-                let w = |i: usize| prob[(i, k + 1)] * (f64::from(k == l) - prob[(i, l + 1)]);
+                let w = |i: usize| {
+                    self.weight(i) * prob[(i, k + 1)] * (f64::from(k == l) - prob[(i, l + 1)])
+                };
                 let wx = Mat::from_fn(n, p, |i, j| w(i) * self.x[(i, j)]);
                 let block = t_matmul_local(self.x, wx.as_ref());
                 for a in 0..p {
@@ -482,7 +565,7 @@ impl Softmax<'_> {
             }
         }
         let own = |i: usize| if self.y[i] == 0 { 0.0 } else { eta[(i, self.y[i] - 1)] };
-        let mut ll = [(0..n).map(|i| own(i) - lse[i]).sum::<f64>()];
+        let mut ll = [(0..n).map(|i| self.weight(i) * (own(i) - lse[i])).sum::<f64>()];
         // This rank's sums, then one reduction across the ranks of a sharded fit.
         sum_over_ranks(&mut [&mut grad, &mut information], &mut ll);
         let mut gradient: Vec<f64> = (0..km1 * p).map(|i| grad[(i % p, i / p)]).collect();
@@ -495,7 +578,8 @@ impl Softmax<'_> {
             }
         }
         let ll = ll[0];
-        let margins: Vec<f64> = (0..n).map(|i| margin(&eta, i, self.y[i])).collect();
+        let margins: Vec<f64> =
+            (0..n).filter(|&i| self.used(i)).map(|i| margin(&eta, i, self.y[i])).collect();
         let (max_margin, min_margin) = rows::max_min(
             margins.iter().copied().fold(f64::NEG_INFINITY, f64::max),
             margins.iter().copied().fold(f64::INFINITY, f64::min),
@@ -521,8 +605,8 @@ impl Softmax<'_> {
         let scale = (0..s.ncols())
             .flat_map(|k| s.col(k).iter().map(|v| v.abs()).collect::<Vec<_>>())
             .fold(0.0f64, f64::max);
-        let lowest =
-            (0..self.y.len()).map(|i| margin(&s, i, self.y[i])).fold(f64::INFINITY, f64::min);
+        let lowest = (0..self.y.len()).filter(|&i| self.used(i)).map(|i| margin(&s, i, self.y[i]));
+        let lowest = lowest.fold(f64::INFINITY, f64::min);
         let (scale, lowest) = rows::max_min(scale, lowest);
         (scale > 0.0 && lowest >= -ON_PLANE * scale).then_some(lowest > ON_PLANE * scale)
     }
@@ -542,7 +626,8 @@ impl Softmax<'_> {
         let per_column: Vec<f64> = (0..d.nrows())
             .map(|j| (0..d.ncols()).fold(0.0f64, |m, k| m.max(d[(j, k)].abs())))
             .collect();
-        Err(separation::direction_error(self.x, None, &per_column, self.intercept, names, perfect))
+        let (x, w) = (self.x, self.weights);
+        Err(separation::direction_error(x, w, &per_column, self.intercept, names, perfect))
     }
 }
 

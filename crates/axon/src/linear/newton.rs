@@ -116,7 +116,8 @@ pub(crate) fn maximise(
         if gnorm < tol && step < tol.sqrt() {
             break Stop::Converged;
         }
-        if iterations == max_iter {
+        // An interrupted fit stops as if at the limit; its caller turns it into the error.
+        if iterations == max_iter || crate::interrupt::stopped() {
             break Stop::MaxIter;
         }
         match line_search(problem, &beta, &ev, &direction) {

@@ -49,13 +49,17 @@ impl OneVsRestFit {
     }
 }
 
-/// Fits class `k` against the rest for every `k`, each with `opts`.
+/// Fits class `k` against the rest for every `k`, each with `opts` (and the data's frequency
+/// weights).
 pub fn fit_one_vs_rest(data: &MultinomialData, opts: &BinaryOptions) -> Result<OneVsRestFit> {
     let k = data.n_classes();
     let mut fits = Vec::with_capacity(k);
     for class in 0..k {
         let yk: Vec<f64> = data.y().iter().map(|&c| f64::from(c == class)).collect();
-        let binary = BinaryData::new(data.x(), &yk, data.names())?;
+        let mut binary = BinaryData::new(data.x(), &yk, data.names())?;
+        if let Some(w) = data.weights() {
+            binary = binary.with_weights(w)?;
+        }
         let fit = fit_binary(&binary, opts).map_err(|e| {
             let reason = format!("class `{}` against the rest: {e}", data.classes()[class]);
             Error::invalid("y", class, reason)

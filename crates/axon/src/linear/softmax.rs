@@ -3,7 +3,8 @@
 //! (digits: 10 × 65) cost one matrix product per evaluation and no `(Kp)²` Hessian.
 //!
 //! With `X` of shape `(n, p)` (the intercept column included by the caller), `W` of shape
-//! `(p, K)`, `η = X W` and sample weights `w` (class weights multiplied in):
+//! `(p, K)`, `η = X W` and sample weights `w` (the data's frequency weights, 1 without, with
+//! class weights multiplied in):
 //!
 //! ```text
 //! F(W) = Σᵢ wᵢ (lseᵢ − ηᵢ,yᵢ) + λ₂/2 Σₖ Σ_{j ≠ intercept} Wⱼₖ²,   lseᵢ = log Σₖ exp ηᵢₖ
@@ -161,12 +162,12 @@ pub fn fit_softmax(data: &MultinomialData, opts: &SoftmaxOptions) -> Result<Soft
         return Err(Error::invalid("intercept", j, "no such column"));
     }
     let weights = match opts.class_weight {
-        ClassWeight::None => vec![1.0; y.len()],
+        ClassWeight::None => data.weights().map_or_else(|| vec![1.0; y.len()], <[f64]>::to_vec),
         ClassWeight::Balanced => {
             let mut counts = vec![0usize; k];
             y.iter().for_each(|&c| counts[c] += 1);
             counts.iter_mut().for_each(|c| *c = rows::count(*c));
-            compose_class_weights(y, None, &balanced_class_weights(&counts))
+            compose_class_weights(y, data.weights(), &balanced_class_weights(&counts))
         }
     };
     let obj =
@@ -187,7 +188,7 @@ pub fn fit_softmax(data: &MultinomialData, opts: &SoftmaxOptions) -> Result<Soft
     let r = lbfgs::minimize(scaled, vec![0.0; x.ncols() * k], &lb)?;
     let coefficients = obj.unflatten(&r.x);
     if opts.penalty.is_none() {
-        check_not_separated(&(x * &coefficients), y)?;
+        check_not_separated(&(x * &coefficients), y, &weights)?;
     }
     let mut grad = vec![0.0; r.x.len()];
     let (log_likelihood, _) = obj.evaluate(&r.x, &mut grad);
@@ -215,11 +216,12 @@ pub fn fit_softmax(data: &MultinomialData, opts: &SoftmaxOptions) -> Result<Soft
     })
 }
 
-/// Refuses an unpenalised fit whose scores rank every observation's own class strictly first.
-fn check_not_separated(eta: &Mat<f64>, y: &[usize]) -> Result<()> {
+/// Refuses an unpenalised fit whose scores rank every observation's own class strictly first
+/// (rows of weight 0 do not count).
+fn check_not_separated(eta: &Mat<f64>, y: &[usize], weights: &[f64]) -> Result<()> {
     let ranks_first =
         |i: usize| (0..eta.ncols()).all(|c| c == y[i] || eta[(i, y[i])] - eta[(i, c)] > 1.0);
-    if (0..y.len()).all(ranks_first) {
+    if (0..y.len()).filter(|&i| weights[i] > 0.0).all(ranks_first) {
         return Err(Error::Separation {
             variables: Vec::new(),
             kind: "perfect",

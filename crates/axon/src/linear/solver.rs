@@ -258,7 +258,8 @@ pub(crate) fn gradient_ascent(
         if step < tol || !step.is_finite() {
             break step < tol;
         }
-        if steps == max_steps {
+        // An interrupted fit stops as if at the limit; fit_binary turns it into the error.
+        if steps == max_steps || crate::interrupt::stopped() {
             break false;
         }
         theta.iter_mut().zip(&grad).for_each(|(t, g)| *t -= learning_rate * g);

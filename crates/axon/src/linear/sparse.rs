@@ -150,6 +150,7 @@ pub(crate) fn fit_signed(
     let (theta, iterations, converged) = match opts.solver {
         SparseSolver::Tron => {
             let r = tron(&mut problem, opts.tol, opts.max_iter);
+            crate::interrupt::check()?;
             (r.theta, r.iterations, r.converged)
         }
         SparseSolver::Lbfgs => {

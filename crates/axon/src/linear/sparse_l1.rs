@@ -95,7 +95,9 @@ pub fn fit_sparse_l1(
         b: 0.0,
         z: vec![0.0; n],
     };
-    Ok(state.solve(opts.tol, opts.max_iter))
+    let fit = state.solve(opts.tol, opts.max_iter);
+    crate::interrupt::check()?;
+    Ok(fit)
 }
 
 struct Glmnet<'a> {
@@ -176,7 +178,8 @@ impl Glmnet<'_> {
                 converged = true;
                 break viol_sq.sqrt();
             }
-            if iterations >= max_iter {
+            // An interrupted fit stops as if at the limit; fit_sparse_l1 returns the error.
+            if iterations >= max_iter || crate::interrupt::stopped() {
                 break viol_sq.sqrt();
             }
             iterations += 1;

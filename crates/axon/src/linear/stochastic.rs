@@ -80,6 +80,7 @@ pub(crate) fn fit_sgd(problem: &Problem, o: &SgdOptions, n_obs: f64) -> Result<S
     let mut optimizer = optimizer(o.method, beta.clone(), o.learning_rate)?;
     let rows = order.len() as f64;
     for epoch in 0..o.epochs {
+        crate::interrupt::check()?;
         rng.shuffle(&mut order);
         optimizer.set_learning_rate(o.learning_rate / (1.0 + o.decay * epoch as f64))?;
         for batch in order.chunks(o.batch_size) {

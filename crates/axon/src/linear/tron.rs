@@ -81,7 +81,8 @@ pub(crate) fn tron<P: TronProblem>(problem: &mut P, tol: f64, max_iter: usize) -
     preconditioner(&mut *problem, &mut w.m);
     let mut delta = w.grad.iter().zip(&w.m).map(|(g, m)| g * g / m).sum::<f64>().sqrt();
     let mut iterations = 0;
-    while iterations < max_iter {
+    // An interrupted fit stops as if at the limit; its caller turns it into the error.
+    while iterations < max_iter && !crate::interrupt::stopped() {
         let reach_boundary = trpcg(&mut *problem, delta, &mut w);
         w.trial.iter_mut().zip(theta.iter().zip(&w.s)).for_each(|(t, (a, b))| *t = a + b);
         let gs = dot(&w.grad, &w.s);

@@ -104,6 +104,7 @@ pub fn train_text_network(
         rng.shuffle(&mut order);
         let (mut total, mut hits) = (0.0, 0);
         for rows in order.chunks(options.batch_size) {
+            crate::interrupt::check()?;
             let xb = Arc::new(x.take_rows(rows));
             let yb = Tensor::from_vec(rows.iter().map(|&i| y[i]).collect(), [rows.len()])?;
             let logits = model.net.forward_sparse(&xb)?;

@@ -183,6 +183,7 @@ fn train_epoch(
     let (mut total, mut hits, mut seen) = (0.0, 0usize, 0usize);
     let batches = loader.len();
     for (batch, item) in loader.epoch().enumerate() {
+        crate::interrupt::check()?;
         let (xb, yb) = item?;
         let (l, h) = match comm {
             Some(comm) => {
