@@ -127,6 +127,19 @@ impl BertClassifier {
         Ok(())
     }
 
+    /// Truncates inputs to `max_length` tokens (special tokens included), at most the
+    /// tokenizer's length now (the model's positions or `max_seq_length`).
+    pub fn set_max_length(&mut self, max_length: usize) -> Result<()> {
+        let now = self.tokenizer.max_length();
+        if !(2..=now).contains(&max_length) {
+            let why = format!("must lie in 2..={now} (the encoder's length)");
+            return Err(Error::invalid("max_length", max_length, why));
+        }
+        self.tokenizer =
+            BertTokenizer::from_json(&self.tokenizer.to_json()?, max_length, "tokenizer")?;
+        Ok(())
+    }
+
     /// Unfreezes everything.
     pub fn unfreeze(&mut self) {
         self.frozen = None;
