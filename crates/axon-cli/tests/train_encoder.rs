@@ -188,3 +188,23 @@ fn flags_that_do_not_apply_are_refused() {
     a[8] = missing.to_str().unwrap();
     assert!(error(&a).contains("missing"));
 }
+
+#[test]
+fn a_checkpoint_resumes_the_run() {
+    let dir = temp_dir("train-encoder-resume");
+    let data = texts_csv(&dir);
+    let data = data.to_str().unwrap();
+    let (model, checkpoint) = (dir.join("m.axon"), dir.join("m.ckpt"));
+    let (model, checkpoint) = (model.to_str().unwrap(), checkpoint.to_str().unwrap());
+    let extra = ["--fine-tune", "--lr", "1e-2", "--checkpoint", checkpoint];
+    let mut first = extra.to_vec();
+    first.extend(["--epochs", "1"]);
+    let one = train_json(&args(data, model, &first));
+    assert!(Path::new(checkpoint).is_file());
+    let mut second = extra.to_vec();
+    second.extend(["--epochs", "2", "--resume"]);
+    let two = train_json(&args(data, model, &second));
+    let epochs = two["epochs"].as_array().unwrap();
+    assert_eq!(epochs.len(), 2);
+    assert_eq!(epochs[0], one["epochs"][0], "the first epoch comes from the checkpoint");
+}

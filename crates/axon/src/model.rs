@@ -48,8 +48,8 @@ pub enum SavedModel {
     NaiveBayes(NaiveBayesModel),
     /// A network on the sparse design of text columns.
     TextNetwork(TextNetwork),
-    /// A classifier on a BERT encoder, reading one text column.
-    BertClassifier(BertClassifier),
+    /// A classifier on a BERT encoder, reading one text column (boxed: it is large).
+    BertClassifier(Box<BertClassifier>),
 }
 
 /// What a model says about every row.
@@ -174,7 +174,7 @@ impl SavedModel {
             }
             ModelKind::TextNetwork => SavedModel::TextNetwork(TextNetwork::from_file(&file, path)?),
             ModelKind::BertClassifier => {
-                SavedModel::BertClassifier(BertClassifier::from_file(&file, path)?)
+                SavedModel::BertClassifier(Box::new(BertClassifier::from_file(&file, path)?))
             }
         })
     }

@@ -189,3 +189,21 @@ fn tensor_pooling_has_the_slice_pooling_values_and_checked_gradients() {
             && pooling.pool_tensor(&Tensor::zeros([b, l, h], DType::F64), &wrong).is_err()
     );
 }
+
+#[test]
+fn the_schedule_is_hugging_faces_linear_warmup_then_decay() {
+    use axon::nn::bert::{warmup_steps, Warmup};
+    use axon::optim::{Schedule, WarmupLinearDecay};
+    // get_linear_schedule_with_warmup(warmup 2, total 10): s/2 then (10 − s)/8, never below 0.
+    let s = WarmupLinearDecay::new(2, 10).unwrap();
+    let lrs: Vec<f64> = (0..12).map(|step| s.lr_at(1.0, step)).collect();
+    let want = [0.0, 0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125, 0.0, 0.0];
+    assert_close("lr", &lrs, &want, 0.0, 1e-15);
+    assert_eq!(WarmupLinearDecay::new(0, 4).unwrap().lr_at(2.0, 0), 2.0);
+    assert!(WarmupLinearDecay::new(5, 4).is_err() && WarmupLinearDecay::new(0, 0).is_err());
+    // --warmup_ratio rounds up, as transformers' TrainingArguments.get_warmup_steps.
+    assert_eq!(warmup_steps(Warmup::Ratio(0.1), 25).unwrap(), 3);
+    assert_eq!(warmup_steps(Warmup::Steps(4), 25).unwrap(), 4);
+    assert!(warmup_steps(Warmup::Steps(26), 25).is_err());
+    assert!(warmup_steps(Warmup::Ratio(1.5), 25).is_err());
+}
