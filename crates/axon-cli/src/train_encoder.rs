@@ -169,6 +169,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         eval_batch: EVAL_BATCH,
         checkpoint: args.checkpoint.clone(),
         resume: args.resume,
+        group_by_length: true,
     };
     let total = train_x.len().div_ceil(args.batch_size.max(1)) * args.epochs;
     let warmup_steps = axon::nn::bert::warmup_steps(warmup, total)?;

@@ -5,8 +5,10 @@
 //! cross-entropy of each mini-batch.
 //!
 //! [`FineTuner::step`] is one such step on one tokenised batch. [`fine_tune`] runs epochs of
-//! them: the training texts shuffled by a seeded generator every epoch, cut into batches and each
-//! batch tokenised and padded to its own longest text; after each epoch the validation texts
+//! them: the training texts shuffled by a seeded generator every epoch, then (with
+//! [`FineTuneOptions::group_by_length`], Hugging Face's `group_by_length`) each run of 50 batches'
+//! worth of texts sorted by length, longest first, so that a batch holds texts of similar length
+//! and pads little; cut into batches, each tokenised and padded to its own longest text; after each epoch the validation texts
 //! (when given) are scored in evaluation mode, the metrics reported, and, with a checkpoint path,
 //! the model, optimizer, generator and progress written as `fit_classifier` writes them (so a
 //! run resumes from its last finished epoch; the dropout generators are not saved, so resuming
@@ -56,7 +58,13 @@ pub struct FineTuneOptions {
     pub checkpoint: Option<PathBuf>,
     /// Continue from `checkpoint`, which must exist.
     pub resume: bool,
+    /// Sort the shuffled texts by length within runs of [`GROUP_BATCHES`] batches.
+    pub group_by_length: bool,
 }
+
+/// The batches whose texts are sorted together by [`FineTuneOptions::group_by_length`] (Hugging
+/// Face's `LengthGroupedSampler` takes 50).
+pub const GROUP_BATCHES: usize = 50;
 
 impl Default for FineTuneOptions {
     fn default() -> Self {
@@ -71,6 +79,7 @@ impl Default for FineTuneOptions {
             eval_batch: 64,
             checkpoint: None,
             resume: false,
+            group_by_length: true,
         }
     }
 }
@@ -247,11 +256,17 @@ pub fn fine_tune(
     }
     let resumed_after = progress.history.len();
     let mut order: Vec<usize> = (0..n).collect();
+    let chars: Vec<usize> = texts.iter().map(|t| t.chars().count()).collect();
     for epoch in resumed_after + 1..=options.epochs {
         model.train(true);
         let started = Instant::now();
         order.sort_unstable();
         rng.shuffle(&mut order);
+        if options.group_by_length {
+            for group in order.chunks_mut(GROUP_BATCHES * options.batch_size) {
+                group.sort_by_key(|&i| std::cmp::Reverse(chars[i]));
+            }
+        }
         let (mut total_loss, mut hits, mut seen) = (0.0, 0usize, 0usize);
         let lr = tuner.schedule.lr_at(tuner.base_lr, tuner.step);
         for (b, rows) in order.chunks(options.batch_size).enumerate() {

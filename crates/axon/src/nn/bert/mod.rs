@@ -37,7 +37,7 @@ pub use classifier::BertClassifier;
 pub use config::BertConfig;
 pub use fine_tune::{
     decays, fine_tune, score, warmup_steps, FineTuneOptions, FineTuner, LabelledTexts, StepResult,
-    Warmup,
+    Warmup, GROUP_BATCHES,
 };
 pub use model::BertModel;
 pub use pooling::{l2_normalize, Pooling, PoolingMode};
