@@ -177,7 +177,7 @@ def main():
                   f"{report['steps']} steps, {wall:.0f} s, peak {peak:.0f} MiB): "
                   f"held-out accuracy {100 * report['test_accuracy']:.2f}% "
                   f"({report['test_rows']} rows of train.csv), "
-                  f"test.csv accuracy {100 * evaluated['accuracy']:.2f}% ({evaluated.get('n', '?')} rows)")
+                  f"test.csv accuracy {100 * evaluated['accuracy']:.2f}% ({evaluated['n_samples']} rows)")
     return 0
 
 
