@@ -25,6 +25,7 @@ mod ranks;
 mod summary;
 mod text_args;
 mod train;
+mod train_encoder;
 mod train_text;
 
 /// One-line description, shown by `axon` with no arguments and at the top of `--help`.

@@ -115,9 +115,34 @@ pub struct TrainArgs {
     /// START x --lr, default 1/(W+1), to --lr over W epochs). Printed on each epoch line.
     #[arg(long, value_name = "SPEC", value_parser = parse_scheduler)]
     pub scheduler: Option<ScheduleChoice>,
-    /// L2 penalty (sgd, adam) or decoupled weight decay (adamw).
-    #[arg(long, default_value_t = 0.0)]
-    pub weight_decay: f64,
+    /// L2 penalty (sgd, adam) or decoupled weight decay (adamw) [default: 0; with --encoder
+    /// 0.01, not on biases and layer norms].
+    #[arg(long, value_name = "W")]
+    pub weight_decay: Option<f64>,
+    /// A sentence-transformers or Hugging Face BERT directory: train a classification head on
+    /// its pooled output for the one --text column (the encoder frozen, unless --fine-tune),
+    /// with AdamW, a linear warm-up then linear decay per step, and gradient clipping.
+    #[arg(long, value_name = "DIR", requires = "text")]
+    pub encoder: Option<PathBuf>,
+    /// With --encoder: update the encoder's weights too (the lecture's "retrain").
+    #[arg(long, requires = "encoder")]
+    pub fine_tune: bool,
+    /// With --fine-tune: keep the embeddings and the first K encoder layers fixed.
+    #[arg(long, value_name = "K", requires = "fine_tune")]
+    pub freeze_layers: Option<usize>,
+    /// With --encoder: warm the learning rate up linearly from 0 over N optimizer steps [default:
+    /// 0, or --warmup-ratio].
+    #[arg(long, value_name = "N", requires = "encoder", conflicts_with = "warmup_ratio")]
+    pub warmup_steps: Option<usize>,
+    /// With --encoder: warm up over this share of all steps, rounded up.
+    #[arg(long, value_name = "R", requires = "encoder")]
+    pub warmup_ratio: Option<f64>,
+    /// With --encoder: clip the global gradient norm to this.
+    #[arg(long, value_name = "NORM", default_value_t = 1.0, requires = "encoder")]
+    pub max_grad_norm: f64,
+    /// With --encoder: truncate texts to this many tokens [default: the encoder's length].
+    #[arg(long, value_name = "N", requires = "encoder")]
+    pub max_length: Option<usize>,
     /// Seeds the split, the initialisation and the batch order.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -251,7 +276,7 @@ impl TrainArgs {
         if self.nesterov && (self.optimizer != OptimizerKind::Sgd || self.momentum <= 0.0) {
             anyhow::bail!("--nesterov needs --optimizer sgd and a --momentum above 0");
         }
-        let wd = self.weight_decay;
+        let wd = self.weight_decay.unwrap_or(0.0);
         let optimizer = match self.optimizer {
             OptimizerKind::Sgd => OptimizerChoice::Sgd {
                 lr: self.lr.unwrap_or(0.01),
@@ -304,7 +329,7 @@ impl TrainArgs {
 
 /// The progress bar (only on a terminal, without --quiet) and per-epoch lines (without --quiet).
 /// A line that cannot be written stops the lines; the failure is said after training.
-struct Reporter {
+pub(crate) struct Reporter {
     /// Whether to draw a bar: stderr is a terminal and not --quiet.
     draw: bool,
     bar: Option<ProgressBar>,
@@ -312,11 +337,11 @@ struct Reporter {
     /// Whether the epoch lines show the learning rate (it changes with a --scheduler).
     show_lr: bool,
     started: Instant,
-    failed: Option<OutputError>,
+    pub(crate) failed: Option<OutputError>,
 }
 
 impl Reporter {
-    fn new(quiet: bool, show_lr: bool) -> Reporter {
+    pub(crate) fn new(quiet: bool, show_lr: bool) -> Reporter {
         let draw = !quiet && std::io::stderr().is_terminal();
         let started = Instant::now();
         Reporter { draw, bar: None, quiet, show_lr, started, failed: None }
@@ -332,7 +357,7 @@ impl Reporter {
         bar
     }
 
-    fn event(&mut self, event: TrainEvent<'_>) {
+    pub(crate) fn event(&mut self, event: TrainEvent<'_>) {
         match event {
             TrainEvent::Batch { epoch, batch, batches, loss, seen, accuracy } => {
                 if !self.draw {
@@ -377,7 +402,7 @@ pub(crate) fn epoch_line(m: &EpochMetrics, show_lr: bool) -> String {
 }
 
 /// `12.3 ms` below a tenth of a second, `1.5 s` from there.
-fn duration(seconds: f64) -> String {
+pub(crate) fn duration(seconds: f64) -> String {
     if seconds < 0.1 {
         format!("{:.1} ms", 1e3 * seconds)
     } else {
@@ -386,12 +411,15 @@ fn duration(seconds: f64) -> String {
 }
 
 /// `1 epoch`, `2 epochs`.
-fn epochs(n: usize) -> String {
+pub(crate) fn epochs(n: usize) -> String {
     format!("{n} epoch{}", if n == 1 { "" } else { "s" })
 }
 
 /// Runs `axon train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    if args.encoder.is_some() {
+        return crate::train_encoder::run(args);
+    }
     if !args.text.text.is_empty() {
         return crate::train_text::run(args);
     }
@@ -471,12 +499,12 @@ fn write_plot(args: &TrainArgs, plot: &Path, trained: &TrainedNetwork) -> anyhow
 }
 
 /// `--plot`, or `<out>.curves.svg` with `--out`.
-fn plot_path(args: &TrainArgs) -> Option<PathBuf> {
+pub(crate) fn plot_path(args: &TrainArgs) -> Option<PathBuf> {
     args.plot.clone().or_else(|| args.out.as_ref().map(|out| with_suffix(out, ".curves.svg")))
 }
 
 /// `path` with `suffix` appended to its name.
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)

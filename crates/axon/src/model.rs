@@ -29,9 +29,14 @@ use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
 use crate::linear::{row_major, CoefficientTable, LinearModel, SparseLinearModel};
 use crate::naive_bayes::NaiveBayesModel;
+use crate::nn::bert::BertClassifier;
+use crate::nn::Module;
 use crate::nn::{Architecture, NetworkClassifier, TextNetwork};
 use crate::sparse::Csr;
 use crate::text::SparseEncoder;
+
+/// Texts per forward pass when a BERT classifier predicts.
+const BERT_BATCH: usize = 32;
 
 /// A model loaded from a file.
 pub enum SavedModel {
@@ -43,6 +48,8 @@ pub enum SavedModel {
     NaiveBayes(NaiveBayesModel),
     /// A network on the sparse design of text columns.
     TextNetwork(TextNetwork),
+    /// A classifier on a BERT encoder, reading one text column (boxed: it is large).
+    BertClassifier(Box<BertClassifier>),
 }
 
 /// What a model says about every row.
@@ -120,6 +127,23 @@ impl SavedModel {
             SavedModel::TextNetwork(n) => {
                 network_summary(kind, schema, &n.architecture, &n.settings)?
             }
+            SavedModel::BertClassifier(m) => {
+                let parameters: Vec<(String, Vec<usize>)> = (m.parameters().into_iter())
+                    .map(|(name, p)| (name, p.value().dims().to_vec()))
+                    .collect();
+                ModelSummary {
+                    kind,
+                    schema,
+                    parameter_count: parameters
+                        .iter()
+                        .map(|(_, d)| d.iter().product::<usize>())
+                        .sum(),
+                    coefficients: None,
+                    architecture: None,
+                    parameters,
+                    settings: m.settings.clone(),
+                }
+            }
         })
     }
 
@@ -149,6 +173,9 @@ impl SavedModel {
                 SavedModel::NaiveBayes(NaiveBayesModel::from_file(&file, path)?)
             }
             ModelKind::TextNetwork => SavedModel::TextNetwork(TextNetwork::from_file(&file, path)?),
+            ModelKind::BertClassifier => {
+                SavedModel::BertClassifier(Box::new(BertClassifier::from_file(&file, path)?))
+            }
         })
     }
 
@@ -170,6 +197,12 @@ impl SavedModel {
             SavedModel::SparseLinear(m) => text_schema(&m.encoder, &m.target, &m.classes),
             SavedModel::NaiveBayes(m) => text_schema(&m.encoder, &m.target, &m.classes),
             SavedModel::TextNetwork(n) => text_schema(&n.encoder, &n.target, &n.classes),
+            SavedModel::BertClassifier(m) => Schema {
+                source: Source::Table,
+                features: vec![Feature { name: m.text_column.clone(), kind: FeatureKind::Text }],
+                target: Some(m.target.clone()),
+                classes: m.classes().to_vec(),
+            },
         }
     }
 
@@ -181,6 +214,7 @@ impl SavedModel {
             SavedModel::SparseLinear(m) => m.classes.clone(),
             SavedModel::NaiveBayes(m) => m.classes.clone(),
             SavedModel::TextNetwork(n) => n.classes.clone(),
+            SavedModel::BertClassifier(m) => m.classes().to_vec(),
         }
     }
 
@@ -192,6 +226,7 @@ impl SavedModel {
             SavedModel::SparseLinear(m) => m.kind_name(),
             SavedModel::NaiveBayes(m) => m.kind_name(),
             SavedModel::TextNetwork(_) => "nn-text-classifier",
+            SavedModel::BertClassifier(_) => "bert-classifier",
         }
     }
 
@@ -216,7 +251,8 @@ impl SavedModel {
         match self {
             SavedModel::SparseLinear(_)
             | SavedModel::NaiveBayes(_)
-            | SavedModel::TextNetwork(_) => {
+            | SavedModel::TextNetwork(_)
+            | SavedModel::BertClassifier(_) => {
                 let options = ReadOptions { missing: Vec::new(), ..options.clone() };
                 read_examples(&self.schema(), path, labels, &options)
             }
@@ -236,7 +272,10 @@ impl SavedModel {
         let options = match self {
             SavedModel::SparseLinear(_)
             | SavedModel::NaiveBayes(_)
-            | SavedModel::TextNetwork(_) => ReadOptions { missing: Vec::new(), ..options.clone() },
+            | SavedModel::TextNetwork(_)
+            | SavedModel::BertClassifier(_) => {
+                ReadOptions { missing: Vec::new(), ..options.clone() }
+            }
             _ => options.clone(),
         };
         read_example_batches(&self.schema(), path, &options, rows)
@@ -296,6 +335,20 @@ impl SavedModel {
             SavedModel::TextNetwork(net) => {
                 let x = sparse_design(&net.encoder, examples)?;
                 let (proba, logits) = net.predict_proba_design(&x)?;
+                let log_odds = log_odds.then(|| logits.chunks(2).map(|z| z[1] - z[0]).collect());
+                check_proba(&proba, k, examples, first_row)?;
+                Ok(Scores { proba, log_odds })
+            }
+            SavedModel::BertClassifier(model) => {
+                let Features::Table(frame) = &examples.features else {
+                    let msg = "a model on a text column reads a table file with a header".into();
+                    return Err(Error::Io { path: examples.path.clone(), msg });
+                };
+                let column = frame.column(&model.text_column)?;
+                let texts: Vec<String> =
+                    (0..column.len()).map(|i| column.label(i).into_owned()).collect();
+                let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+                let (proba, logits) = model.predict_proba(&texts, BERT_BATCH)?;
                 let log_odds = log_odds.then(|| logits.chunks(2).map(|z| z[1] - z[0]).collect());
                 check_proba(&proba, k, examples, first_row)?;
                 Ok(Scores { proba, log_odds })

@@ -55,6 +55,9 @@ pub enum ModelKind {
     /// A network on the sparse design of text columns (`TextNetwork`).
     #[serde(rename = "text-network")]
     TextNetwork,
+    /// A classifier on a BERT encoder, fine-tuned or not (`nn::bert::BertClassifier`).
+    #[serde(rename = "bert-classifier")]
+    BertClassifier,
 }
 
 /// The description in the metadata.

@@ -74,13 +74,13 @@ impl Moments {
     }
 
     /// One Adam step of every parameter with a gradient: `l2` is added to the gradient as
-    /// `l2 · w`, `decoupled` shrinks the weight by `1 − η · decoupled` first (AdamW).
+    /// `l2 · w`, `decoupled(i)` shrinks parameter `i` by `1 − η · decoupled(i)` first (AdamW).
     pub(super) fn step(
         &mut self,
         params: &[Param],
         grads: &GradStore,
         config: &AdamConfig,
-        decoupled: f64,
+        decoupled: impl Fn(usize) -> f64,
     ) -> Result<()> {
         let AdamConfig { lr, betas: (b1, b2), eps, weight_decay: l2 } = *config;
         for (i, p) in params.iter().enumerate() {
@@ -93,7 +93,7 @@ impl Moments {
                 l2,
                 step_size: lr / (1.0 - b1.powi(t)),
                 bc2_sqrt: (1.0 - b2.powi(t)).sqrt(),
-                shrink: 1.0 - lr * decoupled,
+                shrink: 1.0 - lr * decoupled(i),
                 eps,
             };
             kernel::step(p, g, &mut self.slots[i], &rule)?;
@@ -158,7 +158,7 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn step(&mut self, grads: &GradStore) -> Result<()> {
-        self.moments.step(&self.params, grads, &self.config, 0.0)
+        self.moments.step(&self.params, grads, &self.config, |_| 0.0)
     }
 
     fn learning_rate(&self) -> f64 {

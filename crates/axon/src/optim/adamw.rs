@@ -1,6 +1,10 @@
 //! AdamW (Loshchilov & Hutter), as `torch.optim.AdamW`: Adam whose weight decay is decoupled from
 //! the gradient. Each step first shrinks the weight, `w ← w (1 − η λ)`, then takes the Adam step
 //! of [`super::Adam`] with the plain gradient (no `λ w` term in `m` and `v`).
+//!
+//! [`AdamW::with_decay_mask`] decays only some parameters, as two PyTorch parameter groups (one
+//! with `weight_decay = λ`, one with 0): Hugging Face's `Trainer` leaves biases and layer-norm
+//! weights undecayed.
 
 use super::adam::{check_config, AdamConfig, Moments};
 use super::{check_lr, Optimizer};
@@ -37,13 +41,28 @@ pub struct AdamW {
     params: Vec<Param>,
     config: AdamWConfig,
     moments: Moments,
+    /// Whether each parameter is decayed (all when empty).
+    decay: Vec<bool>,
 }
 
 impl AdamW {
     pub fn new(params: Vec<Param>, config: AdamWConfig) -> Result<AdamW> {
         check_config(&AdamConfig { weight_decay: config.weight_decay, ..config.adam() })?;
         let moments = Moments::new(params.len());
-        Ok(AdamW { params, config, moments })
+        Ok(AdamW { params, config, moments, decay: Vec::new() })
+    }
+
+    /// AdamW that decays parameter `i` only where `decay[i]` (one flag per parameter).
+    pub fn with_decay_mask(
+        params: Vec<Param>,
+        config: AdamWConfig,
+        decay: Vec<bool>,
+    ) -> Result<AdamW> {
+        if decay.len() != params.len() {
+            let why = format!("one flag per parameter ({})", params.len());
+            return Err(crate::error::Error::invalid("decay", decay.len(), why));
+        }
+        Ok(AdamW { decay, ..AdamW::new(params, config)? })
     }
 
     pub fn config(&self) -> &AdamWConfig {
@@ -54,7 +73,9 @@ impl AdamW {
 impl Optimizer for AdamW {
     fn step(&mut self, grads: &GradStore) -> Result<()> {
         let adam = self.config.adam();
-        self.moments.step(&self.params, grads, &adam, self.config.weight_decay)
+        let (wd, decay) = (self.config.weight_decay, &self.decay);
+        let decoupled = |i: usize| if decay.get(i).copied().unwrap_or(true) { wd } else { 0.0 };
+        self.moments.step(&self.params, grads, &adam, decoupled)
     }
 
     fn learning_rate(&self) -> f64 {

@@ -29,7 +29,9 @@ pub use adamw::{AdamW, AdamWConfig};
 pub use choice::OptimizerChoice;
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule_choice::ScheduleChoice;
-pub use scheduler::{CosineAnnealingLR, ExponentialLR, LinearWarmup, Schedule, Scheduler, StepLR};
+pub use scheduler::{
+    CosineAnnealingLR, ExponentialLR, LinearWarmup, Schedule, Scheduler, StepLR, WarmupLinearDecay,
+};
 pub use sgd::{Sgd, SgdConfig};
 
 use crate::autograd::GradStore;

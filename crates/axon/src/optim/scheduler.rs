@@ -8,6 +8,9 @@
 //! - [`LinearWarmup`]: `η_0 · (f + (1 − f) · min(e, W) / W)` for `W` warm-up epochs starting at
 //!   the factor `f`, optionally followed by another schedule run on `e − W` (warm-up then
 //!   cosine, the transformer recipe).
+//! - [`WarmupLinearDecay`], per optimizer step `s` of `T`: `η_0 · s / W` for `s < W`, then
+//!   `η_0 · max(0, (T − s) / (T − W))` (Hugging Face's `get_linear_schedule_with_warmup`; the
+//!   first step runs at rate 0 when `W > 0`, as there).
 //!
 //! A [`Schedule`] is the formula; a [`Scheduler`] remembers `η_0` and the epoch and sets the
 //! optimizer's learning rate at every step.
@@ -132,6 +135,46 @@ impl Schedule for LinearWarmup {
         }
         let f = self.start_factor;
         base_lr * (f + (1.0 - f) * epoch as f64 / self.warmup as f64)
+    }
+}
+
+/// A linear warm-up over `warmup` steps then a linear decay to 0 at step `total` (see the
+/// module docs); its [`Schedule::lr_at`] takes the optimizer step, not the epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WarmupLinearDecay {
+    warmup: usize,
+    total: usize,
+}
+
+impl WarmupLinearDecay {
+    /// `warmup` steps of warm-up within `total` steps (`warmup ≤ total`, `total ≥ 1`).
+    pub fn new(warmup: usize, total: usize) -> Result<WarmupLinearDecay> {
+        if total == 0 {
+            return Err(Error::invalid("total", total, "must be at least 1 step"));
+        }
+        if warmup > total {
+            let why = format!("the warm-up cannot be longer than the {total} steps in all");
+            return Err(Error::invalid("warmup", warmup, why));
+        }
+        Ok(WarmupLinearDecay { warmup, total })
+    }
+
+    pub fn warmup(&self) -> usize {
+        self.warmup
+    }
+
+    pub fn total(&self) -> usize {
+        self.total
+    }
+}
+
+impl Schedule for WarmupLinearDecay {
+    fn lr_at(&self, base_lr: f64, step: usize) -> f64 {
+        let (s, w, t) = (step as f64, self.warmup as f64, self.total as f64);
+        if step < self.warmup {
+            return base_lr * s / w.max(1.0);
+        }
+        base_lr * ((t - s) / (t - w).max(1.0)).max(0.0)
     }
 }
 

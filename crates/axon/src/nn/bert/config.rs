@@ -101,6 +101,30 @@ impl BertConfig {
     }
 }
 
+impl BertConfig {
+    /// The `config.json` of this config, as Hugging Face's `BertConfig` reads it (what
+    /// [`BertConfig::from_json`] reads back to the same config).
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "model_type": "bert",
+            "architectures": ["BertModel"],
+            "hidden_size": self.hidden_size,
+            "num_hidden_layers": self.num_hidden_layers,
+            "num_attention_heads": self.num_attention_heads,
+            "intermediate_size": self.intermediate_size,
+            "vocab_size": self.vocab_size,
+            "max_position_embeddings": self.max_position_embeddings,
+            "type_vocab_size": self.type_vocab_size,
+            "layer_norm_eps": self.layer_norm_eps,
+            "hidden_dropout_prob": self.hidden_dropout_prob,
+            "attention_probs_dropout_prob": self.hidden_dropout_prob,
+            "hidden_act": "gelu",
+            "position_embedding_type": "absolute",
+        })
+        .to_string()
+    }
+}
+
 /// Typed reads of a config's keys, each error naming the file and the key.
 struct Keys<'a> {
     map: &'a Map<String, Value>,

@@ -9,7 +9,10 @@
 //!   model's length and padding each batch to its longest;
 //! - [`Pooling`] and [`l2_normalize`] are sentence-transformers' `Pooling` and `Normalize`;
 //! - [`SentenceEncoder`] puts them together from a sentence-transformers directory
-//!   (`modules.json`) and embeds texts as `SentenceTransformer.encode` does.
+//!   (`modules.json`) and embeds texts as `SentenceTransformer.encode` does;
+//! - [`BertClassifier`] is a classifier on the pooled encoder, and [`fine_tune`] trains it as
+//!   Hugging Face's `Trainer` does (AdamW, warm-up then linear decay, clipping), optionally with
+//!   the first layers frozen.
 //!
 //! Nothing is downloaded: a model directory is fetched beforehand (`scripts/fetch_models.sh`).
 //!
@@ -21,14 +24,21 @@
 //! # Ok::<(), axon::Error>(())
 //! ```
 
+mod classifier;
 mod config;
+mod fine_tune;
 mod model;
 mod pooling;
 mod sentence;
 mod tokenizer;
 mod weights;
 
+pub use classifier::BertClassifier;
 pub use config::BertConfig;
+pub use fine_tune::{
+    decays, fine_tune, score, warmup_steps, FineTuneOptions, FineTuner, LabelledTexts, StepResult,
+    Warmup, GROUP_BATCHES,
+};
 pub use model::BertModel;
 pub use pooling::{l2_normalize, Pooling, PoolingMode};
 pub use sentence::SentenceEncoder;

@@ -33,7 +33,7 @@ use crate::nn::transformer::{
     EncoderLayerConfig, EncoderLayerWeights, FeedForwardActivation, TransformerEncoderLayer,
 };
 use crate::rng::Rng;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{no_grad, DType, Tensor};
 
 /// Hugging Face's name of each encoder-layer module beside axon's (see the module docs).
 const LAYER_NAMES: [(&str, &str); 8] = [
@@ -70,6 +70,16 @@ impl BertModel {
     /// The encoder of `config` with the weights of a safetensors file, by Hugging Face's names
     /// with or without the `bert.` prefix (a task model's head beside `bert.` is left out).
     pub fn from_safetensors(config: BertConfig, path: impl AsRef<Path>) -> Result<BertModel> {
+        BertModel::from_safetensors_seeded(config, path, 0)
+    }
+
+    /// As [`BertModel::from_safetensors`], the dropout masks (training mode) drawn from
+    /// generators seeded by `seed`.
+    pub fn from_safetensors_seeded(
+        config: BertConfig,
+        path: impl AsRef<Path>,
+        seed: u64,
+    ) -> Result<BertModel> {
         let mut w = Weights::read(path.as_ref())?;
         let c = &config;
         let h = c.hidden_size;
@@ -81,7 +91,7 @@ impl BertModel {
         let token_type_embeddings = embedding("token_type_embeddings", c.type_vocab_size)?;
         let embeddings_norm = norm(&mut w, "embeddings.LayerNorm", c)?;
         // Dropout masks only matter in training mode; one seeded stream per dropout.
-        let mut rng = Rng::seed(0);
+        let mut rng = Rng::seed(seed);
         let layers = (0..c.num_hidden_layers)
             .map(|i| load_layer(&mut w, i, c, rng.split()))
             .collect::<Result<Vec<_>>>()?;
@@ -123,6 +133,19 @@ impl BertModel {
         attention_mask: Option<&Tensor>,
         token_type_ids: Option<&Tensor>,
     ) -> Result<Tensor> {
+        self.forward_frozen(input_ids, attention_mask, token_type_ids, None)
+    }
+
+    /// As [`BertModel::forward_masked`], with the embeddings and the
+    /// first `frozen` layers run without recording a graph when `frozen` is given: no gradient
+    /// reaches them, and their backward pass is never computed (fine-tuning with frozen layers).
+    pub fn forward_frozen(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: Option<&Tensor>,
+        token_type_ids: Option<&Tensor>,
+        frozen: Option<usize>,
+    ) -> Result<Tensor> {
         let &[b, l] = input_ids.dims() else {
             let why = "BERT takes token ids (batch, length)";
             return Err(Error::invalid("input_ids", input_ids.shape(), why));
@@ -144,18 +167,31 @@ impl BertModel {
                 return Err(Error::invalid(name, t.shape(), why));
             }
         }
-        let words = self.word_embeddings.forward(&input_ids.to_dtype(DType::I64)?)?;
-        let positions = self.position_embeddings.weight().value().narrow(0, 0, l)?;
-        let types = match token_type_ids {
-            Some(t) => self.token_type_embeddings.forward(&t.to_dtype(DType::I64)?)?,
-            None => self.token_type_embeddings.weight().value().narrow(0, 0, 1)?,
+        let embed = || -> Result<Tensor> {
+            let words = self.word_embeddings.forward(&input_ids.to_dtype(DType::I64)?)?;
+            let positions = self.position_embeddings.weight().value().narrow(0, 0, l)?;
+            let types = match token_type_ids {
+                Some(t) => self.token_type_embeddings.forward(&t.to_dtype(DType::I64)?)?,
+                None => self.token_type_embeddings.weight().value().narrow(0, 0, 1)?,
+            };
+            let x = words.add(&positions)?.add(&types)?;
+            self.embeddings_dropout.forward(&self.embeddings_norm.forward(&x)?)
         };
-        let x = words.add(&positions)?.add(&types)?;
-        let mut x = self.embeddings_dropout.forward(&self.embeddings_norm.forward(&x)?)?;
-        for layer in &self.layers {
-            x = layer.forward_masked(&x, attention_mask)?;
-        }
-        Ok(x)
+        let frozen_layers = frozen.unwrap_or(0).min(self.layers.len());
+        let (head, tail) = self.layers.split_at(frozen_layers);
+        let run = |x: Tensor, layers: &[TransformerEncoderLayer]| {
+            layers.iter().try_fold(x, |x, layer| layer.forward_masked(&x, attention_mask))
+        };
+        let x = match frozen {
+            Some(_) => no_grad(|| run(embed()?, head))?.detach(),
+            None => embed()?,
+        };
+        run(x, tail)
+    }
+
+    /// The number of encoder layers.
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
     }
 
     /// The pooler's output `tanh(dense(h[:, 0]))` `(B, H)` of a last hidden state `(B, L, H)`

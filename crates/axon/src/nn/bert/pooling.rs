@@ -4,12 +4,17 @@
 //! several are on, their vectors are concatenated in that order, as `sentence_transformers`'
 //! `Pooling` does. [`l2_normalize`] is its `Normalize` module (`x / max(‖x‖, 1e-12)`).
 //! Sums run in `f64`, so the only rounding is the final `f32`.
+//!
+//! [`Pooling::pool_tensor`] is the same pooling as tensor operations (a masked sum over the
+//! tokens, divided by their count; a masked max), so that gradients flow through it to the
+//! encoder when a classifier on the pooled vector is fine-tuned.
 
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::tensor::Tensor;
 
 /// One way of pooling token vectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +84,25 @@ impl Pooling {
         Pooling::new(modes).map_err(|_| bad("no pooling mode is on".into()))
     }
 
+    /// Pooling by mode names (`cls`, `max`, `mean`, `mean_sqrt_len`), as [`Pooling::names`]
+    /// gives them.
+    pub fn from_names(names: &[String]) -> Result<Pooling> {
+        let value = Value::Array(names.iter().cloned().map(Value::String).collect());
+        let modes = named_modes(&value).map_err(|e| Error::invalid("pooling", "names", e))?;
+        Pooling::new(modes)
+    }
+
+    /// The modes' names, in output order.
+    pub fn names(&self) -> Vec<String> {
+        let name = |m: &PoolingMode| match m {
+            PoolingMode::Cls => "cls",
+            PoolingMode::Max => "max",
+            PoolingMode::Mean => "mean",
+            PoolingMode::MeanSqrtLen => "mean_sqrt_len",
+        };
+        self.modes.iter().map(|m| name(m).to_owned()).collect()
+    }
+
     pub fn modes(&self) -> &[PoolingMode] {
         &self.modes
     }
@@ -86,6 +110,40 @@ impl Pooling {
     /// The width of a pooled vector for token vectors of `hidden` features.
     pub fn output_dim(&self, hidden: usize) -> usize {
         hidden * self.modes.len()
+    }
+
+    /// Pools token vectors `hidden` `(B, L, H)` under `mask` `(B, L)` (non-zero: a token) into
+    /// `(B, output_dim)`, as tensor operations that record a graph, so gradients reach `hidden`:
+    /// mean `Σ_t m_t h_t / max(Σ_t m_t, 1e-9)`, mean-sqrt-len `Σ_t m_t h_t / √max(Σ_t m_t, 1e-9)`,
+    /// CLS `h_0`, max `max_t (m_t h_t − (1 − m_t) 10⁹)` (masked tokens at −10⁹, as
+    /// sentence-transformers sets them).
+    pub fn pool_tensor(&self, hidden: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let &[b, l, _] = hidden.dims() else {
+            return Err(Error::invalid("hidden", hidden.shape(), "token vectors are (B, L, H)"));
+        };
+        if mask.dims() != [b, l] {
+            let why = format!("the mask must be ({b}, {l}) as the token vectors");
+            return Err(Error::invalid("mask", mask.shape(), why));
+        }
+        let m = mask.ne(&Tensor::zeros_like(mask))?.to_dtype(hidden.dtype())?.unsqueeze(2)?;
+        let kept = m.sum(1, false)?.clamp(1e-9, f64::INFINITY)?;
+        let masked = hidden.mul(&m)?;
+        let sum = || masked.sum(1, false);
+        let mut parts = Vec::with_capacity(self.modes.len());
+        for mode in &self.modes {
+            parts.push(match mode {
+                PoolingMode::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+                PoolingMode::Mean => sum()?.div(&kept)?,
+                PoolingMode::MeanSqrtLen => sum()?.div(&kept.sqrt()?)?,
+                PoolingMode::Max => {
+                    masked.add(&m.sub_scalar(1.0)?.mul_scalar(1e9)?)?.max(1, false)?
+                }
+            });
+        }
+        if parts.len() == 1 {
+            return Ok(parts.remove(0));
+        }
+        Tensor::concat(&parts, 1)
     }
 
     /// Pools `hidden` (`batch × len × dim`, row-major) under `mask` (`batch × len`, non-zero:

@@ -37,13 +37,20 @@ struct Modules {
 impl SentenceEncoder {
     /// Loads a sentence-transformers directory (or a plain Hugging Face BERT directory).
     pub fn load(dir: impl AsRef<Path>) -> Result<SentenceEncoder> {
+        SentenceEncoder::load_seeded(dir, 0)
+    }
+
+    /// As [`SentenceEncoder::load`], the encoder's dropout (training mode) seeded by `seed`.
+    pub fn load_seeded(dir: impl AsRef<Path>, seed: u64) -> Result<SentenceEncoder> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
             let msg = "no such directory (a sentence-transformers or Hugging Face model)";
             return Err(Error::Io { path: dir.display().to_string(), msg: msg.into() });
         }
         let modules = read_modules(dir)?;
-        let model = BertModel::load(&modules.transformer)?;
+        let t = &modules.transformer;
+        let config = super::config::BertConfig::from_file(t.join("config.json"))?;
+        let model = BertModel::from_safetensors_seeded(config, t.join("model.safetensors"), seed)?;
         let hidden = model.config().hidden_size;
         let pooling = match &modules.pooling {
             Some(p) => Pooling::from_file(p.join("config.json"), hidden)?,
@@ -69,6 +76,11 @@ impl SentenceEncoder {
             normalize: modules.normalize,
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// The encoder, tokenizer and pooling (the normalisation is left out).
+    pub fn into_parts(self) -> (BertModel, BertTokenizer, Pooling) {
+        (self.model, self.tokenizer, self.pooling)
     }
 
     pub fn model(&self) -> &BertModel {

@@ -43,8 +43,16 @@ impl BertTokenizer {
         if !path.is_file() {
             return Err(bad("no such file (a Hugging Face tokenizer.json)".into()));
         }
-        let mut inner = Tokenizer::from_file(path)
-            .map_err(|e| bad(format!("not a Hugging Face tokenizer.json: {e}")))?;
+        let json = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        BertTokenizer::from_json(&json, max_length, &path.display().to_string())
+    }
+
+    /// As [`BertTokenizer::from_file`], from the text of a `tokenizer.json`; `source` names it
+    /// in errors.
+    pub fn from_json(json: &str, max_length: usize, source: &str) -> Result<BertTokenizer> {
+        let bad = |msg: String| Error::Io { path: source.to_owned(), msg };
+        let mut inner: Tokenizer =
+            json.parse().map_err(|e| bad(format!("not a Hugging Face tokenizer.json: {e}")))?;
         let (pad_id, pad_token) = match inner.get_padding() {
             Some(p) => (p.pad_id, p.pad_token.clone()),
             None => {
@@ -72,6 +80,13 @@ impl BertTokenizer {
             pad_token,
         }));
         Ok(BertTokenizer { inner, max_length })
+    }
+
+    /// The `tokenizer.json` text (with this tokenizer's truncation and padding), which
+    /// [`BertTokenizer::from_json`] reads back.
+    pub fn to_json(&self) -> Result<String> {
+        let bad = |e| Error::invalid("tokenizer", "tokenizer.json", format!("{e}"));
+        self.inner.to_string(false).map_err(bad)
     }
 
     /// The most tokens an input keeps.
