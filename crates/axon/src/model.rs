@@ -185,7 +185,7 @@ impl SavedModel {
             SavedModel::SparseLinear(m) => Some(&m.encoder),
             SavedModel::NaiveBayes(m) => Some(&m.encoder),
             SavedModel::TextNetwork(n) => Some(&n.encoder),
-            SavedModel::Linear(_) | SavedModel::Network(_) => None,
+            SavedModel::Linear(_) | SavedModel::Network(_) | SavedModel::BertClassifier(_) => None,
         }
     }
 
