@@ -8,7 +8,8 @@
 //! model's coefficients by name, a network's architecture and tensor shapes) and the record of
 //! the run that saved it — only what the file stores, so no standard errors or tests. Models on
 //! text columns (a sparse linear model, Naive Bayes) read their text columns from a table file
-//! and apply their own `SparseEncoder`.
+//! and apply their own `SparseEncoder`; a linear model on sentence embeddings reads its text
+//! columns and embeds them by its sentence encoder, loaded (and its files checked) on first use.
 //!
 //! A model file is checked before it is trusted: a network's architecture must name exactly the
 //! tensors the file stores, shape for shape, before anything is built from it (so a description
@@ -27,8 +28,11 @@ use crate::data::{
 };
 use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
-use crate::linear::{row_major, CoefficientTable, LinearModel, SparseLinearModel};
+use crate::linear::{
+    row_major, CoefficientTable, EncodedLinearModel, LinearModel, SparseLinearModel,
+};
 use crate::naive_bayes::NaiveBayesModel;
+use crate::nn::bert::EncoderFeatures;
 use crate::nn::{Architecture, NetworkClassifier, TextNetwork};
 use crate::sparse::Csr;
 use crate::text::SparseEncoder;
@@ -43,6 +47,8 @@ pub enum SavedModel {
     NaiveBayes(NaiveBayesModel),
     /// A network on the sparse design of text columns.
     TextNetwork(TextNetwork),
+    /// A linear model on the sentence embeddings of text columns.
+    EncodedLinear(EncodedLinearModel),
 }
 
 /// What a model says about every row.
@@ -76,6 +82,9 @@ pub struct ModelSummary {
     pub parameters: Vec<(String, Vec<usize>)>,
     /// The record of the run that saved it (`null` when the file has none).
     pub settings: Value,
+    /// A model on sentence embeddings: its text columns and the encoder's directory and files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_encoder: Option<EncoderFeatures>,
 }
 
 impl SavedModel {
@@ -93,6 +102,7 @@ impl SavedModel {
                     architecture: None,
                     parameters: Vec::new(),
                     settings: m.settings.clone(),
+                    text_encoder: None,
                 }
             }
             SavedModel::Network(n) => network_summary(kind, schema, &n.architecture, &n.settings)?,
@@ -104,6 +114,7 @@ impl SavedModel {
                 architecture: None,
                 parameters: Vec::new(),
                 settings: m.settings.clone(),
+                text_encoder: None,
             },
             SavedModel::NaiveBayes(m) => ModelSummary {
                 kind,
@@ -116,9 +127,23 @@ impl SavedModel {
                     ("feature_log_prob".into(), vec![m.classes.len(), m.nb.n_features()]),
                 ],
                 settings: m.settings.clone(),
+                text_encoder: None,
             },
             SavedModel::TextNetwork(n) => {
                 network_summary(kind, schema, &n.architecture, &n.settings)?
+            }
+            SavedModel::EncodedLinear(m) => {
+                let table = m.linear.coefficient_table();
+                ModelSummary {
+                    kind,
+                    schema,
+                    parameter_count: table.values.iter().map(Vec::len).sum(),
+                    coefficients: Some(table),
+                    architecture: None,
+                    parameters: Vec::new(),
+                    settings: m.linear.settings.clone(),
+                    text_encoder: Some(m.features.clone()),
+                }
             }
         })
     }
@@ -149,7 +174,39 @@ impl SavedModel {
                 SavedModel::NaiveBayes(NaiveBayesModel::from_file(&file, path)?)
             }
             ModelKind::TextNetwork => SavedModel::TextNetwork(TextNetwork::from_file(&file, path)?),
+            ModelKind::EncodedLinear => {
+                let model = EncodedLinearModel::from_file(&file, path)?;
+                let encoder = &model.linear.encoder;
+                check_scale("the encoder", encoder.means(), encoder.stds()).map_err(bad)?;
+                SavedModel::EncodedLinear(model)
+            }
         })
+    }
+
+    /// For a model on sentence embeddings, loads its sentence encoder from `dir` (whose files
+    /// must be those it was fitted with) instead of the directory the file names; other models
+    /// have no sentence encoder, and an error says so.
+    pub fn set_encoder_dir(&mut self, dir: &Path) -> Result<()> {
+        match self {
+            SavedModel::EncodedLinear(m) => {
+                m.set_encoder_dir(dir);
+                Ok(())
+            }
+            other => {
+                let reason = format!("a {} model has no sentence encoder", other.kind());
+                Err(Error::invalid("encoder", dir.display(), reason))
+            }
+        }
+    }
+
+    /// Loads and checks a model's sentence encoder now (it is otherwise loaded when the first
+    /// rows are scored), so that a changed or missing encoder is reported before any data is
+    /// read; nothing for other models.
+    pub fn load_encoder(&self) -> Result<()> {
+        if let SavedModel::EncodedLinear(m) = self {
+            m.load_encoder()?;
+        }
+        Ok(())
     }
 
     /// The layout, features, target and classes of the model's data.
@@ -160,6 +217,7 @@ impl SavedModel {
             SavedModel::SparseLinear(m) => text_schema(&m.encoder, &m.target, &m.classes),
             SavedModel::NaiveBayes(m) => text_schema(&m.encoder, &m.target, &m.classes),
             SavedModel::TextNetwork(n) => text_schema(&n.encoder, &n.target, &n.classes),
+            SavedModel::EncodedLinear(m) => m.schema(),
         }
     }
 
@@ -171,6 +229,7 @@ impl SavedModel {
             SavedModel::SparseLinear(m) => m.classes.clone(),
             SavedModel::NaiveBayes(m) => m.classes.clone(),
             SavedModel::TextNetwork(n) => n.classes.clone(),
+            SavedModel::EncodedLinear(m) => m.linear.classes(),
         }
     }
 
@@ -182,6 +241,7 @@ impl SavedModel {
             SavedModel::SparseLinear(m) => m.kind_name(),
             SavedModel::NaiveBayes(m) => m.kind_name(),
             SavedModel::TextNetwork(_) => "nn-text-classifier",
+            SavedModel::EncodedLinear(m) => m.kind_name(),
         }
     }
 
@@ -203,7 +263,8 @@ impl SavedModel {
         match self {
             SavedModel::SparseLinear(_)
             | SavedModel::NaiveBayes(_)
-            | SavedModel::TextNetwork(_) => {
+            | SavedModel::TextNetwork(_)
+            | SavedModel::EncodedLinear(_) => {
                 let options = ReadOptions { missing: Vec::new(), ..options.clone() };
                 read_examples(&self.schema(), path, labels, &options)
             }
@@ -223,7 +284,10 @@ impl SavedModel {
         let options = match self {
             SavedModel::SparseLinear(_)
             | SavedModel::NaiveBayes(_)
-            | SavedModel::TextNetwork(_) => ReadOptions { missing: Vec::new(), ..options.clone() },
+            | SavedModel::TextNetwork(_)
+            | SavedModel::EncodedLinear(_) => {
+                ReadOptions { missing: Vec::new(), ..options.clone() }
+            }
             _ => options.clone(),
         };
         read_example_batches(&self.schema(), path, &options, rows)
@@ -277,6 +341,18 @@ impl SavedModel {
                 let x = sparse_design(&model.encoder, examples)?;
                 let proba = model.predict_proba_design(&x)?;
                 let log_odds = if log_odds { Some(model.log_odds_design(&x)?) } else { None };
+                check_proba(&proba, k, examples, first_row)?;
+                Ok(Scores { proba, log_odds })
+            }
+            SavedModel::EncodedLinear(model) => {
+                let Features::Table(frame) = &examples.features else {
+                    let msg = "a model on text columns reads a table file with a header".into();
+                    return Err(Error::Io { path: examples.path.clone(), msg });
+                };
+                let x = model.design(frame, first_row)?;
+                let proba = row_major(&model.linear.predict_proba_design(x.as_ref())?);
+                let log_odds =
+                    if log_odds { Some(model.linear.log_odds_design(x.as_ref())?) } else { None };
                 check_proba(&proba, k, examples, first_row)?;
                 Ok(Scores { proba, log_odds })
             }
@@ -369,5 +445,6 @@ fn network_summary(
         architecture: Some(architecture.clone()),
         parameters: architecture.parameter_shapes()?,
         settings: settings.clone(),
+        text_encoder: None,
     })
 }

@@ -55,6 +55,9 @@ pub enum ModelKind {
     /// A network on the sparse design of text columns (`TextNetwork`).
     #[serde(rename = "text-network")]
     TextNetwork,
+    /// A linear model on the sentence embeddings of text columns (`EncodedLinearModel`).
+    #[serde(rename = "encoded-linear")]
+    EncodedLinear,
 }
 
 /// The description in the metadata.

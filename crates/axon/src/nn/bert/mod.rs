@@ -9,7 +9,9 @@
 //!   model's length and padding each batch to its longest;
 //! - [`Pooling`] and [`l2_normalize`] are sentence-transformers' `Pooling` and `Normalize`;
 //! - [`SentenceEncoder`] puts them together from a sentence-transformers directory
-//!   (`modules.json`) and embeds texts as `SentenceTransformer.encode` does.
+//!   (`modules.json`) and embeds texts as `SentenceTransformer.encode` does;
+//! - [`EncoderFeatures`] turns text columns into embedding columns of a table, for linear models
+//!   on frozen embeddings, and checks the encoder's files by their digests when it is loaded again.
 //!
 //! Nothing is downloaded: a model directory is fetched beforehand (`scripts/fetch_models.sh`).
 //!
@@ -22,6 +24,7 @@
 //! ```
 
 mod config;
+mod features;
 mod model;
 mod pooling;
 mod sentence;
@@ -29,6 +32,7 @@ mod tokenizer;
 mod weights;
 
 pub use config::BertConfig;
+pub use features::{EncoderFeatures, EncoderFile};
 pub use model::BertModel;
 pub use pooling::{l2_normalize, Pooling, PoolingMode};
 pub use sentence::SentenceEncoder;
