@@ -48,7 +48,7 @@ pub enum SavedModel {
     /// A network on the sparse design of text columns.
     TextNetwork(TextNetwork),
     /// A linear model on the sentence embeddings of text columns.
-    EncodedLinear(EncodedLinearModel),
+    EncodedLinear(Box<EncodedLinearModel>),
 }
 
 /// What a model says about every row.
@@ -178,7 +178,7 @@ impl SavedModel {
                 let model = EncodedLinearModel::from_file(&file, path)?;
                 let encoder = &model.linear.encoder;
                 check_scale("the encoder", encoder.means(), encoder.stds()).map_err(bad)?;
-                SavedModel::EncodedLinear(model)
+                SavedModel::EncodedLinear(Box::new(model))
             }
         })
     }

@@ -63,6 +63,7 @@ fn resave(saved: SavedModel, name: &str, data: &Path, predictions: &str, log_odd
         SavedModel::SparseLinear(m) => m.save(&path).unwrap(),
         SavedModel::NaiveBayes(m) => m.save(&path).unwrap(),
         SavedModel::TextNetwork(n) => n.save(&path, &serde_json::Value::Null).unwrap(),
+        SavedModel::EncodedLinear(m) => m.save(&path).unwrap(),
     }
     let file = load_model(&path).unwrap();
     assert_eq!(file.version, MODEL_VERSION);
@@ -72,6 +73,7 @@ fn resave(saved: SavedModel, name: &str, data: &Path, predictions: &str, log_odd
         SavedModel::SparseLinear(_) => ModelKind::SparseLinear,
         SavedModel::NaiveBayes(_) => ModelKind::NaiveBayes,
         SavedModel::TextNetwork(_) => ModelKind::TextNetwork,
+        SavedModel::EncodedLinear(_) => ModelKind::EncodedLinear,
     };
     assert_eq!(file.kind, kind);
     check(&path, data, predictions, log_odds);

@@ -25,7 +25,7 @@ pub fn write_parquet_f32(path: impl AsRef<Path>, names: &[String], values: &[f32
     let path = path.as_ref();
     let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
     let d = names.len();
-    if d == 0 || values.len() % d != 0 {
+    if d == 0 || !values.len().is_multiple_of(d) {
         let reason = format!("{} values do not fill rows of {d} columns", values.len());
         return Err(Error::invalid("values", values.len(), reason));
     }
