@@ -1,13 +1,14 @@
 //! `axon embed`: sentence embeddings of a text column by a sentence-transformers model directory
-//! (`axon::nn::bert::SentenceEncoder`), written as CSV (`e0 … e{d−1}`, one row per input row, in
-//! order) or safetensors (`embeddings`, `f32` `(rows, d)`), atomically. Progress goes to stderr:
+//! (`axon::nn::bert::SentenceEncoder`), written as CSV or Parquet (columns `e0 … e{d−1}`, one
+//! row per input row, in order; Parquet's are `Float32`, what pandas and polars read as a frame
+//! of float columns) or safetensors (`embeddings`, `f32` `(rows, d)`), atomically. Progress goes to stderr:
 //! a bar with texts per second on a terminal, one summary line in any case unless `--quiet`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use axon::data::{read_table, ReadOptions};
+use axon::data::{read_table, write_parquet_f32, ReadOptions};
 use axon::io::{save_safetensors, write_atomic};
 use axon::nn::bert::SentenceEncoder;
 use clap::Args;
@@ -34,7 +35,8 @@ pub struct EmbedArgs {
     /// Texts encoded at a time (sorted by length, so a batch pads little).
     #[arg(long, value_name = "B", default_value_t = 32)]
     batch_size: usize,
-    /// Where to write the embeddings: .csv or .safetensors.
+    /// Where to write the embeddings: .csv, .parquet (one Float32 column per dimension) or
+    /// .safetensors.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// Print nothing on stderr.
@@ -46,8 +48,8 @@ pub struct EmbedArgs {
 pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {
     let ext = args.out.extension().and_then(|e| e.to_str()).unwrap_or_default();
     let ext = ext.to_ascii_lowercase();
-    if !matches!(ext.as_str(), "csv" | "safetensors") {
-        anyhow::bail!("--out {}: write .csv or .safetensors", args.out.display());
+    if !matches!(ext.as_str(), "csv" | "parquet" | "safetensors") {
+        anyhow::bail!("--out {}: write .csv, .parquet or .safetensors", args.out.display());
     }
     if args.batch_size == 0 {
         anyhow::bail!("--batch-size 0: encode at least one text at a time");
@@ -83,9 +85,12 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {
         bar.finish_and_clear();
     }
     let dim = encoder.dim();
-    if ext == "csv" {
+    let names: Vec<String> = (0..dim).map(|j| format!("e{j}")).collect();
+    if ext == "parquet" {
+        write_parquet_f32(&args.out, &names, &embeddings.to_vec::<f32>()?)?;
+    } else if ext == "csv" {
         let values: Vec<f32> = embeddings.to_vec()?;
-        let mut text = (0..dim).map(|j| format!("e{j}")).collect::<Vec<_>>().join(",");
+        let mut text = names.join(",");
         text.push('\n');
         for row in values.chunks(dim.max(1)) {
             let fields: Vec<String> = row.iter().map(f32::to_string).collect();

@@ -10,7 +10,9 @@
 //! an error names the file and the row (its line) counted from the start of the file. A
 //! header-less CSV file or an IDX folder's test files are read whole (`SavedModel::read`).
 //! `--out FILE` writes the predictions to a temporary file renamed over FILE at the end, so an
-//! interrupted run never leaves a partial FILE; without it they go to stdout as they come.
+//! interrupted run never leaves a partial FILE; without it they go to stdout as they come. A
+//! model on sentence embeddings (`axon fit --encoder`) embeds each batch's texts by its encoder,
+//! checked against the digests the model file keeps (`--encoder DIR` loads it from elsewhere).
 
 use std::path::PathBuf;
 
@@ -64,6 +66,10 @@ pub struct PredictArgs {
     /// Rows per batch when streaming a table file: memory holds one batch.
     #[arg(long, value_name = "N", default_value_t = BATCH_ROWS)]
     batch_rows: usize,
+    /// For a model fitted with --encoder: load the sentence encoder from this directory instead
+    /// of the one the model file names (its files must be the same, checked by SHA-256).
+    #[arg(long, value_name = "DIR")]
+    encoder: Option<PathBuf>,
 }
 
 /// Where the predictions go: stdout, or a file written atomically.
@@ -112,7 +118,11 @@ impl Sink {
 
 /// Runs `axon predict`.
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
-    let model = SavedModel::load(&args.model)?;
+    let mut model = SavedModel::load(&args.model)?;
+    if let Some(dir) = &args.encoder {
+        model.set_encoder_dir(dir).map_err(|e| anyhow::anyhow!("--encoder: {e}"))?;
+    }
+    model.load_encoder()?;
     let classes = model.classes();
     let k = classes.len();
     match args.threshold {

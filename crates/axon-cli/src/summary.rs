@@ -1,7 +1,8 @@
 //! `axon summary`: what a saved model file holds, printed again without refitting: its kind and
 //! data schema (layout, target, classes, features), a linear model's coefficients by name or a
 //! network's architecture with its parameter tensors and counts, and the record of the run that
-//! saved it (the command line and its settings). Only what the file stores: a linear model file
+//! saved it (the command line and its settings); a model on sentence embeddings also names its
+//! encoder's directory and files. Only what the file stores: a linear model file
 //! has no standard errors, so none are shown (`axon fit` on the data gives them). The library's
 //! `SavedModel::summary` gathers it all; this file prints it, as text or one JSON object.
 
@@ -42,6 +43,18 @@ pub fn run(args: &SummaryArgs) -> anyhow::Result<()> {
 fn text(s: &ModelSummary, file: &str) -> String {
     let mut out = format!("Model: {} in {file}, {} parameters\n", s.kind, s.parameter_count);
     out.push_str(&schema(&s.schema));
+    if let Some(e) = &s.text_encoder {
+        let _ = writeln!(
+            out,
+            "Sentence encoder: {} ({} dimensions per text column, {} texts at a time)",
+            e.dir.display(),
+            e.dim,
+            e.batch_size
+        );
+        for f in &e.files {
+            let _ = writeln!(out, "  {} ({} bytes, SHA-256 {})", f.path, f.bytes, f.sha256);
+        }
+    }
     if let Some(table) = &s.coefficients {
         out.push_str(&coefficients(table));
     }

@@ -1,5 +1,5 @@
 //! `axon embed` on the tiny random BERT fixture (`crates/axon/tests/fixtures/tiny_bert`): the
-//! CSV and safetensors outputs hold sentence-transformers' embeddings of the text column (the
+//! CSV, Parquet and safetensors outputs hold sentence-transformers' embeddings of the text column (the
 //! fixture's `reference.json`) row for row, and bad arguments are errors naming them.
 
 mod common;
@@ -78,6 +78,20 @@ fn embed_writes_sentence_transformers_embeddings_as_csv_and_safetensors() {
     let rows: Vec<Vec<f64>> = t.to_f64_vec().chunks(16).map(<[f64]>::to_vec).collect();
     assert_close(&rows, &want());
     assert_eq!(file.metadata["text_column"], "sentence");
+
+    let pq = dir.join("emb.parquet");
+    run(&pq, "64");
+    let frame = axon::data::read_table(&pq, &axon::data::ReadOptions::default()).unwrap();
+    assert_eq!(frame.names, (0..16).map(|j| format!("e{j}")).collect::<Vec<_>>());
+    assert_eq!(frame.n_rows, sentences.len());
+    let columns: Vec<&[f64]> =
+        frame.columns.iter().map(|c| c.as_numeric().expect("a float column")).collect();
+    let rows: Vec<Vec<f64>> =
+        (0..frame.n_rows).map(|i| columns.iter().map(|c| c[i]).collect()).collect();
+    assert_close(&rows, &want());
+    // The same f32 numbers as the safetensors file, bit for bit.
+    let st: Vec<f64> = t.to_f64_vec();
+    assert_eq!(rows.concat(), st);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -8,7 +8,8 @@
 //! model's coefficients by name, a network's architecture and tensor shapes) and the record of
 //! the run that saved it — only what the file stores, so no standard errors or tests. Models on
 //! text columns (a sparse linear model, Naive Bayes) read their text columns from a table file
-//! and apply their own `SparseEncoder`.
+//! and apply their own `SparseEncoder`; a linear model on sentence embeddings reads its text
+//! columns and embeds them by its sentence encoder, loaded (and its files checked) on first use.
 //!
 //! A model file is checked before it is trusted: a network's architecture must name exactly the
 //! tensors the file stores, shape for shape, before anything is built from it (so a description
@@ -27,9 +28,12 @@ use crate::data::{
 };
 use crate::error::{Error, Result};
 use crate::io::{load_model, ModelKind};
-use crate::linear::{row_major, CoefficientTable, LinearModel, SparseLinearModel};
+use crate::linear::{
+    row_major, CoefficientTable, EncodedLinearModel, LinearModel, SparseLinearModel,
+};
 use crate::naive_bayes::NaiveBayesModel;
 use crate::nn::bert::BertClassifier;
+use crate::nn::bert::EncoderFeatures;
 use crate::nn::Module;
 use crate::nn::{Architecture, NetworkClassifier, TextNetwork};
 use crate::sparse::Csr;
@@ -50,6 +54,8 @@ pub enum SavedModel {
     TextNetwork(TextNetwork),
     /// A classifier on a BERT encoder, reading one text column (boxed: it is large).
     BertClassifier(Box<BertClassifier>),
+    /// A linear model on the sentence embeddings of text columns.
+    EncodedLinear(Box<EncodedLinearModel>),
 }
 
 /// What a model says about every row.
@@ -66,7 +72,8 @@ pub struct Scores {
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelSummary {
     /// `logit`, `probit`, `softmax`, `ovr`, `nn-classifier`, `sparse-logit`, `sparse-softmax`,
-    /// `multinomial-nb` or `bernoulli-nb`.
+    /// `sparse-ovr`, `multinomial-nb`, `bernoulli-nb`, `nn-text-classifier`, `bert-classifier` or
+    /// an `encoded-` linear kind (`encoded-logit`, ...).
     pub kind: &'static str,
     /// The layout, features, target and classes of its data.
     pub schema: Schema,
@@ -83,6 +90,9 @@ pub struct ModelSummary {
     pub parameters: Vec<(String, Vec<usize>)>,
     /// The record of the run that saved it (`null` when the file has none).
     pub settings: Value,
+    /// A model on sentence embeddings: its text columns and the encoder's directory and files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_encoder: Option<EncoderFeatures>,
 }
 
 impl SavedModel {
@@ -100,6 +110,7 @@ impl SavedModel {
                     architecture: None,
                     parameters: Vec::new(),
                     settings: m.settings.clone(),
+                    text_encoder: None,
                 }
             }
             SavedModel::Network(n) => network_summary(kind, schema, &n.architecture, &n.settings)?,
@@ -111,6 +122,7 @@ impl SavedModel {
                 architecture: None,
                 parameters: Vec::new(),
                 settings: m.settings.clone(),
+                text_encoder: None,
             },
             SavedModel::NaiveBayes(m) => ModelSummary {
                 kind,
@@ -123,6 +135,7 @@ impl SavedModel {
                     ("feature_log_prob".into(), vec![m.classes.len(), m.nb.n_features()]),
                 ],
                 settings: m.settings.clone(),
+                text_encoder: None,
             },
             SavedModel::TextNetwork(n) => {
                 network_summary(kind, schema, &n.architecture, &n.settings)?
@@ -142,6 +155,20 @@ impl SavedModel {
                     architecture: None,
                     parameters,
                     settings: m.settings.clone(),
+                    text_encoder: None,
+                }
+            }
+            SavedModel::EncodedLinear(m) => {
+                let table = m.linear.coefficient_table();
+                ModelSummary {
+                    kind,
+                    schema,
+                    parameter_count: table.values.iter().map(Vec::len).sum(),
+                    coefficients: Some(table),
+                    architecture: None,
+                    parameters: Vec::new(),
+                    settings: m.linear.settings.clone(),
+                    text_encoder: Some(m.features.clone()),
                 }
             }
         })
@@ -176,6 +203,12 @@ impl SavedModel {
             ModelKind::BertClassifier => {
                 SavedModel::BertClassifier(Box::new(BertClassifier::from_file(&file, path)?))
             }
+            ModelKind::EncodedLinear => {
+                let model = EncodedLinearModel::from_file(&file, path)?;
+                let encoder = &model.linear.encoder;
+                check_scale("the encoder", encoder.means(), encoder.stds()).map_err(bad)?;
+                SavedModel::EncodedLinear(Box::new(model))
+            }
         })
     }
 
@@ -185,8 +218,37 @@ impl SavedModel {
             SavedModel::SparseLinear(m) => Some(&m.encoder),
             SavedModel::NaiveBayes(m) => Some(&m.encoder),
             SavedModel::TextNetwork(n) => Some(&n.encoder),
-            SavedModel::Linear(_) | SavedModel::Network(_) | SavedModel::BertClassifier(_) => None,
+            SavedModel::Linear(_)
+            | SavedModel::Network(_)
+            | SavedModel::BertClassifier(_)
+            | SavedModel::EncodedLinear(_) => None,
         }
+    }
+
+    /// For a model on sentence embeddings, loads its sentence encoder from `dir` (whose files
+    /// must be those it was fitted with) instead of the directory the file names; other models
+    /// have no sentence encoder, and an error says so.
+    pub fn set_encoder_dir(&mut self, dir: &Path) -> Result<()> {
+        match self {
+            SavedModel::EncodedLinear(m) => {
+                m.set_encoder_dir(dir);
+                Ok(())
+            }
+            other => {
+                let reason = format!("a {} model has no sentence encoder", other.kind());
+                Err(Error::invalid("encoder", dir.display(), reason))
+            }
+        }
+    }
+
+    /// Loads and checks a model's sentence encoder now (it is otherwise loaded when the first
+    /// rows are scored), so that a changed or missing encoder is reported before any data is
+    /// read; nothing for other models.
+    pub fn load_encoder(&self) -> Result<()> {
+        if let SavedModel::EncodedLinear(m) = self {
+            m.load_encoder()?;
+        }
+        Ok(())
     }
 
     /// The layout, features, target and classes of the model's data.
@@ -203,6 +265,7 @@ impl SavedModel {
                 target: Some(m.target.clone()),
                 classes: m.classes().to_vec(),
             },
+            SavedModel::EncodedLinear(m) => m.schema(),
         }
     }
 
@@ -215,6 +278,7 @@ impl SavedModel {
             SavedModel::NaiveBayes(m) => m.classes.clone(),
             SavedModel::TextNetwork(n) => n.classes.clone(),
             SavedModel::BertClassifier(m) => m.classes().to_vec(),
+            SavedModel::EncodedLinear(m) => m.linear.classes(),
         }
     }
 
@@ -227,6 +291,7 @@ impl SavedModel {
             SavedModel::NaiveBayes(m) => m.kind_name(),
             SavedModel::TextNetwork(_) => "nn-text-classifier",
             SavedModel::BertClassifier(_) => "bert-classifier",
+            SavedModel::EncodedLinear(m) => m.kind_name(),
         }
     }
 
@@ -252,7 +317,8 @@ impl SavedModel {
             SavedModel::SparseLinear(_)
             | SavedModel::NaiveBayes(_)
             | SavedModel::TextNetwork(_)
-            | SavedModel::BertClassifier(_) => {
+            | SavedModel::BertClassifier(_)
+            | SavedModel::EncodedLinear(_) => {
                 let options = ReadOptions { missing: Vec::new(), ..options.clone() };
                 read_examples(&self.schema(), path, labels, &options)
             }
@@ -273,7 +339,8 @@ impl SavedModel {
             SavedModel::SparseLinear(_)
             | SavedModel::NaiveBayes(_)
             | SavedModel::TextNetwork(_)
-            | SavedModel::BertClassifier(_) => {
+            | SavedModel::BertClassifier(_)
+            | SavedModel::EncodedLinear(_) => {
                 ReadOptions { missing: Vec::new(), ..options.clone() }
             }
             _ => options.clone(),
@@ -329,6 +396,18 @@ impl SavedModel {
                 let x = sparse_design(&model.encoder, examples)?;
                 let proba = model.predict_proba_design(&x)?;
                 let log_odds = if log_odds { Some(model.log_odds_design(&x)?) } else { None };
+                check_proba(&proba, k, examples, first_row)?;
+                Ok(Scores { proba, log_odds })
+            }
+            SavedModel::EncodedLinear(model) => {
+                let Features::Table(frame) = &examples.features else {
+                    let msg = "a model on text columns reads a table file with a header".into();
+                    return Err(Error::Io { path: examples.path.clone(), msg });
+                };
+                let x = model.design(frame, first_row)?;
+                let proba = row_major(&model.linear.predict_proba_design(x.as_ref())?);
+                let log_odds =
+                    if log_odds { Some(model.linear.log_odds_design(x.as_ref())?) } else { None };
                 check_proba(&proba, k, examples, first_row)?;
                 Ok(Scores { proba, log_odds })
             }
@@ -439,5 +518,6 @@ fn network_summary(
         architecture: Some(architecture.clone()),
         parameters: architecture.parameter_shapes()?,
         settings: settings.clone(),
+        text_encoder: None,
     })
 }

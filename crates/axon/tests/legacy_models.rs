@@ -64,6 +64,7 @@ fn resave(saved: SavedModel, name: &str, data: &Path, predictions: &str, log_odd
         SavedModel::NaiveBayes(m) => m.save(&path).unwrap(),
         SavedModel::TextNetwork(n) => n.save(&path, &serde_json::Value::Null).unwrap(),
         SavedModel::BertClassifier(m) => m.save(&path, &serde_json::Value::Null).unwrap(),
+        SavedModel::EncodedLinear(m) => m.save(&path).unwrap(),
     }
     let file = load_model(&path).unwrap();
     assert_eq!(file.version, MODEL_VERSION);
@@ -74,6 +75,7 @@ fn resave(saved: SavedModel, name: &str, data: &Path, predictions: &str, log_odd
         SavedModel::NaiveBayes(_) => ModelKind::NaiveBayes,
         SavedModel::TextNetwork(_) => ModelKind::TextNetwork,
         SavedModel::BertClassifier(_) => ModelKind::BertClassifier,
+        SavedModel::EncodedLinear(_) => ModelKind::EncodedLinear,
     };
     assert_eq!(file.kind, kind);
     check(&path, data, predictions, log_odds);

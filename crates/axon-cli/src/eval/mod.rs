@@ -49,6 +49,10 @@ pub struct EvalArgs {
     /// this SVG file. Written atomically.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// For a model fitted with --encoder: load the sentence encoder from this directory instead
+    /// of the one the model file names (its files must be the same, checked by SHA-256).
+    #[arg(long, value_name = "DIR")]
+    encoder: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -67,7 +71,11 @@ struct EvalJson<'a> {
 
 /// Runs `axon eval`.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
-    let model = SavedModel::load(&args.model)?;
+    let mut model = SavedModel::load(&args.model)?;
+    if let Some(dir) = &args.encoder {
+        model.set_encoder_dir(dir).map_err(|e| anyhow::anyhow!("--encoder: {e}"))?;
+    }
+    model.load_encoder()?;
     let classes = model.classes();
     if let (Some(plot), k @ 3..) = (&args.plot, classes.len()) {
         anyhow::bail!(

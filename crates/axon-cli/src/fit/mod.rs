@@ -10,9 +10,11 @@
 //! the top, with its estimates only unless `--force-inference`; one that diverged is headed
 //! DIVERGED, with its estimates only and the advice to lower the rate or standardise. `--text
 //! COL` (or `--model nb`) fits a sparse L2 logit or Naive Bayes on text columns instead
-//! (`text.rs`).
+//! (`text.rs`), and `--text COL --encoder DIR` any of the table fits on the columns' frozen
+//! sentence embeddings (`encoded.rs`).
 
 mod binary;
+mod encoded;
 mod ols;
 mod ovr;
 mod report;
@@ -50,6 +52,16 @@ pub struct FitArgs {
     pub fit: SolverArgs,
     #[command(flatten)]
     pub text: TextArgs,
+    /// Fit on the frozen sentence embeddings of the --text columns instead of their words, by
+    /// this sentence-transformers (or Hugging Face BERT) directory: each column becomes the
+    /// columns COL:emb0, COL:emb1, ... (several --text columns are concatenated), beside the
+    /// --features columns; any --model logit, probit, softmax or ovr, penalty and solver.
+    /// `--out` keeps the directory and the SHA-256 of its files for `axon predict` on raw text.
+    #[arg(long, value_name = "DIR")]
+    pub encoder: Option<PathBuf>,
+    /// With --encoder: texts embedded at a time.
+    #[arg(long, value_name = "B", default_value_t = 32)]
+    pub embed_batch: usize,
     /// A column of frequency weights (finite, ≥ 0; a row of weight w counts w times); it is not a
     /// feature.
     #[arg(long, value_name = "COL")]
@@ -99,9 +111,15 @@ impl From<Cov> for CovType {
 
 /// Runs `axon fit`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    if args.encoder.is_some() {
+        return encoded::run(args);
+    }
     let format = Format::resolve(args.design.format.map(Format::from), &args.design.data);
     if args.stream.stream || format == Format::Vw {
         return stream::run(args);
+    }
+    if args.embed_batch != 32 {
+        anyhow::bail!("--embed-batch applies to --encoder (the texts it embeds at a time)");
     }
     if !args.text.text.is_empty() || args.model == Model::Nb || args.stream.hashes() {
         return text::run(args);
@@ -152,19 +170,30 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         json: args.json,
         force_inference: args.force_inference,
     };
-    match &fit {
-        LinearFit::Binary(f) => {
-            let standardized = args.design.standardize;
-            binary::report(f, &design, weights.as_deref(), args.cov.into(), standardized, &ctx)?
-        }
-        LinearFit::Softmax(f) => softmax::report(f, &design, weights.as_deref(), &ctx)?,
-        LinearFit::Ovr(f) => ovr::report(f, &design, &ctx)?,
-    }
+    report_fit(args, &fit, &design, weights.as_deref(), &ctx)?;
     if let Some(path) = &args.out {
         fit.to_model(design.encoder, settings_record("fit", args)?)?.save(path)?;
         errln!("axon: model written to {}", path.display())?;
     }
     Ok(())
+}
+
+/// Prints the report of any table fit (`fit` of `design`, frequency `weights` as fitted).
+fn report_fit(
+    args: &FitArgs,
+    fit: &LinearFit,
+    design: &Design,
+    weights: Option<&[f64]>,
+    ctx: &Context,
+) -> anyhow::Result<()> {
+    match fit {
+        LinearFit::Binary(f) => {
+            let standardized = args.design.standardize;
+            binary::report(f, design, weights, args.cov.into(), standardized, ctx)
+        }
+        LinearFit::Softmax(f) => softmax::report(f, design, weights, ctx),
+        LinearFit::Ovr(f) => ovr::report(f, design, ctx),
+    }
 }
 
 /// The values of the weight column, which is taken out of the default feature list (and may

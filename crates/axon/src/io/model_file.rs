@@ -58,6 +58,9 @@ pub enum ModelKind {
     /// A classifier on a BERT encoder, fine-tuned or not (`nn::bert::BertClassifier`).
     #[serde(rename = "bert-classifier")]
     BertClassifier,
+    /// A linear model on the sentence embeddings of text columns (`EncodedLinearModel`).
+    #[serde(rename = "encoded-linear")]
+    EncodedLinear,
 }
 
 /// The description in the metadata.

@@ -84,6 +84,7 @@ mod blocks;
 mod choice;
 mod coordinate;
 mod crossval;
+mod encoded_model;
 mod fit;
 mod gram;
 mod inference;
@@ -107,6 +108,7 @@ mod tron;
 pub use binary::Link;
 pub use choice::{check_options, fit_linear, LinearFit, LinearOptions};
 pub use crossval::{fit_fold, stratified_folds, FoldFit};
+pub use encoded_model::EncodedLinearModel;
 pub use fit::{fit_binary, fit_binary_estimate, BinaryData, BinaryFit, BinaryOptions};
 pub use inference::{
     null_log_likelihood, CoefficientRow, CovType, FitStatistics, FitSummary, MarginalEffect, Z_975,

@@ -13,6 +13,8 @@
 //! - [`BertClassifier`] is a classifier on the pooled encoder, and [`fine_tune`] trains it as
 //!   Hugging Face's `Trainer` does (AdamW, warm-up then linear decay, clipping), optionally with
 //!   the first layers frozen.
+//! - [`EncoderFeatures`] turns text columns into embedding columns of a table, for linear models
+//!   on frozen embeddings, and checks the encoder's files by their digests when it is loaded again.
 //!
 //! Nothing is downloaded: a model directory is fetched beforehand (`scripts/fetch_models.sh`).
 //!
@@ -26,6 +28,7 @@
 
 mod classifier;
 mod config;
+mod features;
 mod fine_tune;
 mod model;
 mod pooling;
@@ -35,6 +38,7 @@ mod weights;
 
 pub use classifier::BertClassifier;
 pub use config::BertConfig;
+pub use features::{EncoderFeatures, EncoderFile};
 pub use fine_tune::{
     decays, fine_tune, score, warmup_steps, FineTuneOptions, FineTuner, LabelledTexts, StepResult,
     Warmup, GROUP_BATCHES,

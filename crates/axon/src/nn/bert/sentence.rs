@@ -25,6 +25,8 @@ pub struct SentenceEncoder {
     pooling: Pooling,
     normalize: bool,
     dir: PathBuf,
+    /// Every file `load` read, in the order it read them.
+    files: Vec<PathBuf>,
 }
 
 /// The modules of a `modules.json`: where the encoder is, the pooling, and whether to normalise.
@@ -69,12 +71,19 @@ impl SentenceEncoder {
                 ),
             });
         }
+        let t = &modules.transformer;
+        let mut files = vec![dir.join("modules.json")];
+        files.extend(["config.json", "model.safetensors", "tokenizer.json"].map(|f| t.join(f)));
+        files.extend(modules.pooling.iter().map(|p| p.join("config.json")));
+        files.extend(MAX_LENGTH_FILES.iter().map(|(f, _)| t.join(f)));
+        files.retain(|f| f.is_file());
         Ok(SentenceEncoder {
             model,
             tokenizer,
             pooling,
             normalize: modules.normalize,
             dir: dir.to_path_buf(),
+            files,
         })
     }
 
@@ -103,6 +112,13 @@ impl SentenceEncoder {
     /// The directory it was loaded from.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Every file the encoder was loaded from (`modules.json`, the BERT's `config.json`,
+    /// `model.safetensors` and `tokenizer.json`, the pooling's `config.json`, and the files
+    /// that give the maximum length), those that exist: what makes its embeddings what they are.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
     }
 
     /// The width of an embedding.
@@ -203,16 +219,19 @@ fn read_modules(dir: &Path) -> Result<Modules> {
     Ok(modules)
 }
 
+/// The files that may give the longest input, and their keys, in the order they are read.
+const MAX_LENGTH_FILES: &[(&str, &str)] = &[
+    ("sentence_bert_config.json", "max_seq_length"),
+    ("tokenizer_config.json", "model_max_length"),
+];
+
 /// The longest input in tokens: `sentence_bert_config.json`'s `max_seq_length` if there is one
 /// (sentence-transformers up to 5), else `tokenizer_config.json`'s `model_max_length` (what
 /// sentence-transformers 6 and `transformers` read), else the model's positions; never more
 /// than the positions.
 fn max_seq_length(dir: &Path, config: &super::config::BertConfig) -> Result<usize> {
     let positions = config.max_position_embeddings;
-    for (file, key) in [
-        ("sentence_bert_config.json", "max_seq_length"),
-        ("tokenizer_config.json", "model_max_length"),
-    ] {
+    for &(file, key) in MAX_LENGTH_FILES {
         let path = dir.join(file);
         if !path.is_file() {
             continue;
