@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use faer::Mat;
 use serde::{Deserialize, Serialize};
 
-use super::model::{row_major, LinearKind, LinearModel};
+use super::model::{read_coefficients, row_major, LinearKind, LinearModel};
 use crate::data::{Encoder, Feature, FeatureKind, Frame, Input, Schema};
 use crate::error::{Error, Result};
 use crate::io::{save_model, ModelFile, ModelKind};
@@ -134,15 +134,7 @@ impl EncodedLinearModel {
             return Err(bad(format!("a {kind} model, not a linear model on sentence embeddings")));
         }
         let body: Body = file.model_as(path)?;
-        let b = file
-            .tensors
-            .tensor("coefficients")
-            .ok_or_else(|| bad("no `coefficients` tensor".into()))?;
-        let values = b.to_vec::<f64>().map_err(|e| bad(format!("coefficients: {e}")))?;
-        let [p, m] = b.dims() else {
-            return Err(bad(format!("coefficients of shape {} are not 2-D", b.shape())));
-        };
-        let coefficients = Mat::from_fn(*p, *m, |j, c| values[j * m + c]);
+        let coefficients = read_coefficients(file, path)?;
         let linear = LinearModel::new(body.kind, body.encoder, coefficients, file.settings.clone())
             .map_err(|e| bad(format!("inconsistent model: {e}")))?;
         EncodedLinearModel::new(body.text_encoder, linear)

@@ -58,18 +58,7 @@ impl<'a> BinaryData<'a> {
 
     /// Adds frequency weights: `n` finite values `≥ 0`, not all zero.
     pub fn with_weights(mut self, weights: &'a [f64]) -> Result<Self> {
-        let n = self.y.len();
-        if weights.len() != n {
-            let reason = format!("expected {n} weights, one per row");
-            return Err(Error::invalid("weights", weights.len(), reason));
-        }
-        if let Some(i) = weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
-            let reason = format!("row {i}: weights must be finite and ≥ 0");
-            return Err(Error::invalid("weights", weights[i], reason));
-        }
-        if weights.iter().all(|&w| w == 0.0) {
-            return Err(Error::invalid("weights", "all 0", "no observation has positive weight"));
-        }
+        check_frequency_weights(weights, self.y.len())?;
         self.weights = Some(weights);
         Ok(self)
     }
@@ -407,4 +396,20 @@ pub(crate) fn inverse_information(
     let llt = Llt::new(ev.information.as_ref(), Side::Lower)
         .map_err(|LltError::NonPositivePivot { index }| singular_error(names, index))?;
     Ok(llt.inverse())
+}
+
+/// Frequency weights of `n` rows: `n` finite values `≥ 0`, not all zero.
+pub(crate) fn check_frequency_weights(weights: &[f64], n: usize) -> Result<()> {
+    if weights.len() != n {
+        let reason = format!("expected {n} weights, one per row");
+        return Err(Error::invalid("weights", weights.len(), reason));
+    }
+    if let Some(i) = weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
+        let reason = format!("row {i}: weights must be finite and ≥ 0");
+        return Err(Error::invalid("weights", weights[i], reason));
+    }
+    if weights.iter().all(|&w| w == 0.0) {
+        return Err(Error::invalid("weights", "all 0", "no observation has positive weight"));
+    }
+    Ok(())
 }

@@ -253,18 +253,24 @@ impl LinearModel {
             return Err(bad(format!("a {kind} model, not a linear one")));
         }
         let body: Body = file.model_as(path)?;
-        let b = file
-            .tensors
-            .tensor("coefficients")
-            .ok_or_else(|| bad("no `coefficients` tensor".into()))?;
-        let values = b.to_vec::<f64>().map_err(|e| bad(format!("coefficients: {e}")))?;
-        let [p, m] = b.dims() else {
-            return Err(bad(format!("coefficients of shape {} are not 2-D", b.shape())));
-        };
-        let coefficients = Mat::from_fn(*p, *m, |j, c| values[j * m + c]);
+        let coefficients = read_coefficients(file, path)?;
         LinearModel::new(body.kind, body.encoder, coefficients, file.settings.clone())
             .map_err(|e| bad(format!("inconsistent model: {e}")))
     }
+}
+
+/// The `p × m` tensor `coefficients` of a linear model's `file`, read from `path`.
+pub(crate) fn read_coefficients(file: &ModelFile, path: &Path) -> Result<Mat<f64>> {
+    let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
+    let b = file
+        .tensors
+        .tensor("coefficients")
+        .ok_or_else(|| bad("no `coefficients` tensor".into()))?;
+    let values = b.to_vec::<f64>().map_err(|e| bad(format!("coefficients: {e}")))?;
+    let [p, m] = b.dims() else {
+        return Err(bad(format!("coefficients of shape {} are not 2-D", b.shape())));
+    };
+    Ok(Mat::from_fn(*p, *m, |j, c| values[j * m + c]))
 }
 
 /// The entries of `m` row by row: a `p × m` coefficient matrix as a tensor's data, `n × K`

@@ -122,18 +122,7 @@ impl<'a> MultinomialData<'a> {
     /// Adds frequency weights: `n` finite values `≥ 0`, not all zero; weight `wᵢ` counts row `i`
     /// `wᵢ` times (a weight of 0 drops it), as [`BinaryData::with_weights`](super::BinaryData).
     pub fn with_weights(mut self, weights: &'a [f64]) -> Result<Self> {
-        let n = self.y.len();
-        if weights.len() != n {
-            let reason = format!("expected {n} weights, one per row");
-            return Err(Error::invalid("weights", weights.len(), reason));
-        }
-        if let Some(i) = weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
-            let reason = format!("row {i}: weights must be finite and ≥ 0");
-            return Err(Error::invalid("weights", weights[i], reason));
-        }
-        if weights.iter().all(|&w| w == 0.0) {
-            return Err(Error::invalid("weights", "all 0", "no observation has positive weight"));
-        }
+        super::fit::check_frequency_weights(weights, self.y.len())?;
         self.weights = Some(weights);
         Ok(self)
     }
