@@ -100,19 +100,7 @@ impl SavedModel {
     pub fn summary(&self) -> Result<ModelSummary> {
         let (kind, schema) = (self.kind(), self.schema());
         Ok(match self {
-            SavedModel::Linear(m) => {
-                let table = m.coefficient_table();
-                ModelSummary {
-                    kind,
-                    schema,
-                    parameter_count: table.values.iter().map(Vec::len).sum(),
-                    coefficients: Some(table),
-                    architecture: None,
-                    parameters: Vec::new(),
-                    settings: m.settings.clone(),
-                    text_encoder: None,
-                }
-            }
+            SavedModel::Linear(m) => linear_summary(kind, schema, m),
             SavedModel::Network(n) => network_summary(kind, schema, &n.architecture, &n.settings)?,
             SavedModel::SparseLinear(m) => ModelSummary {
                 kind,
@@ -158,19 +146,10 @@ impl SavedModel {
                     text_encoder: None,
                 }
             }
-            SavedModel::EncodedLinear(m) => {
-                let table = m.linear.coefficient_table();
-                ModelSummary {
-                    kind,
-                    schema,
-                    parameter_count: table.values.iter().map(Vec::len).sum(),
-                    coefficients: Some(table),
-                    architecture: None,
-                    parameters: Vec::new(),
-                    settings: m.linear.settings.clone(),
-                    text_encoder: Some(m.features.clone()),
-                }
-            }
+            SavedModel::EncodedLinear(m) => ModelSummary {
+                text_encoder: Some(m.features.clone()),
+                ..linear_summary(kind, schema, &m.linear)
+            },
         })
     }
 
@@ -501,6 +480,21 @@ fn check_scale(what: &str, mean: &[f64], std: &[f64]) -> std::result::Result<(),
         return Err(format!("{msg}; it must be finite and positive"));
     }
     Ok(())
+}
+
+/// What a linear model's file holds: its coefficients by name.
+fn linear_summary(kind: &'static str, schema: Schema, m: &LinearModel) -> ModelSummary {
+    let table = m.coefficient_table();
+    ModelSummary {
+        kind,
+        schema,
+        parameter_count: table.values.iter().map(Vec::len).sum(),
+        coefficients: Some(table),
+        architecture: None,
+        parameters: Vec::new(),
+        settings: m.settings.clone(),
+        text_encoder: None,
+    }
 }
 
 /// What a network's file holds: its architecture and the shapes of its parameters.

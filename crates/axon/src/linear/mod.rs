@@ -91,6 +91,7 @@ mod inference;
 pub mod lbfgs;
 mod model;
 mod multinomial;
+mod multinomial_data;
 mod newton;
 mod ols;
 mod ovr;
@@ -116,9 +117,9 @@ pub use inference::{
 pub use lbfgs::{LbfgsOptions, LbfgsReport, LbfgsStop};
 pub use model::{row_major, CoefficientTable, LinearKind, LinearModel};
 pub use multinomial::{
-    fit_multinomial, multinomial_null_log_likelihood, MultinomialData, MultinomialFit,
-    MultinomialOptions, MultinomialRow, MultinomialSummary,
+    fit_multinomial, MultinomialFit, MultinomialOptions, MultinomialRow, MultinomialSummary,
 };
+pub use multinomial_data::{multinomial_null_log_likelihood, MultinomialData};
 pub use ols::{fit_ols, OlsFit};
 pub use ovr::{fit_one_vs_rest, OneVsRestFit};
 pub use penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};

@@ -12,7 +12,8 @@
 use faer::{Mat, MatRef};
 
 use super::fit::{fit_binary, BinaryData, BinaryFit, BinaryOptions};
-use super::multinomial::{argmax_rows, MultinomialData};
+use super::multinomial::argmax_rows;
+use super::multinomial_data::MultinomialData;
 use crate::error::{Error, Result};
 
 /// `K` fitted binary models, one per class.

@@ -22,7 +22,8 @@ use faer::{Mat, MatRef};
 
 use super::blocks::fused_pass;
 use super::lbfgs::{self, LbfgsOptions, LbfgsStop};
-use super::multinomial::{argmax_rows, softmax_rows, MultinomialData};
+use super::multinomial::{argmax_rows, softmax_rows};
+use super::multinomial_data::MultinomialData;
 use super::penalty::{balanced_class_weights, compose_class_weights, ClassWeight, Penalty};
 use crate::distributed::rows;
 use crate::error::{Error, Result};
