@@ -14,6 +14,7 @@ pub mod matmul;
 pub mod op;
 pub mod pool;
 pub mod reduce;
+pub mod simd;
 pub mod unary;
 
 use std::mem::MaybeUninit;
