@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod fastmath;
 pub mod index;
 pub mod matmul;
+pub mod norm;
 pub mod op;
 pub mod pool;
 pub mod reduce;
