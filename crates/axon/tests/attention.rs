@@ -2,7 +2,8 @@
 //! own ops (`matmul`, `softmax`, `where_cond`), finite-difference gradient checks in `q`, `k` and
 //! `v` with and without a key mask and for 3-D and 4-D operands, the masking rules (a padded key
 //! gets no weight and no gradient; a row with every key masked gives zeros), `f32` against `f64`,
-//! the errors for operands that do not fit, and `nn::MultiHeadAttention` (gradients in the input
+//! strided operands and padding at the end of the keys (the kernel's fast path), the errors for
+//! operands that do not fit, and `nn::MultiHeadAttention` (gradients in the input
 //! and all its weights; padding masked out leaves the real tokens exactly as without it), and
 //! `nn::TransformerEncoderLayer` (post-LN and pre-LN: gradients, padding, seeded dropout).
 
@@ -93,6 +94,46 @@ fn gradients_match_finite_differences() {
     )
     .unwrap();
     assert!(report.is_close(1e-7, 1e-5), "3-D: {report}");
+}
+
+#[test]
+fn strided_heads_and_padding_at_the_end_give_the_composed_result() {
+    // Heads of (B, L, H, D) projections viewed as (B, H, L, D), as multi-head attention splits
+    // them; the kernel reads them through their strides.
+    let heads = |t: &Tensor| t.permute(&[0, 2, 1, 3]);
+    let (q, k, v) = (rand([3, 5, 2, 4], 50), rand([3, 6, 2, 4], 51), rand([3, 6, 2, 3], 52));
+    // Every key; the first four (padding at the end, the tokenizer's pattern); the first only.
+    let mask: Vec<f64> = [6, 4, 1]
+        .iter()
+        .flat_map(|&n| (0..6).map(move |j| if j < n { 1.0 } else { 0.0 }))
+        .collect();
+    let m = Tensor::from_slice(&mask, [3, 6]).unwrap();
+    let (q4, k4, v4) = (heads(&q).unwrap(), heads(&k).unwrap(), heads(&v).unwrap());
+    let want = composed(&q4.contiguous(), &k4.contiguous(), &v4.contiguous(), Some(&mask)).unwrap();
+    let plain = no_grad(|| q4.scaled_dot_product_attention(&k4, &v4, Some(&m), None)).unwrap();
+    assert_close(&plain, &want, 1e-13, "strided operands, no graph");
+    assert!(plain.permute(&[0, 2, 1, 3]).unwrap().is_contiguous(), "heads merge without a copy");
+    // With a graph (probabilities kept, spread back to every key) and in f32.
+    let tracked = q4.clone().requires_grad().scaled_dot_product_attention(&k4, &v4, Some(&m), None);
+    assert_close(&tracked.unwrap().detach(), &want, 1e-13, "strided operands, tracked");
+    let f32 = |t: &Tensor| t.to_dtype(DType::F32).unwrap();
+    let o32 =
+        no_grad(|| f32(&q4).scaled_dot_product_attention(&f32(&k4), &f32(&v4), Some(&m), None));
+    assert_close(&o32.unwrap().to_dtype(DType::F64).unwrap(), &want, 1e-5, "f32");
+    let report = gradcheck(
+        |t| {
+            heads(&t[0])?.scaled_dot_product_attention(
+                &heads(&t[1])?,
+                &heads(&t[2])?,
+                Some(&m),
+                None,
+            )
+        },
+        &[q, k, v],
+        EPS,
+    )
+    .unwrap();
+    assert!(report.is_close(1e-7, 1e-5), "padding at the end: {report}");
 }
 
 #[test]

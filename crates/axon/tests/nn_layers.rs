@@ -1,7 +1,8 @@
 //! The layers that wrap convolution, pooling, normalisation and lookup: gradient checks through
 //! `axon::gradcheck` in `f64` (inputs and parameters), values against closed forms, PyTorch's
 //! default initialisation bounds, batch norm's running statistics (momentum 0.1, unbiased
-//! running variance) and its train/eval behaviour, buffers listed apart from parameters, and
+//! running variance) and its train/eval behaviour, layer norm's one-pass kernel (no graph)
+//! against its composed ops, buffers listed apart from parameters, and
 //! bad arguments returned as errors.
 
 use axon::nn::{
@@ -169,6 +170,25 @@ fn layer_norm_closed_form_and_gradcheck() {
     check("LayerNorm affine", f, &[rand([3], 14), rand([3], 15)]);
     assert!(ln.forward(&Tensor::zeros([2, 3], DType::F64)).is_err());
     assert!(LayerNorm::new(&[], DType::F64).is_err());
+}
+
+#[test]
+fn layer_norm_without_a_graph_equals_the_composed_ops() {
+    // Random γ and β over two trailing axes, a non-contiguous input, rows far from zero mean.
+    let norm = |dtype| {
+        let (w, b) = (rand([3, 2], 16).to_dtype(dtype)?, rand([3, 2], 17).to_dtype(dtype)?);
+        LayerNorm::from_tensors(w, b, 1e-12)
+    };
+    let x = rand([3, 2, 7], 18).add_scalar(5.0).unwrap().permute(&[2, 0, 1]).unwrap();
+    for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 1e-5)] {
+        let (ln, x) = (norm(dtype).unwrap(), x.to_dtype(dtype).unwrap());
+        let composed = ln.forward(&x).unwrap(); // γ and β are tracked: the composed ops
+        assert!(composed.is_tracked(), "{dtype:?}: the graph path");
+        let fused = axon::no_grad(|| ln.forward(&x)).unwrap();
+        assert!(!fused.is_tracked());
+        assert_eq!(fused.dims(), [7, 3, 2]);
+        close(&fused.to_f64_vec(), &composed.detach().to_f64_vec(), tol, "no graph");
+    }
 }
 
 #[test]

@@ -13,11 +13,19 @@
 //! `dP = dO Vᵀ`, `dQ = scale · dS K`, `dK = scale · dSᵀ Q`), so it is kept when a gradient will
 //! be taken and dropped plane by plane otherwise. A query row whose keys are all masked attends
 //! to nothing: its output and its gradients are zero (PyTorch would give NaN there).
+//!
+//! The forward pass reads `Q`, `K` and `V` through their strides (the heads of a projection
+//! `(B, L, H, D)` viewed as `(B, H, L, D)` need no copy) and writes `O` in the `(B, Lq, H, Dv)`
+//! order, so that merging the heads back is free too. A batch row whose mask keeps a prefix of
+//! the keys (padding at the end, as a tokenizer pads) attends over that prefix only: the scores,
+//! the softmax and `P V` skip the padded keys instead of computing and zeroing them. The softmax
+//! loops are branch-free and run at the CPU's vector width ([`super::simd`]).
 
 use rayon::prelude::*;
 
 use super::dispatch::Map;
 use super::matmul::gemm_into;
+use super::simd::{dispatch, max_of, sum_of, Kernel};
 use crate::tensor::{Float, Layout, Storage};
 use gemm::Parallelism;
 
@@ -43,8 +51,69 @@ impl AttentionGeometry {
     }
 }
 
-/// The forward kernel of `[q, k, v]` (contiguous): the output `(planes, lq, dv)` and, with
-/// `keep_probs`, the probabilities `(planes, lq, lk)`.
+/// The keys a batch row attends to.
+#[derive(Clone, Copy)]
+enum Keys<'m> {
+    /// The first `n` keys (no mask, or padding at the end).
+    Prefix(usize),
+    /// Any pattern: `false` for a masked key.
+    Masked(&'m [bool]),
+}
+
+impl<'m> Keys<'m> {
+    fn of(row: Option<&'m [bool]>, lk: usize) -> Keys<'m> {
+        let Some(row) = row else { return Keys::Prefix(lk) };
+        let n = row.iter().take_while(|&&m| m).count();
+        if row[n..].iter().all(|&m| !m) {
+            Keys::Prefix(n)
+        } else {
+            Keys::Masked(row)
+        }
+    }
+}
+
+/// One operand read through its layout: plane `p` (batch `p / heads`, head `p % heads`) starts
+/// at `base(p)`, its rows `row` apart and its columns `col` apart.
+#[derive(Clone, Copy)]
+struct Strided {
+    offset: usize,
+    batch: usize,
+    head: usize,
+    row: usize,
+    col: usize,
+}
+
+impl Strided {
+    /// The strides of a `(B, L, D)` or `(B, H, L, D)` layout.
+    fn of(layout: &Layout) -> Strided {
+        let s = layout.strides();
+        let (batch, head) = if s.len() == 4 { (s[0], s[1]) } else { (s[0], 0) };
+        Strided { offset: layout.offset(), batch, head, row: s[s.len() - 2], col: s[s.len() - 1] }
+    }
+
+    fn base(&self, p: usize, heads: usize) -> usize {
+        self.offset + (p / heads) * self.batch + (p % heads) * self.head
+    }
+}
+
+/// The output buffer, written by every plane's thread at its own rows and columns.
+#[derive(Clone, Copy)]
+struct SharedOut<T>(*mut T);
+// SAFETY: each plane writes a set of elements no other plane writes (see `Attention::f`).
+unsafe impl<T: Send> Send for SharedOut<T> {}
+unsafe impl<T: Send> Sync for SharedOut<T> {}
+
+impl<T> SharedOut<T> {
+    /// The element `i` places past the start (a method, so that closures capture the whole
+    /// `Sync` wrapper rather than its raw pointer).
+    fn at(&self, i: usize) -> *mut T {
+        self.0.wrapping_add(i)
+    }
+}
+
+/// The forward kernel of `[q, k, v]` (any strides): the output, `(B, Lq, H, Dv)` in memory
+/// (`(planes, lq, dv)` for 3-D operands), and, with `keep_probs`, the probabilities
+/// `(planes, lq, lk)`.
 pub struct Attention<'a> {
     pub geometry: &'a AttentionGeometry,
     /// `(batch, lk)`: `false` for a key no query may attend to (padding).
@@ -57,58 +126,135 @@ impl Map<3> for Attention<'_> {
     fn name(&self) -> &'static str {
         "scaled_dot_product_attention"
     }
-    fn f<T: Float>(&self, [(q, _), (k, _), (v, _)]: [(&[T], &Layout); 3]) -> Self::Output {
+    fn f<T: Float>(&self, [(q, ql), (k, kl), (v, vl)]: [(&[T], &Layout); 3]) -> Self::Output {
         let g = self.geometry;
-        let (lq, lk, d, dv) = (g.lq, g.lk, g.d, g.dv);
+        let (lq, lk, d, dv, heads) = (g.lq, g.lk, g.d, g.dv, g.heads);
+        let (qs, ks, vs) = (Strided::of(ql), Strided::of(kl), Strided::of(vl));
+        let keys: Vec<Keys> =
+            (0..g.planes / heads).map(|b| Keys::of(g.keys(self.mask, b * heads), lk)).collect();
+        let scale = T::from(g.scale).unwrap();
         let mut out = vec![T::zero(); g.planes * lq * dv];
         let mut probs = vec![T::zero(); if self.keep_probs { g.planes * lq * lk } else { 0 }];
-        let plane = |p: usize, o: &mut [T], s: &mut [T]| {
-            let (qp, kp) = (&q[p * lq * d..(p + 1) * lq * d], &k[p * lk * d..(p + 1) * lk * d]);
-            // S = Q Kᵀ: Kᵀ is K read with row stride 1 and column stride d.
-            gemm_into(s, false, (qp, [d, 1]), (kp, [1, d]), [lq, lk, d], Parallelism::None);
-            softmax_rows(s, lk, T::from(g.scale).unwrap(), g.keys(self.mask, p));
-            let vp = &v[p * lk * dv..(p + 1) * lk * dv];
-            gemm_into(o, false, (s, [lk, 1]), (vp, [dv, 1]), [lq, dv, lk], Parallelism::None);
+        let shared = SharedOut(out.as_mut_ptr());
+        let plane = |p: usize, s: &mut [T]| {
+            let (qp, kp, vp) =
+                (&q[qs.base(p, heads)..], &k[ks.base(p, heads)..], &v[vs.base(p, heads)..]);
+            // Plane (b, h) of the output (B, Lq, H, Dv): rows H·Dv apart from b·Lq·H·Dv + h·Dv.
+            let (b, h) = (p / heads, p % heads);
+            let o = shared.at(b * lq * heads * dv + h * dv);
+            let (n, s) = match keys[b] {
+                Keys::Prefix(n) => (n, &mut s[..lq * n]),
+                Keys::Masked(_) => (lk, &mut s[..]),
+            };
+            if n == 0 {
+                return; // nothing to attend to: the output stays 0, and so do the probabilities.
+            }
+            // S = Q Kᵀ over the attended keys: Kᵀ is K read with its strides swapped.
+            gemm_into(
+                s,
+                false,
+                (qp, [qs.row, qs.col]),
+                (kp, [ks.col, ks.row]),
+                [lq, n, d],
+                Parallelism::None,
+            );
+            match keys[b] {
+                Keys::Prefix(_) => dispatch(Softmax { s, n, scale, keep: None }),
+                Keys::Masked(m) => dispatch(Softmax { s, n, scale, keep: Some(m) }),
+            }
+            assert!((n - 1) * vs.row + (dv - 1) * vs.col < vp.len());
+            // SAFETY: `s` holds lq × n probabilities; the assert keeps the reads of V inside
+            // `v`; the output rows (lq of dv elements, heads · dv apart from plane (b, h)'s
+            // start) lie inside `out`, and no other plane writes them.
+            unsafe {
+                gemm::gemm(
+                    lq,
+                    dv,
+                    n,
+                    o,
+                    1,
+                    (heads * dv) as isize,
+                    false,
+                    s.as_ptr(),
+                    1,
+                    n as isize,
+                    vp.as_ptr(),
+                    vs.col as isize,
+                    vs.row as isize,
+                    T::one(),
+                    T::one(),
+                    false,
+                    false,
+                    false,
+                    Parallelism::None,
+                );
+            }
         };
         if self.keep_probs {
-            out.par_chunks_mut(lq * dv)
-                .zip(probs.par_chunks_mut(lq * lk))
-                .enumerate()
-                .for_each(|(p, (o, s))| plane(p, o, s));
+            probs.par_chunks_mut(lq * lk).enumerate().for_each(|(p, s)| {
+                plane(p, s);
+                if let Keys::Prefix(n) = keys[p / heads] {
+                    spread_rows(s, lq, n, lk);
+                }
+            });
         } else {
-            out.par_chunks_mut(lq * dv)
-                .enumerate()
-                .for_each_init(|| vec![T::zero(); lq * lk], |s, (p, o)| plane(p, o, s));
+            (0..g.planes)
+                .into_par_iter()
+                .for_each_init(|| vec![T::zero(); lq * lk], |s, p| plane(p, s));
         }
         (T::into_storage(out), self.keep_probs.then(|| T::into_storage(probs)))
     }
 }
 
-/// Each row of `s` (rows of `lk` scores) becomes `softmax(scale · row)` over the kept keys, 0 at
-/// the others; a row with no kept key becomes zeros.
-fn softmax_rows<T: Float>(s: &mut [T], lk: usize, scale: T, keep: Option<&[bool]>) {
-    if lk == 0 {
+/// Rows of `n` packed at the start of `s` moved to rows of `lk` (`lk ≥ n`), zeros after each.
+fn spread_rows<T: Float>(s: &mut [T], lq: usize, n: usize, lk: usize) {
+    if n == lk {
         return;
     }
-    for row in s.chunks_mut(lk) {
-        let mut max = T::neg_infinity();
-        for (j, x) in row.iter_mut().enumerate() {
-            if keep.is_none_or(|m| m[j]) {
-                *x *= scale;
-                max = max.max(*x);
+    // From the last row back: a row's new place never overlaps a row not yet moved.
+    for i in (0..lq).rev() {
+        s.copy_within(i * n..(i + 1) * n, i * lk);
+        s[i * lk + n..(i + 1) * lk].fill(T::zero());
+    }
+}
+
+/// Each row of `s` (rows of `n` scores) becomes `softmax(scale · row)` over the kept keys (all,
+/// without `keep`), 0 at the others; a row with no kept key becomes zeros.
+struct Softmax<'a, T> {
+    s: &'a mut [T],
+    n: usize,
+    scale: T,
+    keep: Option<&'a [bool]>,
+}
+
+impl<T: Float> Kernel for Softmax<'_, T> {
+    #[inline(always)]
+    fn run(self) {
+        let Softmax { s, n, scale, keep } = self;
+        let zero = T::zero();
+        for row in s.chunks_mut(n) {
+            match keep {
+                None => row.iter_mut().for_each(|x| *x *= scale),
+                Some(m) => row
+                    .iter_mut()
+                    .zip(m)
+                    .for_each(|(x, &k)| *x = if k { *x * scale } else { T::neg_infinity() }),
             }
+            let max = max_of(row);
+            if max == T::neg_infinity() {
+                row.fill(zero);
+                continue;
+            }
+            match keep {
+                None => row.iter_mut().for_each(|x| *x = (*x - max).fast_exp()),
+                Some(m) => row.iter_mut().zip(m).for_each(|(x, &k)| {
+                    let e = (*x - max).fast_exp();
+                    *x = if k { e } else { zero }
+                }),
+            }
+            let inv = T::one() / sum_of(row);
+            row.iter_mut().for_each(|x| *x *= inv);
         }
-        if max == T::neg_infinity() {
-            row.fill(T::zero());
-            continue;
-        }
-        let mut sum = T::zero();
-        for (j, x) in row.iter_mut().enumerate() {
-            *x = if keep.is_none_or(|m| m[j]) { (*x - max).fast_exp() } else { T::zero() };
-            sum += *x;
-        }
-        let inv = T::one() / sum;
-        row.iter_mut().for_each(|x| *x *= inv);
     }
 }
 

@@ -11,9 +11,11 @@ pub mod dispatch;
 pub mod fastmath;
 pub mod index;
 pub mod matmul;
+pub mod norm;
 pub mod op;
 pub mod pool;
 pub mod reduce;
+pub mod simd;
 pub mod unary;
 
 use std::mem::MaybeUninit;

@@ -1,13 +1,14 @@
 //! `q.scaled_dot_product_attention(k, v, key_mask, scale)`, PyTorch's
 //! `torch.nn.functional.scaled_dot_product_attention` with a key padding mask: the shapes are
-//! checked (every message names the op and the shapes), the operands made contiguous, the fused
+//! checked (every message names the op and the shapes), the operands made contiguous when a
+//! gradient will be taken (the forward kernel reads any strides), the fused
 //! kernel of [`crate::ops::attention`] run, and the op recorded with the probabilities its
 //! gradient needs. The gradient is in the backward pass's one `match`
 //! ([`crate::autograd::backprop`]), which reads the geometry back through [`attention_geometry`].
 
 use std::sync::Arc;
 
-use super::{is_grad_enabled, Op, Shape, Tensor};
+use super::{is_grad_enabled, Layout, Op, Shape, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::attention::{Attention, AttentionGeometry};
 use crate::ops::Map;
@@ -98,12 +99,25 @@ impl Tensor {
     ) -> Result<Tensor> {
         let g = attention_geometry(self, k, v, scale)?;
         let mask = key_mask.map(|m| key_mask_values(m, self, &g)).transpose()?;
-        let (q, k, v) = (self.contiguous(), k.contiguous(), v.contiguous());
-        let keep_probs = [&q, &k, &v].iter().any(|t| t.is_tracked()) && is_grad_enabled();
+        let keep_probs = [self, k, v].iter().any(|t| t.is_tracked()) && is_grad_enabled();
+        // The forward kernel reads any strides; the backward one needs contiguous operands, so
+        // they are copied only when a gradient will be taken.
+        let (q, k, v) = if keep_probs {
+            (self.contiguous(), k.contiguous(), v.contiguous())
+        } else {
+            (self.clone(), k.clone(), v.clone())
+        };
         let kernel = Attention { geometry: &g, mask: mask.as_deref(), keep_probs };
         let (storage, probs) = kernel.map([q.operand(), k.operand(), v.operand()])?;
         let mut dims = self.dims().to_vec();
         *dims.last_mut().expect("rank 3 or 4") = g.dv;
+        // The kernel writes (B, Lq, H, Dv): the result is that buffer viewed as (B, H, Lq, Dv).
+        let layout = match dims[..] {
+            [b, h, l, dv] => {
+                Layout::contiguous(Shape::from([b, l, h, dv])).permute(&[0, 2, 1, 3])?
+            }
+            _ => Layout::contiguous(Shape::from(&dims[..])),
+        };
         let op = match probs {
             Some(probs) => Tensor::record(&[&q, &k, &v], || Op::Attention {
                 q: q.clone(),
@@ -114,7 +128,7 @@ impl Tensor {
             }),
             None => None,
         };
-        Ok(Tensor::from_storage(storage, Shape::from(dims), op))
+        Ok(Tensor::from_parts(Arc::new(storage), layout, op))
     }
 }
 
