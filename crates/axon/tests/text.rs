@@ -344,3 +344,35 @@ fn bad_options_are_errors_that_name_the_argument() {
     assert!(err(CountOptions { min_df: DocFreq::Count(2), ..CountOptions::default() })
         .contains("no terms remain"));
 }
+
+/// The counts of the training documents as `transform` finds them (looking terms up by token
+/// ids) equal those `fit_transform` learned (interning n-grams), for unigram, bigram and
+/// longer n-gram ranges, with stop words and binary counts; and a vocabulary learned on one
+/// thread or three is the same, to the bit.
+#[test]
+fn counts_are_the_same_by_transform_and_for_any_thread_count() {
+    let texts = spam_texts();
+    for (lo, hi, stop_words, binary) in
+        [(1, 1, false, false), (1, 2, false, false), (1, 3, true, false), (2, 3, false, true)]
+    {
+        let options = CountOptions {
+            analyzer: Analyzer { stop_words, ngram_range: (lo, hi), lowercase: true },
+            min_df: DocFreq::Count(2),
+            binary,
+            ..CountOptions::default()
+        };
+        let fit = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| CountVectorizer::fit_transform(options.clone(), &texts).unwrap())
+        };
+        let (v, x) = fit(1);
+        assert!(v.terms().iter().any(|t| t.split(' ').count() == hi), "({lo}, {hi})");
+        assert_eq!(v.transform(&texts).unwrap(), x, "({lo}, {hi}) transform");
+        let (v3, x3) = fit(3);
+        assert_eq!((v3.terms(), &x3), (v.terms(), &x), "({lo}, {hi}) threads");
+        for (j, term) in v.terms().iter().enumerate().step_by(97) {
+            assert_eq!(v.index(term), Some(j), "{term}");
+        }
+        assert_eq!(v.index("zz qq xx yy"), None);
+    }
+}

@@ -85,7 +85,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     check_flags(args)?;
     let Some(dir) = &args.encoder else { anyhow::bail!("--encoder DIR is required here") };
     let kind = LinearKind::try_from(args.model)?;
-    let options = args.fit.options(args.fit.alpha, args.max_iter, args.tol)?;
+    let options = args.fit.options(args.fit.alpha, args.max_iter, args.tol())?;
     check_options(kind, &options)?;
     if args.cov != Cov::Nonrobust && !matches!(args.model, Model::Logit | Model::Probit) {
         anyhow::bail!("--cov {} is available for logit and probit only", flag(args.cov));
@@ -167,7 +167,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             data: args.design.data.display().to_string(),
             dropped_rows: 0,
             max_iter: args.max_iter,
-            tol: args.tol,
+            tol: args.tol(),
             json: true,
             force_inference: args.force_inference,
         };

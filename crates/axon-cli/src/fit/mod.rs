@@ -38,6 +38,15 @@ use crate::ranks;
 use crate::text_args::TextArgs;
 use report::Context;
 
+/// `--tol` when none is given, for every fit but the trust-region Newton fit of text.
+pub const DEFAULT_TOL: f64 = 1e-10;
+
+/// `--tol` when none is given for the trust-region Newton fit of text: LIBLINEAR's rule
+/// `‖∇F‖₂ ≤ tol ‖∇F(0)‖₂` with scikit-learn's default `tol` for its liblinear solver, which runs
+/// the same method. On the SpamAssassin split it takes 7 iterations instead of 15 at 1e-10 with
+/// the same test accuracy.
+pub const TEXT_TRON_TOL: f64 = 1e-4;
+
 /// Arguments of `axon fit`.
 #[derive(Debug, Args, Serialize)]
 pub struct FitArgs {
@@ -72,9 +81,10 @@ pub struct FitArgs {
     /// The most Newton iterations.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub max_iter: usize,
-    /// Convergence tolerance on the relative step.
-    #[arg(long, value_name = "T", default_value_t = 1e-10)]
-    pub tol: f64,
+    /// Convergence tolerance on the relative step [default: 1e-10; for the trust-region Newton
+    /// fit of text, 1e-4 on ‖∇F‖ / ‖∇F(0)‖, scikit-learn's liblinear default].
+    #[arg(long, value_name = "T")]
+    pub tol: Option<f64>,
     /// Save the fitted model (encoder, coefficients, settings) to this file, for `axon predict`
     /// and `axon eval`. Written atomically.
     #[arg(long, value_name = "FILE")]
@@ -97,6 +107,13 @@ pub enum Cov {
     Nonrobust,
     Hc0,
     Hc1,
+}
+
+impl FitArgs {
+    /// `--tol`, or [`DEFAULT_TOL`].
+    pub fn tol(&self) -> f64 {
+        self.tol.unwrap_or(DEFAULT_TOL)
+    }
 }
 
 impl From<Cov> for CovType {
@@ -134,7 +151,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         return ols::run(args);
     }
     let kind = LinearKind::try_from(args.model)?;
-    let options = args.fit.options(args.fit.alpha, args.max_iter, args.tol)?;
+    let options = args.fit.options(args.fit.alpha, args.max_iter, args.tol())?;
     check_options(kind, &options)?;
     if args.cov != Cov::Nonrobust && !matches!(args.model, Model::Logit | Model::Probit) {
         anyhow::bail!("--cov {} is available for logit and probit only", flag(args.cov));
@@ -166,7 +183,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         data: args.design.data.display().to_string(),
         dropped_rows,
         max_iter: args.max_iter,
-        tol: args.tol,
+        tol: args.tol(),
         json: args.json,
         force_inference: args.force_inference,
     };

@@ -158,7 +158,7 @@ pub(super) fn l1_options(args: &FitArgs) -> anyhow::Result<Option<(SparseL1Optio
         alpha,
         l1_ratio,
         fit_intercept: !args.design.no_intercept,
-        tol: args.tol,
+        tol: args.tol(),
         max_iter: args.max_iter,
     };
     let name = if kind == PenaltyKind::L1 {
@@ -238,7 +238,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
                 alpha,
                 fit_intercept,
                 solver: solver_of(args),
-                tol: args.tol,
+                tol: args.tol(),
                 max_iter: max_iter_of(args),
             };
             (fit_sparse_logit(&data.x, &y, None, &opts)?, solver_name(opts.solver), l2_name(alpha))

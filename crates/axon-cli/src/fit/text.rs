@@ -246,7 +246,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         let fit = NaiveBayes::fit(NbKind::Multinomial, alpha, &x, &y)?;
         report.fit_seconds = started.elapsed().as_secs_f64();
         let model = NaiveBayesModel::new(encoder, target, classes, fit, settings)?;
-        describe_nb(&mut report, &model, &x, &y, alpha)?;
+        describe_nb(&mut report, &model, &x, &y, alpha, args.json)?;
         print(args, &report)?;
         if let Some(path) = &args.out {
             model.save(path)?;
@@ -274,7 +274,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         alpha,
         fit_intercept: !args.design.no_intercept,
         solver,
-        tol: args.tol,
+        tol: match args.tol {
+            Some(tol) => tol,
+            None if solver == SparseSolver::Tron => super::TEXT_TRON_TOL,
+            None => super::DEFAULT_TOL,
+        },
         // L-BFGS counts cheap iterations: at least 1000, as the table path.
         max_iter: if solver == SparseSolver::Lbfgs {
             args.max_iter.max(1000)
@@ -321,6 +325,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             })
             .collect();
         report.coefficients_by_class = (model.classes.iter().enumerate())
+            .filter(|_| args.json)
             .map(|(c, name)| {
                 let row = &model.coef[c * p..(c + 1) * p];
                 let named = (row.iter().enumerate()).filter(|(_, &b)| b != 0.0);
@@ -352,16 +357,18 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let classes_of: Vec<usize> = y.iter().map(|&c| c as usize).collect();
     (report.log_loss, report.accuracy) =
         training_fit(&model.predict_proba_design(&x)?, &classes_of)?;
-    let coefficients: Vec<(String, f64)> = (fit.coef.iter().enumerate())
-        .filter(|(_, &b)| b != 0.0)
-        .map(|(j, &b)| (model.encoder.feature_name(j), b))
-        .collect();
-    let mut sorted = coefficients.clone();
+    let mut sorted: Vec<(usize, f64)> =
+        fit.coef.iter().copied().enumerate().filter(|(_, b)| *b != 0.0).collect();
     sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let up = sorted.iter().filter(|c| c.1 > 0.0).take(SHOWN).cloned().collect();
-    let down = sorted.iter().rev().filter(|c| c.1 < 0.0).take(SHOWN).cloned().collect();
+    let named = |&(j, b): &(usize, f64)| (model.encoder.feature_name(j), b);
+    let up = sorted.iter().filter(|c| c.1 > 0.0).take(SHOWN).map(named).collect();
+    let down = sorted.iter().rev().filter(|c| c.1 < 0.0).take(SHOWN).map(named).collect();
     report.top = vec![(model.classes[1].clone(), up), (model.classes[0].clone(), down)];
-    report.coefficients = coefficients;
+    // Every feature by name only for --json (a quarter of a million strings otherwise unused).
+    if args.json {
+        sorted.sort_by_key(|c| c.0);
+        report.coefficients = sorted.iter().map(named).collect();
+    }
     print(args, &report)?;
     if let Some(path) = &args.out {
         model.save(path)?;
@@ -370,14 +377,16 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Fills the Naive Bayes part of the report: priors, every feature's log-probabilities, and per
-/// class the features whose log-probability most exceeds the other classes' mean.
+/// Fills the Naive Bayes part of the report: priors, every feature's log-probabilities (when
+/// `every_feature`, for --json), and per class the features whose log-probability most exceeds
+/// the other classes' mean.
 fn describe_nb(
     report: &mut TextReport,
     model: &NaiveBayesModel,
     x: &Csr,
     y: &[u32],
     alpha: f64,
+    every_feature: bool,
 ) -> anyhow::Result<()> {
     let (k, p) = (model.classes.len(), model.nb.n_features());
     report.model = model.kind_name();
@@ -389,6 +398,7 @@ fn describe_nb(
     report.class_log_prior = model.nb.class_log_prior().to_vec();
     let lp = model.nb.feature_log_prob();
     report.feature_log_prob = (0..p)
+        .filter(|_| every_feature)
         .map(|j| (model.encoder.feature_name(j), (0..k).map(|c| lp[c * p + j]).collect()))
         .collect();
     report.top = (0..k)

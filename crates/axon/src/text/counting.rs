@@ -28,8 +28,21 @@ struct Grams {
     arena: Vec<u32>,
     /// Where n-gram `g` starts in the arena; it ends where `g + 1` starts.
     starts: Vec<usize>,
-    /// The n-gram ids, hashed by their token ids.
+    /// The ids of n-grams of three or more tokens, hashed by their token ids.
     table: HashTable<u32>,
+    /// The ids of unigrams and bigrams, by [`short_key`]: one integer hash probe, no slice
+    /// comparison, for the n-grams most analyzers make.
+    short: FxHashMap<u64, u32>,
+}
+
+/// A unigram or bigram as one integer: `a` alone, or `(b + 1) · 2³² + a` for `(b, a)`, which
+/// cannot equal a unigram's. `None` for longer n-grams (and a first id of `u32::MAX`).
+fn short_key(key: &[u32]) -> Option<u64> {
+    match *key {
+        [a] => Some(u64::from(a)),
+        [b, a] if b < u32::MAX => Some(((u64::from(b) + 1) << 32) | u64::from(a)),
+        _ => None,
+    }
 }
 
 fn hash(key: &[u32]) -> u64 {
@@ -52,8 +65,17 @@ impl Grams {
 
     /// The id of `key`, a new one if it is not here yet.
     fn intern(&mut self, key: &[u32]) -> u32 {
+        if let Some(k) = short_key(key) {
+            let next = self.starts.len() as u32;
+            let g = *self.short.entry(k).or_insert(next);
+            if g == next {
+                self.starts.push(self.arena.len());
+                self.arena.extend_from_slice(key);
+            }
+            return g;
+        }
         let h = hash(key);
-        let Grams { arena, starts, table } = self;
+        let Grams { arena, starts, table, .. } = self;
         let slice = |g: u32| {
             let g = g as usize;
             let end = starts.get(g + 1).copied().unwrap_or(arena.len());
@@ -110,7 +132,8 @@ struct GramBlock {
 fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) -> GramBlock {
     let mut grams = Grams::default();
     let mut doc: Vec<u32> = Vec::new();
-    let mut seen: Vec<u32> = Vec::new();
+    // Occurrences of each n-gram in the current document, and those seen there, in order.
+    let (mut tally, mut seen): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
     let mut start = 0;
     let rows = block
         .ends
@@ -122,17 +145,20 @@ fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) 
             seen.clear();
             let (lo, hi) = ngram_range;
             for n in lo..=hi.min(doc.len()) {
-                seen.extend(doc.windows(n).map(|w| grams.intern(w)));
-            }
-            seen.sort_unstable();
-            let mut row: Vec<(u32, f64)> = Vec::new();
-            for &g in &seen {
-                match row.last_mut() {
-                    Some(last) if last.0 == g => last.1 += 1.0,
-                    _ => row.push((g, 1.0)),
+                for w in doc.windows(n) {
+                    let g = grams.intern(w) as usize;
+                    if g >= tally.len() {
+                        tally.resize(g + 1, 0);
+                    }
+                    if tally[g] == 0 {
+                        seen.push(g as u32);
+                    }
+                    tally[g] += 1;
                 }
             }
-            row
+            seen.iter()
+                .map(|&g| (g, f64::from(std::mem::take(&mut tally[g as usize]))))
+                .collect::<Vec<_>>()
         })
         .collect();
     GramBlock { grams, rows }
@@ -142,7 +168,7 @@ fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) 
 pub(crate) struct Counts {
     tokens: Vec<String>,
     grams: Grams,
-    /// Each document's `(n-gram id, count)` entries, in increasing id.
+    /// Each document's `(n-gram id, count)` entries, one per distinct n-gram, in no set order.
     pub rows: Vec<Vec<(u32, f64)>>,
 }
 
@@ -175,19 +201,24 @@ impl Counts {
             .zip(&globals)
             .map(|(b, global)| count_block(b, global, analyzer.ngram_range))
             .collect();
-        // The blocks' n-grams merged in block order, as integer sequences.
+        // The blocks' n-grams merged in block order, as integer sequences (one thread: the
+        // order of first occurrence), then each block's rows renamed to the merged ids.
         let mut grams = Grams::default();
-        let mut rows = Vec::with_capacity(docs.len());
-        for block in counted {
-            let global: Vec<u32> =
-                (0..block.grams.len() as u32).map(|g| grams.intern(block.grams.get(g))).collect();
-            rows.extend(block.rows.into_iter().map(|row| {
-                let mut row: Vec<(u32, f64)> =
-                    row.into_iter().map(|(g, c)| (global[g as usize], c)).collect();
-                row.sort_unstable_by_key(|e| e.0);
-                row
-            }));
-        }
+        let globals: Vec<Vec<u32>> = counted
+            .iter()
+            .map(|block| {
+                (0..block.grams.len() as u32).map(|g| grams.intern(block.grams.get(g))).collect()
+            })
+            .collect();
+        let rows = counted
+            .into_par_iter()
+            .zip(globals)
+            .flat_map_iter(|(block, global)| {
+                block.rows.into_iter().map(move |row| {
+                    row.into_iter().map(|(g, c)| (global[g as usize], c)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
         Counts { tokens, grams, rows }
     }
 

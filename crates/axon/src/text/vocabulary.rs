@@ -85,7 +85,97 @@ pub struct CountVectorizer {
 
 /// A hash index of a vocabulary's terms: a cache, not part of the value (always equal).
 #[derive(Clone, Default)]
-struct TermIndex(OnceLock<FxHashMap<String, u32>>);
+struct TermIndex(OnceLock<Lookup>);
+
+/// The vocabulary by token ids: a document's tokens are looked up once each, and its unigrams
+/// and bigrams then by integers, without making the text of a bigram.
+#[derive(Clone, Default)]
+struct Lookup {
+    /// Every token of a term of one or two tokens, numbered.
+    tokens: FxHashMap<String, u32>,
+    /// Those terms' columns, by [`pair_key`] of their token numbers.
+    short: FxHashMap<u64, u32>,
+    /// The other terms' columns (three or more tokens), by text.
+    long: FxHashMap<String, u32>,
+}
+
+/// One token `a`, or the pair `(b, a)`, as one integer (a pair's high half is `b + 1 > 0`).
+fn pair_key(b: Option<u32>, a: u32) -> u64 {
+    b.map_or(0, |b| (u64::from(b) + 1) << 32) | u64::from(a)
+}
+
+impl Lookup {
+    fn new(terms: &[String]) -> Lookup {
+        let mut lookup = Lookup::default();
+        for (j, term) in terms.iter().enumerate() {
+            let mut parts = term.split(' ');
+            let (first, second) = (parts.next().unwrap_or(""), parts.next());
+            if parts.next().is_some() || first.is_empty() || second == Some("") {
+                lookup.long.insert(term.clone(), j as u32);
+                continue;
+            }
+            let a = lookup.token_id(first);
+            let key = match second {
+                Some(second) => pair_key(Some(a), lookup.token_id(second)),
+                None => pair_key(None, a),
+            };
+            lookup.short.insert(key, j as u32);
+        }
+        lookup
+    }
+
+    fn token_id(&mut self, token: &str) -> u32 {
+        let next = self.tokens.len() as u32;
+        *self.tokens.entry(token.to_owned()).or_insert(next)
+    }
+
+    /// The column of the term `term` (tokens joined by one space).
+    fn column(&self, term: &str) -> Option<u32> {
+        let mut parts = term.split(' ');
+        let (first, second) = (parts.next()?, parts.next());
+        if parts.next().is_some() {
+            return self.long.get(term).copied();
+        }
+        let a = *self.tokens.get(first)?;
+        let key = match second {
+            Some(second) => pair_key(Some(a), *self.tokens.get(second)?),
+            None => pair_key(None, a),
+        };
+        self.short.get(&key).copied()
+    }
+
+    /// Pushes `(column, 1)` for each term `analyzer` makes of `doc` that is in the vocabulary,
+    /// in the analyzer's order.
+    fn count(&self, analyzer: &Analyzer, doc: &str, row: &mut Vec<(u32, f64)>) {
+        let mut buf = String::new();
+        let tokens = analyzer.tokens(doc, &mut buf);
+        let ids: Vec<Option<u32>> = tokens.iter().map(|t| self.tokens.get(*t).copied()).collect();
+        let (lo, hi) = analyzer.ngram_range;
+        let mut gram = String::new();
+        for n in lo..=hi.min(tokens.len()) {
+            for (w, window) in ids.windows(n).enumerate() {
+                let column = match *window {
+                    [Some(a)] => self.short.get(&pair_key(None, a)),
+                    [Some(b), Some(a)] => self.short.get(&pair_key(Some(b), a)),
+                    [_] | [_, _] => None,
+                    _ => {
+                        gram.clear();
+                        for (i, t) in tokens[w..w + n].iter().enumerate() {
+                            if i > 0 {
+                                gram.push(' ');
+                            }
+                            gram.push_str(t);
+                        }
+                        self.long.get(gram.as_str())
+                    }
+                };
+                if let Some(&j) = column {
+                    row.push((j, 1.0));
+                }
+            }
+        }
+    }
+}
 
 impl PartialEq for TermIndex {
     fn eq(&self, _: &TermIndex) -> bool {
@@ -204,19 +294,22 @@ impl CountVectorizer {
 
     /// The counts of `docs` over the fitted vocabulary (unknown terms ignored).
     pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
+        let lookup = self.lookup();
         let rows: Vec<Vec<(u32, f64)>> = docs
             .par_iter()
             .map(|d| {
                 let mut row: Vec<(u32, f64)> = Vec::new();
-                self.options.analyzer.for_each_term(d.as_ref(), |t| {
-                    if let Some(j) = self.index(t) {
-                        row.push((j as u32, 1.0));
+                lookup.count(&self.options.analyzer, d.as_ref(), &mut row);
+                // Sorted and summed here, in parallel (counts of ones: exact in any order).
+                row.sort_unstable_by_key(|e| e.0);
+                let binary = self.options.binary;
+                row.dedup_by(|next, kept| {
+                    let same = next.0 == kept.0;
+                    if same && !binary {
+                        kept.1 += next.1;
                     }
+                    same
                 });
-                if self.options.binary {
-                    row.sort_unstable_by_key(|e| e.0);
-                    row.dedup_by_key(|e| e.0);
-                }
                 row
             })
             .collect();
@@ -230,10 +323,11 @@ impl CountVectorizer {
 
     /// The column of `term`, if it is in the vocabulary.
     pub fn index(&self, term: &str) -> Option<usize> {
-        let index = self.index.0.get_or_init(|| {
-            self.terms.iter().enumerate().map(|(j, t)| (t.clone(), j as u32)).collect()
-        });
-        index.get(term).map(|&j| j as usize)
+        self.lookup().column(term).map(|j| j as usize)
+    }
+
+    fn lookup(&self) -> &Lookup {
+        self.index.0.get_or_init(|| Lookup::new(&self.terms))
     }
 
     /// The number of columns.

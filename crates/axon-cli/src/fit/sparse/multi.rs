@@ -63,7 +63,7 @@ pub fn run(args: &FitArgs, data: &SparseData, classes: &[f64]) -> anyhow::Result
         alpha,
         fit_intercept: !args.design.no_intercept,
         solver: solver_of(args),
-        tol: args.tol,
+        tol: args.tol(),
         max_iter: max_iter_of(args),
     };
     let started = std::time::Instant::now();
