@@ -17,8 +17,8 @@ use crate::ops::reduce::SoftmaxGrad;
 use crate::ops::unary::UnaryGrad;
 use crate::ops::{BinaryOp, Map};
 use crate::tensor::{
-    attention_geometry, conv_geometry, keep_freed_memory, no_grad, pool_geometry, reduced_shape,
-    sparse_t_matmul, Op, Shape, Storage, Tensor, TensorId,
+    attention_geometry, conv_geometry, no_grad, pool_geometry, reduced_shape, sparse_t_matmul, Op,
+    Shape, Storage, Tensor, TensorId,
 };
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
@@ -115,7 +115,6 @@ impl Tensor {
                 rhs: grad.shape().clone(),
             });
         }
-        keep_freed_memory();
         no_grad(|| {
             let mut grads = GradStore::default();
             grads.insert(self, grad.clone());
