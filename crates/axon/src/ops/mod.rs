@@ -11,6 +11,7 @@ pub mod conv;
 pub mod dispatch;
 pub mod fastmath;
 pub mod index;
+pub mod linear;
 pub mod matmul;
 pub mod op;
 pub mod pool;

@@ -19,6 +19,7 @@ mod elementwise;
 mod index;
 mod layout;
 mod linalg;
+mod linear;
 mod op;
 mod reduce;
 pub(crate) mod shape;
