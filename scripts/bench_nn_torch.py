@@ -5,9 +5,11 @@ outside the repository).
 
     bench_nn_torch.py epoch --model mlp|cnn --data DIR --epochs E --batch-size 64 --threads 2
     bench_nn_torch.py step --steps 20000 --threads 2
+    bench_nn_torch.py matmul --n 2048 --threads 2
 
 `epoch` trains the same network as `axon train --model mlp:256,128` or `--model cnn` (PyTorch's
-default initialisation, Adam lr 1e-3, batch 64, cross-entropy) on the first 54 000 rows of the
+default initialisation, cross-entropy; Adam lr 1e-3 or `--optimizer sgd --momentum M --lr LR`,
+batch `--batch-size`) on the first 54 000 rows of the
 Fashion-MNIST training file, the size of axon's training split with its default 10% validation
 hold-out, in a seeded shuffled order. Batches are slices of one in-memory tensor (no DataLoader
 workers), PyTorch's fastest loop on a CPU. It reports the seconds of each epoch's training steps
@@ -15,6 +17,8 @@ and the test accuracy after the last epoch.
 
 `step` times one SGD training step (forward, cross-entropy, backward, update) of a tiny
 4-16-16-3 ReLU MLP at batch size 1: the per-operation overhead.
+
+`matmul` reports PyTorch's best GFLOP/s on an `n × n` `f32` product, beside axon's peak.
 """
 
 import argparse
@@ -81,7 +85,10 @@ def epoch(args: argparse.Namespace) -> dict:
     x, y = x[:N_TRAIN].contiguous(), y[:N_TRAIN].contiguous()
     x_test, y_test = load(args.data, "t10k")
     net = network(args.model)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    if args.optimizer == "sgd":
+        opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum)
+    else:
+        opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
     seconds = []
     for _ in range(args.epochs):
@@ -128,18 +135,34 @@ def step(args: argparse.Namespace) -> dict:
     return {"step_microseconds": 1e6 * (time.perf_counter() - started) / args.steps}
 
 
+def matmul(args: argparse.Namespace) -> dict:
+    torch.manual_seed(0)
+    a, b = torch.randn(args.n, args.n), torch.randn(args.n, args.n)
+    a @ b
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - started)
+    return {"gflops": 2 * args.n**3 / best / 1e9}
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["epoch", "step"])
+    p.add_argument("what", choices=["epoch", "step", "matmul"])
     p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     p.add_argument("--data", type=Path)
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=20_000)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--n", type=int, default=2048)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    result = epoch(args) if args.what == "epoch" else step(args)
+    result = {"epoch": epoch, "step": step, "matmul": matmul}[args.what](args)
     result.update(
         tool="torch",
         version=torch.__version__,

@@ -12,13 +12,14 @@ use crate::ops::attention::AttentionGrads;
 use crate::ops::binary::{BinaryGrad, Operand};
 use crate::ops::conv::Conv2dGrads;
 use crate::ops::index::IndexGrad;
+use crate::ops::linear::LinearGrad;
 use crate::ops::pool::Pool2dGrad;
 use crate::ops::reduce::SoftmaxGrad;
 use crate::ops::unary::UnaryGrad;
 use crate::ops::{BinaryOp, Map};
 use crate::tensor::{
-    attention_geometry, conv_geometry, keep_freed_memory, no_grad, pool_geometry, reduced_shape,
-    sparse_t_matmul, Op, Shape, Storage, Tensor, TensorId,
+    attention_geometry, conv_geometry, no_grad, pool_geometry, reduced_shape, sparse_t_matmul, Op,
+    Shape, Storage, Tensor, TensorId,
 };
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
@@ -115,7 +116,6 @@ impl Tensor {
                 rhs: grad.shape().clone(),
             });
         }
-        keep_freed_memory();
         no_grad(|| {
             let mut grads = GradStore::default();
             grads.insert(self, grad.clone());
@@ -289,6 +289,27 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             let [dx, dw, db] = kernel.map([gy.operand(), input.operand(), weight.operand()])?;
             let mut grads: SmallVec<_> =
                 smallvec![dx.map(|s| from_kernel(s, input)), dw.map(|s| from_kernel(s, weight))];
+            if let Some(b) = bias {
+                grads.push(db.map(|s| from_kernel(s, b)));
+            }
+            grads
+        }
+        Op::Linear { input, weight, bias, act, pre } => {
+            // dZ = G ⊙ f'(Z) and db = Σ_rows dZ in one pass; dX = dZ W, dW = dZᵀ X.
+            let want_bias = bias.as_ref().is_some_and(Tensor::is_tracked);
+            let cols = node.dims()[1];
+            let kernel = LinearGrad { act: *act, cols, want_bias };
+            let (gy, y) = (g.contiguous(), node.layout());
+            let z = match pre {
+                Some(z) => (&**z, y),
+                None => node.operand(),
+            };
+            let (dz, db) = kernel.map([z, node.operand(), gy.operand()])?;
+            let dz = from_kernel(dz, node);
+            let mut grads: SmallVec<_> = smallvec![
+                wanted(input, || dz.matmul(weight))?,
+                wanted(weight, || dz.t()?.matmul(input))?
+            ];
             if let Some(b) = bias {
                 grads.push(db.map(|s| from_kernel(s, b)));
             }

@@ -10,10 +10,11 @@
 
 use super::module::Module;
 use crate::error::{Error, Result};
+use crate::ops::UnaryOp;
 use crate::tensor::Tensor;
 
 macro_rules! elementwise {
-    ($(#[$doc:meta])* $name:ident, $method:ident, $repr:expr) => {
+    ($(#[$doc:meta])* $name:ident, $method:ident, $unary:ident, $repr:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, Default)]
         pub struct $name;
@@ -21,6 +22,10 @@ macro_rules! elementwise {
         impl Module for $name {
             fn forward(&self, x: &Tensor) -> Result<Tensor> {
                 x.$method()
+            }
+
+            fn activation(&self) -> Option<UnaryOp> {
+                Some(UnaryOp::$unary)
             }
 
             fn describe(&self) -> String {
@@ -32,19 +37,19 @@ macro_rules! elementwise {
 
 elementwise!(
     /// `σ(x) = 1 / (1 + e^−x)`.
-    Sigmoid, sigmoid, "Sigmoid()");
+    Sigmoid, sigmoid, Sigmoid, "Sigmoid()");
 elementwise!(
     /// `tanh x`.
-    Tanh, tanh, "Tanh()");
+    Tanh, tanh, Tanh, "Tanh()");
 elementwise!(
     /// `max(x, 0)`.
-    ReLU, relu, "ReLU()");
+    ReLU, relu, Relu, "ReLU()");
 elementwise!(
     /// `x Φ(x)` with the exact normal CDF (PyTorch's default, `approximate='none'`).
-    GELU, gelu, "GELU(approximate='none')");
+    GELU, gelu, Gelu, "GELU(approximate='none')");
 elementwise!(
     /// `log(1 + e^x)`, stable for any `x`.
-    Softplus, softplus, "Softplus(beta=1.0, threshold=20.0)");
+    Softplus, softplus, Softplus, "Softplus(beta=1.0, threshold=20.0)");
 
 /// `x` for `x > 0`, `slope · x` otherwise.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +73,10 @@ impl Default for LeakyReLU {
 impl Module for LeakyReLU {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         x.leaky_relu(self.slope)
+    }
+
+    fn activation(&self) -> Option<UnaryOp> {
+        Some(UnaryOp::LeakyRelu(self.slope))
     }
 
     fn describe(&self) -> String {
@@ -96,6 +105,10 @@ impl Default for ELU {
 impl Module for ELU {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         x.elu(self.alpha)
+    }
+
+    fn activation(&self) -> Option<UnaryOp> {
+        Some(UnaryOp::Elu(self.alpha))
     }
 
     fn describe(&self) -> String {

@@ -3,13 +3,17 @@
 //!
 //! The weight is stored as PyTorch stores it, `(out, in)`, so that parameter files exchange with
 //! PyTorch unchanged; `x Wᵀ` multiplies by a transposed view, which the matrix product reads in
-//! place. Both `W` and `b` start as PyTorch's default, `U(−1/√in, 1/√in)`.
+//! place. Both `W` and `b` start as PyTorch's default, `U(−1/√in, 1/√in)`. On a matrix input the
+//! layer is one fused op ([`Tensor::linear`]), which also takes the activation that follows the
+//! layer in a [`super::Sequential`].
 
 use std::sync::Arc;
 
 use super::module::Module;
 use super::param::Param;
 use crate::error::{Error, Result};
+use crate::ops::linear::fusable;
+use crate::ops::UnaryOp;
 use crate::rng::Rng;
 use crate::sparse::Csr;
 use crate::tensor::{DType, Tensor};
@@ -119,11 +123,23 @@ impl Module for Linear {
                 rhs: w.shape().clone(),
             });
         }
+        if x.rank() == 2 {
+            return x.linear(&w, self.bias.as_ref().map(Param::value).as_ref(), None);
+        }
         let y = x.matmul(&w.t()?)?;
         match &self.bias {
             Some(b) => y.add(&b.value()),
             None => Ok(y),
         }
+    }
+
+    /// `act(x Wᵀ + b)` as one op for a matrix `x` (`(N, in)`).
+    fn forward_activated(&self, x: &Tensor, act: UnaryOp) -> Option<Result<Tensor>> {
+        if x.rank() != 2 || !fusable(act) {
+            return None;
+        }
+        let bias = self.bias.as_ref().map(Param::value);
+        Some(x.linear(&self.weight.value(), bias.as_ref(), Some(act)))
     }
 
     fn parameters(&self) -> Vec<(String, Param)> {

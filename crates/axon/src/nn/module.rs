@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use super::param::{Buffer, Param};
 use crate::error::{Error, Result};
+use crate::ops::UnaryOp;
 use crate::sparse::Csr;
 use crate::tensor::Tensor;
 
@@ -26,6 +27,19 @@ pub trait Module: Send + Sync {
     fn forward_sparse(&self, _x: &Arc<Csr>) -> Result<Tensor> {
         let reason = "the layer takes dense input, not sparse rows";
         Err(Error::invalid("x", "sparse rows", format!("{}: {reason}", self.describe())))
+    }
+
+    /// The elementwise activation this module is (ReLU, tanh, …), if it is one that a layer
+    /// before it can fuse into its output pass ([`crate::ops::linear::fusable`]); none by
+    /// default.
+    fn activation(&self) -> Option<UnaryOp> {
+        None
+    }
+
+    /// `act(self.forward(x))` as one fused op, when this layer can fuse `act` for this input
+    /// ([`super::Linear`] on a matrix); `None` otherwise, and the caller applies `act` itself.
+    fn forward_activated(&self, _x: &Tensor, _act: UnaryOp) -> Option<Result<Tensor>> {
+        None
     }
 
     /// The trainable parameters with their `state_dict` names; none by default.
@@ -67,7 +81,8 @@ pub fn with_prefix(prefix: &str, params: Vec<(String, Param)>) -> Vec<(String, P
     params.into_iter().map(|(name, p)| (format!("{prefix}.{name}"), p)).collect()
 }
 
-/// The modules applied in order: `y = f_n(… f_2(f_1(x)))`.
+/// The modules applied in order: `y = f_n(… f_2(f_1(x)))`. A layer followed by an activation
+/// it can fuse ([`Module::forward_activated`]) runs both as one op; the result is the same.
 pub struct Sequential {
     layers: Vec<Box<dyn Module>>,
     training: bool,
@@ -114,8 +129,16 @@ impl Default for Sequential {
 impl Module for Sequential {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut y = x.clone();
-        for layer in &self.layers {
+        let mut i = 0;
+        while let Some(layer) = self.layers.get(i) {
+            let act = self.layers.get(i + 1).and_then(|next| next.activation());
+            if let Some(fused) = act.and_then(|act| layer.forward_activated(&y, act)) {
+                y = fused?;
+                i += 2;
+                continue;
+            }
             y = layer.forward(&y)?;
+            i += 1;
         }
         Ok(y)
     }

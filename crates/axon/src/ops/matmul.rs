@@ -10,7 +10,7 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::dispatch::Map;
-use crate::tensor::{Float, Layout, Storage};
+use crate::tensor::{buffers, Float, Layout, Storage};
 
 /// Below this many multiply-adds a product runs on one thread.
 const PARALLEL_MACS: usize = 1 << 21;
@@ -23,10 +23,11 @@ const MIN_BLOCK: usize = 16;
 pub fn matmul<T: Float>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T> {
     let (batch, m, k) = (la.dims()[0], la.dims()[1], la.dims()[2]);
     let n = lb.dims()[2];
-    let mut out = vec![T::zero(); batch * m * n];
     if m == 0 || n == 0 || k == 0 {
-        return out;
+        return vec![T::zero(); batch * m * n];
     }
+    // `gemm` writes every element without reading the old values (`read_dst` is false).
+    let mut out = buffers::take_stale(batch * m * n);
     let (sa, sb) = (la.strides(), lb.strides());
     for i in 0..batch {
         let dst = &mut out[i * m * n..(i + 1) * m * n];

@@ -2,7 +2,8 @@
 //! fresh contiguous buffer; the [`Tensor`](crate::Tensor) methods choose the kernel, check shapes
 //! and record the graph, and [`dispatch`] runs a kernel on the element type a storage holds.
 //! Contiguous inputs take a straight-line loop the compiler vectorises, and large ones are split
-//! across threads with rayon.
+//! across threads with rayon. Output buffers come from the
+//! [buffer pool](crate::tensor::buffers).
 
 pub mod attention;
 pub mod binary;
@@ -10,6 +11,7 @@ pub mod conv;
 pub mod dispatch;
 pub mod fastmath;
 pub mod index;
+pub mod linear;
 pub mod matmul;
 pub mod norm;
 pub mod op;
@@ -25,7 +27,7 @@ use rayon::prelude::*;
 pub use dispatch::{Map, MapAny};
 pub use op::{BinaryOp, CmpOp, UnaryOp};
 
-use crate::tensor::{for_each_row, row_len, row_stride, Element, Layout};
+use crate::tensor::{buffers, for_each_row, row_len, row_stride, Element, Layout};
 
 /// Below this many elements an elementwise kernel stays on one thread: spawning costs more.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
@@ -36,7 +38,7 @@ const CHUNK: usize = 1 << 13;
 /// A buffer of `n` elements, each chunk written by `fill(start, chunk)`: on several threads when
 /// `n` is large. Writing through slices (not `collect`) keeps the inner loops vectorisable.
 fn filled<U: Element>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<U>]) + Sync) -> Vec<U> {
-    let mut out = Vec::with_capacity(n);
+    let mut out = buffers::take_empty(n);
     let spare = &mut out.spare_capacity_mut()[..n];
     if n >= PARALLEL_THRESHOLD {
         spare.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| fill(i * CHUNK, chunk));
@@ -113,7 +115,9 @@ pub fn zip3<A: Element, T: Element, U: Element>(
                 .map(|(&x, &y, &z)| f(x, y, z))
                 .collect();
         }
-        return a.iter().zip(b).zip(c).map(|((&x, &y), &z)| f(x, y, z)).collect();
+        let mut out = buffers::take_empty(a.len());
+        out.extend(a.iter().zip(b).zip(c).map(|((&x, &y), &z)| f(x, y, z)));
+        return out;
     }
     let mut out = Vec::with_capacity(la.shape().numel());
     let (n, sa, sb, sc) = (row_len(la), row_stride(la), row_stride(lb), row_stride(lc));
@@ -126,7 +130,9 @@ pub fn zip3<A: Element, T: Element, U: Element>(
 /// A contiguous copy of the elements a layout reads, in row-major order.
 pub fn copy<T: Element>(x: &[T], layout: &Layout) -> Vec<T> {
     if let Some(range) = layout.contiguous_range() {
-        return x[range].to_vec();
+        let mut out = buffers::take_empty(range.len());
+        out.extend_from_slice(&x[range]);
+        return out;
     }
     map(x, layout, |v| v)
 }

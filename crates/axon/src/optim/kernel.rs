@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::nn::Param;
 use crate::ops::PARALLEL_THRESHOLD;
-use crate::tensor::{Element, Float, Layout, Storage, Tensor};
+use crate::tensor::{buffers, Element, Float, Layout, Storage, Tensor};
 
 /// Elements per parallel task.
 const CHUNK: usize = 1 << 14;
@@ -94,7 +94,7 @@ fn output_buffer<T: Element>(spare: Option<Arc<Storage>>, n: usize) -> Arc<Stora
             return s;
         }
     }
-    Arc::new(T::into_storage(vec![T::from_f64(0.0); n]))
+    Arc::new(T::into_storage(buffers::take_stale(n)))
 }
 
 fn fits<T: Element>(s: &mut Storage, n: usize) -> bool {

@@ -8,6 +8,7 @@
 //! and data preparation pay nothing for autograd.
 
 mod attention;
+pub mod buffers;
 mod conv;
 mod conv_args;
 mod create;
@@ -18,6 +19,7 @@ mod elementwise;
 mod index;
 mod layout;
 mod linalg;
+mod linear;
 mod op;
 mod reduce;
 pub(crate) mod shape;
@@ -30,6 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub(crate) use attention::attention_geometry;
+pub use buffers::{empty_buffer_pool, pooled_bytes};
 pub(crate) use conv::{conv_geometry, pool_geometry};
 pub use conv_args::{Conv2dArgs, Pair, Pool2dArgs};
 pub use dtype::DType;
@@ -40,7 +43,7 @@ pub(crate) use reduce::reduced_shape;
 pub use reduce::Axes;
 pub use shape::{Dims, Shape};
 pub(crate) use sparse::sparse_t_matmul;
-pub use storage::{keep_freed_memory, Storage};
+pub use storage::Storage;
 
 use crate::error::{Error, Result};
 

@@ -78,6 +78,16 @@ pub enum Op {
         args: Conv2dArgs,
         cols: Option<Arc<Storage>>,
     },
+    /// `input.linear(weight, bias, act)`: `act(input weightᵀ + bias)` for an `(N, in)` input and
+    /// a weight `(out, in)`, fused. `pre` keeps the pre-activation when the activation's
+    /// derivative needs it (see [`crate::ops::linear`]).
+    Linear {
+        input: Tensor,
+        weight: Tensor,
+        bias: Option<Tensor>,
+        act: Option<UnaryOp>,
+        pre: Option<Arc<Storage>>,
+    },
     /// `input.max_pool2d(..)`; `argmax` holds, per output element, the index of its maximum in
     /// its `H × W` input plane.
     MaxPool2d {
@@ -123,7 +133,7 @@ macro_rules! inputs {
             | Op::SparseMatMul { weight: a, .. }
             | Op::MaxPool2d { input: a, .. }
             | Op::AvgPool2d { input: a, .. } => $($list)::+![a],
-            Op::Conv2d { input, weight, bias, .. } => {
+            Op::Conv2d { input, weight, bias, .. } | Op::Linear { input, weight, bias, .. } => {
                 std::iter::once(input).chain(Some(weight)).chain(bias).collect()
             }
             Op::Binary(a, b, _) | Op::MatMul(a, b) => $($list)::+![a, b],
@@ -174,6 +184,10 @@ impl Op {
             Op::Cast(_) => "cast".into(),
             Op::SparseMatMul { x, .. } => format!("sparse_matmul({}×{})", x.n_rows(), x.n_cols()),
             Op::Attention { .. } => "attention".into(),
+            Op::Linear { act, bias, .. } => {
+                let act = act.map_or("identity".into(), |a| format!("{a:?}").to_lowercase());
+                format!("linear({act}{})", if bias.is_some() { ", bias" } else { "" })
+            }
             Op::Conv2d { args, bias, .. } => format!(
                 "conv2d(stride {:?}, padding {:?}, dilation {:?}{})",
                 args.stride,

@@ -1,6 +1,8 @@
 //! The flat buffer behind a tensor. Views (transpose, narrow, broadcast) share one `Arc<Storage>`
-//! and differ only in their [`Layout`](super::Layout).
+//! and differ only in their [`Layout`](super::Layout). A dropped storage gives its buffer to the
+//! [buffer pool](super::buffers).
 
+use super::buffers;
 use super::dtype::DType;
 
 /// A contiguous buffer of one element type.
@@ -33,22 +35,13 @@ impl Storage {
     }
 }
 
-/// Asks the C allocator (glibc) to keep freed memory for reuse instead of giving it back to the
-/// operating system. A training step allocates and frees the same large buffers (activations,
-/// gradients, im2col matrices) every time; by default glibc serves each one above 128 KiB by a
-/// fresh `mmap` whose pages are faulted in and zeroed by the kernel on first touch, which costs
-/// more than the arithmetic of an elementwise op. With buffers up to 32 MiB taken from the heap
-/// and up to 512 MiB of free heap kept, later steps reuse warm pages. Called by the first
-/// backward pass; idempotent; a no-op on other platforms.
-pub fn keep_freed_memory() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: `mallopt` only sets allocator parameters and is safe to call at any time.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
-            libc::mallopt(libc::M_TOP_PAD, 16 << 20);
+/// A large buffer goes back to the [buffer pool](super::buffers) for the next tensor of its size.
+impl Drop for Storage {
+    fn drop(&mut self) {
+        match self {
+            Storage::F32(v) => buffers::give(std::mem::take(v)),
+            Storage::F64(v) => buffers::give(std::mem::take(v)),
+            Storage::I64(v) => buffers::give(std::mem::take(v)),
         }
-    });
+    }
 }
