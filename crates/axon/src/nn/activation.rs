@@ -23,6 +23,10 @@ macro_rules! elementwise {
                 x.$method()
             }
 
+            fn is_relu(&self) -> bool {
+                stringify!($name) == "ReLU"
+            }
+
             fn describe(&self) -> String {
                 $repr.into()
             }

@@ -6,6 +6,9 @@
 //! [`with_prefix`] adds a field name (`layers.0.weight`). Modules have a training mode
 //! ([`Module::train`]) that only some layers (dropout) read. `Display` on a [`Sequential`] prints
 //! the structure as PyTorch's `repr` does, followed by the number of trainable parameters.
+//!
+//! A [`Sequential`] runs a ReLU and the layer after it as one fused op when that layer has one
+//! ([`Module::forward_after_relu`]: max pooling); [`Sequential::set_fusion`] turns this off.
 
 use std::fmt;
 use std::sync::Arc;
@@ -48,6 +51,17 @@ pub trait Module: Send + Sync {
         true
     }
 
+    /// `self.forward(relu(x))` as one fused op, or `None` (the default) when the layer has none;
+    /// [`Sequential`] calls it for the layer after a ReLU.
+    fn forward_after_relu(&self, _x: &Tensor) -> Option<Result<Tensor>> {
+        None
+    }
+
+    /// Whether the module is a plain ReLU, which [`Sequential`] may fuse into the next layer.
+    fn is_relu(&self) -> bool {
+        false
+    }
+
     /// A one-line description in PyTorch's style: `Linear(in_features=3, out_features=4, bias=True)`.
     fn describe(&self) -> String;
 
@@ -71,12 +85,19 @@ pub fn with_prefix(prefix: &str, params: Vec<(String, Param)>) -> Vec<(String, P
 pub struct Sequential {
     layers: Vec<Box<dyn Module>>,
     training: bool,
+    fuse: bool,
 }
 
 impl Sequential {
     /// An empty sequence (the identity), in training mode.
     pub fn new() -> Sequential {
-        Sequential { layers: Vec::new(), training: true }
+        Sequential { layers: Vec::new(), training: true, fuse: true }
+    }
+
+    /// Whether a ReLU and the layer after it run as one fused op where that layer has one (on by
+    /// default; the values and gradients are the same either way).
+    pub fn set_fusion(&mut self, on: bool) {
+        self.fuse = on;
     }
 
     /// The sequence with `layer` appended (builder style).
@@ -114,7 +135,15 @@ impl Default for Sequential {
 impl Module for Sequential {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut y = x.clone();
-        for layer in &self.layers {
+        let mut layers = self.layers.iter().peekable();
+        while let Some(layer) = layers.next() {
+            if self.fuse && layer.is_relu() {
+                if let Some(fused) = layers.peek().and_then(|next| next.forward_after_relu(&y)) {
+                    y = fused?;
+                    layers.next();
+                    continue;
+                }
+            }
             y = layer.forward(&y)?;
         }
         Ok(y)

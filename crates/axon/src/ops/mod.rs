@@ -7,6 +7,7 @@
 pub mod attention;
 pub mod binary;
 pub mod conv;
+mod im2col;
 pub mod dispatch;
 pub mod fastmath;
 pub mod index;
