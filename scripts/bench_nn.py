@@ -27,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "fashion-mnist"
+# Where cargo puts the binaries it builds: CARGO_TARGET_DIR when set, as cargo itself reads it.
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
 
 def peak_of(cmd: list[str], env: dict) -> tuple[str, float]:
@@ -43,7 +45,7 @@ def axon_epoch(model: str, args, env: dict) -> dict:
     spec = {"mlp": "mlp:256,128", "cnn": "cnn"}[model]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"{model}.axon"
-        cmd = [str(ROOT / "target" / "release" / "axon"), "train", "--data", str(args.data)]
+        cmd = [str(TARGET / "release" / "axon"), "train", "--data", str(args.data)]
         cmd += ["--model", spec, "--epochs", str(getattr(args, f"epochs_{model}"))]
         cmd += ["--batch-size", "64", "--optimizer", "adam", "--lr", "0.001", "--seed", "0"]
         cmd += ["--out", str(out), "--json", "--quiet"]
@@ -66,7 +68,7 @@ def torch_epoch(model: str, args, env: dict) -> dict:
 
 
 def axon_step(args, env: dict) -> dict:
-    cmd = [str(ROOT / "target" / "release" / "examples" / "bench_nn_step"), str(args.steps)]
+    cmd = [str(TARGET / "release" / "examples" / "bench_nn_step"), str(args.steps)]
     stdout, peak = peak_of(cmd, env)
     return {"micros": json.loads(stdout)["step_microseconds"], "peak_rss_mb": peak}
 
@@ -107,7 +109,8 @@ def main() -> None:
         rows.append(("tiny MLP step, batch 1 (us)", a["micros"], t["micros"], a["peak_rss_mb"],
                      t["peak_rss_mb"], ""))
 
-    print(f"threads {args.threads}; PyTorch through {args.torch_python}")
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"threads {args.threads}; PyTorch through {args.torch_python}; load average {load}")
     print("| measure | axon | PyTorch | PyTorch / axon | axon peak MB | PyTorch peak MB | note |")
     print("|---|---|---|---|---|---|---|")
     for name, a, t, pa, pt, note in rows:

@@ -70,8 +70,7 @@ fn relu_max_pool2d_gradients_match_finite_differences() {
 
 /// A small `--model cnn` network (12×12 images, 4 and 8 channels, dense 16, 3 classes).
 fn cnn(fuse: bool) -> Sequential {
-    let arch =
-        Architecture::Cnn { height: 12, width: 12, channels: [4, 8], dense: 16, classes: 3 };
+    let arch = Architecture::Cnn { height: 12, width: 12, channels: [4, 8], dense: 16, classes: 3 };
     let mut net = arch.build(&mut Rng::seed(0)).unwrap();
     net.set_fusion(fuse);
     net

@@ -13,9 +13,9 @@
 //! `(O, nb·L)` result, still in cache, is moved to the `(nb, O, L)` output with the bias added.
 //! A product per block instead of per sample gives `gemm` wide operands (it runs near its peak
 //! from about a thousand columns) and packs `W` once per block. The backward pass is two more
-//! products per block, on the block's output gradient gathered as `G_bᵀ` `(nb·L, O)`:
-//! `∂L/∂Wᵀ = Σ_b X_b G_bᵀ` and `∂L/∂X_b = Wᵀ G_b`, the latter folded back onto the input by
-//! col2im. A 1×1 kernel with stride 1 and no padding takes blocks of one sample, whose input
+//! products per block, in one pass, on the block's output gradient gathered once as `G_b`
+//! `(O, nb·L)`: `∂L/∂W = Σ_b G_b X_bᵀ` and `∂L/∂X_b = Wᵀ G_b`, the latter folded back onto the
+//! input by col2im. A 1×1 kernel with stride 1 and no padding takes blocks of one sample, whose input
 //! already is its im2col matrix.
 //!
 //! Threads: the blocks are split into one group of consecutive blocks per rayon thread, and
@@ -25,6 +25,7 @@
 //! batch's im2col matrices are kept for `∂L/∂W`; in evaluation each group reuses one block
 //! buffer, so memory stays small for large batches.
 
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use gemm::Parallelism;
@@ -233,56 +234,109 @@ pub fn conv2d_keeping_cols<T: Float>(
     forward(g, x, w, bias, true)
 }
 
-/// The output gradient of the `samples` samples `gy` `(samples, O, L)` of a block, gathered
-/// into `gt` as `G_bᵀ` `(samples·L, O)`.
-fn gather_block_t<T: Float>(g: &ConvGeometry, gy: &[T], gt: &mut Vec<T>) {
+/// The output gradient of a block's samples `gy` `(samples, O, L)` gathered into `gb` as `G_b`
+/// `(O, samples·L)`: each sample's rows side by side, as im2col lays out the block's columns.
+fn gather_block<T: Float>(g: &ConvGeometry, gy: &[T], gb: &mut Vec<T>) {
     let (l, o) = (g.col_cols(), g.out_channels);
-    gt.resize(gy.len(), T::zero());
+    let cols = gy.len() / o;
+    gb.resize(gy.len(), T::zero());
     for (s, gn) in gy.chunks_exact(o * l).enumerate() {
-        let dst = &mut gt[s * l * o..(s + 1) * l * o];
         for (oc, row) in gn.chunks_exact(l).enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                dst[j * o + oc] = v;
-            }
+            gb[oc * cols + s * l..][..l].copy_from_slice(row);
         }
     }
+}
+
+/// The batch's im2col matrices for the weight gradient: the kept `cols` when they fit the
+/// geometry, the input itself for a pointwise kernel, else rebuilt from `x`.
+fn columns<'a, T: Float>(g: &ConvGeometry, x: &'a [T], cols: Option<&'a [T]>) -> Cow<'a, [T]> {
+    match cols {
+        _ if g.is_pointwise() => Cow::Borrowed(x),
+        Some(c) if c.len() == g.batch * g.col_rows() * g.col_cols() => Cow::Borrowed(c),
+        _ => Cow::Owned(im2col_batch(g, x)),
+    }
+}
+
+/// One pass over the blocks, each block's output gradient gathered once as `G_b`: `∂L/∂x`
+/// `(N, C, H, W)` when `w` is given (`Wᵀ G_b` folded back by col2im, or written directly for a
+/// pointwise kernel) and `∂L/∂w` `(O, C, kH, kW)` when the batch's im2col matrices `cols` are
+/// (`Σ_b G_b X_bᵀ`, summed per group of blocks and then over the groups in order). An output
+/// not asked for is empty.
+fn backward<T: Float>(
+    g: &ConvGeometry,
+    gy: &[T],
+    w: Option<&[T]>,
+    cols: Option<&[T]>,
+) -> (Vec<T>, Vec<T>) {
+    let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
+    let (in_len, out_len) = (g.in_len(), g.out_len());
+    let mut dx = if w.is_some() { vec![T::zero(); g.batch * in_len] } else { Vec::new() };
+    let mut dw = if cols.is_some() { vec![T::zero(); o * ck] } else { Vec::new() };
+    if g.batch == 0 || out_len == 0 {
+        return (dx, dw);
+    }
+    let w = w.filter(|_| in_len > 0);
+    let (nb, per, par) = (g.block_samples(), g.group_samples(), g.parallelism());
+    let groups = g.batch.div_ceil(per);
+    let dx_groups: Vec<&mut [T]> = if w.is_some() {
+        dx.chunks_mut(per * in_len).collect()
+    } else {
+        (0..groups).map(|_| &mut [][..]).collect()
+    };
+    let partials: Vec<Vec<T>> = dx_groups
+        .into_par_iter()
+        .enumerate()
+        .map(|(k, dxg)| {
+            let mut dwg = if cols.is_some() { vec![T::zero(); o * ck] } else { Vec::new() };
+            let (mut gb, mut dcol) = (Vec::new(), Vec::new());
+            let (first, end) = (k * per, ((k + 1) * per).min(g.batch));
+            for n0 in (first..end).step_by(nb) {
+                let samples = nb.min(end - n0);
+                let c = samples * l;
+                let gy_b = &gy[n0 * out_len..(n0 + samples) * out_len];
+                let gsrc: &[T] = if samples == 1 {
+                    gy_b
+                } else {
+                    gather_block(g, gy_b, &mut gb);
+                    &gb
+                };
+                if let Some(src) = cols {
+                    // ∂L/∂W += G_b X_bᵀ: (O, c) · (c, C·kH·kW).
+                    let xb = (&src[n0 * ck * l..(n0 + samples) * ck * l], [1, c]);
+                    gemm_into(&mut dwg, true, (gsrc, [c, 1]), xb, [o, ck, c], par);
+                }
+                let Some(w) = w else { continue };
+                let wt = (w, [1, ck]); // Wᵀ: (C·kH·kW, O)
+                let dxb = &mut dxg[(n0 - first) * in_len..(n0 - first + samples) * in_len];
+                if g.is_pointwise() {
+                    gemm_into(dxb, false, wt, (gsrc, [l, 1]), [ck, l, o], par);
+                    continue;
+                }
+                dcol.resize(ck * c, T::zero());
+                gemm_into(&mut dcol, false, wt, (gsrc, [c, 1]), [ck, c, o], par);
+                for (s, dxn) in dxb.chunks_exact_mut(in_len).enumerate() {
+                    col2im_from(g, &dcol[s * l..], c, dxn);
+                }
+            }
+            dwg
+        })
+        .collect();
+    for p in &partials {
+        for (a, &b) in dw.iter_mut().zip(p) {
+            *a += b;
+        }
+    }
+    (dx, dw)
 }
 
 /// `∂L/∂x` `(N, C, H, W)` from the output gradient `gy` `(N, O, H_out, W_out)` and `w`: per
 /// block, `Wᵀ G_b` folded back by col2im (written directly for a pointwise kernel).
 pub fn conv2d_backward_input<T: Float>(g: &ConvGeometry, gy: &[T], w: &[T]) -> Vec<T> {
-    let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
-    let (in_len, out_len) = (g.in_len(), g.out_len());
-    if g.batch * in_len == 0 || out_len == 0 {
-        return vec![T::zero(); g.batch * in_len];
-    }
-    let (nb, per, par) = (g.block_samples(), g.group_samples(), g.parallelism());
-    let wt = (w, [1, ck]); // Wᵀ: (C·kH·kW, O)
-    let mut dx = vec![T::zero(); g.batch * in_len];
-    dx.par_chunks_mut(per * in_len).enumerate().for_each(|(k, group)| {
-        let (mut gt, mut dcol) = (Vec::new(), Vec::new());
-        for (b, dxb) in group.chunks_mut(nb * in_len).enumerate() {
-            let (n0, samples) = (k * per + b * nb, dxb.len() / in_len);
-            let gb = &gy[n0 * out_len..(n0 + samples) * out_len];
-            if g.is_pointwise() {
-                gemm_into(dxb, false, wt, (gb, [l, 1]), [ck, l, o], par);
-                continue;
-            }
-            let cols = samples * l;
-            gather_block_t(g, gb, &mut gt);
-            dcol.resize(ck * cols, T::zero());
-            gemm_into(&mut dcol, false, wt, (&gt[..], [1, o]), [ck, cols, o], par);
-            for (s, dxn) in dxb.chunks_exact_mut(in_len).enumerate() {
-                col2im_from(g, &dcol[s * l..], cols, dxn);
-            }
-        }
-    });
-    dx
+    backward(g, gy, Some(w), None).0
 }
 
-/// `∂L/∂w` `(O, C, kH, kW)`: `∂L/∂Wᵀ = Σ_b X_b G_bᵀ` `(C·kH·kW, O)` (which `gemm` packs faster
-/// than `G_b X_bᵀ`), summed per group of blocks and then over the groups in order, and
-/// transposed once. `cols` are the forward pass's im2col matrices ([`conv2d_keeping_cols`]),
+/// `∂L/∂w` `(O, C, kH, kW)` = `Σ_b G_b X_bᵀ`, summed per group of blocks and then over the
+/// groups in order. `cols` are the forward pass's im2col matrices ([`conv2d_keeping_cols`]),
 /// rebuilt when `None`.
 pub fn conv2d_backward_weight<T: Float>(
     g: &ConvGeometry,
@@ -290,48 +344,7 @@ pub fn conv2d_backward_weight<T: Float>(
     x: &[T],
     cols: Option<&[T]>,
 ) -> Vec<T> {
-    let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
-    if g.batch == 0 || g.out_len() == 0 || ck == 0 {
-        return vec![T::zero(); o * ck];
-    }
-    let rebuilt;
-    let src = match cols {
-        _ if g.is_pointwise() => x,
-        Some(c) if c.len() == g.batch * ck * l => c,
-        _ => {
-            rebuilt = im2col_batch(g, x);
-            &rebuilt[..]
-        }
-    };
-    let (nb, per, par, out_len) = (g.block_samples(), g.group_samples(), g.parallelism(), g.out_len());
-    let partials: Vec<Vec<T>> = (0..g.batch.div_ceil(per))
-        .into_par_iter()
-        .map(|k| {
-            let (mut dwt, mut gt) = (vec![T::zero(); ck * o], Vec::new());
-            let end = ((k + 1) * per).min(g.batch);
-            for n0 in (k * per..end).step_by(nb) {
-                let samples = nb.min(end - n0);
-                let cols = samples * l;
-                gather_block_t(g, &gy[n0 * out_len..(n0 + samples) * out_len], &mut gt);
-                let xb = &src[n0 * ck * l..(n0 + samples) * ck * l];
-                gemm_into(&mut dwt, true, (xb, [cols, 1]), (&gt[..], [o, 1]), [ck, o, cols], par);
-            }
-            dwt
-        })
-        .collect();
-    let mut dwt = vec![T::zero(); ck * o];
-    for p in &partials {
-        for (a, &b) in dwt.iter_mut().zip(p) {
-            *a += b;
-        }
-    }
-    let mut dw = vec![T::zero(); o * ck];
-    for (r, row) in dwt.chunks_exact(o).enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            dw[j * ck + r] = v;
-        }
-    }
-    dw
+    backward(g, gy, None, Some(&columns(g, x, cols))).1
 }
 
 /// `∂L/∂b` `(O)` = the output gradient summed over the batch and the output pixels, one channel
@@ -393,11 +406,13 @@ impl Map<3> for Conv2dGrads<'_> {
     fn f<T: Float>(&self, [gy, x, w]: [(&[T], &Layout); 3]) -> [Option<Storage>; 3] {
         let (g, gy, x, w) = (self.geometry, dense(gy), dense(x), dense(w));
         let cols = self.cols.and_then(T::as_slice);
-        let [dx, dw, db] = self.wanted;
+        let [want_dx, want_dw, want_db] = self.wanted;
+        let src = want_dw.then(|| columns(g, x, cols));
+        let (dx, dw) = backward(g, gy, want_dx.then_some(w), src.as_deref());
         [
-            dx.then(|| T::into_storage(conv2d_backward_input(g, gy, w))),
-            dw.then(|| T::into_storage(conv2d_backward_weight(g, gy, x, cols))),
-            db.then(|| T::into_storage(conv2d_backward_bias(g, gy))),
+            want_dx.then(|| T::into_storage(dx)),
+            want_dw.then(|| T::into_storage(dw)),
+            want_db.then(|| T::into_storage(conv2d_backward_bias(g, gy))),
         ]
     }
 }

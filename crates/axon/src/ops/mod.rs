@@ -7,9 +7,9 @@
 pub mod attention;
 pub mod binary;
 pub mod conv;
-mod im2col;
 pub mod dispatch;
 pub mod fastmath;
+mod im2col;
 pub mod index;
 pub mod matmul;
 pub mod op;
