@@ -86,7 +86,7 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, V
         if pairs {
             max_pool_2x2(plane, [wi, wo], dst, idx);
         } else {
-            max_pool_windows(plane, (&rows, &cols, wi), dst, idx);
+            max_pool_windows(plane, [&rows, &cols], wi, dst, idx);
         }
         if relu {
             for (o, i) in dst.iter_mut().zip(idx.iter_mut()) {
@@ -108,13 +108,16 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, V
     (out, argmax)
 }
 
-/// Max pooling of one plane (`wi` columns) over the windows `rows × cols` (clipped to the plane).
+/// Max pooling of one plane (`wi` columns) over the windows `[rows, cols]` (each clipped to the
+/// plane): output `(i, j)` takes input rows `rows[i]` and columns `cols[j]`.
 fn max_pool_windows<T: Float>(
     plane: &[T],
-    (rows, cols, wi): (&[(usize, usize)], &[(usize, usize)], usize),
+    windows: [&[(usize, usize)]; 2],
+    wi: usize,
     dst: &mut [T],
     idx: &mut [u32],
 ) {
+    let [rows, cols] = windows;
     let wo = cols.len();
     let out_rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
     for ((row, row_idx), &(r0, r1)) in out_rows.zip(rows) {
