@@ -14,7 +14,7 @@
 //! A product per block instead of per sample gives `gemm` wide operands (it runs near its peak
 //! from about a thousand columns) and packs `W` once per block. The backward pass is two more
 //! products per block, in one pass, on the block's output gradient gathered once as `G_b`
-//! `(O, nb·L)`: `∂L/∂W = Σ_b G_b X_bᵀ` and `∂L/∂X_b = Wᵀ G_b`, the latter folded back onto the
+//! `(O, nb·L)`: `∂L/∂Wᵀ = Σ_b X_b G_bᵀ` and `∂L/∂X_b = Wᵀ G_b`, the latter folded back onto the
 //! input by col2im. A 1×1 kernel with stride 1 and no padding takes blocks of one sample, whose input
 //! already is its im2col matrix.
 //!
@@ -260,7 +260,7 @@ fn columns<'a, T: Float>(g: &ConvGeometry, x: &'a [T], cols: Option<&'a [T]>) ->
 /// One pass over the blocks, each block's output gradient gathered once as `G_b`: `∂L/∂x`
 /// `(N, C, H, W)` when `w` is given (`Wᵀ G_b` folded back by col2im, or written directly for a
 /// pointwise kernel) and `∂L/∂w` `(O, C, kH, kW)` when the batch's im2col matrices `cols` are
-/// (`Σ_b G_b X_bᵀ`, summed per group of blocks and then over the groups in order). An output
+/// (`(Σ_b X_b G_bᵀ)ᵀ`, summed per group of blocks and then over the groups in order). An output
 /// not asked for is empty.
 fn backward<T: Float>(
     g: &ConvGeometry,
@@ -301,9 +301,10 @@ fn backward<T: Float>(
                     &gb
                 };
                 if let Some(src) = cols {
-                    // ∂L/∂W += G_b X_bᵀ: (O, c) · (c, C·kH·kW).
-                    let xb = (&src[n0 * ck * l..(n0 + samples) * ck * l], [1, c]);
-                    gemm_into(&mut dwg, true, (gsrc, [c, 1]), xb, [o, ck, c], par);
+                    // ∂L/∂Wᵀ += X_b G_bᵀ: (C·kH·kW, c) · (c, O); gemm packs the transposed
+                    // operand slowly, so it is the smaller one, G_b.
+                    let xb = (&src[n0 * ck * l..(n0 + samples) * ck * l], [c, 1]);
+                    gemm_into(&mut dwg, true, xb, (gsrc, [1, c]), [ck, o, c], par);
                 }
                 let Some(w) = w else { continue };
                 let wt = (w, [1, ck]); // Wᵀ: (C·kH·kW, O)
@@ -321,9 +322,15 @@ fn backward<T: Float>(
             dwg
         })
         .collect();
+    let mut dwt = vec![T::zero(); dw.len()];
     for p in &partials {
-        for (a, &b) in dw.iter_mut().zip(p) {
+        for (a, &b) in dwt.iter_mut().zip(p) {
             *a += b;
+        }
+    }
+    for (r, row) in dwt.chunks_exact(o.max(1)).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            dw[j * ck + r] = v;
         }
     }
     (dx, dw)
@@ -335,7 +342,7 @@ pub fn conv2d_backward_input<T: Float>(g: &ConvGeometry, gy: &[T], w: &[T]) -> V
     backward(g, gy, Some(w), None).0
 }
 
-/// `∂L/∂w` `(O, C, kH, kW)` = `Σ_b G_b X_bᵀ`, summed per group of blocks and then over the
+/// `∂L/∂w` `(O, C, kH, kW)` = `(Σ_b X_b G_bᵀ)ᵀ`, summed per group of blocks and then over the
 /// groups in order. `cols` are the forward pass's im2col matrices ([`conv2d_keeping_cols`]),
 /// rebuilt when `None`.
 pub fn conv2d_backward_weight<T: Float>(
