@@ -214,6 +214,33 @@ fn conv2d_f32_gradients_agree_with_f64_on_a_larger_batch() {
 }
 
 #[test]
+fn conv2d_over_several_blocks_matches_direct_loops_and_finite_differences() {
+    // 12×12 outputs: blocks of ⌈1536 / 144⌉ = 11 samples, so batch 25 is blocks of 11, 11 and 3
+    // spread over the threads' groups; the 1×1 case takes blocks of one sample.
+    let cases: [ConvCase; 3] = [
+        ("blocks, padding 1", [25, 1, 12, 12], [2, 1, 3, 3], Conv2dArgs::new(1, 1, 1), true),
+        ("blocks, stride 2", [25, 2, 23, 24], [3, 2, 3, 3], Conv2dArgs::new(2, 0, 1), false),
+        ("blocks, 1x1", [25, 3, 12, 12], [2, 3, 1, 1], Conv2dArgs::default(), true),
+    ];
+    for (i, (name, xs, ws, args, bias)) in cases.into_iter().enumerate() {
+        let (x, w) = (rand(xs, 110 + i as u64), rand(ws, 120 + i as u64));
+        let b = bias.then(|| rand(ws[0], 130 + i as u64));
+        let (want, shape) = naive_conv(&x, &w, b.as_ref(), args);
+        let y = x.conv2d(&w, b.as_ref(), args).unwrap();
+        assert_eq!(y.dims(), shape, "{name}");
+        assert_close(&y.to_f64_vec(), &want, 1e-12, name);
+        // Training keeps the columns: the same values.
+        let tracked = x.conv2d(&w.clone().requires_grad(), b.as_ref(), args).unwrap();
+        assert_close(&tracked.to_f64_vec(), &want, 1e-12, name);
+    }
+    let (name, xs, ws, args, _) = cases[0];
+    let inputs = [rand(xs, 140), rand(ws, 141), rand(ws[0], 142)];
+    check(name, |t| t[0].conv2d(&t[1], Some(&t[2]), args), &inputs);
+    let (name, xs, ws, args, _) = cases[2];
+    check(name, |t| t[0].conv2d(&t[1], None, args), &[rand(xs, 143), rand(ws, 144)]);
+}
+
+#[test]
 fn conv2d_with_untracked_input_gives_only_parameter_gradients() {
     let x = rand([2, 1, 6, 6], 7); // data: no gradient wanted
     let w = rand([2, 1, 3, 3], 8).requires_grad();

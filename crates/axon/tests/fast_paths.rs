@@ -65,6 +65,7 @@ fn conv_weight_gradient_from_kept_columns_matches_rebuilt_columns() {
     conv_case([2, 3, 7, 7], 2, 3, Conv2dArgs::new(2, 0, 1));
     conv_case([2, 1, 9, 8], 3, 2, Conv2dArgs::new(1, 2, 2));
     conv_case([4, 3, 4, 4], 5, 1, Conv2dArgs::new(1, 0, 1)); // pointwise: no columns kept
+    conv_case([25, 2, 12, 12], 3, 3, Conv2dArgs::new(1, 1, 1)); // blocks of 11, 11 and 3
 }
 
 /// Five updates of `w` under `L = ½ Σ a_i w_i²` with a large parameter (rayon-split), in

@@ -315,8 +315,9 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             }
             grads
         }
-        Op::MaxPool2d { input, args, argmax } => {
-            // Each output's gradient goes to the input element that was its maximum.
+        Op::MaxPool2d { input, args, argmax, .. } => {
+            // Each output's gradient goes to the input element that was its maximum (none where
+            // a fused ReLU cut it: those windows hold NO_GRADIENT).
             let geometry = pool_geometry("max_pool2d", input, *args)?;
             let kernel = Pool2dGrad { geometry: &geometry, argmax: Some(argmax) };
             smallvec![Some(from_kernel(kernel.map([g.contiguous().operand()])?, input))]

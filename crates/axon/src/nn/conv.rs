@@ -4,7 +4,8 @@
 //! - [`Conv2d`]: `y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c]`, weight `(O, C, kH, kW)`, bias `(O)`,
 //!   output `(N, O, H_out, W_out)` with `H_out = ⌊(H + 2p − d(kH − 1) − 1) / s⌋ + 1`;
 //! - [`MaxPool2d`], [`AvgPool2d`]: the maximum or mean of each `k × k` window, output
-//!   `(N, C, ⌊(H + 2p − k) / s⌋ + 1, …)`.
+//!   `(N, C, ⌊(H + 2p − k) / s⌋ + 1, …)`; after a ReLU in a [`super::Sequential`], max pooling
+//!   runs fused with it ([`Tensor::relu_max_pool2d`]).
 //!
 //! The weight and bias start as PyTorch's defaults, `U(−1/√fan_in, 1/√fan_in)` with
 //! `fan_in = C·kH·kW` (Kaiming-uniform with `a = √5`).
@@ -12,6 +13,7 @@
 use super::module::Module;
 use super::param::Param;
 use crate::error::{Error, Result};
+use crate::ops::UnaryOp;
 use crate::rng::Rng;
 use crate::tensor::{Conv2dArgs, DType, Tensor};
 
@@ -141,6 +143,11 @@ impl MaxPool2d {
 impl Module for MaxPool2d {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         x.max_pool2d(self.kernel, self.stride, self.padding)
+    }
+
+    fn forward_after(&self, x: &Tensor, act: UnaryOp) -> Option<Result<Tensor>> {
+        let fused = matches!(act, UnaryOp::Relu);
+        fused.then(|| x.relu_max_pool2d(self.kernel, self.stride, self.padding))
     }
 
     fn describe(&self) -> String {

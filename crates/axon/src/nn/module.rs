@@ -6,6 +6,11 @@
 //! [`with_prefix`] adds a field name (`layers.0.weight`). Modules have a training mode
 //! ([`Module::train`]) that only some layers (dropout) read. `Display` on a [`Sequential`] prints
 //! the structure as PyTorch's `repr` does, followed by the number of trainable parameters.
+//!
+//! A [`Sequential`] runs a layer and the activation next to it as one fused op where one of
+//! them has such an op: a [`super::Linear`] followed by its activation
+//! ([`Module::forward_activated`]), a ReLU followed by max pooling ([`Module::forward_after`]);
+//! [`Sequential::set_fusion`] turns this off.
 
 use std::fmt;
 use std::sync::Arc;
@@ -29,9 +34,8 @@ pub trait Module: Send + Sync {
         Err(Error::invalid("x", "sparse rows", format!("{}: {reason}", self.describe())))
     }
 
-    /// The elementwise activation this module is (ReLU, tanh, …), if it is one that a layer
-    /// before it can fuse into its output pass ([`crate::ops::linear::fusable`]); none by
-    /// default.
+    /// The elementwise activation this module is (ReLU, tanh, …), which a neighbouring layer may
+    /// fuse ([`Self::forward_activated`], [`Self::forward_after`]); none by default.
     fn activation(&self) -> Option<UnaryOp> {
         None
     }
@@ -62,6 +66,12 @@ pub trait Module: Send + Sync {
         true
     }
 
+    /// `self.forward(act(x))` as one fused op, when this layer can take `act` into its own pass
+    /// ([`super::MaxPool2d`] after a ReLU); `None` otherwise, and the caller applies `act` first.
+    fn forward_after(&self, _x: &Tensor, _act: UnaryOp) -> Option<Result<Tensor>> {
+        None
+    }
+
     /// A one-line description in PyTorch's style: `Linear(in_features=3, out_features=4, bias=True)`.
     fn describe(&self) -> String;
 
@@ -81,17 +91,24 @@ pub fn with_prefix(prefix: &str, params: Vec<(String, Param)>) -> Vec<(String, P
     params.into_iter().map(|(name, p)| (format!("{prefix}.{name}"), p)).collect()
 }
 
-/// The modules applied in order: `y = f_n(… f_2(f_1(x)))`. A layer followed by an activation
-/// it can fuse ([`Module::forward_activated`]) runs both as one op; the result is the same.
+/// The modules applied in order: `y = f_n(… f_2(f_1(x)))`. A layer and an activation next to
+/// it run as one op where either can fuse the other; the values are the same.
 pub struct Sequential {
     layers: Vec<Box<dyn Module>>,
     training: bool,
+    fuse: bool,
 }
 
 impl Sequential {
     /// An empty sequence (the identity), in training mode.
     pub fn new() -> Sequential {
-        Sequential { layers: Vec::new(), training: true }
+        Sequential { layers: Vec::new(), training: true, fuse: true }
+    }
+
+    /// Whether a layer and the activation next to it run as one fused op where one can fuse the
+    /// other (on by default; the values are the same either way, the gradients to rounding).
+    pub fn set_fusion(&mut self, on: bool) {
+        self.fuse = on;
     }
 
     /// The sequence with `layer` appended (builder style).
@@ -131,8 +148,10 @@ impl Module for Sequential {
         let mut y = x.clone();
         let mut i = 0;
         while let Some(layer) = self.layers.get(i) {
-            let act = self.layers.get(i + 1).and_then(|next| next.activation());
-            if let Some(fused) = act.and_then(|act| layer.forward_activated(&y, act)) {
+            if let Some(fused) = self.layers.get(i + 1).filter(|_| self.fuse).and_then(|next| {
+                let activated = next.activation().and_then(|act| layer.forward_activated(&y, act));
+                activated.or_else(|| layer.activation().and_then(|act| next.forward_after(&y, act)))
+            }) {
                 y = fused?;
                 i += 2;
                 continue;

@@ -6,29 +6,38 @@
 //! `(N, O, H_out, W_out)`, `H_out = ⌊(H + 2p_h − d_h(kH − 1) − 1) / s_h⌋ + 1` (the same for `W`);
 //! positions outside the input read zero (the padding).
 //!
-//! Each sample is unrolled by *im2col* into a matrix `X_col` `(C·kH·kW, H_out·W_out)` whose column
-//! `(i, j)` holds the input patch under output pixel `(i, j)`; the convolution is then one matrix
-//! product `Y_n = W X_col` through `gemm`, with `W` viewed as `(O, C·kH·kW)`. The backward pass is
-//! two more products per sample: `∂L/∂W = Σ_n G_n X_colᵀ` and `∂L/∂X_col = Wᵀ G_n`, the latter
-//! folded back onto the input by *col2im* (the adjoint of im2col: overlapping patches add up).
+//! The batch is cut into *blocks* of `nb` consecutive samples, `nb` chosen so that a block has
+//! about [`BLOCK_COLUMNS`] output pixels. Each block is unrolled by im2col ([`super::im2col`])
+//! into one matrix `X_b` `(C·kH·kW, nb·L)` (`L = H_out·W_out`), and the convolution of the block
+//! is one matrix product `Y_b = W X_b` through `gemm`, with `W` viewed as `(O, C·kH·kW)`; its
+//! `(O, nb·L)` result, still in cache, is moved to the `(nb, O, L)` output with the bias added.
+//! A product per block instead of per sample gives `gemm` wide operands (it runs near its peak
+//! from about a thousand columns) and packs `W` once per block. The backward pass is two more
+//! products per block, in one pass, on the block's output gradient gathered once as `G_b`
+//! `(O, nb·L)`: `∂L/∂Wᵀ = Σ_b X_b G_bᵀ` and `∂L/∂X_b = Wᵀ G_b`, the latter folded back onto the
+//! input by col2im. A 1×1 kernel with stride 1 and no padding takes blocks of one sample, whose input
+//! already is its im2col matrix.
 //!
-//! Inputs are contiguous slices; the batch is split across rayon threads and `gemm` runs
-//! single-threaded inside (multi-threaded only when the batch is smaller than the thread count).
-//! One product per sample measured faster than one product over the whole batch (which needs
-//! the output permuted from `(O, N, ·)` to `(N, O, ·)` and splits worse across two threads).
-//! When training ([`conv2d_keeping_cols`]), the batch's im2col matrices are built once and kept
-//! for `∂L/∂W`, computed as `Σ_n X_col G_nᵀ` (the transpose of the above, which `gemm` packs
-//! faster); in evaluation each thread reuses one column buffer, so memory stays small.
+//! Threads: the blocks are split into one group of consecutive blocks per rayon thread, and
+//! `gemm` runs single-threaded inside each (multi-threaded only when there are fewer blocks than
+//! threads). The weight gradient sums its per-group partial products in group order, so a fixed
+//! thread count gives bit-identical results. When training ([`conv2d_keeping_cols`]), the
+//! batch's im2col matrices are kept for `∂L/∂W`; in evaluation each group reuses one block
+//! buffer, so memory stays small for large batches.
 
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::dispatch::{dense, Map};
+use super::im2col::{col2im_from, im2col_block};
 use super::matmul::gemm_into;
 use super::reduce::sum_slice;
 use crate::tensor::{Float, Layout, Storage};
+
+pub use super::im2col::{col2im, im2col};
 
 /// The sizes of one 2-D convolution, already checked by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,208 +80,147 @@ impl ConvGeometry {
     fn is_pointwise(&self) -> bool {
         self.kernel == [1, 1] && self.stride == [1, 1] && self.padding == [0, 0]
     }
+}
 
-    /// `gemm` on one thread per sample when the batch fills the threads, else threaded `gemm`.
+/// Output pixels per block, about: enough for `gemm` to run near its peak, few enough for the
+/// block's matrices to stay in the core's cache.
+pub const BLOCK_COLUMNS: usize = 1536;
+
+impl ConvGeometry {
+    /// Samples per block (the last block may have fewer): 1 for a pointwise kernel, else about
+    /// [`BLOCK_COLUMNS`] output pixels' worth, at most the batch.
+    pub fn block_samples(&self) -> usize {
+        if self.is_pointwise() {
+            return 1;
+        }
+        BLOCK_COLUMNS.div_ceil(self.col_cols().max(1)).clamp(1, self.batch.max(1))
+    }
+
+    /// Samples per group of blocks, one group per rayon thread (a multiple of the block size).
+    fn group_samples(&self) -> usize {
+        let nb = self.block_samples();
+        let blocks = self.batch.div_ceil(nb).max(1);
+        blocks.div_ceil(rayon::current_num_threads()).max(1) * nb
+    }
+
+    /// `gemm` on one thread per block when the blocks fill the threads, else threaded `gemm`.
     fn parallelism(&self) -> Parallelism {
-        if self.batch >= rayon::current_num_threads() {
+        if self.batch.div_ceil(self.block_samples()) >= rayon::current_num_threads() {
             Parallelism::None
         } else {
             Parallelism::Rayon(0)
         }
     }
-
-    /// Samples per rayon task, so that there are about as many tasks as threads.
-    fn min_len(&self) -> usize {
-        self.batch.div_ceil(rayon::current_num_threads()).max(1)
-    }
 }
 
-/// The output positions `lo..hi` (of `out` along one axis) whose input position
-/// `o·stride + offset − pad` falls inside `0..size`.
-fn valid_range(
-    out: usize,
-    stride: usize,
-    offset: usize,
-    pad: usize,
-    size: usize,
-) -> (usize, usize) {
-    // o·s + offset ≥ pad  ⇔  o ≥ ⌈(pad − offset) / s⌉
-    let lo = if pad > offset { (pad - offset).div_ceil(stride) } else { 0 };
-    // o·s + offset − pad ≤ size − 1  ⇔  o ≤ ⌊(size − 1 + pad − offset) / s⌋
-    let hi =
-        if size + pad > offset { ((size - 1 + pad - offset) / stride + 1).min(out) } else { 0 };
-    (lo.min(hi), hi)
+/// `v` as initialised values.
+///
+/// # Safety
+/// Every element of `v` must have been written.
+unsafe fn assume_init<T>(v: &[MaybeUninit<T>]) -> &[T] {
+    // SAFETY: the caller vouches that every element is initialised; the layouts are equal.
+    unsafe { &*(v as *const [MaybeUninit<T>] as *const [T]) }
 }
 
-/// Calls `f(row, oh_range, ow_range, input_row_of, input_col_start)` for each im2col row
-/// `(c, p, q)`: the row index, the valid output rows and columns, a map from output row to input
-/// row, and the input column read by the first valid output column.
-fn for_each_col_row(
-    g: &ConvGeometry,
-    mut f: impl FnMut(usize, (usize, usize), (usize, usize), &dyn Fn(usize) -> usize, usize),
-) {
-    let ([h, w], [kh, kw]) = (g.input, g.kernel);
-    let ([sh, sw], [ph, pw], [dh, dw]) = (g.stride, g.padding, g.dilation);
-    let [ho, wo] = g.output;
-    for c in 0..g.in_channels {
-        for p in 0..kh {
-            let rows = valid_range(ho, sh, p * dh, ph, h);
-            let in_row = move |oh: usize| c * h + oh * sh + p * dh - ph;
-            for q in 0..kw {
-                let cols = valid_range(wo, sw, q * dw, pw, w);
-                let col_start = (cols.0 * sw + q * dw).saturating_sub(pw);
-                f((c * kh + p) * kw + q, rows, cols, &in_row, col_start);
-            }
-        }
-    }
+/// A vector of `len` elements written by `fill`, which must write every one of them.
+fn filled<T>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    fill(&mut v.spare_capacity_mut()[..len]);
+    // SAFETY: `fill` wrote the `len` elements (the callers below cover every chunk).
+    unsafe { v.set_len(len) };
+    v
 }
 
-/// Unrolls one sample `x` `(C, H, W)` into `col` `(C·kH·kW, H_out·W_out)`.
-pub fn im2col<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [T]) {
-    // SAFETY: `MaybeUninit<T>` has the layout of `T`, and `im2col_into` only writes values of
-    // `T`, so `col` stays initialised.
-    let col = unsafe { &mut *(col as *mut [T] as *mut [MaybeUninit<T>]) };
-    im2col_into(g, x, col);
-}
-
-/// [`im2col`] into a buffer that need not be initialised: every element of `col` is written.
-fn im2col_into<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [MaybeUninit<T>]) {
-    let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
-    let l = ho * wo;
-    let zero = |d: &mut [MaybeUninit<T>]| d.iter_mut().for_each(|v| _ = v.write(T::zero()));
-    for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
-        let dst = &mut col[r * l..(r + 1) * l];
-        zero(&mut dst[..r0 * wo]);
-        zero(&mut dst[r1 * wo..]);
-        for oh in r0..r1 {
-            let d = &mut dst[oh * wo..(oh + 1) * wo];
-            if c0 == c1 {
-                zero(d);
-                continue;
-            }
-            let src = &x[in_row(oh) * w..][..w];
-            zero(&mut d[..c0]);
-            zero(&mut d[c1..]);
-            if sw == 1 {
-                for (o, &s) in d[c0..c1].iter_mut().zip(&src[start..]) {
-                    o.write(s);
-                }
-            } else {
-                for (o, &s) in d[c0..c1].iter_mut().zip(src[start..].iter().step_by(sw)) {
-                    o.write(s);
-                }
-            }
-        }
-    });
-}
-
-/// The adjoint of [`im2col`]: adds every entry of `col` onto the input position it was read from.
-/// `dx` `(C, H, W)` must be zeroed (or hold what the entries add to).
-pub fn col2im<T: Float>(g: &ConvGeometry, col: &[T], dx: &mut [T]) {
-    let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
-    let l = ho * wo;
-    for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
-        if c0 == c1 {
-            return;
-        }
-        let src_rows = &col[r * l..(r + 1) * l];
-        for oh in r0..r1 {
-            let s = &src_rows[oh * wo + c0..oh * wo + c1];
-            let d = &mut dx[in_row(oh) * w..][..w];
-            if sw == 1 {
-                for (o, &v) in d[start..start + s.len()].iter_mut().zip(s) {
-                    *o += v;
-                }
-            } else {
-                for (o, &v) in d[start..].iter_mut().step_by(sw).zip(s) {
-                    *o += v;
-                }
-            }
-        }
-    });
-}
-
-/// A buffer of `samples` chunks of `len` elements, chunk `n` written by `fill(n, chunk)` on the
-/// rayon threads after being zeroed there (in cache, instead of a serial `memset` of the whole).
-fn per_sample<T: Float>(
-    samples: usize,
-    len: usize,
-    fill: impl Fn(usize, &mut [T]) + Sync,
-) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(samples * len);
-    if len > 0 {
-        out.spare_capacity_mut()[..samples * len].par_chunks_mut(len).enumerate().for_each(
-            |(n, chunk)| {
-                for v in chunk.iter_mut() {
-                    v.write(T::zero());
-                }
-                // SAFETY: every element of `chunk` was just initialised.
-                let chunk = unsafe { &mut *(chunk as *mut [MaybeUninit<T>] as *mut [T]) };
-                fill(n, chunk);
-            },
-        );
-    }
-    // SAFETY: the chunks cover `0..samples·len` and each was initialised above.
-    unsafe { out.set_len(samples * len) };
-    out
-}
-
-/// The im2col matrices `(N, C·kH·kW, H_out·W_out)` of a batch `x` `(N, C, H, W)`, one sample
-/// per rayon task, written straight into the new buffer (no zero-fill first).
+/// The im2col matrices of a batch `x` `(N, C, H, W)`: its blocks' matrices in order (see
+/// [`super::im2col`]), one group of blocks per rayon task, written straight into the new buffer.
 pub fn im2col_batch<T: Float>(g: &ConvGeometry, x: &[T]) -> Vec<T> {
-    let (len, in_len) = (g.col_rows() * g.col_cols(), g.in_len());
-    if len == 0 || in_len == 0 {
-        return vec![T::zero(); g.batch * len];
+    let (col_len, in_len, nb) = (g.col_rows() * g.col_cols(), g.in_len(), g.block_samples());
+    if col_len == 0 || g.batch == 0 {
+        return Vec::new();
     }
-    let mut cols = Vec::with_capacity(g.batch * len);
-    cols.spare_capacity_mut()[..g.batch * len]
-        .par_chunks_mut(len)
-        .zip(x.par_chunks(in_len))
-        .for_each(|(col, xn)| im2col_into(g, xn, col));
-    // SAFETY: `im2col_into` wrote every element of each chunk, and the chunks cover the buffer.
-    unsafe { cols.set_len(g.batch * len) };
-    cols
+    let per = g.group_samples();
+    filled(g.batch * col_len, |cols| {
+        cols.par_chunks_mut(per * col_len).enumerate().for_each(|(k, group)| {
+            for (b, block) in group.chunks_mut(nb * col_len).enumerate() {
+                let n0 = k * per + b * nb;
+                let samples = block.len() / col_len;
+                im2col_block(g, &x[n0 * in_len..(n0 + samples) * in_len], block);
+            }
+        })
+    })
+}
+
+/// `y_b = W X_b + b` for one block of `samples` samples, given its im2col matrix `col`
+/// `(C·kH·kW, samples·L)`: the product into `tmp`, then moved to `y` `(samples, O, L)` with the
+/// bias added (every element of `y` is written).
+fn forward_block<T: Float>(
+    g: &ConvGeometry,
+    (w, bias): (&[T], Option<&[T]>),
+    col: &[T],
+    tmp: &mut Vec<T>,
+    y: &mut [MaybeUninit<T>],
+) {
+    let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
+    let samples = y.len() / g.out_len();
+    let cols = samples * l;
+    tmp.resize(o * cols, T::zero());
+    gemm_into(tmp, false, (w, [ck, 1]), (col, [cols, 1]), [o, cols, ck], g.parallelism());
+    for (s, yn) in y.chunks_exact_mut(o * l).enumerate() {
+        for (oc, row) in yn.chunks_exact_mut(l).enumerate() {
+            let b = bias.map_or(T::zero(), |b| b[oc]);
+            for (d, &v) in row.iter_mut().zip(&tmp[oc * cols + s * l..][..l]) {
+                d.write(v + b);
+            }
+        }
+    }
 }
 
 /// The forward pass: `x` `(N, C, H, W)`, `w` `(O, C, kH, kW)`, `bias` `(O)`, all contiguous;
-/// returns `y` `(N, O, H_out, W_out)`. Each thread unrolls its samples into its own column
-/// buffer, so memory stays small for large (evaluation) batches.
-pub fn conv2d<T: Float>(g: &ConvGeometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
-    let (ck, l) = (g.col_rows(), g.col_cols());
-    let scratch = if g.is_pointwise() { 0 } else { ck * l };
-    let in_len = g.in_len();
-    let chunks = g.batch.div_ceil(g.min_len()).max(1);
-    let per_thread = g.batch.div_ceil(chunks).max(1);
-    let mut y = vec![T::zero(); g.batch * g.out_len()];
-    if y.is_empty() {
-        return y;
+/// returns `y` `(N, O, H_out, W_out)` and, when `keep`, the batch's im2col matrices (empty for a
+/// pointwise kernel, whose input is its own).
+fn forward<T: Float>(
+    g: &ConvGeometry,
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    keep: bool,
+) -> (Vec<T>, Vec<T>) {
+    let (out_len, in_len) = (g.out_len(), g.in_len());
+    if g.batch * out_len == 0 {
+        return (vec![T::zero(); g.batch * out_len], Vec::new());
     }
-    y.par_chunks_mut(per_thread * g.out_len()).enumerate().for_each(|(c, ys)| {
-        let mut col = vec![T::zero(); scratch];
-        for (i, yn) in ys.chunks_exact_mut(g.out_len()).enumerate() {
-            let n = c * per_thread + i;
-            let xn = &x[n * in_len..(n + 1) * in_len];
-            let src: &[T] = if scratch == 0 {
-                xn
-            } else {
-                im2col(g, xn, &mut col);
-                &col
-            };
-            forward_sample(g, w, bias, src, yn);
-        }
+    let pointwise = g.is_pointwise();
+    let keep = keep && !pointwise;
+    let cols = if keep { im2col_batch(g, x) } else { Vec::new() };
+    let (col_len, nb, per) = (g.col_rows() * g.col_cols(), g.block_samples(), g.group_samples());
+    let y = filled(g.batch * out_len, |y| {
+        y.par_chunks_mut(per * out_len).enumerate().for_each(|(k, group)| {
+            let (mut tmp, mut scratch) = (Vec::new(), Vec::new());
+            for (b, yb) in group.chunks_mut(nb * out_len).enumerate() {
+                let (n0, samples) = (k * per + b * nb, yb.len() / out_len);
+                let xb = &x[n0 * in_len..(n0 + samples) * in_len];
+                let col: &[T] = if pointwise {
+                    xb
+                } else if keep {
+                    &cols[n0 * col_len..(n0 + samples) * col_len]
+                } else {
+                    scratch.clear();
+                    scratch.reserve(samples * col_len);
+                    let block = &mut scratch.spare_capacity_mut()[..samples * col_len];
+                    im2col_block(g, xb, block);
+                    // SAFETY: `im2col_block` wrote every element of `block`.
+                    unsafe { assume_init(block) }
+                };
+                forward_block(g, (w, bias), col, &mut tmp, yb);
+            }
+        })
     });
-    y
+    (y, cols)
 }
 
-/// `y_n = W X_col + b` for one sample, given its im2col matrix `col`.
-fn forward_sample<T: Float>(g: &ConvGeometry, w: &[T], bias: Option<&[T]>, col: &[T], y: &mut [T]) {
-    let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
-    if let Some(b) = bias {
-        for (row, &bo) in y.chunks_exact_mut(l).zip(b) {
-            row.fill(bo);
-        }
-    }
-    gemm_into(y, bias.is_some(), (w, [ck, 1]), (col, [l, 1]), [o, l, ck], g.parallelism());
+/// The forward pass (see [`forward`]), each group of blocks unrolled into one reused buffer.
+pub fn conv2d<T: Float>(g: &ConvGeometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
+    forward(g, x, w, bias, false).0
 }
 
 /// [`conv2d`] for training: also returns the batch's im2col matrices (see [`im2col_batch`];
@@ -283,109 +231,143 @@ pub fn conv2d_keeping_cols<T: Float>(
     w: &[T],
     bias: Option<&[T]>,
 ) -> (Vec<T>, Vec<T>) {
-    if g.is_pointwise() || g.batch * g.out_len() == 0 {
-        return (conv2d(g, x, w, bias), Vec::new());
-    }
-    let cols = im2col_batch(g, x);
-    let len = g.col_rows() * g.col_cols();
-    let y = per_sample(g.batch, g.out_len(), |n, y| {
-        forward_sample(g, w, bias, &cols[n * len..(n + 1) * len], y)
-    });
-    (y, cols)
+    forward(g, x, w, bias, true)
 }
 
-/// `∂L/∂x` `(N, C, H, W)` from the output gradient `gy` `(N, O, H_out, W_out)` and `w`:
-/// `col2im(Wᵀ G_n)` per sample.
-pub fn conv2d_backward_input<T: Float>(g: &ConvGeometry, gy: &[T], w: &[T]) -> Vec<T> {
+/// The output gradient of a block's samples `gy` `(samples, O, L)` gathered into `gb` as `G_b`
+/// `(O, samples·L)`: each sample's rows side by side, as im2col lays out the block's columns.
+fn gather_block<T: Float>(g: &ConvGeometry, gy: &[T], gb: &mut Vec<T>) {
+    let (l, o) = (g.col_cols(), g.out_channels);
+    let cols = gy.len() / o;
+    gb.resize(gy.len(), T::zero());
+    for (s, gn) in gy.chunks_exact(o * l).enumerate() {
+        for (oc, row) in gn.chunks_exact(l).enumerate() {
+            gb[oc * cols + s * l..][..l].copy_from_slice(row);
+        }
+    }
+}
+
+/// The batch's im2col matrices for the weight gradient: the kept `cols` when they fit the
+/// geometry, the input itself for a pointwise kernel, else rebuilt from `x`.
+fn columns<'a, T: Float>(g: &ConvGeometry, x: &'a [T], cols: Option<&'a [T]>) -> Cow<'a, [T]> {
+    match cols {
+        _ if g.is_pointwise() => Cow::Borrowed(x),
+        Some(c) if c.len() == g.batch * g.col_rows() * g.col_cols() => Cow::Borrowed(c),
+        _ => Cow::Owned(im2col_batch(g, x)),
+    }
+}
+
+/// One pass over the blocks, each block's output gradient gathered once as `G_b`: `∂L/∂x`
+/// `(N, C, H, W)` when `w` is given (`Wᵀ G_b` folded back by col2im, or written directly for a
+/// pointwise kernel) and `∂L/∂w` `(O, C, kH, kW)` when the batch's im2col matrices `cols` are
+/// (`(Σ_b X_b G_bᵀ)ᵀ`, summed per group of blocks and then over the groups in order). An output
+/// not asked for is empty.
+fn backward<T: Float>(
+    g: &ConvGeometry,
+    gy: &[T],
+    w: Option<&[T]>,
+    cols: Option<&[T]>,
+) -> (Vec<T>, Vec<T>) {
     let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
-    let mut dx = vec![T::zero(); g.batch * g.in_len()];
-    if dx.is_empty() || g.out_len() == 0 {
-        return dx;
+    let (in_len, out_len) = (g.in_len(), g.out_len());
+    let mut dx = if w.is_some() { vec![T::zero(); g.batch * in_len] } else { Vec::new() };
+    let mut dw = if cols.is_some() { vec![T::zero(); o * ck] } else { Vec::new() };
+    if g.batch == 0 || out_len == 0 {
+        return (dx, dw);
     }
-    let par = g.parallelism();
-    let pointwise = g.is_pointwise();
-    let scratch = if pointwise { 0 } else { ck * l };
-    dx.par_chunks_mut(g.in_len())
-        .zip(gy.par_chunks(g.out_len()))
-        .with_min_len(g.min_len())
-        .for_each_init(
-            || vec![T::zero(); scratch],
-            |col, (dxn, gn)| {
-                let wt = (w, [1, ck]); // Wᵀ: (C·kH·kW, O)
-                if pointwise {
-                    gemm_into(dxn, false, wt, (gn, [l, 1]), [ck, l, o], par);
+    let w = w.filter(|_| in_len > 0);
+    let (nb, per, par) = (g.block_samples(), g.group_samples(), g.parallelism());
+    let groups = g.batch.div_ceil(per);
+    let dx_groups: Vec<&mut [T]> = if w.is_some() {
+        dx.chunks_mut(per * in_len).collect()
+    } else {
+        (0..groups).map(|_| &mut [][..]).collect()
+    };
+    let partials: Vec<Vec<T>> = dx_groups
+        .into_par_iter()
+        .enumerate()
+        .map(|(k, dxg)| {
+            let mut dwg = if cols.is_some() { vec![T::zero(); o * ck] } else { Vec::new() };
+            let (mut gb, mut dcol) = (Vec::new(), Vec::new());
+            let (first, end) = (k * per, ((k + 1) * per).min(g.batch));
+            for n0 in (first..end).step_by(nb) {
+                let samples = nb.min(end - n0);
+                let c = samples * l;
+                let gy_b = &gy[n0 * out_len..(n0 + samples) * out_len];
+                let gsrc: &[T] = if samples == 1 {
+                    gy_b
                 } else {
-                    gemm_into(col, false, wt, (gn, [l, 1]), [ck, l, o], par);
-                    col2im(g, col, dxn);
+                    gather_block(g, gy_b, &mut gb);
+                    &gb
+                };
+                if let Some(src) = cols {
+                    // ∂L/∂Wᵀ += X_b G_bᵀ: (C·kH·kW, c) · (c, O); gemm packs the transposed
+                    // operand slowly, so it is the smaller one, G_b.
+                    let xb = (&src[n0 * ck * l..(n0 + samples) * ck * l], [c, 1]);
+                    gemm_into(&mut dwg, true, xb, (gsrc, [1, c]), [ck, o, c], par);
                 }
-            },
-        );
-    dx
+                let Some(w) = w else { continue };
+                let wt = (w, [1, ck]); // Wᵀ: (C·kH·kW, O)
+                let dxb = &mut dxg[(n0 - first) * in_len..(n0 - first + samples) * in_len];
+                if g.is_pointwise() {
+                    gemm_into(dxb, false, wt, (gsrc, [l, 1]), [ck, l, o], par);
+                    continue;
+                }
+                dcol.resize(ck * c, T::zero());
+                gemm_into(&mut dcol, false, wt, (gsrc, [c, 1]), [ck, c, o], par);
+                for (s, dxn) in dxb.chunks_exact_mut(in_len).enumerate() {
+                    col2im_from(g, &dcol[s * l..], c, dxn);
+                }
+            }
+            dwg
+        })
+        .collect();
+    let mut dwt = vec![T::zero(); dw.len()];
+    for p in &partials {
+        for (a, &b) in dwt.iter_mut().zip(p) {
+            *a += b;
+        }
+    }
+    for (r, row) in dwt.chunks_exact(o.max(1)).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            dw[j * ck + r] = v;
+        }
+    }
+    (dx, dw)
 }
 
-/// `∂L/∂w` `(O, C, kH, kW)` = `Σ_n G_n X_colᵀ`: per-thread partial sums, added at the end.
-/// `cols` are the forward pass's im2col matrices ([`conv2d_keeping_cols`]), rebuilt when `None`.
+/// `∂L/∂x` `(N, C, H, W)` from the output gradient `gy` `(N, O, H_out, W_out)` and `w`: per
+/// block, `Wᵀ G_b` folded back by col2im (written directly for a pointwise kernel).
+pub fn conv2d_backward_input<T: Float>(g: &ConvGeometry, gy: &[T], w: &[T]) -> Vec<T> {
+    backward(g, gy, Some(w), None).0
+}
+
+/// `∂L/∂w` `(O, C, kH, kW)` = `(Σ_b X_b G_bᵀ)ᵀ`, summed per group of blocks and then over the
+/// groups in order. `cols` are the forward pass's im2col matrices ([`conv2d_keeping_cols`]),
+/// rebuilt when `None`.
 pub fn conv2d_backward_weight<T: Float>(
     g: &ConvGeometry,
     gy: &[T],
     x: &[T],
     cols: Option<&[T]>,
 ) -> Vec<T> {
-    let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
-    if g.batch == 0 || g.out_len() == 0 || ck == 0 {
-        return vec![T::zero(); o * ck];
-    }
-    let par = g.parallelism();
-    let rebuilt;
-    let (src, src_len) = match cols {
-        _ if g.is_pointwise() => (x, g.in_len()),
-        Some(c) if c.len() == g.batch * ck * l => (c, ck * l),
-        _ => {
-            rebuilt = im2col_batch(g, x);
-            (&rebuilt[..], ck * l)
-        }
-    };
-    // Accumulates ∂L/∂Wᵀ = Σ_n X_col G_nᵀ `(C·kH·kW, O)`, which gemm packs faster than
-    // G_n X_colᵀ (about a quarter less time at the sizes of a small CNN), then transposes once.
-    let dwt = gy
-        .par_chunks(g.out_len())
-        .zip(src.par_chunks(src_len))
-        .with_min_len(g.min_len())
-        .fold(
-            || vec![T::zero(); ck * o],
-            |mut dwt, (gn, col)| {
-                // G_nᵀ: (H_out·W_out, O)
-                gemm_into(&mut dwt, true, (col, [l, 1]), (gn, [1, l]), [ck, o, l], par);
-                dwt
-            },
-        )
-        .reduce_with(|mut a, b| {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-            a
-        })
-        .unwrap_or_else(|| vec![T::zero(); ck * o]);
-    let mut dw = vec![T::zero(); o * ck];
-    for (r, row) in dwt.chunks_exact(o).enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            dw[j * ck + r] = v;
-        }
-    }
-    dw
+    backward(g, gy, None, Some(&columns(g, x, cols))).1
 }
 
-/// `∂L/∂b` `(O)` = the output gradient summed over the batch and the output pixels.
+/// `∂L/∂b` `(O)` = the output gradient summed over the batch and the output pixels, one channel
+/// per rayon task, the samples added in order.
 pub fn conv2d_backward_bias<T: Float>(g: &ConvGeometry, gy: &[T]) -> Vec<T> {
     let (l, o) = (g.col_cols(), g.out_channels);
-    let mut db = vec![T::zero(); o];
     if l == 0 {
-        return db;
+        return vec![T::zero(); o];
     }
-    for (i, row) in gy.chunks_exact(l).enumerate() {
-        db[i % o] += sum_slice(row);
-    }
-    db
+    (0..o)
+        .into_par_iter()
+        .map(|oc| {
+            let rows = gy.chunks_exact(o * l).map(|gn| sum_slice(&gn[oc * l..(oc + 1) * l]));
+            rows.fold(T::zero(), |acc, s| acc + s)
+        })
+        .collect()
 }
 
 /// The forward kernel of the operands `[x, w]` (contiguous) with an optional `bias` of their
@@ -431,11 +413,13 @@ impl Map<3> for Conv2dGrads<'_> {
     fn f<T: Float>(&self, [gy, x, w]: [(&[T], &Layout); 3]) -> [Option<Storage>; 3] {
         let (g, gy, x, w) = (self.geometry, dense(gy), dense(x), dense(w));
         let cols = self.cols.and_then(T::as_slice);
-        let [dx, dw, db] = self.wanted;
+        let [want_dx, want_dw, want_db] = self.wanted;
+        let src = want_dw.then(|| columns(g, x, cols));
+        let (dx, dw) = backward(g, gy, want_dx.then_some(w), src.as_deref());
         [
-            dx.then(|| T::into_storage(conv2d_backward_input(g, gy, w))),
-            dw.then(|| T::into_storage(conv2d_backward_weight(g, gy, x, cols))),
-            db.then(|| T::into_storage(conv2d_backward_bias(g, gy))),
+            want_dx.then(|| T::into_storage(dx)),
+            want_dw.then(|| T::into_storage(dw)),
+            want_db.then(|| T::into_storage(conv2d_backward_bias(g, gy))),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod binary;
 pub mod conv;
 pub mod dispatch;
 pub mod fastmath;
+mod im2col;
 pub mod index;
 pub mod linear;
 pub mod matmul;

@@ -8,6 +8,11 @@
 //!   divisor (`count_include_pad = true`, PyTorch's default); the backward pass spreads
 //!   `g / (kH·kW)` over the window.
 //!
+//! - max pooling of the ReLU of its input, fused: `max(relu(x)) = relu(max(x))`, so one pass
+//!   computes it, and a window whose maximum is not positive (or is NaN) records [`NO_GRADIENT`]
+//!   instead of a position: the ReLU's derivative is zero there, so its backward pass is max
+//!   pooling's, skipping those windows, with no ReLU output or mask in memory.
+//!
 //! Every `(n, c)` plane is independent, so planes are split across rayon threads.
 
 use rayon::prelude::*;
@@ -60,9 +65,14 @@ impl PoolGeometry {
     }
 }
 
+/// The position recorded for a window that passes no gradient back (fused ReLU, see the module
+/// notes): no plane holds this many elements (the caller checks planes below `2^32`).
+pub const NO_GRADIENT: u32 = u32::MAX;
+
 /// Max pooling: the output and, per output element, the index of its maximum in its input plane.
-/// A NaN in a window is its maximum, as in PyTorch.
-pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> (Vec<T>, Vec<u32>) {
+/// A NaN in a window is its maximum, as in PyTorch. With `relu`, the pooling of `relu(x)`: the
+/// maxima that are not positive become zero (a NaN stays) and record [`NO_GRADIENT`].
+pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, Vec<u32>) {
     let (wi, wo) = (g.input[1], g.output[1]);
     let (in_len, out_len) = (g.in_plane(), g.out_plane());
     let mut out = vec![T::zero(); g.planes * out_len];
@@ -74,18 +84,19 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> (Vec<T>, Vec<u32>) {
     let (rows, cols) = (g.windows(0), g.windows(1));
     let work = |((dst, idx), plane): ((&mut [T], &mut [u32]), &[T])| {
         if pairs {
-            return max_pool_2x2(plane, [wi, wo], dst, idx);
+            max_pool_2x2(plane, [wi, wo], dst, idx);
+        } else {
+            max_pool_windows(plane, [&rows, &cols], wi, dst, idx);
         }
-        let out_rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
-        for ((row, row_idx), &(r0, r1)) in out_rows.zip(&rows) {
-            for ((o, i), &(c0, c1)) in row.iter_mut().zip(row_idx).zip(&cols) {
-                let (mut best, mut at) = (T::neg_infinity(), (r0 * wi + c0) as u32);
-                for r in r0..r1 {
-                    for (c, &v) in (c0..c1).zip(&plane[r * wi + c0..r * wi + c1]) {
-                        (best, at) = pick(v, (r * wi + c) as u32, best, at);
+        if relu {
+            for (o, i) in dst.iter_mut().zip(idx.iter_mut()) {
+                // ReLU: a non-positive maximum becomes zero, a NaN stays; neither has a gradient.
+                if o.is_nan() || *o <= T::zero() {
+                    if !o.is_nan() {
+                        *o = T::zero();
                     }
+                    *i = NO_GRADIENT;
                 }
-                (*o, *i) = (best, at);
             }
         }
     };
@@ -95,6 +106,31 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> (Vec<T>, Vec<u32>) {
         .with_min_len(g.planes_per_task())
         .for_each(work);
     (out, argmax)
+}
+
+/// Max pooling of one plane (`wi` columns) over the windows `[rows, cols]` (each clipped to the
+/// plane): output `(i, j)` takes input rows `rows[i]` and columns `cols[j]`.
+fn max_pool_windows<T: Float>(
+    plane: &[T],
+    windows: [&[(usize, usize)]; 2],
+    wi: usize,
+    dst: &mut [T],
+    idx: &mut [u32],
+) {
+    let [rows, cols] = windows;
+    let wo = cols.len();
+    let out_rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
+    for ((row, row_idx), &(r0, r1)) in out_rows.zip(rows) {
+        for ((o, i), &(c0, c1)) in row.iter_mut().zip(row_idx).zip(cols) {
+            let (mut best, mut at) = (T::neg_infinity(), (r0 * wi + c0) as u32);
+            for r in r0..r1 {
+                for (c, &v) in (c0..c1).zip(&plane[r * wi + c0..r * wi + c1]) {
+                    (best, at) = pick(v, (r * wi + c) as u32, best, at);
+                }
+            }
+            (*o, *i) = (best, at);
+        }
+    }
 }
 
 /// The larger of `(v, i)` and `(best, at)`, a NaN counting as the largest; written without a
@@ -123,7 +159,8 @@ fn max_pool_2x2<T: Float>(plane: &[T], [wi, wo]: [usize; 2], dst: &mut [T], idx:
     }
 }
 
-/// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum.
+/// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum (none for
+/// a window that recorded [`NO_GRADIENT`]).
 pub fn max_pool2d_backward<T: Float>(g: &PoolGeometry, argmax: &[u32], gy: &[T]) -> Vec<T> {
     let mut dx = vec![T::zero(); g.planes * g.in_plane()];
     let (out_len, in_len) = (g.out_plane(), g.in_plane());
@@ -132,7 +169,9 @@ pub fn max_pool2d_backward<T: Float>(g: &PoolGeometry, argmax: &[u32], gy: &[T])
     }
     let work = |((d, a), gp): ((&mut [T], &[u32]), &[T])| {
         for (&i, &v) in a.iter().zip(gp) {
-            d[i as usize] += v;
+            if i != NO_GRADIENT {
+                d[i as usize] += v;
+            }
         }
     };
     dx.par_chunks_mut(in_len)
@@ -200,17 +239,21 @@ pub fn avg_pool2d_backward<T: Float>(g: &PoolGeometry, gy: &[T]) -> Vec<T> {
     dx
 }
 
-/// The kernel of max pooling (`max: true`: the output and the positions of the maxima) or of
-/// average pooling (the output and no positions), of the operand `[x]` (contiguous).
+/// The kernel of max pooling (`max: true`: the output and the positions of the maxima; of
+/// `relu(x)` when `relu`) or of average pooling (the output and no positions), of the operand
+/// `[x]` (contiguous).
 pub struct Pool2d<'a> {
     pub geometry: &'a PoolGeometry,
     pub max: bool,
+    pub relu: bool,
 }
 
 impl Map<1> for Pool2d<'_> {
     type Output = (Storage, Vec<u32>);
     fn name(&self) -> &'static str {
-        if self.max {
+        if self.max && self.relu {
+            "relu_max_pool2d"
+        } else if self.max {
             "max_pool2d"
         } else {
             "avg_pool2d"
@@ -218,7 +261,7 @@ impl Map<1> for Pool2d<'_> {
     }
     fn f<T: Float>(&self, [x]: [(&[T], &Layout); 1]) -> (Storage, Vec<u32>) {
         if self.max {
-            let (y, argmax) = max_pool2d(self.geometry, dense(x));
+            let (y, argmax) = max_pool2d(self.geometry, dense(x), self.relu);
             (T::into_storage(y), argmax)
         } else {
             (T::into_storage(avg_pool2d(self.geometry, dense(x))), Vec::new())

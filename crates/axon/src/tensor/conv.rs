@@ -3,7 +3,9 @@
 //! - `x.conv2d(w, b, args)`: input `(N, C, H, W)`, weight `(O, C, kH, kW)`, bias `(O)`, output
 //!   `(N, O, H_out, W_out)` with `H_out = ⌊(H + 2p − d(kH − 1) − 1) / s⌋ + 1`;
 //! - `x.max_pool2d(k, s, p)` and `x.avg_pool2d(k, s, p)`: input `(N, C, H, W)`, output
-//!   `(N, C, H_out, W_out)` with `H_out = ⌊(H + 2p − k) / s⌋ + 1`.
+//!   `(N, C, H_out, W_out)` with `H_out = ⌊(H + 2p − k) / s⌋ + 1`;
+//! - `x.relu_max_pool2d(k, s, p)`: `x.relu()?.max_pool2d(k, s, p)` in one fused pass, forward and
+//!   backward (the layers' `ReLU → MaxPool2d`, see [`crate::nn::Sequential`]).
 //!
 //! These methods check the shapes and arguments (every message names the op and the shapes), make
 //! the operands contiguous, call the kernels of [`crate::ops::conv`] and [`crate::ops::pool`], and
@@ -203,14 +205,30 @@ impl Tensor {
         stride: impl Pair,
         padding: impl Pair,
     ) -> Result<Tensor> {
-        let args = Pool2dArgs::new(kernel, stride, padding);
-        let g = pool_geometry("max_pool2d", self, args)?;
+        self.max_pool(Pool2dArgs::new(kernel, stride, padding), false)
+    }
+
+    /// `self.relu()?.max_pool2d(kernel, stride, padding)` in one pass (`max(relu(x)) =
+    /// relu(max(x))`), with the same values and gradients and no ReLU output kept in memory.
+    pub fn relu_max_pool2d(
+        &self,
+        kernel: impl Pair,
+        stride: impl Pair,
+        padding: impl Pair,
+    ) -> Result<Tensor> {
+        self.max_pool(Pool2dArgs::new(kernel, stride, padding), true)
+    }
+
+    fn max_pool(&self, args: Pool2dArgs, relu: bool) -> Result<Tensor> {
+        let name = if relu { "relu_max_pool2d" } else { "max_pool2d" };
+        let g = pool_geometry(name, self, args)?;
         let x = self.contiguous();
-        let (storage, argmax) = Pool2d { geometry: &g, max: true }.map([x.operand()])?;
+        let (storage, argmax) = Pool2d { geometry: &g, max: true, relu }.map([x.operand()])?;
         let op = Tensor::record(&[&x], || Op::MaxPool2d {
             input: x.clone(),
             args,
             argmax: Arc::new(argmax),
+            relu,
         });
         Ok(Tensor::from_storage(storage, pooled_shape(self, &g), op))
     }
@@ -226,7 +244,7 @@ impl Tensor {
         let args = Pool2dArgs::new(kernel, stride, padding);
         let g = pool_geometry("avg_pool2d", self, args)?;
         let x = self.contiguous();
-        let (storage, _) = Pool2d { geometry: &g, max: false }.map([x.operand()])?;
+        let (storage, _) = Pool2d { geometry: &g, max: false, relu: false }.map([x.operand()])?;
         let op = Tensor::record(&[&x], || Op::AvgPool2d { input: x.clone(), args });
         Ok(Tensor::from_storage(storage, pooled_shape(self, &g), op))
     }

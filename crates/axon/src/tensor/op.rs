@@ -88,12 +88,14 @@ pub enum Op {
         act: Option<UnaryOp>,
         pre: Option<Arc<Storage>>,
     },
-    /// `input.max_pool2d(..)`; `argmax` holds, per output element, the index of its maximum in
-    /// its `H × W` input plane.
+    /// `input.max_pool2d(..)`, or `input.relu_max_pool2d(..)` when `relu`; `argmax` holds, per
+    /// output element, the index of its maximum in its `H × W` input plane
+    /// ([`crate::ops::pool::NO_GRADIENT`] where the fused ReLU passes no gradient).
     MaxPool2d {
         input: Tensor,
         args: Pool2dArgs,
         argmax: Arc<Vec<u32>>,
+        relu: bool,
     },
     /// `input.avg_pool2d(..)`.
     AvgPool2d {
@@ -195,7 +197,8 @@ impl Op {
                 args.dilation,
                 if bias.is_some() { ", bias" } else { "" }
             ),
-            Op::MaxPool2d { args, .. } => pool_name("max_pool2d", args),
+            Op::MaxPool2d { args, relu: false, .. } => pool_name("max_pool2d", args),
+            Op::MaxPool2d { args, relu: true, .. } => pool_name("relu_max_pool2d", args),
             Op::AvgPool2d { args, .. } => pool_name("avg_pool2d", args),
         }
     }

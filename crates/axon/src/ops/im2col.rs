@@ -1,0 +1,138 @@
+//! *im2col* and its adjoint *col2im*, the unrolling that turns a 2-D convolution into a matrix
+//! product (see [`super::conv`]).
+//!
+//! im2col writes one sample `x` `(C, H, W)` as a matrix `X_col` `(C·kH·kW, H_out·W_out)` whose
+//! column `(i, j)` holds the input patch under output pixel `(i, j)` (zero where the patch hangs
+//! over the padding). A *block* of `nb` consecutive samples is unrolled side by side into one
+//! matrix `(C·kH·kW, nb·H_out·W_out)`, sample `s` in columns `s·L..(s + 1)·L` (`L = H_out·W_out`),
+//! so that one `gemm` covers the block; the matrices of a batch are its blocks in order.
+//! col2im adds every entry of such a matrix back onto the input position it was read from
+//! (overlapping patches add up).
+
+use std::mem::MaybeUninit;
+
+use super::conv::ConvGeometry;
+use crate::tensor::Float;
+
+/// The output positions `lo..hi` (of `out` along one axis) whose input position
+/// `o·stride + offset − pad` falls inside `0..size`.
+fn valid_range(
+    out: usize,
+    stride: usize,
+    offset: usize,
+    pad: usize,
+    size: usize,
+) -> (usize, usize) {
+    // o·s + offset ≥ pad  ⇔  o ≥ ⌈(pad − offset) / s⌉
+    let lo = if pad > offset { (pad - offset).div_ceil(stride) } else { 0 };
+    // o·s + offset − pad ≤ size − 1  ⇔  o ≤ ⌊(size − 1 + pad − offset) / s⌋
+    let hi =
+        if size + pad > offset { ((size - 1 + pad - offset) / stride + 1).min(out) } else { 0 };
+    (lo.min(hi), hi)
+}
+
+/// Calls `f(row, oh_range, ow_range, input_row_of, input_col_start)` for each im2col row
+/// `(c, p, q)`: the row index, the valid output rows and columns, a map from output row to input
+/// row, and the input column read by the first valid output column.
+fn for_each_col_row(
+    g: &ConvGeometry,
+    mut f: impl FnMut(usize, (usize, usize), (usize, usize), &dyn Fn(usize) -> usize, usize),
+) {
+    let ([h, w], [kh, kw]) = (g.input, g.kernel);
+    let ([sh, sw], [ph, pw], [dh, dw]) = (g.stride, g.padding, g.dilation);
+    let [ho, wo] = g.output;
+    for c in 0..g.in_channels {
+        for p in 0..kh {
+            let rows = valid_range(ho, sh, p * dh, ph, h);
+            let in_row = move |oh: usize| c * h + oh * sh + p * dh - ph;
+            for q in 0..kw {
+                let cols = valid_range(wo, sw, q * dw, pw, w);
+                let col_start = (cols.0 * sw + q * dw).saturating_sub(pw);
+                f((c * kh + p) * kw + q, rows, cols, &in_row, col_start);
+            }
+        }
+    }
+}
+
+/// Unrolls one sample `x` `(C, H, W)` into `col` `(C·kH·kW, H_out·W_out)`.
+pub fn im2col<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [T]) {
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`, and `im2col_into` only writes values of
+    // `T`, so `col` stays initialised.
+    let col = unsafe { &mut *(col as *mut [T] as *mut [MaybeUninit<T>]) };
+    im2col_into(g, x, col, g.col_cols());
+}
+
+/// [`im2col`] of one sample into the columns `0..L` of a matrix whose rows are `ld` apart
+/// (`col` starts at the sample's first column); `col` need not be initialised: every element
+/// of those columns is written.
+fn im2col_into<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [MaybeUninit<T>], ld: usize) {
+    let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
+    let l = ho * wo;
+    let zero = |d: &mut [MaybeUninit<T>]| d.iter_mut().for_each(|v| _ = v.write(T::zero()));
+    for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
+        let dst = &mut col[r * ld..r * ld + l];
+        zero(&mut dst[..r0 * wo]);
+        zero(&mut dst[r1 * wo..]);
+        for oh in r0..r1 {
+            let d = &mut dst[oh * wo..(oh + 1) * wo];
+            if c0 == c1 {
+                zero(d);
+                continue;
+            }
+            let src = &x[in_row(oh) * w..][..w];
+            zero(&mut d[..c0]);
+            zero(&mut d[c1..]);
+            if sw == 1 {
+                for (o, &s) in d[c0..c1].iter_mut().zip(&src[start..]) {
+                    o.write(s);
+                }
+            } else {
+                for (o, &s) in d[c0..c1].iter_mut().zip(src[start..].iter().step_by(sw)) {
+                    o.write(s);
+                }
+            }
+        }
+    });
+}
+
+/// Unrolls the samples `xs` (`nb` of them, `(C, H, W)` each) side by side into the block matrix
+/// `col` `(C·kH·kW, nb·L)`, which need not be initialised: every element is written.
+pub(crate) fn im2col_block<T: Float>(g: &ConvGeometry, xs: &[T], col: &mut [MaybeUninit<T>]) {
+    let (in_len, l) = (g.in_len(), g.col_cols());
+    let nb = col.len() / (g.col_rows() * l).max(1);
+    for s in 0..nb {
+        im2col_into(g, &xs[s * in_len..(s + 1) * in_len], &mut col[s * l..], nb * l);
+    }
+}
+
+/// The adjoint of [`im2col`]: adds every entry of `col` onto the input position it was read from.
+/// `dx` `(C, H, W)` must be zeroed (or hold what the entries add to).
+pub fn col2im<T: Float>(g: &ConvGeometry, col: &[T], dx: &mut [T]) {
+    col2im_from(g, col, g.col_cols(), dx)
+}
+
+/// [`col2im`] of the columns `0..L` of a matrix whose rows are `ld` apart (`col` starts at the
+/// sample's first column).
+pub(crate) fn col2im_from<T: Float>(g: &ConvGeometry, col: &[T], ld: usize, dx: &mut [T]) {
+    let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
+    let l = ho * wo;
+    for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
+        if c0 == c1 {
+            return;
+        }
+        let src_rows = &col[r * ld..r * ld + l];
+        for oh in r0..r1 {
+            let s = &src_rows[oh * wo + c0..oh * wo + c1];
+            let d = &mut dx[in_row(oh) * w..][..w];
+            if sw == 1 {
+                for (o, &v) in d[start..start + s.len()].iter_mut().zip(s) {
+                    *o += v;
+                }
+            } else {
+                for (o, &v) in d[start..].iter_mut().step_by(sw).zip(s) {
+                    *o += v;
+                }
+            }
+        }
+    });
+}
