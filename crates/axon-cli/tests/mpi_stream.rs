@@ -179,8 +179,7 @@ fn part_files_are_dealt_to_the_ranks() {
 #[test]
 fn a_bad_part_file_ends_the_whole_job_with_its_error() {
     let dir = temp_dir("mpi-stream-bad");
-    let good = "label,C1\n1,a\n0,b\n".repeat(1);
-    std::fs::write(dir.join("part-0.csv"), format!("{good}1,c\n0,d\n")).unwrap();
+    std::fs::write(dir.join("part-0.csv"), "label,C1\n1,a\n0,b\n1,c\n0,d\n").unwrap();
     // Rank 1's file has a label that is neither 0/1 nor -1/1 on its third line.
     std::fs::write(dir.join("part-1.csv"), "label,C1\n1,a\n7,b\n0,c\n").unwrap();
     let pattern = dir.join("part-*.csv");
