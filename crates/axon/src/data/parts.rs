@@ -319,7 +319,8 @@ mod tests {
         let groups = |rank| rank_parts(&one, Layout::RowGroups { row_groups: 5 }, rank, 2);
         assert_eq!(groups(0).unwrap()[0].span, Span::RowGroups(vec![0, 1]));
         assert_eq!(groups(1).unwrap()[0].span, Span::RowGroups(vec![2, 3, 4]));
-        assert!(rank_parts(&one, Layout::RowGroups { row_groups: 1 }, 1, 2).is_err());
+        // One row group for two ranks: rank 1 reads it, rank 0 has nothing.
+        assert!(rank_parts(&one, Layout::RowGroups { row_groups: 1 }, 0, 2).is_err());
     }
 
     #[test]
