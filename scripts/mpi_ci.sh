@@ -2,8 +2,9 @@
 # The MPI part of CI: builds axon with the cargo feature `mpi` (into the same CARGO_TARGET_DIR as
 # the rest of CI; cargo keeps the two feature sets' artifacts apart) and runs the tests that
 # start the binary under `mpirun --oversubscribe --allow-run-as-root -n 1|2|4`
-# (crates/axon-cli/tests/mpi.rs). The communication layer's unit tests (`distributed`) are
-# compiled without the feature too and run in the normal test run.
+# (crates/axon-cli/tests/mpi.rs, mpi_stream.rs). The communication layer's unit tests
+# (`distributed`) and the input splitter's (`data/parts.rs`) are compiled without the feature
+# too and run in the normal test run.
 #
 #   scripts/mpi_ci.sh
 #
@@ -16,5 +17,5 @@ if ! command -v mpirun >/dev/null; then
   exit 1
 fi
 started=$(date +%s)
-cargo test --release -p axon-cli --features mpi --test mpi
+cargo test --release -p axon-cli --features mpi --test mpi --test mpi_stream
 echo "mpi_ci: passed in $(( $(date +%s) - started )) s"

@@ -138,7 +138,14 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if args.embed_batch != 32 {
         anyhow::bail!("--embed-batch applies to --encoder (the texts it embeds at a time)");
     }
-    if !args.text.text.is_empty() || args.model == Model::Nb || args.stream.hashes() {
+    let sparse_fit = !args.text.text.is_empty() || args.model == Model::Nb || args.stream.hashes();
+    if ranks::is_parallel() && (sparse_fit || format == Format::Libsvm) {
+        anyhow::bail!(
+            "sparse fits (LibSVM, --text, hashed columns) cannot run over MPI ranks: run them in \
+             one process, or stream hashed columns with --stream"
+        );
+    }
+    if sparse_fit {
         return text::run(args);
     }
     if let Some(name) = args.text.other_flags().first() {

@@ -10,13 +10,14 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use axon::data::{
-    read_batches, read_column_names, Column, Format, HashRole, HashedColumn, HashedColumns,
-    ReadOptions,
+    expand_pattern, rank_parts, read_batches, read_column_names, Column, Format, HashRole,
+    HashedColumn, HashedColumns, ReadOptions,
 };
+use axon::distributed::world;
 use axon::linear::SparseLinearModel;
 use axon::online::{
-    fit_stream, load_checkpoint, Learner, OnlineModel, Report, Schedule, StreamEvent,
-    StreamOptions, StreamSource,
+    fit_stream_parts, load_checkpoint, Learner, OnlineModel, Report, Schedule, StreamEvent,
+    StreamOptions, StreamSource, DEFAULT_SYNC_ROWS,
 };
 use axon::text::SparseEncoder;
 use clap::{Args, ValueEnum};
@@ -27,6 +28,7 @@ use super::FitArgs;
 use crate::common::{flag, settings_record};
 use crate::options::Model;
 use crate::output::{errln, outln};
+use crate::ranks;
 
 /// The hashed feature space of a stream without `--hash-bits`: 2^18 columns, as Vowpal Wabbit's.
 pub(super) const DEFAULT_HASH_BITS: u32 = 18;
@@ -87,6 +89,10 @@ pub struct StreamArgs {
     /// Continue from a --checkpoint file made with the same data and settings (--stream).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Over MPI ranks (`mpirun -n K`): the rows each rank learns between two merges of the
+    /// ranks' models (one allreduce); they also merge at the end of each pass (--stream).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SYNC_ROWS)]
+    pub sync_every: u64,
 }
 
 /// `--learner`.
@@ -112,6 +118,13 @@ struct Settings<'a> {
     data: String,
     source: &'a str,
     learner: Learner,
+    /// MPI ranks (absent for one process, so one process's checkpoints read as before).
+    #[serde(skip_serializing_if = "is_one")]
+    ranks: usize,
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 /// The JSON summary.
@@ -297,7 +310,19 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         anyhow::bail!("{name} describes text features (--text); --stream hashes table columns");
     }
     let bits = args.text.hash_bits.unwrap_or(DEFAULT_HASH_BITS);
-    let source = flags.source(data, format, &args.design.target, bits)?;
+    // `--data 'part-*.csv'`: every file, in name order; the first stands for them all.
+    let files = expand_pattern(data)?;
+    let first = &files[0];
+    let source = flags.source(first, format, &args.design.target, bits)?;
+    let comm = world();
+    if comm.size() > 1 && flags.resume.is_some() {
+        anyhow::bail!(
+            "--resume cannot run over {} MPI ranks (a checkpoint holds no rank's place in its \
+             part of the data): resume in one process, or start afresh",
+            comm.size()
+        );
+    }
+    let parts = rank_parts(&files, source.layout(first)?, comm.rank(), comm.size())?;
     if let (Some(out), StreamSource::Vw { .. }) = (&args.out, &source) {
         anyhow::bail!(
             "--out {}: a model streamed from a Vowpal Wabbit file is not saved for predict (which \
@@ -314,6 +339,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         data: data.display().to_string(),
         source: &source_text,
         learner,
+        ranks: comm.size(),
     })?;
     let mut model = match &flags.resume {
         Some(path) => {
@@ -334,29 +360,32 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         batch_rows: flags.batch_rows,
         checkpoint: flags.checkpoint.clone(),
         settings,
+        sync_rows: flags.sync_every,
         ..StreamOptions::default()
     };
-    let bar = progress_bar();
+    let root = ranks::is_root();
+    let bar = if root { progress_bar() } else { None };
     let mut reports = Vec::new();
     let mut failed = None;
-    let summary = fit_stream(&source, &mut model, &options, &mut |event| match event {
-        StreamEvent::Report(r) => {
-            if failed.is_none() && !args.json {
-                let first = reports.is_empty();
-                failed = match &bar {
-                    Some(bar) => bar.suspend(|| report_line(&r, first)).err(),
-                    None => report_line(&r, first).err(),
-                };
+    let summary =
+        fit_stream_parts(&source, &parts, &mut model, &options, comm, &mut |event| match event {
+            StreamEvent::Report(r) => {
+                if failed.is_none() && !args.json && root {
+                    let first = reports.is_empty();
+                    failed = match &bar {
+                        Some(bar) => bar.suspend(|| report_line(&r, first)).err(),
+                        None => report_line(&r, first).err(),
+                    };
+                }
+                reports.push(r);
             }
-            reports.push(r);
-        }
-        StreamEvent::Batch { pass, rows_in_pass } => {
-            if let Some(bar) = &bar {
-                bar.set_position(rows_in_pass);
-                bar.set_message(format!("pass {}", pass + 1));
+            StreamEvent::Batch { pass, rows_in_pass } => {
+                if let Some(bar) = &bar {
+                    bar.set_position(rows_in_pass);
+                    bar.set_message(format!("pass {}", pass + 1));
+                }
             }
-        }
-    });
+        });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -364,8 +393,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if let Some(e) = failed {
         return Err(e);
     }
+    if !root {
+        return Ok(());
+    }
     if let (Some(out), StreamSource::Table { features, .. }) = (&args.out, &source) {
-        save_model(args, features, &model, out)?;
+        save_model(args, first, features, &model, out)?;
     }
     let rows_per_second = summary.rows_now as f64 / summary.seconds.max(1e-9);
     if args.json {
@@ -434,6 +466,7 @@ fn progress_bar() -> Option<ProgressBar> {
 /// when a −1 is among them, else `0`/`1`).
 fn save_model(
     args: &FitArgs,
+    first: &Path,
     features: &HashedColumns,
     model: &OnlineModel,
     out: &Path,
@@ -445,7 +478,7 @@ fn save_model(
         missing: Vec::new(),
         ..ReadOptions::default()
     };
-    let first = read_batches(&args.design.data, &read, 4096)?.next().transpose()?;
+    let first = read_batches(first, &read, 4096)?.next().transpose()?;
     let minus_one = first.is_some_and(|frame| {
         frame.column(target).is_ok_and(|c| (0..c.len()).any(|i| c.label(i).trim() == "-1"))
     });

@@ -6,6 +6,8 @@
 // Each test file compiles this module on its own and uses only some of it.
 #![allow(dead_code)]
 
+pub mod mpirun;
+
 use std::process::{Command, Output};
 
 use serde_json::Value;

@@ -60,11 +60,24 @@ pub fn hashed_csv_batches(
     rows: usize,
 ) -> Result<HashedCsvBatches> {
     let path = path.as_ref();
-    let shown = path.display().to_string();
+    let source = open_read_ahead(path)?;
+    hashed_csv_batches_from(source, path.display().to_string(), features, target, delimiter, rows)
+}
+
+/// [`hashed_csv_batches`] of the bytes `source` (a header line, then rows), named `shown` in
+/// errors: a part of a file that several processes share (`parts.rs`).
+pub fn hashed_csv_batches_from(
+    source: Box<dyn Read>,
+    shown: String,
+    features: &HashedColumns,
+    target: &str,
+    delimiter: u8,
+    rows: usize,
+) -> Result<HashedCsvBatches> {
     if rows == 0 {
         return Err(Error::invalid("rows", 0, "a batch has at least one row"));
     }
-    let mut reader = BufReader::with_capacity(1 << 20, open_read_ahead(path)?);
+    let mut reader = BufReader::with_capacity(1 << 20, source);
     let mut header = Vec::new();
     reader
         .read_until(b'\n', &mut header)

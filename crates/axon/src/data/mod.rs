@@ -53,6 +53,7 @@ mod loader;
 mod parquet;
 mod parquet_column;
 mod parquet_write;
+mod parts;
 mod read_ahead;
 mod read_options;
 mod scaling;
@@ -63,7 +64,9 @@ mod table;
 mod vw;
 
 pub use self::csv::{read_numeric_csv, CsvWriter, NumericRows};
-pub use self::parquet::{parquet_batches, read_parquet, ParquetBatches};
+pub use self::parquet::{
+    parquet_batches, parquet_group_batches, parquet_row_groups, read_parquet, ParquetBatches,
+};
 pub use dataset::{Columns, Dataset, Split, SplitOptions};
 pub use design::Design;
 pub use encoder::{Encoder, Input, Term};
@@ -73,16 +76,19 @@ pub use examples::{
 };
 pub use frame::{Column, Frame};
 pub use hashed::{HashRole, HashedColumn, HashedColumns};
-pub use hashed_csv::{hashed_csv_batches, HashedBatch, HashedCsvBatches};
+pub use hashed_csv::{hashed_csv_batches, hashed_csv_batches_from, HashedBatch, HashedCsvBatches};
 pub use idx::{read_idx_images, read_idx_labels, IdxImages, Mnist, MnistFiles};
 pub use leakage::{leakage_warning, separating_features, LEAKAGE_AUC};
 pub use libsvm::{read_libsvm, LibsvmOptions, SparseData};
 pub use loader::{gather_rows, Batches, DataLoader};
 pub use parquet_write::write_parquet_f32;
+pub use parts::{
+    byte_range, expand_pattern, is_pattern, open_part, rank_parts, FilePart, Layout, Span,
+};
 pub use read_options::{Format, ReadOptions};
 pub use scaling::{mean_std, Scaling};
 pub use schema::{Feature, FeatureKind, Schema, Source};
 pub use sklearn::{read_sklearn_csv, SklearnData, SKLEARN_TARGET};
 pub use spec::{DesignSpec, Target};
 pub use table::{read_batches, read_column_names, read_csv, read_table};
-pub use vw::{vw_batches, VwBatch, VwBatches};
+pub use vw::{vw_batches, vw_batches_from, VwBatch, VwBatches};

@@ -75,6 +75,21 @@ pub fn parquet_batches(
     options: &ReadOptions,
     batch_rows: usize,
 ) -> Result<ParquetBatches> {
+    parquet_group_batches(path, options, batch_rows, None)
+}
+
+/// The number of row groups of a Parquet file (how it can be shared between processes).
+pub fn parquet_row_groups(path: impl AsRef<Path>, options: &ReadOptions) -> Result<usize> {
+    Ok(Table::open(path.as_ref(), options)?.metadata.metadata().num_row_groups())
+}
+
+/// [`parquet_batches`] of the row groups `groups` only (all of them for `None`), in order.
+pub fn parquet_group_batches(
+    path: impl AsRef<Path>,
+    options: &ReadOptions,
+    batch_rows: usize,
+    groups: Option<&[usize]>,
+) -> Result<ParquetBatches> {
     if batch_rows == 0 {
         return Err(Error::invalid("batch_rows", 0, "a batch must have at least one row"));
     }
@@ -85,9 +100,12 @@ pub fn parquet_batches(
     let file = table.open_file()?;
     let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, table.metadata.clone())
         .with_projection(table.projection(&table.roots))
-        .with_batch_size(batch_rows)
-        .build()
-        .map_err(|e| table.corrupt(e))?;
+        .with_batch_size(batch_rows);
+    let reader = match groups {
+        Some(groups) => reader.with_row_groups(groups.to_vec()),
+        None => reader,
+    };
+    let reader = reader.build().map_err(|e| table.corrupt(e))?;
     let order = table.file_order(&(0..table.roots.len()).collect::<Vec<_>>());
     Ok(ParquetBatches {
         reader,

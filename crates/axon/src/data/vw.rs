@@ -42,6 +42,17 @@ pub struct VwBatches {
 /// width `2^bits` (1 ≤ bits ≤ 31).
 pub fn vw_batches(path: impl AsRef<Path>, bits: u32, rows: usize) -> Result<VwBatches> {
     let path = path.as_ref();
+    vw_batches_from(open_read_ahead(path)?, path.display().to_string(), bits, rows)
+}
+
+/// [`vw_batches`] of the bytes `source`, named `shown` in errors: a part of a file that several
+/// processes share (`parts.rs`).
+pub fn vw_batches_from(
+    source: Box<dyn Read>,
+    shown: String,
+    bits: u32,
+    rows: usize,
+) -> Result<VwBatches> {
     if !(1..=31).contains(&bits) {
         return Err(Error::invalid("bits", bits, "the hash width is 1 to 31 bits"));
     }
@@ -49,8 +60,8 @@ pub fn vw_batches(path: impl AsRef<Path>, bits: u32, rows: usize) -> Result<VwBa
         return Err(Error::invalid("rows", 0, "a batch has at least one row"));
     }
     Ok(VwBatches {
-        reader: BufReader::with_capacity(1 << 20, open_read_ahead(path)?),
-        shown: path.display().to_string(),
+        reader: BufReader::with_capacity(1 << 20, source),
+        shown,
         bits,
         rows,
         line: 0,

@@ -66,6 +66,23 @@ impl Learner {
         }
     }
 
+    /// FTRL's weight from a coordinate's `z` and `n` (the closed form of Algorithm 1); `z`
+    /// itself for the other learners, whose state is the weight.
+    pub(crate) fn weight_of(&self, z: f64, n: f64) -> f64 {
+        let Learner::Ftrl { alpha, beta, l1, l2 } = *self else { return z };
+        if z.abs() <= l1 {
+            0.0
+        } else {
+            -(z - z.signum() * l1) / ((beta + n.sqrt()) / alpha + l2)
+        }
+    }
+
+    /// The inverse of [`Learner::weight_of`] for a weight `w ≠ 0`: the `z` that gives `w` at `n`.
+    pub(crate) fn state_of(&self, w: f64, n: f64) -> f64 {
+        let Learner::Ftrl { alpha, beta, l1, l2 } = *self else { return w };
+        -w * ((beta + n.sqrt()) / alpha + l2) - w.signum() * l1
+    }
+
     /// The learner's name: `sgd`, `adagrad` or `ftrl`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -197,14 +214,16 @@ impl OnlineModel {
         (&self.a, &self.b)
     }
 
+    /// The raw state arrays, to merge the models of several processes (`ranks.rs`).
+    pub(super) fn state_mut(&mut self) -> (&mut [f64], &mut [f64]) {
+        (&mut self.a, &mut self.b)
+    }
+
     /// FTRL's weight of coordinate `i` from `z` and `n` (the closed form of Algorithm 1).
     fn ftrl_weight(&self, i: usize) -> f64 {
-        let Learner::Ftrl { alpha, beta, l1, l2 } = self.learner else { return self.a[i] };
-        let (z, n) = (self.a[i], self.b[i]);
-        if z.abs() <= l1 {
-            0.0
-        } else {
-            -(z - z.signum() * l1) / ((beta + n.sqrt()) / alpha + l2)
+        match self.learner {
+            Learner::Ftrl { .. } => self.learner.weight_of(self.a[i], self.b[i]),
+            _ => self.a[i],
         }
     }
 
@@ -300,6 +319,25 @@ impl OnlineModel {
         labels: &[f64],
         weights: Option<&[f64]>,
     ) -> Result<Vec<Report>> {
+        self.check_batch(x, labels, weights)?;
+        let mut reports = Vec::new();
+        for (i, &y) in labels.iter().enumerate() {
+            let (indices, values) = x.row(i);
+            self.learn_row(indices, values, y, weights.map_or(1.0, |w| w[i]));
+            if self.progress.rows >= self.progress.next_report {
+                reports.push(self.report());
+            }
+        }
+        Ok(reports)
+    }
+
+    /// Checks that `x` fits the model and that `labels` (and `weights`) have a value per row.
+    pub(super) fn check_batch(
+        &self,
+        x: &Csr,
+        labels: &[f64],
+        weights: Option<&[f64]>,
+    ) -> Result<()> {
         if x.n_cols() > self.n_features {
             return Err(Error::invalid(
                 "x",
@@ -310,15 +348,7 @@ impl OnlineModel {
         if labels.len() != x.n_rows() || weights.is_some_and(|w| w.len() != x.n_rows()) {
             return Err(Error::invalid("labels", labels.len(), "one label (and weight) per row"));
         }
-        let mut reports = Vec::new();
-        for (i, &y) in labels.iter().enumerate() {
-            let (indices, values) = x.row(i);
-            self.learn_row(indices, values, y, weights.map_or(1.0, |w| w[i]));
-            if self.progress.rows >= self.progress.next_report {
-                reports.push(self.report());
-            }
-        }
-        Ok(reports)
+        Ok(())
     }
 
     /// The report of the rows so far, and the next one due at twice as many rows.

@@ -19,8 +19,12 @@
 
 mod checkpoint;
 mod learner;
+mod ranks;
 mod stream;
 
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use learner::{Learner, OnlineModel, Progress, Report, Schedule};
-pub use stream::{fit_stream, StreamEvent, StreamOptions, StreamSource, StreamSummary};
+pub use stream::{
+    fit_stream, fit_stream_parts, StreamEvent, StreamOptions, StreamSource, StreamSummary,
+    DEFAULT_SYNC_ROWS,
+};

@@ -13,8 +13,10 @@ use std::time::Instant;
 use super::checkpoint::save_checkpoint;
 use super::learner::{OnlineModel, Report};
 use crate::data::{
-    hashed_csv_batches, read_batches, vw_batches, Column, Format, Frame, HashedColumns, ReadOptions,
+    hashed_csv_batches_from, open_part, parquet_group_batches, parquet_row_groups, read_batches,
+    vw_batches_from, Column, FilePart, Format, Frame, HashedColumns, Layout, ReadOptions, Span,
 };
+use crate::distributed::{Communicator, Single};
 use crate::error::{Error, Result};
 use crate::sparse::Csr;
 
@@ -27,6 +29,9 @@ pub enum StreamSource {
     /// A Vowpal Wabbit text file hashed into `2^bits` columns.
     Vw { path: PathBuf, bits: u32 },
 }
+
+/// The rows each process learns between two merges when several share a stream.
+pub const DEFAULT_SYNC_ROWS: u64 = 16_384;
 
 /// How [`fit_stream`] runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +47,8 @@ pub struct StreamOptions {
     pub settings: String,
     /// Stop (and checkpoint) after the first batch that brings the rows learned to this many.
     pub stop_after: Option<u64>,
+    /// With several processes: the rows each learns between two merges of their models.
+    pub sync_rows: u64,
 }
 
 impl Default for StreamOptions {
@@ -53,6 +60,7 @@ impl Default for StreamOptions {
             checkpoint_rows: 1 << 22,
             settings: String::new(),
             stop_after: None,
+            sync_rows: DEFAULT_SYNC_ROWS,
         }
     }
 }
@@ -80,7 +88,7 @@ pub struct StreamSummary {
 }
 
 /// A batch of rows: the matrix, 0/1 labels, importance weights (None: all 1).
-type SparseBatch = (Csr, Vec<f64>, Option<Vec<f64>>);
+pub(super) type SparseBatch = (Csr, Vec<f64>, Option<Vec<f64>>);
 
 impl StreamSource {
     /// The width of the rows.
@@ -97,48 +105,90 @@ impl StreamSource {
         }
     }
 
-    fn batches(&self, rows: usize) -> Result<Box<dyn Iterator<Item = Result<SparseBatch>> + '_>> {
+    /// How the source's files are cut between processes (see [`rank_parts`]).
+    ///
+    /// [`rank_parts`]: crate::data::rank_parts
+    pub fn layout(&self, file: &Path) -> Result<Layout> {
         match self {
-            StreamSource::Table { path, read, target, features }
+            StreamSource::Table { read, .. } if delimiter(read, file).is_some() => {
+                Ok(Layout::LinesWithHeader)
+            }
+            StreamSource::Table { read, .. } => {
+                Ok(Layout::RowGroups { row_groups: parquet_row_groups(file, read)? })
+            }
+            StreamSource::Vw { .. } => Ok(Layout::Lines),
+        }
+    }
+
+    /// The batches of `part` (a file of the source, or a part of one).
+    fn batches(
+        &self,
+        part: &FilePart,
+        rows: usize,
+    ) -> Result<Box<dyn Iterator<Item = Result<SparseBatch>> + '_>> {
+        let path = &part.path;
+        match self {
+            StreamSource::Table { read, target, features, .. }
                 if delimiter(read, path).is_some() =>
             {
                 let delimiter = delimiter(read, path).unwrap_or(b',');
-                let batches = hashed_csv_batches(path, features, target, delimiter, rows)?;
+                let batches = hashed_csv_batches_from(
+                    open_part(part)?,
+                    part.shown(),
+                    features,
+                    target,
+                    delimiter,
+                    rows,
+                )?;
                 Ok(Box::new(batches.map(|b| b.map(|(x, labels)| (x, labels, None)))))
             }
-            StreamSource::Table { path, read, target, features } => {
-                let frames = read_batches(path, read, rows)?;
+            StreamSource::Table { read, target, features, .. } => {
+                let frames: Box<dyn Iterator<Item = Result<Frame>>> = match &part.span {
+                    Span::RowGroups(groups) => {
+                        let read = ReadOptions { format: Some(Format::Parquet), ..read.clone() };
+                        Box::new(parquet_group_batches(path, &read, rows, Some(groups))?)
+                    }
+                    _ => read_batches(path, read, rows)?,
+                };
+                let path = path.clone();
                 Ok(Box::new(frames.map(move |frame| {
                     let frame = frame?;
-                    let labels = binary_labels(&frame, target, path)?;
+                    let labels = binary_labels(&frame, target, &path)?;
                     Ok((features.transform(&frame)?, labels, None))
                 })))
             }
-            StreamSource::Vw { path, bits } => {
-                let batches = vw_batches(path, *bits, rows)?;
+            StreamSource::Vw { bits, .. } => {
+                let batches = vw_batches_from(open_part(part)?, part.shown(), *bits, rows)?;
                 Ok(Box::new(batches.map(|b| b.map(|b| (b.x, b.labels, Some(b.weights))))))
             }
         }
     }
 }
 
-/// Calls `learn` with each batch of `source` in order until it returns `false`; the batches are
-/// read and featurized on a thread of their own, up to two ahead of the one being learned.
-fn each_batch(
+/// Calls `learn` with each batch of `parts` (in order, one part after another) until it returns
+/// `false`; the batches are read and featurized on a thread of their own, up to two ahead of
+/// the one being learned.
+pub(super) fn each_batch(
     source: &StreamSource,
+    parts: &[FilePart],
     rows: usize,
     learn: &mut dyn FnMut(SparseBatch) -> Result<bool>,
 ) -> Result<()> {
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<SparseBatch>>(2);
-        scope.spawn(move || match source.batches(rows) {
-            Err(e) => {
-                let _ = tx.send(Err(e));
-            }
-            Ok(batches) => {
-                for batch in batches {
-                    if tx.send(batch).is_err() {
-                        break; // the learner stopped
+        scope.spawn(move || {
+            for part in parts {
+                match source.batches(part, rows) {
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                    Ok(batches) => {
+                        for batch in batches {
+                            if tx.send(batch).is_err() {
+                                return; // the learner stopped
+                            }
+                        }
                     }
                 }
             }
@@ -193,6 +243,22 @@ pub fn fit_stream(
     options: &StreamOptions,
     on_event: &mut dyn FnMut(StreamEvent),
 ) -> Result<StreamSummary> {
+    let whole = [FilePart::whole(source.path())];
+    fit_stream_parts(source, &whole, model, options, &Single, on_event)
+}
+
+/// [`fit_stream`] of the files or parts of files `parts` (read one after another) as one of
+/// `comm`'s processes: with one process, exactly `fit_stream` of those rows; with several, each
+/// learns its own parts and the models are merged every [`StreamOptions::sync_rows`] rows and
+/// at the end of each pass (see `ranks.rs`), every process ending with the same model.
+pub fn fit_stream_parts(
+    source: &StreamSource,
+    parts: &[FilePart],
+    model: &mut OnlineModel,
+    options: &StreamOptions,
+    comm: &dyn Communicator,
+    on_event: &mut dyn FnMut(StreamEvent),
+) -> Result<StreamSummary> {
     if options.passes == 0 {
         return Err(Error::invalid("passes", 0, "at least one pass"));
     }
@@ -202,6 +268,9 @@ pub fn fit_stream(
             model.n_features(),
             format!("the data is hashed into {} columns", source.n_features()),
         ));
+    }
+    if comm.size() > 1 {
+        return super::ranks::fit_over_ranks(source, parts, model, options, comm, on_event);
     }
     let start = Instant::now();
     let first_row = model.progress.rows;
@@ -213,7 +282,7 @@ pub fn fit_stream(
     let mut stopped = false;
     while model.progress.pass < options.passes && !stopped {
         let mut skip = model.progress.rows_in_pass;
-        each_batch(source, options.batch_rows, &mut |(mut x, mut labels, mut weights)| {
+        each_batch(source, parts, options.batch_rows, &mut |(mut x, mut labels, mut weights)| {
             if skip > 0 {
                 let n = x.n_rows() as u64;
                 if skip >= n {
@@ -261,12 +330,19 @@ pub fn fit_stream(
         checkpoint(model)?;
         last_checkpoint = model.progress.rows;
     }
-    let p = model.progress;
-    Ok(StreamSummary {
-        rows_now: p.rows - first_row,
-        rows: p.rows,
-        passes: p.pass,
-        average_loss: p.average_loss(),
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    Ok(StreamSummary::of(model, first_row, start))
+}
+
+impl StreamSummary {
+    /// The summary of `model` after a stream that started at `first_row` rows, at `start`.
+    pub(super) fn of(model: &OnlineModel, first_row: u64, start: Instant) -> StreamSummary {
+        let p = model.progress;
+        StreamSummary {
+            rows_now: p.rows - first_row,
+            rows: p.rows,
+            passes: p.pass,
+            average_loss: p.average_loss(),
+            seconds: start.elapsed().as_secs_f64(),
+        }
+    }
 }
