@@ -192,7 +192,7 @@ impl Csr {
             if k == 1 {
                 for (i, o) in (a..).zip(piece.iter_mut()) {
                     let (idx, val) = self.row(i);
-                    *o = sparse_dot(idx, val, w);
+                    *o = idx.iter().zip(val).map(|(&j, &v)| v * w[j as usize]).sum();
                 }
                 return;
             }
@@ -281,21 +281,6 @@ impl Csr {
         let squared = Csr { values: sq, ..self.clone() };
         squared.t_mul_vec(&vec![1.0; self.n_rows])
     }
-}
-
-/// `Σ val[k] w[idx[k]]` in four interleaved sums (then added pairwise, then the tail): the
-/// products of a long row do not wait on one another's additions, and the order is fixed.
-fn sparse_dot(idx: &[u32], val: &[f64], w: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (ic, vc) = (idx.chunks_exact(4), val.chunks_exact(4));
-    let tail: f64 =
-        (ic.remainder().iter().zip(vc.remainder())).map(|(&j, &v)| v * w[j as usize]).sum();
-    for (i, v) in ic.zip(vc) {
-        for ((a, &j), &x) in acc.iter_mut().zip(i).zip(v) {
-            *a += x * w[j as usize];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 #[cfg(test)]
