@@ -37,50 +37,7 @@ use super::matmul::gemm_into;
 use super::reduce::sum_slice;
 use crate::tensor::{Float, Layout, Storage};
 
-pub use super::im2col::{col2im, im2col};
-
-/// The sizes of one 2-D convolution, already checked by the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConvGeometry {
-    pub batch: usize,
-    pub in_channels: usize,
-    /// Input height and width.
-    pub input: [usize; 2],
-    pub out_channels: usize,
-    pub kernel: [usize; 2],
-    pub stride: [usize; 2],
-    pub padding: [usize; 2],
-    pub dilation: [usize; 2],
-    /// Output height and width.
-    pub output: [usize; 2],
-}
-
-impl ConvGeometry {
-    /// Rows of the im2col matrix: `C·kH·kW`.
-    pub fn col_rows(&self) -> usize {
-        self.in_channels * self.kernel[0] * self.kernel[1]
-    }
-
-    /// Columns of the im2col matrix: `H_out·W_out`.
-    pub fn col_cols(&self) -> usize {
-        self.output[0] * self.output[1]
-    }
-
-    /// Elements of one input sample.
-    pub fn in_len(&self) -> usize {
-        self.in_channels * self.input[0] * self.input[1]
-    }
-
-    /// Elements of one output sample.
-    pub fn out_len(&self) -> usize {
-        self.out_channels * self.col_cols()
-    }
-
-    /// A 1×1 kernel with stride 1 and no padding: the input already is its im2col matrix.
-    fn is_pointwise(&self) -> bool {
-        self.kernel == [1, 1] && self.stride == [1, 1] && self.padding == [0, 0]
-    }
-}
+pub use super::im2col::{col2im, im2col, ConvGeometry};
 
 /// Output pixels per block, about: enough for `gemm` to run near its peak, few enough for the
 /// block's matrices to stay in the core's cache.

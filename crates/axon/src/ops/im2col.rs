@@ -11,8 +11,50 @@
 
 use std::mem::MaybeUninit;
 
-use super::conv::ConvGeometry;
 use crate::tensor::Float;
+
+/// The sizes of one 2-D convolution, already checked by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    pub batch: usize,
+    pub in_channels: usize,
+    /// Input height and width.
+    pub input: [usize; 2],
+    pub out_channels: usize,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+    /// Output height and width.
+    pub output: [usize; 2],
+}
+
+impl ConvGeometry {
+    /// Rows of the im2col matrix: `C·kH·kW`.
+    pub fn col_rows(&self) -> usize {
+        self.in_channels * self.kernel[0] * self.kernel[1]
+    }
+
+    /// Columns of the im2col matrix: `H_out·W_out`.
+    pub fn col_cols(&self) -> usize {
+        self.output[0] * self.output[1]
+    }
+
+    /// Elements of one input sample.
+    pub fn in_len(&self) -> usize {
+        self.in_channels * self.input[0] * self.input[1]
+    }
+
+    /// Elements of one output sample.
+    pub fn out_len(&self) -> usize {
+        self.out_channels * self.col_cols()
+    }
+
+    /// A 1×1 kernel with stride 1 and no padding: the input already is its im2col matrix.
+    pub(crate) fn is_pointwise(&self) -> bool {
+        self.kernel == [1, 1] && self.stride == [1, 1] && self.padding == [0, 0]
+    }
+}
 
 /// The output positions `lo..hi` (of `out` along one axis) whose input position
 /// `o·stride + offset − pad` falls inside `0..size`.
