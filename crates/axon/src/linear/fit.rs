@@ -33,26 +33,11 @@ pub struct BinaryData<'a> {
 impl<'a> BinaryData<'a> {
     /// Checks the shapes, that every `x` is finite and every `y` is 0 or 1.
     pub fn new(x: MatRef<'a, f64>, y: &'a [f64], names: &'a [String]) -> Result<Self> {
-        let (n, p) = (x.nrows(), x.ncols());
-        if n == 0 || p == 0 {
-            return Err(Error::invalid("x", format!("{n} × {p}"), "the design matrix is empty"));
-        }
-        if y.len() != n {
-            return Err(Error::invalid("y", y.len(), format!("expected {n} values, one per row")));
-        }
-        if names.len() != p {
-            let reason = format!("expected {p} names, one per column");
-            return Err(Error::invalid("names", names.len(), reason));
-        }
+        check_design_shapes(x, y.len(), names)?;
         if let Some(i) = y.iter().position(|&v| v != 0.0 && v != 1.0) {
             return Err(Error::invalid("y", y[i], format!("row {i}: the outcome must be 0 or 1")));
         }
-        for j in 0..p {
-            if let Some(i) = x.col(j).iter().position(|v| !v.is_finite()) {
-                let reason = format!("row {i}, column `{}` is not finite", names[j]);
-                return Err(Error::invalid("x", x[(i, j)], reason));
-            }
-        }
+        check_finite(x, names)?;
         Ok(BinaryData { x, y, weights: None, names })
     }
 
@@ -396,6 +381,33 @@ pub(crate) fn inverse_information(
     let llt = Llt::new(ev.information.as_ref(), Side::Lower)
         .map_err(|LltError::NonPositivePivot { index }| singular_error(names, index))?;
     Ok(llt.inverse())
+}
+
+/// A design `x` with rows and columns, `n_y` outcomes (one per row) and a name per column.
+pub(crate) fn check_design_shapes(x: MatRef<f64>, n_y: usize, names: &[String]) -> Result<()> {
+    let (n, p) = (x.nrows(), x.ncols());
+    if n == 0 || p == 0 {
+        return Err(Error::invalid("x", format!("{n} × {p}"), "the design matrix is empty"));
+    }
+    if n_y != n {
+        return Err(Error::invalid("y", n_y, format!("expected {n} values, one per row")));
+    }
+    if names.len() != p {
+        let reason = format!("expected {p} names, one per column");
+        return Err(Error::invalid("names", names.len(), reason));
+    }
+    Ok(())
+}
+
+/// Every entry of `x` finite; the error names the first row and column that is not.
+pub(crate) fn check_finite(x: MatRef<f64>, names: &[String]) -> Result<()> {
+    for j in 0..x.ncols() {
+        if let Some(i) = x.col(j).iter().position(|v| !v.is_finite()) {
+            let reason = format!("row {i}, column `{}` is not finite", names[j]);
+            return Err(Error::invalid("x", x[(i, j)], reason));
+        }
+    }
+    Ok(())
 }
 
 /// Frequency weights of `n` rows: `n` finite values `≥ 0`, not all zero.

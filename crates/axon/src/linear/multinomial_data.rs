@@ -5,6 +5,7 @@
 
 use faer::MatRef;
 
+use super::fit::{check_design_shapes, check_finite, check_frequency_weights};
 use crate::distributed::rows;
 use crate::error::{Error, Result};
 
@@ -22,23 +23,8 @@ impl<'a> MultinomialData<'a> {
     /// Checks the shapes and that every `x` is finite; `K = max(y) + 1` classes, named `"0"`,
     /// `"1"`, …, each of which must occur (a class without observations has no estimate).
     pub fn new(x: MatRef<'a, f64>, y: &'a [usize], names: &'a [String]) -> Result<Self> {
-        let (n, p) = (x.nrows(), x.ncols());
-        if n == 0 || p == 0 {
-            return Err(Error::invalid("x", format!("{n} × {p}"), "the design matrix is empty"));
-        }
-        if y.len() != n {
-            return Err(Error::invalid("y", y.len(), format!("expected {n} values, one per row")));
-        }
-        if names.len() != p {
-            let reason = format!("expected {p} names, one per column");
-            return Err(Error::invalid("names", names.len(), reason));
-        }
-        for j in 0..p {
-            if let Some(i) = x.col(j).iter().position(|v| !v.is_finite()) {
-                let reason = format!("row {i}, column `{}` is not finite", names[j]);
-                return Err(Error::invalid("x", x[(i, j)], reason));
-            }
-        }
+        check_design_shapes(x, y.len(), names)?;
+        check_finite(x, names)?;
         // Classes and their counts over the whole data set when the rows are a rank's shard.
         let k = rows::max(y.iter().max().map_or(0, |m| m + 1) as f64) as usize;
         if k < 2 {
@@ -68,7 +54,7 @@ impl<'a> MultinomialData<'a> {
     /// Adds frequency weights: `n` finite values `≥ 0`, not all zero; weight `wᵢ` counts row `i`
     /// `wᵢ` times (a weight of 0 drops it), as [`BinaryData::with_weights`](super::BinaryData).
     pub fn with_weights(mut self, weights: &'a [f64]) -> Result<Self> {
-        super::fit::check_frequency_weights(weights, self.y.len())?;
+        check_frequency_weights(weights, self.y.len())?;
         self.weights = Some(weights);
         Ok(self)
     }
