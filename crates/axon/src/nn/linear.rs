@@ -3,9 +3,10 @@
 //!
 //! The weight is stored as PyTorch stores it, `(out, in)`, so that parameter files exchange with
 //! PyTorch unchanged; `x Wᵀ` multiplies by a transposed view, which the matrix product reads in
-//! place. Both `W` and `b` start as PyTorch's default, `U(−1/√in, 1/√in)`. On a matrix input the
-//! layer is one fused op ([`Tensor::linear`]), which also takes the activation that follows the
-//! layer in a [`super::Sequential`].
+//! place. Both `W` and `b` start as PyTorch's default, `U(−1/√in, 1/√in)`. The layer is one
+//! fused op ([`Tensor::linear`]), which also takes the activation that follows the layer in a
+//! [`super::Sequential`]; the leading axes of a `(B, N, in)` input are folded into the rows of
+//! one matrix first.
 
 use std::sync::Arc;
 
@@ -108,6 +109,32 @@ impl Linear {
     }
 }
 
+impl Linear {
+    /// `act(x Wᵀ + b)` over the last axis of `x` as one op (`act`: a [`fusable`] activation, or
+    /// none). The leading axes are folded into the rows of one matrix (`(B, L, in)` →
+    /// `(B·L, in)`), so a batch of sequences is one product and one fused epilogue, not one
+    /// small product per sequence.
+    pub fn forward_fused(&self, x: &Tensor, act: Option<UnaryOp>) -> Result<Tensor> {
+        let w = self.weight.value();
+        let Some((&last, lead)) = x.dims().split_last().filter(|(&d, _)| d == self.in_features)
+        else {
+            return Err(Error::ShapeMismatch {
+                op: "Linear",
+                lhs: x.shape().clone(),
+                rhs: w.shape().clone(),
+            });
+        };
+        let bias = self.bias.as_ref().map(Param::value);
+        if x.rank() == 2 {
+            return x.linear(&w, bias.as_ref(), act);
+        }
+        let rows = lead.iter().product::<usize>();
+        let mut out: Vec<usize> = lead.to_vec();
+        out.push(self.out_features);
+        x.reshape([rows, last])?.linear(&w, bias.as_ref(), act)?.reshape(out)
+    }
+}
+
 impl Module for Linear {
     fn forward_sparse(&self, x: &Arc<Csr>) -> Result<Tensor> {
         // The inherent method (resolved first), `X Wᵀ + b` on the sparse rows.
@@ -115,31 +142,12 @@ impl Module for Linear {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let w = self.weight.value();
-        if x.dims().last() != Some(&self.in_features) {
-            return Err(Error::ShapeMismatch {
-                op: "Linear",
-                lhs: x.shape().clone(),
-                rhs: w.shape().clone(),
-            });
-        }
-        if x.rank() == 2 {
-            return x.linear(&w, self.bias.as_ref().map(Param::value).as_ref(), None);
-        }
-        let y = x.matmul(&w.t()?)?;
-        match &self.bias {
-            Some(b) => y.add(&b.value()),
-            None => Ok(y),
-        }
+        self.forward_fused(x, None)
     }
 
-    /// `act(x Wᵀ + b)` as one op for a matrix `x` (`(N, in)`).
+    /// `act(x Wᵀ + b)` as one op.
     fn forward_activated(&self, x: &Tensor, act: UnaryOp) -> Option<Result<Tensor>> {
-        if x.rank() != 2 || !fusable(act) {
-            return None;
-        }
-        let bias = self.bias.as_ref().map(Param::value);
-        Some(x.linear(&self.weight.value(), bias.as_ref(), Some(act)))
+        fusable(act).then(|| self.forward_fused(x, Some(act)))
     }
 
     fn parameters(&self) -> Vec<(String, Param)> {

@@ -13,7 +13,6 @@
 //! `linear2`, `norm1`, `norm2`), with the attention's projections as [`MultiHeadAttention`]
 //! names them.
 
-use super::activation::{ReLU, GELU};
 use super::attention::MultiHeadAttention;
 use super::layers::Dropout;
 use super::linear::Linear;
@@ -21,6 +20,7 @@ use super::module::{with_prefix, Module};
 use super::norm::LayerNorm;
 use super::param::Param;
 use crate::error::{Error, Result};
+use crate::ops::UnaryOp;
 use crate::rng::Rng;
 use crate::tensor::{DType, Tensor};
 
@@ -158,11 +158,11 @@ impl TransformerEncoderLayer {
 
     /// `Drop(linear2(act(linear1(x))))`.
     fn feed_forward(&self, x: &Tensor) -> Result<Tensor> {
-        let inner = self.linear1.forward(x)?;
-        let inner = match self.config.activation {
-            FeedForwardActivation::Gelu => GELU.forward(&inner)?,
-            FeedForwardActivation::Relu => ReLU.forward(&inner)?,
+        let act = match self.config.activation {
+            FeedForwardActivation::Gelu => UnaryOp::Gelu,
+            FeedForwardActivation::Relu => UnaryOp::Relu,
         };
+        let inner = self.linear1.forward_fused(x, Some(act))?;
         self.dropout.forward(&self.linear2.forward(&inner)?)
     }
 }

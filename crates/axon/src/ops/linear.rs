@@ -16,6 +16,7 @@ use rayon::prelude::*;
 
 use super::dispatch::{dense, Map};
 use super::op::UnaryOp;
+use super::simd::{dispatch, Loop};
 use super::unary::{normal_cdf, normal_pdf, sigmoid, softplus};
 use super::PARALLEL_THRESHOLD;
 use crate::tensor::{buffers, Element, Float, Layout, Storage};
@@ -139,19 +140,28 @@ pub fn forward<T: Float>(
 ) -> Option<Vec<T>> {
     let mut pre = keep_pre.then(|| buffers::take_stale::<T>(y.len()));
     let rows = |y: &mut [T], pre: Option<&mut [T]>| {
-        if let Some(b) = bias {
-            for row in y.chunks_exact_mut(cols) {
-                for (v, &b) in row.iter_mut().zip(b) {
-                    *v += b;
+        dispatch(Loop(
+            #[inline(always)]
+            || {
+                if let Some(b) = bias {
+                    for row in y.chunks_exact_mut(cols) {
+                        for (v, &b) in row.iter_mut().zip(b) {
+                            *v += b;
+                        }
+                    }
                 }
-            }
-        }
-        if let Some(pre) = pre {
-            pre.copy_from_slice(y);
-        }
-        if act.is_some() {
-            with_activation!(act, T, |f| y.iter_mut().for_each(|v| *v = f(*v)));
-        }
+                if let Some(pre) = pre {
+                    pre.copy_from_slice(y);
+                }
+                if act.is_some() {
+                    with_activation!(act, T, |f| {
+                        for v in y.iter_mut() {
+                            *v = f(*v);
+                        }
+                    });
+                }
+            },
+        ))
     };
     let task = rows_per_task(cols) * cols;
     if y.len() < PARALLEL_THRESHOLD {
@@ -177,20 +187,24 @@ pub fn backward<T: Float>(
     let mut dz = buffers::take_stale::<T>(y.len());
     let z = z.unwrap_or(y);
     debug_assert!(z.len() == y.len() && g.len() == y.len());
-    with_derivative!(act, T, |d| {
-        for (((o, &z), &y), &g) in dz.iter_mut().zip(z).zip(y).zip(g) {
-            *o = d(z, y, g);
-        }
-    });
-    let db = want_bias.then(|| {
-        let mut db = vec![T::zero(); cols];
-        for row in dz.chunks_exact(cols) {
-            for (s, &v) in db.iter_mut().zip(row) {
-                *s += v;
+    let mut db = want_bias.then(|| vec![T::zero(); cols]);
+    dispatch(Loop(
+        #[inline(always)]
+        || {
+            with_derivative!(act, T, |d| {
+                for (((o, &z), &y), &g) in dz.iter_mut().zip(z).zip(y).zip(g) {
+                    *o = d(z, y, g);
+                }
+            });
+            if let Some(db) = db.as_mut() {
+                for row in dz.chunks_exact(cols) {
+                    for (s, &v) in db.iter_mut().zip(row) {
+                        *s += v;
+                    }
+                }
             }
-        }
-        db
-    });
+        },
+    ));
     (dz, db)
 }
 

@@ -15,6 +15,18 @@ pub trait Kernel {
     fn run(self);
 }
 
+/// A [`Kernel`] made of a closure, for a loop that is easier to write in place: the closure
+/// must be marked `#[inline(always)]` (`Loop(#[inline(always)] || ...)`), and so must any
+/// closure it calls, for the loop to be compiled inside the feature-enabled caller.
+pub struct Loop<F: FnOnce()>(pub F);
+
+impl<F: FnOnce()> Kernel for Loop<F> {
+    #[inline(always)]
+    fn run(self) {
+        (self.0)()
+    }
+}
+
 /// Runs `kernel` compiled for AVX-512 or AVX2 when the CPU has them, as plain code otherwise.
 #[inline]
 pub fn dispatch<K: Kernel>(kernel: K) {
