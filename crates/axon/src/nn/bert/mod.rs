@@ -46,4 +46,4 @@ pub use fine_tune::{
 pub use model::BertModel;
 pub use pooling::{l2_normalize, Pooling, PoolingMode};
 pub use sentence::SentenceEncoder;
-pub use tokenizer::{BertTokenizer, TokenBatch};
+pub use tokenizer::{BertTokenizer, TokenBatch, Tokens};

@@ -4,9 +4,13 @@
 //! `config.json`) and optionally `Normalize`. A plain Hugging Face directory without
 //! `modules.json` gets mean pooling, as `SentenceTransformer` gives it.
 //!
-//! [`SentenceEncoder::embed`] does what `SentenceTransformer.encode` does: it sorts the texts by
-//! length (longest first) so each batch pads little, tokenises and encodes batch by batch without
-//! recording a graph, pools, normalises, and returns the vectors in the input order.
+//! [`SentenceEncoder::embed`] does what `SentenceTransformer.encode` does, batch by batch without
+//! recording a graph: tokenise, encode, pool, normalise, and return the vectors in the input
+//! order. It groups the texts into batches by their token counts (longest first), where
+//! sentence-transformers sorts by characters: a batch is padded to its longest text, and texts
+//! of equal character counts can differ several-fold in tokens (on 2 000 e-mail subject lines,
+//! sorting by characters pads 46 768 token positions for 27 089 tokens). A text's embedding does
+//! not depend on the batch it is in.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +18,7 @@ use serde_json::Value;
 
 use super::model::BertModel;
 use super::pooling::{l2_normalize, Pooling};
-use super::tokenizer::BertTokenizer;
+use super::tokenizer::{BertTokenizer, Tokens};
 use crate::error::{Error, Result};
 use crate::tensor::{no_grad, Tensor};
 
@@ -144,13 +148,13 @@ impl SentenceEncoder {
             return Err(Error::invalid("batch_size", 0, "must be at least 1"));
         }
         let dim = self.dim();
+        let tokens = self.tokenizer.encode(texts)?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
-        let chars: Vec<usize> = texts.iter().map(|t| t.chars().count()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(chars[i]));
+        order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].ids.len()));
         let mut out = vec![0f32; texts.len() * dim];
         let mut done = 0;
         for chunk in order.chunks(batch_size) {
-            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            let batch: Vec<&Tokens> = chunk.iter().map(|&i| &tokens[i]).collect();
             let rows = self.embed_batch(&batch)?;
             for (&i, row) in chunk.iter().zip(rows.chunks_exact(dim)) {
                 out[i * dim..(i + 1) * dim].copy_from_slice(row);
@@ -162,8 +166,8 @@ impl SentenceEncoder {
     }
 
     /// One batch's embeddings, row-major, in the batch's order.
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
-        let batch = self.tokenizer.batch(texts)?;
+    fn embed_batch(&self, texts: &[&Tokens]) -> Result<Vec<f32>> {
+        let batch = self.tokenizer.pad(texts)?;
         let hidden = no_grad(|| {
             self.model.forward_masked(
                 &batch.input_ids,

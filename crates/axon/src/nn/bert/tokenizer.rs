@@ -3,7 +3,9 @@
 //! `transformers` fast tokenizers wrap, so token ids are the same by construction. Inputs are
 //! truncated to the model's maximum length (longest first, as `tokenizer(..., truncation=True,
 //! max_length=…)`) and each batch padded to its longest input; the attention mask it returns is
-//! the encoder's key padding mask.
+//! the encoder's key padding mask. Texts can also be tokenised first and batched later
+//! ([`BertTokenizer::encode`], [`BertTokenizer::pad`]), so that a caller can group texts of
+//! equal token counts into batches that need little padding.
 
 use std::path::Path;
 
@@ -28,9 +30,22 @@ pub struct TokenBatch {
     pub lengths: Vec<usize>,
 }
 
+/// One text's tokens, special tokens included, truncated, not padded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    /// The token ids.
+    pub ids: Vec<u32>,
+    /// The segment id of each token.
+    pub type_ids: Vec<u32>,
+}
+
 /// A `tokenizer.json` with the model's truncation and per-batch padding.
 pub struct BertTokenizer {
+    /// The file's tokenizer with this tokenizer's truncation and padding (what `to_json` saves).
     inner: Tokenizer,
+    /// The same without padding: what texts are encoded with.
+    unpadded: Tokenizer,
+    pad_id: u32,
     max_length: usize,
 }
 
@@ -71,6 +86,8 @@ impl BertTokenizer {
         inner
             .with_truncation(Some(truncation))
             .map_err(|e| bad(format!("cannot truncate to {max_length} tokens: {e}")))?;
+        let mut unpadded = inner.clone();
+        unpadded.with_padding(None);
         inner.with_padding(Some(PaddingParams {
             strategy: PaddingStrategy::BatchLongest,
             direction: PaddingDirection::Right,
@@ -79,7 +96,7 @@ impl BertTokenizer {
             pad_type_id: 0,
             pad_token,
         }));
-        Ok(BertTokenizer { inner, max_length })
+        Ok(BertTokenizer { inner, unpadded, pad_id, max_length })
     }
 
     /// The `tokenizer.json` text (with this tokenizer's truncation and padding), which
@@ -101,44 +118,51 @@ impl BertTokenizer {
 
     /// The token ids of each text, with special tokens, truncated, not padded.
     pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        let batch = self.encode(texts)?;
-        Ok(batch
-            .iter()
-            .map(|e| {
-                let n = e.get_attention_mask().iter().filter(|&&m| m != 0).count();
-                e.get_ids()[..n].to_vec()
-            })
-            .collect())
+        Ok(self.encode(texts)?.into_iter().map(|t| t.ids).collect())
     }
 
     /// Tokenises `texts` into one batch padded to the longest.
     pub fn batch(&self, texts: &[&str]) -> Result<TokenBatch> {
-        if texts.is_empty() {
+        let tokens = self.encode(texts)?;
+        self.pad(&tokens.iter().collect::<Vec<_>>())
+    }
+
+    /// Each text's tokens (in parallel), truncated, not padded.
+    pub fn encode(&self, texts: &[&str]) -> Result<Vec<Tokens>> {
+        let encodings = self
+            .unpadded
+            .encode_batch_fast(texts.to_vec(), true)
+            .map_err(|e| Error::invalid("texts", texts.len(), format!("cannot tokenise: {e}")))?;
+        Ok(encodings
+            .into_iter()
+            .map(|e| Tokens { ids: e.get_ids().to_vec(), type_ids: e.get_type_ids().to_vec() })
+            .collect())
+    }
+
+    /// One batch of tokenised texts, padded on the right to the longest with the pad token
+    /// (segment 0, attention mask 0), as the tokenizer's own batch padding does.
+    pub fn pad(&self, texts: &[&Tokens]) -> Result<TokenBatch> {
+        let Some(l) = texts.iter().map(|t| t.ids.len()).max() else {
             return Err(Error::invalid("texts", "[]", "a batch needs at least one text"));
-        }
-        let encodings = self.encode(texts)?;
-        let (b, l) = (encodings.len(), encodings[0].get_ids().len());
+        };
+        let b = texts.len();
         let mut ids = Vec::with_capacity(b * l);
         let mut mask = Vec::with_capacity(b * l);
         let mut types = Vec::with_capacity(b * l);
-        let mut lengths = Vec::with_capacity(b);
-        for e in &encodings {
-            ids.extend(e.get_ids().iter().map(|&i| i as i64));
-            mask.extend(e.get_attention_mask().iter().map(|&m| m as i64));
-            types.extend(e.get_type_ids().iter().map(|&t| t as i64));
-            lengths.push(e.get_attention_mask().iter().filter(|&&m| m != 0).count());
+        for t in texts {
+            let pad = l - t.ids.len();
+            ids.extend(t.ids.iter().map(|&i| i as i64));
+            ids.extend(std::iter::repeat_n(self.pad_id as i64, pad));
+            mask.extend(std::iter::repeat_n(1i64, t.ids.len()));
+            mask.extend(std::iter::repeat_n(0i64, pad));
+            types.extend(t.type_ids.iter().map(|&i| i as i64));
+            types.extend(std::iter::repeat_n(0i64, pad));
         }
         Ok(TokenBatch {
             input_ids: Tensor::from_vec(ids, [b, l])?,
             attention_mask: Tensor::from_vec(mask, [b, l])?,
             token_type_ids: Tensor::from_vec(types, [b, l])?,
-            lengths,
+            lengths: texts.iter().map(|t| t.ids.len()).collect(),
         })
-    }
-
-    fn encode(&self, texts: &[&str]) -> Result<Vec<tokenizers::Encoding>> {
-        self.inner
-            .encode_batch_fast(texts.to_vec(), true)
-            .map_err(|e| Error::invalid("texts", texts.len(), format!("cannot tokenise: {e}")))
     }
 }
