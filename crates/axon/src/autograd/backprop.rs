@@ -3,6 +3,8 @@
 //! gradient that arrives at a broadcast input is summed back to that input's shape in one place
 //! ([`sum_to_shape`]), and gradients of a tensor used several times are added.
 
+use std::collections::hash_map::Entry;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use smallvec::{smallvec, SmallVec};
@@ -11,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::ops::attention::AttentionGrads;
 use crate::ops::binary::{BinaryGrad, Operand};
 use crate::ops::conv::Conv2dGrads;
+use crate::ops::cross_entropy::CrossEntropyRowsGrad;
 use crate::ops::index::IndexGrad;
 use crate::ops::linear::LinearGrad;
 use crate::ops::pool::Pool2dGrad;
@@ -18,8 +21,8 @@ use crate::ops::reduce::SoftmaxGrad;
 use crate::ops::unary::UnaryGrad;
 use crate::ops::{BinaryOp, Map};
 use crate::tensor::{
-    attention_geometry, conv_geometry, no_grad, pool_geometry, reduced_shape, sparse_t_matmul, Op,
-    Shape, Storage, Tensor, TensorId,
+    attention_geometry, conv_geometry, no_grad, pool_geometry, reduced_shape, sparse_t_matmul,
+    Layout, Op, Shape, Storage, Tensor, TensorId,
 };
 
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
@@ -50,23 +53,29 @@ impl GradStore {
         self.0.is_empty()
     }
 
-    /// Adds `grad` to the gradient stored for `id`.
+    /// Adds `grad` to the gradient stored for `id` (one hash lookup).
     fn accumulate(&mut self, id: TensorId, grad: Tensor) -> Result<()> {
-        let total = match self.0.remove(&id) {
-            Some(existing) => existing.add(&grad)?,
-            None => grad,
-        };
-        self.0.insert(id, total);
+        match self.0.entry(id) {
+            Entry::Occupied(mut e) => {
+                let total = e.get().add(&grad)?;
+                e.insert(total);
+            }
+            Entry::Vacant(e) => {
+                e.insert(grad);
+            }
+        }
         Ok(())
     }
 }
 
 /// The tracked tensors reachable from `root`, every node after all of its inputs. Iterative, so a
-/// chain of any length fits on the stack.
-pub fn topological_order(root: &Tensor) -> Vec<Tensor> {
-    let mut order = Vec::new();
-    let mut visited = HashSet::default();
-    let mut stack = vec![(root.clone(), false)];
+/// chain of any length fits on the stack. The nodes are borrowed from the graph (no reference
+/// counts touched), and the visited set and stacks are sized once for a typical step's graph.
+pub fn topological_order(root: &Tensor) -> Vec<&Tensor> {
+    let mut order = Vec::with_capacity(64);
+    let mut visited = HashSet::with_capacity_and_hasher(64, Default::default());
+    let mut stack = Vec::with_capacity(64);
+    stack.push((root, false));
     while let Some((t, inputs_done)) = stack.pop() {
         if inputs_done {
             order.push(t);
@@ -75,17 +84,15 @@ pub fn topological_order(root: &Tensor) -> Vec<Tensor> {
         if !visited.insert(t.id()) {
             continue;
         }
-        let inputs: SmallVec<[Tensor; 3]> = match t.op() {
-            Some(op) => op
-                .inputs()
-                .into_iter()
-                .filter(|i| i.is_tracked() && !visited.contains(&i.id()))
-                .cloned()
-                .collect(),
-            None => SmallVec::new(),
-        };
         stack.push((t, true));
-        stack.extend(inputs.into_iter().map(|i| (i, false)));
+        if let Some(op) = t.op() {
+            stack.extend(
+                op.inputs()
+                    .into_iter()
+                    .filter(|i| i.is_tracked() && !visited.contains(&i.id()))
+                    .map(|i| (i, false)),
+            );
+        }
     }
     order
 }
@@ -117,9 +124,11 @@ impl Tensor {
             });
         }
         no_grad(|| {
-            let mut grads = GradStore::default();
+            let order = topological_order(self);
+            let mut grads =
+                GradStore(HashMap::with_capacity_and_hasher(order.len(), Default::default()));
             grads.insert(self, grad.clone());
-            for node in topological_order(self).iter().rev() {
+            for &node in order.iter().rev() {
                 let (Some(op), Some(g)) = (node.op(), grads.get(node).cloned()) else { continue };
                 for (input, g_in) in op.inputs().into_iter().zip(input_grads(op, node, &g)?) {
                     if let (Some(g_in), true) = (g_in, input.is_tracked()) {
@@ -255,6 +264,14 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             let index_dims = Some(idx.dims());
             let kernel = IndexGrad { dims: input.dims(), axis: *axis, index_dims, index: &index };
             smallvec![Some(from_kernel(kernel.map([g.operand()])?, input)), None]
+        }
+        Op::CrossEntropy { logits, target, lse } => {
+            // g_i (softmax(x_i) − onehot(y_i)), from the logits and each row's log-sum-exp.
+            let index = target.to_vec::<i64>()?;
+            let lse_layout = Layout::contiguous(target.shape().clone());
+            let kernel = CrossEntropyRowsGrad { target: &index };
+            let s = kernel.map([logits.operand(), (&**lse, &lse_layout), g.operand()])?;
+            smallvec![Some(from_kernel(s, logits)), None]
         }
         Op::Where { mask, on_true, on_false } => {
             let zero = Tensor::zeros((), g.dtype());

@@ -35,8 +35,8 @@ impl Tensor {
                 t.dtype()
             );
         };
-        let order = if self.is_tracked() { topological_order(self) } else { vec![self.clone()] };
-        for t in &order {
+        let order = if self.is_tracked() { topological_order(self) } else { vec![self] };
+        for &t in &order {
             node(&mut out, t);
             if let Some(op) = t.op() {
                 for input in op.inputs() {

@@ -6,7 +6,8 @@
 //! - [`bce_with_logits`] on logits `x`: the same loss of `p = σ(x)`, computed stably as
 //!   `max(x, 0) − x·y + log(1 + e^−|x|)` (softplus(x) − x·y), never forming `σ(x)`.
 //! - [`cross_entropy`] from logits `(N, C)` and class indices `(N)`: `ℓ_i = −log softmax(x_i)_{y_i}`,
-//!   fused as `log_softmax` then `gather`.
+//!   one fused op ([`Tensor::cross_entropy_rows`]) whose gradient is `softmax(x_i) − onehot(y_i)`,
+//!   bit-identical to `nll_loss` of `log_softmax`.
 //! - [`nll_loss`] on log-probabilities `(N, C)`: `ℓ_i = −w_{y_i} x_{i, y_i}`.
 //!
 //! [`Reduction::Sum`] adds the `ℓ_i`; [`Reduction::Mean`] averages them, except that with class
@@ -101,7 +102,7 @@ pub fn cross_entropy(
     reduction: Reduction,
 ) -> Result<Tensor> {
     check_classes("cross_entropy", logits, target, weight)?;
-    nll_loss(&logits.log_softmax(1)?, target, weight, reduction)
+    reduce_picked(logits.cross_entropy_rows(target)?, target, weight, reduction)
 }
 
 /// Negative log-likelihood of log-probabilities `(N, C)` at class indices `(N)` (`i64`), with
@@ -115,6 +116,17 @@ pub fn nll_loss(
     check_classes("nll_loss", log_probs, target, weight)?;
     let n = target.numel();
     let picked = log_probs.gather(1, &target.reshape([n, 1])?)?.reshape([n])?.neg()?;
+    reduce_picked(picked, target, weight, reduction)
+}
+
+/// Reduces the per-sample losses `picked` `(N)` of the classes `target`, weighted by the
+/// classes' `weight` if given (PyTorch's weighted mean).
+fn reduce_picked(
+    picked: Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: Reduction,
+) -> Result<Tensor> {
     let Some(w) = weight else { return reduce(&picked, reduction) };
     let w_picked = w.index_select(0, target)?;
     let total = picked.mul(&w_picked)?.sum_all()?;

@@ -62,7 +62,8 @@ impl Param {
                 got: value.dtype(),
             });
         }
-        let leaf = no_grad(|| value.contiguous()).detach().requires_grad();
+        let value = if value.is_contiguous() { value } else { no_grad(|| value.contiguous()) };
+        let leaf = value.into_leaf();
         *self.0.value.write().unwrap_or_else(|e| e.into_inner()) = leaf;
         Ok(())
     }

@@ -8,6 +8,7 @@
 pub mod attention;
 pub mod binary;
 pub mod conv;
+pub mod cross_entropy;
 pub mod dispatch;
 pub mod fastmath;
 mod im2col;

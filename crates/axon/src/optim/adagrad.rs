@@ -55,6 +55,7 @@ struct AdagradRule {
 }
 
 impl Rule<1> for AdagradRule {
+    #[inline(always)]
     fn apply<T: Float>(&self, w: &[T], g: &[T], [s]: [&mut [T]; 1], out: &mut [T]) {
         let (clr, wd) = (T::from_f64(self.clr), T::from_f64(self.weight_decay));
         let eps = T::from_f64(self.eps);

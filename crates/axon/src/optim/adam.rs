@@ -52,6 +52,7 @@ struct AdamRule {
 }
 
 impl Rule<2> for AdamRule {
+    #[inline(always)]
     fn apply<T: Float>(&self, w: &[T], g: &[T], [m, v]: [&mut [T]; 2], out: &mut [T]) {
         let c = |x: f64| T::from_f64(x);
         let (b1, b2, l2, eps) = (c(self.b1), c(self.b2), c(self.l2), c(self.eps));

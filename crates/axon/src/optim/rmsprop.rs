@@ -55,6 +55,7 @@ pub struct RmsProp {
 const NAMES: [&str; 3] = ["square_avg", "grad_avg", "momentum_buffer"];
 
 impl Rule<3> for RmsPropConfig {
+    #[inline(always)]
     fn apply<T: Float>(&self, w: &[T], g: &[T], [v, a, b]: [&mut [T]; 3], out: &mut [T]) {
         let c = |x: f64| T::from_f64(x);
         let (lr, alpha, one_alpha) = (c(self.lr), c(self.alpha), c(1.0 - self.alpha));

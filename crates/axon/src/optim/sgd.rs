@@ -52,6 +52,7 @@ struct SgdRule {
 }
 
 impl Rule<0> for SgdRule {
+    #[inline(always)]
     fn apply<T: Float>(&self, w: &[T], g: &[T], _: [&mut [T]; 0], out: &mut [T]) {
         let (lr, wd) = (T::from_f64(self.config.lr), T::from_f64(self.config.weight_decay));
         for ((o, &w), &g) in out.iter_mut().zip(w).zip(g) {
@@ -61,6 +62,7 @@ impl Rule<0> for SgdRule {
 }
 
 impl Rule<1> for SgdRule {
+    #[inline(always)]
     fn apply<T: Float>(&self, w: &[T], g: &[T], [buf]: [&mut [T]; 1], out: &mut [T]) {
         let SgdConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
         let c = |x: f64| T::from_f64(x);

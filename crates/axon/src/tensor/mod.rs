@@ -12,6 +12,7 @@ pub mod buffers;
 mod conv;
 mod conv_args;
 mod create;
+mod cross_entropy;
 mod display;
 pub(crate) mod dtype;
 mod element;
@@ -174,6 +175,19 @@ impl Tensor {
             requires_grad: true,
         };
         Tensor(Arc::new(inner))
+    }
+
+    /// The same values as a leaf that requires a gradient, like `self.detach().requires_grad()`,
+    /// but marked in place (no new node) when this handle is the only one and records no op: the
+    /// optimizer's fresh values, installed once per parameter per step.
+    pub(crate) fn into_leaf(mut self) -> Tensor {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            if inner.op.is_none() {
+                inner.requires_grad = true;
+                return self;
+            }
+        }
+        self.detach().requires_grad()
     }
 
     /// The same values cut from the graph: no gradient flows back through the result.

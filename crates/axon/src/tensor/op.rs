@@ -102,6 +102,14 @@ pub enum Op {
         input: Tensor,
         args: Pool2dArgs,
     },
+    /// `logits.cross_entropy_rows(target)`: the per-sample cross-entropy of logits `(N, C)`
+    /// at class indices `(N)` (`i64`, no gradient); `lse` keeps each row's log-sum-exp `(N)`
+    /// for the gradient.
+    CrossEntropy {
+        logits: Tensor,
+        target: Tensor,
+        lse: Arc<Storage>,
+    },
     /// `q.scaled_dot_product_attention(k, v, mask, scale)` on contiguous operands; `probs`
     /// keeps the attention probabilities `(…, Lq, Lk)` (zero at masked keys) for the gradient,
     /// so the mask itself is not needed again.
@@ -140,7 +148,9 @@ macro_rules! inputs {
             }
             Op::Binary(a, b, _) | Op::MatMul(a, b) => $($list)::+![a, b],
             Op::Attention { q, k, v, .. } => $($list)::+![q, k, v],
-            Op::IndexSelect { input, index, .. } | Op::Gather { input, index, .. } => {
+            Op::IndexSelect { input, index, .. }
+            | Op::Gather { input, index, .. }
+            | Op::CrossEntropy { logits: input, target: index, .. } => {
                 $($list)::+![input, index]
             }
             Op::Where { mask, on_true, on_false } => $($list)::+![mask, on_true, on_false],
@@ -186,6 +196,7 @@ impl Op {
             Op::Cast(_) => "cast".into(),
             Op::SparseMatMul { x, .. } => format!("sparse_matmul({}×{})", x.n_rows(), x.n_cols()),
             Op::Attention { .. } => "attention".into(),
+            Op::CrossEntropy { .. } => "cross_entropy".into(),
             Op::Linear { act, bias, .. } => {
                 let act = act.map_or("identity".into(), |a| format!("{a:?}").to_lowercase());
                 format!("linear({act}{})", if bias.is_some() { ", bias" } else { "" })
