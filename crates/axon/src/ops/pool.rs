@@ -13,13 +13,14 @@
 //!   instead of a position: the ReLU's derivative is zero there, so its backward pass is max
 //!   pooling's, skipping those windows, with no ReLU output or mask in memory.
 //!
-//! Every `(n, c)` plane is independent, so planes are split across rayon threads.
+//! Every `(n, c)` plane is independent, so planes are split across rayon threads. The outputs
+//! and gradients come from the [buffer pool](crate::tensor::buffers), warm from the last step.
 
 use rayon::prelude::*;
 
 use super::dispatch::{dense, Map};
 use super::PARALLEL_THRESHOLD;
-use crate::tensor::{Float, Layout, Storage};
+use crate::tensor::{buffers, Float, Layout, Storage};
 
 /// The sizes of one 2-D pooling, already checked by the caller (`padding ≤ kernel / 2`, so every
 /// window holds at least one input element).
@@ -75,11 +76,12 @@ pub const NO_GRADIENT: u32 = u32::MAX;
 pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, Vec<u32>) {
     let (wi, wo) = (g.input[1], g.output[1]);
     let (in_len, out_len) = (g.in_plane(), g.out_plane());
-    let mut out = vec![T::zero(); g.planes * out_len];
     let mut argmax = vec![0u32; g.planes * out_len];
     if in_len == 0 || out_len == 0 {
-        return (out, argmax);
+        return (vec![T::zero(); g.planes * out_len], argmax);
     }
+    // Every element is written below.
+    let mut out = buffers::take_stale(g.planes * out_len);
     let pairs = g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0];
     let (rows, cols) = (g.windows(0), g.windows(1));
     let work = |((dst, idx), plane): ((&mut [T], &mut [u32]), &[T])| {
@@ -162,7 +164,7 @@ fn max_pool_2x2<T: Float>(plane: &[T], [wi, wo]: [usize; 2], dst: &mut [T], idx:
 /// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum (none for
 /// a window that recorded [`NO_GRADIENT`]).
 pub fn max_pool2d_backward<T: Float>(g: &PoolGeometry, argmax: &[u32], gy: &[T]) -> Vec<T> {
-    let mut dx = vec![T::zero(); g.planes * g.in_plane()];
+    let mut dx = buffers::take_zeroed(g.planes * g.in_plane());
     let (out_len, in_len) = (g.out_plane(), g.in_plane());
     if out_len == 0 || in_len == 0 {
         return dx;
@@ -186,11 +188,12 @@ pub fn max_pool2d_backward<T: Float>(g: &PoolGeometry, argmax: &[u32], gy: &[T])
 pub fn avg_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> Vec<T> {
     let (wi, wo) = (g.input[1], g.output[1]);
     let scale = T::one() / T::from_f64((g.kernel[0] * g.kernel[1]) as f64);
-    let mut out = vec![T::zero(); g.planes * g.out_plane()];
     let (in_len, out_len) = (g.in_plane(), g.out_plane());
     if in_len == 0 || out_len == 0 {
-        return out;
+        return vec![T::zero(); g.planes * out_len];
     }
+    // Every element is written below.
+    let mut out = buffers::take_stale(g.planes * out_len);
     let (rows, cols) = (g.windows(0), g.windows(1));
     let work = |(dst, plane): (&mut [T], &[T])| {
         for (row, &(r0, r1)) in dst.chunks_exact_mut(wo).zip(&rows) {
@@ -216,7 +219,7 @@ pub fn avg_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> Vec<T> {
 pub fn avg_pool2d_backward<T: Float>(g: &PoolGeometry, gy: &[T]) -> Vec<T> {
     let (wi, wo) = (g.input[1], g.output[1]);
     let scale = T::one() / T::from_f64((g.kernel[0] * g.kernel[1]) as f64);
-    let mut dx = vec![T::zero(); g.planes * g.in_plane()];
+    let mut dx = buffers::take_zeroed(g.planes * g.in_plane());
     let (in_len, out_len) = (g.in_plane(), g.out_plane());
     if in_len == 0 || out_len == 0 {
         return dx;
