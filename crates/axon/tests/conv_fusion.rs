@@ -116,3 +116,48 @@ fn fused_and_unfused_cnns_train_alike_and_runs_repeat_bit_for_bit() {
     assert_eq!(fused, again, "a second run with the same seed gave other losses");
     assert_eq!(fused_params, again_params, "a second run with the same seed gave other weights");
 }
+
+/// 2×2 max pooling (the unrolled fast path), plain and fused with the ReLU, on values with many
+/// ties and an odd width: each window's output and gradient go to its first maximum in raster
+/// order (none for a fused window whose maximum is not positive), as a direct loop finds it.
+#[test]
+fn max_pool_2x2_breaks_ties_in_raster_order() {
+    let (shape, [h, w]) = ([2, 3, 6, 7], [6usize, 7usize]);
+    let mut rng = Rng::seed(11);
+    let values: Vec<f64> = (0..2 * 3 * h * w).map(|_| (rng.below(4) as f64) - 1.0).collect();
+    let gy_len = 2 * 3 * (h / 2) * (w / 2);
+    let gy_values: Vec<f64> = (0..gy_len).map(|i| 1.0 + i as f64).collect();
+    for relu in [false, true] {
+        let (mut want_y, mut want_g) = (Vec::new(), vec![0.0; values.len()]);
+        for plane in 0..6 {
+            for i in 0..h / 2 {
+                for j in 0..w / 2 {
+                    let at = |p: usize, q: usize| plane * h * w + (2 * i + p) * w + 2 * j + q;
+                    let mut best = at(0, 0);
+                    for k in [at(0, 1), at(1, 0), at(1, 1)] {
+                        if values[k] > values[best] {
+                            best = k;
+                        }
+                    }
+                    let out = want_y.len();
+                    let live = !relu || values[best] > 0.0;
+                    want_y.push(if live { values[best] } else { 0.0 });
+                    if live {
+                        want_g[best] += gy_values[out];
+                    }
+                }
+            }
+        }
+        for dtype in [DType::F64, DType::F32] {
+            let x = Tensor::from_vec(values.clone(), shape).unwrap();
+            let x = x.to_dtype(dtype).unwrap().requires_grad();
+            let y = if relu { x.relu_max_pool2d(2, 2, 0) } else { x.max_pool2d(2, 2, 0) };
+            let y = y.unwrap();
+            assert_eq!(y.to_f64_vec(), want_y, "relu {relu} {dtype:?}");
+            let gy = Tensor::from_vec(gy_values.clone(), y.dims().to_vec()).unwrap();
+            let gy = gy.to_dtype(dtype).unwrap();
+            let g = y.backward_with(&gy).unwrap().get(&x).unwrap().to_f64_vec();
+            assert_eq!(g, want_g, "gradient, relu {relu} {dtype:?}");
+        }
+    }
+}

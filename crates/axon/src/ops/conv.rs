@@ -24,6 +24,11 @@
 //! thread count gives bit-identical results. When training ([`conv2d_keeping_cols`]), the
 //! batch's im2col matrices are kept for `∂L/∂W`; in evaluation each group reuses one block
 //! buffer, so memory stays small for large batches.
+//!
+//! Memory: every buffer (the output, the im2col matrices, the gradients and each group's scratch
+//! matrices) comes from the [buffer pool](crate::tensor::buffers) and the scratch goes back to
+//! it, so a training step reuses the previous step's warm pages instead of faulting in fresh
+//! ones (the kernel's page faults and TLB shootdowns cost more than the moves themselves).
 
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
@@ -35,7 +40,7 @@ use super::dispatch::{dense, Map};
 use super::im2col::{col2im_from, im2col_block};
 use super::matmul::gemm_into;
 use super::reduce::sum_slice;
-use crate::tensor::{Float, Layout, Storage};
+use crate::tensor::{buffers, Float, Layout, Storage};
 
 pub use super::im2col::{col2im, im2col, ConvGeometry};
 
@@ -79,9 +84,10 @@ unsafe fn assume_init<T>(v: &[MaybeUninit<T>]) -> &[T] {
     unsafe { &*(v as *const [MaybeUninit<T>] as *const [T]) }
 }
 
-/// A vector of `len` elements written by `fill`, which must write every one of them.
-fn filled<T>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
-    let mut v = Vec::with_capacity(len);
+/// A vector of `len` elements (from the buffer pool) written by `fill`, which must write every
+/// one of them.
+fn filled<T: Float>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
+    let mut v = buffers::take_empty(len);
     fill(&mut v.spare_capacity_mut()[..len]);
     // SAFETY: `fill` wrote the `len` elements (the callers below cover every chunk).
     unsafe { v.set_len(len) };
@@ -108,19 +114,19 @@ pub fn im2col_batch<T: Float>(g: &ConvGeometry, x: &[T]) -> Vec<T> {
 }
 
 /// `y_b = W X_b + b` for one block of `samples` samples, given its im2col matrix `col`
-/// `(C·kH·kW, samples·L)`: the product into `tmp`, then moved to `y` `(samples, O, L)` with the
+/// `(C·kH·kW, samples·L)`: the product into `tmp` (at least `O·samples·L` long), then moved to `y` `(samples, O, L)` with the
 /// bias added (every element of `y` is written).
 fn forward_block<T: Float>(
     g: &ConvGeometry,
     (w, bias): (&[T], Option<&[T]>),
     col: &[T],
-    tmp: &mut Vec<T>,
+    tmp: &mut [T],
     y: &mut [MaybeUninit<T>],
 ) {
     let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
     let samples = y.len() / g.out_len();
     let cols = samples * l;
-    tmp.resize(o * cols, T::zero());
+    let tmp = &mut tmp[..o * cols];
     gemm_into(tmp, false, (w, [ck, 1]), (col, [cols, 1]), [o, cols, ck], g.parallelism());
     for (s, yn) in y.chunks_exact_mut(o * l).enumerate() {
         for (oc, row) in yn.chunks_exact_mut(l).enumerate() {
@@ -152,7 +158,11 @@ fn forward<T: Float>(
     let (col_len, nb, per) = (g.col_rows() * g.col_cols(), g.block_samples(), g.group_samples());
     let y = filled(g.batch * out_len, |y| {
         y.par_chunks_mut(per * out_len).enumerate().for_each(|(k, group)| {
-            let (mut tmp, mut scratch) = (Vec::new(), Vec::new());
+            // The product of a full block, and (when the columns are not kept) its im2col matrix.
+            let mut tmp = buffers::take_stale::<T>(g.out_channels * nb * g.col_cols());
+            let mut scratch =
+                if keep || pointwise { Vec::new() } else { buffers::take_empty(nb * col_len) };
+            let mut scratch_full = false;
             for (b, yb) in group.chunks_mut(nb * out_len).enumerate() {
                 let (n0, samples) = (k * per + b * nb, yb.len() / out_len);
                 let xb = &x[n0 * in_len..(n0 + samples) * in_len];
@@ -165,10 +175,17 @@ fn forward<T: Float>(
                     scratch.reserve(samples * col_len);
                     let block = &mut scratch.spare_capacity_mut()[..samples * col_len];
                     im2col_block(g, xb, block);
+                    scratch_full |= samples == nb;
                     // SAFETY: `im2col_block` wrote every element of `block`.
                     unsafe { assume_init(block) }
                 };
                 forward_block(g, (w, bias), col, &mut tmp, yb);
+            }
+            buffers::give(tmp);
+            if scratch_full && scratch.capacity() == nb * col_len {
+                // SAFETY: `im2col_block` wrote every element of a full block.
+                unsafe { scratch.set_len(nb * col_len) };
+                buffers::give(scratch);
             }
         })
     });
@@ -192,11 +209,11 @@ pub fn conv2d_keeping_cols<T: Float>(
 }
 
 /// The output gradient of a block's samples `gy` `(samples, O, L)` gathered into `gb` as `G_b`
-/// `(O, samples·L)`: each sample's rows side by side, as im2col lays out the block's columns.
-fn gather_block<T: Float>(g: &ConvGeometry, gy: &[T], gb: &mut Vec<T>) {
+/// `(O, samples·L)`: each sample's rows side by side, as im2col lays out the block's columns
+/// (`gb` at least as long as `gy`).
+fn gather_block<T: Float>(g: &ConvGeometry, gy: &[T], gb: &mut [T]) {
     let (l, o) = (g.col_cols(), g.out_channels);
     let cols = gy.len() / o;
-    gb.resize(gy.len(), T::zero());
     for (s, gn) in gy.chunks_exact(o * l).enumerate() {
         for (oc, row) in gn.chunks_exact(l).enumerate() {
             gb[oc * cols + s * l..][..l].copy_from_slice(row);
@@ -227,8 +244,8 @@ fn backward<T: Float>(
 ) -> (Vec<T>, Vec<T>) {
     let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
     let (in_len, out_len) = (g.in_len(), g.out_len());
-    let mut dx = if w.is_some() { vec![T::zero(); g.batch * in_len] } else { Vec::new() };
-    let mut dw = if cols.is_some() { vec![T::zero(); o * ck] } else { Vec::new() };
+    let mut dx = if w.is_some() { buffers::take_zeroed(g.batch * in_len) } else { Vec::new() };
+    let mut dw = if cols.is_some() { buffers::take_zeroed(o * ck) } else { Vec::new() };
     if g.batch == 0 || out_len == 0 {
         return (dx, dw);
     }
@@ -244,8 +261,15 @@ fn backward<T: Float>(
         .into_par_iter()
         .enumerate()
         .map(|(k, dxg)| {
-            let mut dwg = if cols.is_some() { vec![T::zero(); o * ck] } else { Vec::new() };
-            let (mut gb, mut dcol) = (Vec::new(), Vec::new());
+            let mut dwg = if cols.is_some() { buffers::take_zeroed(o * ck) } else { Vec::new() };
+            // Scratch for a full block: its gathered output gradient and its `Wᵀ G_b`.
+            let mut gb = if nb > 1 { buffers::take_stale(o * nb * l) } else { Vec::new() };
+            let pointwise = g.is_pointwise();
+            let mut dcol = if w.is_some() && !pointwise {
+                buffers::take_stale(ck * nb * l)
+            } else {
+                Vec::new()
+            };
             let (first, end) = (k * per, ((k + 1) * per).min(g.batch));
             for n0 in (first..end).step_by(nb) {
                 let samples = nb.min(end - n0);
@@ -255,7 +279,7 @@ fn backward<T: Float>(
                     gy_b
                 } else {
                     gather_block(g, gy_b, &mut gb);
-                    &gb
+                    &gb[..gy_b.len()]
                 };
                 if let Some(src) = cols {
                     // ∂L/∂Wᵀ += X_b G_bᵀ: (C·kH·kW, c) · (c, O); gemm packs the transposed
@@ -266,30 +290,34 @@ fn backward<T: Float>(
                 let Some(w) = w else { continue };
                 let wt = (w, [1, ck]); // Wᵀ: (C·kH·kW, O)
                 let dxb = &mut dxg[(n0 - first) * in_len..(n0 - first + samples) * in_len];
-                if g.is_pointwise() {
+                if pointwise {
                     gemm_into(dxb, false, wt, (gsrc, [l, 1]), [ck, l, o], par);
                     continue;
                 }
-                dcol.resize(ck * c, T::zero());
-                gemm_into(&mut dcol, false, wt, (gsrc, [c, 1]), [ck, c, o], par);
+                let dcol = &mut dcol[..ck * c];
+                gemm_into(dcol, false, wt, (gsrc, [c, 1]), [ck, c, o], par);
                 for (s, dxn) in dxb.chunks_exact_mut(in_len).enumerate() {
                     col2im_from(g, &dcol[s * l..], c, dxn);
                 }
             }
+            buffers::give(gb);
+            buffers::give(dcol);
             dwg
         })
         .collect();
-    let mut dwt = vec![T::zero(); dw.len()];
-    for p in &partials {
-        for (a, &b) in dwt.iter_mut().zip(p) {
+    let mut dwt = buffers::take_zeroed(dw.len());
+    for p in partials {
+        for (a, &b) in dwt.iter_mut().zip(&p) {
             *a += b;
         }
+        buffers::give(p);
     }
     for (r, row) in dwt.chunks_exact(o.max(1)).enumerate() {
         for (j, &v) in row.iter().enumerate() {
             dw[j * ck + r] = v;
         }
     }
+    buffers::give(dwt);
     (dx, dw)
 }
 

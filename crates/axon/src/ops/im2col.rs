@@ -111,10 +111,28 @@ fn im2col_into<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [MaybeUninit<T>], 
     let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
     let l = ho * wo;
     let zero = |d: &mut [MaybeUninit<T>]| d.iter_mut().for_each(|v| _ = v.write(T::zero()));
+    let copy = |d: &mut [MaybeUninit<T>], s: &[T]| {
+        d.iter_mut().zip(s).for_each(|(o, &v)| _ = o.write(v));
+    };
+    // Stride 1 and an output as wide as the input ("same" padding): output pixel `k` of a row
+    // `(c, p, q)` reads input element `k + offset`, so the valid output rows are one copy,
+    // after which the columns that hang over the padding (read from the neighbouring input
+    // rows) are zeroed: one copy per im2col row instead of one per output row.
+    let flat = sw == 1 && g.stride[0] == 1 && wo == w;
     for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
         let dst = &mut col[r * ld..r * ld + l];
         zero(&mut dst[..r0 * wo]);
         zero(&mut dst[r1 * wo..]);
+        if flat && r0 < r1 && c0 < c1 {
+            let (first, last) = (r0 * wo + c0, (r1 - 1) * wo + c1);
+            let src = in_row(r0) * w + start;
+            copy(&mut dst[first..last], &x[src..src + (last - first)]);
+            for oh in r0..r1 {
+                zero(&mut dst[oh * wo..oh * wo + c0]);
+                zero(&mut dst[oh * wo + c1..(oh + 1) * wo]);
+            }
+            return;
+        }
         for oh in r0..r1 {
             let d = &mut dst[oh * wo..(oh + 1) * wo];
             if c0 == c1 {

@@ -13,13 +13,15 @@
 //!   instead of a position: the ReLU's derivative is zero there, so its backward pass is max
 //!   pooling's, skipping those windows, with no ReLU output or mask in memory.
 //!
-//! Every `(n, c)` plane is independent, so planes are split across rayon threads.
+//! Every `(n, c)` plane is independent, so planes are split across rayon threads. The outputs
+//! and gradients come from the [buffer pool](crate::tensor::buffers), warm from the last step.
 
 use rayon::prelude::*;
 
 use super::dispatch::{dense, Map};
+use super::simd::{dispatch, Kernel};
 use super::PARALLEL_THRESHOLD;
-use crate::tensor::{Float, Layout, Storage};
+use crate::tensor::{buffers, Float, Layout, Storage};
 
 /// The sizes of one 2-D pooling, already checked by the caller (`padding ≤ kernel / 2`, so every
 /// window holds at least one input element).
@@ -75,28 +77,23 @@ pub const NO_GRADIENT: u32 = u32::MAX;
 pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, Vec<u32>) {
     let (wi, wo) = (g.input[1], g.output[1]);
     let (in_len, out_len) = (g.in_plane(), g.out_plane());
-    let mut out = vec![T::zero(); g.planes * out_len];
     let mut argmax = vec![0u32; g.planes * out_len];
     if in_len == 0 || out_len == 0 {
-        return (out, argmax);
+        return (vec![T::zero(); g.planes * out_len], argmax);
     }
+    // Every element is written below.
+    let mut out = buffers::take_stale(g.planes * out_len);
     let pairs = g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0];
     let (rows, cols) = (g.windows(0), g.windows(1));
     let work = |((dst, idx), plane): ((&mut [T], &mut [u32]), &[T])| {
         if pairs {
-            max_pool_2x2(plane, [wi, wo], dst, idx);
-        } else {
-            max_pool_windows(plane, [&rows, &cols], wi, dst, idx);
+            dispatch(MaxPool2x2 { plane, width: [wi, wo], dst, idx, relu });
+            return;
         }
+        max_pool_windows(plane, [&rows, &cols], wi, dst, idx);
         if relu {
             for (o, i) in dst.iter_mut().zip(idx.iter_mut()) {
-                // ReLU: a non-positive maximum becomes zero, a NaN stays; neither has a gradient.
-                if o.is_nan() || *o <= T::zero() {
-                    if !o.is_nan() {
-                        *o = T::zero();
-                    }
-                    *i = NO_GRADIENT;
-                }
+                (*o, *i) = relu_of(*o, *i);
             }
         }
     };
@@ -141,20 +138,46 @@ fn pick<T: Float>(v: T, i: u32, best: T, at: u32) -> (T, u32) {
     (if take { v } else { best }, if take { i } else { at })
 }
 
-/// Max pooling of one plane (`wi` columns) over non-overlapping 2×2 windows without padding: the
-/// common case, with the window unrolled and no clipping.
-fn max_pool_2x2<T: Float>(plane: &[T], [wi, wo]: [usize; 2], dst: &mut [T], idx: &mut [u32]) {
-    for (oh, (row, row_idx)) in dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo)).enumerate() {
-        let base = 2 * oh * wi;
-        let top = &plane[base..base + 2 * wo];
-        let bottom = &plane[base + wi..base + wi + 2 * wo];
-        for ow in 0..wo {
-            let c = 2 * ow;
-            let (left, right) =
-                (pick(top[c + 1], 1, top[c], 0), pick(bottom[c + 1], 1, bottom[c], 0));
-            let (best, at) = pick(right.0, right.1 + wi as u32, left.0, left.1);
-            row[ow] = best;
-            row_idx[ow] = (base + c) as u32 + at;
+/// The ReLU of a window's maximum `(best, at)`: a non-positive maximum becomes zero, a NaN
+/// stays; neither passes a gradient ([`NO_GRADIENT`]). Written as selects, without a branch.
+#[inline(always)]
+fn relu_of<T: Float>(best: T, at: u32) -> (T, u32) {
+    let live = best > T::zero();
+    let keep = live | best.is_nan();
+    (if keep { best } else { T::zero() }, if live { at } else { NO_GRADIENT })
+}
+
+/// Max pooling of one plane (`wi` columns) over non-overlapping 2×2 windows without padding (of
+/// its ReLU when `relu`): the common case, with the window unrolled, no clipping and no branch,
+/// compiled for the CPU's widest vectors ([`dispatch`]). Each window compares its four inputs in
+/// the order of the general path (the first maximum in raster order, the last NaN), so the
+/// values and positions are the same.
+struct MaxPool2x2<'a, T> {
+    plane: &'a [T],
+    width: [usize; 2],
+    dst: &'a mut [T],
+    idx: &'a mut [u32],
+    relu: bool,
+}
+
+impl<T: Float> Kernel for MaxPool2x2<'_, T> {
+    #[inline(always)]
+    fn run(self) {
+        let MaxPool2x2 { plane, width: [wi, wo], dst, idx, relu } = self;
+        let rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
+        for (oh, (row, row_idx)) in rows.enumerate() {
+            let base = 2 * oh * wi;
+            let top = &plane[base..base + 2 * wo];
+            let bottom = &plane[base + wi..base + wi + 2 * wo];
+            let pairs = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+            for (ow, ((o, i), (t, b))) in
+                row.iter_mut().zip(row_idx.iter_mut()).zip(pairs).enumerate()
+            {
+                let (left, right) = (pick(t[1], 1, t[0], 0), pick(b[1], 1, b[0], 0));
+                let (best, at) = pick(right.0, right.1 + wi as u32, left.0, left.1);
+                let at = (base + 2 * ow) as u32 + at;
+                (*o, *i) = if relu { relu_of(best, at) } else { (best, at) };
+            }
         }
     }
 }
@@ -162,16 +185,31 @@ fn max_pool_2x2<T: Float>(plane: &[T], [wi, wo]: [usize; 2], dst: &mut [T], idx:
 /// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum (none for
 /// a window that recorded [`NO_GRADIENT`]).
 pub fn max_pool2d_backward<T: Float>(g: &PoolGeometry, argmax: &[u32], gy: &[T]) -> Vec<T> {
-    let mut dx = vec![T::zero(); g.planes * g.in_plane()];
     let (out_len, in_len) = (g.out_plane(), g.in_plane());
     if out_len == 0 || in_len == 0 {
+        return vec![T::zero(); g.planes * in_len];
+    }
+    if g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0] {
+        // Every element is written below.
+        let mut dx = buffers::take_stale(g.planes * in_len);
+        let work = |((d, a), gp): ((&mut [T], &[u32]), &[T])| {
+            dispatch(MaxUnpool2x2 { argmax: a, gy: gp, width: [g.input[1], g.output[1]], dx: d });
+        };
+        dx.par_chunks_mut(in_len)
+            .zip(argmax.par_chunks(out_len))
+            .zip(gy.par_chunks(out_len))
+            .with_min_len(g.planes_per_task())
+            .for_each(work);
         return dx;
     }
+    let mut dx = buffers::take_zeroed(g.planes * in_len);
     let work = |((d, a), gp): ((&mut [T], &[u32]), &[T])| {
         for (&i, &v) in a.iter().zip(gp) {
-            if i != NO_GRADIENT {
-                d[i as usize] += v;
-            }
+            // Without a branch (a fused ReLU makes `i == NO_GRADIENT` a coin toss): a window
+            // with no gradient adds +0 to the plane's first element, which leaves it unchanged
+            // (it started at +0, so it never holds −0).
+            let skip = i == NO_GRADIENT;
+            d[if skip { 0 } else { i as usize }] += if skip { T::zero() } else { v };
         }
     };
     dx.par_chunks_mut(in_len)
@@ -182,15 +220,54 @@ pub fn max_pool2d_backward<T: Float>(g: &PoolGeometry, argmax: &[u32], gy: &[T])
     dx
 }
 
+/// `∂L/∂x` of one plane of 2×2 max pooling without padding, whose windows do not overlap: each
+/// input element written once, `0 + g` at its window's maximum (as the general path's `+=` onto
+/// zero, which turns a `−0` gradient into `+0`) and `0` elsewhere and outside every window, in
+/// one pass with no zero fill and no scatter.
+struct MaxUnpool2x2<'a, T> {
+    argmax: &'a [u32],
+    gy: &'a [T],
+    /// Input and output widths.
+    width: [usize; 2],
+    dx: &'a mut [T],
+}
+
+impl<T: Float> Kernel for MaxUnpool2x2<'_, T> {
+    #[inline(always)]
+    fn run(self) {
+        let MaxUnpool2x2 { argmax, gy, width: [wi, wo], dx } = self;
+        let covered = argmax.len() / wo.max(1) * 2 * wi;
+        let (pairs, rest) = dx.split_at_mut(covered);
+        rest.fill(T::zero());
+        for (oh, rows) in pairs.chunks_exact_mut(2 * wi).enumerate() {
+            let (a, g) = (&argmax[oh * wo..(oh + 1) * wo], &gy[oh * wo..(oh + 1) * wo]);
+            for (r, row) in rows.chunks_exact_mut(wi).enumerate() {
+                let first = ((2 * oh + r) * wi) as u32;
+                let (inside, tail) = row.split_at_mut(2 * wo);
+                for (c, (pair, (&at, &v))) in
+                    inside.chunks_exact_mut(2).zip(a.iter().zip(g)).enumerate()
+                {
+                    let pos = first + 2 * c as u32;
+                    let grad = T::zero() + v;
+                    pair[0] = if at == pos { grad } else { T::zero() };
+                    pair[1] = if at == pos + 1 { grad } else { T::zero() };
+                }
+                tail.fill(T::zero());
+            }
+        }
+    }
+}
+
 /// Average pooling with the padding counted in the divisor.
 pub fn avg_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> Vec<T> {
     let (wi, wo) = (g.input[1], g.output[1]);
     let scale = T::one() / T::from_f64((g.kernel[0] * g.kernel[1]) as f64);
-    let mut out = vec![T::zero(); g.planes * g.out_plane()];
     let (in_len, out_len) = (g.in_plane(), g.out_plane());
     if in_len == 0 || out_len == 0 {
-        return out;
+        return vec![T::zero(); g.planes * out_len];
     }
+    // Every element is written below.
+    let mut out = buffers::take_stale(g.planes * out_len);
     let (rows, cols) = (g.windows(0), g.windows(1));
     let work = |(dst, plane): (&mut [T], &[T])| {
         for (row, &(r0, r1)) in dst.chunks_exact_mut(wo).zip(&rows) {
@@ -216,7 +293,7 @@ pub fn avg_pool2d<T: Float>(g: &PoolGeometry, x: &[T]) -> Vec<T> {
 pub fn avg_pool2d_backward<T: Float>(g: &PoolGeometry, gy: &[T]) -> Vec<T> {
     let (wi, wo) = (g.input[1], g.output[1]);
     let scale = T::one() / T::from_f64((g.kernel[0] * g.kernel[1]) as f64);
-    let mut dx = vec![T::zero(); g.planes * g.in_plane()];
+    let mut dx = buffers::take_zeroed(g.planes * g.in_plane());
     let (in_len, out_len) = (g.in_plane(), g.out_plane());
     if in_len == 0 || out_len == 0 {
         return dx;
