@@ -170,6 +170,8 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     if let Some(header) = header {
         sink.row(&header)?;
     }
+    // The run ends next: the model's vocabulary is left to the system rather than freed.
+    crate::fit::text::end_without_freeing(model);
     sink.finish()
 }
 

@@ -117,7 +117,7 @@ fn tokens_ngrams_stop_words_and_murmur_match_sklearn() {
 fn the_ascii_scan_finds_the_tokens_of_the_regex() {
     // `tokenize` is the regex itself; the analyzer scans ASCII documents byte by byte. Random
     // documents over word characters, separators and punctuation (seeded) must agree exactly,
-    // with and without lowercasing; a non-ASCII document takes the regex path.
+    // with and without lowercasing (a non-ASCII document: the next test).
     let alphabet = b"aZ9_ .-\t\n'x0Qb!";
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
     let mut next = move || {
@@ -142,6 +142,39 @@ fn the_ascii_scan_finds_the_tokens_of_the_regex() {
     }
     assert!(tokens_seen > 2000, "the documents have tokens: {tokens_seen}");
     assert_eq!(Analyzer::default().analyze("Ünïcode wörds ok"), ["ünïcode", "wörds", "ok"]);
+}
+
+#[test]
+fn the_unicode_scan_finds_the_tokens_of_the_regex() {
+    // A document with a non-ASCII character is scanned character by character; random documents
+    // over letters, digits and marks that are and are not Python's `\w` (a combining vowel sign,
+    // `²`, Arabic and fullwidth digits, CJK, an emoji, a dotted capital I) must give the regex's
+    // tokens exactly, with and without lowercasing.
+    let alphabet: Vec<char> = "aZ9_ .-é²٣字ा😀İß·。Ω０\u{301}x".chars().collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let keep_case = Analyzer { lowercase: false, ..Analyzer::default() };
+    let token = regex::Regex::new(r"[\p{L}\p{N}_]{2,}").unwrap();
+    let mut tokens_seen = 0;
+    for _ in 0..3000 {
+        let len = (next() % 30) as usize;
+        let mut doc: String =
+            (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+        doc.push('é');
+        let expected = tokenize(&doc);
+        tokens_seen += expected.len();
+        assert_eq!(Analyzer::default().analyze(&doc), expected, "{doc:?}");
+        let mut buf = String::new();
+        let raw: Vec<&str> = keep_case.tokens(&doc, &mut buf);
+        let regex: Vec<&str> = token.find_iter(&doc).map(|m| m.as_str()).collect();
+        assert_eq!(raw, regex, "{doc:?}");
+    }
+    assert!(tokens_seen > 3000, "the documents have tokens: {tokens_seen}");
 }
 
 fn rows_of(x: &Csr) -> Vec<Vec<(u32, f64)>> {

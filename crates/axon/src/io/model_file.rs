@@ -63,15 +63,15 @@ pub enum ModelKind {
     EncodedLinear,
 }
 
-/// The description in the metadata.
+/// The description in the metadata, as read (`S = String`, `M = Value`) or written (borrowed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Description {
-    format: String,
+struct Description<S = String, M = Value, V = Value> {
+    format: S,
     version: u32,
-    axon_version: String,
+    axon_version: S,
     kind: ModelKind,
-    model: Value,
-    settings: Value,
+    model: M,
+    settings: V,
 }
 
 /// A model file as read: what it is, the body that rebuilds the model, and the tensors.
@@ -96,14 +96,14 @@ pub fn save_model(
     settings: &Value,
     tensors: &[(String, Tensor)],
 ) -> Result<()> {
+    // Written straight to text: a JSON value of a vocabulary would copy every term.
     let description = Description {
-        format: MODEL_FORMAT.into(),
+        format: MODEL_FORMAT,
         version: MODEL_VERSION,
-        axon_version: env!("CARGO_PKG_VERSION").into(),
+        axon_version: env!("CARGO_PKG_VERSION"),
         kind,
-        model: serde_json::to_value(model)
-            .map_err(|e| Error::invalid("model", "description", e.to_string()))?,
-        settings: settings.clone(),
+        model,
+        settings,
     };
     let json = serde_json::to_string(&description)
         .map_err(|e| Error::invalid("model", "description", e.to_string()))?;
@@ -195,7 +195,7 @@ fn network_v1(metadata: &BTreeMap<String, String>) -> Value {
 impl ModelFile {
     /// The body as `T`, or an error naming the file.
     pub fn model_as<T: for<'de> Deserialize<'de>>(&self, path: &Path) -> Result<T> {
-        serde_json::from_value(self.model.clone()).map_err(|e| Error::Io {
+        T::deserialize(&self.model).map_err(|e| Error::Io {
             path: path.display().to_string(),
             msg: format!("the model description is corrupt: {e}"),
         })

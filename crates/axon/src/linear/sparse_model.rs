@@ -45,10 +45,11 @@ pub struct SparseLinearModel {
     pub settings: serde_json::Value,
 }
 
-/// What rebuilds the model besides its tensors.
+/// What rebuilds the model besides its tensors (written from a borrowed encoder, `E =
+/// &SparseEncoder`, so that saving copies no vocabulary).
 #[derive(Serialize, Deserialize)]
-struct Body {
-    encoder: SparseEncoder,
+struct Body<E = SparseEncoder> {
+    encoder: E,
     target: String,
     classes: Vec<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -203,7 +204,7 @@ impl SparseLinearModel {
             tensors.push((name, Tensor::from_vec(idf, [n])?));
         }
         let body = Body {
-            encoder: self.encoder.clone(),
+            encoder: &self.encoder,
             target: self.target.clone(),
             classes: self.classes.clone(),
             one_vs_rest: self.one_vs_rest,

@@ -29,10 +29,11 @@ pub struct NaiveBayesModel {
     pub settings: serde_json::Value,
 }
 
-/// What rebuilds the model besides its tensors.
+/// What rebuilds the model besides its tensors (written from a borrowed encoder, `E =
+/// &SparseEncoder`, so that saving copies no vocabulary).
 #[derive(Serialize, Deserialize)]
-struct Body {
-    encoder: SparseEncoder,
+struct Body<E = SparseEncoder> {
+    encoder: E,
     target: String,
     classes: Vec<String>,
     kind: NbKind,
@@ -102,7 +103,7 @@ impl NaiveBayesModel {
             tensors.push((name, Tensor::from_vec(idf, [n])?));
         }
         let body = Body {
-            encoder: self.encoder.clone(),
+            encoder: &self.encoder,
             target: self.target.clone(),
             classes: self.classes.clone(),
             kind: self.nb.kind,

@@ -86,6 +86,53 @@ impl Csr {
         Csr::new(n_cols, indptr, indices, values)
     }
 
+    /// A matrix from rows of `(column, value)` pairs whose columns already increase strictly
+    /// (checked), copied into place on all cores: no sorting and no merging of repeats.
+    pub fn from_sorted_rows(n_cols: usize, rows: &[Vec<(u32, f64)>]) -> Result<Csr> {
+        let mut indptr = Vec::with_capacity(rows.len() + 1);
+        indptr.push(0);
+        for row in rows {
+            indptr.push(indptr[indptr.len() - 1] + row.len());
+        }
+        let nnz = indptr[rows.len()];
+        let (mut indices, mut values) = (vec![0u32; nnz], vec![0.0; nnz]);
+        let mut pieces = Vec::with_capacity(rows.len());
+        let (mut rest_i, mut rest_v) = (indices.as_mut_slice(), values.as_mut_slice());
+        for row in rows {
+            let (head_i, tail_i) = rest_i.split_at_mut(row.len());
+            let (head_v, tail_v) = rest_v.split_at_mut(row.len());
+            pieces.push((head_i, head_v));
+            (rest_i, rest_v) = (tail_i, tail_v);
+        }
+        rows.par_iter().zip(pieces).with_min_len(64).for_each(|(row, (idx, val))| {
+            for ((i, v), &(j, x)) in idx.iter_mut().zip(val.iter_mut()).zip(row) {
+                (*i, *v) = (j, x);
+            }
+        });
+        Csr::new(n_cols, indptr, indices, values)
+    }
+
+    /// Rewrites the values of every row in place, rows in parallel: `f(i, columns, values)` on
+    /// row `i`. The structure (which entries are stored) does not change.
+    pub fn map_rows(&mut self, f: impl Fn(usize, &[u32], &mut [f64]) + Sync) {
+        let blocks = self.blocks();
+        let mut pieces = Vec::with_capacity(blocks.len());
+        let mut rest = self.values.as_mut_slice();
+        for &(a, b) in &blocks {
+            let (head, tail) = rest.split_at_mut(self.indptr[b] - self.indptr[a]);
+            pieces.push(head);
+            rest = tail;
+        }
+        let (indptr, indices) = (&self.indptr, &self.indices);
+        blocks.par_iter().zip(pieces).for_each(|(&(a, b), piece)| {
+            let base = indptr[a];
+            for i in a..b {
+                let (lo, hi) = (indptr[i], indptr[i + 1]);
+                f(i, &indices[lo..hi], &mut piece[lo - base..hi - base]);
+            }
+        });
+    }
+
     pub fn n_rows(&self) -> usize {
         self.n_rows
     }
@@ -97,6 +144,11 @@ impl Csr {
     /// Stored values (non-zeros, and any explicit zeros).
     pub fn nnz(&self) -> usize {
         self.values.len()
+    }
+
+    /// Where row `i` starts among the stored values (`nnz()` for `i = n_rows()`).
+    pub fn row_start(&self, i: usize) -> usize {
+        self.indptr[i]
     }
 
     /// Row `i`: its column indices and values.

@@ -92,31 +92,68 @@ impl Grams {
     }
 }
 
+/// Distinct tokens, numbered in order of first occurrence, their texts back to back in one
+/// string: no allocation per token.
+#[derive(Default)]
+struct Tokens {
+    text: String,
+    /// Token `t` ends at `ends[t]` in `text` (and starts where `t − 1` ends).
+    ends: Vec<usize>,
+    /// The ids, hashed by their texts.
+    table: HashTable<u32>,
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+impl Tokens {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, t: u32) -> &str {
+        token_text(&self.text, &self.ends, t)
+    }
+
+    /// The id of `token`, a new one if it is not here yet.
+    fn intern(&mut self, token: &str) -> u32 {
+        let h = hash_str(token);
+        let Tokens { text, ends, table } = self;
+        if let Some(&t) = table.find(h, |&t| token_text(text, ends, t) == token) {
+            return t;
+        }
+        let t = ends.len() as u32;
+        table.insert_unique(h, t, |&other| hash_str(token_text(text, ends, other)));
+        text.push_str(token);
+        ends.push(text.len());
+        t
+    }
+}
+
+fn token_text<'a>(text: &'a str, ends: &[usize], t: u32) -> &'a str {
+    let t = t as usize;
+    let start = if t == 0 { 0 } else { ends[t - 1] };
+    &text[start..ends[t]]
+}
+
 /// One block's documents as ids of the block's own distinct tokens.
 struct TokenBlock {
-    tokens: Vec<String>,
+    tokens: Tokens,
     /// Document `i`'s tokens are `ids[ends[i - 1]..ends[i]]`.
     ends: Vec<usize>,
     ids: Vec<u32>,
 }
 
 fn tokenize_block<S: AsRef<str>>(analyzer: &Analyzer, docs: &[S]) -> TokenBlock {
-    let mut index: FxHashMap<String, u32> = FxHashMap::default();
-    let mut tokens = Vec::new();
+    let mut tokens = Tokens::default();
     let (mut ends, mut ids) = (Vec::with_capacity(docs.len()), Vec::new());
     let mut buf = String::new();
     for doc in docs {
         for token in analyzer.tokens(doc.as_ref(), &mut buf) {
-            let id = match index.get(token) {
-                Some(&id) => id,
-                None => {
-                    let id = tokens.len() as u32;
-                    index.insert(token.to_owned(), id);
-                    tokens.push(token.to_owned());
-                    id
-                }
-            };
-            ids.push(id);
+            ids.push(tokens.intern(token));
         }
         ends.push(ids.len());
     }
@@ -166,7 +203,7 @@ fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) 
 
 /// The n-grams of a corpus and each document's counts of them.
 pub(crate) struct Counts {
-    tokens: Vec<String>,
+    tokens: Tokens,
     grams: Grams,
     /// Each document's `(n-gram id, count)` entries, one per distinct n-gram, in no set order.
     pub rows: Vec<Vec<(u32, f64)>>,
@@ -178,23 +215,10 @@ impl Counts {
         let blocks: Vec<TokenBlock> =
             docs.par_chunks(DOCS_PER_BLOCK).map(|b| tokenize_block(analyzer, b)).collect();
         // The blocks' tokens merged in block order: few enough to do on one thread.
-        let mut index: FxHashMap<String, u32> = FxHashMap::default();
-        let mut tokens: Vec<String> = Vec::new();
+        let mut tokens = Tokens::default();
         let globals: Vec<Vec<u32>> = blocks
             .iter()
-            .map(|b| {
-                b.tokens
-                    .iter()
-                    .map(|t| match index.get(t.as_str()) {
-                        Some(&id) => id,
-                        None => {
-                            index.insert(t.clone(), tokens.len() as u32);
-                            tokens.push(t.clone());
-                            tokens.len() as u32 - 1
-                        }
-                    })
-                    .collect()
-            })
+            .map(|b| (0..b.tokens.len() as u32).map(|t| tokens.intern(b.tokens.get(t))).collect())
             .collect();
         let counted: Vec<GramBlock> = blocks
             .par_iter()
@@ -233,8 +257,7 @@ impl Counts {
     /// sequence sorts before any further token.
     pub fn sort_by_text(&self, ids: &mut [u32]) {
         let mut by_text: Vec<u32> = (0..self.tokens.len() as u32).collect();
-        by_text
-            .par_sort_unstable_by(|&a, &b| self.tokens[a as usize].cmp(&self.tokens[b as usize]));
+        by_text.par_sort_unstable_by(|&a, &b| self.tokens.get(a).cmp(self.tokens.get(b)));
         let mut rank = vec![0u32; by_text.len()];
         for (r, &t) in by_text.iter().enumerate() {
             rank[t as usize] = r as u32;
@@ -251,7 +274,7 @@ impl Counts {
             if i > 0 {
                 term.push(' ');
             }
-            term.push_str(&self.tokens[id as usize]);
+            term.push_str(self.tokens.get(id));
         }
         term
     }

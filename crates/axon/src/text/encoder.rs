@@ -189,7 +189,7 @@ impl TextFeatures {
 
     fn weigh(&self, counts: Csr) -> Result<Csr> {
         match (&self.tfidf, self.spec.weighting) {
-            (Some(t), _) => t.transform(&counts),
+            (Some(t), _) => t.transform_owned(counts),
             (None, Weighting::Tfidf(_)) => Err(Error::invalid(
                 "idf",
                 &self.spec.column,
@@ -262,7 +262,7 @@ impl SparseEncoder {
         if let Some(h) = &hashed {
             blocks.push(h.transform(frame)?);
         }
-        let x = hstack(&blocks.iter().collect::<Vec<_>>())?;
+        let x = stack(blocks)?;
         Ok((SparseEncoder { text, hashed, libsvm: None }, x))
     }
 
@@ -301,7 +301,7 @@ impl SparseEncoder {
         if let Some(h) = &self.hashed {
             blocks.push(h.transform(frame)?);
         }
-        hstack(&blocks.iter().collect::<Vec<_>>())
+        stack(blocks)
     }
 
     /// The number of columns of the design.
@@ -385,6 +385,14 @@ impl SparseEncoder {
             t.tfidf = Some(Tfidf::from_idf(options, idf)?);
         }
         Ok(self)
+    }
+}
+
+/// The blocks side by side; one block alone is the design as it is, not copied.
+fn stack(mut blocks: Vec<Csr>) -> Result<Csr> {
+    match blocks.len() {
+        1 => Ok(blocks.pop().expect("one block")),
+        _ => hstack(&blocks.iter().collect::<Vec<_>>()),
     }
 }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::analyzer::Analyzer;
 use super::murmur::murmurhash3_32;
-use super::tfidf::{map_values, normalize_rows, Norm};
+use super::tfidf::{normalize_rows, Norm};
 use crate::error::{Error, Result};
 use crate::sparse::Csr;
 
@@ -78,8 +78,10 @@ impl HashingVectorizer {
                 row
             })
             .collect();
-        let x = Csr::from_rows(self.n_features(), rows)?;
-        let x = if self.binary { map_values(&x, |_, _, _| 1.0)? } else { x };
-        normalize_rows(&x, self.norm)
+        let mut x = Csr::from_rows(self.n_features(), rows)?;
+        if self.binary {
+            x.map_rows(|_, _, vals| vals.fill(1.0));
+        }
+        Ok(normalize_rows(x, self.norm))
     }
 }

@@ -21,34 +21,30 @@ pub enum Norm {
     L2,
 }
 
-/// `x` with each stored value replaced by `f(row, column, value)`, the pattern kept.
-pub(crate) fn map_values(x: &Csr, mut f: impl FnMut(usize, u32, f64) -> f64) -> Result<Csr> {
-    let mut indptr = Vec::with_capacity(x.n_rows() + 1);
-    indptr.push(0);
-    let (mut indices, mut values) = (Vec::with_capacity(x.nnz()), Vec::with_capacity(x.nnz()));
-    for i in 0..x.n_rows() {
-        let (cols, vals) = x.row(i);
-        indices.extend_from_slice(cols);
-        values.extend(cols.iter().zip(vals).map(|(&j, &v)| f(i, j, v)));
-        indptr.push(indices.len());
+/// The norm of a row's values, accumulated in storage order (0 for `Norm::None`).
+fn row_norm(vals: &[f64], norm: Norm) -> f64 {
+    match norm {
+        Norm::None => 0.0,
+        Norm::L1 => vals.iter().fold(0.0, |s, v| s + v.abs()),
+        Norm::L2 => vals.iter().fold(0.0, |s, v| s + v * v).sqrt(),
     }
-    Csr::new(x.n_cols(), indptr, indices, values)
 }
 
-/// Each row of `x` divided by its norm (rows of norm 0 left as they are), as scikit-learn's
+/// Each row of `vals` divided by its norm (rows of norm 0 left as they are), as scikit-learn's
 /// `normalize`: the sum accumulated in storage order, then one division per value.
-pub(crate) fn normalize_rows(x: &Csr, norm: Norm) -> Result<Csr> {
-    let norms: Vec<f64> = (0..x.n_rows())
-        .map(|i| {
-            let vals = x.row(i).1;
-            match norm {
-                Norm::None => 0.0,
-                Norm::L1 => vals.iter().fold(0.0, |s, v| s + v.abs()),
-                Norm::L2 => vals.iter().fold(0.0, |s, v| s + v * v).sqrt(),
-            }
-        })
-        .collect();
-    map_values(x, |i, _, v| if norms[i] == 0.0 { v } else { v / norms[i] })
+fn normalize_row(vals: &mut [f64], norm: Norm) {
+    let n = row_norm(vals, norm);
+    if n != 0.0 {
+        vals.iter_mut().for_each(|v| *v /= n);
+    }
+}
+
+/// Each row of `x` normalised in place (see [`normalize_row`]), rows in parallel.
+pub(crate) fn normalize_rows(mut x: Csr, norm: Norm) -> Csr {
+    if norm != Norm::None {
+        x.map_rows(|_, _, vals| normalize_row(vals, norm));
+    }
+    x
 }
 
 /// The weighting options of [`Tfidf`] (scikit-learn's defaults: idf on, smoothed, linear tf,
@@ -115,24 +111,42 @@ impl Tfidf {
 
     /// The weights of the count matrix `counts` (same columns as the fit).
     pub fn transform(&self, counts: &Csr) -> Result<Csr> {
-        if let Some(idf) = &self.idf {
-            if idf.len() != counts.n_cols() {
-                return Err(crate::error::Error::invalid(
-                    "counts",
-                    format!("{} columns", counts.n_cols()),
-                    format!("the tf-idf was fitted on {} columns", idf.len()),
-                ));
-            }
+        self.check_columns(counts)?;
+        Ok(self.weigh(counts.clone()))
+    }
+
+    fn check_columns(&self, counts: &Csr) -> Result<()> {
+        match &self.idf {
+            Some(idf) if idf.len() != counts.n_cols() => Err(crate::error::Error::invalid(
+                "counts",
+                format!("{} columns", counts.n_cols()),
+                format!("the tf-idf was fitted on {} columns", idf.len()),
+            )),
+            _ => Ok(()),
         }
-        let sublinear = self.options.sublinear_tf;
-        let weighted = map_values(counts, |_, j, v| {
-            let tf = if sublinear { v.ln() + 1.0 } else { v };
-            match &self.idf {
-                Some(idf) => tf * idf[j as usize],
-                None => tf,
+    }
+
+    /// The weights of `counts`, computed in its own storage (rows in parallel); the caller has
+    /// checked the number of columns.
+    fn weigh(&self, mut counts: Csr) -> Csr {
+        let (sublinear, norm) = (self.options.sublinear_tf, self.options.norm);
+        counts.map_rows(|_, cols, vals| {
+            for (v, &j) in vals.iter_mut().zip(cols) {
+                let tf = if sublinear { v.ln() + 1.0 } else { *v };
+                *v = match &self.idf {
+                    Some(idf) => tf * idf[j as usize],
+                    None => tf,
+                };
             }
-        })?;
-        normalize_rows(&weighted, self.options.norm)
+            normalize_row(vals, norm);
+        });
+        counts
+    }
+
+    /// As [`Tfidf::transform`], taking the counts to write the weights over them.
+    pub fn transform_owned(&self, counts: Csr) -> Result<Csr> {
+        self.check_columns(&counts)?;
+        Ok(self.weigh(counts))
     }
 }
 
@@ -152,7 +166,7 @@ impl TfidfVectorizer {
     ) -> Result<(TfidfVectorizer, Csr)> {
         let (counts, x) = CountVectorizer::fit_transform(counts, docs)?;
         let tfidf = Tfidf::fit(tfidf, &x);
-        let weights = tfidf.transform(&x)?;
+        let weights = tfidf.transform_owned(x)?;
         Ok((TfidfVectorizer { counts, tfidf }, weights))
     }
 

@@ -106,7 +106,10 @@ fn pair_key(b: Option<u32>, a: u32) -> u64 {
 
 impl Lookup {
     fn new(terms: &[String]) -> Lookup {
-        let mut lookup = Lookup::default();
+        let mut lookup = Lookup {
+            short: FxHashMap::with_capacity_and_hasher(terms.len(), Default::default()),
+            ..Lookup::default()
+        };
         for (j, term) in terms.iter().enumerate() {
             let mut parts = term.split(' ');
             let (first, second) = (parts.next().unwrap_or(""), parts.next());
@@ -125,8 +128,13 @@ impl Lookup {
     }
 
     fn token_id(&mut self, token: &str) -> u32 {
-        let next = self.tokens.len() as u32;
-        *self.tokens.entry(token.to_owned()).or_insert(next)
+        // Looked up first: a token is in many terms, and is copied only the first time.
+        if let Some(&id) = self.tokens.get(token) {
+            return id;
+        }
+        let id = self.tokens.len() as u32;
+        self.tokens.insert(token.to_owned(), id);
+        id
     }
 
     /// The column of the term `term` (tokens joined by one space).
@@ -144,9 +152,9 @@ impl Lookup {
         self.short.get(&key).copied()
     }
 
-    /// Pushes `(column, 1)` for each term `analyzer` makes of `doc` that is in the vocabulary,
-    /// in the analyzer's order.
-    fn count(&self, analyzer: &Analyzer, doc: &str, row: &mut Vec<(u32, f64)>) {
+    /// Pushes the column of each term `analyzer` makes of `doc` that is in the vocabulary, in the
+    /// analyzer's order.
+    fn count(&self, analyzer: &Analyzer, doc: &str, row: &mut Vec<u32>) {
         let mut buf = String::new();
         let tokens = analyzer.tokens(doc, &mut buf);
         let ids: Vec<Option<u32>> = tokens.iter().map(|t| self.tokens.get(*t).copied()).collect();
@@ -170,11 +178,30 @@ impl Lookup {
                     }
                 };
                 if let Some(&j) = column {
-                    row.push((j, 1.0));
+                    row.push(j);
                 }
             }
         }
     }
+}
+
+/// How many of `rows` hold each of `n_terms` terms, counted over a fixed number of row chunks in
+/// parallel (whole numbers: the same in any order).
+fn document_frequencies(rows: &[Vec<(u32, f64)>], n_terms: usize) -> Vec<u32> {
+    const CHUNKS: usize = 4;
+    let per_chunk = rows.len().div_ceil(CHUNKS).max(1);
+    let count = |chunk: &[Vec<(u32, f64)>]| {
+        let mut df = vec![0u32; n_terms];
+        chunk.iter().flatten().for_each(|&(j, _)| df[j as usize] += 1);
+        df
+    };
+    let parts: Vec<Vec<u32>> = rows.par_chunks(per_chunk).map(count).collect();
+    let mut parts = parts.into_iter();
+    let mut df = parts.next().unwrap_or_else(|| vec![0; n_terms]);
+    for part in parts {
+        df.iter_mut().zip(part).for_each(|(d, p)| *d += p);
+    }
+    df
 }
 
 impl PartialEq for TermIndex {
@@ -224,11 +251,8 @@ impl CountVectorizer {
         if options.binary {
             rows.iter_mut().flatten().for_each(|e| e.1 = 1.0);
         }
-        let (mut df, mut total) = (vec![0usize; counts.n_terms()], vec![0f64; counts.n_terms()]);
-        for &(j, c) in rows.iter().flatten() {
-            df[j as usize] += 1;
-            total[j as usize] += c;
-        }
+        let n_terms = counts.n_terms();
+        let df = document_frequencies(&rows, n_terms);
         let mut keep: Vec<u32> = (0..counts.n_terms() as u32)
             .filter(|&j| {
                 let d = df[j as usize] as f64;
@@ -238,6 +262,11 @@ impl CountVectorizer {
         counts.sort_by_text(&mut keep);
         if let Some(limit) = options.max_features {
             if keep.len() > limit {
+                // Counts are whole numbers: their f64 sums are exact in any order.
+                let mut total = vec![0f64; n_terms];
+                for &(j, c) in rows.iter().flatten() {
+                    total[j as usize] += c;
+                }
                 let mut by_total = keep.clone();
                 // stable: ties keep alphabetical order
                 by_total.sort_by(|&a, &b| total[b as usize].total_cmp(&total[a as usize]));
@@ -272,10 +301,10 @@ impl CountVectorizer {
             })
             .collect();
         // Text is made only for the terms kept.
-        let kept_terms = keep.iter().map(|&j| counts.term(j)).collect();
+        let kept_terms = keep.par_iter().map(|&j| counts.term(j)).collect();
         let vectorizer =
             CountVectorizer { options, terms: kept_terms, index: TermIndex::default() };
-        let x = Csr::from_rows(vectorizer.terms.len(), rows)?;
+        let x = Csr::from_sorted_rows(vectorizer.terms.len(), &rows)?;
         Ok((vectorizer, x))
     }
 
@@ -295,25 +324,25 @@ impl CountVectorizer {
     /// The counts of `docs` over the fitted vocabulary (unknown terms ignored).
     pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
         let lookup = self.lookup();
+        let binary = self.options.binary;
         let rows: Vec<Vec<(u32, f64)>> = docs
             .par_iter()
             .map(|d| {
-                let mut row: Vec<(u32, f64)> = Vec::new();
-                lookup.count(&self.options.analyzer, d.as_ref(), &mut row);
-                // Sorted and summed here, in parallel (counts of ones: exact in any order).
-                row.sort_unstable_by_key(|e| e.0);
-                let binary = self.options.binary;
-                row.dedup_by(|next, kept| {
-                    let same = next.0 == kept.0;
-                    if same && !binary {
-                        kept.1 += next.1;
+                let mut columns: Vec<u32> = Vec::new();
+                lookup.count(&self.options.analyzer, d.as_ref(), &mut columns);
+                // Sorted (as plain integers) and counted here, in parallel.
+                columns.sort_unstable();
+                let mut row: Vec<(u32, f64)> = Vec::with_capacity(columns.len());
+                for &j in &columns {
+                    match row.last_mut() {
+                        Some((k, c)) if *k == j => *c += if binary { 0.0 } else { 1.0 },
+                        _ => row.push((j, 1.0)),
                     }
-                    same
-                });
+                }
                 row
             })
             .collect();
-        Csr::from_rows(self.terms.len(), rows)
+        Csr::from_sorted_rows(self.terms.len(), &rows)
     }
 
     /// The terms, in column order (alphabetical).
