@@ -68,3 +68,32 @@ keys = [key for key in ("train_seconds", "test_accuracy", "test_log_loss") if ke
 print(f"K = {k}: wall {end - start:.1f} s, " + ", ".join(f"{key} {r[key]}" for key in keys))
 PY
 done
+
+echo "== streaming FTRL (fit --stream), one pass over a generated click log"
+# CLICKS: a click CSV of scripts/gen_clicks.py's columns; generated (200 000 rows) when missing.
+CLICKS=${CLICKS:-/tmp/bench_mpi_clicks.csv}
+if [[ ! -f $CLICKS ]]; then
+  PY=python3; [[ -x $HOME/bench-venv/bin/python ]] && PY=$HOME/bench-venv/bin/python
+  "$PY" "$HERE/scripts/gen_clicks.py" --rows 200000 --seed 1 --out "$CLICKS"
+fi
+BINS=I1,I2,I3,I4,I5,I6,I7,I8,I9,I10,I11,I12,I13
+SYNC=16384
+for k in 1 2; do
+  start=$(date +%s.%N)
+  "${MPI[@]}" -n $k "$TARGET/release/axon" fit --stream --data "$CLICKS" --target label --hash \
+    --log-bin $BINS --cross C1:C2 --sync-every $SYNC --json --out /tmp/mpi_stream_$k.axon \
+    > /tmp/mpi_stream_$k.json
+  end=$(date +%s.%N)
+  python3 - "$k" "$start" "$end" "$SYNC" /tmp/mpi_stream_$k.json <<'PY'
+import json, math, sys
+k, start, end, sync, path = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+r = json.load(open(path))
+rows, wall = r["rows"], end - start
+# FTRL merges 7 arrays of 2^18 + 1 doubles and 5 more (ranks.rs); one process never merges.
+merges = 0 if k == 1 else rows // k // sync + 1  # about: each rank's own count, then the end
+per_merge = 8 * (7 * (2**18 + 1) + 5)
+print(f"K = {k}: {rows} rows in {wall:.1f} s wall, {rows / wall:,.0f} rows/s, "
+      f"{merges} merges of {per_merge / 1e6:.1f} MB each, progressive log loss "
+      f"{r['progressive_log_loss']:.5f}")
+PY
+done

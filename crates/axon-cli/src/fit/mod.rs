@@ -141,8 +141,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let sparse_fit = !args.text.text.is_empty() || args.model == Model::Nb || args.stream.hashes();
     if ranks::is_parallel() && (sparse_fit || format == Format::Libsvm) {
         anyhow::bail!(
-            "sparse fits (LibSVM, --text, hashed columns) cannot run over MPI ranks: run them in \
-             one process, or stream hashed columns with --stream"
+            "sparse fits (LibSVM, --text, hashed columns) cannot run over MPI ranks: TRON's and \
+             coordinate descent's row sums are not reduced across ranks, and --text needs one \
+             vocabulary built from every rank's rows; run them in one process, or stream hashed \
+             columns with --stream"
         );
     }
     if sparse_fit {
