@@ -33,6 +33,14 @@ pub fn needs_pre_activation(act: Option<UnaryOp>) -> bool {
     matches!(act, Some(LeakyRelu(_) | Elu(_) | Gelu | Softplus))
 }
 
+/// `f` itself: a place for the `#[inline(always)]` attribute of the closures below (attributes
+/// are allowed on a closure in argument position), so that their bodies are compiled inside the
+/// vectorised loops of [`dispatch`].
+#[inline(always)]
+fn inlined<F>(f: F) -> F {
+    f
+}
+
 /// Runs `$body` with `$f` bound to the scalar function of `$act` (`None`: the identity), so that
 /// the loop in `$body` is monomorphised for each activation.
 macro_rules! with_activation {
@@ -40,37 +48,61 @@ macro_rules! with_activation {
         let zero = <$t>::zero();
         match $act {
             None => {
-                let $f = |v: $t| v;
+                let $f = inlined(
+                    #[inline(always)]
+                    |v: $t| v,
+                );
                 $body
             }
             Some(UnaryOp::Relu) => {
-                let $f = |v: $t| if v > zero || v.is_nan() { v } else { zero };
+                let $f = inlined(
+                    #[inline(always)]
+                    |v: $t| if v > zero || v.is_nan() { v } else { zero },
+                );
                 $body
             }
             Some(UnaryOp::LeakyRelu(s)) => {
                 let s = <$t>::from_f64(s);
-                let $f = |v: $t| if v > zero { v } else { v * s };
+                let $f = inlined(
+                    #[inline(always)]
+                    |v: $t| if v > zero { v } else { v * s },
+                );
                 $body
             }
             Some(UnaryOp::Elu(alpha)) => {
                 let a = <$t>::from_f64(alpha);
-                let $f = |v: $t| if v > zero { v } else { a * v.exp_m1() };
+                let $f = inlined(
+                    #[inline(always)]
+                    |v: $t| if v > zero { v } else { a * v.exp_m1() },
+                );
                 $body
             }
             Some(UnaryOp::Tanh) => {
-                let $f = |v: $t| v.fast_tanh();
+                let $f = inlined(
+                    #[inline(always)]
+                    |v: $t| v.fast_tanh(),
+                );
                 $body
             }
             Some(UnaryOp::Sigmoid) => {
-                let $f = sigmoid::<$t>;
+                let $f = inlined(
+                    #[inline(always)]
+                    |v: $t| sigmoid(v),
+                );
                 $body
             }
             Some(UnaryOp::Gelu) => {
-                let $f = |v: $t| v * normal_cdf(v);
+                let $f = inlined(
+                    #[inline(always)]
+                    |v: $t| v * normal_cdf(v),
+                );
                 $body
             }
             Some(UnaryOp::Softplus) => {
-                let $f = softplus::<$t>;
+                let $f = inlined(
+                    #[inline(always)]
+                    |v: $t| softplus(v),
+                );
                 $body
             }
             Some(other) => unreachable!("{other:?} is not fusable: the caller checks `fusable`"),
@@ -85,38 +117,62 @@ macro_rules! with_derivative {
         let (zero, one) = (<$t>::zero(), <$t>::one());
         match $act {
             None => {
-                let $d = |_: $t, _: $t, g: $t| g;
+                let $d = inlined(
+                    #[inline(always)]
+                    |_: $t, _: $t, g: $t| g,
+                );
                 $body
             }
             // y > 0 exactly when z > 0 (a NaN gives neither).
             Some(UnaryOp::Relu) => {
-                let $d = |_: $t, y: $t, g: $t| if y > zero { g } else { zero };
+                let $d = inlined(
+                    #[inline(always)]
+                    |_: $t, y: $t, g: $t| if y > zero { g } else { zero },
+                );
                 $body
             }
             Some(UnaryOp::LeakyRelu(s)) => {
                 let s = <$t>::from_f64(s);
-                let $d = |z: $t, _: $t, g: $t| if z > zero { g } else { g * s };
+                let $d = inlined(
+                    #[inline(always)]
+                    |z: $t, _: $t, g: $t| if z > zero { g } else { g * s },
+                );
                 $body
             }
             Some(UnaryOp::Elu(alpha)) => {
                 let a = <$t>::from_f64(alpha);
-                let $d = |z: $t, y: $t, g: $t| if z > zero { g } else { g * (y + a) };
+                let $d = inlined(
+                    #[inline(always)]
+                    |z: $t, y: $t, g: $t| if z > zero { g } else { g * (y + a) },
+                );
                 $body
             }
             Some(UnaryOp::Tanh) => {
-                let $d = |_: $t, y: $t, g: $t| g * (one - y * y);
+                let $d = inlined(
+                    #[inline(always)]
+                    |_: $t, y: $t, g: $t| g * (one - y * y),
+                );
                 $body
             }
             Some(UnaryOp::Sigmoid) => {
-                let $d = |_: $t, y: $t, g: $t| g * y * (one - y);
+                let $d = inlined(
+                    #[inline(always)]
+                    |_: $t, y: $t, g: $t| g * y * (one - y),
+                );
                 $body
             }
             Some(UnaryOp::Gelu) => {
-                let $d = |z: $t, _: $t, g: $t| g * (normal_cdf(z) + z * normal_pdf(z));
+                let $d = inlined(
+                    #[inline(always)]
+                    |z: $t, _: $t, g: $t| g * (normal_cdf(z) + z * normal_pdf(z)),
+                );
                 $body
             }
             Some(UnaryOp::Softplus) => {
-                let $d = |z: $t, _: $t, g: $t| g * sigmoid(z);
+                let $d = inlined(
+                    #[inline(always)]
+                    |z: $t, _: $t, g: $t| g * sigmoid(z),
+                );
                 $body
             }
             Some(other) => unreachable!("{other:?} is not fusable: the caller checks `fusable`"),
@@ -187,24 +243,42 @@ pub fn backward<T: Float>(
     let mut dz = buffers::take_stale::<T>(y.len());
     let z = z.unwrap_or(y);
     debug_assert!(z.len() == y.len() && g.len() == y.len());
-    let mut db = want_bias.then(|| vec![T::zero(); cols]);
-    dispatch(Loop(
-        #[inline(always)]
-        || {
-            with_derivative!(act, T, |d| {
-                for (((o, &z), &y), &g) in dz.iter_mut().zip(z).zip(y).zip(g) {
-                    *o = d(z, y, g);
-                }
-            });
-            if let Some(db) = db.as_mut() {
+    let rows = |dz: &mut [T], z: &[T], y: &[T], g: &[T]| {
+        dispatch(Loop(
+            #[inline(always)]
+            || {
+                with_derivative!(act, T, |d| {
+                    for (((o, &z), &y), &g) in dz.iter_mut().zip(z).zip(y).zip(g) {
+                        *o = d(z, y, g);
+                    }
+                })
+            },
+        ))
+    };
+    if y.len() < PARALLEL_THRESHOLD {
+        rows(&mut dz, z, y, g);
+    } else {
+        let task = rows_per_task(cols) * cols;
+        dz.par_chunks_mut(task)
+            .zip(z.par_chunks(task))
+            .zip(y.par_chunks(task).zip(g.par_chunks(task)))
+            .for_each(|((dz, z), (y, g))| rows(dz, z, y, g));
+    }
+    // The bias gradient sums the rows in order, on one thread: the same bits on any thread count.
+    let db = want_bias.then(|| {
+        let mut db = vec![T::zero(); cols];
+        dispatch(Loop(
+            #[inline(always)]
+            || {
                 for row in dz.chunks_exact(cols) {
                     for (s, &v) in db.iter_mut().zip(row) {
                         *s += v;
                     }
                 }
-            }
-        },
-    ));
+            },
+        ));
+        db
+    });
     (dz, db)
 }
 
