@@ -113,19 +113,23 @@ fn tokens_ngrams_stop_words_and_murmur_match_sklearn() {
     }
 }
 
+/// A seeded xorshift generator of `u64`s for the random documents below.
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 #[test]
 fn the_ascii_scan_finds_the_tokens_of_the_regex() {
     // `tokenize` is the regex itself; the analyzer scans ASCII documents byte by byte. Random
     // documents over word characters, separators and punctuation (seeded) must agree exactly,
     // with and without lowercasing (a non-ASCII document: the next test).
     let alphabet = b"aZ9_ .-\t\n'x0Qb!";
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
     let keep_case = Analyzer { lowercase: false, ..Analyzer::default() };
     let mut tokens_seen = 0;
     for _ in 0..2000 {
@@ -151,13 +155,7 @@ fn the_unicode_scan_finds_the_tokens_of_the_regex() {
     // `²`, Arabic and fullwidth digits, CJK, an emoji, a dotted capital I) must give the regex's
     // tokens exactly, with and without lowercasing.
     let alphabet: Vec<char> = "aZ9_ .-é²٣字ा😀İß·。Ω０\u{301}x".chars().collect();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let keep_case = Analyzer { lowercase: false, ..Analyzer::default() };
     let token = regex::Regex::new(r"[\p{L}\p{N}_]{2,}").unwrap();
     let mut tokens_seen = 0;
