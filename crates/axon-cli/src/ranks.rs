@@ -39,22 +39,27 @@ pub fn check_fit(kind: LinearKind, options: &LinearOptions) -> anyhow::Result<()
     }
 }
 
-/// This rank's rows of `design` and of the frequency `weights`; an error on a rank left without
-/// rows (fewer rows than ranks).
+/// The indices of this rank's rows among `n`; an error on a rank left without rows (fewer rows
+/// than ranks).
+pub fn shard_indices(n: usize) -> anyhow::Result<Vec<usize>> {
+    let comm = world();
+    let rows = shard_rows(n, comm);
+    if rows.is_empty() {
+        anyhow::bail!(
+            "MPI rank {} of {} has no rows: the data has {n} rows for {} ranks",
+            comm.rank(),
+            comm.size(),
+            comm.size()
+        );
+    }
+    Ok(rows)
+}
+
+/// This rank's rows of `design` and of the frequency `weights` (see [`shard_indices`]).
 pub fn shard(
     design: &Design,
     weights: Option<&[f64]>,
 ) -> anyhow::Result<(Design, Option<Vec<f64>>)> {
-    let comm = world();
-    let rows = shard_rows(design.n_rows(), comm);
-    if rows.is_empty() {
-        anyhow::bail!(
-            "MPI rank {} of {} has no rows: the data has {} rows for {} ranks",
-            comm.rank(),
-            comm.size(),
-            design.n_rows(),
-            comm.size()
-        );
-    }
+    let rows = shard_indices(design.n_rows())?;
     Ok((design.select_rows(&rows), weights.map(|w| rows.iter().map(|&i| w[i]).collect())))
 }

@@ -139,12 +139,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         anyhow::bail!("--embed-batch applies to --encoder (the texts it embeds at a time)");
     }
     let sparse_fit = !args.text.text.is_empty() || args.model == Model::Nb || args.stream.hashes();
-    if ranks::is_parallel() && (sparse_fit || format == Format::Libsvm) {
+    if ranks::is_parallel() && sparse_fit {
         anyhow::bail!(
-            "sparse fits (LibSVM, --text, hashed columns) cannot run over MPI ranks: TRON's and \
-             coordinate descent's row sums are not reduced across ranks, and --text needs one \
-             vocabulary built from every rank's rows; run them in one process, or stream hashed \
-             columns with --stream"
+            "--text, hashed columns and Naive Bayes cannot run over MPI ranks: the vocabulary and \
+             the hashed design would have to be built from every rank's rows; run them in one \
+             process, or stream hashed columns with --stream"
         );
     }
     if sparse_fit {

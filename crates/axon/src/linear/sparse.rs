@@ -17,9 +17,15 @@
 //!   `‖∇F‖₂ ≤ tol ‖∇F(0)‖₂`, LIBLINEAR's rule.
 //! - [`SparseSolver::Lbfgs`], the L-BFGS of `lbfgs.rs` on `F / Σsᵢ` with scikit-learn's
 //!   stopping rule (`‖∇F‖∞ / Σsᵢ ≤ tol`).
+//!
+//! Inside a [`rows::RowShards`] scope (`mpirun -n K axon fit` on a LibSVM file), each process
+//! holds some of the rows, and every sum over rows (the loss, `Xᵀr`, the Hessian's diagonal and
+//! products) is summed across the processes before the penalty is added, so every process takes
+//! the same steps as one process holding all the rows.
 
 use rayon::prelude::*;
 
+use crate::distributed::rows;
 use crate::error::{Error, Result};
 use crate::linear::binary::{sigmoid, softplus};
 use crate::linear::lbfgs::{self, LbfgsOptions};
@@ -213,7 +219,7 @@ impl<'a> Logit<'a> {
         intercept: bool,
     ) -> Logit<'a> {
         let n = x.n_rows();
-        let total_weight = weight.iter().sum();
+        let total_weight = rows::sum(weight.iter().sum());
         Logit {
             x,
             xt,
@@ -252,7 +258,7 @@ impl TronProblem for Logit<'_> {
             loss += w * softplus(-s * *z);
         }
         let penalty = 0.5 * self.alpha * dot(&theta[..p], &theta[..p]);
-        loss + penalty
+        rows::sum(loss) + penalty
     }
 
     fn gradient(&mut self, theta: &[f64], grad: &mut [f64]) {
@@ -264,10 +270,11 @@ impl TronProblem for Logit<'_> {
             self.d[i] = w * q * (1.0 - q);
         }
         self.xt.mul_vec_into(&self.scratch, &mut grad[..p]);
-        grad[..p].iter_mut().zip(&theta[..p]).for_each(|(g, w)| *g += self.alpha * w);
         if self.intercept {
             grad[p] = self.scratch.iter().sum();
         }
+        rows::sum_slice(grad);
+        grad[..p].iter_mut().zip(&theta[..p]).for_each(|(g, w)| *g += self.alpha * w);
     }
 
     fn hessian_diagonal(&mut self, out: &mut [f64]) {
@@ -276,12 +283,14 @@ impl TronProblem for Logit<'_> {
         out[..p].par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
             for (k, o) in chunk.iter_mut().enumerate() {
                 let (idx, val) = xt.row(c * 4096 + k);
-                *o = alpha + idx.iter().zip(val).map(|(&i, &v)| d[i as usize] * v * v).sum::<f64>();
+                *o = idx.iter().zip(val).map(|(&i, &v)| d[i as usize] * v * v).sum::<f64>();
             }
         });
         if self.intercept {
             out[p] = d.iter().sum();
         }
+        rows::sum_slice(out);
+        out[..p].iter_mut().for_each(|o| *o += alpha);
     }
 
     fn hessian_times(&mut self, v: &[f64], out: &mut [f64]) {
@@ -289,10 +298,11 @@ impl TronProblem for Logit<'_> {
         let b = if self.intercept { v[p] } else { 0.0 };
         // One pass over the rows: sᵢ = dᵢ (xᵢᵀv + b) into the scratch, Xᵀs into `out`.
         self.gram.apply(self.x, &self.d, &v[..p], b, &mut self.scratch, &mut out[..p]);
-        out[..p].iter_mut().zip(&v[..p]).for_each(|(o, vj)| *o += self.alpha * vj);
         if self.intercept {
             out[p] = self.scratch.iter().sum();
         }
+        rows::sum_slice(out);
+        out[..p].iter_mut().zip(&v[..p]).for_each(|(o, vj)| *o += self.alpha * vj);
     }
 
     fn preconditioner_scale(&self) -> f64 {
