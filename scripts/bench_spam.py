@@ -17,6 +17,7 @@ seconds. Run with the scikit-learn venv after `cargo build --release`:
 """
 
 import argparse
+import os
 import subprocess
 import tempfile
 import time
@@ -74,7 +75,8 @@ def axon_run(axon, train, test, model, tmp):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--axon", default=str(ROOT / "target" / "release" / "axon"))
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    ap.add_argument("--axon", default=str(target / "release" / "axon"))
     args = ap.parse_args()
     df = pd.read_csv(FULL, keep_default_na=False, dtype=str)
     idx = np.arange(len(df))
@@ -90,7 +92,8 @@ def main():
             s_acc, s_sec = sklearn_run(paths["train"], paths["test"], model)
             a_acc, a_sec = axon_run(args.axon, paths["train"], paths["test"], model, tmp)
             name = "tf-idf logit" if model == "logit" else "multinomial NB"
-            print(f"{name:<16} {s_acc:>12.4f} {a_acc:>10.4f} {s_sec:>10.2f} {a_sec:>8.2f}")
+            print(f"{name:<16} {s_acc:>12.4f} {a_acc:>10.4f} {s_sec:>10.2f} {a_sec:>8.2f}"
+                  f"  ({s_sec / a_sec:.1f}x)")
 
 
 if __name__ == "__main__":
