@@ -335,6 +335,26 @@ impl Csr {
     }
 }
 
+/// A seeded random matrix for the sparse kernels' tests: each row has fewer than `max_nnz`
+/// entries (some none) at random columns, values on a grid in [−13, 14).
+#[cfg(test)]
+pub(crate) fn random_csr(n_rows: usize, n_cols: usize, seed: u64, max_nnz: usize) -> Csr {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let rows: Vec<Vec<(u32, f64)>> = (0..n_rows)
+        .map(|_| {
+            let k = next() % max_nnz;
+            (0..k)
+                .map(|_| ((next() % n_cols) as u32, (next() % 1000) as f64 / 37.0 - 13.0))
+                .collect()
+        })
+        .collect();
+    Csr::from_rows(n_cols, rows).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,20 +372,7 @@ mod tests {
 
     /// A seeded random matrix with empty rows and a few thousand rows, so several blocks.
     fn random(n_rows: usize, n_cols: usize) -> Csr {
-        let mut state = 3u64;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) as usize
-        };
-        let rows: Vec<Vec<(u32, f64)>> = (0..n_rows)
-            .map(|_| {
-                let k = next() % 60;
-                (0..k)
-                    .map(|_| ((next() % n_cols) as u32, (next() % 1000) as f64 / 37.0 - 13.0))
-                    .collect()
-            })
-            .collect();
-        Csr::from_rows(n_cols, rows).unwrap()
+        random_csr(n_rows, n_cols, 3, 60)
     }
 
     #[test]

@@ -87,20 +87,7 @@ mod tests {
 
     /// A seeded matrix of a few thousand rows (several per stripe, empty rows among them).
     fn random(n_rows: usize, n_cols: usize) -> Csr {
-        let mut state = 5u64;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) as usize
-        };
-        let rows: Vec<Vec<(u32, f64)>> = (0..n_rows)
-            .map(|_| {
-                let k = next() % 40;
-                (0..k)
-                    .map(|_| ((next() % n_cols) as u32, (next() % 1000) as f64 / 37.0 - 13.0))
-                    .collect()
-            })
-            .collect();
-        Csr::from_rows(n_cols, rows).unwrap()
+        crate::sparse::csr::random_csr(n_rows, n_cols, 5, 40)
     }
 
     fn inputs(x: &Csr) -> (Vec<f64>, Vec<f64>) {
