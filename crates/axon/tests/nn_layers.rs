@@ -173,22 +173,46 @@ fn layer_norm_closed_form_and_gradcheck() {
 }
 
 #[test]
-fn layer_norm_without_a_graph_equals_the_composed_ops() {
-    // Random γ and β over two trailing axes, a non-contiguous input, rows far from zero mean.
-    let norm = |dtype| {
-        let (w, b) = (rand([3, 2], 16).to_dtype(dtype)?, rand([3, 2], 17).to_dtype(dtype)?);
-        LayerNorm::from_tensors(w, b, 1e-12)
+fn layer_norm_op_equals_the_composed_ops_with_and_without_a_graph() {
+    // Random γ and β over two trailing axes, a non-contiguous input, rows far from zero mean;
+    // 35 rows, so the parameter gradients add three blocks of rows.
+    let composed = |x: &Tensor, w: &Tensor, b: &Tensor| -> Result<Tensor> {
+        let mean = x.mean(vec![2, 3], true)?;
+        let centred = x.sub(&mean)?;
+        let var = centred.square()?.mean(vec![2, 3], true)?;
+        centred.div(&var.add_scalar(1e-12)?.sqrt()?)?.mul(w)?.add(b)
     };
-    let x = rand([3, 2, 7], 18).add_scalar(5.0).unwrap().permute(&[2, 0, 1]).unwrap();
-    for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 1e-5)] {
-        let (ln, x) = (norm(dtype).unwrap(), x.to_dtype(dtype).unwrap());
-        let composed = ln.forward(&x).unwrap(); // γ and β are tracked: the composed ops
-        assert!(composed.is_tracked(), "{dtype:?}: the graph path");
+    let x = rand([3, 2, 5, 7], 18).add_scalar(5.0).unwrap().permute(&[2, 3, 0, 1]).unwrap();
+    let (w, b) = (rand([3, 2], 16), rand([3, 2], 17));
+    let g = rand([5, 7, 3, 2], 19);
+    for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 2e-5)] {
+        let [x, w, b, g] = [&x, &w, &b, &g].map(|t| t.to_dtype(dtype).unwrap());
+        let ln = LayerNorm::from_tensors(w.clone(), b.clone(), 1e-12).unwrap();
         let fused = axon::no_grad(|| ln.forward(&x)).unwrap();
         assert!(!fused.is_tracked());
-        assert_eq!(fused.dims(), [7, 3, 2]);
-        close(&fused.to_f64_vec(), &composed.detach().to_f64_vec(), tol, "no graph");
+        assert_eq!(fused.dims(), [5, 7, 3, 2]);
+        let [xt, wt, bt] = [&x, &w, &b].map(|t| t.clone().requires_grad());
+        let reference = composed(&xt, &wt, &bt).unwrap();
+        close(&fused.to_f64_vec(), &reference.detach().to_f64_vec(), tol, "no graph");
+        let want = reference.mul(&g).unwrap().sum_all().unwrap().backward().unwrap();
+        let [xf, wf, bf] = [&x, &wt, &bt].map(|t| t.clone().requires_grad());
+        let y = xf.reshape([35, 6]).unwrap();
+        let y = y.layer_norm(&wf.reshape([6]).unwrap(), &bf.reshape([6]).unwrap(), 1e-12);
+        let y = y.unwrap().reshape([5, 7, 3, 2]).unwrap();
+        assert!(y.is_tracked());
+        close(&y.detach().to_f64_vec(), &reference.detach().to_f64_vec(), tol, "graph");
+        let got = y.mul(&g).unwrap().sum_all().unwrap().backward().unwrap();
+        for (name, a, b) in [("x", &xf, &xt), ("γ", &wf, &wt), ("β", &bf, &bt)] {
+            let (a, b) = (got.get(a).unwrap(), want.get(b).unwrap());
+            close(&a.to_f64_vec(), &b.to_f64_vec(), 100.0 * tol, name);
+        }
     }
+    // Every input's gradient against finite differences, over 20 rows (two blocks).
+    let f = |t: &[Tensor]| t[0].layer_norm(&t[1], &t[2], 1e-5);
+    check("layer_norm x, γ, β", f, &[rand([20, 5], 20), rand([5], 21), rand([5], 22)]);
+    let f = |t: &[Tensor]| t[0].layer_norm(&t[1], &t[2], 1e-5);
+    let bad = [rand([4, 5], 23), rand([4], 24), rand([4], 25)];
+    assert!(f(&bad).is_err(), "rows of 5 against γ of 4");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! ([`sum_to_shape`]), and gradients of a tensor used several times are added.
 
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -16,6 +17,7 @@ use crate::ops::conv::Conv2dGrads;
 use crate::ops::cross_entropy::CrossEntropyRowsGrad;
 use crate::ops::index::IndexGrad;
 use crate::ops::linear::LinearGrad;
+use crate::ops::norm::LayerNormGrad;
 use crate::ops::pool::Pool2dGrad;
 use crate::ops::reduce::SoftmaxGrad;
 use crate::ops::unary::UnaryGrad;
@@ -290,10 +292,27 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             // dV = Pᵀ G, dS = scale · P ⊙ (G Vᵀ − rowsum), dQ = dS K, dK = dSᵀ Q, one kernel.
             let geometry = attention_geometry(q, k, v, Some(*scale))?;
             let kernel = AttentionGrads { geometry: &geometry, probs };
-            let gy = g.contiguous();
-            let [dq, dk, dv] = kernel.map([q.operand(), k.operand(), v.operand(), gy.operand()])?;
-            let tracked = |t: &Tensor, s: Storage| t.is_tracked().then(|| from_kernel(s, t));
+            let [dq, dk, dv] = kernel.map([q.operand(), k.operand(), v.operand(), g.operand()])?;
+            // Each gradient is laid out in its operand's memory order.
+            let tracked = |t: &Tensor, s: Storage| {
+                let layout = t.layout().dense_like();
+                t.is_tracked().then(|| Tensor::from_parts(Arc::new(s), layout, None))
+            };
             smallvec![tracked(q, dq), tracked(k, dk), tracked(v, dv)]
+        }
+        Op::LayerNorm { input, weight, bias, stats } => {
+            // dX = (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)) / σ with ĝ = G · γ; dγ = Σ G · x̂, dβ = Σ G.
+            let want = [input, weight, bias].map(Tensor::is_tracked);
+            let stats_layout = Layout::contiguous(Shape::from([stats.len()]));
+            let gy = g.contiguous();
+            let operands =
+                [input.operand(), weight.operand(), (&**stats, &stats_layout), gy.operand()];
+            let [dx, dw, db] = LayerNormGrad { want }.map(operands)?;
+            smallvec![
+                dx.map(|s| from_kernel(s, input)),
+                dw.map(|s| from_kernel(s, weight)),
+                db.map(|s| from_kernel(s, bias))
+            ]
         }
         Op::Conv2d { input, weight, bias, args, cols } => {
             // dX = col2im(Wᵀ G), dW = Σ_n G_n X_colᵀ, db = G summed over the batch and pixels,

@@ -1,4 +1,4 @@
-//! Normalisation layers, composed from differentiable tensor ops (mean, sub, div, sqrt):
+//! Normalisation layers:
 //!
 //! - [`BatchNorm1d`] (input `(N, C)` or `(N, C, L)`) and [`BatchNorm2d`] (input `(N, C, H, W)`):
 //!   `y = (x − μ_B) / √(σ²_B + ε) · γ + β` per channel, with `μ_B` and the biased `σ²_B` taken
@@ -6,8 +6,8 @@
 //!   running estimates `r ← (1 − m) r + m s` with momentum `m = 0.1`, using the *unbiased*
 //!   variance `σ²_B · n / (n − 1)` as PyTorch does; evaluation mode normalises with them instead.
 //! - [`LayerNorm`]: the same normalisation over the trailing `normalized_shape` axes of each
-//!   sample, with no running statistics. Without a graph (inference, `no_grad`) it runs as one
-//!   kernel pass per row ([`crate::ops::norm`]) instead of the composed ops.
+//!   sample, with no running statistics, as one op ([`Tensor::layer_norm`]) whose forward and
+//!   backward passes each take one row at a time.
 //!
 //! Running statistics are [`Buffer`]s, not trainable [`Param`]s: the optimizer never sees them,
 //! and [`Module::buffers`] lists them by their `state_dict` names (`running_mean`, `running_var`,
@@ -17,9 +17,7 @@
 use super::module::Module;
 use super::param::{Buffer, Param};
 use crate::error::{Error, Result};
-use crate::ops::norm::LayerNormRows;
-use crate::ops::Map;
-use crate::tensor::{is_grad_enabled, no_grad, DType, Tensor};
+use crate::tensor::{no_grad, DType, Tensor};
 
 /// The momentum of the running statistics (PyTorch's default).
 pub const BATCH_NORM_MOMENTUM: f64 = 0.1;
@@ -248,21 +246,12 @@ impl Module for LayerNorm {
             let rhs = self.weight.value().shape().clone();
             return Err(Error::ShapeMismatch { op: "LayerNorm", lhs: x.shape().clone(), rhs });
         }
+        // One op over rows of the normalised shape's size: (…, d₁, …, d_k) → (…, d₁·…·d_k).
+        let row: usize = self.shape.iter().product();
+        let rows = x.reshape([x.numel() / row.max(1), row])?;
         let (weight, bias) = (self.weight.value(), self.bias.value());
-        let graph = is_grad_enabled() && [x, &weight, &bias].iter().any(|t| t.is_tracked());
-        if !graph && x.dtype() == weight.dtype() {
-            // No gradient to take: one pass per row instead of nine tensor ops.
-            let (x, weight, bias) = (x.contiguous(), weight.contiguous(), bias.contiguous());
-            let kernel = LayerNormRows { eps: self.eps };
-            let y = kernel.map([x.operand(), weight.operand(), bias.operand()])?;
-            return Ok(Tensor::from_storage(y, x.shape().clone(), None));
-        }
-        let axes: Vec<usize> = (x.rank() - k..x.rank()).collect();
-        let mean = x.mean(axes.clone(), true)?;
-        let centred = x.sub(&mean)?;
-        let var = centred.square()?.mean(axes, true)?;
-        let y = centred.div(&var.add_scalar(self.eps)?.sqrt()?)?;
-        y.mul(&weight)?.add(&bias)
+        let y = rows.layer_norm(&weight.reshape([row])?, &bias.reshape([row])?, self.eps)?;
+        y.reshape(x.shape().clone())
     }
 
     fn parameters(&self) -> Vec<(String, Param)> {

@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use super::dispatch::Map;
 use super::matmul::gemm_into;
 use super::simd::{dispatch, max_of, sum_of, Kernel};
-use crate::tensor::{Float, Layout, Storage};
+use crate::tensor::{buffers, Float, Layout, Storage};
 use gemm::Parallelism;
 
 /// The sizes of an attention: `planes = batch · heads` planes of `lq` queries and `lk` keys of
@@ -93,6 +93,11 @@ impl Strided {
 
     fn base(&self, p: usize, heads: usize) -> usize {
         self.offset + (p / heads) * self.batch + (p % heads) * self.head
+    }
+
+    /// Plane `p` of `x`: the elements from its start, and its `[row, column]` strides.
+    fn plane<'x, T>(&self, x: &'x [T], p: usize, heads: usize) -> (&'x [T], [usize; 2]) {
+        (&x[self.base(p, heads)..], [self.row, self.col])
     }
 }
 
@@ -162,32 +167,11 @@ impl Map<3> for Attention<'_> {
                 Keys::Prefix(_) => dispatch(Softmax { s, n, scale, keep: None }),
                 Keys::Masked(m) => dispatch(Softmax { s, n, scale, keep: Some(m) }),
             }
-            assert!((n - 1) * vs.row + (dv - 1) * vs.col < vp.len());
-            // SAFETY: `s` holds lq × n probabilities; the assert keeps the reads of V inside
-            // `v`; the output rows (lq of dv elements, heads · dv apart from plane (b, h)'s
-            // start) lie inside `out`, and no other plane writes them.
+            // SAFETY: the output rows of plane (b, h) (lq of dv elements, heads · dv apart
+            // from its start) lie inside `out`, and no other plane writes them.
             unsafe {
-                gemm::gemm(
-                    lq,
-                    dv,
-                    n,
-                    o,
-                    1,
-                    (heads * dv) as isize,
-                    false,
-                    s.as_ptr(),
-                    1,
-                    n as isize,
-                    vp.as_ptr(),
-                    vs.col as isize,
-                    vs.row as isize,
-                    T::one(),
-                    T::one(),
-                    false,
-                    false,
-                    false,
-                    Parallelism::None,
-                );
+                let vst = [vs.row, vs.col];
+                gemm_strided(o, [heads * dv, 1], (s, [n, 1]), (vp, vst), [lq, dv, n]);
             }
         };
         if self.keep_probs {
@@ -258,8 +242,10 @@ impl<T: Float> Kernel for Softmax<'_, T> {
     }
 }
 
-/// The backward kernel of `[q, k, v, dO]` (contiguous) with the forward pass's probabilities:
-/// `[dQ, dK, dV]`.
+/// The backward kernel of `[q, k, v, dO]` (any strides) with the forward pass's probabilities:
+/// `[dQ, dK, dV]`, each written in the memory order of its operand
+/// ([`Layout::dense_like`]), so that the heads of a projection get their gradient back as
+/// `(B, L, H, D)` without a copy.
 pub struct AttentionGrads<'a> {
     pub geometry: &'a AttentionGeometry,
     pub probs: &'a Storage,
@@ -270,45 +256,142 @@ impl Map<4> for AttentionGrads<'_> {
     fn name(&self) -> &'static str {
         "scaled_dot_product_attention backward"
     }
-    fn f<T: Float>(&self, [(q, _), (k, _), (v, _), (go, _)]: [(&[T], &Layout); 4]) -> Self::Output {
+    fn f<T: Float>(&self, operands: [(&[T], &Layout); 4]) -> Self::Output {
         let g = self.geometry;
-        let (lq, lk, d, dv) = (g.lq, g.lk, g.d, g.dv);
+        let (lq, lk, d, dv, heads) = (g.lq, g.lk, g.d, g.dv, g.heads);
+        let [(q, ql), (k, kl), (v, vl), (go, gl)] = operands;
+        let [qs, ks, vs, gs] = [ql, kl, vl, gl].map(Strided::of);
+        let outs = [ql, kl, vl].map(|l| Strided::of(&l.dense_like()));
         let probs = T::as_slice(self.probs).expect("probabilities of the operands' type");
         let scale = T::from(g.scale).unwrap();
-        let mut dq = vec![T::zero(); g.planes * lq * d];
-        let mut dk = vec![T::zero(); g.planes * lk * d];
-        let mut dvv = vec![T::zero(); g.planes * lk * dv];
-        let none = Parallelism::None;
-        dq.par_chunks_mut(lq * d)
-            .zip(dk.par_chunks_mut(lk * d))
-            .zip(dvv.par_chunks_mut(lk * dv))
-            .enumerate()
-            .for_each_init(
-                || vec![T::zero(); lq * lk],
-                |ds, (p, ((dqp, dkp), dvp))| {
-                    let at = |x, rows, cols| plane_of(x, p, rows * cols);
-                    let (pp, gop) = (at(probs, lq, lk), at(go, lq, dv));
-                    let (qp, kp, vp) = (at(q, lq, d), at(k, lk, d), at(v, lk, dv));
+        let mut grads = [g.planes * lq * d, g.planes * lk * d, g.planes * lk * dv]
+            .map(|len| buffers::take_stale::<T>(len));
+        let [dq, dk, dvv] = grads.each_mut().map(|b| SharedOut(b.as_mut_ptr()));
+        (0..g.planes).into_par_iter().for_each_init(
+            || vec![T::zero(); lq * lk],
+            |ds, p| {
+                let pp = &probs[p * lq * lk..(p + 1) * lq * lk];
+                let [(qp, qst), (kp, kst), (vp, vst), (gop, gst)] =
+                    [(q, &qs), (k, &ks), (v, &vs), (go, &gs)].map(|(x, s)| s.plane(x, p, heads));
+                // SAFETY (all four products): the operands' strides keep every read inside
+                // their slices (`gemm_strided` asserts it), and each plane writes only its own
+                // rows of dQ, dK and dV, at the offsets and strides of their dense layouts.
+                unsafe {
                     // dV = Pᵀ dO.
-                    gemm_into(dvp, false, (pp, [1, lk]), (gop, [dv, 1]), [lk, dv, lq], none);
+                    let dvp = dvv.at(outs[2].base(p, heads));
+                    gemm_strided(
+                        dvp,
+                        [outs[2].row, outs[2].col],
+                        (pp, [1, lk]),
+                        (gop, gst),
+                        [lk, dv, lq],
+                    );
                     // dP = dO Vᵀ, then dS = scale · P ⊙ (dP − rowsum(dP ⊙ P)) in place.
-                    gemm_into(ds, false, (gop, [dv, 1]), (vp, [1, dv]), [lq, lk, dv], none);
-                    for (row, prow) in ds.chunks_mut(lk).zip(pp.chunks(lk)) {
-                        let dot = row.iter().zip(prow).fold(T::zero(), |a, (&x, &y)| a + x * y);
-                        for (x, &y) in row.iter_mut().zip(prow) {
-                            *x = scale * y * (*x - dot);
-                        }
-                    }
+                    let vt = [vst[1], vst[0]];
+                    gemm_strided(ds.as_mut_ptr(), [lk, 1], (gop, gst), (vp, vt), [lq, lk, dv]);
+                    dispatch(SoftmaxGrad { ds: &mut ds[..], p: pp, lk, scale });
                     // dQ = dS K, dK = dSᵀ Q.
-                    gemm_into(dqp, false, (ds, [lk, 1]), (kp, [d, 1]), [lq, d, lk], none);
-                    gemm_into(dkp, false, (ds, [1, lk]), (qp, [d, 1]), [lk, d, lq], none);
-                },
-            );
-        [T::into_storage(dq), T::into_storage(dk), T::into_storage(dvv)]
+                    let dqp = dq.at(outs[0].base(p, heads));
+                    gemm_strided(
+                        dqp,
+                        [outs[0].row, outs[0].col],
+                        (ds, [lk, 1]),
+                        (kp, kst),
+                        [lq, d, lk],
+                    );
+                    let dkp = dk.at(outs[1].base(p, heads));
+                    gemm_strided(
+                        dkp,
+                        [outs[1].row, outs[1].col],
+                        (ds, [1, lk]),
+                        (qp, qst),
+                        [lk, d, lq],
+                    );
+                }
+            },
+        );
+        grads.map(T::into_storage)
     }
 }
 
-/// Plane `p` of a buffer of planes of `len` elements.
-fn plane_of<T>(x: &[T], p: usize, len: usize) -> &[T] {
-    &x[p * len..(p + 1) * len]
+/// `dS = scale · P ⊙ (dP − rowsum(dP ⊙ P))` in place on `ds` (rows of `lk`), the gradient of a
+/// row softmax.
+struct SoftmaxGrad<'a, T> {
+    ds: &'a mut [T],
+    p: &'a [T],
+    lk: usize,
+    scale: T,
+}
+
+impl<T: Float> Kernel for SoftmaxGrad<'_, T> {
+    #[inline(always)]
+    fn run(self) {
+        let SoftmaxGrad { ds, p, lk, scale } = self;
+        for (row, prow) in ds.chunks_mut(lk).zip(p.chunks(lk)) {
+            let mut lanes = [T::zero(); 8];
+            let mut chunks = row.chunks_exact(8).zip(prow.chunks_exact(8));
+            for (x, y) in &mut chunks {
+                for ((l, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
+                    *l += x * y;
+                }
+            }
+            let tail = (lk / 8) * 8;
+            let rest = row[tail..].iter().zip(&prow[tail..]);
+            let tail = rest.fold(T::zero(), |a, (&x, &y)| a + x * y);
+            let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
+            let dot = ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)) + tail;
+            for (x, &y) in row.iter_mut().zip(prow) {
+                *x = scale * y * (*x - dot);
+            }
+        }
+    }
+}
+
+/// `dst = lhs · rhs` (`m × k` by `k × n`), every operand read or written through its `[row,
+/// column]` strides, on the calling thread.
+///
+/// # Safety
+/// `dst` must be valid for writes at every `i · ds[0] + j · ds[1]` (`i < m`, `j < n`), and no
+/// other thread may touch those elements meanwhile.
+unsafe fn gemm_strided<T: Float>(
+    dst: *mut T,
+    ds: [usize; 2],
+    (a, [ars, acs]): (&[T], [usize; 2]),
+    (b, [brs, bcs]): (&[T], [usize; 2]),
+    [m, n, k]: [usize; 3],
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        for i in 0..m {
+            for j in 0..n {
+                *dst.add(i * ds[0] + j * ds[1]) = T::zero();
+            }
+        }
+        return;
+    }
+    assert!((m - 1) * ars + (k - 1) * acs < a.len());
+    assert!((k - 1) * brs + (n - 1) * bcs < b.len());
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        ds[1] as isize,
+        ds[0] as isize,
+        false,
+        a.as_ptr(),
+        acs as isize,
+        ars as isize,
+        b.as_ptr(),
+        bcs as isize,
+        brs as isize,
+        T::one(),
+        T::one(),
+        false,
+        false,
+        false,
+        Parallelism::None,
+    );
 }

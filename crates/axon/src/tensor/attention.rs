@@ -100,13 +100,8 @@ impl Tensor {
         let g = attention_geometry(self, k, v, scale)?;
         let mask = key_mask.map(|m| key_mask_values(m, self, &g)).transpose()?;
         let keep_probs = [self, k, v].iter().any(|t| t.is_tracked()) && is_grad_enabled();
-        // The forward kernel reads any strides; the backward one needs contiguous operands, so
-        // they are copied only when a gradient will be taken.
-        let (q, k, v) = if keep_probs {
-            (self.contiguous(), k.contiguous(), v.contiguous())
-        } else {
-            (self.clone(), k.clone(), v.clone())
-        };
+        // Both kernels read any strides: the heads of a projection are never copied.
+        let q = self;
         let kernel = Attention { geometry: &g, mask: mask.as_deref(), keep_probs };
         let (storage, probs) = kernel.map([q.operand(), k.operand(), v.operand()])?;
         let mut dims = self.dims().to_vec();
@@ -119,7 +114,7 @@ impl Tensor {
             _ => Layout::contiguous(Shape::from(&dims[..])),
         };
         let op = match probs {
-            Some(probs) => Tensor::record(&[&q, &k, &v], || Op::Attention {
+            Some(probs) => Tensor::record(&[q, k, v], || Op::Attention {
                 q: q.clone(),
                 k: k.clone(),
                 v: v.clone(),

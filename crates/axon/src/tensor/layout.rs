@@ -85,6 +85,21 @@ impl Layout {
         self.is_contiguous().then(|| self.offset..self.offset + self.shape.numel())
     }
 
+    /// The layout of a fresh dense buffer of this shape whose axes lie in memory in the same
+    /// order as this layout's (by decreasing stride): a kernel can write a result in the order
+    /// its operand was read, so that the permutations and reshapes around it stay views.
+    pub fn dense_like(&self) -> Layout {
+        let mut order: Vec<usize> = (0..self.shape.rank()).collect();
+        order.sort_by_key(|&a| std::cmp::Reverse(self.strides[a]));
+        let mut strides: Dims = SmallVec::from_elem(0, self.shape.rank());
+        let mut next = 1;
+        for &a in order.iter().rev() {
+            strides[a] = next;
+            next *= self.shape.0[a];
+        }
+        Layout { shape: self.shape.clone(), strides, offset: 0 }
+    }
+
     /// Reorders axes: axis `i` of the result is axis `perm[i]` of `self`.
     pub fn permute(&self, perm: &[usize]) -> Result<Layout> {
         let rank = self.shape.rank();

@@ -21,6 +21,7 @@ mod index;
 mod layout;
 mod linalg;
 mod linear;
+mod norm;
 mod op;
 mod reduce;
 pub(crate) mod shape;

@@ -110,7 +110,7 @@ pub enum Op {
         target: Tensor,
         lse: Arc<Storage>,
     },
-    /// `q.scaled_dot_product_attention(k, v, mask, scale)` on contiguous operands; `probs`
+    /// `q.scaled_dot_product_attention(k, v, mask, scale)` (operands of any strides); `probs`
     /// keeps the attention probabilities `(…, Lq, Lk)` (zero at masked keys) for the gradient,
     /// so the mask itself is not needed again.
     Attention {
@@ -119,6 +119,14 @@ pub enum Op {
         v: Tensor,
         scale: f64,
         probs: Arc<Storage>,
+    },
+    /// `input.layer_norm(weight, bias, eps)` on contiguous operands; `stats` keeps each row's
+    /// mean and standard deviation `(μ, σ)` for the gradient.
+    LayerNorm {
+        input: Tensor,
+        weight: Tensor,
+        bias: Tensor,
+        stats: Arc<Storage>,
     },
 }
 
@@ -148,6 +156,7 @@ macro_rules! inputs {
             }
             Op::Binary(a, b, _) | Op::MatMul(a, b) => $($list)::+![a, b],
             Op::Attention { q, k, v, .. } => $($list)::+![q, k, v],
+            Op::LayerNorm { input, weight, bias, .. } => $($list)::+![input, weight, bias],
             Op::IndexSelect { input, index, .. }
             | Op::Gather { input, index, .. }
             | Op::CrossEntropy { logits: input, target: index, .. } => {
@@ -197,6 +206,7 @@ impl Op {
             Op::SparseMatMul { x, .. } => format!("sparse_matmul({}×{})", x.n_rows(), x.n_cols()),
             Op::Attention { .. } => "attention".into(),
             Op::CrossEntropy { .. } => "cross_entropy".into(),
+            Op::LayerNorm { .. } => "layer_norm".into(),
             Op::Linear { act, bias, .. } => {
                 let act = act.map_or("identity".into(), |a| format!("{a:?}").to_lowercase());
                 format!("linear({act}{})", if bias.is_some() { ", bias" } else { "" })
