@@ -23,6 +23,11 @@ impl Rng {
         self.0.random::<f64>()
     }
 
+    /// A uniform 64-bit word (a seed for a counter-based generator).
+    pub fn next_u64(&mut self) -> u64 {
+        self.0.random::<u64>()
+    }
+
     /// Uniform on `[lo, hi)`.
     pub fn uniform_in(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.uniform()

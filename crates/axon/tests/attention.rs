@@ -251,6 +251,7 @@ fn encoder_config(norm_first: bool) -> EncoderLayerConfig {
         feed_forward: 16,
         activation: FeedForwardActivation::Gelu,
         dropout: 0.0,
+        attention_dropout: 0.0,
         layer_norm_eps: 1e-12,
         norm_first,
     }
@@ -304,4 +305,60 @@ fn encoder_layer_dropout_is_seeded_and_off_in_evaluation() {
         layer.forward(&x).unwrap().to_vec::<f64>().unwrap(),
         "evaluation is deterministic"
     );
+}
+
+#[test]
+fn attention_dropout_drops_probabilities_by_seed_and_keeps_their_gradient() {
+    // With V = I the output is the dropped probabilities themselves: P ⊙ M / keep.
+    let (b, h, l) = (2, 3, 40);
+    let q = rand([b, h, l, 4], 100);
+    let k = rand([b, h, l, 4], 101);
+    let eye: Vec<f64> = (0..b * h * l * l).map(|i| f64::from(i % (l * l) % (l + 1) == 0)).collect();
+    let v = Tensor::from_vec(eye, [b, h, l, l]).unwrap();
+    let p = q.scaled_dot_product_attention(&k, &v, None, None).unwrap().to_f64_vec();
+    let drop = |seed| {
+        let o = q.scaled_dot_product_attention_dropout(&k, &v, None, None, 0.25, seed).unwrap();
+        o.to_f64_vec()
+    };
+    let (a, same, other) = (drop(7), drop(7), drop(8));
+    assert_eq!(a, same, "the same seed draws the same mask");
+    assert_ne!(a, other, "another seed draws another mask");
+    let dropped = a.iter().filter(|&&x| x == 0.0).count() as f64 / a.len() as f64;
+    assert!((dropped - 0.25).abs() < 0.01, "dropped share {dropped} of {}", a.len());
+    for (&x, &p) in a.iter().zip(&p) {
+        assert!(x == 0.0 || (x - p / 0.75).abs() < 1e-12, "kept: P / keep ({x} vs {p})");
+    }
+    // The masks do not depend on the thread count.
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    assert_eq!(one.install(|| drop(7)), a, "one thread");
+    // Gradients through a fixed mask: strided heads, padding at the end of the keys, f64.
+    let mask = Tensor::from_slice(&[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0], [1, 9]).unwrap();
+    let heads = |t: &Tensor| t.reshape([1, 9, 2, 3])?.permute(&[0, 2, 1, 3]);
+    let f = |t: &[Tensor]| {
+        let (q, k, v) = (heads(&t[0])?, heads(&t[1])?, heads(&t[2])?);
+        q.scaled_dot_product_attention_dropout(&k, &v, Some(&mask), None, 0.4, 3)
+    };
+    let inputs = [rand([1, 9, 6], 102), rand([1, 9, 6], 103), rand([1, 9, 6], 104)];
+    let report = gradcheck(f, &inputs, EPS).unwrap();
+    assert!(report.is_close(1e-7, 1e-5), "dropout gradients: {report}");
+    let bad = q.scaled_dot_product_attention_dropout(&k, &v, None, None, 1.0, 0);
+    assert!(bad.is_err(), "p = 1 is refused");
+}
+
+#[test]
+fn multi_head_attention_dropout_acts_in_training_only() {
+    let config = EncoderLayerConfig { attention_dropout: 0.5, ..encoder_config(false) };
+    let run = |seed: u64, training: bool| {
+        let mut layer =
+            TransformerEncoderLayer::new(config, DType::F64, &mut Rng::seed(seed)).unwrap();
+        layer.train(training);
+        layer.forward(&rand([2, 3, 8], 91)).unwrap().to_vec::<f64>().unwrap()
+    };
+    assert_eq!(run(5, true), run(5, true), "same seed, same masks");
+    assert_ne!(run(5, true), run(5, false), "attention dropout acts in training mode");
+    let mut layer = TransformerEncoderLayer::new(config, DType::F64, &mut Rng::seed(5)).unwrap();
+    layer.train(false);
+    let x = rand([2, 3, 8], 91);
+    let eval = layer.forward(&x).unwrap().to_vec::<f64>().unwrap();
+    assert_eq!(eval, run(5, false), "evaluation ignores the dropout");
 }

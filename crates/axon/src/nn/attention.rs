@@ -4,7 +4,12 @@
 //! [`Tensor::scaled_dot_product_attention`] (with an optional key padding mask `(B, L)`, 1 for a
 //! token and 0 for padding, as a Hugging Face `attention_mask`), merged back and projected by a
 //! fourth `Linear`. Parameter names are `q_proj`, `k_proj`, `v_proj` and `out_proj`, each with
-//! `weight` `(E, E)` and `bias` `(E)`.
+//! `weight` `(E, E)` and `bias` `(E)`. In training mode the attention probabilities are dropped
+//! out with the layer's `dropout` (PyTorch's `MultiheadAttention(dropout=…)`, Hugging Face
+//! BERT's `attention_probs_dropout_prob`), each forward pass drawing its mask's seed from the
+//! layer's own generator.
+
+use std::sync::Mutex;
 
 use super::linear::Linear;
 use super::module::{with_prefix, Module};
@@ -20,6 +25,10 @@ pub struct MultiHeadAttention {
     v_proj: Linear,
     out_proj: Linear,
     heads: usize,
+    /// Dropout probability of the attention probabilities in training mode.
+    dropout: f64,
+    training: bool,
+    rng: Mutex<Rng>,
 }
 
 impl MultiHeadAttention {
@@ -56,7 +65,25 @@ impl MultiHeadAttention {
                 format!("must divide the {embed} features"),
             ));
         }
-        Ok(MultiHeadAttention { q_proj, k_proj, v_proj, out_proj, heads })
+        let rng = Mutex::new(Rng::seed(0));
+        let (dropout, training) = (0.0, true);
+        Ok(MultiHeadAttention { q_proj, k_proj, v_proj, out_proj, heads, dropout, training, rng })
+    }
+
+    /// The same layer dropping attention probabilities with probability `p` in `[0, 1)` in
+    /// training mode, its masks seeded from `rng`.
+    pub fn with_dropout(mut self, p: f64, rng: Rng) -> Result<Self> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(Error::invalid("dropout", p, "a dropout probability lies in [0, 1)"));
+        }
+        self.dropout = p;
+        self.rng = Mutex::new(rng);
+        Ok(self)
+    }
+
+    /// The dropout probability of the attention probabilities.
+    pub fn dropout(&self) -> f64 {
+        self.dropout
     }
 
     pub fn heads(&self) -> usize {
@@ -83,7 +110,11 @@ impl MultiHeadAttention {
         let q = split(self.q_proj.forward(x)?)?;
         let k = split(self.k_proj.forward(x)?)?;
         let v = split(self.v_proj.forward(x)?)?;
-        let o = q.scaled_dot_product_attention(&k, &v, key_mask, None)?;
+        let (p, seed) = match self.training && self.dropout > 0.0 {
+            true => (self.dropout, self.rng.lock().unwrap_or_else(|e| e.into_inner()).next_u64()),
+            false => (0.0, 0),
+        };
+        let o = q.scaled_dot_product_attention_dropout(&k, &v, key_mask, None, p, seed)?;
         let merged = o.permute(&[0, 2, 1, 3])?.contiguous().reshape([b, l, embed])?;
         self.out_proj.forward(&merged)
     }
@@ -100,6 +131,14 @@ impl Module for MultiHeadAttention {
             .chain([("out_proj", &self.out_proj)])
             .flat_map(|(name, layer)| with_prefix(name, layer.parameters()))
             .collect()
+    }
+
+    fn train(&mut self, mode: bool) {
+        self.training = mode;
+    }
+
+    fn is_training(&self) -> bool {
+        self.training
     }
 
     fn describe(&self) -> String {

@@ -44,6 +44,9 @@ pub struct EncoderLayerConfig {
     pub activation: FeedForwardActivation,
     /// Dropout after attention and after the feed-forward network, in training mode.
     pub dropout: f64,
+    /// Dropout of the attention probabilities in training mode (PyTorch's layer uses
+    /// `dropout` here too; BERT's `attention_probs_dropout_prob`).
+    pub attention_dropout: f64,
     /// Layer normalisation's `ε` (`layer_norm_eps`: BERT's 1e-12, PyTorch's default 1e-5).
     pub layer_norm_eps: f64,
     /// Pre-LN instead of post-LN.
@@ -83,18 +86,18 @@ impl TransformerEncoderLayer {
         let linear2 = Linear::new(c.feed_forward, c.embed, true, dtype, rng)?;
         let norm = || LayerNorm::new(&[c.embed], dtype)?.with_eps(c.layer_norm_eps);
         Ok(TransformerEncoderLayer {
-            self_attn,
             linear1,
             linear2,
             norm1: norm()?,
             norm2: norm()?,
             dropout: Dropout::new(c.dropout, rng.split())?,
+            self_attn: self_attn.with_dropout(c.attention_dropout, rng.split())?,
             config,
         })
     }
 
     /// A layer from loaded weights (as a BERT checkpoint holds them), its dropout masks drawn
-    /// from `dropout_rng`. The sizes must agree with `config`, and the norms' `ε` with its
+    /// from streams split off `dropout_rng`. The sizes must agree with `config`, and the norms' `ε` with its
     /// `layer_norm_eps`.
     pub fn from_weights(
         config: EncoderLayerConfig,
@@ -128,13 +131,14 @@ impl TransformerEncoderLayer {
                 format!("the config says {c:?}"),
             ));
         }
+        let mut rng = dropout_rng;
         Ok(TransformerEncoderLayer {
-            self_attn: w.self_attn,
+            self_attn: w.self_attn.with_dropout(c.attention_dropout, rng.split())?,
             linear1: w.linear1,
             linear2: w.linear2,
             norm1: w.norm1,
             norm2: w.norm2,
-            dropout: Dropout::new(c.dropout, dropout_rng)?,
+            dropout: Dropout::new(c.dropout, rng)?,
             config,
         })
     }
@@ -185,6 +189,7 @@ impl Module for TransformerEncoderLayer {
 
     fn train(&mut self, mode: bool) {
         self.dropout.train(mode);
+        self.self_attn.train(mode);
     }
 
     fn is_training(&self) -> bool {
@@ -195,11 +200,12 @@ impl Module for TransformerEncoderLayer {
         let c = &self.config;
         format!(
             "TransformerEncoderLayer(d_model={}, nhead={}, dim_feedforward={}, dropout={}, \
-             activation={:?}, layer_norm_eps={:e}, norm_first={})",
+             attention_dropout={}, activation={:?}, layer_norm_eps={:e}, norm_first={})",
             c.embed,
             c.heads,
             c.feed_forward,
             c.dropout,
+            c.attention_dropout,
             c.activation,
             c.layer_norm_eps,
             c.norm_first

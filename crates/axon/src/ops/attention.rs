@@ -20,6 +20,11 @@
 //! the keys (padding at the end, as a tokenizer pads) attends over that prefix only: the scores,
 //! the softmax and `P V` skip the padded keys instead of computing and zeroing them. The softmax
 //! loops are branch-free and run at the CPU's vector width ([`super::simd`]).
+//!
+//! In training, the probabilities may be dropped out before `P V` ([`DropProbs`]):
+//! `O = (P ⊙ M / keep) V`, with `dV` taken through the same mask and `dP = (dO Vᵀ) ⊙ M / keep`.
+//! The mask is drawn from a counter-based hash of the seed and each probability's place, so the
+//! backward pass draws it again instead of storing it.
 
 use rayon::prelude::*;
 
@@ -124,6 +129,8 @@ pub struct Attention<'a> {
     /// `(batch, lk)`: `false` for a key no query may attend to (padding).
     pub mask: Option<&'a [bool]>,
     pub keep_probs: bool,
+    /// Dropout of the probabilities before `P V` (training); the kept `P` is not dropped.
+    pub dropout: Option<DropProbs>,
 }
 
 impl Map<3> for Attention<'_> {
@@ -141,7 +148,8 @@ impl Map<3> for Attention<'_> {
         let mut out = vec![T::zero(); g.planes * lq * dv];
         let mut probs = vec![T::zero(); if self.keep_probs { g.planes * lq * lk } else { 0 }];
         let shared = SharedOut(out.as_mut_ptr());
-        let plane = |p: usize, s: &mut [T]| {
+        let drop = self.dropout;
+        let plane = |p: usize, s: &mut [T], dropped: &mut Vec<T>| {
             let (qp, kp, vp) =
                 (&q[qs.base(p, heads)..], &k[ks.base(p, heads)..], &v[vs.base(p, heads)..]);
             // Plane (b, h) of the output (B, Lq, H, Dv): rows H·Dv apart from b·Lq·H·Dv + h·Dv.
@@ -167,6 +175,14 @@ impl Map<3> for Attention<'_> {
                 Keys::Prefix(_) => dispatch(Softmax { s, n, scale, keep: None }),
                 Keys::Masked(m) => dispatch(Softmax { s, n, scale, keep: Some(m) }),
             }
+            let s: &[T] = match drop {
+                Some(drop) => {
+                    dropped.resize(lq * n, T::zero());
+                    dispatch(drop.rows(p, &mut dropped[..], Some(s), n, lk));
+                    &dropped[..]
+                }
+                None => s,
+            };
             // SAFETY: the output rows of plane (b, h) (lq of dv elements, heads · dv apart
             // from its start) lie inside `out`, and no other plane writes them.
             unsafe {
@@ -175,16 +191,17 @@ impl Map<3> for Attention<'_> {
             }
         };
         if self.keep_probs {
-            probs.par_chunks_mut(lq * lk).enumerate().for_each(|(p, s)| {
-                plane(p, s);
+            let planes = probs.par_chunks_mut(lq * lk).enumerate();
+            planes.for_each_init(Vec::new, |dropped, (p, s)| {
+                plane(p, s, dropped);
                 if let Keys::Prefix(n) = keys[p / heads] {
                     spread_rows(s, lq, n, lk);
                 }
             });
         } else {
-            (0..g.planes)
-                .into_par_iter()
-                .for_each_init(|| vec![T::zero(); lq * lk], |s, p| plane(p, s));
+            let scratch = || (vec![T::zero(); lq * lk], Vec::new());
+            let planes = (0..g.planes).into_par_iter();
+            planes.for_each_init(scratch, |(s, dropped), p| plane(p, s, dropped));
         }
         (T::into_storage(out), self.keep_probs.then(|| T::into_storage(probs)))
     }
@@ -249,6 +266,8 @@ impl<T: Float> Kernel for Softmax<'_, T> {
 pub struct AttentionGrads<'a> {
     pub geometry: &'a AttentionGeometry,
     pub probs: &'a Storage,
+    /// The forward pass's dropout, whose masks are drawn again from the same keys.
+    pub dropout: Option<DropProbs>,
 }
 
 impl Map<4> for AttentionGrads<'_> {
@@ -267,50 +286,147 @@ impl Map<4> for AttentionGrads<'_> {
         let mut grads = [g.planes * lq * d, g.planes * lk * d, g.planes * lk * dv]
             .map(|len| buffers::take_stale::<T>(len));
         let [dq, dk, dvv] = grads.each_mut().map(|b| SharedOut(b.as_mut_ptr()));
-        (0..g.planes).into_par_iter().for_each_init(
-            || vec![T::zero(); lq * lk],
-            |ds, p| {
-                let pp = &probs[p * lq * lk..(p + 1) * lq * lk];
-                let [(qp, qst), (kp, kst), (vp, vst), (gop, gst)] =
-                    [(q, &qs), (k, &ks), (v, &vs), (go, &gs)].map(|(x, s)| s.plane(x, p, heads));
-                // SAFETY (all four products): the operands' strides keep every read inside
-                // their slices (`gemm_strided` asserts it), and each plane writes only its own
-                // rows of dQ, dK and dV, at the offsets and strides of their dense layouts.
-                unsafe {
-                    // dV = Pᵀ dO.
-                    let dvp = dvv.at(outs[2].base(p, heads));
-                    gemm_strided(
-                        dvp,
-                        [outs[2].row, outs[2].col],
-                        (pp, [1, lk]),
-                        (gop, gst),
-                        [lk, dv, lq],
-                    );
-                    // dP = dO Vᵀ, then dS = scale · P ⊙ (dP − rowsum(dP ⊙ P)) in place.
-                    let vt = [vst[1], vst[0]];
-                    gemm_strided(ds.as_mut_ptr(), [lk, 1], (gop, gst), (vp, vt), [lq, lk, dv]);
-                    dispatch(SoftmaxGrad { ds: &mut ds[..], p: pp, lk, scale });
-                    // dQ = dS K, dK = dSᵀ Q.
-                    let dqp = dq.at(outs[0].base(p, heads));
-                    gemm_strided(
-                        dqp,
-                        [outs[0].row, outs[0].col],
-                        (ds, [lk, 1]),
-                        (kp, kst),
-                        [lq, d, lk],
-                    );
-                    let dkp = dk.at(outs[1].base(p, heads));
-                    gemm_strided(
-                        dkp,
-                        [outs[1].row, outs[1].col],
-                        (ds, [1, lk]),
-                        (qp, qst),
-                        [lk, d, lq],
-                    );
+        let drop = self.dropout;
+        let scratch = || (vec![T::zero(); lq * lk], vec![T::zero(); lq * lk]);
+        (0..g.planes).into_par_iter().for_each_init(scratch, |(ds, dropped), p| {
+            let pp = &probs[p * lq * lk..(p + 1) * lq * lk];
+            // The probabilities `P V` used: P itself, or P with the dropout mask applied.
+            let pv = match drop {
+                Some(drop) => {
+                    dispatch(drop.rows(p, &mut dropped[..], Some(pp), lk, lk));
+                    &dropped[..]
                 }
-            },
-        );
+                None => pp,
+            };
+            let [(qp, qst), (kp, kst), (vp, vst), (gop, gst)] =
+                [(q, &qs), (k, &ks), (v, &vs), (go, &gs)].map(|(x, s)| s.plane(x, p, heads));
+            // SAFETY (all four products): the operands' strides keep every read inside
+            // their slices (`gemm_strided` asserts it), and each plane writes only its own
+            // rows of dQ, dK and dV, at the offsets and strides of their dense layouts.
+            unsafe {
+                // dV = Pᵀ dO (P as dropped).
+                let dvp = dvv.at(outs[2].base(p, heads));
+                gemm_strided(
+                    dvp,
+                    [outs[2].row, outs[2].col],
+                    (pv, [1, lk]),
+                    (gop, gst),
+                    [lk, dv, lq],
+                );
+                // dP = dO Vᵀ (through the dropout mask), then dS = scale · P ⊙ (dP −
+                // rowsum(dP ⊙ P)) in place.
+                let vt = [vst[1], vst[0]];
+                gemm_strided(ds.as_mut_ptr(), [lk, 1], (gop, gst), (vp, vt), [lq, lk, dv]);
+                if let Some(drop) = drop {
+                    dispatch(drop.rows(p, &mut ds[..], None, lk, lk));
+                }
+                dispatch(SoftmaxGrad { ds: &mut ds[..], p: pp, lk, scale });
+                // dQ = dS K, dK = dSᵀ Q.
+                let dqp = dq.at(outs[0].base(p, heads));
+                gemm_strided(
+                    dqp,
+                    [outs[0].row, outs[0].col],
+                    (ds, [lk, 1]),
+                    (kp, kst),
+                    [lq, d, lk],
+                );
+                let dkp = dk.at(outs[1].base(p, heads));
+                gemm_strided(
+                    dkp,
+                    [outs[1].row, outs[1].col],
+                    (ds, [1, lk]),
+                    (qp, qst),
+                    [lk, d, lq],
+                );
+            }
+        });
         grads.map(T::into_storage)
+    }
+}
+
+/// Dropout of attention probabilities with a mask that is a pure function of `seed` and each
+/// probability's place `(plane, query, key)`: a counter-based generator, so the backward pass
+/// draws the same mask again instead of storing it, and the mask does not depend on the threads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DropProbs {
+    /// `1 − p`, in `(0, 1]`.
+    pub keep: f64,
+    pub seed: u64,
+}
+
+impl DropProbs {
+    /// The kernel writing rows of `src` (or `dst` itself) times the mask of plane `p` over
+    /// `n` keys per row (of `lk` in the plane), `1 / keep` where kept and 0 where dropped.
+    fn rows<'a, T: Float>(
+        &self,
+        p: usize,
+        dst: &'a mut [T],
+        src: Option<&'a [T]>,
+        n: usize,
+        lk: usize,
+    ) -> DropRows<'a, T> {
+        let key = splitmix64(self.seed ^ splitmix64(p as u64));
+        // Kept when the top 24 bits of the hash fall below keep · 2²⁴.
+        let threshold = (self.keep * (1u32 << 24) as f64).round() as u32;
+        let scale = T::from(1.0 / self.keep).unwrap();
+        DropRows { dst, src, n, lk, key: [key as u32, (key >> 32) as u32], threshold, scale }
+    }
+}
+
+/// SplitMix64's finaliser: a 64-bit hash.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A 32-bit hash (Wellons' `lowbias32`), in lanes.
+#[inline(always)]
+fn mix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x7FEB_352D);
+    h ^= h >> 15;
+    h = h.wrapping_mul(0x846C_A68B);
+    h ^ (h >> 16)
+}
+
+/// See [`DropProbs::rows`].
+struct DropRows<'a, T> {
+    dst: &'a mut [T],
+    src: Option<&'a [T]>,
+    n: usize,
+    lk: usize,
+    key: [u32; 2],
+    threshold: u32,
+    scale: T,
+}
+
+impl<T: Float> Kernel for DropRows<'_, T> {
+    #[inline(always)]
+    fn run(self) {
+        let DropRows { dst, src, n, lk, key, threshold, scale } = self;
+        let zero = T::zero();
+        for (i, row) in dst.chunks_mut(n).enumerate() {
+            let start = (i * lk) as u32;
+            let factor = |j: usize| {
+                let h = mix32(mix32(start.wrapping_add(j as u32) ^ key[0]) ^ key[1]);
+                if h >> 8 < threshold {
+                    scale
+                } else {
+                    zero
+                }
+            };
+            match src {
+                Some(src) => {
+                    let from = &src[i * n..(i + 1) * n];
+                    for (j, (d, &x)) in row.iter_mut().zip(from).enumerate() {
+                        *d = x * factor(j);
+                    }
+                }
+                None => row.iter_mut().enumerate().for_each(|(j, d)| *d *= factor(j)),
+            }
+        }
     }
 }
 

@@ -1,16 +1,16 @@
 //! `q.scaled_dot_product_attention(k, v, key_mask, scale)`, PyTorch's
 //! `torch.nn.functional.scaled_dot_product_attention` with a key padding mask: the shapes are
-//! checked (every message names the op and the shapes), the operands made contiguous when a
-//! gradient will be taken (the forward kernel reads any strides), the fused
-//! kernel of [`crate::ops::attention`] run, and the op recorded with the probabilities its
-//! gradient needs. The gradient is in the backward pass's one `match`
+//! checked (every message names the op and the shapes), the fused kernel of
+//! [`crate::ops::attention`] run on the operands as they are laid out, and the op recorded with
+//! the probabilities its gradient needs. In training, the probabilities can be dropped out
+//! before `P V` (PyTorch's `dropout_p`), with a mask drawn from a seed. The gradient is in the backward pass's one `match`
 //! ([`crate::autograd::backprop`]), which reads the geometry back through [`attention_geometry`].
 
 use std::sync::Arc;
 
 use super::{is_grad_enabled, Layout, Op, Shape, Tensor};
 use crate::error::{Error, Result};
-use crate::ops::attention::{Attention, AttentionGeometry};
+use crate::ops::attention::{Attention, AttentionGeometry, DropProbs};
 use crate::ops::Map;
 
 const OP: &str = "scaled_dot_product_attention";
@@ -97,12 +97,32 @@ impl Tensor {
         key_mask: Option<&Tensor>,
         scale: Option<f64>,
     ) -> Result<Tensor> {
+        self.scaled_dot_product_attention_dropout(k, v, key_mask, scale, 0.0, 0)
+    }
+
+    /// [`Tensor::scaled_dot_product_attention`] with each attention probability dropped with
+    /// probability `dropout` (and the others scaled by `1 / (1 − dropout)`) before the product
+    /// with `V`, as PyTorch's `dropout_p` in training mode. The mask is a function of `seed` and
+    /// each probability's place, the same for the same seed whatever the thread count.
+    pub fn scaled_dot_product_attention_dropout(
+        &self,
+        k: &Tensor,
+        v: &Tensor,
+        key_mask: Option<&Tensor>,
+        scale: Option<f64>,
+        dropout: f64,
+        seed: u64,
+    ) -> Result<Tensor> {
         let g = attention_geometry(self, k, v, scale)?;
+        if !(0.0..1.0).contains(&dropout) {
+            return Err(Error::invalid("dropout", dropout, "a dropout probability lies in [0, 1)"));
+        }
+        let dropout = (dropout > 0.0).then_some(DropProbs { keep: 1.0 - dropout, seed });
         let mask = key_mask.map(|m| key_mask_values(m, self, &g)).transpose()?;
         let keep_probs = [self, k, v].iter().any(|t| t.is_tracked()) && is_grad_enabled();
         // Both kernels read any strides: the heads of a projection are never copied.
         let q = self;
-        let kernel = Attention { geometry: &g, mask: mask.as_deref(), keep_probs };
+        let kernel = Attention { geometry: &g, mask: mask.as_deref(), keep_probs, dropout };
         let (storage, probs) = kernel.map([q.operand(), k.operand(), v.operand()])?;
         let mut dims = self.dims().to_vec();
         *dims.last_mut().expect("rank 3 or 4") = g.dv;
@@ -120,6 +140,7 @@ impl Tensor {
                 v: v.clone(),
                 scale: g.scale,
                 probs: Arc::new(probs),
+                dropout,
             }),
             None => None,
         };

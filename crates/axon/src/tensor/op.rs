@@ -9,6 +9,7 @@ use smallvec::SmallVec;
 
 use super::conv_args::{Conv2dArgs, Pool2dArgs};
 use super::{Dims, Storage, Tensor};
+use crate::ops::attention::DropProbs;
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::sparse::Csr;
 
@@ -119,6 +120,8 @@ pub enum Op {
         v: Tensor,
         scale: f64,
         probs: Arc<Storage>,
+        /// The dropout of the probabilities, if any (its mask is drawn again from the seed).
+        dropout: Option<DropProbs>,
     },
     /// `input.layer_norm(weight, bias, eps)` on contiguous operands; `stats` keeps each row's
     /// mean and standard deviation `(μ, σ)` for the gradient.

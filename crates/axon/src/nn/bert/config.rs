@@ -31,6 +31,8 @@ pub struct BertConfig {
     pub layer_norm_eps: f64,
     /// Dropout after embeddings and sub-layers in training mode (`hidden_dropout_prob`).
     pub hidden_dropout_prob: f64,
+    /// Dropout of the attention probabilities in training mode (`attention_probs_dropout_prob`).
+    pub attention_probs_dropout_prob: f64,
 }
 
 impl BertConfig {
@@ -83,6 +85,7 @@ impl BertConfig {
             type_vocab_size: reader.size("type_vocab_size", Some(2))?,
             layer_norm_eps: reader.float("layer_norm_eps", 1e-12)?,
             hidden_dropout_prob: reader.float("hidden_dropout_prob", 0.1)?,
+            attention_probs_dropout_prob: reader.float("attention_probs_dropout_prob", 0.1)?,
         };
         if !config.hidden_size.is_multiple_of(config.num_attention_heads) {
             return Err(bad(format!(
@@ -93,9 +96,13 @@ impl BertConfig {
         if config.layer_norm_eps <= 0.0 {
             return Err(bad(format!("layer_norm_eps {} must be positive", config.layer_norm_eps)));
         }
-        if !(0.0..1.0).contains(&config.hidden_dropout_prob) {
-            let p = config.hidden_dropout_prob;
-            return Err(bad(format!("hidden_dropout_prob {p} must lie in [0, 1)")));
+        for (key, p) in [
+            ("hidden_dropout_prob", config.hidden_dropout_prob),
+            ("attention_probs_dropout_prob", config.attention_probs_dropout_prob),
+        ] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(bad(format!("{key} {p} must lie in [0, 1)")));
+            }
         }
         Ok(config)
     }
@@ -117,7 +124,7 @@ impl BertConfig {
             "type_vocab_size": self.type_vocab_size,
             "layer_norm_eps": self.layer_norm_eps,
             "hidden_dropout_prob": self.hidden_dropout_prob,
-            "attention_probs_dropout_prob": self.hidden_dropout_prob,
+            "attention_probs_dropout_prob": self.attention_probs_dropout_prob,
             "hidden_act": "gelu",
             "position_embedding_type": "absolute",
         })

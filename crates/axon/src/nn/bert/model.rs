@@ -245,6 +245,7 @@ fn load_layer(
         feed_forward: f,
         activation: FeedForwardActivation::Gelu,
         dropout: c.hidden_dropout_prob,
+        attention_dropout: c.attention_probs_dropout_prob,
         layer_norm_eps: c.layer_norm_eps,
         norm_first: false,
     };
