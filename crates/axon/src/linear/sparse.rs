@@ -12,9 +12,10 @@
 //! with the intercept `b` not penalised. Two solvers:
 //! - [`SparseSolver::Tron`], LIBLINEAR's trust-region Newton method (`tron.rs`): each step
 //!   solves `H s = −∇F` by preconditioned conjugate gradients inside a trust region, with
-//!   Hessian-vector products `Xᵀ(D (X v)) + α v`, `D = diag(sᵢ σ(zᵢ)(1 − σ(zᵢ)))`, fused into
-//!   one pass over the rows (`GramProduct`), into vectors made once per fit; it stops when
-//!   `‖∇F‖₂ ≤ tol ‖∇F(0)‖₂`, LIBLINEAR's rule.
+//!   Hessian-vector products `Xᵀ(D (X v)) + α v`, `D = diag(sᵢ σ(zᵢ)(1 − σ(zᵢ)))`, as two
+//!   gathers (`X v` by the rows of `X`, then `Xᵀ(·)` by the rows of `Xᵀ`, made once per fit),
+//!   neither of which scatters into a vector as wide as the design, into vectors made once per
+//!   fit; it stops when `‖∇F‖₂ ≤ tol ‖∇F(0)‖₂`, LIBLINEAR's rule.
 //! - [`SparseSolver::Lbfgs`], the L-BFGS of `lbfgs.rs` on `F / Σsᵢ` with scikit-learn's
 //!   stopping rule (`‖∇F‖∞ / Σsᵢ ≤ tol`).
 //!
@@ -30,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::linear::binary::{sigmoid, softplus};
 use crate::linear::lbfgs::{self, LbfgsOptions};
 use crate::linear::tron::{dot, norm, tron, TronProblem};
-use crate::sparse::{Csr, GramProduct};
+use crate::sparse::Csr;
 
 /// The solver of [`fit_sparse_logit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,8 +206,6 @@ struct Logit<'a> {
     d: Vec<f64>,
     /// A row-length scratch vector.
     scratch: Vec<f64>,
-    /// The fused `Xᵀ D X v` of the Hessian-vector products.
-    gram: GramProduct,
 }
 
 impl<'a> Logit<'a> {
@@ -231,7 +230,6 @@ impl<'a> Logit<'a> {
             z: vec![0.0; n],
             d: vec![0.0; n],
             scratch: vec![0.0; n],
-            gram: GramProduct::new(x),
         }
     }
 
@@ -296,8 +294,10 @@ impl TronProblem for Logit<'_> {
     fn hessian_times(&mut self, v: &[f64], out: &mut [f64]) {
         let p = self.x.n_cols();
         let b = if self.intercept { v[p] } else { 0.0 };
-        // One pass over the rows: sᵢ = dᵢ (xᵢᵀv + b) into the scratch, Xᵀs into `out`.
-        self.gram.apply(self.x, &self.d, &v[..p], b, &mut self.scratch, &mut out[..p]);
+        // sᵢ = dᵢ (xᵢᵀv + b) into the scratch, then Xᵀs into `out`.
+        self.x.mul_vec_into(&v[..p], &mut self.scratch);
+        self.scratch.iter_mut().zip(&self.d).for_each(|(s, d)| *s = d * (*s + b));
+        self.xt.mul_vec_into(&self.scratch, &mut out[..p]);
         if self.intercept {
             out[p] = self.scratch.iter().sum();
         }

@@ -1,13 +1,10 @@
 //! Sparse matrices, for designs with many columns and few non-zeros per row: bag-of-words
 //! documents, hashed click features, LibSVM files. A model reads such a design only through the
-//! products it needs (`X·β` and `Xᵀr`, fused into one pass for a Newton method's Hessian-vector
-//! product by [`GramProduct`]), so nothing is ever densified; [`hstack`] puts the blocks of
-//! several sources side by side.
+//! products it needs (`X·β` and `Xᵀr`), so nothing is ever densified; [`hstack`] puts the blocks
+//! of several sources side by side.
 
 mod csr;
-mod gram;
 mod hstack;
 
 pub use csr::Csr;
-pub use gram::GramProduct;
 pub use hstack::hstack;

@@ -7,7 +7,8 @@
 //! tokens' ids, kept in an arena and hashed as integers. Its text (`tokens joined by one space`,
 //! unambiguous because tokens hold no spaces) is made only for the n-grams the caller keeps.
 //!
-//! Ids are given in order of first occurrence, block by block in document order, so they, and
+//! Token ids are given in order of first occurrence, block by block in document order, and
+//! n-gram ids the same way within each of a fixed number of hash shards, so they, and
 //! everything computed from them, do not depend on the number of threads.
 
 use std::hash::Hasher;
@@ -171,19 +172,31 @@ fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) 
     let mut doc: Vec<u32> = Vec::new();
     // Occurrences of each n-gram in the current document, and those seen there, in order.
     let (mut tally, mut seen): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+    // The n-gram id of each of the block's tokens as a unigram, once interned: a unigram is
+    // then found by index, not by hash.
+    let mut unigram = vec![u32::MAX; block.tokens.len()];
     let mut start = 0;
     let rows = block
         .ends
         .iter()
         .map(|&end| {
+            let local = &block.ids[start..end];
             doc.clear();
-            doc.extend(block.ids[start..end].iter().map(|&id| global[id as usize]));
+            doc.extend(local.iter().map(|&id| global[id as usize]));
             start = end;
             seen.clear();
             let (lo, hi) = ngram_range;
             for n in lo..=hi.min(doc.len()) {
-                for w in doc.windows(n) {
-                    let g = grams.intern(w) as usize;
+                for (k, w) in doc.windows(n).enumerate() {
+                    let g = if n == 1 {
+                        let u = &mut unigram[local[k] as usize];
+                        if *u == u32::MAX {
+                            *u = grams.intern(w);
+                        }
+                        *u as usize
+                    } else {
+                        grams.intern(w) as usize
+                    };
                     if g >= tally.len() {
                         tally.resize(g + 1, 0);
                     }
@@ -199,6 +212,61 @@ fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) 
         })
         .collect();
     GramBlock { grams, rows }
+}
+
+/// Shards of the n-gram merge, by hash: each is merged on its own, in a table small enough to
+/// stay in cache. A fixed number, so the ids do not depend on the number of threads.
+const SHARDS: usize = 64;
+
+fn shard_of(key: &[u32]) -> usize {
+    (hash(key) >> 32) as usize % SHARDS
+}
+
+/// The blocks' n-grams merged into one numbering, and each block's ids renamed to it. Each
+/// shard takes its n-grams block by block, in block order, and numbers them in order of first
+/// occurrence (shards in parallel); an n-gram's id is then its shard's offset (the shards'
+/// sizes added in shard order) plus its number within the shard.
+fn merge_grams(blocks: &[GramBlock]) -> (Grams, Vec<Vec<u32>>) {
+    // Each block's n-grams by shard.
+    let parts: Vec<Vec<Vec<u32>>> = blocks
+        .par_iter()
+        .map(|b| {
+            let mut by_shard = vec![Vec::new(); SHARDS];
+            (0..b.grams.len() as u32).for_each(|g| by_shard[shard_of(b.grams.get(g))].push(g));
+            by_shard
+        })
+        .collect();
+    let shards: Vec<(Grams, Vec<Vec<u32>>)> = (0..SHARDS)
+        .into_par_iter()
+        .map(|s| {
+            let mut grams = Grams::default();
+            let ids = (blocks.iter().zip(&parts))
+                .map(|(b, p)| p[s].iter().map(|&g| grams.intern(b.grams.get(g))).collect())
+                .collect();
+            (grams, ids)
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(SHARDS);
+    let mut merged = Grams::default();
+    for (grams, _) in &shards {
+        offsets.push(merged.len() as u32);
+        for g in 0..grams.len() as u32 {
+            merged.starts.push(merged.arena.len());
+            merged.arena.extend_from_slice(grams.get(g));
+        }
+    }
+    let globals = (blocks.par_iter().zip(&parts).enumerate())
+        .map(|(k, (b, p))| {
+            let mut global = vec![0u32; b.grams.len()];
+            for (s, ((_, ids), &offset)) in shards.iter().zip(&offsets).enumerate() {
+                for (&g, &id) in p[s].iter().zip(&ids[k]) {
+                    global[g as usize] = offset + id;
+                }
+            }
+            global
+        })
+        .collect();
+    (merged, globals)
 }
 
 /// The n-grams of a corpus and each document's counts of them.
@@ -225,15 +293,7 @@ impl Counts {
             .zip(&globals)
             .map(|(b, global)| count_block(b, global, analyzer.ngram_range))
             .collect();
-        // The blocks' n-grams merged in block order, as integer sequences (one thread: the
-        // order of first occurrence), then each block's rows renamed to the merged ids.
-        let mut grams = Grams::default();
-        let globals: Vec<Vec<u32>> = counted
-            .iter()
-            .map(|block| {
-                (0..block.grams.len() as u32).map(|g| grams.intern(block.grams.get(g))).collect()
-            })
-            .collect();
+        let (grams, globals) = merge_grams(&counted);
         let rows = counted
             .into_par_iter()
             .zip(globals)
@@ -254,22 +314,35 @@ impl Counts {
     /// Sorts n-gram ids in the order of their texts, without making the texts: token by token,
     /// by the tokens' alphabetical ranks. That is the order of the joined strings because the
     /// separator, a space, sorts before every character a token holds, as the end of a shorter
-    /// sequence sorts before any further token.
+    /// sequence sorts before any further token. Only the tokens of `ids` are ranked (from 1, so
+    /// that 0 stands for no token), and each n-gram is keyed by the ranks of its first two
+    /// tokens in one integer: unigrams and bigrams are then ordered by their keys alone, and
+    /// only longer n-grams with equal keys compare their further tokens.
     pub fn sort_by_text(&self, ids: &mut [u32]) {
-        let mut by_text: Vec<u32> = (0..self.tokens.len() as u32).collect();
+        let mut used = vec![false; self.tokens.len()];
+        ids.iter().flat_map(|&g| self.grams.get(g)).for_each(|&t| used[t as usize] = true);
+        let mut by_text: Vec<u32> =
+            (0..self.tokens.len() as u32).filter(|&t| used[t as usize]).collect();
         by_text.par_sort_unstable_by(|&a, &b| self.tokens.get(a).cmp(self.tokens.get(b)));
-        let mut rank = vec![0u32; by_text.len()];
+        let mut rank = vec![0u32; self.tokens.len()];
         for (r, &t) in by_text.iter().enumerate() {
-            rank[t as usize] = r as u32;
+            rank[t as usize] = r as u32 + 1;
         }
         let ranks = |g: u32| self.grams.get(g).iter().map(|&t| rank[t as usize]);
-        ids.par_sort_unstable_by(|&a, &b| ranks(a).cmp(ranks(b)));
+        let key = |g: u32| {
+            let mut r = ranks(g);
+            (u64::from(r.next().unwrap_or(0)) << 32) | u64::from(r.next().unwrap_or(0))
+        };
+        let mut keyed: Vec<(u64, u32)> = ids.par_iter().map(|&g| (key(g), g)).collect();
+        keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ranks(a.1).cmp(ranks(b.1))));
+        ids.iter_mut().zip(keyed).for_each(|(id, (_, g))| *id = g);
     }
 
     /// The text of n-gram `g`: its tokens joined by one space.
     pub fn term(&self, g: u32) -> String {
         let ids = self.grams.get(g);
-        let mut term = String::new();
+        let len = ids.iter().map(|&id| self.tokens.get(id).len() + 1).sum::<usize>();
+        let mut term = String::with_capacity(len);
         for (i, &id) in ids.iter().enumerate() {
             if i > 0 {
                 term.push(' ');

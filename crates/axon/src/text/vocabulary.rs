@@ -110,6 +110,8 @@ impl Lookup {
             short: FxHashMap::with_capacity_and_hasher(terms.len(), Default::default()),
             ..Lookup::default()
         };
+        // Terms are sorted, so those of one first token follow each other: it is looked up once.
+        let mut last: Option<(&str, u32)> = None;
         for (j, term) in terms.iter().enumerate() {
             let mut parts = term.split(' ');
             let (first, second) = (parts.next().unwrap_or(""), parts.next());
@@ -117,7 +119,11 @@ impl Lookup {
                 lookup.long.insert(term.clone(), j as u32);
                 continue;
             }
-            let a = lookup.token_id(first);
+            let a = match last {
+                Some((token, id)) if token == first => id,
+                _ => lookup.token_id(first),
+            };
+            last = Some((first, a));
             let key = match second {
                 Some(second) => pair_key(Some(a), lookup.token_id(second)),
                 None => pair_key(None, a),
