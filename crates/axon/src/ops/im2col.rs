@@ -11,7 +11,6 @@
 
 use std::mem::MaybeUninit;
 
-use super::simd::{dispatch, Loop};
 use crate::tensor::Float;
 
 /// The sizes of one 2-D convolution, already checked by the caller.
@@ -76,9 +75,7 @@ fn valid_range(
 
 /// Calls `f(row, oh_range, ow_range, input_row_of, input_col_start)` for each im2col row
 /// `(c, p, q)`: the row index, the valid output rows and columns, a map from output row to input
-/// row, and the input column read by the first valid output column. Inlined, so that `f`'s
-/// loops are compiled inside the caller's [`dispatch`].
-#[inline(always)]
+/// row, and the input column read by the first valid output column.
 fn for_each_col_row(
     g: &ConvGeometry,
     mut f: impl FnMut(usize, (usize, usize), (usize, usize), &dyn Fn(usize) -> usize, usize),
@@ -175,42 +172,27 @@ pub fn col2im<T: Float>(g: &ConvGeometry, col: &[T], dx: &mut [T]) {
 }
 
 /// [`col2im`] of the columns `0..L` of a matrix whose rows are `ld` apart (`col` starts at the
-/// sample's first column), compiled for the CPU's widest vectors ([`dispatch`]): the runs it adds
-/// are output rows, short enough that most of a run would fall in the baseline loop's scalar
-/// tail. Each element is one addition either way, so the result is the same.
+/// sample's first column).
 pub(crate) fn col2im_from<T: Float>(g: &ConvGeometry, col: &[T], ld: usize, dx: &mut [T]) {
-    dispatch(Loop(
-        #[inline(always)]
-        || col2im_rows(g, col, ld, dx),
-    ));
-}
-
-/// The loop of [`col2im_from`].
-#[inline(always)]
-fn col2im_rows<T: Float>(g: &ConvGeometry, col: &[T], ld: usize, dx: &mut [T]) {
     let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
     let l = ho * wo;
-    for_each_col_row(
-        g,
-        #[inline(always)]
-        |r, (r0, r1), (c0, c1), in_row, start| {
-            if c0 == c1 {
-                return;
-            }
-            let src_rows = &col[r * ld..r * ld + l];
-            for oh in r0..r1 {
-                let s = &src_rows[oh * wo + c0..oh * wo + c1];
-                let d = &mut dx[in_row(oh) * w..][..w];
-                if sw == 1 {
-                    for (o, &v) in d[start..start + s.len()].iter_mut().zip(s) {
-                        *o += v;
-                    }
-                } else {
-                    for (o, &v) in d[start..].iter_mut().step_by(sw).zip(s) {
-                        *o += v;
-                    }
+    for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
+        if c0 == c1 {
+            return;
+        }
+        let src_rows = &col[r * ld..r * ld + l];
+        for oh in r0..r1 {
+            let s = &src_rows[oh * wo + c0..oh * wo + c1];
+            let d = &mut dx[in_row(oh) * w..][..w];
+            if sw == 1 {
+                for (o, &v) in d[start..start + s.len()].iter_mut().zip(s) {
+                    *o += v;
+                }
+            } else {
+                for (o, &v) in d[start..].iter_mut().step_by(sw).zip(s) {
+                    *o += v;
                 }
             }
-        },
-    );
+        }
+    });
 }
