@@ -22,8 +22,8 @@
 //!
 //! Threads: the blocks are split into one group of consecutive blocks per rayon thread, and
 //! `gemm` runs single-threaded inside each (multi-threaded only when there are fewer blocks than
-//! threads). The weight and bias gradients sum their per-group partial sums in group order, so a fixed
-//! thread count gives bit-identical results. When training ([`conv2d_keeping_cols`]), the
+//! threads). The weight and bias gradients sum their per-group partial sums in group order, so a
+//! fixed thread count gives bit-identical results. When training ([`conv2d_keeping_cols`]), the
 //! batch's im2col matrices are kept for `∂L/∂W`; in evaluation each group reuses one block
 //! buffer, so memory stays small for large batches.
 //!

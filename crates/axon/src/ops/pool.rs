@@ -88,18 +88,17 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, V
     let mut argmax = Vec::with_capacity(len);
     let pairs = g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0];
     let (rows, cols) = (g.windows(0), g.windows(1));
-    let work = |((dst, idx), plane): ((&mut [T], &mut [MaybeUninit<u32>]), &[T])| {
-        if pairs {
-            dispatch(MaxPool2x2 { plane, width: [wi, wo], dst, idx, relu });
-        } else {
-            max_pool_windows(plane, [&rows, &cols], wi, (dst, idx), relu);
-        }
-    };
     out.par_chunks_mut(out_len)
         .zip(argmax.spare_capacity_mut()[..len].par_chunks_mut(out_len))
         .zip(x.par_chunks(in_len))
         .with_min_len(g.planes_per_task())
-        .for_each(work);
+        .for_each(|((dst, idx), plane)| {
+            if pairs {
+                dispatch(MaxPool2x2 { plane, width: [wi, wo], dst, idx, relu });
+            } else {
+                max_pool_windows(plane, [&rows, &cols], wi, (dst, idx), relu);
+            }
+        });
     // SAFETY: both kernels write every position of their plane.
     unsafe { argmax.set_len(len) };
     (out, argmax)
