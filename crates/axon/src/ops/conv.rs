@@ -15,13 +15,15 @@
 //! from about a thousand columns) and packs `W` once per block. The backward pass is two more
 //! products per block, in one pass, on the block's output gradient gathered once as `G_b`
 //! `(O, nb·L)`: `∂L/∂Wᵀ = Σ_b X_b G_bᵀ` and `∂L/∂X_b = Wᵀ G_b`, the latter folded back onto the
-//! input by col2im. A 1×1 kernel with stride 1 and no padding takes blocks of one sample, whose input
-//! already is its im2col matrix.
+//! input by col2im (onto each sample's gradient, zeroed just before, in cache); the same pass sums
+//! the block's output gradient per channel for `∂L/∂b`, so the gradient is read once. A 1×1 kernel
+//! with stride 1 and no padding takes blocks of one sample, whose input already is its im2col
+//! matrix.
 //!
 //! Threads: the blocks are split into one group of consecutive blocks per rayon thread, and
 //! `gemm` runs single-threaded inside each (multi-threaded only when there are fewer blocks than
-//! threads). The weight gradient sums its per-group partial products in group order, so a fixed
-//! thread count gives bit-identical results. When training ([`conv2d_keeping_cols`]), the
+//! threads). The weight and bias gradients sum their per-group partial sums in group order, so a
+//! fixed thread count gives bit-identical results. When training ([`conv2d_keeping_cols`]), the
 //! batch's im2col matrices are kept for `∂L/∂W`; in evaluation each group reuses one block
 //! buffer, so memory stays small for large batches.
 //!
@@ -221,6 +223,17 @@ fn gather_block<T: Float>(g: &ConvGeometry, gy: &[T], gb: &mut [T]) {
     }
 }
 
+/// Adds a block's output gradient `gy` `(samples, O, L)` summed over its pixels to `db` `(O)`,
+/// the samples in order: the bias gradient, taken while the block is in cache for the products.
+fn add_bias_sums<T: Float>(g: &ConvGeometry, gy: &[T], db: &mut [T]) {
+    let l = g.col_cols();
+    for gn in gy.chunks_exact(g.out_len()) {
+        for (d, row) in db.iter_mut().zip(gn.chunks_exact(l)) {
+            *d += sum_slice(row);
+        }
+    }
+}
+
 /// The batch's im2col matrices for the weight gradient: the kept `cols` when they fit the
 /// geometry, the input itself for a pointwise kernel, else rebuilt from `x`.
 fn columns<'a, T: Float>(g: &ConvGeometry, x: &'a [T], cols: Option<&'a [T]>) -> Cow<'a, [T]> {
@@ -231,24 +244,36 @@ fn columns<'a, T: Float>(g: &ConvGeometry, x: &'a [T], cols: Option<&'a [T]>) ->
     }
 }
 
+/// The gradients [`backward`] computes: `∂L/∂x`, `∂L/∂w` and `∂L/∂b`, each empty when not asked
+/// for.
+type Grads<T> = [Vec<T>; 3];
+
 /// One pass over the blocks, each block's output gradient gathered once as `G_b`: `∂L/∂x`
-/// `(N, C, H, W)` when `w` is given (`Wᵀ G_b` folded back by col2im, or written directly for a
-/// pointwise kernel) and `∂L/∂w` `(O, C, kH, kW)` when the batch's im2col matrices `cols` are
-/// (`(Σ_b X_b G_bᵀ)ᵀ`, summed per group of blocks and then over the groups in order). An output
-/// not asked for is empty.
+/// `(N, C, H, W)` when `w` is given (`Wᵀ G_b` folded back by col2im onto the sample's gradient,
+/// zeroed just before while it is in cache, or written directly for a pointwise kernel),
+/// `∂L/∂w` `(O, C, kH, kW)` when the batch's im2col matrices `cols` are (`(Σ_b X_b G_bᵀ)ᵀ`) and
+/// `∂L/∂b` `(O)` when `bias` (the block's output gradient summed per channel while it is in
+/// cache). The weight and bias gradients are summed per group of blocks and then over the groups
+/// in order.
 fn backward<T: Float>(
     g: &ConvGeometry,
     gy: &[T],
     w: Option<&[T]>,
     cols: Option<&[T]>,
-) -> (Vec<T>, Vec<T>) {
+    bias: bool,
+) -> Grads<T> {
     let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
     let (in_len, out_len) = (g.in_len(), g.out_len());
-    let mut dx = if w.is_some() { buffers::take_zeroed(g.batch * in_len) } else { Vec::new() };
-    let mut dw = if cols.is_some() { buffers::take_zeroed(o * ck) } else { Vec::new() };
+    let sized = |want: bool, len: usize| if want { buffers::take_zeroed(len) } else { Vec::new() };
     if g.batch == 0 || out_len == 0 {
-        return (dx, dw);
+        return [
+            sized(w.is_some(), g.batch * in_len),
+            sized(cols.is_some(), o * ck),
+            sized(bias, o),
+        ];
     }
+    // Every sample's gradient is written below (zeroed before col2im adds to it).
+    let mut dx = if w.is_some() { buffers::take_stale(g.batch * in_len) } else { Vec::new() };
     let w = w.filter(|_| in_len > 0);
     let (nb, per, par) = (g.block_samples(), g.group_samples(), g.parallelism());
     let groups = g.batch.div_ceil(per);
@@ -257,13 +282,17 @@ fn backward<T: Float>(
     } else {
         (0..groups).map(|_| &mut [][..]).collect()
     };
-    let partials: Vec<Vec<T>> = dx_groups
+    let products = w.is_some() || cols.is_some();
+    let partials: Vec<[Vec<T>; 2]> = dx_groups
         .into_par_iter()
         .enumerate()
         .map(|(k, dxg)| {
-            let mut dwg = if cols.is_some() { buffers::take_zeroed(o * ck) } else { Vec::new() };
+            // Written by the group's first product, accumulated by the others.
+            let mut dwg = if cols.is_some() { buffers::take_stale(o * ck) } else { Vec::new() };
+            let mut dbg = vec![T::zero(); if bias { o } else { 0 }];
             // Scratch for a full block: its gathered output gradient and its `Wᵀ G_b`.
-            let mut gb = if nb > 1 { buffers::take_stale(o * nb * l) } else { Vec::new() };
+            let gather = nb > 1 && products;
+            let mut gb = if gather { buffers::take_stale(o * nb * l) } else { Vec::new() };
             let pointwise = g.is_pointwise();
             let mut dcol = if w.is_some() && !pointwise {
                 buffers::take_stale(ck * nb * l)
@@ -275,7 +304,10 @@ fn backward<T: Float>(
                 let samples = nb.min(end - n0);
                 let c = samples * l;
                 let gy_b = &gy[n0 * out_len..(n0 + samples) * out_len];
-                let gsrc: &[T] = if samples == 1 {
+                if bias {
+                    add_bias_sums(g, gy_b, &mut dbg);
+                }
+                let gsrc: &[T] = if !gather || samples == 1 {
                     gy_b
                 } else {
                     gather_block(g, gy_b, &mut gb);
@@ -285,7 +317,7 @@ fn backward<T: Float>(
                     // ∂L/∂Wᵀ += X_b G_bᵀ: (C·kH·kW, c) · (c, O); gemm packs the transposed
                     // operand slowly, so it is the smaller one, G_b.
                     let xb = (&src[n0 * ck * l..(n0 + samples) * ck * l], [c, 1]);
-                    gemm_into(&mut dwg, true, xb, (gsrc, [1, c]), [ck, o, c], par);
+                    gemm_into(&mut dwg, n0 > first, xb, (gsrc, [1, c]), [ck, o, c], par);
                 }
                 let Some(w) = w else { continue };
                 let wt = (w, [1, ck]); // Wᵀ: (C·kH·kW, O)
@@ -297,34 +329,39 @@ fn backward<T: Float>(
                 let dcol = &mut dcol[..ck * c];
                 gemm_into(dcol, false, wt, (gsrc, [c, 1]), [ck, c, o], par);
                 for (s, dxn) in dxb.chunks_exact_mut(in_len).enumerate() {
+                    dxn.fill(T::zero());
                     col2im_from(g, &dcol[s * l..], c, dxn);
                 }
             }
             buffers::give(gb);
             buffers::give(dcol);
-            dwg
+            [dwg, dbg]
         })
         .collect();
-    let mut dwt = buffers::take_zeroed(dw.len());
-    for p in partials {
-        for (a, &b) in dwt.iter_mut().zip(&p) {
-            *a += b;
-        }
-        buffers::give(p);
+    // The groups' partial sums, added in order.
+    let mut sums = partials.into_iter();
+    let [mut dwt, mut db] = sums.next().expect("a non-empty batch has a group");
+    for [pw, pb] in sums {
+        dwt.iter_mut().zip(&pw).for_each(|(a, &b)| *a += b);
+        db.iter_mut().zip(&pb).for_each(|(a, &b)| *a += b);
+        buffers::give(pw);
     }
+    // ∂L/∂w is the transpose of the summed `(C·kH·kW, O)` products; every element is written.
+    let mut dw = if cols.is_some() { buffers::take_stale(o * ck) } else { Vec::new() };
     for (r, row) in dwt.chunks_exact(o.max(1)).enumerate() {
         for (j, &v) in row.iter().enumerate() {
             dw[j * ck + r] = v;
         }
     }
     buffers::give(dwt);
-    (dx, dw)
+    [dx, dw, db]
 }
 
 /// `∂L/∂x` `(N, C, H, W)` from the output gradient `gy` `(N, O, H_out, W_out)` and `w`: per
 /// block, `Wᵀ G_b` folded back by col2im (written directly for a pointwise kernel).
 pub fn conv2d_backward_input<T: Float>(g: &ConvGeometry, gy: &[T], w: &[T]) -> Vec<T> {
-    backward(g, gy, Some(w), None).0
+    let [dx, _, _] = backward(g, gy, Some(w), None, false);
+    dx
 }
 
 /// `∂L/∂w` `(O, C, kH, kW)` = `(Σ_b X_b G_bᵀ)ᵀ`, summed per group of blocks and then over the
@@ -336,23 +373,15 @@ pub fn conv2d_backward_weight<T: Float>(
     x: &[T],
     cols: Option<&[T]>,
 ) -> Vec<T> {
-    backward(g, gy, None, Some(&columns(g, x, cols))).1
+    let [_, dw, _] = backward(g, gy, None, Some(&columns(g, x, cols)), false);
+    dw
 }
 
-/// `∂L/∂b` `(O)` = the output gradient summed over the batch and the output pixels, one channel
-/// per rayon task, the samples added in order.
+/// `∂L/∂b` `(O)` = the output gradient summed over the output pixels and the samples, per group
+/// of blocks in order and then over the groups in order.
 pub fn conv2d_backward_bias<T: Float>(g: &ConvGeometry, gy: &[T]) -> Vec<T> {
-    let (l, o) = (g.col_cols(), g.out_channels);
-    if l == 0 {
-        return vec![T::zero(); o];
-    }
-    (0..o)
-        .into_par_iter()
-        .map(|oc| {
-            let rows = gy.chunks_exact(o * l).map(|gn| sum_slice(&gn[oc * l..(oc + 1) * l]));
-            rows.fold(T::zero(), |acc, s| acc + s)
-        })
-        .collect()
+    let [_, _, db] = backward(g, gy, None, None, true);
+    db
 }
 
 /// The forward kernel of the operands `[x, w]` (contiguous) with an optional `bias` of their
@@ -400,11 +429,8 @@ impl Map<3> for Conv2dGrads<'_> {
         let cols = self.cols.and_then(T::as_slice);
         let [want_dx, want_dw, want_db] = self.wanted;
         let src = want_dw.then(|| columns(g, x, cols));
-        let (dx, dw) = backward(g, gy, want_dx.then_some(w), src.as_deref());
-        [
-            want_dx.then(|| T::into_storage(dx)),
-            want_dw.then(|| T::into_storage(dw)),
-            want_db.then(|| T::into_storage(conv2d_backward_bias(g, gy))),
-        ]
+        let [dx, dw, db] = backward(g, gy, want_dx.then_some(w), src.as_deref(), want_db);
+        let storage = |want: bool, v: Vec<T>| want.then(|| T::into_storage(v));
+        [storage(want_dx, dx), storage(want_dw, dw), storage(want_db, db)]
     }
 }

@@ -16,6 +16,8 @@
 //! Every `(n, c)` plane is independent, so planes are split across rayon threads. The outputs
 //! and gradients come from the [buffer pool](crate::tensor::buffers), warm from the last step.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use super::dispatch::{dense, Map};
@@ -77,42 +79,40 @@ pub const NO_GRADIENT: u32 = u32::MAX;
 pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, Vec<u32>) {
     let (wi, wo) = (g.input[1], g.output[1]);
     let (in_len, out_len) = (g.in_plane(), g.out_plane());
-    let mut argmax = vec![0u32; g.planes * out_len];
+    let len = g.planes * out_len;
     if in_len == 0 || out_len == 0 {
-        return (vec![T::zero(); g.planes * out_len], argmax);
+        return (vec![T::zero(); len], vec![0; len]);
     }
-    // Every element is written below.
-    let mut out = buffers::take_stale(g.planes * out_len);
+    // Every element of both is written below.
+    let mut out = buffers::take_stale(len);
+    let mut argmax = Vec::with_capacity(len);
     let pairs = g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0];
     let (rows, cols) = (g.windows(0), g.windows(1));
-    let work = |((dst, idx), plane): ((&mut [T], &mut [u32]), &[T])| {
-        if pairs {
-            dispatch(MaxPool2x2 { plane, width: [wi, wo], dst, idx, relu });
-            return;
-        }
-        max_pool_windows(plane, [&rows, &cols], wi, dst, idx);
-        if relu {
-            for (o, i) in dst.iter_mut().zip(idx.iter_mut()) {
-                (*o, *i) = relu_of(*o, *i);
-            }
-        }
-    };
     out.par_chunks_mut(out_len)
-        .zip(argmax.par_chunks_mut(out_len))
+        .zip(argmax.spare_capacity_mut()[..len].par_chunks_mut(out_len))
         .zip(x.par_chunks(in_len))
         .with_min_len(g.planes_per_task())
-        .for_each(work);
+        .for_each(|((dst, idx), plane)| {
+            if pairs {
+                dispatch(MaxPool2x2 { plane, width: [wi, wo], dst, idx, relu });
+            } else {
+                max_pool_windows(plane, [&rows, &cols], wi, (dst, idx), relu);
+            }
+        });
+    // SAFETY: both kernels write every position of their plane.
+    unsafe { argmax.set_len(len) };
     (out, argmax)
 }
 
 /// Max pooling of one plane (`wi` columns) over the windows `[rows, cols]` (each clipped to the
-/// plane): output `(i, j)` takes input rows `rows[i]` and columns `cols[j]`.
+/// plane), of its ReLU when `relu`: output `(i, j)` takes input rows `rows[i]` and columns
+/// `cols[j]`. Every output and position is written.
 fn max_pool_windows<T: Float>(
     plane: &[T],
     windows: [&[(usize, usize)]; 2],
     wi: usize,
-    dst: &mut [T],
-    idx: &mut [u32],
+    (dst, idx): (&mut [T], &mut [MaybeUninit<u32>]),
+    relu: bool,
 ) {
     let [rows, cols] = windows;
     let wo = cols.len();
@@ -125,7 +125,9 @@ fn max_pool_windows<T: Float>(
                     (best, at) = pick(v, (r * wi + c) as u32, best, at);
                 }
             }
-            (*o, *i) = (best, at);
+            let (best, at) = if relu { relu_of(best, at) } else { (best, at) };
+            *o = best;
+            i.write(at);
         }
     }
 }
@@ -156,7 +158,7 @@ struct MaxPool2x2<'a, T> {
     plane: &'a [T],
     width: [usize; 2],
     dst: &'a mut [T],
-    idx: &'a mut [u32],
+    idx: &'a mut [MaybeUninit<u32>],
     relu: bool,
 }
 
@@ -176,7 +178,9 @@ impl<T: Float> Kernel for MaxPool2x2<'_, T> {
                 let (left, right) = (pick(t[1], 1, t[0], 0), pick(b[1], 1, b[0], 0));
                 let (best, at) = pick(right.0, right.1 + wi as u32, left.0, left.1);
                 let at = (base + 2 * ow) as u32 + at;
-                (*o, *i) = if relu { relu_of(best, at) } else { (best, at) };
+                let (best, at) = if relu { relu_of(best, at) } else { (best, at) };
+                *o = best;
+                i.write(at);
             }
         }
     }
