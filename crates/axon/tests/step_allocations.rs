@@ -50,8 +50,8 @@ fn step_allocations(momentum: f64) -> usize {
         .with(Linear::new(16, 16, true, f, &mut rng).unwrap())
         .with(ReLU)
         .with(Linear::new(16, 3, true, f, &mut rng).unwrap());
-    let mut opt = Sgd::new(net.params(), SgdConfig { lr: 0.01, momentum, ..Default::default() })
-        .unwrap();
+    let mut opt =
+        Sgd::new(net.params(), SgdConfig { lr: 0.01, momentum, ..Default::default() }).unwrap();
     let x = Tensor::randn([1, 4], 0.0, 1.0, f, &mut rng);
     let y = Tensor::from_vec(vec![1i64], [1]).unwrap();
     let step = |opt: &mut Sgd| {

@@ -103,17 +103,31 @@ fn product<T: Float>(dst: &mut [T], lhs: Operand<T>, rhs: Operand<T>, [m, n, k]:
     }
 }
 
-/// [`product`] as dot products of `lhs`'s rows and `rhs`'s columns, each summed in order of `k`.
+/// [`product`] as plain loops. Every element is summed from zero in order of `k` in all three
+/// forms, so they give the same bits: when `rhs`'s rows are contiguous, row `i` of the product
+/// accumulates `a_ip · rhs_p` (vectorised along the row); when `lhs`'s rows and `rhs`'s columns
+/// are, each element is a dot product of two slices; otherwise it is read through the strides.
 fn small_product<T: Float>(dst: &mut [T], lhs: Operand<T>, rhs: Operand<T>, [m, n, k]: [usize; 3]) {
     for (i, row) in dst.chunks_exact_mut(n).take(m).enumerate() {
-        let a = &lhs.data[i * lhs.rs..];
-        for (j, out) in row.iter_mut().enumerate() {
-            let b = &rhs.data[j * rhs.cs..];
-            let mut sum = T::zero();
+        let a = lhs.at(i, 0).data;
+        if rhs.cs == 1 {
+            row.fill(T::zero());
             for p in 0..k {
-                sum += a[p * lhs.cs] * b[p * rhs.rs];
+                let (x, b) = (a[p * lhs.cs], &rhs.data[p * rhs.rs..][..n]);
+                for (o, &y) in row.iter_mut().zip(b) {
+                    *o += x * y;
+                }
             }
-            *out = sum;
+        } else if lhs.cs == 1 && rhs.rs == 1 {
+            for (j, out) in row.iter_mut().enumerate() {
+                let b = &rhs.data[j * rhs.cs..][..k];
+                *out = a[..k].iter().zip(b).fold(T::zero(), |s, (&x, &y)| s + x * y);
+            }
+        } else {
+            for (j, out) in row.iter_mut().enumerate() {
+                let b = rhs.at(0, j).data;
+                *out = (0..k).fold(T::zero(), |s, p| s + a[p * lhs.cs] * b[p * rhs.rs]);
+            }
         }
     }
 }
