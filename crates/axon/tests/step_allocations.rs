@@ -68,10 +68,15 @@ fn step_allocations(momentum: f64) -> usize {
     (allocations() - before).div_ceil(100)
 }
 
+/// The count measured when this test was written (issue 15): the graph nodes, kernel outputs
+/// and gradient store of one step, and nothing per element or per view.
+const MOST: usize = 84;
+
 #[test]
-fn a_warm_tiny_step_allocates_little() {
+fn a_warm_tiny_step_allocates_no_more_than_measured() {
     for momentum in [0.0, 0.9] {
         let n = step_allocations(momentum);
         println!("momentum {momentum}: {n} allocations per step");
+        assert!(n <= MOST, "momentum {momentum}: {n} allocations per step, more than {MOST}");
     }
 }
