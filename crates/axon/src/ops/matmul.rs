@@ -18,11 +18,6 @@ const PARALLEL_MACS: usize = 1 << 21;
 /// Rows or columns per block, at least.
 const MIN_BLOCK: usize = 16;
 
-/// Up to this many multiply-adds a product is a plain loop: `gemm`'s dispatch and packing cost
-/// more than the arithmetic of a tiny product (a batch-1 step of a small network is mostly
-/// such products).
-const SMALL_MACS: usize = 1 << 12;
-
 /// `(batch, m, k) × (batch, k, n) → (batch, m, n)`, contiguous. The batch axis of either operand
 /// may be broadcast (stride 0); the caller has checked the shapes.
 pub fn matmul<T: Float>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T> {
@@ -73,9 +68,6 @@ impl<T> Operand<'_, T> {
 
 /// `dst (m × n, row-major) = lhs (m × k) · rhs (k × n)`, split across threads when large.
 fn product<T: Float>(dst: &mut [T], lhs: Operand<T>, rhs: Operand<T>, [m, n, k]: [usize; 3]) {
-    if m * n * k <= SMALL_MACS {
-        return small_product(dst, lhs, rhs, [m, n, k]);
-    }
     let threads = rayon::current_num_threads();
     let long = m.max(n);
     let parts = threads.min(long / MIN_BLOCK).max(1);
@@ -100,35 +92,6 @@ fn product<T: Float>(dst: &mut [T], lhs: Operand<T>, rhs: Operand<T>, [m, n, k]:
             // the blocks are disjoint and inside `dst`, which outlives the parallel loop.
             unsafe { gemm_block(ptr.0.add(c0), n, lhs, rhs.at(0, c0), [m, c1 - c0, k]) };
         });
-    }
-}
-
-/// [`product`] as plain loops. Every element is summed from zero in order of `k` in all three
-/// forms, so they give the same bits: when `rhs`'s rows are contiguous, row `i` of the product
-/// accumulates `a_ip · rhs_p` (vectorised along the row); when `lhs`'s rows and `rhs`'s columns
-/// are, each element is a dot product of two slices; otherwise it is read through the strides.
-fn small_product<T: Float>(dst: &mut [T], lhs: Operand<T>, rhs: Operand<T>, [m, n, k]: [usize; 3]) {
-    for (i, row) in dst.chunks_exact_mut(n).take(m).enumerate() {
-        let a = lhs.at(i, 0).data;
-        if rhs.cs == 1 {
-            row.fill(T::zero());
-            for p in 0..k {
-                let (x, b) = (a[p * lhs.cs], &rhs.data[p * rhs.rs..][..n]);
-                for (o, &y) in row.iter_mut().zip(b) {
-                    *o += x * y;
-                }
-            }
-        } else if lhs.cs == 1 && rhs.rs == 1 {
-            for (j, out) in row.iter_mut().enumerate() {
-                let b = &rhs.data[j * rhs.cs..][..k];
-                *out = a[..k].iter().zip(b).fold(T::zero(), |s, (&x, &y)| s + x * y);
-            }
-        } else {
-            for (j, out) in row.iter_mut().enumerate() {
-                let b = rhs.at(0, j).data;
-                *out = (0..k).fold(T::zero(), |s, p| s + a[p * lhs.cs] * b[p * rhs.rs]);
-            }
-        }
     }
 }
 
