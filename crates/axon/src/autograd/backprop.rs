@@ -269,7 +269,7 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
         }
         Op::CrossEntropy { logits, target, lse } => {
             // g_i (softmax(x_i) − onehot(y_i)), from the logits and each row's log-sum-exp.
-            let index = target.to_vec::<i64>()?;
+            let index = target.values::<i64>()?;
             let lse_layout = Layout::contiguous(target.shape().clone());
             let kernel = CrossEntropyRowsGrad { target: &index };
             let s = kernel.map([logits.operand(), (&**lse, &lse_layout), g.operand()])?;

@@ -5,11 +5,12 @@
 //! in a fresh permutation drawn from the loader's seeded [`Rng`] (so epoch `k` of a run is the same
 //! for the same seed). The last, smaller batch is kept unless [`DataLoader::drop_last`] is set.
 //! A batch is gathered by copying whole rows (one `memcpy` per sample) into one contiguous
-//! buffer; in order, a batch is a zero-copy view of consecutive rows.
+//! buffer from the [buffer pool](crate::tensor::buffers) (the previous batch's, once dropped); in
+//! order, a batch is a zero-copy view of consecutive rows.
 
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::tensor::{Element, Shape, Storage, Tensor};
+use crate::tensor::{buffers, Element, Shape, Storage, Tensor};
 
 /// Batches of `(x, y)` over a dataset held in memory.
 pub struct DataLoader {
@@ -145,7 +146,7 @@ pub fn gather_rows(t: &Tensor, rows: &[usize]) -> Result<Tensor> {
         return Err(Error::IndexOutOfRange { op: "gather_rows", index: bad as i64, size: n });
     }
     fn copy<T: Element>(data: &[T], offset: usize, width: usize, rows: &[usize]) -> Vec<T> {
-        let mut out = Vec::with_capacity(rows.len() * width);
+        let mut out = buffers::take_empty(rows.len() * width);
         for &r in rows {
             let at = offset + r * width;
             out.extend_from_slice(&data[at..at + width]);

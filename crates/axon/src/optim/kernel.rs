@@ -112,7 +112,7 @@ fn run<T: Float, R: Rule<K>, const K: usize>(
     slot: &mut Slot<K>,
     rule: &R,
 ) -> Result<Arc<Storage>> {
-    let (w, g) = (contiguous::<T>(w)?, contiguous::<T>(g)?);
+    let (w, g) = (w.values::<T>()?, g.values::<T>()?);
     let n = w.len();
     for s in &mut slot.state {
         if !fits::<T>(s, n) {
@@ -151,13 +151,5 @@ impl<T: Float, R: Rule<K>, const K: usize> Kernel for Apply<'_, T, R, K> {
     #[inline(always)]
     fn run(self) {
         self.rule.apply(self.w, self.g, self.state, self.out);
-    }
-}
-
-/// The elements of `t` as one slice (borrowed when `t` is contiguous).
-fn contiguous<T: Element>(t: &Tensor) -> Result<std::borrow::Cow<'_, [T]>> {
-    match (T::as_slice(t.storage()), t.layout().contiguous_range()) {
-        (Some(data), Some(range)) => Ok(std::borrow::Cow::Borrowed(&data[range])),
-        _ => t.to_vec::<T>().map(std::borrow::Cow::Owned),
     }
 }

@@ -28,7 +28,7 @@ impl Tensor {
             return Err(Error::ShapeMismatch { op, lhs, rhs });
         }
         let classes = self.dims()[1];
-        let index = target.to_vec::<i64>()?;
+        let index = target.values::<i64>()?;
         if let Some(&bad) = index.iter().find(|&&j| j < 0 || j as usize >= classes) {
             return Err(Error::IndexOutOfRange { op, index: bad, size: classes });
         }

@@ -41,11 +41,19 @@ impl Shape {
 }
 
 /// How a tensor reads its storage: shape, strides (in elements) and the offset of element zero.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Layout {
     shape: Shape,
     strides: Dims,
     offset: usize,
+}
+
+/// A copy of the inline sizes and strides (see [`Shape`]'s `Clone`).
+impl Clone for Layout {
+    fn clone(&self) -> Self {
+        let strides = SmallVec::from_slice(&self.strides);
+        Layout { shape: self.shape.clone(), strides, offset: self.offset }
+    }
 }
 
 impl Layout {

@@ -47,13 +47,12 @@ impl Tensor {
         if let Some(a) = act.filter(|&a| !fusable(a)) {
             return Err(Error::invalid("act", format!("{a:?}"), "not an activation to fuse"));
         }
-        let (la, lb) = (self.layout().unsqueezed(0), weight.t()?.layout().unsqueezed(0));
+        let (la, lb) =
+            (self.layout().unsqueezed(0), weight.layout().permute(&[1, 0])?.unsqueezed(0));
         let mut y = MatMul.map([(self.storage(), &la), (weight.storage(), &lb)])?;
         let bias_values = bias.map(Tensor::contiguous);
         let pre = forward_storage(&mut y, bias_values.as_ref().map(Tensor::operand), out, act);
-        let mut inputs = vec![self, weight];
-        inputs.extend(bias);
-        let op = Tensor::record(&inputs, || Op::Linear {
+        let op = Tensor::record(&[self, weight, bias.unwrap_or(weight)], || Op::Linear {
             input: self.clone(),
             weight: weight.clone(),
             bias: bias.cloned(),

@@ -217,6 +217,15 @@ impl Tensor {
         Ok(out)
     }
 
+    /// The elements in row-major order, borrowed from the storage when the layout is contiguous
+    /// (no copy, no allocation) and copied otherwise. The element type must be `T`.
+    pub(crate) fn values<T: Element>(&self) -> Result<std::borrow::Cow<'_, [T]>> {
+        match (T::as_slice(self.storage()), self.layout().contiguous_range()) {
+            (Some(data), Some(range)) => Ok(std::borrow::Cow::Borrowed(&data[range])),
+            _ => self.to_vec::<T>().map(std::borrow::Cow::Owned),
+        }
+    }
+
     /// The single value of a one-element tensor.
     pub fn to_scalar<T: Element>(&self) -> Result<T> {
         if self.numel() != 1 {

@@ -33,6 +33,11 @@ impl Axes for Vec<usize> {
         SmallVec::from_slice(self)
     }
 }
+impl Axes for Dims {
+    fn to_dims(&self) -> Dims {
+        self.clone()
+    }
+}
 
 impl Tensor {
     /// The checked, sorted, de-duplicated axes and the result's shape.
@@ -47,7 +52,7 @@ impl Tensor {
     }
 
     /// All axes, for the `*_all` reductions.
-    fn all_axes(&self) -> Vec<usize> {
+    fn all_axes(&self) -> Dims {
         (0..self.rank()).collect()
     }
 
@@ -68,7 +73,7 @@ impl Tensor {
     pub fn mean(&self, axes: impl Axes, keepdim: bool) -> Result<Tensor> {
         let (axes, _) = self.reduced("mean", &axes, keepdim)?;
         let n: usize = axes.iter().map(|&a| self.dims()[a]).product();
-        self.sum(axes.to_vec(), keepdim)?.mul_scalar(1.0 / n as f64)
+        self.sum(&axes[..], keepdim)?.mul_scalar(1.0 / n as f64)
     }
 
     /// Mean of all elements.

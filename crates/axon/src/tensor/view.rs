@@ -67,7 +67,7 @@ impl Tensor {
     pub fn transpose(&self, a: usize, b: usize) -> Result<Tensor> {
         self.shape().check_axis("transpose", a)?;
         self.shape().check_axis("transpose", b)?;
-        let mut perm: Vec<usize> = (0..self.rank()).collect();
+        let mut perm: Dims = (0..self.rank()).collect();
         perm.swap(a, b);
         self.permute(&perm)
     }
