@@ -42,7 +42,7 @@ impl Map<3> for LayerNormRows {
         let [x, w, b] = [(x, xl), (w, wl), (b, bl)].map(|(v, l)| contiguous(v, l));
         let n = w.len();
         let mut out = vec![T::zero(); x.len()];
-        let rows = if n == 0 { 0 } else { x.len() / n };
+        let rows = x.len().checked_div(n).unwrap_or(0);
         let mut stats = vec![T::zero(); if self.keep_stats { 2 * rows } else { 0 }];
         let eps = T::from(self.eps).unwrap();
         let task = n * ROWS_PER_TASK;
