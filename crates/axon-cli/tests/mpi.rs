@@ -120,19 +120,21 @@ fn a_libsvm_logit_by_tron_over_ranks_equals_the_single_process_fit() {
 
 /// newGLMNET ends when its line search no longer sees the objective decrease (its rounding
 /// floor), so one iteration more or less moves the coefficients by up to about 1e-6 relative
-/// (measured: 1e-8 on heart_scale, 2e-7 on the text, 9.5e-7 for one-vs-rest on the groups) while
-/// the objective agrees to 1e-9.
+/// (measured: 1e-8 on heart_scale, 2e-7 on the spam text, 9.5e-7 for one-vs-rest on the groups)
+/// while the objective agrees to 1e-9. Small designs only: coordinate descent exchanges one
+/// number per coordinate update, and 4 ranks on a busy machine take seconds per thousand
+/// columns.
 #[test]
 fn l1_and_elastic_net_by_coordinate_descent_over_ranks_equal_the_single_process_fit() {
     let heart = data("heart_scale");
     fit_agrees(&["--data", &heart, "--penalty", "l1", "--alpha", "0.5", "--json"], 1e-6);
     let net = ["--data", &heart, "--penalty", "elasticnet", "--alpha", "1", "--l1-ratio", "0.5"];
     fit_agrees(&[&net[..], &["--no-intercept", "--json"]].concat(), 1e-6);
-    let ovr = ["--data", GROUPS, "--model", "ovr", "--penalty", "l1", "--alpha", "1", "--json"];
-    fit_agrees(&ovr, 1e-5);
+    let ovr = ["--data", &heart, "--model", "ovr", "--penalty", "l1", "--alpha", "2", "--json"];
+    fit_agrees(&ovr, 1e-6);
     let spam = data("spam_sample.csv.gz");
-    let text = ["--data", &spam, "--target", "label", "--text", "text", "--penalty", "l1"];
-    fit_agrees(&[&text[..], &["--alpha", "0.5", "--json"]].concat(), 1e-5);
+    let text = ["--data", &spam, "--target", "label", "--text", "text", "--hash-bits", "7"];
+    fit_agrees(&[&text[..], &["--penalty", "l1", "--alpha", "0.5", "--json"]].concat(), 1e-6);
     // Coordinate descent on a table does not sum its rows across ranks: refused.
     let lbw = data("lbw.csv");
     let table = ["fit", "--data", &lbw, "--target", "low", "--penalty", "l1", "--alpha", "1"];
