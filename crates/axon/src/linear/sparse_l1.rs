@@ -179,7 +179,7 @@ impl Glmnet<'_> {
             let [gb, d_sum] = intercept_sums;
             for j in 0..p {
                 g[j] += self.l2 * self.w[j];
-                h[j] = self.l2 + NU + h[j];
+                h[j] += self.l2 + NU;
             }
             let mut viol = gb.abs();
             let (mut viol_sq, mut viol_max) = (gb * gb, gb.abs());
