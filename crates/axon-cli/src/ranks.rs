@@ -1,14 +1,17 @@
 //! `axon fit` and `axon train` as one of `K` MPI ranks (`mpirun -n K axon ...`, a build with the
 //! cargo feature `mpi`): which rows this rank fits, which fits can run over row shards, and who
 //! speaks. Every rank reads the whole data file and builds the same design (so categorical
-//! levels and standardisation are those of the whole data set), then keeps the rows
+//! levels, standardisation and a text vocabulary are those of the whole data set: the dense
+//! design, or the sparse one of a LibSVM file or of text and hashed columns), then keeps the rows
 //! `i ≡ rank (mod K)`; the library completes the fit's sums across the ranks. Only rank 0
 //! prints and writes files; a rank that fails ends the whole job with its error
 //! ([`axon::distributed::Communicator::abort`]). With one process all of this is a no-op.
 
 use axon::data::Design;
+use axon::distributed::rows::RowShards;
 use axon::distributed::{shard_rows, world};
 use axon::linear::{LinearKind, LinearOptions, Solver};
+use axon::sparse::Csr;
 
 /// Whether this process is the one that prints and writes (rank 0, or the only process).
 pub fn is_root() -> bool {
@@ -53,6 +56,24 @@ pub fn shard_indices(n: usize) -> anyhow::Result<Vec<usize>> {
         );
     }
     Ok(rows)
+}
+
+/// `fit` of this rank's rows of the sparse design `x` and labels `y`, inside a
+/// [`RowShards`] scope, over several ranks (every rank then holds the fit of all the rows); of
+/// all of them with one process.
+pub fn fit_sparse_rows<Y: Copy, T>(
+    x: &Csr,
+    y: &[Y],
+    fit: impl FnOnce(&Csr, &[Y]) -> axon::Result<T>,
+) -> anyhow::Result<T> {
+    if !is_parallel() {
+        return Ok(fit(x, y)?);
+    }
+    let rows = shard_indices(x.n_rows())?;
+    let y: Vec<Y> = rows.iter().map(|&i| y[i]).collect();
+    let x = x.take_rows(&rows);
+    let _scope = RowShards::enter();
+    Ok(fit(&x, &y)?)
 }
 
 /// This rank's rows of `design` and of the frequency `weights` (see [`shard_indices`]).

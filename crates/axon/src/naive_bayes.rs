@@ -3,17 +3,41 @@
 //! `BernoulliNB(alpha, binarize)` do: class priors from the training labels, Laplace/Lidstone
 //! smoothed per-class feature probabilities, and the joint log-likelihood
 //! `X·(log θ)ᵀ + log prior` (for Bernoulli also the log-probability of each absent feature),
-//! normalised with a stable log-sum-exp. `model` packages a fit with the text encoder of its
+//! normalised with a stable log-sum-exp. Inside a [`rows::RowShards`] scope (`mpirun -n K`),
+//! the classes and the count matrices are those of every rank's rows, summed across the ranks
+//! (counts: exact). `model` packages a fit with the text encoder of its
 //! design for saving and prediction ([`NaiveBayesModel`]).
 
 mod model;
 
 use serde::{Deserialize, Serialize};
 
+use crate::distributed::rows;
 use crate::error::{Error, Result};
 use crate::sparse::Csr;
 
 pub use model::NaiveBayesModel;
+
+/// The distinct labels of `y`, sorted; inside a [`rows::RowShards`] scope, those of every
+/// rank's rows (one reduction of the next smallest label per class, so each rank's counts line
+/// up with the others').
+fn distinct_labels(y: &[u32]) -> Vec<u32> {
+    let mut local = y.to_vec();
+    local.sort_unstable();
+    local.dedup();
+    let mut classes = Vec::with_capacity(local.len());
+    let mut from = 0u64;
+    loop {
+        let next =
+            local.iter().find(|&&l| u64::from(l) >= from).map_or(f64::INFINITY, |&l| f64::from(l));
+        let next = rows::min(next);
+        if !next.is_finite() {
+            return classes;
+        }
+        classes.push(next as u32);
+        from = next as u64 + 1;
+    }
+}
 
 /// Which event model.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -61,9 +85,7 @@ impl NaiveBayes {
         if x.n_rows() == 0 {
             return Err(Error::invalid("x", "0 rows", "nothing to fit"));
         }
-        let mut classes = y.to_vec();
-        classes.sort_unstable();
-        classes.dedup();
+        let classes = distinct_labels(y);
         let (k, p) = (classes.len(), x.n_cols());
         let mut class_count = vec![0f64; k];
         let mut feature_count = vec![0f64; k * p];
@@ -75,6 +97,8 @@ impl NaiveBayes {
                 feature_count[c * p + j as usize] += prepare(kind, v, i, j)?;
             }
         }
+        rows::sum_slice(&mut class_count);
+        rows::sum_slice(&mut feature_count);
         let total: f64 = class_count.iter().sum();
         let class_log_prior = class_count.iter().map(|&n| n.ln() - total.ln()).collect();
         let mut feature_log_prob = vec![0f64; k * p];

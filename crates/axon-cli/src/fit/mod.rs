@@ -139,13 +139,6 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         anyhow::bail!("--embed-batch applies to --encoder (the texts it embeds at a time)");
     }
     let sparse_fit = !args.text.text.is_empty() || args.model == Model::Nb || args.stream.hashes();
-    if ranks::is_parallel() && sparse_fit {
-        anyhow::bail!(
-            "--text, hashed columns and Naive Bayes cannot run over MPI ranks: the vocabulary and \
-             the hashed design would have to be built from every rank's rows; run them in one \
-             process, or stream hashed columns with --stream"
-        );
-    }
     if sparse_fit {
         return text::run(args);
     }

@@ -14,7 +14,6 @@ mod multi;
 use std::collections::BTreeSet;
 
 use axon::data::{read_libsvm, LibsvmOptions, SparseData};
-use axon::distributed::rows::RowShards;
 use axon::linear::{
     fit_sparse_l1, fit_sparse_logit, SparseL1Options, SparseLinearModel, SparseLogitOptions,
     SparseSolver,
@@ -80,19 +79,6 @@ fn check_flags(args: &FitArgs) -> anyhow::Result<()> {
         return refuse("--class-weight is not available for sparse fits");
     }
     let sparse_l1 = matches!(args.fit.penalty, Some(PenaltyKind::L1 | PenaltyKind::Elasticnet));
-    if ranks::is_parallel() {
-        let k = axon::distributed::world().size();
-        if args.model != Model::Logit {
-            return refuse(&format!("over {k} MPI ranks a LibSVM file is fitted by --model logit"));
-        }
-        if sparse_l1 || !matches!(args.fit.solver, Solver::Auto | Solver::Newton) {
-            return refuse(&format!(
-                "over {k} MPI ranks a LibSVM file is fitted with an L2 penalty (or none) by the \
-                 trust-region Newton method: coordinate descent (L1, elastic net) and the sparse \
-                 L-BFGS do not sum their rows across ranks"
-            ));
-        }
-    }
     if sparse_l1 && args.model == Model::Softmax {
         return refuse(&format!(
             "--penalty {} on a LibSVM file is fitted per class, as LIBLINEAR's -s 6: use --model \
@@ -246,8 +232,13 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let alpha = penalty_alpha(args);
     let fit_intercept = !args.design.no_intercept;
     let started = std::time::Instant::now();
+    // Over MPI ranks: this rank fits its rows, the solver's sums run over every rank's, and
+    // rank 0 alone reports on the whole file and writes the model.
     let (fit, solver_name, penalty) = match l1_options(args)? {
-        Some((opts, penalty)) => (fit_sparse_l1(&data.x, &y, None, &opts)?, L1_SOLVER, penalty),
+        Some((opts, penalty)) => {
+            let fit = ranks::fit_sparse_rows(&data.x, &y, |x, y| fit_sparse_l1(x, y, None, &opts))?;
+            (fit, L1_SOLVER, penalty)
+        }
         None => {
             let opts = SparseLogitOptions {
                 alpha,
@@ -256,16 +247,8 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
                 tol: args.tol(),
                 max_iter: max_iter_of(args),
             };
-            let fit = if ranks::is_parallel() {
-                // Over MPI ranks: this rank fits its rows, TRON's sums run over every rank's,
-                // and rank 0 alone reports on the whole file and writes the model.
-                let rows = ranks::shard_indices(data.x.n_rows())?;
-                let y: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
-                let _scope = RowShards::enter();
-                fit_sparse_logit(&data.x.take_rows(&rows), &y, None, &opts)?
-            } else {
-                fit_sparse_logit(&data.x, &y, None, &opts)?
-            };
+            let fit =
+                ranks::fit_sparse_rows(&data.x, &y, |x, y| fit_sparse_logit(x, y, None, &opts))?;
             (fit, solver_name(opts.solver), l2_name(alpha))
         }
     };

@@ -10,6 +10,11 @@
 //! eval` on raw-text files. Hashed table columns (`--hash`, `--numeric`, `--log-bin`, `--cross`,
 //! the flags of `stream.rs`) join the text columns as one more block of `2^--hash-bits` columns,
 //! or make the design alone: a batch fit of a click log. Flags that do not apply are refused.
+//!
+//! Over MPI ranks (`mpirun -n K`), every rank reads the whole file and builds the same encoder
+//! from all of it (so the vocabulary, idf and hashed columns are the single process's, with no
+//! exchange of words), then fits its own rows of the design; the fits sum across the ranks
+//! (Naive Bayes: the count matrices), and rank 0 reports on every row and writes the model.
 
 use std::time::Instant;
 
@@ -30,6 +35,7 @@ use super::{Cov, FitArgs};
 use crate::common::{flag, settings_record};
 use crate::options::{ClassWeightKind, Model, PenaltyKind, Solver};
 use crate::output::{errln, outln};
+use crate::ranks;
 use crate::text_args::WeightingArg;
 
 /// Features listed in the text report, per direction.
@@ -243,7 +249,12 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if nb {
         let alpha = args.text.nb_alpha.unwrap_or(1.0);
         let started = Instant::now();
-        let fit = NaiveBayes::fit(NbKind::Multinomial, alpha, &x, &y)?;
+        let fit = ranks::fit_sparse_rows(&x, &y, |x, y| {
+            NaiveBayes::fit(NbKind::Multinomial, alpha, x, y)
+        })?;
+        if !ranks::is_root() {
+            return Ok(());
+        }
         report.fit_seconds = started.elapsed().as_secs_f64();
         let model = NaiveBayesModel::new(encoder, target, classes, fit, settings)?;
         describe_nb(&mut report, &model, &x, &y, alpha, args.json)?;
@@ -302,11 +313,14 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         let y: Vec<usize> = y.iter().map(|&c| c as usize).collect();
         let k = classes.len();
         let started = Instant::now();
-        let fit = match &l1 {
-            Some((l1, _)) => fit_sparse_one_vs_rest_l1(&x, &y, k, None, l1)?,
-            None if softmax => fit_sparse_softmax(&x, &y, k, None, &opts)?,
-            None => fit_sparse_one_vs_rest(&x, &y, k, None, &opts)?,
-        };
+        let fit = ranks::fit_sparse_rows(&x, &y, |x, y| match &l1 {
+            Some((l1, _)) => fit_sparse_one_vs_rest_l1(x, y, k, None, l1),
+            None if softmax => fit_sparse_softmax(x, y, k, None, &opts),
+            None => fit_sparse_one_vs_rest(x, y, k, None, &opts),
+        })?;
+        if !ranks::is_root() {
+            return Ok(());
+        }
         report.fit_seconds = started.elapsed().as_secs_f64();
         let model = SparseLinearModel::from_multi(encoder, target, classes, &fit, settings)?;
         report.model = model.kind_name();
@@ -344,10 +358,13 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     let yf: Vec<f64> = y.iter().map(|&c| f64::from(c)).collect();
     let started = Instant::now();
-    let fit = match &l1 {
-        Some((l1, _)) => fit_sparse_l1(&x, &yf, None, l1)?,
-        None => fit_sparse_logit(&x, &yf, None, &opts)?,
-    };
+    let fit = ranks::fit_sparse_rows(&x, &yf, |x, y| match &l1 {
+        Some((l1, _)) => fit_sparse_l1(x, y, None, l1),
+        None => fit_sparse_logit(x, y, None, &opts),
+    })?;
+    if !ranks::is_root() {
+        return Ok(());
+    }
     report.fit_seconds = started.elapsed().as_secs_f64();
     let model = SparseLinearModel::from_logit(encoder, target, classes, &fit, settings)?;
     report.model = model.kind_name();

@@ -1,6 +1,7 @@
 //! Running the built `axon` under `mpirun --oversubscribe -n K` (one rayon thread per rank,
 //! killed as hung after two minutes) and as one plain process, for the MPI tests.
 
+use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,17 +21,31 @@ pub fn mpirun(k: usize, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("mpirun (Open MPI) must be installed to run the MPI tests");
+    // The pipes are drained while the job runs: a report larger than a pipe's buffer would
+    // otherwise block the job and read as a hang.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).expect("read mpirun output");
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
     let started = Instant::now();
-    while child.try_wait().expect("wait for mpirun").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for mpirun") {
+            break status;
+        }
         if started.elapsed() > HANG {
             let _ = child.kill();
-            let out = child.wait_with_output().expect("mpirun output");
-            let err = String::from_utf8_lossy(&out.stderr);
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
             panic!("mpirun -n {k} axon {args:?} hung for {HANG:?}; stderr:\n{err}");
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().expect("mpirun output")
+    };
+    Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
 }
 
 /// The stdout of one plain process (no MPI), one rayon thread.

@@ -16,7 +16,14 @@
 //! The intercept is a coordinate without penalty (LIBLINEAR's `-B 1 -R`). The inner problem is
 //! solved to a tolerance of a tenth of the outer violation, so the iteration tightens as it
 //! converges.
+//!
+//! Inside a [`rows::RowShards`] scope (`mpirun -n K axon fit`) every sum over rows is completed
+//! across the ranks: the gradient and Hessian diagonal once per outer iteration, the loss per
+//! line-search trial, and, in the inner loop, the one number `Σᵢ dᵢ xᵢⱼ (Xd)ᵢ` of each coordinate
+//! update (one small allreduce per coordinate per pass: coordinate descent is latency-bound
+//! over ranks). Every rank then makes the same updates.
 
+use crate::distributed::rows;
 use crate::error::{Error, Result};
 use crate::linear::binary::{sigmoid, softplus};
 use crate::linear::sparse::{check_weights, SparseLogitFit};
@@ -124,7 +131,7 @@ impl Glmnet<'_> {
             .map(|((z, s), c)| c * softplus(-s * z))
             .sum();
         let (a, q) = w.iter().fold((0.0, 0.0), |(a, q), v| (a + v.abs(), q + v * v));
-        loss + self.l1 * a + 0.5 * self.l2 * q
+        rows::sum(loss) + self.l1 * a + 0.5 * self.l2 * q
     }
 
     /// The minimum-norm subgradient of `F` in coordinate `j` (gradient `g` of the smooth part).
@@ -140,6 +147,8 @@ impl Glmnet<'_> {
 
     fn solve(&mut self, tol: f64, max_iter: usize) -> SparseLogitFit {
         let (n, p) = (self.x.n_rows(), self.x.n_cols());
+        // The shrinking rule's row count is the whole data set's.
+        let n_all = rows::count(n) as f64;
         let mut f = self.objective(&self.z, &self.w);
         let (mut r, mut d) = (vec![0.0; n], vec![0.0; n]);
         let (mut g, mut h) = (vec![0.0; p], vec![0.0; p]);
@@ -157,14 +166,21 @@ impl Glmnet<'_> {
                 d[i] = c * q * (1.0 - q);
             }
             self.xt.mul_vec_into(&r, &mut g);
+            for (j, hj) in h.iter_mut().enumerate() {
+                let (idx, val) = self.xt.row(j);
+                *hj = idx.iter().zip(val).map(|(&i, &v)| d[i as usize] * v * v).sum::<f64>();
+            }
+            // The sums over rows, completed across the ranks before the penalty is added.
+            let mut intercept_sums =
+                [if self.intercept { r.iter().sum() } else { 0.0 }, d.iter().sum()];
+            rows::sum_slice(&mut g);
+            rows::sum_slice(&mut h);
+            rows::sum_slice(&mut intercept_sums);
+            let [gb, d_sum] = intercept_sums;
             for j in 0..p {
                 g[j] += self.l2 * self.w[j];
-                let (idx, val) = self.xt.row(j);
-                h[j] = self.l2
-                    + NU
-                    + idx.iter().zip(val).map(|(&i, &v)| d[i as usize] * v * v).sum::<f64>();
+                h[j] += self.l2 + NU;
             }
-            let gb: f64 = if self.intercept { r.iter().sum() } else { 0.0 };
             let mut viol = gb.abs();
             let (mut viol_sq, mut viol_max) = (gb * gb, gb.abs());
             for (&wj, &gj) in self.w.iter().zip(&g) {
@@ -185,24 +201,25 @@ impl Glmnet<'_> {
             iterations += 1;
             // Coordinate descent on the quadratic model.
             let active: Vec<usize> = (0..p)
-                .filter(|&j| self.w[j] != 0.0 || g[j].abs() >= self.l1 - shrink_bound / n as f64)
+                .filter(|&j| self.w[j] != 0.0 || g[j].abs() >= self.l1 - shrink_bound / n_all)
                 .collect();
             shrink_bound = viol_max;
             step.fill(0.0);
             xd.fill(0.0);
             let mut db = 0.0;
-            let hb = d.iter().sum::<f64>() + NU;
+            let hb = d_sum + NU;
             let inner_tol = 0.1 * viol;
             for _ in 0..MAX_INNER {
                 let mut pass = 0.0;
                 for &j in &active {
                     let (idx, val) = self.xt.row(j);
-                    let hd: f64 = idx
-                        .iter()
-                        .zip(val)
-                        .map(|(&i, &v)| v * d[i as usize] * xd[i as usize])
-                        .sum::<f64>()
-                        + (self.l2 + NU) * step[j];
+                    // One number across the ranks per coordinate: the latency of distributed CD.
+                    let hd = rows::sum(
+                        idx.iter()
+                            .zip(val)
+                            .map(|(&i, &v)| v * d[i as usize] * xd[i as usize])
+                            .sum(),
+                    ) + (self.l2 + NU) * step[j];
                     let gj = g[j] + hd;
                     let wpd = self.w[j] + step[j];
                     pass += self.violation(wpd, gj).abs();
@@ -219,7 +236,7 @@ impl Glmnet<'_> {
                     }
                 }
                 if self.intercept {
-                    let gj = gb + d.iter().zip(&xd).map(|(a, b)| a * b).sum::<f64>();
+                    let gj = gb + rows::sum(d.iter().zip(&xd).map(|(a, b)| a * b).sum());
                     pass += gj.abs();
                     let delta = -gj / hb;
                     db += delta;

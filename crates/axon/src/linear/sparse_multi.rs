@@ -13,7 +13,12 @@
 //! Intercepts are not penalised. The softmax gradient is `Xᵀ(S (P − Y)) + α W`, one product
 //! `X W` and one `Xᵀ G` (through the transpose, made once) per evaluation; L-BFGS runs on
 //! `F / Σsᵢ` and stops when `‖∇F‖∞ / Σsᵢ ≤ tol`.
+//!
+//! Inside a [`rows::RowShards`] scope (`mpirun -n K axon fit`), the softmax loss, its gradient
+//! and `Σsᵢ` are summed across the ranks before the penalty is added, and each one-vs-rest class
+//! is the binary fit of `sparse.rs`, which does the same: every rank takes the same steps.
 
+use crate::distributed::rows;
 use crate::error::{Error, Result};
 use crate::linear::binary::sigmoid;
 use crate::linear::lbfgs::{self, LbfgsOptions};
@@ -128,7 +133,7 @@ pub fn fit_sparse_softmax(
         alpha: opts.alpha,
         intercept: opts.fit_intercept,
     };
-    let total: f64 = problem.weight.iter().sum();
+    let total = rows::sum(problem.weight.iter().sum());
     let lb = LbfgsOptions { max_iter: opts.max_iter, gtol: opts.tol, ..LbfgsOptions::default() };
     let f = |t: &[f64], g: &mut [f64]| {
         let value = problem.value_and_gradient(t, g);
@@ -237,9 +242,7 @@ impl Softmax<'_> {
             row[self.y[i]] -= s;
         }
         let g = self.xt.mul_dense(&z, k);
-        for ((gj, &v), &wj) in grad[..p * k].iter_mut().zip(&g).zip(w) {
-            *gj = v + self.alpha * wj;
-        }
+        grad[..p * k].copy_from_slice(&g);
         if self.intercept {
             let gb = &mut grad[p * k..];
             gb.fill(0.0);
@@ -247,7 +250,10 @@ impl Softmax<'_> {
                 gb.iter_mut().zip(row).for_each(|(a, b)| *a += b);
             }
         }
-        loss + 0.5 * self.alpha * w.iter().map(|v| v * v).sum::<f64>()
+        // The sums over rows are complete (across the ranks) before the penalty is added.
+        rows::sum_slice(grad);
+        grad[..p * k].iter_mut().zip(w).for_each(|(gj, &wj)| *gj += self.alpha * wj);
+        rows::sum(loss) + 0.5 * self.alpha * w.iter().map(|v| v * v).sum::<f64>()
     }
 }
 

@@ -3,7 +3,8 @@
 //! penalty, as LIBLINEAR's `-s 6`) on the sparse design, the classes being the file's labels in
 //! increasing order. The report gives the
 //! objective, the training log loss and accuracy, each class's intercept and largest
-//! coefficients (`--json`: all of them, `K` lists by feature index).
+//! coefficients (`--json`: all of them, `K` lists by feature index). Over MPI ranks each rank
+//! fits its rows and rank 0 reports on the whole file.
 
 use axon::data::SparseData;
 use axon::linear::{
@@ -19,6 +20,7 @@ use super::{
 use crate::fit::report::{print_json, training_fit};
 use crate::options::Model;
 use crate::output::outln;
+use crate::ranks;
 
 /// Coefficients listed per class in the text report.
 const SHOWN: usize = 5;
@@ -67,19 +69,30 @@ pub fn run(args: &FitArgs, data: &SparseData, classes: &[f64]) -> anyhow::Result
         max_iter: max_iter_of(args),
     };
     let started = std::time::Instant::now();
+    // Over MPI ranks each rank fits its rows (the solvers sum across the ranks).
     let (fit, model, solver, penalty) = match l1_options(args)? {
         Some((l1, penalty)) => {
-            (fit_sparse_one_vs_rest_l1(&data.x, &y, k, None, &l1)?, "ovr", L1_SOLVER, penalty)
+            let fit = ranks::fit_sparse_rows(&data.x, &y, |x, y| {
+                fit_sparse_one_vs_rest_l1(x, y, k, None, &l1)
+            })?;
+            (fit, "ovr", L1_SOLVER, penalty)
         }
         None if args.model == Model::Softmax => {
-            let fit = fit_sparse_softmax(&data.x, &y, k, None, &opts)?;
+            let fit = ranks::fit_sparse_rows(&data.x, &y, |x, y| {
+                fit_sparse_softmax(x, y, k, None, &opts)
+            })?;
             (fit, "softmax", "lbfgs", l2_name(alpha))
         }
         None => {
-            let fit = fit_sparse_one_vs_rest(&data.x, &y, k, None, &opts)?;
+            let fit = ranks::fit_sparse_rows(&data.x, &y, |x, y| {
+                fit_sparse_one_vs_rest(x, y, k, None, &opts)
+            })?;
             (fit, "ovr", solver_name(opts.solver), l2_name(alpha))
         }
     };
+    if !ranks::is_root() {
+        return Ok(());
+    }
     let fit_seconds = started.elapsed().as_secs_f64();
     let (log_loss, accuracy) = training_fit(&fit.predict_proba(&data.x)?, &y)?;
     let shift = u64::from(!data.zero_based);
