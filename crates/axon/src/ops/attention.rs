@@ -29,8 +29,8 @@
 use rayon::prelude::*;
 
 use super::dispatch::Map;
-use super::matmul::gemm_into;
-use super::simd::{dispatch, max_of, sum_of, Kernel};
+use super::matmul::{gemm_into, gemm_strided};
+use super::simd::{dispatch, dot_of, max_of, sum_of, Kernel};
 use crate::tensor::{buffers, Float, Layout, Storage};
 use gemm::Parallelism;
 
@@ -187,7 +187,15 @@ impl Map<3> for Attention<'_> {
             // from its start) lie inside `out`, and no other plane writes them.
             unsafe {
                 let vst = [vs.row, vs.col];
-                gemm_strided(o, [heads * dv, 1], (s, [n, 1]), (vp, vst), [lq, dv, n]);
+                gemm_strided(
+                    o,
+                    [heads * dv, 1],
+                    false,
+                    (s, [n, 1]),
+                    (vp, vst),
+                    [lq, dv, n],
+                    Parallelism::None,
+                );
             }
         };
         if self.keep_probs {
@@ -309,14 +317,24 @@ impl Map<4> for AttentionGrads<'_> {
                 gemm_strided(
                     dvp,
                     [outs[2].row, outs[2].col],
+                    false,
                     (pv, [1, lk]),
                     (gop, gst),
                     [lk, dv, lq],
+                    Parallelism::None,
                 );
                 // dP = dO Vᵀ (through the dropout mask), then dS = scale · P ⊙ (dP −
                 // rowsum(dP ⊙ P)) in place.
                 let vt = [vst[1], vst[0]];
-                gemm_strided(ds.as_mut_ptr(), [lk, 1], (gop, gst), (vp, vt), [lq, lk, dv]);
+                gemm_strided(
+                    ds.as_mut_ptr(),
+                    [lk, 1],
+                    false,
+                    (gop, gst),
+                    (vp, vt),
+                    [lq, lk, dv],
+                    Parallelism::None,
+                );
                 if let Some(drop) = drop {
                     dispatch(drop.rows(p, &mut ds[..], None, lk, lk));
                 }
@@ -326,17 +344,21 @@ impl Map<4> for AttentionGrads<'_> {
                 gemm_strided(
                     dqp,
                     [outs[0].row, outs[0].col],
+                    false,
                     (ds, [lk, 1]),
                     (kp, kst),
                     [lq, d, lk],
+                    Parallelism::None,
                 );
                 let dkp = dk.at(outs[1].base(p, heads));
                 gemm_strided(
                     dkp,
                     [outs[1].row, outs[1].col],
+                    false,
                     (ds, [1, lk]),
                     (qp, qst),
                     [lk, d, lq],
+                    Parallelism::None,
                 );
             }
         });
@@ -444,70 +466,10 @@ impl<T: Float> Kernel for SoftmaxGrad<'_, T> {
     fn run(self) {
         let SoftmaxGrad { ds, p, lk, scale } = self;
         for (row, prow) in ds.chunks_mut(lk).zip(p.chunks(lk)) {
-            let mut lanes = [T::zero(); 8];
-            let mut chunks = row.chunks_exact(8).zip(prow.chunks_exact(8));
-            for (x, y) in &mut chunks {
-                for ((l, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
-                    *l += x * y;
-                }
-            }
-            let tail = (lk / 8) * 8;
-            let rest = row[tail..].iter().zip(&prow[tail..]);
-            let tail = rest.fold(T::zero(), |a, (&x, &y)| a + x * y);
-            let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
-            let dot = ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)) + tail;
+            let dot = dot_of(row, prow);
             for (x, &y) in row.iter_mut().zip(prow) {
                 *x = scale * y * (*x - dot);
             }
         }
     }
-}
-
-/// `dst = lhs · rhs` (`m × k` by `k × n`), every operand read or written through its `[row,
-/// column]` strides, on the calling thread.
-///
-/// # Safety
-/// `dst` must be valid for writes at every `i · ds[0] + j · ds[1]` (`i < m`, `j < n`), and no
-/// other thread may touch those elements meanwhile.
-unsafe fn gemm_strided<T: Float>(
-    dst: *mut T,
-    ds: [usize; 2],
-    (a, [ars, acs]): (&[T], [usize; 2]),
-    (b, [brs, bcs]): (&[T], [usize; 2]),
-    [m, n, k]: [usize; 3],
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        for i in 0..m {
-            for j in 0..n {
-                *dst.add(i * ds[0] + j * ds[1]) = T::zero();
-            }
-        }
-        return;
-    }
-    assert!((m - 1) * ars + (k - 1) * acs < a.len());
-    assert!((k - 1) * brs + (n - 1) * bcs < b.len());
-    gemm::gemm(
-        m,
-        n,
-        k,
-        dst,
-        ds[1] as isize,
-        ds[0] as isize,
-        false,
-        a.as_ptr(),
-        acs as isize,
-        ars as isize,
-        b.as_ptr(),
-        bcs as isize,
-        brs as isize,
-        T::one(),
-        T::one(),
-        false,
-        false,
-        false,
-        Parallelism::None,
-    );
 }

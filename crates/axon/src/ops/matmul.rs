@@ -155,41 +155,62 @@ pub(crate) fn gemm_into<T: Float>(
     par: Parallelism,
 ) {
     assert!(dst.len() >= m * n);
+    // SAFETY: `dst` holds at least m × n elements with row stride n, and it is borrowed
+    // mutably, so nothing else touches them.
+    unsafe { gemm_strided(dst.as_mut_ptr(), [n, 1], read, lhs, rhs, [m, n, k], par) }
+}
+
+/// As [`gemm_into`], with `dst` written through its own `[row, column]` strides `ds` (a plane of
+/// a larger buffer that other threads write elsewhere).
+///
+/// # Safety
+/// `dst` must be valid for reads and writes at every `i · ds[0] + j · ds[1]` (`i < m`,
+/// `j < n`), and no other thread may touch those elements meanwhile.
+pub(crate) unsafe fn gemm_strided<T: Float>(
+    dst: *mut T,
+    ds: [usize; 2],
+    read: bool,
+    (a, [ars, acs]): (&[T], [usize; 2]),
+    (b, [brs, bcs]): (&[T], [usize; 2]),
+    [m, n, k]: [usize; 3],
+    par: Parallelism,
+) {
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
         if !read {
-            dst[..m * n].fill(T::zero());
+            for i in 0..m {
+                for j in 0..n {
+                    *dst.add(i * ds[0] + j * ds[1]) = T::zero();
+                }
+            }
         }
         return;
     }
-    let ((a, [ars, acs]), (b, [brs, bcs])) = (lhs, rhs);
     assert!((m - 1) * ars + (k - 1) * acs < a.len());
     assert!((k - 1) * brs + (n - 1) * bcs < b.len());
-    // SAFETY: the asserts keep every element gemm reads inside `a` and `b`, and `dst` holds at
-    // least m × n elements with row stride n.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            read,
-            a.as_ptr(),
-            acs as isize,
-            ars as isize,
-            b.as_ptr(),
-            bcs as isize,
-            brs as isize,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            par,
-        );
-    }
+    // SAFETY: the asserts keep every element gemm reads inside `a` and `b`; the caller vouches
+    // for `dst`.
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        ds[1] as isize,
+        ds[0] as isize,
+        read,
+        a.as_ptr(),
+        acs as isize,
+        ars as isize,
+        b.as_ptr(),
+        bcs as isize,
+        brs as isize,
+        T::one(),
+        T::one(),
+        false,
+        false,
+        false,
+        par,
+    );
 }

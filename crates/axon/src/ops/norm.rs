@@ -18,7 +18,7 @@
 use rayon::prelude::*;
 
 use super::dispatch::Map;
-use super::simd::{dispatch, sum_of, Kernel};
+use super::simd::{dispatch, dot_of, sum_of, Kernel};
 use crate::tensor::{Float, Layout, Storage};
 
 /// Rows per parallel task: enough work to be worth a thread, and the block of rows whose
@@ -84,7 +84,7 @@ impl<T: Float> Kernel for Rows<'_, T> {
         for (i, (o, x)) in out.chunks_mut(n).zip(x.chunks(n)).enumerate() {
             let mean = sum_of(x) * inv_n;
             o.iter_mut().zip(x).for_each(|(o, &x)| *o = x - mean);
-            let sd = (sum_of_squares(o) * inv_n + eps).sqrt();
+            let sd = (dot_of(o, o) * inv_n + eps).sqrt();
             for ((o, &g), &beta) in o.iter_mut().zip(w).zip(b) {
                 *o = *o / sd * g + beta;
             }
@@ -94,21 +94,6 @@ impl<T: Float> Kernel for Rows<'_, T> {
             }
         }
     }
-}
-
-/// `Σ v²` in eight lanes, as [`sum_of`] (no temporary for the squares).
-#[inline(always)]
-fn sum_of_squares<T: Float>(x: &[T]) -> T {
-    let mut lanes = [T::zero(); 8];
-    let mut chunks = x.chunks_exact(8);
-    for c in &mut chunks {
-        for (l, &v) in lanes.iter_mut().zip(c) {
-            *l += v * v;
-        }
-    }
-    let tail = chunks.remainder().iter().fold(T::zero(), |s, &v| s + v * v);
-    let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
-    ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)) + tail
 }
 
 /// The gradient kernel of `[x, γ, stats, g]` (all contiguous; `stats` from [`LayerNormRows`]):

@@ -86,6 +86,23 @@ pub fn sum_of<T: crate::tensor::Float>(x: &[T]) -> T {
     ((a + e) + (b + f)) + ((c + g) + (d + h)) + tail
 }
 
+/// `Σ xᵢ yᵢ` in eight lanes, in the order of [`sum_of`].
+#[inline(always)]
+pub fn dot_of<T: crate::tensor::Float>(x: &[T], y: &[T]) -> T {
+    let mut lanes = [T::zero(); 8];
+    let mut chunks = x.chunks_exact(8).zip(y.chunks_exact(8));
+    for (a, b) in &mut chunks {
+        for ((l, &a), &b) in lanes.iter_mut().zip(a).zip(b) {
+            *l += a * b;
+        }
+    }
+    let tail = (x.len().min(y.len()) / 8) * 8;
+    let rest = x[tail..].iter().zip(&y[tail..]);
+    let tail = rest.fold(T::zero(), |s, (&a, &b)| s + a * b);
+    let [a, b, c, d, e, f, g, h] = lanes;
+    ((a + e) + (b + f)) + ((c + g) + (d + h)) + tail
+}
+
 #[cfg(test)]
 mod tests {
     use super::{dispatch, max_of, sum_of, Kernel};
