@@ -28,8 +28,8 @@ fn distinct_labels(y: &[u32]) -> Vec<u32> {
     let mut classes = Vec::with_capacity(local.len());
     let mut from = 0u64;
     loop {
-        let next =
-            local.iter().find(|&&l| u64::from(l) >= from).map_or(f64::INFINITY, |&l| f64::from(l));
+        let rest = &local[local.partition_point(|&l| u64::from(l) < from)..];
+        let next = rest.first().map_or(f64::INFINITY, |&l| f64::from(l));
         let next = rows::min(next);
         if !next.is_finite() {
             return classes;

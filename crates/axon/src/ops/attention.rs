@@ -295,12 +295,13 @@ impl Map<4> for AttentionGrads<'_> {
             .map(|len| buffers::take_stale::<T>(len));
         let [dq, dk, dvv] = grads.each_mut().map(|b| SharedOut(b.as_mut_ptr()));
         let drop = self.dropout;
-        let scratch = || (vec![T::zero(); lq * lk], vec![T::zero(); lq * lk]);
+        let scratch = || (vec![T::zero(); lq * lk], Vec::new());
         (0..g.planes).into_par_iter().for_each_init(scratch, |(ds, dropped), p| {
             let pp = &probs[p * lq * lk..(p + 1) * lq * lk];
             // The probabilities `P V` used: P itself, or P with the dropout mask applied.
             let pv = match drop {
                 Some(drop) => {
+                    dropped.resize(lq * lk, T::zero());
                     dispatch(drop.rows(p, &mut dropped[..], Some(pp), lk, lk));
                     &dropped[..]
                 }
