@@ -1004,3 +1004,39 @@ fn a_sequential_on_sparse_rows_equals_it_on_dense_rows() {
     let err = relu_first.forward_sparse(&x).unwrap_err().to_string();
     assert!(err.contains("ReLU"), "{err}");
 }
+
+/// `backward_hooked` reports each parameter once, as soon as the last op that reads it is
+/// differentiated (the second layer's before the first's, a parameter read twice after its
+/// second read), with the gradient `backward` gives.
+#[test]
+fn the_backward_hook_sees_each_final_gradient_once_in_reverse_order() {
+    let x = rand([4, 3], -1.0, 1.0, 60);
+    let w1 = rand([3, 5], -1.0, 1.0, 61).requires_grad();
+    let w2 = rand([5, 2], -1.0, 1.0, 62).requires_grad();
+    let s = rand([2], 0.5, 1.5, 63).requires_grad();
+    let loss = || -> Result<Tensor> {
+        let h = x.matmul(&w1)?.tanh()?.matmul(&w2)?.mul(&s)?;
+        h.mul(&s)?.sum_all()
+    };
+    let want = loss().unwrap().backward().unwrap();
+    let mut seen = Vec::new();
+    let got = loss()
+        .unwrap()
+        .backward_hooked(&mut |leaf, g| {
+            let name = [(&w1, "w1"), (&w2, "w2"), (&s, "s")]
+                .iter()
+                .find(|(t, _)| t.id() == leaf.id())
+                .map(|(_, n)| *n)
+                .expect("a parameter");
+            let all = want.get(leaf).unwrap().to_vec::<f64>().unwrap();
+            assert_eq!(g.to_vec::<f64>().unwrap(), all, "{name}: the final gradient");
+            seen.push(name);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seen, ["s", "w2", "w1"]);
+    for p in [&w1, &w2, &s] {
+        let (a, b) = (got.get(p).unwrap(), want.get(p).unwrap());
+        assert_eq!(a.to_vec::<f64>().unwrap(), b.to_vec::<f64>().unwrap());
+    }
+}

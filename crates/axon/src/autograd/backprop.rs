@@ -113,6 +113,32 @@ impl Tensor {
 
     /// Backward from a non-scalar output, given `∂L/∂self` (a vector-Jacobian product).
     pub fn backward_with(&self, grad: &Tensor) -> Result<GradStore> {
+        self.backward_from(grad, None)
+    }
+
+    /// [`Tensor::backward`] that calls `on_final(leaf, grad)` for each tracked leaf (a tensor no
+    /// op made: a parameter) as soon as its gradient is complete, that is once the last op that
+    /// reads it has been differentiated, while the rest of the pass goes on: data-parallel
+    /// training starts summing gradients across processes there (`nn/data_parallel.rs`). Every
+    /// call sees the same graph in the same order; the gradients are those of `backward`.
+    pub fn backward_hooked(
+        &self,
+        on_final: &mut dyn FnMut(&Tensor, &Tensor) -> Result<()>,
+    ) -> Result<GradStore> {
+        if self.numel() != 1 {
+            return Err(Error::Backward(format!(
+                "needs a scalar loss, got shape {}",
+                self.shape()
+            )));
+        }
+        self.backward_from(&self.ones_like(), Some(on_final))
+    }
+
+    fn backward_from(
+        &self,
+        grad: &Tensor,
+        mut on_final: Option<&mut dyn FnMut(&Tensor, &Tensor) -> Result<()>>,
+    ) -> Result<GradStore> {
         if !self.is_tracked() {
             return Err(Error::Backward(
                 "the tensor is not tracked: no input requires a gradient".into(),
@@ -130,11 +156,32 @@ impl Tensor {
             let mut grads =
                 GradStore(HashMap::with_capacity_and_hasher(order.len(), Default::default()));
             grads.insert(self, grad.clone());
+            // With a hook: how many reads of each tracked leaf are still to be differentiated.
+            let mut reads: HashMap<TensorId, usize> = HashMap::default();
+            if on_final.is_some() {
+                for op in order.iter().filter_map(|t| t.op()) {
+                    for input in op.inputs().into_iter().filter(|i| i.is_tracked()) {
+                        if input.op().is_none() {
+                            *reads.entry(input.id()).or_default() += 1;
+                        }
+                    }
+                }
+            }
             for &node in order.iter().rev() {
-                let (Some(op), Some(g)) = (node.op(), grads.get(node).cloned()) else { continue };
-                for (input, g_in) in op.inputs().into_iter().zip(input_grads(op, node, &g)?) {
-                    if let (Some(g_in), true) = (g_in, input.is_tracked()) {
-                        grads.accumulate(input.id(), g_in)?;
+                let Some(op) = node.op() else { continue };
+                if let Some(g) = grads.get(node).cloned() {
+                    for (input, g_in) in op.inputs().into_iter().zip(input_grads(op, node, &g)?) {
+                        if let (Some(g_in), true) = (g_in, input.is_tracked()) {
+                            grads.accumulate(input.id(), g_in)?;
+                        }
+                    }
+                }
+                let Some(hook) = on_final.as_mut() else { continue };
+                for input in op.inputs() {
+                    let Some(left) = reads.get_mut(&input.id()) else { continue };
+                    *left -= 1;
+                    if let (0, Some(g)) = (*left, grads.get(input)) {
+                        hook(input, g)?;
                     }
                 }
             }
