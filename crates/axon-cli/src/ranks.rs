@@ -10,7 +10,7 @@
 use axon::data::Design;
 use axon::distributed::rows::RowShards;
 use axon::distributed::{shard_rows, world};
-use axon::linear::{LinearKind, LinearOptions, Solver};
+use axon::linear::{LinearOptions, Solver};
 use axon::sparse::Csr;
 
 /// Whether this process is the one that prints and writes (rank 0, or the only process).
@@ -23,21 +23,18 @@ pub fn is_parallel() -> bool {
     world().size() > 1
 }
 
-/// Refuses the fits that have no row-sharded form: only the exact logit, probit and softmax fits
-/// (Newton or L-BFGS, no L1 penalty) sum their work over rows in the places the ranks reduce.
-pub fn check_fit(kind: LinearKind, options: &LinearOptions) -> anyhow::Result<()> {
-    let k = world().size();
-    if kind == LinearKind::Ovr {
-        anyhow::bail!("--model ovr cannot run over {k} MPI ranks: use softmax, logit or probit");
-    }
-    if options.penalty.has_l1() {
-        anyhow::bail!("an L1 or elastic-net penalty cannot run over {k} MPI ranks: use L2");
-    }
+/// Refuses the fits that have no row-sharded form: the exact logit, probit, softmax and
+/// one-vs-rest fits (Newton, L-BFGS, or coordinate descent for an L1 or elastic-net penalty)
+/// sum their work over rows in the places the ranks reduce; gradient ascent and SGD do not.
+pub fn check_fit(options: &LinearOptions) -> anyhow::Result<()> {
     match options.solver {
-        Solver::Auto | Solver::Newton | Solver::Lbfgs { .. } => Ok(()),
+        Solver::Auto | Solver::Newton | Solver::Lbfgs { .. } | Solver::CoordinateDescent { .. } => {
+            Ok(())
+        }
         _ => anyhow::bail!(
-            "--solver {:?} cannot run over {k} MPI ranks: use newton or lbfgs",
-            options.solver
+            "--solver {:?} cannot run over {} MPI ranks: use newton, lbfgs or cd",
+            options.solver,
+            world().size()
         ),
     }
 }

@@ -429,10 +429,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let split =
         SplitOptions { seed: args.seed, val_fraction: args.val_fraction, ..Default::default() };
     let mut options = args.options()?;
-    if ranks::is_parallel() && args.checkpoint.is_some() {
-        anyhow::bail!("--checkpoint is not available over several MPI ranks");
-    }
-    // Over MPI ranks every rank trains on its slice of each batch; rank 0 alone speaks.
+    // Over MPI ranks every rank trains on its slice of each batch; rank 0 alone speaks and
+    // writes the checkpoint, which every rank resumes from.
     options.train.data_parallel = true;
     let quiet = args.quiet || !ranks::is_root();
     let data = Dataset::load(&args.data, args.columns().as_ref(), &split)?;

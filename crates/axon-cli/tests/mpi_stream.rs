@@ -3,8 +3,8 @@
 //! of one file, or its share of `part-*.csv` files) and the ranks merge their models every
 //! `--sync-every` rows. FTRL and SGD with K = 2 and 4 reach the held-out log loss of one process
 //! within 1%; every row is learned exactly once (the global row count); only rank 0 writes the
-//! model; a bad part file on one rank ends the whole job with that file's error; resuming a
-//! checkpoint over several ranks is refused.
+//! model; a bad part file on one rank ends the whole job with that file's error; a checkpoint
+//! over ranks resumes with the same ranks to the uninterrupted run, and is refused by others.
 
 #![cfg(feature = "mpi")]
 
@@ -191,25 +191,37 @@ fn a_bad_part_file_ends_the_whole_job_with_its_error() {
 }
 
 #[test]
-fn resuming_over_ranks_is_refused_and_a_checkpoint_is_written_once() {
+fn a_checkpoint_over_ranks_is_written_once_and_resumed_by_the_same_ranks() {
     let dir = temp_dir("mpi-stream-resume");
     let train = dir.join("train.csv");
     write_clicks(&train, 5_000, 3);
     let checkpoint = dir.join("state.ckpt");
+    let ckpt = checkpoint.to_str().unwrap();
     let base = ["fit", "--stream", "--data", train.to_str().unwrap(), "--target", "label"];
-    let with = [&base[..], &["--hash", "--checkpoint", checkpoint.to_str().unwrap()]].concat();
+    let base = [&base[..], &["--hash", "--sync-every", "500"]].concat();
+    let with = [&base[..], &["--checkpoint", ckpt]].concat();
     let out = ok("2 ranks", mpirun(2, &with));
     assert!(out.contains("progressive log loss"), "{out}");
     assert_eq!(out.matches("progressive log loss").count(), 1, "rank 0 alone prints: {out}");
     assert!(checkpoint.exists());
-    let resume = [&base[..], &["--hash", "--resume", checkpoint.to_str().unwrap()]].concat();
-    let out = mpirun(2, &resume);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("--resume cannot run over 2 MPI ranks"), "{err}");
-    // One process refuses a checkpoint made by two ranks: other settings.
-    let out = single(&resume);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("other data or settings"), "{err}");
+    // The second pass resumed by the same two ranks is the two-pass run's (mid-pass places are
+    // tested in the library, tests/online_ranks.rs).
+    let two_passes = [&base[..], &["--passes", "2", "--json"]].concat();
+    let want = json("2 ranks, 2 passes", mpirun(2, &two_passes));
+    let resume = [&two_passes[..], &["--resume", ckpt]].concat();
+    let got = json("2 ranks, resumed", mpirun(2, &resume));
+    assert_eq!(got["rows"], 10_000);
+    assert_eq!(got["rows_this_run"], 5_000);
+    assert_eq!(got["progressive_log_loss"], want["progressive_log_loss"]);
+    // The resumed run reports the rows it learned: the uninterrupted run's last reports.
+    let (got, want) = (got["reports"].as_array().unwrap(), want["reports"].as_array().unwrap());
+    assert!(!got.is_empty() && want.ends_with(got), "{got:?} vs {want:?}");
+    // Other ranks, or one process, refuse it: each rank's place holds only for two ranks.
+    for out in [mpirun(4, &resume), single(&resume)] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("written by 2 MPI ranks"), "{err}");
+        assert!(err.contains("mpirun -n 2"), "{err}");
+    }
 }
 
 #[test]

@@ -170,7 +170,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let fit = if ranks::is_parallel() {
         // Over MPI ranks: this rank fits its rows, the library sums across the ranks, and
         // rank 0 alone reports on the whole design and writes the model.
-        ranks::check_fit(kind, &options)?;
+        ranks::check_fit(&options)?;
         let (shard, shard_weights) = ranks::shard(&design, weights.as_deref())?;
         let _scope = RowShards::enter();
         fit_linear(kind, &shard, shard_weights.as_deref(), &options)?

@@ -315,13 +315,6 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let first = &files[0];
     let source = flags.source(first, format, &args.design.target, bits)?;
     let comm = world();
-    if comm.size() > 1 && flags.resume.is_some() {
-        anyhow::bail!(
-            "--resume cannot run over {} MPI ranks (a checkpoint holds no rank's place in its \
-             part of the data): resume in one process, or start afresh",
-            comm.size()
-        );
-    }
     let parts = rank_parts(&files, source.layout(first)?, comm.rank(), comm.size())?;
     if let (Some(out), StreamSource::Vw { .. }) = (&args.out, &source) {
         anyhow::bail!(
@@ -341,19 +334,36 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         learner,
         ranks: comm.size(),
     })?;
-    let mut model = match &flags.resume {
+    let (mut model, places) = match &flags.resume {
         Some(path) => {
-            let (model, saved) = load_checkpoint(path)?;
-            if saved != settings {
+            let saved = load_checkpoint(path)?;
+            // Each rank's place in its part of the data holds only for the same ranks.
+            let by = saved.places.len().max(1);
+            if by != comm.size() {
+                let runs = |k: usize| match k {
+                    1 => "one process".to_owned(),
+                    k => format!("{k} MPI ranks"),
+                };
                 anyhow::bail!(
-                    "--resume {}: the checkpoint was made with other data or settings:\n  saved: \
-                     {saved}\n  now:   {settings}",
-                    path.display()
+                    "--resume {}: the checkpoint was written by {}, this run has {}: resume it \
+                     with {}",
+                    path.display(),
+                    runs(by),
+                    runs(comm.size()),
+                    if by == 1 { "one process".to_owned() } else { format!("mpirun -n {by}") }
                 );
             }
-            model
+            if saved.settings != settings {
+                anyhow::bail!(
+                    "--resume {}: the checkpoint was made with other data or settings:\n  saved: \
+                     {}\n  now:   {settings}",
+                    path.display(),
+                    saved.settings
+                );
+            }
+            (saved.model, saved.places)
         }
-        None => OnlineModel::new(learner, source.n_features())?,
+        None => (OnlineModel::new(learner, source.n_features())?, Vec::new()),
     };
     let options = StreamOptions {
         passes: flags.passes,
@@ -361,6 +371,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         checkpoint: flags.checkpoint.clone(),
         settings,
         sync_rows: flags.sync_every,
+        places,
         ..StreamOptions::default()
     };
     let root = ranks::is_root();

@@ -20,6 +20,8 @@ pub mod rows;
 
 use std::sync::OnceLock;
 
+use crate::error::Result;
+
 /// A group of processes that reduce and broadcast buffers together.
 pub trait Communicator: Send + Sync {
     /// This process's index, `0..size`.
@@ -32,6 +34,31 @@ pub trait Communicator: Send + Sync {
     fn allreduce_sum_f32(&self, buf: &mut [f32]);
     /// Replaces `buf` by its element-wise minimum over all processes.
     fn allreduce_min_f64(&self, buf: &mut [f64]);
+    /// The sum of `out` across processes, as [`Communicator::allreduce_sum_f64`] of each bucket
+    /// `lens` cuts it into (in order), each bucket's sum started as soon as `work` hands over
+    /// its values (`work` calls its argument once per bucket, in order, with `lens[i]` values;
+    /// every process the same buckets in the same order) and all finished before this returns,
+    /// so the sums overlap the rest of `work`. Without non-blocking collectives (one process,
+    /// the default) `work` runs first and the buckets are summed after it.
+    fn allreduce_sum_f64_overlapped(
+        &self,
+        lens: &[usize],
+        out: &mut [f64],
+        work: &mut dyn FnMut(&mut dyn FnMut(&[f64])) -> Result<()>,
+    ) -> Result<()> {
+        let mut at = 0;
+        work(&mut |values| {
+            out[at..at + values.len()].copy_from_slice(values);
+            at += values.len();
+        })?;
+        let mut rest = &mut out[..];
+        for &len in lens {
+            let (bucket, tail) = rest.split_at_mut(len);
+            self.allreduce_sum_f64(bucket);
+            rest = tail;
+        }
+        Ok(())
+    }
     /// Copies `root`'s `buf` into every other process's `buf` (same length everywhere).
     fn broadcast_f32(&self, buf: &mut [f32], root: usize);
     /// Waits until every process has called it.

@@ -10,6 +10,7 @@ use mpi::topology::{Communicator as _, SimpleCommunicator};
 use mpi::Threading;
 
 use super::Communicator;
+use crate::error::Result;
 
 /// The universe, held until [`finalize`]; dropping it calls `MPI_Finalize`.
 struct Held {
@@ -79,6 +80,48 @@ impl Communicator for MpiWorld {
             let send = buf.to_vec();
             self.comm.all_reduce_into(&send[..], buf, SystemOperation::min());
         }
+    }
+
+    /// One `MPI_Iallreduce` per bucket as `work` hands it over (each into its own slice of
+    /// `out`, from its own copy of the values), all waited for before returning, even when
+    /// `work` fails: MPI must not be left writing into freed buffers.
+    fn allreduce_sum_f64_overlapped(
+        &self,
+        lens: &[usize],
+        out: &mut [f64],
+        work: &mut dyn FnMut(&mut dyn FnMut(&[f64])) -> Result<()>,
+    ) -> Result<()> {
+        if self.size == 1 {
+            let mut at = 0;
+            return work(&mut |values| {
+                out[at..at + values.len()].copy_from_slice(values);
+                at += values.len();
+            });
+        }
+        let mut send = vec![0.0f64; out.len()];
+        let mut pairs = Vec::with_capacity(lens.len());
+        let (mut send_rest, mut out_rest) = (&mut send[..], &mut out[..]);
+        for &len in lens {
+            let (s, s_tail) = send_rest.split_at_mut(len);
+            let (o, o_tail) = out_rest.split_at_mut(len);
+            pairs.push((s, o));
+            (send_rest, out_rest) = (s_tail, o_tail);
+        }
+        mpi::request::scope(|scope| {
+            let mut pairs = pairs.into_iter();
+            let mut started = Vec::with_capacity(lens.len());
+            let result = work(&mut |values| {
+                let (s, o) = pairs.next().expect("no more buckets than `lens`");
+                s.copy_from_slice(values);
+                let s: &[f64] = s;
+                let op = SystemOperation::sum();
+                started.push(self.comm.immediate_all_reduce_into(scope, s, o, op));
+            });
+            for request in started {
+                request.wait_without_status();
+            }
+            result
+        })
     }
 
     fn broadcast_f32(&self, buf: &mut [f32], root: usize) {

@@ -17,10 +17,16 @@
 //! changes no coefficient by more than `tol · (1 + |bⱼ|)`. The outer loop ends when the IRLS step
 //! does the same. The reported gradient norm is that of the minimum-norm subgradient of `F` (zero
 //! exactly at the optimum), so a caller can check the KKT conditions.
+//!
+//! Inside a [`rows::RowShards`] scope (`mpirun -n K axon fit`) the rows are this rank's shard:
+//! the column scales `dⱼ` and each coordinate's `Σᵢ hᵢ xᵢⱼ (zᵢ − xᵢᵀb)` are completed across the
+//! ranks (one allreduce per coordinate update, as the sparse solver does), so every rank takes
+//! the same steps; the objective and subgradient are reduced by `objective_and_gradient`.
 
 use super::binary::Problem;
 use super::newton::relative_step;
 use super::solver::{objective_and_gradient, SolverOutcome};
+use crate::distributed::rows;
 
 /// Halvings of an IRLS step before the outer loop gives up.
 const MAX_HALVINGS: usize = 30;
@@ -46,8 +52,8 @@ impl Quadratic<'_> {
             return 0.0;
         }
         let col = self.problem.x.col(j);
-        let dot: f64 =
-            col.iter().zip(&self.residual).zip(&self.h).map(|((x, r), h)| h * x * r).sum();
+        let local = col.iter().zip(&self.residual).zip(&self.h).map(|((x, r), h)| h * x * r);
+        let dot = rows::sum(local.sum());
         let u = dot + d * b[j];
         let new = if Some(j) == self.problem.intercept {
             u / d
@@ -113,8 +119,9 @@ fn quadratic<'a>(problem: &'a Problem<'a>, beta: &[f64], l1: f64) -> Quadratic<'
             residual[i] = w * d.score / h[i];
         }
     }
-    let diag =
+    let mut diag: Vec<f64> =
         (0..p).map(|j| problem.x.col(j).iter().zip(&h).map(|(x, hi)| hi * x * x).sum()).collect();
+    rows::sum_slice(&mut diag);
     Quadratic { problem, h, residual, diag, l1 }
 }
 

@@ -21,9 +21,12 @@
 //! (atomically); [`TrainConfig::resume`] continues from that file (which must exist), and the
 //! result is the same, bit for bit, as a run that was never interrupted. Resuming a checkpoint
 //! written with other optimizer settings, or one already at or past the epochs asked for, is
-//! allowed but comes back as a warning in [`TrainReport::warnings`]. Everything random comes from seeded
-//! [`crate::Rng`]s that the caller gives (initialisation, the loader's shuffling); the model's own
-//! generators (dropout) are not saved, so resuming a model with dropout is not exact.
+//! allowed but comes back as a warning in [`TrainReport::warnings`]. Trained data-parallel over
+//! several ranks, every rank holds the same state: rank 0 alone writes the checkpoint, every
+//! rank resumes from it, and the resumed run is the uninterrupted one over the same ranks.
+//! Everything random comes from seeded [`crate::Rng`]s that the caller gives (initialisation,
+//! the loader's shuffling); the model's own generators (dropout) are not saved, so resuming a
+//! model with dropout is not exact.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -269,6 +272,10 @@ pub fn fit_classifier(
         }
     }
     let resumed_after = progress.history.len();
+    let comm = (config.data_parallel && world().size() > 1).then(world);
+    // Over several ranks every rank holds the same model, optimizer state and loader
+    // generator: rank 0 alone writes the checkpoint, and every rank resumes from that file.
+    let writes = comm.is_none_or(|c| c.rank() == 0);
     for epoch in resumed_after + 1..=config.epochs {
         if progress.stopped_early {
             break;
@@ -278,7 +285,6 @@ pub fn fit_classifier(
         }
         let lr = optimizer.learning_rate();
         let objective = &config.objective;
-        let comm = (config.data_parallel && world().size() > 1).then(world);
         let totals = train_epoch(model, optimizer, loader, epoch, objective, comm, on_event)?;
         model.train(false);
         let output = objective.output;
@@ -301,7 +307,7 @@ pub fn fit_classifier(
         }
         on_event(TrainEvent::Epoch(&metrics));
         progress.history.push(metrics);
-        if let Some(path) = checkpoint {
+        if let Some(path) = checkpoint.filter(|_| writes) {
             let state = (loader.rng(), best.as_deref());
             save_checkpoint(path, model, optimizer, state, &progress)?;
         }

@@ -1,7 +1,9 @@
 //! Checkpoints of an online fit: the state arrays, the learner, the progress (rows, pass, loss
 //! sums) and the caller's own settings text in one safetensors file written atomically, so a
 //! stream interrupted at any point resumes from the last checkpoint and ends with the same
-//! bits as a run that was never interrupted.
+//! bits as a run that was never interrupted. A checkpoint of `K` processes sharing a stream
+//! (`ranks.rs`) also holds each one's place in its part of the input: the rows of the current
+//! pass it had learned, by rank, so that the same `K` processes resume where each stopped.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,16 +26,37 @@ struct Header {
     progress: Progress,
     /// The caller's settings (what was read and how it was featurized), compared on resume.
     settings: String,
+    /// With several processes: the rows of the current pass each had learned, by rank (absent
+    /// for one process).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    places: Vec<u64>,
 }
 
-/// Writes `model` and the caller's `settings` to `path` atomically.
-pub fn save_checkpoint(path: impl AsRef<Path>, model: &OnlineModel, settings: &str) -> Result<()> {
+/// What a checkpoint holds.
+#[derive(Debug)]
+pub struct Saved {
+    pub model: OnlineModel,
+    /// The caller's settings text.
+    pub settings: String,
+    /// The rows of the current pass each process had learned, by rank; empty for one process.
+    pub places: Vec<u64>,
+}
+
+/// Writes `model`, the caller's `settings` and, with several processes, each one's `places`
+/// (empty for one process) to `path` atomically.
+pub fn save_checkpoint(
+    path: impl AsRef<Path>,
+    model: &OnlineModel,
+    settings: &str,
+    places: &[u64],
+) -> Result<()> {
     let (a, b) = model.state();
     let header = Header {
         learner: model.learner(),
         n_features: model.n_features(),
         progress: model.progress,
         settings: settings.to_owned(),
+        places: places.to_vec(),
     };
     let json = serde_json::to_string(&header)
         .map_err(|e| Error::invalid("checkpoint", "header", e.to_string()))?;
@@ -44,8 +67,8 @@ pub fn save_checkpoint(path: impl AsRef<Path>, model: &OnlineModel, settings: &s
     save_safetensors(path, &tensors, &BTreeMap::from([(KEY.to_string(), json)]))
 }
 
-/// Reads a checkpoint: the model and the settings text it was saved with.
-pub fn load_checkpoint(path: impl AsRef<Path>) -> Result<(OnlineModel, String)> {
+/// Reads a checkpoint: the model, the settings text and the places it was saved with.
+pub fn load_checkpoint(path: impl AsRef<Path>) -> Result<Saved> {
     let path = path.as_ref();
     let bad = |msg: String| Error::Io { path: path.display().to_string(), msg };
     let file = load_safetensors(path)?;
@@ -66,5 +89,5 @@ pub fn load_checkpoint(path: impl AsRef<Path>) -> Result<(OnlineModel, String)> 
         array("b")?,
         header.progress,
     )?;
-    Ok((model, header.settings))
+    Ok(Saved { model, settings: header.settings, places: header.places })
 }

@@ -22,7 +22,7 @@ mod learner;
 mod ranks;
 mod stream;
 
-pub use checkpoint::{load_checkpoint, save_checkpoint};
+pub use checkpoint::{load_checkpoint, save_checkpoint, Saved};
 pub use learner::{Learner, OnlineModel, Progress, Report, Schedule};
 pub use stream::{
     fit_stream, fit_stream_parts, StreamEvent, StreamOptions, StreamSource, StreamSummary,

@@ -30,8 +30,11 @@
 //! The progressive loss is the global one: each merge also sums the rows and log losses, and the
 //! reports (at the first merge after 1, 2, 4, ... rows over all processes) are of every row.
 //! A process whose part ends first keeps taking part in the merges, with no change, until all
-//! are done, so every process makes the same collective calls. Resuming a checkpoint (which
-//! holds no process's place in its part) and stopping early are refused over several processes.
+//! are done, so every process makes the same collective calls. A checkpoint (written by rank 0
+//! after a merge, when every process holds the merged model) records each process's place in its
+//! part, the rows of the pass it had learned; the same `K` processes resume from it, each
+//! skipping its rows, and end with the bits of the uninterrupted run. Stopping early
+//! ([`StreamOptions::stop_after`]) stops at the first merge that reaches the rows asked for.
 
 use std::time::Instant;
 
@@ -258,48 +261,79 @@ pub(super) fn fit_over_ranks(
     comm: &dyn Communicator,
     on_event: &mut dyn FnMut(StreamEvent),
 ) -> Result<StreamSummary> {
-    let k = comm.size();
-    if model.progress.rows > 0 || model.progress.pass > 0 {
+    let (k, rank) = (comm.size(), comm.rank());
+    let resumed = model.progress.rows > 0 || model.progress.pass > 0;
+    // A resumed process skips the rows of the current pass it had learned.
+    let mut skip = match (resumed, options.places.len()) {
+        (false, _) => 0,
+        (true, n) if n == k => options.places[rank],
+        (true, n) => {
+            let by = if n == 0 { "one process".to_owned() } else { format!("{n} processes") };
+            return Err(Error::invalid(
+                "resume",
+                format!("{k} processes"),
+                format!(
+                    "the checkpoint was written by {by}: each process's place in its part of \
+                     the input holds only for that many; resume with {}",
+                    n.max(1)
+                ),
+            ));
+        }
+    };
+    if resumed && options.places.iter().sum::<u64>() != model.progress.rows_in_pass {
         return Err(Error::invalid(
             "resume",
-            format!("{} rows", model.progress.rows),
-            format!(
-                "a checkpoint cannot be resumed over {k} processes (it holds no process's place \
-                 in its part of the input): resume it in one process, or start afresh"
-            ),
+            model.progress.rows_in_pass,
+            "the checkpoint's places do not add up to the rows of its pass",
         ));
-    }
-    if options.stop_after.is_some() {
-        return Err(Error::invalid("stop_after", k, "stopping early needs one process"));
     }
     if options.sync_rows == 0 {
         return Err(Error::invalid("sync_rows", 0, "at least one row between merges"));
     }
     let start = Instant::now();
-    let is_root = comm.rank() == 0;
-    let checkpoint = |model: &OnlineModel| match &options.checkpoint {
-        Some(path) if is_root => save_checkpoint(path, model, &options.settings),
-        _ => Ok(()),
+    let first_row = model.progress.rows;
+    // Every process takes part (the places are gathered by one allreduce); rank 0 writes.
+    let checkpoint = |model: &OnlineModel, mine: u64| -> Result<()> {
+        let Some(path) = &options.checkpoint else { return Ok(()) };
+        let mut places = vec![0.0; k];
+        places[rank] = mine as f64;
+        comm.allreduce_sum_f64(&mut places);
+        if rank != 0 {
+            return Ok(());
+        }
+        let places: Vec<u64> = places.iter().map(|&p| p as u64).collect();
+        save_checkpoint(path, model, &options.settings, &places)
     };
     let mut merger = Merger::new(model, comm);
-    let mut last_checkpoint = 0;
-    // After each merge: the report due, and a checkpoint every `checkpoint_rows` rows.
-    let mut after_merge =
-        |model: &mut OnlineModel, on_event: &mut dyn FnMut(StreamEvent)| -> Result<()> {
-            if model.progress.rows >= model.progress.next_report {
-                on_event(StreamEvent::Report(model.report()));
-            }
-            if model.progress.rows - last_checkpoint >= options.checkpoint_rows {
-                checkpoint(model)?;
-                last_checkpoint = model.progress.rows;
-            }
-            Ok(())
-        };
-    while model.progress.pass < options.passes {
-        let mut since = 0;
+    let mut last_checkpoint = model.progress.rows;
+    // After each merge (the same rows on every process): the report due, a checkpoint every
+    // `checkpoint_rows` rows, and whether to stop (`stop_after`, after a checkpoint).
+    let mut after_merge = |model: &mut OnlineModel,
+                           mine: u64,
+                           on_event: &mut dyn FnMut(StreamEvent)|
+     -> Result<bool> {
+        if model.progress.rows >= model.progress.next_report {
+            on_event(StreamEvent::Report(model.report()));
+        }
+        let stop = options.stop_after.is_some_and(|n| model.progress.rows >= n);
+        if stop || model.progress.rows - last_checkpoint >= options.checkpoint_rows {
+            checkpoint(model, mine)?;
+            last_checkpoint = model.progress.rows;
+        }
+        Ok(stop)
+    };
+    let mut stopped = false;
+    while model.progress.pass < options.passes && !stopped {
+        // This process's rows of the pass (skipped or learned), and since the last merge.
+        let (mut mine, mut since) = (0, 0);
         each_batch(source, parts, options.batch_rows, &mut |(x, labels, weights)| {
             model.check_batch(&x, &labels, weights.as_deref())?;
             for (i, &y) in labels.iter().enumerate() {
+                mine += 1;
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
                 let (indices, values) = x.row(i);
                 let weight = weights.as_ref().map_or(1.0, |w| w[i]);
                 let loss = model.learn_row(indices, values, y, weight);
@@ -307,27 +341,46 @@ pub(super) fn fit_over_ranks(
                 since += 1;
                 if since == options.sync_rows {
                     merger.merge(model, false);
-                    after_merge(model, on_event)?;
+                    stopped = after_merge(model, mine, on_event)?;
                     since = 0;
+                    if stopped {
+                        return Ok(false);
+                    }
                 }
             }
             let p = model.progress;
             on_event(StreamEvent::Batch { pass: p.pass, rows_in_pass: p.rows_in_pass });
             Ok(true)
         })?;
+        if stopped {
+            break;
+        }
+        if skip > 0 {
+            return Err(Error::invalid(
+                "checkpoint",
+                mine + skip,
+                format!(
+                    "rank {rank}'s part of {} has fewer rows than the checkpoint's pass had",
+                    source.path().display()
+                ),
+            ));
+        }
         // This part is done: merge, with no further change, until every process is.
         loop {
             let all_done = merger.merge(model, true);
-            after_merge(model, on_event)?;
-            if all_done {
+            stopped = after_merge(model, mine, on_event)?;
+            if all_done || stopped {
                 break;
             }
         }
+        if stopped {
+            break;
+        }
         model.end_pass();
         merger.progress = model.progress;
-        checkpoint(model)?;
+        checkpoint(model, 0)?;
     }
-    Ok(StreamSummary::of(model, 0, start))
+    Ok(StreamSummary::of(model, first_row, start))
 }
 
 #[cfg(test)]

@@ -49,6 +49,9 @@ pub struct StreamOptions {
     pub stop_after: Option<u64>,
     /// With several processes: the rows each learns between two merges of their models.
     pub sync_rows: u64,
+    /// With several processes resuming a checkpoint: its places, the rows of the current pass
+    /// each process had learned, by rank ([`super::Saved::places`]).
+    pub places: Vec<u64>,
 }
 
 impl Default for StreamOptions {
@@ -61,6 +64,7 @@ impl Default for StreamOptions {
             settings: String::new(),
             stop_after: None,
             sync_rows: DEFAULT_SYNC_ROWS,
+            places: Vec::new(),
         }
     }
 }
@@ -276,7 +280,7 @@ pub fn fit_stream_parts(
     let first_row = model.progress.rows;
     let mut last_checkpoint = model.progress.rows;
     let checkpoint = |model: &OnlineModel| match &options.checkpoint {
-        Some(path) => save_checkpoint(path, model, &options.settings),
+        Some(path) => save_checkpoint(path, model, &options.settings, &[]),
         None => Ok(()),
     };
     let mut stopped = false;
