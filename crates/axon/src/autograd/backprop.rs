@@ -27,6 +27,9 @@ use crate::tensor::{
     Layout, Op, Shape, Storage, Tensor, TensorId,
 };
 
+/// What [`Tensor::backward_hooked`] calls with each leaf and its final gradient.
+type FinalHook<'h> = &'h mut dyn FnMut(&Tensor, &Tensor) -> Result<()>;
+
 /// Gradients of the loss with respect to every tracked tensor of the graph, by tensor id.
 #[derive(Default, Clone)]
 pub struct GradStore(HashMap<TensorId, Tensor>);
@@ -137,7 +140,7 @@ impl Tensor {
     fn backward_from(
         &self,
         grad: &Tensor,
-        mut on_final: Option<&mut dyn FnMut(&Tensor, &Tensor) -> Result<()>>,
+        mut on_final: Option<FinalHook<'_>>,
     ) -> Result<GradStore> {
         if !self.is_tracked() {
             return Err(Error::Backward(
