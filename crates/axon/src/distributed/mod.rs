@@ -22,6 +22,10 @@ use std::sync::OnceLock;
 
 use crate::error::Result;
 
+/// The work of [`Communicator::allreduce_sum_f64_overlapped`]: it hands each bucket's values,
+/// in order, to the function it is given.
+pub type BucketWork<'a> = dyn FnMut(&mut dyn FnMut(&[f64])) -> Result<()> + 'a;
+
 /// A group of processes that reduce and broadcast buffers together.
 pub trait Communicator: Send + Sync {
     /// This process's index, `0..size`.
@@ -44,7 +48,7 @@ pub trait Communicator: Send + Sync {
         &self,
         lens: &[usize],
         out: &mut [f64],
-        work: &mut dyn FnMut(&mut dyn FnMut(&[f64])) -> Result<()>,
+        work: &mut BucketWork<'_>,
     ) -> Result<()> {
         let mut at = 0;
         work(&mut |values| {

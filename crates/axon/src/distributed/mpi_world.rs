@@ -9,7 +9,7 @@ use mpi::environment::Universe;
 use mpi::topology::{Communicator as _, SimpleCommunicator};
 use mpi::Threading;
 
-use super::Communicator;
+use super::{BucketWork, Communicator};
 use crate::error::Result;
 
 /// The universe, held until [`finalize`]; dropping it calls `MPI_Finalize`.
@@ -89,7 +89,7 @@ impl Communicator for MpiWorld {
         &self,
         lens: &[usize],
         out: &mut [f64],
-        work: &mut dyn FnMut(&mut dyn FnMut(&[f64])) -> Result<()>,
+        work: &mut BucketWork<'_>,
     ) -> Result<()> {
         if self.size == 1 {
             let mut at = 0;
