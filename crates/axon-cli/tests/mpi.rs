@@ -280,6 +280,22 @@ fn an_mlp_over_ranks_follows_the_single_process_run_with_the_same_global_batch()
     }
 }
 
+/// A network of 600 000 parameters (4.8 MB of `f64` gradients): its gradients travel in three
+/// buckets, the first started while the backward pass is still in the first layer.
+#[test]
+fn a_network_of_several_gradient_buckets_over_ranks_follows_the_single_process_run() {
+    let dir = temp_dir("mpi-buckets");
+    let digits = data("digits.csv.gz");
+    let args = ["--data", &digits, "--model", "mlp:1024,512", "--epochs", "1", "--seed", "5"];
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (want, _) = train_run(None, &args, &path("single.axon"));
+    let (got, _) = train_run(Some(2), &args, &path("k2.axon"));
+    for key in ["test_log_loss", "final_train_loss"] {
+        let (a, b) = (got[key].as_f64().unwrap(), want[key].as_f64().unwrap());
+        close(a, b, 1e-5, key);
+    }
+}
+
 /// The tensors of a saved model or checkpoint, by name, as the bits of their values.
 fn bits(path: &str) -> Vec<(String, Vec<u64>)> {
     let file = axon::io::load_safetensors(path).unwrap();
