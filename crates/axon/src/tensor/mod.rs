@@ -248,11 +248,12 @@ impl Tensor {
 }
 
 /// Long chains (a 10 000-step loop of ops) would drop recursively, one stack frame per node, and
-/// overflow the stack. Unlinking the graph iteratively keeps dropping flat.
+/// overflow the stack. Unlinking the graph iteratively keeps dropping flat; the pending inputs
+/// wait inline, so a small graph is freed without allocating.
 impl Drop for Inner {
     fn drop(&mut self) {
         let Some(op) = self.op.take() else { return };
-        let mut stack = op.into_inputs();
+        let mut stack: smallvec::SmallVec<[Tensor; 8]> = op.into_inputs().into_iter().collect();
         while let Some(t) = stack.pop() {
             if let Ok(mut inner) = Arc::try_unwrap(t.0) {
                 if let Some(op) = inner.op.take() {
