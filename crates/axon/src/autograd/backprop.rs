@@ -4,7 +4,6 @@
 //! ([`sum_to_shape`]), and gradients of a tensor used several times are added.
 
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -299,7 +298,7 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             // Each gradient is laid out in its operand's memory order.
             let tracked = |t: &Tensor, s: Storage| {
                 let layout = t.layout().dense_like();
-                t.is_tracked().then(|| Tensor::from_parts(Arc::new(s), layout, None))
+                t.is_tracked().then(|| Tensor::from_owned(s, layout, None))
             };
             smallvec![tracked(q, dq), tracked(k, dk), tracked(v, dv)]
         }
