@@ -41,8 +41,10 @@ impl Shape {
     /// Row-major strides of a contiguous tensor of this shape.
     pub fn contiguous_strides(&self) -> Dims {
         let mut strides = dims_like(&self.0, 1);
-        for i in (0..self.rank().saturating_sub(1)).rev() {
-            strides[i] = strides[i + 1] * self.0[i + 1];
+        let mut step = 1;
+        for (s, &d) in strides.iter_mut().zip(&self.0).rev() {
+            *s = step;
+            step *= d;
         }
         strides
     }
@@ -61,10 +63,11 @@ pub(crate) fn dims_like(like: &[usize], value: usize) -> Dims {
 /// `v` with `x` inserted before index `at` (`at == v.len()` appends), inline when it fits.
 pub(crate) fn dims_inserted(v: &[usize], at: usize, x: usize) -> Dims {
     if v.len() < 4 {
-        let mut buf = [0; 4];
-        buf[..at].copy_from_slice(&v[..at]);
-        buf[at] = x;
-        buf[at + 1..=v.len()].copy_from_slice(&v[at..]);
+        // Every entry but the one at `at` is overwritten.
+        let mut buf = [x; 4];
+        for (i, &d) in v.iter().enumerate() {
+            buf[i + usize::from(i >= at)] = d;
+        }
         return SmallVec::from_buf_and_len(buf, v.len() + 1);
     }
     let mut d = SmallVec::from_slice(v);
