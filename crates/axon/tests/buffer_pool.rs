@@ -36,7 +36,7 @@ fn a_dropped_buffer_serves_the_next_tensor_of_its_size() {
     assert_eq!(pooled_bytes(), 0);
     // Its values are the negation's, not the old exp's.
     assert_eq!(z.to_vec::<f32>().unwrap()[7], -x.to_vec::<f32>().unwrap()[7]);
-    // A small buffer is not kept.
+    // A small buffer is not kept in the shared pool (it goes to this thread's cache).
     drop(Tensor::randn([10], 0.0, 1.0, DType::F32, &mut rng).exp().unwrap());
     assert_eq!(pooled_bytes(), 0);
     empty_buffer_pool();
@@ -88,9 +88,11 @@ fn training_does_not_grow_the_pool() {
 fn stale_buffers_never_reach_a_result() {
     let _lock = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let fresh = train(20, empty_buffer_pool);
-    // Every size of the step's buffers, filled with NaN and dropped into the pool before each
-    // step: a kernel that read an element it did not write would turn the loss into NaN.
-    let sizes = [256 * 128, 256 * 96, 256 * 64, 128 * 64, 96 * 128, 256 * 10, 96 * 10];
+    // Every size of the step's buffers, large (the shared pool) and small (this thread's cache),
+    // filled with NaN and dropped into the pool before each step: a kernel that read an element
+    // it did not write would turn the loss into NaN.
+    let sizes =
+        [256 * 128, 256 * 96, 256 * 64, 128 * 64, 96 * 128, 256 * 10, 96 * 10, 1, 10, 96, 128, 256];
     let poison = || {
         empty_buffer_pool();
         for n in sizes {

@@ -4,7 +4,6 @@
 //! ([`sum_to_shape`]), and gradients of a tensor used several times are added.
 
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -17,6 +16,7 @@ use crate::ops::conv::Conv2dGrads;
 use crate::ops::cross_entropy::CrossEntropyRowsGrad;
 use crate::ops::index::IndexGrad;
 use crate::ops::linear::LinearGrad;
+use crate::ops::matmul::MatMul;
 use crate::ops::norm::LayerNormGrad;
 use crate::ops::pool::Pool2dGrad;
 use crate::ops::reduce::SoftmaxGrad;
@@ -75,11 +75,13 @@ impl GradStore {
 
 /// The tracked tensors reachable from `root`, every node after all of its inputs. Iterative, so a
 /// chain of any length fits on the stack. The nodes are borrowed from the graph (no reference
-/// counts touched), and the visited set and stacks are sized once for a typical step's graph.
+/// counts touched), and the visited set and stacks are sized once for a small network's graph:
+/// each stays under 1 KiB, the largest request `malloc` serves from its per-thread cache (a
+/// larger one first consolidates the heap's free small chunks, a tenth of a tiny step).
 pub fn topological_order(root: &Tensor) -> Vec<&Tensor> {
-    let mut order = Vec::with_capacity(64);
-    let mut visited = HashSet::with_capacity_and_hasher(64, Default::default());
-    let mut stack = Vec::with_capacity(64);
+    let mut order = Vec::with_capacity(32);
+    let mut visited = HashSet::with_capacity_and_hasher(32, Default::default());
+    let mut stack = Vec::with_capacity(32);
     stack.push((root, false));
     while let Some((t, inputs_done)) = stack.pop() {
         if inputs_done {
@@ -346,7 +348,7 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
             // Each gradient is laid out in its operand's memory order.
             let tracked = |t: &Tensor, s: Storage| {
                 let layout = t.layout().dense_like();
-                t.is_tracked().then(|| Tensor::from_parts(Arc::new(s), layout, None))
+                t.is_tracked().then(|| Tensor::from_owned(s, layout, None))
             };
             smallvec![tracked(q, dq), tracked(k, dk), tracked(v, dv)]
         }
@@ -391,10 +393,18 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
                 None => node.operand(),
             };
             let (dz, db) = kernel.map([z, node.operand(), gy.operand()])?;
-            let dz = from_kernel(dz, node);
+            // The products as `dz.matmul(weight)` and `dz.t()?.matmul(input)` compute them (one
+            // kernel, the same strides, the same bits), without their views and checks.
+            let dz_layout = Layout::contiguous(node.shape().clone());
+            let product = |a: Layout, b: &Tensor, dims: [usize; 2]| -> Result<Tensor> {
+                let lb = b.layout().unsqueezed(0);
+                let s = MatMul.map([(&dz, &a.unsqueezed(0)), (b.storage(), &lb)])?;
+                Ok(Tensor::from_storage(s, Shape::from(dims), None))
+            };
+            let (n, ins) = (input.dims()[0], weight.dims()[1]);
             let mut grads: SmallVec<_> = smallvec![
-                wanted(input, || dz.matmul(weight))?,
-                wanted(weight, || dz.t()?.matmul(input))?
+                wanted(input, || product(dz_layout.clone(), weight, [n, ins]))?,
+                wanted(weight, || product(dz_layout.permute(&[1, 0])?, input, [cols, ins]))?
             ];
             if let Some(b) = bias {
                 grads.push(db.map(|s| from_kernel(s, b)));

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::dispatch::Map;
 use super::reduce::logsumexp_slice;
 use super::PARALLEL_THRESHOLD;
-use crate::tensor::{row_len, row_stride, Float, Layout, Storage};
+use crate::tensor::{buffers, row_len, row_stride, Float, Layout, Storage};
 
 /// The forward kernel of the operand `[logits]` (contiguous, `(N, C)`), given the class of each
 /// row (checked by the caller to lie in `0..C`): the per-sample losses and each row's
@@ -28,8 +28,8 @@ impl Map<1> for CrossEntropyRows<'_> {
     }
     fn f<T: Float>(&self, [(x, l)]: [(&[T], &Layout); 1]) -> (Storage, Storage) {
         let (n, c) = (self.target.len(), row_len(l));
-        let mut losses = vec![T::zero(); n];
-        let mut lse = vec![T::zero(); n];
+        let mut losses = buffers::take_zeroed::<T>(n);
+        let mut lse = buffers::take_zeroed::<T>(n);
         if n > 0 && c > 0 {
             let x = &x[l.offset()..l.offset() + n * c];
             let row = |((x, &y), (loss, lse)): ((&[T], &i64), (&mut T, &mut T))| {
@@ -63,7 +63,7 @@ impl Map<3> for CrossEntropyRowsGrad<'_> {
     }
     fn f<T: Float>(&self, [(x, lx), (lse, ll), (g, lg)]: [(&[T], &Layout); 3]) -> Storage {
         let (n, c) = (self.target.len(), row_len(lx));
-        let mut out = vec![T::zero(); n * c];
+        let mut out = buffers::take_zeroed::<T>(n * c);
         if n == 0 || c == 0 {
             return T::into_storage(out);
         }

@@ -266,7 +266,7 @@ pub fn backward<T: Float>(
     }
     // The bias gradient sums the rows in order, on one thread: the same bits on any thread count.
     let db = want_bias.then(|| {
-        let mut db = vec![T::zero(); cols];
+        let mut db = buffers::take_zeroed::<T>(cols);
         dispatch(Loop(
             #[inline(always)]
             || {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::dispatch::Map;
 use super::{copy, PARALLEL_THRESHOLD};
-use crate::tensor::{row_len, Element, Float, Layout, Storage};
+use crate::tensor::{buffers, row_len, Element, Float, Layout, Storage};
 
 /// `x` viewed with the `axes` to reduce moved last, as one contiguous buffer of `outer` chunks of
 /// `inner` elements each.
@@ -143,7 +143,7 @@ pub fn sum<T: Float>(x: &[T], layout: &Layout, axes: &[usize]) -> Vec<T> {
         (leading && axes.len() < layout.shape().rank(), layout.contiguous_range())
     {
         let inner: usize = layout.dims()[axes.len()..].iter().product();
-        let mut out = vec![T::zero(); inner];
+        let mut out = buffers::take_zeroed::<T>(inner);
         for row in x[range].chunks_exact(inner.max(1)) {
             for (o, &v) in out.iter_mut().zip(row) {
                 *o += v;
@@ -164,7 +164,7 @@ fn rows<'a, T: Element>(x: &'a [T], layout: &Layout) -> Cow<'a, [T]> {
 
 /// Applies `f(row, out_row)` to every row of the last axis, in parallel when large.
 fn per_row<T: Float>(data: &[T], n: usize, f: impl Fn(&[T], &mut [T]) + Sync + Send) -> Vec<T> {
-    let mut out = vec![T::zero(); data.len()];
+    let mut out = buffers::take_zeroed::<T>(data.len());
     if n == 0 {
         return out;
     }

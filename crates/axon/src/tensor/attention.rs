@@ -144,7 +144,7 @@ impl Tensor {
             }),
             None => None,
         };
-        Ok(Tensor::from_parts(Arc::new(storage), layout, op))
+        Ok(Tensor::from_owned(storage, layout, op))
     }
 }
 

@@ -2,7 +2,7 @@
 //! seeded random values. Every constructor that takes numbers takes `f64` and a [`DType`], so one
 //! call works for `f32` networks and `f64` statistics alike.
 
-use super::{DType, Element, Shape, Storage, Tensor};
+use super::{buffers, DType, Element, Shape, Storage, Tensor};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -11,11 +11,18 @@ impl Storage {
     pub fn from_f64(values: impl IntoIterator<Item = f64>, dtype: DType) -> Storage {
         let it = values.into_iter();
         match dtype {
-            DType::F32 => Storage::F32(it.map(|v| v as f32).collect()),
-            DType::F64 => Storage::F64(it.collect()),
-            DType::I64 => Storage::I64(it.map(|v| v as i64).collect()),
+            DType::F32 => converted::<f32>(it),
+            DType::F64 => converted::<f64>(it),
+            DType::I64 => converted::<i64>(it),
         }
     }
+}
+
+/// `values` as `T`, in a buffer from the [pool](super::buffers) when their number is known.
+fn converted<T: Element>(values: impl Iterator<Item = f64>) -> Storage {
+    let mut v = buffers::take_empty::<T>(values.size_hint().0);
+    v.extend(values.map(T::from_f64));
+    T::into_storage(v)
 }
 
 impl Tensor {

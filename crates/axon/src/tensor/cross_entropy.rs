@@ -40,6 +40,6 @@ impl Tensor {
             lse: Arc::new(lse),
         };
         let op = Tensor::record(&[&logits], record);
-        Ok(Tensor::from_parts(Arc::new(losses), Layout::contiguous(target.shape().clone()), op))
+        Ok(Tensor::from_owned(losses, Layout::contiguous(target.shape().clone()), op))
     }
 }

@@ -5,7 +5,7 @@
 
 use smallvec::SmallVec;
 
-use super::shape::{Dims, Shape};
+use super::shape::{dims_inserted, dims_like, Dims, Shape};
 use crate::error::{Error, Result};
 
 /// The checked operations on shapes.
@@ -111,7 +111,7 @@ impl Layout {
     /// Reorders axes: axis `i` of the result is axis `perm[i]` of `self`.
     pub fn permute(&self, perm: &[usize]) -> Result<Layout> {
         let rank = self.shape.rank();
-        let mut seen: Dims = SmallVec::from_elem(0, rank);
+        let mut seen = dims_like(perm, 0);
         if perm.len() != rank {
             return Err(Error::invalid("perm", format!("{perm:?}"), format!("needs {rank} axes")));
         }
@@ -121,8 +121,10 @@ impl Layout {
             }
             seen[p] = 1;
         }
-        let dims: Dims = perm.iter().map(|&p| self.shape.0[p]).collect();
-        let strides = perm.iter().map(|&p| self.strides[p]).collect();
+        let (mut dims, mut strides) = (dims_like(perm, 0), dims_like(perm, 0));
+        for (i, &p) in perm.iter().enumerate() {
+            (dims[i], strides[i]) = (self.shape.0[p], self.strides[p]);
+        }
         Ok(Layout { shape: Shape(dims), strides, offset: self.offset })
     }
 
@@ -154,7 +156,7 @@ impl Layout {
         if own > rank {
             return Err(err());
         }
-        let mut strides: Dims = SmallVec::from_elem(0, rank);
+        let mut strides = dims_like(shape.dims(), 0);
         for i in 0..own {
             let (d, target) = (self.shape.0[i], shape.0[rank - own + i]);
             strides[rank - own + i] = match d {
@@ -183,7 +185,7 @@ pub fn for_each_row<const N: usize>(layouts: [&Layout; N], mut f: impl FnMut([us
         return;
     }
     let outer = dims.len().saturating_sub(1);
-    let mut index: Dims = SmallVec::from_elem(0, outer);
+    let mut index = dims_like(&dims[..outer], 0);
     let mut pos: [usize; N] = std::array::from_fn(|i| layouts[i].offset);
     loop {
         f(pos);
@@ -230,10 +232,11 @@ impl Layout {
 
     /// Inserts an axis of size 1 before `axis` (`axis == rank` appends).
     pub(crate) fn unsqueezed(&self, axis: usize) -> Layout {
-        let mut l = self.clone();
         let stride = self.strides.get(axis).map_or(1, |&s| s * self.shape.0[axis]);
-        l.shape.0.insert(axis, 1);
-        l.strides.insert(axis, stride);
-        l
+        Layout {
+            shape: Shape(dims_inserted(&self.shape.0, axis, 1)),
+            strides: dims_inserted(&self.strides, axis, stride),
+            offset: self.offset,
+        }
     }
 }

@@ -59,6 +59,6 @@ impl Tensor {
             act,
             pre: pre.map(Arc::new),
         });
-        Ok(Tensor::from_parts(Arc::new(y), Layout::contiguous(Shape::from([n, out])), op))
+        Ok(Tensor::from_owned(y, Layout::contiguous(Shape::from([n, out])), op))
     }
 }

@@ -21,6 +21,7 @@ mod index;
 mod layout;
 mod linalg;
 mod linear;
+mod nodes;
 mod norm;
 mod op;
 mod reduce;
@@ -108,7 +109,13 @@ impl Tensor {
     /// A contiguous tensor owning a fresh buffer.
     pub(crate) fn from_storage(storage: Storage, shape: Shape, op: Option<Op>) -> Tensor {
         debug_assert_eq!(storage.len(), shape.numel());
-        Tensor::from_parts(Arc::new(storage), Layout::contiguous(shape), op)
+        Tensor::from_owned(storage, Layout::contiguous(shape), op)
+    }
+
+    /// A tensor over a fresh buffer `storage`, which no other tensor shares, read through
+    /// `layout`, recording `op` if given: in a [recycled node](nodes) when one is free.
+    pub(crate) fn from_owned(storage: Storage, layout: Layout, op: Option<Op>) -> Tensor {
+        nodes::fresh(storage, layout, op)
     }
 
     /// The op to record for a result of `inputs`, built only if some input is tracked.
@@ -247,18 +254,22 @@ impl Tensor {
     }
 }
 
-/// Long chains (a 10 000-step loop of ops) would drop recursively, one stack frame per node, and
-/// overflow the stack. Unlinking the graph iteratively keeps dropping flat.
+/// The last handle to a node recycles it and unlinks the graph behind it ([`nodes`]).
+impl Drop for Tensor {
+    fn drop(&mut self) {
+        if Arc::get_mut(&mut self.0).is_some() {
+            nodes::release(self);
+        }
+    }
+}
+
+/// A node freed without going through [`nodes::release`] (its last two handles dropped at once
+/// on two threads) still unlinks its graph iteratively: long chains (a 10 000-step loop of ops)
+/// would otherwise drop recursively, one stack frame per node, and overflow the stack.
 impl Drop for Inner {
     fn drop(&mut self) {
-        let Some(op) = self.op.take() else { return };
-        let mut stack = op.into_inputs();
-        while let Some(t) = stack.pop() {
-            if let Ok(mut inner) = Arc::try_unwrap(t.0) {
-                if let Some(op) = inner.op.take() {
-                    stack.extend(op.into_inputs());
-                }
-            }
+        if let Some(op) = self.op.take() {
+            nodes::unlink(op);
         }
     }
 }

@@ -38,6 +38,6 @@ impl Tensor {
             stats: Arc::new(stats.expect("kept when recorded")),
         };
         let op = Tensor::record(&inputs, record);
-        Ok(Tensor::from_parts(Arc::new(y), Layout::contiguous(x.shape().clone()), op))
+        Ok(Tensor::from_owned(y, Layout::contiguous(x.shape().clone()), op))
     }
 }

@@ -134,8 +134,8 @@ pub enum Op {
 }
 
 /// Every op's inputs, in order: one `match` that [`Op::inputs`] expands on `&Op` (binding
-/// references, collected into a `SmallVec`) and [`Op::into_inputs`] on `Op` (binding values,
-/// collected into a `Vec`); `$list` is `smallvec::smallvec` or `vec`.
+/// references) and [`Op::into_inputs`] on `Op` (binding values), each collected into a
+/// `SmallVec`.
 macro_rules! inputs {
     ($op:expr, $($list:ident)::+) => {
         match $op {
@@ -177,12 +177,10 @@ impl Op {
         inputs!(self, smallvec::smallvec)
     }
 
-    /// The inputs, by value (used to drop long graphs without recursion). A `Vec`, not a
-    /// `SmallVec`: measured, dropping a short graph of tiny tensors through inline buffers made
-    /// glibc coalesce the freed nodes into the heap's top and serve the next graph's allocations
-    /// from its slow path (`chain100/forward_tracked` of the `overhead` bench, +9%).
-    pub(crate) fn into_inputs(self) -> Vec<Tensor> {
-        inputs!(self, vec)
+    /// The inputs, by value (used to drop long graphs without recursion), inline: no
+    /// allocation to free a graph node.
+    pub(crate) fn into_inputs(self) -> SmallVec<[Tensor; 3]> {
+        inputs!(self, smallvec::smallvec)
     }
 
     /// A short name for drawings and error messages.

@@ -40,12 +40,39 @@ impl Shape {
 
     /// Row-major strides of a contiguous tensor of this shape.
     pub fn contiguous_strides(&self) -> Dims {
-        let mut strides: Dims = SmallVec::from_elem(1, self.rank());
-        for i in (0..self.rank().saturating_sub(1)).rev() {
-            strides[i] = strides[i + 1] * self.0[i + 1];
+        let mut strides = dims_like(&self.0, 1);
+        let mut step = 1;
+        for (s, &d) in strides.iter_mut().zip(&self.0).rev() {
+            *s = step;
+            step *= d;
         }
         strides
     }
+}
+
+/// `Dims` as long as `like`, every entry `value`. Built from an inline array when it fits:
+/// `SmallVec`'s generic constructors (`from_elem`, `insert`, `collect`) cost more than the few
+/// words they write, and a tiny network's step builds shapes and strides dozens of times.
+pub(crate) fn dims_like(like: &[usize], value: usize) -> Dims {
+    if like.len() <= 4 {
+        return SmallVec::from_buf_and_len([value; 4], like.len());
+    }
+    SmallVec::from_elem(value, like.len())
+}
+
+/// `v` with `x` inserted before index `at` (`at == v.len()` appends), inline when it fits.
+pub(crate) fn dims_inserted(v: &[usize], at: usize, x: usize) -> Dims {
+    if v.len() < 4 {
+        // Every entry but the one at `at` is overwritten.
+        let mut buf = [x; 4];
+        for (i, &d) in v.iter().enumerate() {
+            buf[i + usize::from(i >= at)] = d;
+        }
+        return SmallVec::from_buf_and_len(buf, v.len() + 1);
+    }
+    let mut d = SmallVec::from_slice(v);
+    d.insert(at, x);
+    d
 }
 
 impl fmt::Display for Shape {

@@ -35,13 +35,20 @@ impl Storage {
     }
 }
 
-/// A large buffer goes back to the [buffer pool](super::buffers) for the next tensor of its size.
-impl Drop for Storage {
-    fn drop(&mut self) {
+impl Storage {
+    /// Gives the buffer to the [buffer pool](super::buffers), leaving this storage empty.
+    pub(super) fn give_buffer(&mut self) {
         match self {
             Storage::F32(v) => buffers::give(std::mem::take(v)),
             Storage::F64(v) => buffers::give(std::mem::take(v)),
             Storage::I64(v) => buffers::give(std::mem::take(v)),
         }
+    }
+}
+
+/// The buffer goes back to the [buffer pool](super::buffers) for the next tensor of its size.
+impl Drop for Storage {
+    fn drop(&mut self) {
+        self.give_buffer();
     }
 }

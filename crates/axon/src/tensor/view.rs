@@ -3,8 +3,6 @@
 //! is not already row-major. Each records how to send the gradient back to the input's shape.
 //! Conversions of the element type (`to_dtype`, `to_f64_vec`) copy, and are here too.
 
-use std::sync::Arc;
-
 use smallvec::SmallVec;
 
 use super::{DType, Dims, Layout, Op, Shape, Storage, Tensor};
@@ -137,6 +135,6 @@ impl Tensor {
         let differentiable = self.dtype().is_float() && dtype.is_float();
         let op =
             if differentiable { Tensor::record(&[self], || Op::Cast(self.clone())) } else { None };
-        Ok(Tensor::from_parts(Arc::new(storage), Layout::contiguous(self.shape().clone()), op))
+        Ok(Tensor::from_owned(storage, Layout::contiguous(self.shape().clone()), op))
     }
 }
