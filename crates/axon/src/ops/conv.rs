@@ -330,7 +330,7 @@ fn backward<T: Float>(
                 gemm_into(dcol, false, wt, (gsrc, [c, 1]), [ck, c, o], par);
                 for (s, dxn) in dxb.chunks_exact_mut(in_len).enumerate() {
                     dxn.fill(T::zero());
-                    col2im_from(g, &dcol[s * l..], c, dxn);
+                    col2im_from(g, &mut dcol[s * l..], c, dxn);
                 }
             }
             buffers::give(gb);
