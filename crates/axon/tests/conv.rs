@@ -124,6 +124,15 @@ fn conv_cases() -> Vec<ConvCase> {
         ("stride 2, no bias", [2, 2, 7, 6], [3, 2, 3, 3], Conv2dArgs::new(2, 0, 1), false),
         ("padding 1, bias", [2, 3, 5, 5], [2, 3, 3, 3], Conv2dArgs::new(1, 1, 1), true),
         ("dilation 2, bias", [2, 2, 7, 7], [2, 2, 3, 3], Conv2dArgs::new(1, 1, 2), true),
+        // Same-width outputs at stride 1: im2col and col2im take each row as one run.
+        ("5x5 padding 2, same width", [2, 2, 6, 7], [2, 2, 5, 5], Conv2dArgs::new(1, 2, 1), true),
+        (
+            "dilation 2 padding 2, same width",
+            [2, 2, 6, 6],
+            [2, 2, 3, 3],
+            Conv2dArgs::new(1, 2, 2),
+            false,
+        ),
         ("non-square 2x3 kernel", [3, 2, 6, 5], [2, 2, 2, 3], Conv2dArgs::new(1, [1, 0], 1), true),
         (
             "per-axis stride, padding, dilation",
@@ -217,8 +226,15 @@ fn conv2d_f32_gradients_agree_with_f64_on_a_larger_batch() {
 fn conv2d_over_several_blocks_matches_direct_loops_and_finite_differences() {
     // 12×12 outputs: blocks of ⌈1536 / 144⌉ = 11 samples, so batch 25 is blocks of 11, 11 and 3
     // spread over the threads' groups; the 1×1 case takes blocks of one sample.
-    let cases: [ConvCase; 3] = [
+    let cases: [ConvCase; 4] = [
         ("blocks, padding 1", [25, 1, 12, 12], [2, 1, 3, 3], Conv2dArgs::new(1, 1, 1), true),
+        (
+            "blocks, padding 1, 2 channels",
+            [25, 2, 12, 12],
+            [2, 2, 3, 3],
+            Conv2dArgs::new(1, 1, 1),
+            true,
+        ),
         ("blocks, stride 2", [25, 2, 23, 24], [3, 2, 3, 3], Conv2dArgs::new(2, 0, 1), false),
         ("blocks, 1x1", [25, 3, 12, 12], [2, 3, 1, 1], Conv2dArgs::default(), true),
     ];

@@ -24,8 +24,9 @@
 //! `gemm` runs single-threaded inside each (multi-threaded only when there are fewer blocks than
 //! threads). The weight and bias gradients sum their per-group partial sums in group order, so a
 //! fixed thread count gives bit-identical results. When training ([`conv2d_keeping_cols`]), the
-//! batch's im2col matrices are kept for `∂L/∂W`; in evaluation each group reuses one block
-//! buffer, so memory stays small for large batches.
+//! batch's im2col matrices are kept for `∂L/∂W`, each block written just before its product
+//! reads it; in evaluation each group reuses one block buffer, so memory stays small for large
+//! batches.
 //!
 //! Memory: every buffer (the output, the im2col matrices, the gradients and each group's scratch
 //! matrices) comes from the [buffer pool](crate::tensor::buffers) and the scratch goes back to
@@ -142,7 +143,9 @@ fn forward_block<T: Float>(
 
 /// The forward pass: `x` `(N, C, H, W)`, `w` `(O, C, kH, kW)`, `bias` `(O)`, all contiguous;
 /// returns `y` `(N, O, H_out, W_out)` and, when `keep`, the batch's im2col matrices (empty for a
-/// pointwise kernel, whose input is its own).
+/// pointwise kernel, whose input is its own). Each block is unrolled just before its product,
+/// into the kept matrices or a reused scratch block, so `gemm` reads it from cache (unrolling the
+/// whole batch first would send it to memory and back).
 fn forward<T: Float>(
     g: &ConvGeometry,
     x: &[T],
@@ -156,10 +159,17 @@ fn forward<T: Float>(
     }
     let pointwise = g.is_pointwise();
     let keep = keep && !pointwise;
-    let cols = if keep { im2col_batch(g, x) } else { Vec::new() };
     let (col_len, nb, per) = (g.col_rows() * g.col_cols(), g.block_samples(), g.group_samples());
+    // Every element of the kept matrices is written below, block by block.
+    let mut cols = if keep { buffers::take_empty(g.batch * col_len) } else { Vec::new() };
+    let col_groups: Vec<&mut [MaybeUninit<T>]> = if keep {
+        cols.spare_capacity_mut()[..g.batch * col_len].chunks_mut(per * col_len).collect()
+    } else {
+        (0..g.batch.div_ceil(per)).map(|_| &mut [][..]).collect()
+    };
     let y = filled(g.batch * out_len, |y| {
-        y.par_chunks_mut(per * out_len).enumerate().for_each(|(k, group)| {
+        let groups = y.par_chunks_mut(per * out_len).zip(col_groups);
+        groups.enumerate().for_each(|(k, (group, kept))| {
             // The product of a full block, and (when the columns are not kept) its im2col matrix.
             let mut tmp = buffers::take_stale::<T>(g.out_channels * nb * g.col_cols());
             let mut scratch =
@@ -170,14 +180,16 @@ fn forward<T: Float>(
                 let xb = &x[n0 * in_len..(n0 + samples) * in_len];
                 let col: &[T] = if pointwise {
                     xb
-                } else if keep {
-                    &cols[n0 * col_len..(n0 + samples) * col_len]
                 } else {
-                    scratch.clear();
-                    scratch.reserve(samples * col_len);
-                    let block = &mut scratch.spare_capacity_mut()[..samples * col_len];
+                    let block = if keep {
+                        &mut kept[b * nb * col_len..][..samples * col_len]
+                    } else {
+                        scratch.clear();
+                        scratch.reserve(samples * col_len);
+                        scratch_full |= samples == nb;
+                        &mut scratch.spare_capacity_mut()[..samples * col_len]
+                    };
                     im2col_block(g, xb, block);
-                    scratch_full |= samples == nb;
                     // SAFETY: `im2col_block` wrote every element of `block`.
                     unsafe { assume_init(block) }
                 };
@@ -191,6 +203,10 @@ fn forward<T: Float>(
             }
         })
     });
+    if keep {
+        // SAFETY: the groups' blocks cover the batch, and `im2col_block` wrote each of them.
+        unsafe { cols.set_len(g.batch * col_len) };
+    }
     (y, cols)
 }
 
@@ -330,7 +346,7 @@ fn backward<T: Float>(
                 gemm_into(dcol, false, wt, (gsrc, [c, 1]), [ck, c, o], par);
                 for (s, dxn) in dxb.chunks_exact_mut(in_len).enumerate() {
                     dxn.fill(T::zero());
-                    col2im_from(g, &dcol[s * l..], c, dxn);
+                    col2im_from(g, &mut dcol[s * l..], c, dxn);
                 }
             }
             buffers::give(gb);

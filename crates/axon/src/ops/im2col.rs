@@ -50,6 +50,12 @@ impl ConvGeometry {
         self.out_channels * self.col_cols()
     }
 
+    /// Stride 1 and an output as wide as the input ("same" padding): output pixel `k` of an
+    /// im2col row reads input element `k + offset`, so a row's valid span is one contiguous run.
+    pub(crate) fn is_flat(&self) -> bool {
+        self.stride == [1, 1] && self.output[1] == self.input[1]
+    }
+
     /// A 1×1 kernel with stride 1 and no padding: the input already is its im2col matrix.
     pub(crate) fn is_pointwise(&self) -> bool {
         self.kernel == [1, 1] && self.stride == [1, 1] && self.padding == [0, 0]
@@ -118,7 +124,7 @@ fn im2col_into<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [MaybeUninit<T>], 
     // `(c, p, q)` reads input element `k + offset`, so the valid output rows are one copy,
     // after which the columns that hang over the padding (read from the neighbouring input
     // rows) are zeroed: one copy per im2col row instead of one per output row.
-    let flat = sw == 1 && g.stride[0] == 1 && wo == w;
+    let flat = g.is_flat();
     for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
         let dst = &mut col[r * ld..r * ld + l];
         zero(&mut dst[..r0 * wo]);
@@ -127,10 +133,7 @@ fn im2col_into<T: Float>(g: &ConvGeometry, x: &[T], col: &mut [MaybeUninit<T>], 
             let (first, last) = (r0 * wo + c0, (r1 - 1) * wo + c1);
             let src = in_row(r0) * w + start;
             copy(&mut dst[first..last], &x[src..src + (last - first)]);
-            for oh in r0..r1 {
-                zero(&mut dst[oh * wo..oh * wo + c0]);
-                zero(&mut dst[oh * wo + c1..(oh + 1) * wo]);
-            }
+            for_each_hanging(&mut dst[r0 * wo..r1 * wo], (c0, c1), wo, |v| _ = v.write(T::zero()));
             return;
         }
         for oh in r0..r1 {
@@ -166,21 +169,36 @@ pub(crate) fn im2col_block<T: Float>(g: &ConvGeometry, xs: &[T], col: &mut [Mayb
 }
 
 /// The adjoint of [`im2col`]: adds every entry of `col` onto the input position it was read from.
-/// `dx` `(C, H, W)` must be zeroed (or hold what the entries add to).
-pub fn col2im<T: Float>(g: &ConvGeometry, col: &[T], dx: &mut [T]) {
+/// `dx` `(C, H, W)` must be zeroed (or hold what the entries add to). The entries of `col` that
+/// hang over the padding are zeroed on the way (they read nothing, so they add nothing).
+pub fn col2im<T: Float>(g: &ConvGeometry, col: &mut [T], dx: &mut [T]) {
     col2im_from(g, col, g.col_cols(), dx)
 }
 
 /// [`col2im`] of the columns `0..L` of a matrix whose rows are `ld` apart (`col` starts at the
-/// sample's first column).
-pub(crate) fn col2im_from<T: Float>(g: &ConvGeometry, col: &[T], ld: usize, dx: &mut [T]) {
+/// sample's first column). For a [flat](ConvGeometry::is_flat) geometry each im2col row is one
+/// contiguous add onto the input (long enough to vectorise, where a 14-wide output row is not),
+/// after its entries that hang over the padding are zeroed: they then add `+0` to a neighbouring
+/// row's edge, which leaves it unchanged (a sum started from `+0` is never `−0`), so the result
+/// is bit for bit the row-by-row one.
+pub(crate) fn col2im_from<T: Float>(g: &ConvGeometry, col: &mut [T], ld: usize, dx: &mut [T]) {
     let ([w, sw], [ho, wo]) = ([g.input[1], g.stride[1]], g.output);
     let l = ho * wo;
+    let flat = g.is_flat();
     for_each_col_row(g, |r, (r0, r1), (c0, c1), in_row, start| {
         if c0 == c1 {
             return;
         }
-        let src_rows = &col[r * ld..r * ld + l];
+        let src_rows = &mut col[r * ld..r * ld + l];
+        if flat && r0 < r1 {
+            for_each_hanging(&mut src_rows[r0 * wo..r1 * wo], (c0, c1), wo, |v| *v = T::zero());
+            let (first, last) = (r0 * wo + c0, (r1 - 1) * wo + c1);
+            let d = &mut dx[in_row(r0) * w + start..][..last - first];
+            for (o, &v) in d.iter_mut().zip(&src_rows[first..last]) {
+                *o += v;
+            }
+            return;
+        }
         for oh in r0..r1 {
             let s = &src_rows[oh * wo + c0..oh * wo + c1];
             let d = &mut dx[in_row(oh) * w..][..w];
@@ -195,4 +213,18 @@ pub(crate) fn col2im_from<T: Float>(g: &ConvGeometry, col: &[T], ld: usize, dx: 
             }
         }
     });
+}
+
+/// Calls `f` on the entries of `rows` (whole output rows `wo` wide) outside the valid columns
+/// `c0..c1`: at most the padding's width per side, so one strided pass per such column (a fill
+/// per row would be a `memset` call for one or two elements).
+fn for_each_hanging<E>(
+    rows: &mut [E],
+    (c0, c1): (usize, usize),
+    wo: usize,
+    mut f: impl FnMut(&mut E),
+) {
+    for j in (0..c0).chain(c1..wo) {
+        rows[j..].iter_mut().step_by(wo).for_each(&mut f);
+    }
 }
