@@ -19,8 +19,9 @@ use rustc_hash::{FxHashMap, FxHasher};
 
 use super::analyzer::Analyzer;
 
-/// Documents per parallel block.
-const DOCS_PER_BLOCK: usize = 256;
+/// Documents per parallel block: the blocks' n-grams are merged, and each common n-gram is in
+/// every block, so fewer, larger blocks mean less merging (a constant, not a thread count).
+const DOCS_PER_BLOCK: usize = 512;
 
 /// Distinct n-grams as sequences of token ids in one arena, found again by their ids.
 #[derive(Default)]
@@ -54,8 +55,25 @@ fn hash(key: &[u32]) -> u64 {
 }
 
 impl Grams {
+    /// Empty, with room for `n` n-grams of `ids` token ids in all: no table grows (rehashing
+    /// every entry) while it is filled.
+    fn with_capacity(n: usize, ids: usize) -> Grams {
+        Grams {
+            arena: Vec::with_capacity(ids),
+            starts: Vec::with_capacity(n),
+            table: HashTable::new(),
+            short: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     fn len(&self) -> usize {
         self.starts.len()
+    }
+
+    /// The n-grams alone, their tables freed: what is merged needs no finding again, and the
+    /// memory of the tables goes to the next block's (not one set of tables per block at once).
+    fn without_tables(self) -> Grams {
+        Grams { arena: self.arena, starts: self.starts, ..Grams::default() }
     }
 
     fn get(&self, g: u32) -> &[u32] {
@@ -168,6 +186,7 @@ struct GramBlock {
 }
 
 fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) -> GramBlock {
+    let (lo, hi) = ngram_range;
     let mut grams = Grams::default();
     let mut doc: Vec<u32> = Vec::new();
     // Occurrences of each n-gram in the current document, and those seen there, in order.
@@ -185,7 +204,6 @@ fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) 
             doc.extend(local.iter().map(|&id| global[id as usize]));
             start = end;
             seen.clear();
-            let (lo, hi) = ngram_range;
             for n in lo..=hi.min(doc.len()) {
                 for (k, w) in doc.windows(n).enumerate() {
                     let g = if n == 1 {
@@ -211,7 +229,7 @@ fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) 
                 .collect::<Vec<_>>()
         })
         .collect();
-    GramBlock { grams, rows }
+    GramBlock { grams: grams.without_tables(), rows }
 }
 
 /// Shards of the n-gram merge, by hash: each is merged on its own, in a table small enough to
@@ -239,15 +257,23 @@ fn merge_grams(blocks: &[GramBlock]) -> (Grams, Vec<Vec<u32>>) {
     let shards: Vec<(Grams, Vec<Vec<u32>>)> = (0..SHARDS)
         .into_par_iter()
         .map(|s| {
-            let mut grams = Grams::default();
+            let ours = || {
+                blocks.iter().zip(&parts).flat_map(|(b, p)| p[s].iter().map(|&g| b.grams.get(g)))
+            };
+            let mut grams = Grams::with_capacity(ours().count(), ours().map(<[u32]>::len).sum());
             let ids = (blocks.iter().zip(&parts))
                 .map(|(b, p)| p[s].iter().map(|&g| grams.intern(b.grams.get(g))).collect())
                 .collect();
-            (grams, ids)
+            (grams.without_tables(), ids)
         })
         .collect();
     let mut offsets = Vec::with_capacity(SHARDS);
-    let mut merged = Grams::default();
+    let n = shards.iter().map(|(g, _)| g.len()).sum();
+    let mut merged = Grams {
+        arena: Vec::with_capacity(shards.iter().map(|(g, _)| g.arena.len()).sum()),
+        starts: Vec::with_capacity(n),
+        ..Grams::default()
+    };
     for (grams, _) in &shards {
         offsets.push(merged.len() as u32);
         for g in 0..grams.len() as u32 {
