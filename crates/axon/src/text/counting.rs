@@ -333,7 +333,9 @@ fn count_keys(
     bits: u32,
 ) -> KeyBlock {
     let (lo, hi) = ngram_range;
-    let (mut entries, mut ends) = (Vec::new(), Vec::with_capacity(block.ends.len()));
+    // Room for every window of every length (untouched pages cost nothing): never regrown.
+    let most = block.ids.len() * (hi + 1 - lo);
+    let (mut entries, mut ends) = (Vec::with_capacity(most), Vec::with_capacity(block.ends.len()));
     let (mut doc, mut keys): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
     let mut start = 0;
     for &end in &block.ends {
@@ -463,20 +465,22 @@ impl Counts {
         // every step).
         let ids: FxHashMap<u64, u32> =
             kept.iter().enumerate().map(|(g, &k)| (k, g as u32)).collect();
-        let rows = counted
-            .par_iter()
-            .flat_map_iter(|b| {
-                let ids = &ids;
-                b.ends.iter().scan(0, move |start, &end| {
-                    let entries = &b.entries[*start..end];
-                    *start = end;
-                    let row = entries
-                        .iter()
-                        .filter_map(|&(key, count)| ids.get(&key).map(|&g| (g, f64::from(count))));
-                    Some(row.collect::<Vec<_>>())
+        let rows =
+            counted
+                .par_iter()
+                .flat_map_iter(|b| {
+                    let ids = &ids;
+                    b.ends.iter().scan(0, move |start, &end| {
+                        let entries = &b.entries[*start..end];
+                        *start = end;
+                        let mut row = Vec::with_capacity(entries.len());
+                        row.extend(entries.iter().filter_map(|&(key, count)| {
+                            ids.get(&key).map(|&g| (g, f64::from(count)))
+                        }));
+                        Some(row)
+                    })
                 })
-            })
-            .collect();
+                .collect();
         let mut grams = Grams::default();
         for &key in &kept {
             grams.starts.push(grams.arena.len());
