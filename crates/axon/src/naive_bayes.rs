@@ -10,6 +10,9 @@
 
 mod model;
 
+use std::borrow::Cow;
+
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::distributed::rows;
@@ -184,8 +187,11 @@ impl NaiveBayes {
         }
         // Bernoulli: the weight of a present feature is log θ − log(1 − θ), and every row starts
         // from the sum over all features of log(1 − θ).
-        let (weights, base): (Vec<f64>, Vec<f64>) = match self.kind {
-            NbKind::Multinomial => (self.feature_log_prob.clone(), self.class_log_prior.clone()),
+        let (weights, base): (Cow<[f64]>, Cow<[f64]>) = match self.kind {
+            NbKind::Multinomial => (
+                Cow::Borrowed(&self.feature_log_prob[..]),
+                Cow::Borrowed(&self.class_log_prior[..]),
+            ),
             NbKind::Bernoulli { .. } => {
                 let neg: Vec<f64> =
                     self.feature_log_prob.iter().map(|&l| (1.0 - l.exp()).ln()).collect();
@@ -193,20 +199,33 @@ impl NaiveBayes {
                 let base = (0..k)
                     .map(|c| self.class_log_prior[c] + neg[c * p..(c + 1) * p].iter().sum::<f64>())
                     .collect();
-                (weights, base)
+                (Cow::Owned(weights), Cow::Owned(base))
             }
         };
+        // Rows in parallel, each summed in its own order as before (the same bits); a bad
+        // value is reported at the first row that holds one, whichever thread finds it.
         let mut jll = vec![0f64; x.n_rows() * k];
-        for i in 0..x.n_rows() {
-            let (cols, vals) = x.row(i);
-            for c in 0..k {
-                let w = &weights[c * p..(c + 1) * p];
-                let mut s = 0.0;
-                for (&j, &v) in cols.iter().zip(vals) {
-                    s += prepare(self.kind, v, i, j)? * w[j as usize];
+        let bad = jll
+            .par_chunks_mut(k.max(1))
+            .enumerate()
+            .filter_map(|(i, out)| {
+                let (cols, vals) = x.row(i);
+                for (c, o) in out.iter_mut().enumerate() {
+                    let w = &weights[c * p..(c + 1) * p];
+                    let mut s = 0.0;
+                    for (&j, &v) in cols.iter().zip(vals) {
+                        match prepare(self.kind, v, i, j) {
+                            Ok(v) => s += v * w[j as usize],
+                            Err(e) => return Some((i, e)),
+                        }
+                    }
+                    *o = s + base[c];
                 }
-                jll[i * k + c] = s + base[c];
-            }
+                None
+            })
+            .min_by_key(|(i, _)| *i);
+        if let Some((_, e)) = bad {
+            return Err(e);
         }
         Ok(jll)
     }

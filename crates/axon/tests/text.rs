@@ -407,3 +407,35 @@ fn counts_are_the_same_by_transform_and_for_any_thread_count() {
         assert_eq!(v.index("zz qq xx yy"), None);
     }
 }
+
+/// The vocabulary learned (n-grams counted as packed integer keys when the corpus's token ids
+/// fit, interned otherwise) is that of counting every term's text in a plain map: for the spam
+/// sample's 16 434 tokens (15 bits each), 1–2 and 1–4 words pack into a `u64` and 3–5 words do
+/// not.
+#[test]
+fn vocabularies_equal_those_of_counting_term_texts() {
+    let texts = spam_texts();
+    for (lo, hi) in [(1, 2), (1, 4), (3, 5)] {
+        let analyzer = Analyzer { stop_words: false, ngram_range: (lo, hi), lowercase: true };
+        let mut df: std::collections::HashMap<String, usize> = Default::default();
+        for text in &texts {
+            let mut terms = analyzer.analyze(text);
+            terms.sort_unstable();
+            terms.dedup();
+            terms.into_iter().for_each(|t| *df.entry(t).or_default() += 1);
+        }
+        let mut want: Vec<String> =
+            df.into_iter().filter(|&(_, d)| (2..=40).contains(&d)).map(|(t, _)| t).collect();
+        want.sort_unstable();
+        let options = CountOptions {
+            analyzer,
+            min_df: DocFreq::Count(2),
+            max_df: DocFreq::Count(40),
+            ..CountOptions::default()
+        };
+        let (v, x) = CountVectorizer::fit_transform(options, &texts).unwrap();
+        assert!(want.iter().any(|t| t.split(' ').count() == hi), "({lo}, {hi})");
+        assert_eq!(v.terms(), &want[..], "({lo}, {hi})");
+        assert_eq!(v.transform(&texts).unwrap(), x, "({lo}, {hi}) transform");
+    }
+}

@@ -3,12 +3,17 @@
 //! A corpus of a few thousand e-mails has millions of distinct bigrams, most of which `min_df`
 //! then drops; making a string of each, hashing it and merging the strings of parallel blocks
 //! was most of the time of a text fit. Here the tokens are interned first (block by block in
-//! parallel, then merged: there are few distinct tokens), and an n-gram is the sequence of its
-//! tokens' ids, kept in an arena and hashed as integers. Its text (`tokens joined by one space`,
-//! unambiguous because tokens hold no spaces) is made only for the n-grams the caller keeps.
+//! parallel, then merged: there are few distinct tokens), and an n-gram is then one integer, its
+//! tokens' ids packed in a `u64`: each document's keys are sorted and counted run by run, each
+//! block's distinct keys with the number of its documents holding them, and the blocks' lists
+//! merged (sorted lists, added: the same in any order). The document-frequency bounds are applied
+//! to those integers, and only the n-grams kept become token-id sequences; their text (`tokens
+//! joined by one space`, unambiguous because tokens hold no spaces) is made by the caller.
+//! N-grams too long for one integer (`n` ids of the corpus's width over 64 bits) are interned
+//! instead, as sequences of token ids hashed as integers, in blocks merged by hash shards.
 //!
 //! Token ids are given in order of first occurrence, block by block in document order, and
-//! n-gram ids the same way within each of a fixed number of hash shards, so they, and
+//! interned n-gram ids the same way within each of a fixed number of hash shards, so they, and
 //! everything computed from them, do not depend on the number of threads.
 
 use std::hash::Hasher;
@@ -19,8 +24,9 @@ use rustc_hash::{FxHashMap, FxHasher};
 
 use super::analyzer::Analyzer;
 
-/// Documents per parallel block.
-const DOCS_PER_BLOCK: usize = 256;
+/// Documents per parallel block: the blocks' n-grams are merged, and each common n-gram is in
+/// every block, so fewer, larger blocks mean less merging (a constant, not a thread count).
+const DOCS_PER_BLOCK: usize = 512;
 
 /// Distinct n-grams as sequences of token ids in one arena, found again by their ids.
 #[derive(Default)]
@@ -54,8 +60,25 @@ fn hash(key: &[u32]) -> u64 {
 }
 
 impl Grams {
+    /// Empty, with room for `n` n-grams of `ids` token ids in all: no table grows (rehashing
+    /// every entry) while it is filled.
+    fn with_capacity(n: usize, ids: usize) -> Grams {
+        Grams {
+            arena: Vec::with_capacity(ids),
+            starts: Vec::with_capacity(n),
+            table: HashTable::new(),
+            short: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     fn len(&self) -> usize {
         self.starts.len()
+    }
+
+    /// The n-grams alone, their tables freed: what is merged needs no finding again, and the
+    /// memory of the tables goes to the next block's (not one set of tables per block at once).
+    fn without_tables(self) -> Grams {
+        Grams { arena: self.arena, starts: self.starts, ..Grams::default() }
     }
 
     fn get(&self, g: u32) -> &[u32] {
@@ -168,6 +191,7 @@ struct GramBlock {
 }
 
 fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) -> GramBlock {
+    let (lo, hi) = ngram_range;
     let mut grams = Grams::default();
     let mut doc: Vec<u32> = Vec::new();
     // Occurrences of each n-gram in the current document, and those seen there, in order.
@@ -185,7 +209,6 @@ fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) 
             doc.extend(local.iter().map(|&id| global[id as usize]));
             start = end;
             seen.clear();
-            let (lo, hi) = ngram_range;
             for n in lo..=hi.min(doc.len()) {
                 for (k, w) in doc.windows(n).enumerate() {
                     let g = if n == 1 {
@@ -211,7 +234,7 @@ fn count_block(block: &TokenBlock, global: &[u32], ngram_range: (usize, usize)) 
                 .collect::<Vec<_>>()
         })
         .collect();
-    GramBlock { grams, rows }
+    GramBlock { grams: grams.without_tables(), rows }
 }
 
 /// Shards of the n-gram merge, by hash: each is merged on its own, in a table small enough to
@@ -239,15 +262,23 @@ fn merge_grams(blocks: &[GramBlock]) -> (Grams, Vec<Vec<u32>>) {
     let shards: Vec<(Grams, Vec<Vec<u32>>)> = (0..SHARDS)
         .into_par_iter()
         .map(|s| {
-            let mut grams = Grams::default();
+            let ours = || {
+                blocks.iter().zip(&parts).flat_map(|(b, p)| p[s].iter().map(|&g| b.grams.get(g)))
+            };
+            let mut grams = Grams::with_capacity(ours().count(), ours().map(<[u32]>::len).sum());
             let ids = (blocks.iter().zip(&parts))
                 .map(|(b, p)| p[s].iter().map(|&g| grams.intern(b.grams.get(g))).collect())
                 .collect();
-            (grams, ids)
+            (grams.without_tables(), ids)
         })
         .collect();
     let mut offsets = Vec::with_capacity(SHARDS);
-    let mut merged = Grams::default();
+    let n = shards.iter().map(|(g, _)| g.len()).sum();
+    let mut merged = Grams {
+        arena: Vec::with_capacity(shards.iter().map(|(g, _)| g.arena.len()).sum()),
+        starts: Vec::with_capacity(n),
+        ..Grams::default()
+    };
     for (grams, _) in &shards {
         offsets.push(merged.len() as u32);
         for g in 0..grams.len() as u32 {
@@ -269,17 +300,131 @@ fn merge_grams(blocks: &[GramBlock]) -> (Grams, Vec<Vec<u32>>) {
     (merged, globals)
 }
 
-/// The n-grams of a corpus and each document's counts of them.
+/// An n-gram of at most `hi` tokens as one integer: its tokens' ids plus one, `bits` bits
+/// each, the first highest. Every slot is nonzero, so n-grams of different lengths differ.
+fn key_of(ids: &[u64], bits: u32) -> u64 {
+    ids.iter().fold(0, |key, &id| (key << bits) | id)
+}
+
+/// Pushes the token ids of the n-gram `key` onto `out`.
+fn push_ids(mut key: u64, bits: u32, out: &mut Vec<u32>) {
+    let start = out.len();
+    let mask = (1u64 << bits) - 1;
+    while key != 0 {
+        out.push((key & mask) as u32 - 1);
+        key >>= bits;
+    }
+    out[start..].reverse();
+}
+
+/// One block's documents as `(key, count)` entries, each document's sorted by key, and the
+/// block's distinct keys, sorted, with the number of its documents holding each.
+struct KeyBlock {
+    entries: Vec<(u64, u32)>,
+    /// Document `i`'s entries are `entries[ends[i - 1]..ends[i]]`.
+    ends: Vec<usize>,
+    df: Vec<(u64, u32)>,
+}
+
+fn count_keys(
+    block: &TokenBlock,
+    global: &[u32],
+    ngram_range: (usize, usize),
+    bits: u32,
+) -> KeyBlock {
+    let (lo, hi) = ngram_range;
+    // Room for every window of every length (untouched pages cost nothing): never regrown.
+    let most = block.ids.len() * (hi + 1 - lo);
+    let (mut entries, mut ends) = (Vec::with_capacity(most), Vec::with_capacity(block.ends.len()));
+    let (mut doc, mut keys): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    for &end in &block.ends {
+        doc.clear();
+        doc.extend(block.ids[start..end].iter().map(|&id| u64::from(global[id as usize]) + 1));
+        start = end;
+        keys.clear();
+        for n in lo..=hi.min(doc.len()) {
+            keys.extend(doc.windows(n).map(|w| key_of(w, bits)));
+        }
+        keys.sort_unstable();
+        entries.extend(keys.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u32)));
+        ends.push(entries.len());
+    }
+    let mut distinct: Vec<u64> = entries.iter().map(|e| e.0).collect();
+    distinct.sort_unstable();
+    let df = distinct.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u32)).collect();
+    KeyBlock { entries, ends, df }
+}
+
+/// Two sorted `(key, documents)` lists as one, the documents of a key in both added.
+fn merge_df(a: Vec<(u64, u32)>, b: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    if a.is_empty() || b.is_empty() {
+        return if a.is_empty() { b } else { a };
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1 + b[j].1));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// How many of `rows` hold each of `n_terms` terms, counted over a fixed number of row chunks in
+/// parallel (whole numbers: the same in any order).
+fn document_frequencies(rows: &[Vec<(u32, f64)>], n_terms: usize) -> Vec<u32> {
+    const CHUNKS: usize = 4;
+    let per_chunk = rows.len().div_ceil(CHUNKS).max(1);
+    let count = |chunk: &[Vec<(u32, f64)>]| {
+        let mut df = vec![0u32; n_terms];
+        chunk.iter().flatten().for_each(|&(j, _)| df[j as usize] += 1);
+        df
+    };
+    let parts: Vec<Vec<u32>> = rows.par_chunks(per_chunk).map(count).collect();
+    let mut parts = parts.into_iter();
+    let mut df = parts.next().unwrap_or_else(|| vec![0; n_terms]);
+    for part in parts {
+        df.iter_mut().zip(part).for_each(|(d, p)| *d += p);
+    }
+    df
+}
+
+/// The n-grams of a corpus that a document-frequency test keeps, and each document's counts of
+/// them.
 pub(crate) struct Counts {
     tokens: Tokens,
+    /// The n-grams kept, by id.
     grams: Grams,
-    /// Each document's `(n-gram id, count)` entries, one per distinct n-gram, in no set order.
+    /// The number of distinct n-grams before the test.
+    pub n_distinct: usize,
+    /// Each document's `(n-gram id, count)` entries, one per distinct n-gram kept, in no set
+    /// order.
     pub rows: Vec<Vec<(u32, f64)>>,
 }
 
 impl Counts {
-    /// Counts the terms `analyzer` makes of `docs`.
-    pub fn of<S: AsRef<str> + Sync>(analyzer: &Analyzer, docs: &[S]) -> Counts {
+    /// Counts the terms `analyzer` makes of `docs`, keeping those whose number of documents
+    /// passes `keep`.
+    pub fn of<S: AsRef<str> + Sync>(
+        analyzer: &Analyzer,
+        docs: &[S],
+        keep: impl Fn(u32) -> bool + Sync,
+    ) -> Counts {
         let blocks: Vec<TokenBlock> =
             docs.par_chunks(DOCS_PER_BLOCK).map(|b| tokenize_block(analyzer, b)).collect();
         // The blocks' tokens merged in block order: few enough to do on one thread.
@@ -288,13 +433,77 @@ impl Counts {
             .iter()
             .map(|b| (0..b.tokens.len() as u32).map(|t| tokens.intern(b.tokens.get(t))).collect())
             .collect();
+        let bits = usize::BITS - tokens.len().leading_zeros();
+        if (bits as usize).saturating_mul(analyzer.ngram_range.1) <= 64 {
+            Counts::by_keys(tokens, &blocks, &globals, analyzer.ngram_range, bits, keep)
+        } else {
+            Counts::interned(tokens, &blocks, &globals, analyzer.ngram_range, keep)
+        }
+    }
+
+    /// The n-grams as integer keys (see [`key_of`]): sorted and counted, not hashed.
+    fn by_keys(
+        tokens: Tokens,
+        blocks: &[TokenBlock],
+        globals: &[Vec<u32>],
+        ngram_range: (usize, usize),
+        bits: u32,
+        keep: impl Fn(u32) -> bool + Sync,
+    ) -> Counts {
+        let mut counted: Vec<KeyBlock> = blocks
+            .par_iter()
+            .zip(globals)
+            .map(|(b, global)| count_keys(b, global, ngram_range, bits))
+            .collect();
+        let dfs: Vec<Vec<(u64, u32)>> =
+            counted.iter_mut().map(|b| std::mem::take(&mut b.df)).collect();
+        let df = dfs.into_par_iter().reduce(Vec::new, merge_df);
+        let n_distinct = df.len();
+        // Sorted: an n-gram's id is its place here (ids in no particular order would do).
+        let kept: Vec<u64> = df.into_iter().filter(|&(_, d)| keep(d)).map(|e| e.0).collect();
+        // One hash probe per entry (a binary search in the kept keys missed the cache at
+        // every step).
+        let ids: FxHashMap<u64, u32> =
+            kept.iter().enumerate().map(|(g, &k)| (k, g as u32)).collect();
+        let rows =
+            counted
+                .par_iter()
+                .flat_map_iter(|b| {
+                    let ids = &ids;
+                    b.ends.iter().scan(0, move |start, &end| {
+                        let entries = &b.entries[*start..end];
+                        *start = end;
+                        let mut row = Vec::with_capacity(entries.len());
+                        row.extend(entries.iter().filter_map(|&(key, count)| {
+                            ids.get(&key).map(|&g| (g, f64::from(count)))
+                        }));
+                        Some(row)
+                    })
+                })
+                .collect();
+        let mut grams = Grams::default();
+        for &key in &kept {
+            grams.starts.push(grams.arena.len());
+            push_ids(key, bits, &mut grams.arena);
+        }
+        Counts { tokens, grams, n_distinct, rows }
+    }
+
+    /// The n-grams interned by their token ids (n-grams too long for one integer key).
+    fn interned(
+        tokens: Tokens,
+        blocks: &[TokenBlock],
+        globals: &[Vec<u32>],
+        ngram_range: (usize, usize),
+        keep: impl Fn(u32) -> bool + Sync,
+    ) -> Counts {
         let counted: Vec<GramBlock> = blocks
             .par_iter()
-            .zip(&globals)
-            .map(|(b, global)| count_block(b, global, analyzer.ngram_range))
+            .zip(globals)
+            .map(|(b, global)| count_block(b, global, ngram_range))
             .collect();
-        let (grams, globals) = merge_grams(&counted);
-        let rows = counted
+        let (all, globals) = merge_grams(&counted);
+        let rows: Vec<Vec<(u32, f64)>> = counted
             .into_par_iter()
             .zip(globals)
             .flat_map_iter(|(block, global)| {
@@ -303,10 +512,29 @@ impl Counts {
                 })
             })
             .collect();
-        Counts { tokens, grams, rows }
+        let df = document_frequencies(&rows, all.len());
+        let mut new_id = vec![u32::MAX; all.len()];
+        let mut grams = Grams::default();
+        for g in (0..all.len() as u32).filter(|&g| keep(df[g as usize])) {
+            new_id[g as usize] = grams.len() as u32;
+            grams.starts.push(grams.arena.len());
+            grams.arena.extend_from_slice(all.get(g));
+        }
+        let rows = rows
+            .into_par_iter()
+            .map(|row| {
+                row.into_iter()
+                    .filter_map(|(g, c)| {
+                        let g = new_id[g as usize];
+                        (g != u32::MAX).then_some((g, c))
+                    })
+                    .collect()
+            })
+            .collect();
+        Counts { tokens, grams, n_distinct: all.len(), rows }
     }
 
-    /// The number of distinct n-grams.
+    /// The number of n-grams kept.
     pub fn n_terms(&self) -> usize {
         self.grams.len()
     }

@@ -191,25 +191,6 @@ impl Lookup {
     }
 }
 
-/// How many of `rows` hold each of `n_terms` terms, counted over a fixed number of row chunks in
-/// parallel (whole numbers: the same in any order).
-fn document_frequencies(rows: &[Vec<(u32, f64)>], n_terms: usize) -> Vec<u32> {
-    const CHUNKS: usize = 4;
-    let per_chunk = rows.len().div_ceil(CHUNKS).max(1);
-    let count = |chunk: &[Vec<(u32, f64)>]| {
-        let mut df = vec![0u32; n_terms];
-        chunk.iter().flatten().for_each(|&(j, _)| df[j as usize] += 1);
-        df
-    };
-    let parts: Vec<Vec<u32>> = rows.par_chunks(per_chunk).map(count).collect();
-    let mut parts = parts.into_iter();
-    let mut df = parts.next().unwrap_or_else(|| vec![0; n_terms]);
-    for part in parts {
-        df.iter_mut().zip(part).for_each(|(d, p)| *d += p);
-    }
-    df
-}
-
 impl PartialEq for TermIndex {
     fn eq(&self, _: &TermIndex) -> bool {
         true
@@ -245,9 +226,13 @@ impl CountVectorizer {
                 format!("max_df corresponds to fewer documents ({high}) than min_df ({low})"),
             ));
         }
-        let mut counts = Counts::of(&options.analyzer, docs);
+        let within = |d: u32| {
+            let d = f64::from(d);
+            d <= high && d >= low
+        };
+        let mut counts = Counts::of(&options.analyzer, docs, within);
         let mut rows = std::mem::take(&mut counts.rows);
-        if counts.n_terms() == 0 {
+        if counts.n_distinct == 0 {
             return Err(Error::invalid(
                 "documents",
                 format!("{n_docs} documents"),
@@ -258,13 +243,7 @@ impl CountVectorizer {
             rows.iter_mut().flatten().for_each(|e| e.1 = 1.0);
         }
         let n_terms = counts.n_terms();
-        let df = document_frequencies(&rows, n_terms);
-        let mut keep: Vec<u32> = (0..counts.n_terms() as u32)
-            .filter(|&j| {
-                let d = df[j as usize] as f64;
-                d <= high && d >= low
-            })
-            .collect();
+        let mut keep: Vec<u32> = (0..n_terms as u32).collect();
         counts.sort_by_text(&mut keep);
         if let Some(limit) = options.max_features {
             if keep.len() > limit {
