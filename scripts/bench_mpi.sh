@@ -73,7 +73,11 @@ echo "== streaming FTRL (fit --stream), one pass over a generated click log"
 # CLICKS: a click CSV of scripts/gen_clicks.py's columns; generated (200 000 rows) when missing.
 CLICKS=${CLICKS:-/tmp/bench_mpi_clicks.csv}
 if [[ ! -f $CLICKS ]]; then
-  PY=python3; [[ -x $HOME/bench-venv/bin/python ]] && PY=$HOME/bench-venv/bin/python
+  # gen_clicks.py needs numpy: PYTHON, else the first of these venvs that exists, else python3.
+  PY=${PYTHON:-python3}
+  for venv in bench-venv sm-venv; do
+    [[ -z ${PYTHON:-} && -x $HOME/$venv/bin/python ]] && { PY=$HOME/$venv/bin/python; break; }
+  done
   "$PY" "$HERE/scripts/gen_clicks.py" --rows 200000 --seed 1 --out "$CLICKS"
 fi
 BINS=I1,I2,I3,I4,I5,I6,I7,I8,I9,I10,I11,I12,I13
