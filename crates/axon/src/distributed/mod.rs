@@ -26,6 +26,16 @@ use crate::error::Result;
 /// in order, to the function it is given.
 pub type BucketWork<'a> = dyn FnMut(&mut dyn FnMut(&[f64])) -> Result<()> + 'a;
 
+/// Runs `work`, copying the buckets it hands over into `out` one after another: the values of
+/// an allreduce over one process.
+pub(crate) fn collect_buckets(out: &mut [f64], work: &mut BucketWork<'_>) -> Result<()> {
+    let mut at = 0;
+    work(&mut |values| {
+        out[at..at + values.len()].copy_from_slice(values);
+        at += values.len();
+    })
+}
+
 /// A group of processes that reduce and broadcast buffers together.
 pub trait Communicator: Send + Sync {
     /// This process's index, `0..size`.
@@ -50,11 +60,7 @@ pub trait Communicator: Send + Sync {
         out: &mut [f64],
         work: &mut BucketWork<'_>,
     ) -> Result<()> {
-        let mut at = 0;
-        work(&mut |values| {
-            out[at..at + values.len()].copy_from_slice(values);
-            at += values.len();
-        })?;
+        collect_buckets(out, work)?;
         let mut rest = &mut out[..];
         for &len in lens {
             let (bucket, tail) = rest.split_at_mut(len);

@@ -9,7 +9,7 @@ use mpi::environment::Universe;
 use mpi::topology::{Communicator as _, SimpleCommunicator};
 use mpi::Threading;
 
-use super::{BucketWork, Communicator};
+use super::{collect_buckets, BucketWork, Communicator};
 use crate::error::Result;
 
 /// The universe, held until [`finalize`]; dropping it calls `MPI_Finalize`.
@@ -92,11 +92,7 @@ impl Communicator for MpiWorld {
         work: &mut BucketWork<'_>,
     ) -> Result<()> {
         if self.size == 1 {
-            let mut at = 0;
-            return work(&mut |values| {
-                out[at..at + values.len()].copy_from_slice(values);
-                at += values.len();
-            });
+            return collect_buckets(out, work);
         }
         let mut send = vec![0.0f64; out.len()];
         let mut pairs = Vec::with_capacity(lens.len());
