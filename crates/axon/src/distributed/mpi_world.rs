@@ -11,6 +11,7 @@ use mpi::Threading;
 
 use super::{collect_buckets, BucketWork, Communicator};
 use crate::error::Result;
+use crate::tensor::buffers;
 
 /// The universe, held until [`finalize`]; dropping it calls `MPI_Finalize`.
 struct Held {
@@ -94,7 +95,8 @@ impl Communicator for MpiWorld {
         if self.size == 1 {
             return collect_buckets(out, work);
         }
-        let mut send = vec![0.0f64; out.len()];
+        // Every bucket is copied in before its allreduce starts; pooled, so no fresh pages.
+        let mut send = buffers::take_stale::<f64>(out.len());
         let mut pairs = Vec::with_capacity(lens.len());
         let (mut send_rest, mut out_rest) = (&mut send[..], &mut out[..]);
         for &len in lens {
@@ -103,7 +105,7 @@ impl Communicator for MpiWorld {
             pairs.push((s, o));
             (send_rest, out_rest) = (s_tail, o_tail);
         }
-        mpi::request::scope(|scope| {
+        let result = mpi::request::scope(|scope| {
             let mut pairs = pairs.into_iter();
             let mut started = Vec::with_capacity(lens.len());
             let result = work(&mut |values| {
@@ -117,7 +119,9 @@ impl Communicator for MpiWorld {
                 request.wait_without_status();
             }
             result
-        })
+        });
+        buffers::give(send);
+        result
     }
 
     fn broadcast_f32(&self, buf: &mut [f32], root: usize) {

@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::autograd::GradStore;
 use crate::distributed::Communicator;
 use crate::error::Result;
-use crate::tensor::{no_grad, DType, Tensor, TensorId};
+use crate::tensor::{buffers, no_grad, DType, Tensor, TensorId};
 
 use super::module::Module;
 use super::objective::Objective;
@@ -94,8 +94,9 @@ pub(crate) fn parallel_step(
     let total: usize = sizes.iter().sum();
     let by_id: HashMap<TensorId, usize> =
         params.iter().enumerate().map(|(i, p)| (p.value().id(), i)).collect();
-    let mut local = vec![0.0f64; total + 2];
-    let mut sums = vec![0.0f64; total + 2];
+    // From the buffer pool: a fresh 2 MB `Vec` per step faulted in new pages every step.
+    let mut local = buffers::take_zeroed::<f64>(total + 2);
+    let mut sums = buffers::take_stale::<f64>(total + 2);
     let mut work = |hand: &mut dyn FnMut(&[f64])| -> Result<()> {
         // Bucket `next` is handed over once all of its parameters' gradients are in `local`.
         let mut left = buckets.members.clone();
@@ -118,8 +119,11 @@ pub(crate) fn parallel_step(
             loss.backward_hooked(&mut |leaf, g| {
                 let Some(&i) = by_id.get(&leaf.id()) else { return Ok(()) };
                 let (at, bucket) = buckets.place[i];
-                let v = g.to_dtype(DType::F64)?.to_vec::<f64>()?;
-                local[at..at + sizes[i]].iter_mut().zip(v).for_each(|(o, x)| *o = x * scale);
+                let out = &mut local[at..at + sizes[i]];
+                match g.dtype() {
+                    DType::F32 => scaled_into(out, &g.values::<f32>()?, scale),
+                    _ => scaled_into(out, &g.values::<f64>()?, scale),
+                }
                 left[bucket] -= 1;
                 hand_ready(&left, &local, params_buckets);
                 Ok(())
@@ -142,5 +146,13 @@ pub(crate) fn parallel_step(
         let grad = no_grad(|| Tensor::from_vec(mean, value.dims())?.to_dtype(value.dtype()))?;
         grads.insert(&value, grad);
     }
-    Ok(ParallelStep { grads, loss: sums[total] / b as f64, hits: sums[total + 1] as usize })
+    let (loss, hits) = (sums[total] / b as f64, sums[total + 1] as usize);
+    buffers::give(local);
+    buffers::give(sums);
+    Ok(ParallelStep { grads, loss, hits })
+}
+
+/// `out[j] = x[j] · scale` in `f64` (exact widening of `f32`, as `to_dtype` does).
+fn scaled_into<T: Copy + Into<f64>>(out: &mut [f64], x: &[T], scale: f64) {
+    out.iter_mut().zip(x).for_each(|(o, &x)| *o = x.into() * scale);
 }
