@@ -263,23 +263,9 @@ pub(super) fn fit_over_ranks(
 ) -> Result<StreamSummary> {
     let (k, rank) = (comm.size(), comm.rank());
     let resumed = model.progress.rows > 0 || model.progress.pass > 0;
-    // A resumed process skips the rows of the current pass it had learned.
-    let mut skip = match (resumed, options.places.len()) {
-        (false, _) => 0,
-        (true, n) if n == k => options.places[rank],
-        (true, n) => {
-            let by = if n == 0 { "one process".to_owned() } else { format!("{n} processes") };
-            return Err(Error::invalid(
-                "resume",
-                format!("{k} processes"),
-                format!(
-                    "the checkpoint was written by {by}: each process's place in its part of \
-                     the input holds only for that many; resume with {}",
-                    n.max(1)
-                ),
-            ));
-        }
-    };
+    // A resumed process skips the rows of the current pass it had learned (`fit_stream_parts`
+    // checked that the checkpoint has one place per process).
+    let mut skip = if resumed { options.places[rank] } else { 0 };
     if resumed && options.places.iter().sum::<u64>() != model.progress.rows_in_pass {
         return Err(Error::invalid(
             "resume",

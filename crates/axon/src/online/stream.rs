@@ -273,7 +273,25 @@ pub fn fit_stream_parts(
             format!("the data is hashed into {} columns", source.n_features()),
         ));
     }
-    if comm.size() > 1 {
+    let k = comm.size();
+    let resumed = model.progress.rows > 0 || model.progress.pass > 0;
+    // Each process's place in its part of the input holds only for as many processes as wrote
+    // it (one process writes none).
+    let by = options.places.len().max(1);
+    if resumed && by != k {
+        let processes =
+            |n: usize| if n == 1 { "one process".to_owned() } else { format!("{n} processes") };
+        return Err(Error::invalid(
+            "resume",
+            processes(k),
+            format!(
+                "the checkpoint was written by {}: each process's place in its part of the \
+                 input holds only for that many; resume with {by}",
+                processes(by)
+            ),
+        ));
+    }
+    if k > 1 {
         return super::ranks::fit_over_ranks(source, parts, model, options, comm, on_event);
     }
     let start = Instant::now();
