@@ -3,8 +3,13 @@
 //!
 //! Threads: `gemm`'s own rayon parallelism splits poorly at the shapes of a mini-batch step (64
 //! rows, a few hundred columns: it is slower than one thread there), so a large product is split
-//! here instead, into one block per thread along the longer of its output's two axes (columns
-//! share the packed left operand, rows the right one), each block a single-threaded `gemm`.
+//! here instead, into one block per thread, each a single-threaded `gemm`. `gemm` packs the
+//! right operand of a row-major product (a copy per block, the profile's `pack_lhs`) and reads
+//! the left one in place, so column blocks each pack their share of the right operand but all
+//! read the whole left one, while row blocks each pack all of the right one. A copy costs more
+//! than a read, so the blocks split the columns unless there are more than twice as many rows
+//! (the MLP's 128 × 256 · 256 × 128 product took a third longer split by rows than by columns
+//! on the same two threads; a large evaluation batch still splits its rows).
 
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -69,21 +74,22 @@ impl<T> Operand<'_, T> {
 /// `dst (m × n, row-major) = lhs (m × k) · rhs (k × n)`, split across threads when large.
 fn product<T: Float>(dst: &mut [T], lhs: Operand<T>, rhs: Operand<T>, [m, n, k]: [usize; 3]) {
     let threads = rayon::current_num_threads();
-    let long = m.max(n);
-    let parts = threads.min(long / MIN_BLOCK).max(1);
+    let [by_rows, by_cols] = [m, n].map(|len| threads.min(len / MIN_BLOCK).max(1));
+    let parts = by_rows.max(by_cols);
     if parts == 1 || m * n * k < PARALLEL_MACS {
         // SAFETY: `dst` holds m × n elements with row stride n.
         unsafe { gemm_block(dst.as_mut_ptr(), n, lhs, rhs, [m, n, k]) };
         return;
     }
-    let block = long.div_ceil(parts);
-    if m >= n {
+    if by_rows > by_cols || (by_rows == by_cols && m > 2 * n) {
+        let block = m.div_ceil(parts);
         dst.par_chunks_mut(block * n).enumerate().for_each(|(p, d)| {
             let rows = d.len() / n;
             // SAFETY: `d` holds `rows` full rows of `dst`.
             unsafe { gemm_block(d.as_mut_ptr(), n, lhs.at(p * block, 0), rhs, [rows, n, k]) };
         });
     } else {
+        let block = n.div_ceil(parts);
         let base = SendPtr(dst.as_mut_ptr());
         (0..n.div_ceil(block)).into_par_iter().for_each(|p| {
             let (c0, c1) = (p * block, ((p + 1) * block).min(n));
