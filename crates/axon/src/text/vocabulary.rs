@@ -296,7 +296,7 @@ impl CountVectorizer {
     /// A fitted vocabulary from its terms (a saved model's), which must be strictly increasing.
     pub fn from_terms(options: CountOptions, terms: Vec<String>) -> Result<CountVectorizer> {
         options.analyzer.validate()?;
-        if let Some(i) = terms.windows(2).position(|w| w[0] >= w[1]) {
+        if let Some(i) = terms.par_windows(2).position_first(|w| w[0] >= w[1]) {
             return Err(Error::invalid(
                 "terms",
                 format!("`{}` then `{}` at {}", terms[i], terms[i + 1], i + 1),
@@ -304,6 +304,56 @@ impl CountVectorizer {
             ));
         }
         Ok(CountVectorizer { options, terms, index: TermIndex::default() })
+    }
+
+    /// A vocabulary of `options` whose terms are still to come from a model file: what a
+    /// description deserialises to before [`CountVectorizer::with_term_block`].
+    pub(crate) fn awaiting_terms(options: CountOptions, terms: Vec<String>) -> CountVectorizer {
+        CountVectorizer { options, terms, index: TermIndex::default() }
+    }
+
+    /// The terms as a model file stores them: each followed by a newline (a term is made of
+    /// word characters and spaces; one with a newline, possible only through
+    /// [`CountVectorizer::from_terms`], is an error).
+    pub fn term_block(&self) -> Result<Vec<u8>> {
+        if let Some(t) = self.terms.iter().find(|t| t.contains('\n')) {
+            let reason = "a term with a newline cannot be stored in a model file's term block";
+            return Err(Error::invalid("terms", format!("{t:?}"), reason));
+        }
+        let mut block = Vec::with_capacity(self.terms.iter().map(|t| t.len() + 1).sum());
+        for term in &self.terms {
+            block.extend_from_slice(term.as_bytes());
+            block.push(b'\n');
+        }
+        Ok(block)
+    }
+
+    /// The vocabulary completed from a model file, checked: its terms from `block` (see
+    /// [`CountVectorizer::term_block`]), or, in a file of version 2 (no block), those the
+    /// description held.
+    pub(crate) fn with_term_block(self, block: Option<&[u8]>) -> Result<CountVectorizer> {
+        let terms = match (block, self.terms.is_empty()) {
+            (Some(block), true) => {
+                let text = std::str::from_utf8(block).map_err(|e| {
+                    Error::invalid("terms", "the term block", format!("not UTF-8: {e}"))
+                })?;
+                let Some(text) = text.strip_suffix('\n') else {
+                    let reason = "a term block is terms each followed by a newline";
+                    return Err(Error::invalid("terms", "the term block", reason));
+                };
+                // In parallel: a vocabulary has hundreds of thousands of terms (order kept).
+                text.par_split('\n').map(str::to_owned).collect()
+            }
+            (None, false) => self.terms,
+            (Some(_), false) => {
+                let reason = "the terms are stored both in the description and in a block";
+                return Err(Error::invalid("terms", "the vocabulary", reason));
+            }
+            (None, true) => {
+                return Err(Error::invalid("terms", "the vocabulary", "no terms are stored"));
+            }
+        };
+        CountVectorizer::from_terms(self.options, terms)
     }
 
     /// The counts of `docs` over the fitted vocabulary (unknown terms ignored).
