@@ -308,6 +308,11 @@ impl SparseEncoder {
         stack(blocks)
     }
 
+    /// Builds the vocabularies' indexes now (see [`CountVectorizer::prepare`]).
+    pub fn prepare(&self) {
+        self.text.iter().filter_map(|t| t.vocabulary.as_ref()).for_each(CountVectorizer::prepare);
+    }
+
     /// The number of columns of the design.
     pub fn n_features(&self) -> usize {
         let hashed = self.hashed.as_ref().map_or(0, HashedColumns::n_features);
