@@ -210,7 +210,14 @@ impl SparseLinearModel {
             one_vs_rest: self.one_vs_rest,
         };
         let blocks = self.encoder.term_blocks()?;
-        save_model_with_bytes(path, ModelKind::SparseLinear, &body, &self.settings, &tensors, &blocks)
+        save_model_with_bytes(
+            path,
+            ModelKind::SparseLinear,
+            &body,
+            &self.settings,
+            &tensors,
+            &blocks,
+        )
     }
 
     /// Loads a model saved by [`SparseLinearModel::save`].

@@ -435,7 +435,9 @@ mod stored_vocabulary {
         v.as_ref().map(|v| Stored { options: &v.options, terms: None }).serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CountVectorizer>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<CountVectorizer>, D::Error> {
         let stored = Option::<Stored<CountOptions>>::deserialize(d)?;
         Ok(stored.map(|s| CountVectorizer::awaiting_terms(s.options, s.terms.unwrap_or_default())))
     }

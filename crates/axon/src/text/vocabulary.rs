@@ -219,28 +219,32 @@ impl Lookup {
     }
 }
 
-/// Sorts column numbers below `2^bits`: a least-significant-digit radix sort by bytes, a few
-/// passes over a document's columns instead of a comparison sort's `log n` (a short list is
-/// sorted by comparisons). Equal integers are indistinguishable, so the result is the same.
-fn sort_columns(columns: &mut Vec<u32>, bits: u32) {
+/// Sorts column numbers below `2^bits`: a least-significant-digit radix sort in as few passes
+/// of at most 11 bits as cover `bits`, a few passes over a document's columns instead of a
+/// comparison sort's `log n` (a short list is sorted by comparisons); `scratch` is reused
+/// memory. Equal integers are indistinguishable, so the result is that of any sort.
+fn sort_columns(columns: &mut Vec<u32>, scratch: &mut Vec<u32>, bits: u32) {
     if columns.len() < 256 {
         columns.sort_unstable();
         return;
     }
-    let mut other = vec![0u32; columns.len()];
-    for shift in (0..bits).step_by(8) {
-        let digit = |j: u32| ((j >> shift) & 0xff) as usize;
-        let mut starts = [0usize; 256];
+    let passes = bits.div_ceil(11).max(1);
+    let width = bits.div_ceil(passes);
+    let mut starts = vec![0usize; 1 << width];
+    for pass in 0..passes {
+        let digit = |j: u32| ((j >> (pass * width)) as usize) & ((1 << width) - 1);
+        starts.fill(0);
         columns.iter().for_each(|&j| starts[digit(j)] += 1);
         let mut sum = 0;
         for s in &mut starts {
             (*s, sum) = (sum, sum + *s);
         }
+        scratch.resize(columns.len(), 0);
         for &j in columns.iter() {
-            other[starts[digit(j)]] = j;
+            scratch[starts[digit(j)]] = j;
             starts[digit(j)] += 1;
         }
-        std::mem::swap(columns, &mut other);
+        std::mem::swap(columns, scratch);
     }
 }
 
@@ -416,20 +420,24 @@ impl CountVectorizer {
         let bits = u32::BITS - (self.terms.len() as u32).leading_zeros();
         let rows: Vec<Vec<(u32, f64)>> = docs
             .par_iter()
-            .map(|d| {
-                let mut columns: Vec<u32> = Vec::new();
-                lookup.count(&self.options.analyzer, d.as_ref(), &mut columns);
-                // Sorted (as plain integers) and counted here, in parallel.
-                sort_columns(&mut columns, bits);
-                let mut row: Vec<(u32, f64)> = Vec::with_capacity(columns.len());
-                for &j in &columns {
-                    match row.last_mut() {
-                        Some((k, c)) if *k == j => *c += if binary { 0.0 } else { 1.0 },
-                        _ => row.push((j, 1.0)),
+            // The columns of a document and the sort's scratch, reused by each worker.
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |(columns, scratch): &mut (Vec<u32>, Vec<u32>), d| {
+                    columns.clear();
+                    lookup.count(&self.options.analyzer, d.as_ref(), columns);
+                    // Sorted (as plain integers) and counted here, in parallel.
+                    sort_columns(columns, scratch, bits);
+                    let mut row: Vec<(u32, f64)> = Vec::with_capacity(columns.len());
+                    for &j in columns.iter() {
+                        match row.last_mut() {
+                            Some((k, c)) if *k == j => *c += if binary { 0.0 } else { 1.0 },
+                            _ => row.push((j, 1.0)),
+                        }
                     }
-                }
-                row
-            })
+                    row
+                },
+            )
             .collect();
         Csr::from_sorted_rows(self.terms.len(), &rows)
     }
