@@ -150,26 +150,36 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     }
     // `main` ends the run quietly when the reader stopped early (`axon predict ... | head`).
     // The header goes out with the first batch (or alone for a file of no rows), so that a
-    // file whose first batch is bad prints nothing.
+    // file whose first batch is bad prints nothing. A text model's vocabulary index is built on
+    // another thread while the first batch is read.
     let header = header(args, &classes, args.id.as_deref().unwrap_or("row"));
-    let mut header = Some(header);
-    for batch in model.read_batches(&args.data, &read, args.batch_rows)? {
-        let (first_row, examples) = batch?;
-        // The encoder names the column and the data row; the file is said here.
-        let scores =
-            model.scores_from(&examples, args.log_odds, first_row).map_err(|e| match e {
-                axon::Error::Encoding { .. } => anyhow::anyhow!("{}: {e}", args.data.display()),
-                e => e.into(),
-            })?;
-        let (_, ids) = row_ids(args, &examples, first_row)?;
-        if let Some(header) = header.take() {
+    let model = &model;
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        if let Some(encoder) = model.sparse_encoder() {
+            scope.spawn(|| encoder.prepare());
+        }
+        let mut header = Some(header);
+        for batch in model.read_batches(&args.data, &read, args.batch_rows)? {
+            let (first_row, examples) = batch?;
+            // The encoder names the column and the data row; the file is said here.
+            let scores =
+                model.scores_from(&examples, args.log_odds, first_row).map_err(|e| match e {
+                    axon::Error::Encoding { .. } => {
+                        anyhow::anyhow!("{}: {e}", args.data.display())
+                    }
+                    e => e.into(),
+                })?;
+            let (_, ids) = row_ids(args, &examples, first_row)?;
+            if let Some(header) = header.take() {
+                sink.row(&header)?;
+            }
+            write(&mut sink, args, &classes, &ids, &scores)?;
+        }
+        if let Some(header) = header {
             sink.row(&header)?;
         }
-        write(&mut sink, args, &classes, &ids, &scores)?;
-    }
-    if let Some(header) = header {
-        sink.row(&header)?;
-    }
+        Ok(())
+    })?;
     // The run ends next: the model's vocabulary is left to the system rather than freed.
     crate::fit::text::end_without_freeing(model);
     sink.finish()

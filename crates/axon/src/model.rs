@@ -192,7 +192,7 @@ impl SavedModel {
     }
 
     /// The encoder of a model on a sparse design (text, hashed or LibSVM columns).
-    fn sparse_encoder(&self) -> Option<&SparseEncoder> {
+    pub fn sparse_encoder(&self) -> Option<&SparseEncoder> {
         match self {
             SavedModel::SparseLinear(m) => Some(&m.encoder),
             SavedModel::NaiveBayes(m) => Some(&m.encoder),

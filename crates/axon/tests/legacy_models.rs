@@ -96,6 +96,28 @@ fn linear_models_of_the_first_format_predict_as_they_did() {
 }
 
 #[test]
+fn text_models_of_version_2_predict_as_they_did_and_resave_their_terms_as_a_block() {
+    let spam = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/spam_sample.csv.gz");
+    for name in ["spam_logit_v2", "spam_nb_v2"] {
+        let model = fixture(&format!("{name}.axon"));
+        let predictions = format!("{name}.predict.csv");
+        let file = load_model(&model).unwrap();
+        assert_eq!(file.version, 2, "{name}");
+        assert!(file.tensors.bytes.is_empty(), "{name}");
+        assert!(file.model.to_string().contains(r#""terms":["#), "{name}");
+        let saved = check(&model, &spam, &predictions, true);
+        resave(saved, &format!("{name}.axon"), &spam, &predictions, true);
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("axon-legacy-models")
+            .join(format!("{name}.axon"));
+        let file = load_model(&path).unwrap();
+        let block = file.tensors.bytes("text.0.terms").expect("a term block");
+        assert!(block.ends_with(b"\n") && block.starts_with(b"00"), "{name}");
+        assert!(!file.model.to_string().contains(r#""terms":["#), "{name}");
+    }
+}
+
+#[test]
 fn networks_of_the_first_format_predict_as_they_did() {
     let cases = [("mlp_iris", "iris_header.csv"), ("mlp_digits", "digits_head.csv")];
     for (name, data) in cases {

@@ -439,3 +439,17 @@ fn vocabularies_equal_those_of_counting_term_texts() {
         assert_eq!(v.transform(&texts).unwrap(), x, "({lo}, {hi}) transform");
     }
 }
+
+/// A model file stores a vocabulary as its terms, each followed by a newline; a term holding a
+/// newline (which no analyzer makes) is refused rather than written ambiguously.
+#[test]
+fn a_term_block_holds_one_term_a_line_and_refuses_a_newline() {
+    let terms = ["ab", "ab cd", "zé"].map(String::from).to_vec();
+    let v = CountVectorizer::from_terms(CountOptions::default(), terms).unwrap();
+    assert_eq!(v.term_block().unwrap(), "ab\nab cd\nzé\n".as_bytes());
+    assert_eq!(v.index("ab cd"), Some(1));
+    assert_eq!((v.index("zé"), v.index("cd"), v.index("ab zé")), (Some(2), None, None));
+    let bad = CountVectorizer::from_terms(CountOptions::default(), vec!["a\nb".into()]).unwrap();
+    let e = bad.term_block().unwrap_err().to_string();
+    assert!(e.contains("newline"), "{e}");
+}

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use axon::data::{read_table, Examples, Features, Frame, ReadOptions};
-use axon::io::{load_model, save_model, ModelKind};
+use axon::io::{load_model, save_model_with_bytes, ModelKind};
 use axon::linear::{fit_sparse_logit, SparseLinearModel, SparseLogitOptions};
 use axon::model::SavedModel;
 use axon::naive_bayes::{NaiveBayes, NaiveBayesModel, NbKind};
@@ -164,14 +164,22 @@ fn a_file_whose_coefficients_disagree_with_its_encoder_is_refused() {
         }
     }
     let bad = temp("bad.axon");
-    save_model(&bad, ModelKind::SparseLinear, &file.model, &file.settings, &tensors).unwrap();
+    let (kind, blocks) = (ModelKind::SparseLinear, file.tensors.bytes.clone());
+    let save = |tensors: &[(String, Tensor)], blocks: &[(String, Vec<u8>)]| {
+        save_model_with_bytes(&bad, kind, &file.model, &file.settings, tensors, blocks).unwrap()
+    };
+    save(&tensors, &blocks);
     let err = SavedModel::load(&bad).err().expect("a coef of the wrong shape loads").to_string();
     assert!(err.contains("do not agree"), "{err}");
     // and an idf tensor gone
     tensors.retain(|(n, _)| !n.ends_with(".idf"));
-    save_model(&bad, ModelKind::SparseLinear, &file.model, &file.settings, &tensors).unwrap();
+    save(&tensors, &blocks);
     let err = SavedModel::load(&bad).err().expect("a model without its idf loads").to_string();
     assert!(err.contains("text.0.idf"), "{err}");
+    // and the vocabulary's term block gone
+    save(&file.tensors.tensors, &[]);
+    let err = SavedModel::load(&bad).err().expect("a model without its terms loads").to_string();
+    assert!(err.contains("no terms are stored") && err.contains("`text`"), "{err}");
 }
 
 #[test]

@@ -12,7 +12,12 @@ mod record;
 mod safetensors;
 
 pub use atomic::{write_atomic, AtomicWriter};
-pub use model_file::{load_model, save_model, ModelFile, ModelKind, MODEL_FORMAT, MODEL_VERSION};
+pub use model_file::{
+    load_model, save_model, save_model_with_bytes, ModelFile, ModelKind, MODEL_FORMAT,
+    MODEL_VERSION,
+};
 pub use parameters::{load_module, load_parameters, save_module, save_parameters};
 pub use record::{file_digest, settings_record, DataRecord, FileDigest, RunRecord};
-pub use safetensors::{load_safetensors, save_safetensors, TensorFile};
+pub use safetensors::{
+    load_safetensors, save_safetensors, save_safetensors_with_bytes, TensorFile,
+};

@@ -4,12 +4,18 @@
 //! description:
 //!
 //! ```text
-//! {"format": "axon-model", "version": 2, "axon_version": "0.1.0",
+//! {"format": "axon-model", "version": 3, "axon_version": "0.1.0",
 //!  "kind": "linear" | "network" | "sparse-linear" | "naive-bayes",
 //!  "model": { what rebuilds the model: a linear model's kind and encoder, a network's
 //!             architecture, scaling and data schema },
 //!  "settings": { the record of the run that made it }}
 //! ```
+//!
+//! Besides the numbers, a file may hold blocks of bytes (one-dimensional `U8` tensors): a text
+//! model's vocabulary is one, its terms one per line (`text.{i}.terms`), read at load without
+//! any JSON parsing; version 2 wrote the terms as a JSON array in the description, and those
+//! files still load (version 3 is the first with byte blocks, so an older axon refuses such a
+//! file by its version rather than by an unknown dtype).
 //!
 //! Files of the first formats still load: a linear model of `{"format": "axon-linear",
 //! "version": 1}` (same key, its description is the model body) and a network with separate
@@ -25,7 +31,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::safetensors::{load_safetensors, save_safetensors, TensorFile};
+use super::safetensors::{load_safetensors, save_safetensors_with_bytes, TensorFile};
 use crate::error::{Error, Result};
 use crate::tensor::{DType, Tensor};
 
@@ -34,7 +40,7 @@ const KEY: &str = "axon";
 /// The name of the format, in the description.
 pub const MODEL_FORMAT: &str = "axon-model";
 /// The version this axon writes; it reads this one and every earlier one.
-pub const MODEL_VERSION: u32 = 2;
+pub const MODEL_VERSION: u32 = 3;
 /// The format name of version-1 linear model files.
 const LINEAR_V1: &str = "axon-linear";
 /// The `axon.kind` of version-1 network files.
@@ -96,6 +102,19 @@ pub fn save_model(
     settings: &Value,
     tensors: &[(String, Tensor)],
 ) -> Result<()> {
+    save_model_with_bytes(path, kind, model, settings, tensors, &[])
+}
+
+/// Writes a model of `kind` to `path` (atomically): its `tensors`, its blocks of `bytes` and the
+/// description.
+pub fn save_model_with_bytes(
+    path: impl AsRef<Path>,
+    kind: ModelKind,
+    model: &impl Serialize,
+    settings: &Value,
+    tensors: &[(String, Tensor)],
+    bytes: &[(String, Vec<u8>)],
+) -> Result<()> {
     // Written straight to text: a JSON value of a vocabulary would copy every term.
     let description = Description {
         format: MODEL_FORMAT,
@@ -109,7 +128,7 @@ pub fn save_model(
         .map_err(|e| Error::invalid("model", "description", e.to_string()))?;
     // `format = pt` lets PyTorch's and Hugging Face's safetensors loaders take the weights.
     let metadata = BTreeMap::from([(KEY.to_owned(), json), ("format".to_owned(), "pt".into())]);
-    save_safetensors(path, tensors, &metadata)
+    save_safetensors_with_bytes(path, tensors, bytes, &metadata)
 }
 
 /// Reads a model file of any version; a file that is not one is an error naming it.

@@ -2,7 +2,9 @@
 //! (dtype, shape and byte range of every tensor, plus a string-to-string `__metadata__` map), then
 //! the raw little-endian, row-major data. The `safetensors` crate parses and writes the header;
 //! this file converts between its byte views and [`Tensor`]s, and turns every defect of a file
-//! (not safetensors, truncated, an unsupported dtype) into an error that names the file.
+//! (not safetensors, truncated, an unsupported dtype) into an error that names the file. A file
+//! may also hold one-dimensional `U8` tensors, kept as plain bytes ([`TensorFile::bytes`]): a
+//! model's vocabulary is one such block of text, read without any JSON parsing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -18,6 +20,8 @@ use crate::tensor::{DType, Tensor};
 #[derive(Debug, Clone)]
 pub struct TensorFile {
     pub tensors: Vec<(String, Tensor)>,
+    /// The one-dimensional `U8` tensors, as bytes, sorted by name.
+    pub bytes: Vec<(String, Vec<u8>)>,
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -25,6 +29,11 @@ impl TensorFile {
     /// The tensor called `name`.
     pub fn tensor(&self, name: &str) -> Option<&Tensor> {
         self.tensors.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+
+    /// The bytes of the `U8` tensor called `name`.
+    pub fn bytes(&self, name: &str) -> Option<&[u8]> {
+        self.bytes.iter().find(|(n, _)| n == name).map(|(_, b)| b.as_slice())
     }
 }
 
@@ -34,16 +43,29 @@ pub fn save_safetensors(
     tensors: &[(String, Tensor)],
     metadata: &BTreeMap<String, String>,
 ) -> Result<()> {
+    save_safetensors_with_bytes(path, tensors, &[], metadata)
+}
+
+/// Writes `tensors`, the byte blocks `bytes` (as one-dimensional `U8` tensors) and `metadata`
+/// to `path`, atomically.
+pub fn save_safetensors_with_bytes(
+    path: impl AsRef<Path>,
+    tensors: &[(String, Tensor)],
+    bytes: &[(String, Vec<u8>)],
+    metadata: &BTreeMap<String, String>,
+) -> Result<()> {
     let path = path.as_ref();
-    let bytes: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = tensors
+    let encoded: Vec<(&str, Dtype, Vec<usize>, Vec<u8>)> = tensors
         .iter()
-        .map(|(name, t)| (name.clone(), dtype_of(t.dtype()), t.dims().to_vec(), le_bytes(t)))
+        .map(|(name, t)| (name.as_str(), dtype_of(t.dtype()), t.dims().to_vec(), le_bytes(t)))
         .collect();
-    let views = bytes
-        .iter()
-        .map(|(name, dtype, shape, data)| {
-            TensorView::new(*dtype, shape.clone(), data).map(|v| (name.as_str(), v))
-        })
+    let tensor_views = encoded.iter().map(|(name, dtype, shape, data)| {
+        TensorView::new(*dtype, shape.clone(), data).map(|v| (*name, v))
+    });
+    let byte_views = (bytes.iter())
+        .map(|(name, b)| TensorView::new(Dtype::U8, vec![b.len()], b).map(|v| (name.as_str(), v)));
+    let views = tensor_views
+        .chain(byte_views)
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| file_error(path, e))?;
     let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
@@ -85,7 +107,7 @@ fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
 }
 
 /// Reads a safetensors file. Errors name the file: it cannot be read, it is not a safetensors
-/// file, or it holds a dtype other than F32, F64 and I64.
+/// file, or it holds a dtype other than F32, F64, I64 and (one-dimensional) U8.
 pub fn load_safetensors(path: impl AsRef<Path>) -> Result<TensorFile> {
     let path = path.as_ref();
     let buffer = std::fs::read(path)
@@ -93,12 +115,17 @@ pub fn load_safetensors(path: impl AsRef<Path>) -> Result<TensorFile> {
     let file = SafeTensors::deserialize(&buffer).map_err(|e| file_error(path, e))?;
     let (_, header) = SafeTensors::read_metadata(&buffer).map_err(|e| file_error(path, e))?;
     let metadata = header.metadata().clone().unwrap_or_default().into_iter().collect();
-    let mut tensors: Vec<(String, Tensor)> = file
-        .iter()
-        .map(|(name, view)| Ok((name.to_owned(), to_tensor(path, name, &view)?)))
-        .collect::<Result<_>>()?;
+    let (mut tensors, mut bytes) = (Vec::new(), Vec::new());
+    for (name, view) in file.iter() {
+        if view.dtype() == Dtype::U8 && view.shape().len() == 1 {
+            bytes.push((name.to_owned(), view.data().to_vec()));
+        } else {
+            tensors.push((name.to_owned(), to_tensor(path, name, &view)?));
+        }
+    }
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(TensorFile { tensors, metadata })
+    bytes.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(TensorFile { tensors, bytes, metadata })
 }
 
 fn dtype_of(dtype: DType) -> Dtype {
@@ -133,7 +160,10 @@ fn to_tensor(path: &Path, name: &str, view: &TensorView<'_>) -> Result<Tensor> {
         Dtype::F64 => Tensor::from_vec(decode(data, f64::from_le_bytes), shape),
         Dtype::I64 => Tensor::from_vec(decode(data, i64::from_le_bytes), shape),
         other => {
-            let msg = format!("tensor `{name}` has dtype {other:?}; axon reads F32, F64 and I64");
+            let msg = format!(
+                "tensor `{name}` has dtype {other:?}; axon reads F32, F64, I64 and \
+                 one-dimensional U8"
+            );
             return Err(Error::Io { path: path.display().to_string(), msg });
         }
     };

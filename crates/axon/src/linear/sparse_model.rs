@@ -22,7 +22,7 @@ use super::binary::{sigmoid, softplus};
 use super::sparse::SparseLogitFit;
 use super::sparse_multi::{SparseMultiFit, SparseMultiKind};
 use crate::error::{Error, Result};
-use crate::io::{load_model, save_model, ModelFile, ModelKind};
+use crate::io::{load_model, save_model_with_bytes, ModelFile, ModelKind};
 use crate::sparse::Csr;
 use crate::tensor::Tensor;
 use crate::text::SparseEncoder;
@@ -209,7 +209,15 @@ impl SparseLinearModel {
             classes: self.classes.clone(),
             one_vs_rest: self.one_vs_rest,
         };
-        save_model(path, ModelKind::SparseLinear, &body, &self.settings, &tensors)
+        let blocks = self.encoder.term_blocks()?;
+        save_model_with_bytes(
+            path,
+            ModelKind::SparseLinear,
+            &body,
+            &self.settings,
+            &tensors,
+            &blocks,
+        )
     }
 
     /// Loads a model saved by [`SparseLinearModel::save`].
@@ -228,7 +236,7 @@ impl SparseLinearModel {
         let body: Body = file.model_as(path)?;
         let encoder = body
             .encoder
-            .with_idf(|name| tensor_values(file, name).ok())
+            .with_stored(|name| tensor_values(file, name).ok(), |name| file.tensors.bytes(name))
             .map_err(|e| bad(e.to_string()))?;
         let coef = tensor_values(file, "coef").map_err(bad)?;
         let intercept = tensor_values(file, "intercept").map_err(bad)?;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{NaiveBayes, NbKind};
 use crate::error::{Error, Result};
-use crate::io::{load_model, save_model, ModelFile, ModelKind};
+use crate::io::{load_model, save_model_with_bytes, ModelFile, ModelKind};
 use crate::sparse::Csr;
 use crate::tensor::Tensor;
 use crate::text::SparseEncoder;
@@ -109,7 +109,8 @@ impl NaiveBayesModel {
             kind: self.nb.kind,
             alpha: self.nb.alpha,
         };
-        save_model(path, ModelKind::NaiveBayes, &body, &self.settings, &tensors)
+        let blocks = self.encoder.term_blocks()?;
+        save_model_with_bytes(path, ModelKind::NaiveBayes, &body, &self.settings, &tensors, &blocks)
     }
 
     /// Loads a model saved by [`NaiveBayesModel::save`].
@@ -132,7 +133,7 @@ impl NaiveBayesModel {
         };
         let encoder = body
             .encoder
-            .with_idf(|name| values(name).ok().map(|v| v.0))
+            .with_stored(|name| values(name).ok().map(|v| v.0), |name| file.tensors.bytes(name))
             .map_err(|e| bad(e.to_string()))?;
         let (prior, prior_dims) = values("class_log_prior").map_err(bad)?;
         let (log_prob, log_prob_dims) = values("feature_log_prob").map_err(bad)?;

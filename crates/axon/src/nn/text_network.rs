@@ -21,7 +21,7 @@ use super::classifier::{check_stored_shapes, CHUNK};
 use super::module::{Module, Sequential};
 use super::objective::Objective;
 use crate::error::{Error, Result};
-use crate::io::{load_model, save_model, ModelFile, ModelKind};
+use crate::io::{load_model, save_model_with_bytes, ModelFile, ModelKind};
 use crate::ops::reduce::softmax_row;
 use crate::optim::OptimizerChoice;
 use crate::rng::Rng;
@@ -198,7 +198,8 @@ impl TextNetwork {
             target: self.target.clone(),
             classes: self.classes.clone(),
         };
-        save_model(path, ModelKind::TextNetwork, &body, settings, &tensors)
+        let blocks = self.encoder.term_blocks()?;
+        save_model_with_bytes(path, ModelKind::TextNetwork, &body, settings, &tensors, &blocks)
     }
 
     /// Loads a network saved by [`TextNetwork::save`].
@@ -216,7 +217,9 @@ impl TextNetwork {
         }
         let body: Body = file.model_as(path)?;
         let values = |name: &str| file.tensors.tensor(name).and_then(|t| t.to_vec::<f64>().ok());
-        let encoder = body.encoder.with_idf(values).map_err(|e| bad(e.to_string()))?;
+        let encoder = (body.encoder)
+            .with_stored(values, |name| file.tensors.bytes(name))
+            .map_err(|e| bad(e.to_string()))?;
         if body.architecture.row_shape().len() != 1 {
             return Err(bad("a network on text columns is logreg or an MLP, not a CNN".into()));
         }

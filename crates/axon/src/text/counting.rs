@@ -44,7 +44,7 @@ struct Grams {
 
 /// A unigram or bigram as one integer: `a` alone, or `(b + 1) · 2³² + a` for `(b, a)`, which
 /// cannot equal a unigram's. `None` for longer n-grams (and a first id of `u32::MAX`).
-fn short_key(key: &[u32]) -> Option<u64> {
+pub(super) fn short_key(key: &[u32]) -> Option<u64> {
     match *key {
         [a] => Some(u64::from(a)),
         [b, a] if b < u32::MAX => Some(((u64::from(b) + 1) << 32) | u64::from(a)),

@@ -8,7 +8,10 @@
 //! column `j`).
 //!
 //! The encoder is a serde value except for the inverse document frequencies, which a model file
-//! stores as tensors ([`SparseEncoder::idf_tensors`], [`SparseEncoder::with_idf`]). Hashed
+//! stores as tensors ([`SparseEncoder::idf_tensors`]), and the vocabularies' terms, which it
+//! stores as blocks of text, one term a line ([`SparseEncoder::term_blocks`]): the description
+//! holds a vocabulary's options alone (files of version 2 held its terms too, as a JSON array,
+//! and still load); [`SparseEncoder::with_stored`] puts both back. Hashed
 //! columns of a click log ([`HashedColumns`]: categories, numbers, log bins, crosses) join as one
 //! more block after the text blocks, named `hash:#j` by their hash bucket; they learn nothing
 //! from the data, so an encoder of hashed columns alone is what a streamed fit saves. A model
@@ -112,7 +115,8 @@ impl TextSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextFeatures {
     pub spec: TextSpec,
-    /// The learned vocabulary (none when hashing).
+    /// The learned vocabulary (none when hashing); serialised without its terms.
+    #[serde(with = "stored_vocabulary")]
     vocabulary: Option<CountVectorizer>,
     /// The tf-idf weighting, with the idf (stored as a tensor, not in the description).
     #[serde(skip)]
@@ -304,6 +308,11 @@ impl SparseEncoder {
         stack(blocks)
     }
 
+    /// Builds the vocabularies' indexes now (see [`CountVectorizer::prepare`]).
+    pub fn prepare(&self) {
+        self.text.iter().filter_map(|t| t.vocabulary.as_ref()).for_each(CountVectorizer::prepare);
+    }
+
     /// The number of columns of the design.
     pub fn n_features(&self) -> usize {
         let hashed = self.hashed.as_ref().map_or(0, HashedColumns::n_features);
@@ -345,9 +354,24 @@ impl SparseEncoder {
             .collect()
     }
 
+    /// The vocabularies' terms to store as byte blocks: `text.{i}.terms` for text column `i`
+    /// (see [`CountVectorizer::term_block`]).
+    pub fn term_blocks(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        (self.text.iter().enumerate())
+            .filter_map(|(i, t)| Some((i, t.vocabulary.as_ref()?)))
+            .map(|(i, v)| Ok((format!("text.{i}.terms"), v.term_block()?)))
+            .collect()
+    }
+
     /// The encoder as deserialised, its idf put back from `tensor(name)` (see
-    /// [`SparseEncoder::idf_tensors`]) and every part checked against the others.
-    pub fn with_idf(mut self, tensor: impl Fn(&str) -> Option<Vec<f64>>) -> Result<SparseEncoder> {
+    /// [`SparseEncoder::idf_tensors`]), its vocabularies' terms from `bytes(name)` (see
+    /// [`SparseEncoder::term_blocks`]; a file of version 2 has them in the description) and
+    /// every part checked against the others.
+    pub fn with_stored<'a>(
+        mut self,
+        tensor: impl Fn(&str) -> Option<Vec<f64>>,
+        bytes: impl Fn(&str) -> Option<&'a [u8]>,
+    ) -> Result<SparseEncoder> {
         if self.libsvm.is_some() && (!self.text.is_empty() || self.hashed.is_some()) {
             let reason = "a LibSVM file's columns stand alone, without text or hashed columns";
             return Err(Error::invalid("encoder", "libsvm", reason));
@@ -358,6 +382,11 @@ impl SparseEncoder {
             if hashing == t.vocabulary.is_some() {
                 let reason = "a vocabulary is stored exactly when the terms are not hashed";
                 return Err(Error::invalid("vocabulary", &t.spec.column, reason));
+            }
+            if let Some(v) = t.vocabulary.take() {
+                let block = bytes(&format!("text.{i}.terms"));
+                t.vocabulary =
+                    Some(v.with_term_block(block).map_err(|e| in_column(e, &t.spec.column))?);
             }
             let Weighting::Tfidf(options) = t.spec.weighting else { continue };
             let name = format!("text.{i}.idf");
@@ -385,6 +414,32 @@ impl SparseEncoder {
             t.tfidf = Some(Tfidf::from_idf(options, idf)?);
         }
         Ok(self)
+    }
+}
+
+/// A text column's vocabulary as its description stores it: the options alone (the terms go to a
+/// byte block of the model file), or, read from a file of version 2, the terms too.
+mod stored_vocabulary {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{CountOptions, CountVectorizer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Stored<O> {
+        options: O,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        terms: Option<Vec<String>>,
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<CountVectorizer>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().map(|v| Stored { options: &v.options, terms: None }).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<CountVectorizer>, D::Error> {
+        let stored = Option::<Stored<CountOptions>>::deserialize(d)?;
+        Ok(stored.map(|s| CountVectorizer::awaiting_terms(s.options, s.terms.unwrap_or_default())))
     }
 }
 

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::analyzer::Analyzer;
-use super::counting::Counts;
+use super::counting::{short_key, Counts};
 use crate::error::{Error, Result};
 use crate::sparse::Csr;
 
@@ -87,48 +87,66 @@ pub struct CountVectorizer {
 #[derive(Clone, Default)]
 struct TermIndex(OnceLock<Lookup>);
 
-/// The vocabulary by token ids: a document's tokens are looked up once each, and its unigrams
-/// and bigrams then by integers, without making the text of a bigram.
+/// The vocabulary by token ids: a document's tokens are looked up once each, its unigrams then
+/// found by index and its bigrams by one integer key (the token ids packed as the counting of
+/// a fit packs them, [`short_key`]), without making the text of a bigram.
 #[derive(Clone, Default)]
 struct Lookup {
     /// Every token of a term of one or two tokens, numbered.
     tokens: FxHashMap<String, u32>,
-    /// Those terms' columns, by [`pair_key`] of their token numbers.
-    short: FxHashMap<u64, u32>,
+    /// The column of each token as a unigram term (`u32::MAX` when it is none).
+    unigram: Vec<u32>,
+    /// The bigrams' columns, by [`short_key`] of their token ids.
+    bigram: FxHashMap<u64, u32>,
     /// The other terms' columns (three or more tokens), by text.
     long: FxHashMap<String, u32>,
 }
 
-/// One token `a`, or the pair `(b, a)`, as one integer (a pair's high half is `b + 1 > 0`).
-fn pair_key(b: Option<u32>, a: u32) -> u64 {
-    b.map_or(0, |b| (u64::from(b) + 1) << 32) | u64::from(a)
+/// The first and second tokens of a term of one or two tokens (split at its space); `None` for
+/// a longer term (or one a tokenizer cannot make: empty, or with an empty token).
+fn short_parts(term: &str) -> Option<(&str, Option<&str>)> {
+    let Some(i) = memchr::memchr(b' ', term.as_bytes()) else {
+        return (!term.is_empty()).then_some((term, None));
+    };
+    let (first, second) = (&term[..i], &term[i + 1..]);
+    let short = !first.is_empty() && !second.is_empty() && !second.contains(' ');
+    short.then_some((first, Some(second)))
+}
+
+/// The integer key of the bigram of token ids `(b, a)`.
+fn bigram_key(b: u32, a: u32) -> Option<u64> {
+    short_key(&[b, a])
 }
 
 impl Lookup {
     fn new(terms: &[String]) -> Lookup {
         let mut lookup = Lookup {
-            short: FxHashMap::with_capacity_and_hasher(terms.len(), Default::default()),
+            tokens: FxHashMap::with_capacity_and_hasher(terms.len() / 4, Default::default()),
+            bigram: FxHashMap::with_capacity_and_hasher(terms.len(), Default::default()),
             ..Lookup::default()
         };
         // Terms are sorted, so those of one first token follow each other: it is looked up once.
         let mut last: Option<(&str, u32)> = None;
         for (j, term) in terms.iter().enumerate() {
-            let mut parts = term.split(' ');
-            let (first, second) = (parts.next().unwrap_or(""), parts.next());
-            if parts.next().is_some() || first.is_empty() || second == Some("") {
+            let Some((first, second)) = short_parts(term) else {
                 lookup.long.insert(term.clone(), j as u32);
                 continue;
-            }
+            };
             let a = match last {
                 Some((token, id)) if token == first => id,
                 _ => lookup.token_id(first),
             };
             last = Some((first, a));
-            let key = match second {
-                Some(second) => pair_key(Some(a), lookup.token_id(second)),
-                None => pair_key(None, a),
-            };
-            lookup.short.insert(key, j as u32);
+            match second.map(|second| bigram_key(a, lookup.token_id(second))) {
+                None => lookup.unigram[a as usize] = j as u32,
+                Some(Some(key)) => {
+                    lookup.bigram.insert(key, j as u32);
+                }
+                // A first token numbered u32::MAX: four billion tokens cannot be here.
+                Some(None) => {
+                    lookup.long.insert(term.clone(), j as u32);
+                }
+            }
         }
         lookup
     }
@@ -140,22 +158,24 @@ impl Lookup {
         }
         let id = self.tokens.len() as u32;
         self.tokens.insert(token.to_owned(), id);
+        self.unigram.push(u32::MAX);
         id
     }
 
     /// The column of the term `term` (tokens joined by one space).
     fn column(&self, term: &str) -> Option<u32> {
-        let mut parts = term.split(' ');
-        let (first, second) = (parts.next()?, parts.next());
-        if parts.next().is_some() {
+        let Some((first, second)) = short_parts(term) else {
             return self.long.get(term).copied();
-        }
-        let a = *self.tokens.get(first)?;
-        let key = match second {
-            Some(second) => pair_key(Some(a), *self.tokens.get(second)?),
-            None => pair_key(None, a),
         };
-        self.short.get(&key).copied()
+        let a = *self.tokens.get(first)?;
+        let column = match second {
+            Some(second) => match bigram_key(a, *self.tokens.get(second)?) {
+                Some(key) => self.bigram.get(&key).copied(),
+                None => self.long.get(term).copied(),
+            },
+            None => Some(self.unigram[a as usize]),
+        };
+        column.filter(|&j| j != u32::MAX)
     }
 
     /// Pushes the column of each term `analyzer` makes of `doc` that is in the vocabulary, in the
@@ -167,12 +187,20 @@ impl Lookup {
         let (lo, hi) = analyzer.ngram_range;
         let mut gram = String::new();
         for n in lo..=hi.min(tokens.len()) {
+            if n == 1 {
+                let columns = ids.iter().flatten().map(|&a| self.unigram[a as usize]);
+                row.extend(columns.filter(|&j| j != u32::MAX));
+                continue;
+            }
             for (w, window) in ids.windows(n).enumerate() {
-                let column = match *window {
-                    [Some(a)] => self.short.get(&pair_key(None, a)),
-                    [Some(b), Some(a)] => self.short.get(&pair_key(Some(b), a)),
-                    [_] | [_, _] => None,
-                    _ => {
+                let key = match *window {
+                    [Some(b), Some(a)] => bigram_key(b, a),
+                    [_, _] => continue,
+                    _ => None,
+                };
+                let column = match key {
+                    Some(key) => self.bigram.get(&key),
+                    None => {
                         gram.clear();
                         for (i, t) in tokens[w..w + n].iter().enumerate() {
                             if i > 0 {
@@ -188,6 +216,35 @@ impl Lookup {
                 }
             }
         }
+    }
+}
+
+/// Sorts column numbers below `2^bits`: a least-significant-digit radix sort in as few passes
+/// of at most 11 bits as cover `bits`, a few passes over a document's columns instead of a
+/// comparison sort's `log n` (a short list is sorted by comparisons); `scratch` is reused
+/// memory. Equal integers are indistinguishable, so the result is that of any sort.
+fn sort_columns(columns: &mut Vec<u32>, scratch: &mut Vec<u32>, bits: u32) {
+    if columns.len() < 256 {
+        columns.sort_unstable();
+        return;
+    }
+    let passes = bits.div_ceil(11).max(1);
+    let width = bits.div_ceil(passes);
+    let mut starts = vec![0usize; 1 << width];
+    for pass in 0..passes {
+        let digit = |j: u32| ((j >> (pass * width)) as usize) & ((1 << width) - 1);
+        starts.fill(0);
+        columns.iter().for_each(|&j| starts[digit(j)] += 1);
+        let mut sum = 0;
+        for s in &mut starts {
+            (*s, sum) = (sum, sum + *s);
+        }
+        scratch.resize(columns.len(), 0);
+        for &j in columns.iter() {
+            scratch[starts[digit(j)]] = j;
+            starts[digit(j)] += 1;
+        }
+        std::mem::swap(columns, scratch);
     }
 }
 
@@ -296,7 +353,7 @@ impl CountVectorizer {
     /// A fitted vocabulary from its terms (a saved model's), which must be strictly increasing.
     pub fn from_terms(options: CountOptions, terms: Vec<String>) -> Result<CountVectorizer> {
         options.analyzer.validate()?;
-        if let Some(i) = terms.windows(2).position(|w| w[0] >= w[1]) {
+        if let Some(i) = terms.par_windows(2).position_first(|w| w[0] >= w[1]) {
             return Err(Error::invalid(
                 "terms",
                 format!("`{}` then `{}` at {}", terms[i], terms[i + 1], i + 1),
@@ -306,26 +363,81 @@ impl CountVectorizer {
         Ok(CountVectorizer { options, terms, index: TermIndex::default() })
     }
 
+    /// A vocabulary of `options` whose terms are still to come from a model file: what a
+    /// description deserialises to before [`CountVectorizer::with_term_block`].
+    pub(crate) fn awaiting_terms(options: CountOptions, terms: Vec<String>) -> CountVectorizer {
+        CountVectorizer { options, terms, index: TermIndex::default() }
+    }
+
+    /// The terms as a model file stores them: each followed by a newline (a term is made of
+    /// word characters and spaces; one with a newline, possible only through
+    /// [`CountVectorizer::from_terms`], is an error).
+    pub fn term_block(&self) -> Result<Vec<u8>> {
+        if let Some(t) = self.terms.iter().find(|t| t.contains('\n')) {
+            let reason = "a term with a newline cannot be stored in a model file's term block";
+            return Err(Error::invalid("terms", format!("{t:?}"), reason));
+        }
+        let mut block = Vec::with_capacity(self.terms.iter().map(|t| t.len() + 1).sum());
+        for term in &self.terms {
+            block.extend_from_slice(term.as_bytes());
+            block.push(b'\n');
+        }
+        Ok(block)
+    }
+
+    /// The vocabulary completed from a model file, checked: its terms from `block` (see
+    /// [`CountVectorizer::term_block`]), or, in a file of version 2 (no block), those the
+    /// description held.
+    pub(crate) fn with_term_block(self, block: Option<&[u8]>) -> Result<CountVectorizer> {
+        let terms = match (block, self.terms.is_empty()) {
+            (Some(block), true) => {
+                let text = std::str::from_utf8(block).map_err(|e| {
+                    Error::invalid("terms", "the term block", format!("not UTF-8: {e}"))
+                })?;
+                let Some(text) = text.strip_suffix('\n') else {
+                    let reason = "a term block is terms each followed by a newline";
+                    return Err(Error::invalid("terms", "the term block", reason));
+                };
+                // In parallel: a vocabulary has hundreds of thousands of terms (order kept).
+                text.par_split('\n').map(str::to_owned).collect()
+            }
+            (None, false) => self.terms,
+            (Some(_), false) => {
+                let reason = "the terms are stored both in the description and in a block";
+                return Err(Error::invalid("terms", "the vocabulary", reason));
+            }
+            (None, true) => {
+                return Err(Error::invalid("terms", "the vocabulary", "no terms are stored"));
+            }
+        };
+        CountVectorizer::from_terms(self.options, terms)
+    }
+
     /// The counts of `docs` over the fitted vocabulary (unknown terms ignored).
     pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
         let lookup = self.lookup();
         let binary = self.options.binary;
+        let bits = u32::BITS - (self.terms.len() as u32).leading_zeros();
         let rows: Vec<Vec<(u32, f64)>> = docs
             .par_iter()
-            .map(|d| {
-                let mut columns: Vec<u32> = Vec::new();
-                lookup.count(&self.options.analyzer, d.as_ref(), &mut columns);
-                // Sorted (as plain integers) and counted here, in parallel.
-                columns.sort_unstable();
-                let mut row: Vec<(u32, f64)> = Vec::with_capacity(columns.len());
-                for &j in &columns {
-                    match row.last_mut() {
-                        Some((k, c)) if *k == j => *c += if binary { 0.0 } else { 1.0 },
-                        _ => row.push((j, 1.0)),
+            // The columns of a document and the sort's scratch, reused by each worker.
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |(columns, scratch): &mut (Vec<u32>, Vec<u32>), d| {
+                    columns.clear();
+                    lookup.count(&self.options.analyzer, d.as_ref(), columns);
+                    // Sorted (as plain integers) and counted here, in parallel.
+                    sort_columns(columns, scratch, bits);
+                    let mut row: Vec<(u32, f64)> = Vec::with_capacity(columns.len());
+                    for &j in columns.iter() {
+                        match row.last_mut() {
+                            Some((k, c)) if *k == j => *c += if binary { 0.0 } else { 1.0 },
+                            _ => row.push((j, 1.0)),
+                        }
                     }
-                }
-                row
-            })
+                    row
+                },
+            )
             .collect();
         Csr::from_sorted_rows(self.terms.len(), &rows)
     }
@@ -338,6 +450,13 @@ impl CountVectorizer {
     /// The column of `term`, if it is in the vocabulary.
     pub fn index(&self, term: &str) -> Option<usize> {
         self.lookup().column(term).map(|j| j as usize)
+    }
+
+    /// Builds the index of the terms that [`CountVectorizer::transform`] looks documents up in
+    /// (built on first use otherwise), so that a caller can have it made on another thread
+    /// while it reads the documents.
+    pub fn prepare(&self) {
+        self.lookup();
     }
 
     fn lookup(&self) -> &Lookup {
