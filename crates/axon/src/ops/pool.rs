@@ -84,11 +84,12 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, V
         return (vec![T::zero(); len], vec![0; len]);
     }
     // Every element of both is written below.
-    let mut out = buffers::take_stale(len);
+    let mut out = buffers::take_empty(len);
     let mut argmax = Vec::with_capacity(len);
     let pairs = g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0];
     let (rows, cols) = (g.windows(0), g.windows(1));
-    out.par_chunks_mut(out_len)
+    out.spare_capacity_mut()[..len]
+        .par_chunks_mut(out_len)
         .zip(argmax.spare_capacity_mut()[..len].par_chunks_mut(out_len))
         .zip(x.par_chunks(in_len))
         .with_min_len(g.planes_per_task())
@@ -99,8 +100,11 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, V
                 max_pool_windows(plane, [&rows, &cols], wi, (dst, idx), relu);
             }
         });
-    // SAFETY: both kernels write every position of their plane.
-    unsafe { argmax.set_len(len) };
+    // SAFETY: both kernels write every output and position of their plane.
+    unsafe {
+        out.set_len(len);
+        argmax.set_len(len);
+    }
     (out, argmax)
 }
 
@@ -111,7 +115,7 @@ fn max_pool_windows<T: Float>(
     plane: &[T],
     windows: [&[(usize, usize)]; 2],
     wi: usize,
-    (dst, idx): (&mut [T], &mut [MaybeUninit<u32>]),
+    (dst, idx): (&mut [MaybeUninit<T>], &mut [MaybeUninit<u32>]),
     relu: bool,
 ) {
     let [rows, cols] = windows;
@@ -126,7 +130,7 @@ fn max_pool_windows<T: Float>(
                 }
             }
             let (best, at) = if relu { relu_of(best, at) } else { (best, at) };
-            *o = best;
+            o.write(best);
             i.write(at);
         }
     }
@@ -157,7 +161,7 @@ fn relu_of<T: Float>(best: T, at: u32) -> (T, u32) {
 struct MaxPool2x2<'a, T> {
     plane: &'a [T],
     width: [usize; 2],
-    dst: &'a mut [T],
+    dst: &'a mut [MaybeUninit<T>],
     idx: &'a mut [MaybeUninit<u32>],
     relu: bool,
 }
@@ -179,11 +183,29 @@ impl<T: Float> Kernel for MaxPool2x2<'_, T> {
                 let (best, at) = pick(right.0, right.1 + wi as u32, left.0, left.1);
                 let at = (base + 2 * ow) as u32 + at;
                 let (best, at) = if relu { relu_of(best, at) } else { (best, at) };
-                *o = best;
+                o.write(best);
                 i.write(at);
             }
         }
     }
+}
+
+/// The fused ReLU and 2×2 max pooling ([`MaxPool2x2`]) of one plane of `width[0]` columns into
+/// `dst` and `idx` (`width[1]` columns), for the convolution's epilogue ([`super::conv`]), which
+/// pools each plane of its product while it is in cache.
+pub(super) fn relu_max_pool_2x2<T: Float>(
+    plane: &[T],
+    width: [usize; 2],
+    dst: &mut [MaybeUninit<T>],
+    idx: &mut [MaybeUninit<u32>],
+) {
+    dispatch(MaxPool2x2 { plane, width, dst, idx, relu: true });
+}
+
+/// The gradient of [`relu_max_pool_2x2`] on one plane ([`MaxUnpool2x2`]): every element of `dx`
+/// written, `0 + g` at its window's maximum and zero elsewhere.
+pub(super) fn max_unpool_2x2<T: Float>(argmax: &[u32], gy: &[T], width: [usize; 2], dx: &mut [T]) {
+    dispatch(MaxUnpool2x2 { argmax, gy, width, dx });
 }
 
 /// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum (none for
