@@ -42,7 +42,7 @@ use rayon::prelude::*;
 use super::dispatch::{dense, Map};
 use super::im2col::{col2im_from, im2col_block};
 use super::matmul::gemm_into;
-use super::pool::{max_unpool_2x2, relu_max_pool_2x2};
+use super::pool::{max_unpool_plane, relu_max_pool_2x2};
 use super::reduce::sum_slice;
 use crate::tensor::{buffers, Float, Layout, Storage};
 
@@ -302,13 +302,13 @@ fn add_bias_sums<T: Float>(
 /// through the fused ReLU and 2×2 max pooling (to the positions `argmax`, the same shape) and
 /// laid out as `G_b` `(O, samples·L)` in `gb` (see [`gather_block`]); every element written.
 fn unpool_block<T: Float>(g: &ConvGeometry, gy: &[T], argmax: &[u32], gb: &mut [T]) {
-    let (l, o, wo) = (g.col_cols(), g.out_channels, g.output[1]);
+    let (l, o) = (g.col_cols(), g.out_channels);
     let plane = g.sample_out_len(true) / o;
     let cols = gy.len() / (o * plane) * l;
     let samples = gy.chunks_exact(o * plane).zip(argmax.chunks_exact(o * plane));
     for (s, (gn, an)) in samples.enumerate() {
         for (oc, (gp, ap)) in gn.chunks_exact(plane).zip(an.chunks_exact(plane)).enumerate() {
-            max_unpool_2x2(ap, gp, [wo, wo / 2], &mut gb[oc * cols + s * l..][..l]);
+            max_unpool_plane(ap, gp, &mut gb[oc * cols + s * l..][..l]);
         }
     }
 }

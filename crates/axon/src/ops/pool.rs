@@ -202,84 +202,48 @@ pub(super) fn relu_max_pool_2x2<T: Float>(
     dispatch(MaxPool2x2 { plane, width, dst, idx, relu: true });
 }
 
-/// The gradient of [`relu_max_pool_2x2`] on one plane ([`MaxUnpool2x2`]): every element of `dx`
-/// written, `0 + g` at its window's maximum and zero elsewhere.
-pub(super) fn max_unpool_2x2<T: Float>(argmax: &[u32], gy: &[T], width: [usize; 2], dx: &mut [T]) {
-    dispatch(MaxUnpool2x2 { argmax, gy, width, dx });
+/// The gradient of [`relu_max_pool_2x2`] on one plane ([`MaxUnpool`]), for the convolution's
+/// backward pass: every element of `dx` written.
+pub(super) fn max_unpool_plane<T: Float>(argmax: &[u32], gy: &[T], dx: &mut [T]) {
+    dispatch(MaxUnpool { argmax, gy, dx });
 }
 
 /// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum (none for
-/// a window that recorded [`NO_GRADIENT`]).
+/// a window that recorded [`NO_GRADIENT`]), plane by plane ([`MaxUnpool`]).
 pub fn max_pool2d_backward<T: Float>(g: &PoolGeometry, argmax: &[u32], gy: &[T]) -> Vec<T> {
     let (out_len, in_len) = (g.out_plane(), g.in_plane());
     if out_len == 0 || in_len == 0 {
         return vec![T::zero(); g.planes * in_len];
     }
-    if g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0] {
-        // Every element is written below.
-        let mut dx = buffers::take_stale(g.planes * in_len);
-        let work = |((d, a), gp): ((&mut [T], &[u32]), &[T])| {
-            dispatch(MaxUnpool2x2 { argmax: a, gy: gp, width: [g.input[1], g.output[1]], dx: d });
-        };
-        dx.par_chunks_mut(in_len)
-            .zip(argmax.par_chunks(out_len))
-            .zip(gy.par_chunks(out_len))
-            .with_min_len(g.planes_per_task())
-            .for_each(work);
-        return dx;
-    }
-    let mut dx = buffers::take_zeroed(g.planes * in_len);
-    let work = |((d, a), gp): ((&mut [T], &[u32]), &[T])| {
-        for (&i, &v) in a.iter().zip(gp) {
-            // Without a branch (a fused ReLU makes `i == NO_GRADIENT` a coin toss): a window
-            // with no gradient adds +0 to the plane's first element, which leaves it unchanged
-            // (it started at +0, so it never holds −0).
-            let skip = i == NO_GRADIENT;
-            d[if skip { 0 } else { i as usize }] += if skip { T::zero() } else { v };
-        }
-    };
+    // Every element is written below.
+    let mut dx = buffers::take_stale(g.planes * in_len);
     dx.par_chunks_mut(in_len)
         .zip(argmax.par_chunks(out_len))
         .zip(gy.par_chunks(out_len))
         .with_min_len(g.planes_per_task())
-        .for_each(work);
+        .for_each(|((dx, argmax), gy)| dispatch(MaxUnpool { argmax, gy, dx }));
     dx
 }
 
-/// `∂L/∂x` of one plane of 2×2 max pooling without padding, whose windows do not overlap: each
-/// input element written once, `0 + g` at its window's maximum (as the general path's `+=` onto
-/// zero, which turns a `−0` gradient into `+0`) and `0` elsewhere and outside every window, in
-/// one pass with no zero fill and no scatter.
-struct MaxUnpool2x2<'a, T> {
+/// `∂L/∂x` of max pooling on one plane: zeroed, then each output gradient added at its
+/// window's maximum, in output order. Without a branch (a fused ReLU makes `i == NO_GRADIENT` a
+/// coin toss): a window with no gradient adds +0 to the plane's first element, which leaves it
+/// unchanged (it started at +0, and a sum never turns it into −0). Where the windows do not
+/// overlap, each element gets `0 + g` or stays 0.
+struct MaxUnpool<'a, T> {
     argmax: &'a [u32],
     gy: &'a [T],
-    /// Input and output widths.
-    width: [usize; 2],
     dx: &'a mut [T],
 }
 
-impl<T: Float> Kernel for MaxUnpool2x2<'_, T> {
+impl<T: Float> Kernel for MaxUnpool<'_, T> {
     #[inline(always)]
     fn run(self) {
-        let MaxUnpool2x2 { argmax, gy, width: [wi, wo], dx } = self;
-        let covered = argmax.len() / wo.max(1) * 2 * wi;
-        let (pairs, rest) = dx.split_at_mut(covered);
-        rest.fill(T::zero());
-        for (oh, rows) in pairs.chunks_exact_mut(2 * wi).enumerate() {
-            let (a, g) = (&argmax[oh * wo..(oh + 1) * wo], &gy[oh * wo..(oh + 1) * wo]);
-            for (r, row) in rows.chunks_exact_mut(wi).enumerate() {
-                let first = ((2 * oh + r) * wi) as u32;
-                let (inside, tail) = row.split_at_mut(2 * wo);
-                for (c, (pair, (&at, &v))) in
-                    inside.chunks_exact_mut(2).zip(a.iter().zip(g)).enumerate()
-                {
-                    let pos = first + 2 * c as u32;
-                    let grad = T::zero() + v;
-                    pair[0] = if at == pos { grad } else { T::zero() };
-                    pair[1] = if at == pos + 1 { grad } else { T::zero() };
-                }
-                tail.fill(T::zero());
-            }
+        let MaxUnpool { argmax, gy, dx } = self;
+        dx.fill(T::zero());
+        for (&i, &v) in argmax.iter().zip(gy) {
+            let skip = i == NO_GRADIENT;
+            dx[if skip { 0 } else { i as usize }] += if skip { T::zero() } else { v };
         }
     }
 }
