@@ -154,7 +154,7 @@ fn forward_block<T: Float>(
             let b = bias.map_or(T::zero(), |b| b[oc]);
             let plane = &mut tmp[oc * cols + s * l..][..l];
             if pool {
-                plane.iter_mut().for_each(|v| *v = *v + b);
+                plane.iter_mut().for_each(|v| *v += b);
                 let at = (s * o + oc) * plane_out;
                 relu_max_pool_2x2(plane, widths, row, &mut idx[at..at + plane_out]);
                 continue;
