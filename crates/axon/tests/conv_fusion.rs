@@ -3,14 +3,18 @@
 //! - `x.relu_max_pool2d(..)` gives exactly `x.relu()?.max_pool2d(..)` (NaN included) and the same
 //!   gradient, and its gradient matches central finite differences (inputs kept 0.005 away from
 //!   the ReLU's kink and 0.01 apart, as in tests/conv.rs);
-//! - a [`Sequential`] fuses `ReLU, MaxPool2d` (the graph records `relu_max_pool2d`), and 50 Adam
-//!   steps of the CNN of `axon train --model cnn` (smaller) follow the same loss curve fused and
-//!   unfused to 1e-6, over a batch of several convolution blocks;
+//! - `x.conv2d_relu_max_pool2d(w, b, args)` gives exactly `x.conv2d(w, b, args)?.relu()?
+//!   .max_pool2d(2, 2, 0)` and the same gradients (odd sizes, several blocks and groups, with and
+//!   without bias), and its gradients match central finite differences;
+//! - a [`Sequential`] fuses `Conv2d, ReLU, MaxPool2d(2)` (the graph records
+//!   `conv2d_relu_max_pool2d`), and 50 Adam steps of the CNN of `axon train --model cnn`
+//!   (smaller) follow the same loss curve fused and unfused to 1e-6, over a batch of several
+//!   convolution blocks;
 //! - two runs with the same seed (and the same threads) give bit-identical losses and weights.
 
 use axon::nn::{loss, Architecture, Module, Reduction, Sequential};
 use axon::optim::{Adam, AdamConfig, Optimizer};
-use axon::{gradcheck, DType, Rng, Shape, Tensor};
+use axon::{gradcheck, Conv2dArgs, DType, Rng, Shape, Tensor};
 
 /// Distinct values 0.01 apart, half of them negative, none within 0.005 of zero, in random order.
 fn distinct(shape: impl Into<Shape>, seed: u64) -> Tensor {
@@ -68,6 +72,72 @@ fn relu_max_pool2d_gradients_match_finite_differences() {
     }
 }
 
+/// `(input shape, output channels, kernel, stride, padding)` of the checked fused convolutions:
+/// odd and even outputs, a pointwise kernel, a stride, and (the first) a batch of several
+/// blocks of `BLOCK_COLUMNS` output pixels, split over the threads.
+const CONVS: [([usize; 4], usize, usize, usize, usize); 5] = [
+    ([40, 2, 9, 9], 3, 3, 1, 1),
+    ([3, 3, 6, 7], 4, 3, 1, 0),
+    ([2, 2, 8, 8], 3, 1, 1, 0),
+    ([2, 1, 11, 10], 2, 3, 2, 1),
+    ([1, 2, 4, 4], 2, 3, 1, 1),
+];
+
+/// The fused convolution, ReLU and 2×2 max pooling against the three ops, values and
+/// gradients bit for bit, with and without bias, in both float types.
+#[test]
+fn conv2d_relu_max_pool2d_equals_the_three_ops() {
+    let (mut positive, mut cut) = (0, 0);
+    for (i, &(shape, o, k, s, p)) in CONVS.iter().enumerate() {
+        for (dtype, with_bias) in [(DType::F64, true), (DType::F32, true), (DType::F32, false)] {
+            let mut rng = Rng::seed(30 + i as u64);
+            let x = Tensor::rand(shape.to_vec(), -1.0, 1.0, dtype, &mut rng).requires_grad();
+            let w = Tensor::rand([o, shape[1], k, k], -0.5, 0.5, dtype, &mut rng).requires_grad();
+            let b = Tensor::rand([o], -0.3, 0.3, dtype, &mut rng).requires_grad();
+            let b = with_bias.then_some(&b);
+            let args = Conv2dArgs::new(s, p, 1);
+            let fused = x.conv2d_relu_max_pool2d(&w, b, args).unwrap();
+            let plain = x.conv2d(&w, b, args).unwrap().relu_max_pool2d(2, 2, 0).unwrap();
+            let case = format!("{shape:?} O={o} k={k} s={s} p={p} {dtype:?} bias {with_bias}");
+            assert_eq!(fused.dims(), plain.dims(), "{case}");
+            let values = fused.to_f64_vec();
+            assert_eq!(values, plain.to_f64_vec(), "{case}");
+            positive += values.iter().filter(|&&v| v > 0.0).count();
+            cut += values.iter().filter(|&&v| v == 0.0).count();
+            let gy = Tensor::rand(fused.dims().to_vec(), -1.0, 1.0, dtype, &mut rng);
+            let (gf, gp) = (fused.backward_with(&gy).unwrap(), plain.backward_with(&gy).unwrap());
+            for t in [Some(&x), Some(&w), b].into_iter().flatten() {
+                let (a, e) = (gf.get(t).unwrap().to_f64_vec(), gp.get(t).unwrap().to_f64_vec());
+                assert!(a.iter().any(|&v| v != 0.0), "{case}: a zero gradient");
+                assert_eq!(a, e, "{case}: gradient of {:?}", t.dims());
+            }
+        }
+    }
+    assert!(positive > 0 && cut > 0, "{positive} positive windows, {cut} cut by the ReLU");
+    // A convolution output under 2×2 cannot be pooled: an error, not a panic.
+    let x = Tensor::ones([1, 1, 3, 3], DType::F32);
+    let w = Tensor::ones([1, 1, 3, 3], DType::F32);
+    let err = x.conv2d_relu_max_pool2d(&w, None, Conv2dArgs::new(1, 0, 1)).unwrap_err();
+    assert!(err.to_string().contains("2×2"), "{err}");
+}
+
+#[test]
+fn conv2d_relu_max_pool2d_gradients_match_finite_differences() {
+    for (i, &(shape, o, k, s, p)) in CONVS.iter().enumerate().skip(1) {
+        let mut rng = Rng::seed(60 + i as u64);
+        let x = Tensor::rand(shape.to_vec(), -1.0, 1.0, DType::F64, &mut rng);
+        let w = Tensor::rand([o, shape[1], k, k], -0.5, 0.5, DType::F64, &mut rng);
+        let b = Tensor::rand([o], -0.3, 0.3, DType::F64, &mut rng);
+        let args = Conv2dArgs::new(s, p, 1);
+        let f = |t: &[Tensor]| t[0].conv2d_relu_max_pool2d(&t[1], Some(&t[2]), args);
+        let report = gradcheck(f, &[x, w, b], 1e-6).unwrap();
+        assert!(report.is_close(1e-7, 1e-5), "{shape:?}: {report}");
+        for g in &report.analytic {
+            assert!(g.iter().any(|&v| v != 0.0), "{shape:?}: a zero gradient");
+        }
+    }
+}
+
 /// A small `--model cnn` network (12×12 images, 4 and 8 channels, dense 16, 3 classes).
 fn cnn(fuse: bool) -> Sequential {
     let arch = Architecture::Cnn { height: 12, width: 12, channels: [4, 8], dense: 16, classes: 3 };
@@ -103,7 +173,7 @@ fn train(fuse: bool) -> (Vec<f64>, Vec<f64>, String) {
 fn fused_and_unfused_cnns_train_alike_and_runs_repeat_bit_for_bit() {
     let (fused, fused_params, fused_dot) = train(true);
     let (plain, plain_params, plain_dot) = train(false);
-    assert!(fused_dot.contains("relu_max_pool2d"), "no fused pooling in\n{fused_dot}");
+    assert!(fused_dot.contains("conv2d_relu_max_pool2d"), "no fused pooling in\n{fused_dot}");
     assert!(!plain_dot.contains("relu_max_pool2d"), "fused pooling in\n{plain_dot}");
     assert!(fused[49] < fused[0] - 0.01, "the loss went from {} to {}", fused[0], fused[49]);
     for (step, (a, b)) in fused.iter().zip(&plain).enumerate() {

@@ -366,13 +366,14 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
                 db.map(|s| from_kernel(s, bias))
             ]
         }
-        Op::Conv2d { input, weight, bias, args, cols } => {
+        Op::Conv2d { input, weight, bias, args, cols, pool } => {
             // dX = col2im(Wᵀ G), dW = Σ_n G_n X_colᵀ, db = G summed over the batch and pixels,
-            // each only if that input needs it.
+            // each only if that input needs it; G is sent back through a fused pooling first.
             let geometry = conv_geometry(input, weight, bias.as_ref(), *args)?;
             let wanted = [Some(input), Some(weight), bias.as_ref()]
                 .map(|t| t.is_some_and(Tensor::is_tracked));
-            let kernel = Conv2dGrads { geometry: &geometry, cols: cols.as_deref(), wanted };
+            let argmax = pool.as_deref().map(Vec::as_slice);
+            let kernel = Conv2dGrads { geometry: &geometry, cols: cols.as_deref(), wanted, argmax };
             let gy = g.contiguous();
             let [dx, dw, db] = kernel.map([gy.operand(), input.operand(), weight.operand()])?;
             let mut grads: SmallVec<_> =

@@ -5,7 +5,8 @@
 //!   output `(N, O, H_out, W_out)` with `H_out = ⌊(H + 2p − d(kH − 1) − 1) / s⌋ + 1`;
 //! - [`MaxPool2d`], [`AvgPool2d`]: the maximum or mean of each `k × k` window, output
 //!   `(N, C, ⌊(H + 2p − k) / s⌋ + 1, …)`; after a ReLU in a [`super::Sequential`], max pooling
-//!   runs fused with it ([`Tensor::relu_max_pool2d`]).
+//!   runs fused with it ([`Tensor::relu_max_pool2d`]), and `Conv2d, ReLU, MaxPool2d(2)` run as
+//!   one op ([`Tensor::conv2d_relu_max_pool2d`]).
 //!
 //! The weight and bias start as PyTorch's defaults, `U(−1/√fan_in, 1/√fan_in)` with
 //! `fan_in = C·kH·kW` (Kaiming-uniform with `a = √5`).
@@ -92,6 +93,17 @@ impl Module for Conv2d {
         x.conv2d(&self.weight.value(), bias.as_ref(), self.args)
     }
 
+    fn forward_activated_pooled(
+        &self,
+        x: &Tensor,
+        act: UnaryOp,
+        pool: [usize; 3],
+    ) -> Option<Result<Tensor>> {
+        let fused = matches!(act, UnaryOp::Relu) && pool == [2, 2, 0];
+        let bias = self.bias.as_ref().map(Param::value);
+        fused.then(|| x.conv2d_relu_max_pool2d(&self.weight.value(), bias.as_ref(), self.args))
+    }
+
     fn parameters(&self) -> Vec<(String, Param)> {
         let mut params = vec![("weight".to_string(), self.weight.clone())];
         params.extend(self.bias.iter().map(|b| ("bias".to_string(), b.clone())));
@@ -143,6 +155,10 @@ impl MaxPool2d {
 impl Module for MaxPool2d {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         x.max_pool2d(self.kernel, self.stride, self.padding)
+    }
+
+    fn max_pool(&self) -> Option<[usize; 3]> {
+        Some([self.kernel, self.stride, self.padding])
     }
 
     fn forward_after(&self, x: &Tensor, act: UnaryOp) -> Option<Result<Tensor>> {

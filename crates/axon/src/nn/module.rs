@@ -66,6 +66,25 @@ pub trait Module: Send + Sync {
         true
     }
 
+    /// `pool(act(self.forward(x)))` as one fused op, when this layer can take both the
+    /// activation `act` and the max pooling after it (`[kernel, stride, padding]`, see
+    /// [`Self::max_pool`]) into its own pass ([`super::Conv2d`] with a ReLU and 2×2 pooling);
+    /// `None` otherwise.
+    fn forward_activated_pooled(
+        &self,
+        _x: &Tensor,
+        _act: UnaryOp,
+        _pool: [usize; 3],
+    ) -> Option<Result<Tensor>> {
+        None
+    }
+
+    /// The max pooling this module is, as `[kernel, stride, padding]` ([`super::MaxPool2d`]),
+    /// which a convolution before it may fuse; none by default.
+    fn max_pool(&self) -> Option<[usize; 3]> {
+        None
+    }
+
     /// `self.forward(act(x))` as one fused op, when this layer can take `act` into its own pass
     /// ([`super::MaxPool2d`] after a ReLU); `None` otherwise, and the caller applies `act` first.
     fn forward_after(&self, _x: &Tensor, _act: UnaryOp) -> Option<Result<Tensor>> {
@@ -92,7 +111,8 @@ pub fn with_prefix(prefix: &str, params: Vec<(String, Param)>) -> Vec<(String, P
 }
 
 /// The modules applied in order: `y = f_n(… f_2(f_1(x)))`. A layer and an activation next to
-/// it run as one op where either can fuse the other; the values are the same.
+/// it run as one op where either can fuse the other, and so does a layer followed by an
+/// activation and a max pooling that it can take in; the values are the same.
 pub struct Sequential {
     layers: Vec<Box<dyn Module>>,
     training: bool,
@@ -148,6 +168,15 @@ impl Module for Sequential {
         let mut y = x.clone();
         let mut i = 0;
         while let Some(layer) = self.layers.get(i) {
+            let pair = self.layers.get(i + 1).zip(self.layers.get(i + 2)).filter(|_| self.fuse);
+            if let Some(fused) = pair.and_then(|(act, pool)| {
+                let (act, pool) = (act.activation()?, pool.max_pool()?);
+                layer.forward_activated_pooled(&y, act, pool)
+            }) {
+                y = fused?;
+                i += 3;
+                continue;
+            }
             if let Some(fused) = self.layers.get(i + 1).filter(|_| self.fuse).and_then(|next| {
                 let activated = next.activation().and_then(|act| layer.forward_activated(&y, act));
                 activated.or_else(|| layer.activation().and_then(|act| next.forward_after(&y, act)))

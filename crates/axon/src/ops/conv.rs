@@ -42,6 +42,7 @@ use rayon::prelude::*;
 use super::dispatch::{dense, Map};
 use super::im2col::{col2im_from, im2col_block};
 use super::matmul::gemm_into;
+use super::pool::{max_unpool_plane, relu_max_pool_2x2};
 use super::reduce::sum_slice;
 use crate::tensor::{buffers, Float, Layout, Storage};
 
@@ -116,25 +117,49 @@ pub fn im2col_batch<T: Float>(g: &ConvGeometry, x: &[T]) -> Vec<T> {
     })
 }
 
+impl ConvGeometry {
+    /// Elements per sample of the output: `O·H_out·W_out`, or with the fused 2×2 max pooling
+    /// (`pool`), `O·⌊H_out/2⌋·⌊W_out/2⌋`.
+    fn sample_out_len(&self, pool: bool) -> usize {
+        match pool {
+            true => self.out_channels * (self.output[0] / 2) * (self.output[1] / 2),
+            false => self.out_len(),
+        }
+    }
+}
+
 /// `y_b = W X_b + b` for one block of `samples` samples, given its im2col matrix `col`
-/// `(C·kH·kW, samples·L)`: the product into `tmp` (at least `O·samples·L` long), then moved to `y` `(samples, O, L)` with the
-/// bias added (every element of `y` is written).
+/// `(C·kH·kW, samples·L)`: the product into `tmp` (at least `O·samples·L` long), then, plane by
+/// plane while it is in cache, moved to `y` `(samples, O, L)` with the bias added, or with
+/// `pool`, the bias added in place and the plane's ReLU max-pooled over 2×2 windows into `y`
+/// `(samples, O, ⌊H_out/2⌋·⌊W_out/2⌋)` and the maxima's positions into `idx` (as
+/// `relu_max_pool2d` of the unfused output: the same values and positions). Every element of
+/// `y` (and `idx`) is written.
 fn forward_block<T: Float>(
     g: &ConvGeometry,
     (w, bias): (&[T], Option<&[T]>),
     col: &[T],
     tmp: &mut [T],
-    y: &mut [MaybeUninit<T>],
+    (y, idx, pool): (&mut [MaybeUninit<T>], &mut [MaybeUninit<u32>], bool),
 ) {
     let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
-    let samples = y.len() / g.out_len();
+    let plane_out = g.sample_out_len(pool) / o;
+    let samples = y.len() / (o * plane_out);
     let cols = samples * l;
     let tmp = &mut tmp[..o * cols];
     gemm_into(tmp, false, (w, [ck, 1]), (col, [cols, 1]), [o, cols, ck], g.parallelism());
-    for (s, yn) in y.chunks_exact_mut(o * l).enumerate() {
-        for (oc, row) in yn.chunks_exact_mut(l).enumerate() {
+    let widths = [g.output[1], g.output[1] / 2];
+    for (s, yn) in y.chunks_exact_mut(o * plane_out).enumerate() {
+        for (oc, row) in yn.chunks_exact_mut(plane_out).enumerate() {
             let b = bias.map_or(T::zero(), |b| b[oc]);
-            for (d, &v) in row.iter_mut().zip(&tmp[oc * cols + s * l..][..l]) {
+            let plane = &mut tmp[oc * cols + s * l..][..l];
+            if pool {
+                plane.iter_mut().for_each(|v| *v += b);
+                let at = (s * o + oc) * plane_out;
+                relu_max_pool_2x2(plane, widths, row, &mut idx[at..at + plane_out]);
+                continue;
+            }
+            for (d, &v) in row.iter_mut().zip(plane.iter()) {
                 d.write(v + b);
             }
         }
@@ -142,20 +167,22 @@ fn forward_block<T: Float>(
 }
 
 /// The forward pass: `x` `(N, C, H, W)`, `w` `(O, C, kH, kW)`, `bias` `(O)`, all contiguous;
-/// returns `y` `(N, O, H_out, W_out)` and, when `keep`, the batch's im2col matrices (empty for a
-/// pointwise kernel, whose input is its own). Each block is unrolled just before its product,
-/// into the kept matrices or a reused scratch block, so `gemm` reads it from cache (unrolling the
-/// whole batch first would send it to memory and back).
+/// returns `y` `(N, O, H_out, W_out)` (with `pool`, its ReLU max-pooled over 2×2 windows,
+/// `(N, O, ⌊H_out/2⌋, ⌊W_out/2⌋)`, and the positions of the maxima, see [`forward_block`]) and,
+/// when `keep`, the batch's im2col matrices (empty for a pointwise kernel, whose input is its
+/// own). Each block is unrolled just before its product, into the kept matrices or a reused
+/// scratch block, so `gemm` reads it from cache (unrolling the whole batch first would send it
+/// to memory and back).
 fn forward<T: Float>(
     g: &ConvGeometry,
-    x: &[T],
-    w: &[T],
-    bias: Option<&[T]>,
+    (x, w, bias): (&[T], &[T], Option<&[T]>),
     keep: bool,
-) -> (Vec<T>, Vec<T>) {
-    let (out_len, in_len) = (g.out_len(), g.in_len());
+    pool: bool,
+) -> (Vec<T>, Vec<T>, Vec<u32>) {
+    let (out_len, in_len) = (g.sample_out_len(pool), g.in_len());
     if g.batch * out_len == 0 {
-        return (vec![T::zero(); g.batch * out_len], Vec::new());
+        let positions = vec![0; if pool { g.batch * out_len } else { 0 }];
+        return (vec![T::zero(); g.batch * out_len], Vec::new(), positions);
     }
     let pointwise = g.is_pointwise();
     let keep = keep && !pointwise;
@@ -167,9 +194,16 @@ fn forward<T: Float>(
     } else {
         (0..g.batch.div_ceil(per)).map(|_| &mut [][..]).collect()
     };
+    // The positions of the pooled maxima, every one written by `forward_block`.
+    let mut argmax = Vec::with_capacity(if pool { g.batch * out_len } else { 0 });
+    let idx_groups: Vec<&mut [MaybeUninit<u32>]> = if pool {
+        argmax.spare_capacity_mut()[..g.batch * out_len].chunks_mut(per * out_len).collect()
+    } else {
+        (0..g.batch.div_ceil(per)).map(|_| &mut [][..]).collect()
+    };
     let y = filled(g.batch * out_len, |y| {
-        let groups = y.par_chunks_mut(per * out_len).zip(col_groups);
-        groups.enumerate().for_each(|(k, (group, kept))| {
+        let groups = y.par_chunks_mut(per * out_len).zip(col_groups).zip(idx_groups);
+        groups.enumerate().for_each(|(k, ((group, kept), idx))| {
             // The product of a full block, and (when the columns are not kept) its im2col matrix.
             let mut tmp = buffers::take_stale::<T>(g.out_channels * nb * g.col_cols());
             let mut scratch =
@@ -193,7 +227,8 @@ fn forward<T: Float>(
                     // SAFETY: `im2col_block` wrote every element of `block`.
                     unsafe { assume_init(block) }
                 };
-                forward_block(g, (w, bias), col, &mut tmp, yb);
+                let ib = if pool { &mut idx[b * nb * out_len..][..yb.len()] } else { &mut [] };
+                forward_block(g, (w, bias), col, &mut tmp, (yb, ib, pool));
             }
             buffers::give(tmp);
             if scratch_full && scratch.capacity() == nb * col_len {
@@ -207,12 +242,16 @@ fn forward<T: Float>(
         // SAFETY: the groups' blocks cover the batch, and `im2col_block` wrote each of them.
         unsafe { cols.set_len(g.batch * col_len) };
     }
-    (y, cols)
+    if pool {
+        // SAFETY: the groups' blocks cover the batch, and `forward_block` wrote every position.
+        unsafe { argmax.set_len(g.batch * out_len) };
+    }
+    (y, cols, argmax)
 }
 
 /// The forward pass (see [`forward`]), each group of blocks unrolled into one reused buffer.
 pub fn conv2d<T: Float>(g: &ConvGeometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
-    forward(g, x, w, bias, false).0
+    forward(g, (x, w, bias), false, false).0
 }
 
 /// [`conv2d`] for training: also returns the batch's im2col matrices (see [`im2col_batch`];
@@ -223,7 +262,8 @@ pub fn conv2d_keeping_cols<T: Float>(
     w: &[T],
     bias: Option<&[T]>,
 ) -> (Vec<T>, Vec<T>) {
-    forward(g, x, w, bias, true)
+    let (y, cols, _) = forward(g, (x, w, bias), true, false);
+    (y, cols)
 }
 
 /// The output gradient of a block's samples `gy` `(samples, O, L)` gathered into `gb` as `G_b`
@@ -239,13 +279,36 @@ fn gather_block<T: Float>(g: &ConvGeometry, gy: &[T], gb: &mut [T]) {
     }
 }
 
-/// Adds a block's output gradient `gy` `(samples, O, L)` summed over its pixels to `db` `(O)`,
-/// the samples in order: the bias gradient, taken while the block is in cache for the products.
-fn add_bias_sums<T: Float>(g: &ConvGeometry, gy: &[T], db: &mut [T]) {
+/// Adds a block's output gradient summed over its pixels to `db` `(O)`, the samples in order:
+/// the bias gradient, taken while the block is in cache for the products. The gradient of
+/// sample `s` and channel `o` is the row of `L` elements at `s·steps[0] + o·steps[1]`: steps
+/// `[O·L, L]` for `(samples, O, L)`, `[L, samples·L]` for the gathered `(O, samples·L)`.
+fn add_bias_sums<T: Float>(
+    g: &ConvGeometry,
+    gy: &[T],
+    samples: usize,
+    steps: [usize; 2],
+    db: &mut [T],
+) {
     let l = g.col_cols();
-    for gn in gy.chunks_exact(g.out_len()) {
-        for (d, row) in db.iter_mut().zip(gn.chunks_exact(l)) {
-            *d += sum_slice(row);
+    for s in 0..samples {
+        for (oc, d) in db.iter_mut().enumerate() {
+            *d += sum_slice(&gy[s * steps[0] + oc * steps[1]..][..l]);
+        }
+    }
+}
+
+/// The gradient of a block's pooled output `gy` `(samples, O, ⌊H_out/2⌋·⌊W_out/2⌋)` sent back
+/// through the fused ReLU and 2×2 max pooling (to the positions `argmax`, the same shape) and
+/// laid out as `G_b` `(O, samples·L)` in `gb` (see [`gather_block`]); every element written.
+fn unpool_block<T: Float>(g: &ConvGeometry, gy: &[T], argmax: &[u32], gb: &mut [T]) {
+    let (l, o) = (g.col_cols(), g.out_channels);
+    let plane = g.sample_out_len(true) / o;
+    let cols = gy.len() / (o * plane) * l;
+    let samples = gy.chunks_exact(o * plane).zip(argmax.chunks_exact(o * plane));
+    for (s, (gn, an)) in samples.enumerate() {
+        for (oc, (gp, ap)) in gn.chunks_exact(plane).zip(an.chunks_exact(plane)).enumerate() {
+            max_unpool_plane(ap, gp, &mut gb[oc * cols + s * l..][..l]);
         }
     }
 }
@@ -264,7 +327,9 @@ fn columns<'a, T: Float>(g: &ConvGeometry, x: &'a [T], cols: Option<&'a [T]>) ->
 /// for.
 type Grads<T> = [Vec<T>; 3];
 
-/// One pass over the blocks, each block's output gradient gathered once as `G_b`: `∂L/∂x`
+/// One pass over the blocks, each block's output gradient gathered once as `G_b` (with
+/// `argmax`, the positions of the fused 2×2 max pooling's maxima, `gy` is the pooled output's
+/// gradient, sent back through the pooling and the ReLU as it is gathered): `∂L/∂x`
 /// `(N, C, H, W)` when `w` is given (`Wᵀ G_b` folded back by col2im onto the sample's gradient,
 /// zeroed just before while it is in cache, or written directly for a pointwise kernel),
 /// `∂L/∂w` `(O, C, kH, kW)` when the batch's im2col matrices `cols` are (`(Σ_b X_b G_bᵀ)ᵀ`) and
@@ -277,9 +342,10 @@ fn backward<T: Float>(
     w: Option<&[T]>,
     cols: Option<&[T]>,
     bias: bool,
+    argmax: Option<&[u32]>,
 ) -> Grads<T> {
     let (ck, l, o) = (g.col_rows(), g.col_cols(), g.out_channels);
-    let (in_len, out_len) = (g.in_len(), g.out_len());
+    let (in_len, out_len) = (g.in_len(), g.sample_out_len(argmax.is_some()));
     let sized = |want: bool, len: usize| if want { buffers::take_zeroed(len) } else { Vec::new() };
     if g.batch == 0 || out_len == 0 {
         return [
@@ -307,7 +373,7 @@ fn backward<T: Float>(
             let mut dwg = if cols.is_some() { buffers::take_stale(o * ck) } else { Vec::new() };
             let mut dbg = vec![T::zero(); if bias { o } else { 0 }];
             // Scratch for a full block: its gathered output gradient and its `Wᵀ G_b`.
-            let gather = nb > 1 && products;
+            let gather = (nb > 1 && products) || argmax.is_some();
             let mut gb = if gather { buffers::take_stale(o * nb * l) } else { Vec::new() };
             let pointwise = g.is_pointwise();
             let mut dcol = if w.is_some() && !pointwise {
@@ -319,15 +385,24 @@ fn backward<T: Float>(
             for n0 in (first..end).step_by(nb) {
                 let samples = nb.min(end - n0);
                 let c = samples * l;
-                let gy_b = &gy[n0 * out_len..(n0 + samples) * out_len];
-                if bias {
-                    add_bias_sums(g, gy_b, &mut dbg);
-                }
-                let gsrc: &[T] = if !gather || samples == 1 {
-                    gy_b
+                let block = n0 * out_len..(n0 + samples) * out_len;
+                let gy_b = &gy[block.clone()];
+                let gsrc: &[T] = if let Some(argmax) = argmax {
+                    unpool_block(g, gy_b, &argmax[block], &mut gb);
+                    if bias {
+                        add_bias_sums(g, &gb, samples, [l, c], &mut dbg);
+                    }
+                    &gb[..o * c]
                 } else {
-                    gather_block(g, gy_b, &mut gb);
-                    &gb[..gy_b.len()]
+                    if bias {
+                        add_bias_sums(g, gy_b, samples, [o * l, l], &mut dbg);
+                    }
+                    if !gather || samples == 1 {
+                        gy_b
+                    } else {
+                        gather_block(g, gy_b, &mut gb);
+                        &gb[..gy_b.len()]
+                    }
                 };
                 if let Some(src) = cols {
                     // ∂L/∂Wᵀ += X_b G_bᵀ: (C·kH·kW, c) · (c, O); gemm packs the transposed
@@ -376,7 +451,7 @@ fn backward<T: Float>(
 /// `∂L/∂x` `(N, C, H, W)` from the output gradient `gy` `(N, O, H_out, W_out)` and `w`: per
 /// block, `Wᵀ G_b` folded back by col2im (written directly for a pointwise kernel).
 pub fn conv2d_backward_input<T: Float>(g: &ConvGeometry, gy: &[T], w: &[T]) -> Vec<T> {
-    let [dx, _, _] = backward(g, gy, Some(w), None, false);
+    let [dx, _, _] = backward(g, gy, Some(w), None, false, None);
     dx
 }
 
@@ -389,50 +464,57 @@ pub fn conv2d_backward_weight<T: Float>(
     x: &[T],
     cols: Option<&[T]>,
 ) -> Vec<T> {
-    let [_, dw, _] = backward(g, gy, None, Some(&columns(g, x, cols)), false);
+    let [_, dw, _] = backward(g, gy, None, Some(&columns(g, x, cols)), false, None);
     dw
 }
 
 /// `∂L/∂b` `(O)` = the output gradient summed over the output pixels and the samples, per group
 /// of blocks in order and then over the groups in order.
 pub fn conv2d_backward_bias<T: Float>(g: &ConvGeometry, gy: &[T]) -> Vec<T> {
-    let [_, _, db] = backward(g, gy, None, None, true);
+    let [_, _, db] = backward(g, gy, None, None, true, None);
     db
 }
 
 /// The forward kernel of the operands `[x, w]` (contiguous) with an optional `bias` of their
-/// type (checked by the caller): the output and, when `keep_cols`, the im2col matrices for the
-/// weight gradient (`None` when the kernel is pointwise and needs none).
+/// type (checked by the caller): the output, when `keep_cols` the im2col matrices for the
+/// weight gradient (`None` when the kernel is pointwise and needs none), and with `pool` the
+/// output's ReLU max-pooled over 2×2 windows and the positions of the maxima (else no
+/// positions).
 pub struct Conv2d<'a> {
     pub geometry: &'a ConvGeometry,
     pub bias: Option<(&'a Storage, &'a Layout)>,
     pub keep_cols: bool,
+    pub pool: bool,
 }
 
 impl Map<2> for Conv2d<'_> {
-    type Output = (Storage, Option<Storage>);
+    type Output = (Storage, Option<Storage>, Vec<u32>);
     fn name(&self) -> &'static str {
-        "conv2d"
+        if self.pool {
+            "conv2d_relu_max_pool2d"
+        } else {
+            "conv2d"
+        }
     }
-    fn f<T: Float>(&self, [x, w]: [(&[T], &Layout); 2]) -> (Storage, Option<Storage>) {
+    fn f<T: Float>(&self, [x, w]: [(&[T], &Layout); 2]) -> Self::Output {
         let (g, x, w) = (self.geometry, dense(x), dense(w));
         let bias = self
             .bias
             .map(|(b, l)| dense((T::as_slice(b).expect("conv2d checked the bias's dtype"), l)));
-        if !self.keep_cols {
-            return (T::into_storage(conv2d(g, x, w, bias)), None);
-        }
-        let (y, cols) = conv2d_keeping_cols(g, x, w, bias);
-        (T::into_storage(y), (!cols.is_empty()).then(|| T::into_storage(cols)))
+        let (y, cols, argmax) = forward(g, (x, w, bias), self.keep_cols, self.pool);
+        (T::into_storage(y), (!cols.is_empty()).then(|| T::into_storage(cols)), argmax)
     }
 }
 
 /// The gradient kernels of the operands `[gy, x, w]` (contiguous): `[∂L/∂x, ∂L/∂w, ∂L/∂b]`,
-/// each computed only when `wanted`. `cols` are the forward pass's im2col matrices, if kept.
+/// each computed only when `wanted`. `cols` are the forward pass's im2col matrices, if kept;
+/// `argmax` the positions of the fused pooling's maxima, when the forward pass pooled (`gy` is
+/// then the pooled output's gradient).
 pub struct Conv2dGrads<'a> {
     pub geometry: &'a ConvGeometry,
     pub cols: Option<&'a Storage>,
     pub wanted: [bool; 3],
+    pub argmax: Option<&'a [u32]>,
 }
 
 impl Map<3> for Conv2dGrads<'_> {
@@ -445,7 +527,8 @@ impl Map<3> for Conv2dGrads<'_> {
         let cols = self.cols.and_then(T::as_slice);
         let [want_dx, want_dw, want_db] = self.wanted;
         let src = want_dw.then(|| columns(g, x, cols));
-        let [dx, dw, db] = backward(g, gy, want_dx.then_some(w), src.as_deref(), want_db);
+        let [dx, dw, db] =
+            backward(g, gy, want_dx.then_some(w), src.as_deref(), want_db, self.argmax);
         let storage = |want: bool, v: Vec<T>| want.then(|| T::into_storage(v));
         [storage(want_dx, dx), storage(want_dw, dw), storage(want_db, db)]
     }

@@ -84,11 +84,12 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, V
         return (vec![T::zero(); len], vec![0; len]);
     }
     // Every element of both is written below.
-    let mut out = buffers::take_stale(len);
+    let mut out = buffers::take_empty(len);
     let mut argmax = Vec::with_capacity(len);
     let pairs = g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0];
     let (rows, cols) = (g.windows(0), g.windows(1));
-    out.par_chunks_mut(out_len)
+    out.spare_capacity_mut()[..len]
+        .par_chunks_mut(out_len)
         .zip(argmax.spare_capacity_mut()[..len].par_chunks_mut(out_len))
         .zip(x.par_chunks(in_len))
         .with_min_len(g.planes_per_task())
@@ -99,8 +100,11 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, V
                 max_pool_windows(plane, [&rows, &cols], wi, (dst, idx), relu);
             }
         });
-    // SAFETY: both kernels write every position of their plane.
-    unsafe { argmax.set_len(len) };
+    // SAFETY: both kernels write every output and position of their plane.
+    unsafe {
+        out.set_len(len);
+        argmax.set_len(len);
+    }
     (out, argmax)
 }
 
@@ -111,7 +115,7 @@ fn max_pool_windows<T: Float>(
     plane: &[T],
     windows: [&[(usize, usize)]; 2],
     wi: usize,
-    (dst, idx): (&mut [T], &mut [MaybeUninit<u32>]),
+    (dst, idx): (&mut [MaybeUninit<T>], &mut [MaybeUninit<u32>]),
     relu: bool,
 ) {
     let [rows, cols] = windows;
@@ -126,7 +130,7 @@ fn max_pool_windows<T: Float>(
                 }
             }
             let (best, at) = if relu { relu_of(best, at) } else { (best, at) };
-            *o = best;
+            o.write(best);
             i.write(at);
         }
     }
@@ -157,7 +161,7 @@ fn relu_of<T: Float>(best: T, at: u32) -> (T, u32) {
 struct MaxPool2x2<'a, T> {
     plane: &'a [T],
     width: [usize; 2],
-    dst: &'a mut [T],
+    dst: &'a mut [MaybeUninit<T>],
     idx: &'a mut [MaybeUninit<u32>],
     relu: bool,
 }
@@ -179,85 +183,67 @@ impl<T: Float> Kernel for MaxPool2x2<'_, T> {
                 let (best, at) = pick(right.0, right.1 + wi as u32, left.0, left.1);
                 let at = (base + 2 * ow) as u32 + at;
                 let (best, at) = if relu { relu_of(best, at) } else { (best, at) };
-                *o = best;
+                o.write(best);
                 i.write(at);
             }
         }
     }
 }
 
+/// The fused ReLU and 2×2 max pooling ([`MaxPool2x2`]) of one plane of `width[0]` columns into
+/// `dst` and `idx` (`width[1]` columns), for the convolution's epilogue ([`super::conv`]), which
+/// pools each plane of its product while it is in cache.
+pub(super) fn relu_max_pool_2x2<T: Float>(
+    plane: &[T],
+    width: [usize; 2],
+    dst: &mut [MaybeUninit<T>],
+    idx: &mut [MaybeUninit<u32>],
+) {
+    dispatch(MaxPool2x2 { plane, width, dst, idx, relu: true });
+}
+
+/// The gradient of [`relu_max_pool_2x2`] on one plane ([`MaxUnpool`]), for the convolution's
+/// backward pass: every element of `dx` written.
+pub(super) fn max_unpool_plane<T: Float>(argmax: &[u32], gy: &[T], dx: &mut [T]) {
+    dispatch(MaxUnpool { argmax, gy, dx });
+}
+
 /// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum (none for
-/// a window that recorded [`NO_GRADIENT`]).
+/// a window that recorded [`NO_GRADIENT`]), plane by plane ([`MaxUnpool`]).
 pub fn max_pool2d_backward<T: Float>(g: &PoolGeometry, argmax: &[u32], gy: &[T]) -> Vec<T> {
     let (out_len, in_len) = (g.out_plane(), g.in_plane());
     if out_len == 0 || in_len == 0 {
         return vec![T::zero(); g.planes * in_len];
     }
-    if g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [0, 0] {
-        // Every element is written below.
-        let mut dx = buffers::take_stale(g.planes * in_len);
-        let work = |((d, a), gp): ((&mut [T], &[u32]), &[T])| {
-            dispatch(MaxUnpool2x2 { argmax: a, gy: gp, width: [g.input[1], g.output[1]], dx: d });
-        };
-        dx.par_chunks_mut(in_len)
-            .zip(argmax.par_chunks(out_len))
-            .zip(gy.par_chunks(out_len))
-            .with_min_len(g.planes_per_task())
-            .for_each(work);
-        return dx;
-    }
-    let mut dx = buffers::take_zeroed(g.planes * in_len);
-    let work = |((d, a), gp): ((&mut [T], &[u32]), &[T])| {
-        for (&i, &v) in a.iter().zip(gp) {
-            // Without a branch (a fused ReLU makes `i == NO_GRADIENT` a coin toss): a window
-            // with no gradient adds +0 to the plane's first element, which leaves it unchanged
-            // (it started at +0, so it never holds −0).
-            let skip = i == NO_GRADIENT;
-            d[if skip { 0 } else { i as usize }] += if skip { T::zero() } else { v };
-        }
-    };
+    // Every element is written below.
+    let mut dx = buffers::take_stale(g.planes * in_len);
     dx.par_chunks_mut(in_len)
         .zip(argmax.par_chunks(out_len))
         .zip(gy.par_chunks(out_len))
         .with_min_len(g.planes_per_task())
-        .for_each(work);
+        .for_each(|((dx, argmax), gy)| dispatch(MaxUnpool { argmax, gy, dx }));
     dx
 }
 
-/// `∂L/∂x` of one plane of 2×2 max pooling without padding, whose windows do not overlap: each
-/// input element written once, `0 + g` at its window's maximum (as the general path's `+=` onto
-/// zero, which turns a `−0` gradient into `+0`) and `0` elsewhere and outside every window, in
-/// one pass with no zero fill and no scatter.
-struct MaxUnpool2x2<'a, T> {
+/// `∂L/∂x` of max pooling on one plane: zeroed, then each output gradient added at its
+/// window's maximum, in output order. Without a branch (a fused ReLU makes `i == NO_GRADIENT` a
+/// coin toss): a window with no gradient adds +0 to the plane's first element, which leaves it
+/// unchanged (it started at +0, and a sum never turns it into −0). Where the windows do not
+/// overlap, each element gets `0 + g` or stays 0.
+struct MaxUnpool<'a, T> {
     argmax: &'a [u32],
     gy: &'a [T],
-    /// Input and output widths.
-    width: [usize; 2],
     dx: &'a mut [T],
 }
 
-impl<T: Float> Kernel for MaxUnpool2x2<'_, T> {
+impl<T: Float> Kernel for MaxUnpool<'_, T> {
     #[inline(always)]
     fn run(self) {
-        let MaxUnpool2x2 { argmax, gy, width: [wi, wo], dx } = self;
-        let covered = argmax.len() / wo.max(1) * 2 * wi;
-        let (pairs, rest) = dx.split_at_mut(covered);
-        rest.fill(T::zero());
-        for (oh, rows) in pairs.chunks_exact_mut(2 * wi).enumerate() {
-            let (a, g) = (&argmax[oh * wo..(oh + 1) * wo], &gy[oh * wo..(oh + 1) * wo]);
-            for (r, row) in rows.chunks_exact_mut(wi).enumerate() {
-                let first = ((2 * oh + r) * wi) as u32;
-                let (inside, tail) = row.split_at_mut(2 * wo);
-                for (c, (pair, (&at, &v))) in
-                    inside.chunks_exact_mut(2).zip(a.iter().zip(g)).enumerate()
-                {
-                    let pos = first + 2 * c as u32;
-                    let grad = T::zero() + v;
-                    pair[0] = if at == pos { grad } else { T::zero() };
-                    pair[1] = if at == pos + 1 { grad } else { T::zero() };
-                }
-                tail.fill(T::zero());
-            }
+        let MaxUnpool { argmax, gy, dx } = self;
+        dx.fill(T::zero());
+        for (&i, &v) in argmax.iter().zip(gy) {
+            let skip = i == NO_GRADIENT;
+            dx[if skip { 0 } else { i as usize }] += if skip { T::zero() } else { v };
         }
     }
 }

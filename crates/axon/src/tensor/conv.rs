@@ -5,7 +5,10 @@
 //! - `x.max_pool2d(k, s, p)` and `x.avg_pool2d(k, s, p)`: input `(N, C, H, W)`, output
 //!   `(N, C, H_out, W_out)` with `H_out = ⌊(H + 2p − k) / s⌋ + 1`;
 //! - `x.relu_max_pool2d(k, s, p)`: `x.relu()?.max_pool2d(k, s, p)` in one fused pass, forward and
-//!   backward (the layers' `ReLU → MaxPool2d`, see [`crate::nn::Sequential`]).
+//!   backward (the layers' `ReLU → MaxPool2d`, see [`crate::nn::Sequential`]);
+//! - `x.conv2d_relu_max_pool2d(w, b, args)`: `x.conv2d(w, b, args)?.relu_max_pool2d(2, 2, 0)` as
+//!   one op, each block's product pooled while it is in cache, so the convolution's full-size
+//!   output and its gradient are never in memory (the layers' `Conv2d → ReLU → MaxPool2d(2)`).
 //!
 //! These methods check the shapes and arguments (every message names the op and the shapes), make
 //! the operands contiguous, call the kernels of [`crate::ops::conv`] and [`crate::ops::pool`], and
@@ -168,7 +171,39 @@ impl Tensor {
         bias: Option<&Tensor>,
         args: Conv2dArgs,
     ) -> Result<Tensor> {
+        self.conv(weight, bias, args, false)
+    }
+
+    /// `self.conv2d(weight, bias, args)?.relu_max_pool2d(2, 2, 0)` in one op, with the same
+    /// values and gradients: each block of the convolution is pooled while it is in cache.
+    pub fn conv2d_relu_max_pool2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        args: Conv2dArgs,
+    ) -> Result<Tensor> {
+        self.conv(weight, bias, args, true)
+    }
+
+    fn conv(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        args: Conv2dArgs,
+        pool: bool,
+    ) -> Result<Tensor> {
         let g = conv_geometry(self, weight, bias, args)?;
+        if pool && g.output.iter().any(|&s| s < 2) {
+            return Err(Error::invalid(
+                "input",
+                self.shape(),
+                format!(
+                    "conv2d_relu_max_pool2d: the convolution's {:?} output is smaller than the \
+                     2×2 pooling window",
+                    g.output
+                ),
+            ));
+        }
         float_dtype("conv2d", self)?;
         for t in std::iter::once(weight).chain(bias) {
             if t.dtype() != self.dtype() {
@@ -181,10 +216,12 @@ impl Tensor {
         }
         let (x, w, b) = (self.contiguous(), weight.contiguous(), bias.map(Tensor::contiguous));
         let keep_cols = w.is_tracked() && is_grad_enabled();
-        let conv = Conv2d { geometry: &g, bias: b.as_ref().map(Tensor::operand), keep_cols };
-        let (storage, cols) = conv.map([x.operand(), w.operand()])?;
+        let conv = Conv2d { geometry: &g, bias: b.as_ref().map(Tensor::operand), keep_cols, pool };
+        let (storage, cols, argmax) = conv.map([x.operand(), w.operand()])?;
         let cols = cols.map(Arc::new);
-        let shape = Shape::from([g.batch, g.out_channels, g.output[0], g.output[1]]);
+        let [h, wd] = if pool { g.output.map(|s| s / 2) } else { g.output };
+        let shape = Shape::from([g.batch, g.out_channels, h, wd]);
+        let pool = pool.then(|| Arc::new(argmax));
         let mut inputs = vec![&x, &w];
         inputs.extend(b.as_ref());
         let op = Tensor::record(&inputs, || Op::Conv2d {
@@ -193,6 +230,7 @@ impl Tensor {
             bias: b.clone(),
             args,
             cols,
+            pool,
         });
         Ok(Tensor::from_storage(storage, shape, op))
     }

@@ -71,13 +71,16 @@ pub enum Op {
     },
     /// `input.conv2d(weight, bias, args)`, on contiguous operands. `cols` keeps the forward
     /// pass's im2col matrices `(N, C·kH·kW, H_out·W_out)` for the weight gradient (when the
-    /// weight is tracked and the kernel is not pointwise).
+    /// weight is tracked and the kernel is not pointwise). With `pool`, the op is
+    /// `input.conv2d_relu_max_pool2d(..)` and `pool` holds, per output element, the index of its
+    /// maximum in its `H_out × W_out` plane, as [`Op::MaxPool2d`]'s `argmax`.
     Conv2d {
         input: Tensor,
         weight: Tensor,
         bias: Option<Tensor>,
         args: Conv2dArgs,
         cols: Option<Arc<Storage>>,
+        pool: Option<Arc<Vec<u32>>>,
     },
     /// `input.linear(weight, bias, act)`: `act(input weightᵀ + bias)` for an `(N, in)` input and
     /// a weight `(out, in)`, fused. `pre` keeps the pre-activation when the activation's
@@ -212,8 +215,9 @@ impl Op {
                 let act = act.map_or("identity".into(), |a| format!("{a:?}").to_lowercase());
                 format!("linear({act}{})", if bias.is_some() { ", bias" } else { "" })
             }
-            Op::Conv2d { args, bias, .. } => format!(
-                "conv2d(stride {:?}, padding {:?}, dilation {:?}{})",
+            Op::Conv2d { args, bias, pool, .. } => format!(
+                "{}(stride {:?}, padding {:?}, dilation {:?}{})",
+                if pool.is_some() { "conv2d_relu_max_pool2d" } else { "conv2d" },
                 args.stride,
                 args.padding,
                 args.dilation,
