@@ -11,9 +11,6 @@ use crate::error::{Error, Result};
 /// About this many non-zeros per parallel task.
 const BLOCK_NNZ: usize = 1 << 16;
 
-/// Rows whose products `X·β` are summed side by side (see [`Csr::dot_rows`]).
-const LANES: usize = 4;
-
 /// A sparse matrix in compressed sparse row form: row `i` holds the columns
 /// `indices[indptr[i]..indptr[i + 1]]` (strictly increasing) with their `values`.
 #[derive(Debug, Clone, PartialEq)]
@@ -245,7 +242,10 @@ impl Csr {
         }
         blocks.par_iter().zip(pieces).for_each(|(&(a, _), piece)| {
             if k == 1 {
-                self.dot_rows(a, w, piece);
+                for (i, o) in (a..).zip(piece.iter_mut()) {
+                    let (idx, val) = self.row(i);
+                    *o = idx.iter().zip(val).map(|(&j, &v)| v * w[j as usize]).sum();
+                }
                 return;
             }
             for (i, o) in (a..).zip(piece.chunks_exact_mut(k.max(1))) {
@@ -258,121 +258,30 @@ impl Csr {
         });
     }
 
-    /// `out[i − a] = xᵢᵀw` for the rows `a..a + out.len()`, each row's products added one by one
-    /// in storage order from −0 (as `Iterator::sum`, so the same bits as a row at a time). Long
-    /// rows are summed [`LANES`] at once: one row's sum is a chain of additions, each waiting
-    /// for the last, and independent chains side by side keep the core busy while each waits
-    /// (short rows overlap on their own). A lane that finishes its row takes the next one.
-    fn dot_rows(&self, a: usize, w: &[f64], out: &mut [f64]) {
-        let (indptr, indices, values) = (&self.indptr, &self.indices, &self.values);
-        let sum = |from: usize, to: usize, acc: f64| {
-            let products = indices[from..to].iter().zip(&values[from..to]);
-            products.fold(acc, |s, (&j, &v)| s + v * w[j as usize])
-        };
-        let end = a + out.len();
-        if out.len() < LANES || indptr[end] - indptr[a] < 32 * out.len() {
-            (a..end).for_each(|i| out[i - a] = sum(indptr[i], indptr[i + 1], -0.0));
-            return;
-        }
-        // Each lane: its row, the row's next stored value and end, and the sum so far.
-        let mut lanes: [(usize, usize, usize, f64); LANES] =
-            std::array::from_fn(|l| (a + l, indptr[a + l], indptr[a + l + 1], -0.0));
-        let mut next = a + LANES;
-        loop {
-            let steps = lanes.iter().map(|l| l.2 - l.1).min().unwrap_or(0);
-            let part = |l: &(usize, usize, usize, f64)| {
-                indices[l.1..l.1 + steps].iter().zip(&values[l.1..l.1 + steps])
-            };
-            let [(s0, p0), (s1, p1), (s2, p2), (s3, p3)] = lanes.each_ref().map(|l| (l.3, part(l)));
-            let (mut s0, mut s1, mut s2, mut s3) = (s0, s1, s2, s3);
-            for (((a0, a1), a2), a3) in p0.zip(p1).zip(p2).zip(p3) {
-                s0 += a0.1 * w[*a0.0 as usize];
-                s1 += a1.1 * w[*a1.0 as usize];
-                s2 += a2.1 * w[*a2.0 as usize];
-                s3 += a3.1 * w[*a3.0 as usize];
-            }
-            for (l, s) in lanes.iter_mut().zip([s0, s1, s2, s3]) {
-                (l.1, l.3) = (l.1 + steps, s);
-                if l.1 == l.2 && next < end {
-                    out[l.0 - a] = l.3;
-                    *l = (next, indptr[next], indptr[next + 1], -0.0);
-                    next += 1;
-                }
-            }
-            if next == end && lanes.iter().any(|l| l.1 == l.2) {
-                for &(i, from, to, acc) in &lanes {
-                    out[i - a] = sum(from, to, acc);
-                }
-                return;
-            }
-        }
-    }
-
     /// The transpose, `Xᵀ` (`n_cols × n_rows`), by a counting sort of the entries by column;
-    /// each of its rows lists the column's entries in row order. Ranges of columns are done in
-    /// parallel, each finding its part of every row by binary search (rows' columns are
-    /// sorted): as many ranges as rows are long enough to repay the searches.
+    /// each of its rows lists the column's entries in row order.
     pub fn transpose(&self) -> Csr {
-        let per_row = self.nnz() / self.n_rows.max(1);
-        let n_ranges = (per_row / 64).clamp(1, 16).min(self.n_cols.max(1));
-        let width = self.n_cols.div_ceil(n_ranges).max(1);
-        let cuts: Vec<usize> = (0..=n_ranges).map(|r| (r * width).min(self.n_cols)).collect();
-        let (indptr, indices) = (&self.indptr, &self.indices);
-        // Row `i`'s entries in columns `lo..hi`, as positions.
-        let span = |i: usize, lo: usize, hi: usize| {
-            let (start, end) = (indptr[i], indptr[i + 1]);
-            let row = &indices[start..end];
-            let from = start + row.partition_point(|&j| (j as usize) < lo);
-            (from, start + row.partition_point(|&j| (j as usize) < hi))
-        };
-        // Each range's column counts.
-        let counts: Vec<Vec<usize>> = cuts
-            .par_windows(2)
-            .map(|c| {
-                let mut counts = vec![0usize; c[1] - c[0]];
-                for i in 0..self.n_rows {
-                    let (from, to) = span(i, c[0], c[1]);
-                    indices[from..to].iter().for_each(|&j| counts[j as usize - c[0]] += 1);
-                }
-                counts
-            })
-            .collect();
-        let mut t_indptr = Vec::with_capacity(self.n_cols + 1);
-        t_indptr.push(0);
-        for count in counts.iter().flatten() {
-            t_indptr.push(t_indptr[t_indptr.len() - 1] + count);
+        let mut counts = vec![0usize; self.n_cols + 1];
+        for &j in &self.indices {
+            counts[j as usize + 1] += 1;
         }
-        let mut t_indices = vec![0u32; self.nnz()];
-        let mut t_values = vec![0.0; self.nnz()];
-        let mut pieces = Vec::with_capacity(n_ranges);
-        let (mut rest_i, mut rest_v) = (t_indices.as_mut_slice(), t_values.as_mut_slice());
-        for c in cuts.windows(2) {
-            let len = t_indptr[c[1]] - t_indptr[c[0]];
-            let (head_i, tail_i) = rest_i.split_at_mut(len);
-            let (head_v, tail_v) = rest_v.split_at_mut(len);
-            pieces.push((head_i, head_v));
-            (rest_i, rest_v) = (tail_i, tail_v);
+        for j in 0..self.n_cols {
+            counts[j + 1] += counts[j];
         }
-        let t_ptr = &t_indptr;
-        cuts.par_windows(2).zip(pieces).for_each(|(c, (ti, tv))| {
-            let base = t_ptr[c[0]];
-            let mut next: Vec<usize> = t_ptr[c[0]..c[1]].iter().map(|p| p - base).collect();
-            for i in 0..self.n_rows {
-                let (from, to) = span(i, c[0], c[1]);
-                for (&j, &v) in indices[from..to].iter().zip(&self.values[from..to]) {
-                    let at = &mut next[j as usize - c[0]];
-                    (ti[*at], tv[*at]) = (i as u32, v);
-                    *at += 1;
-                }
+        let indptr = counts.clone();
+        let mut next = counts;
+        let mut indices = vec![0u32; self.nnz()];
+        let mut values = vec![0.0; self.nnz()];
+        for i in 0..self.n_rows {
+            let (idx, val) = self.row(i);
+            for (&j, &v) in idx.iter().zip(val) {
+                let at = &mut next[j as usize];
+                indices[*at] = i as u32;
+                values[*at] = v;
+                *at += 1;
             }
-        });
-        Csr {
-            n_rows: self.n_cols,
-            n_cols: self.n_rows,
-            indptr: t_indptr,
-            indices: t_indices,
-            values: t_values,
         }
+        Csr { n_rows: self.n_cols, n_cols: self.n_rows, indptr, indices, values }
     }
 
     /// `XᵀG` for a row-major `n_rows × k` matrix `g`: a row-major `n_cols × k` matrix. A wide
@@ -512,31 +421,15 @@ mod tests {
     }
 
     #[test]
-    fn long_rows_side_by_side_give_the_bits_of_one_row_at_a_time() {
-        // Rows of very different lengths (some empty), long enough for the lanes, and a
-        // negative zero where the sum of an empty row is −0.
-        let m = random_csr(700, 3000, 5, 900);
-        assert!(m.nnz() > 32 * m.n_rows());
-        let beta: Vec<f64> = (0..3000).map(|j| (j as f64 * 0.37).sin() / 3.0).collect();
-        let xb = m.mul_vec(&beta);
-        for (i, got) in xb.iter().enumerate() {
-            let (idx, val) = m.row(i);
-            let want: f64 = idx.iter().zip(val).map(|(&j, &v)| v * beta[j as usize]).sum();
-            assert_eq!(got.to_bits(), want.to_bits(), "row {i}");
-        }
-    }
-
-    #[test]
-    fn the_transpose_by_column_ranges_is_the_counting_sort() {
+    fn the_transpose_lists_each_column_in_row_order() {
         for (rows, cols, nnz) in [(300, 5000, 2000), (50, 7, 60), (1000, 40_000, 40), (0, 5, 1)] {
             let m = random_csr(rows, cols, 9, nnz);
-            let t = m.transpose();
             let mut by_col: Vec<Vec<(u32, f64)>> = vec![Vec::new(); cols];
             for i in 0..rows {
                 let (idx, val) = m.row(i);
                 idx.iter().zip(val).for_each(|(&j, &v)| by_col[j as usize].push((i as u32, v)));
             }
-            assert_eq!(t, Csr::from_rows(rows, by_col).unwrap(), "{rows} × {cols}");
+            assert_eq!(m.transpose(), Csr::from_rows(rows, by_col).unwrap(), "{rows} × {cols}");
         }
     }
 

@@ -463,8 +463,9 @@ impl Counts {
         let kept: Vec<u64> = df.into_iter().filter(|&(_, d)| keep(d)).map(|e| e.0).collect();
         // One hash probe per entry (a binary search in the kept keys missed the cache at
         // every step).
-        let ids: FxHashMap<u64, u32> =
-            kept.iter().enumerate().map(|(g, &k)| (k, g as u32)).collect();
+        let mut ids: FxHashMap<u64, u32> =
+            FxHashMap::with_capacity_and_hasher(kept.len(), Default::default());
+        ids.extend(kept.iter().enumerate().map(|(g, &k)| (k, g as u32)));
         // Each block's entries are freed as soon as its rows are made (not all blocks' entries
         // beside all the rows).
         let ids = &ids;
