@@ -211,10 +211,12 @@ impl Acc {
             }
             Acc::Text(parts) => parts,
         };
-        let mut distinct: Vec<(String, usize)> = Vec::new();
+        // The values are checked and sorted in place as borrowed text, and only the distinct
+        // ones copied: a column of long documents is copied once, not twice.
+        let mut distinct: Vec<(&str, usize)> = Vec::new();
         for (_, levels) in &parts {
             for (bytes, line) in levels {
-                let level = String::from_utf8(bytes.clone()).map_err(|_| Error::Format {
+                let level = std::str::from_utf8(bytes).map_err(|_| Error::Format {
                     path: shown.to_owned(),
                     line: *line,
                     msg: format!("column `{name}`: a value is not valid UTF-8"),
@@ -222,22 +224,23 @@ impl Acc {
                 distinct.push((level, *line));
             }
         }
-        let mut levels: Vec<String> = distinct.iter().map(|(level, _)| level.clone()).collect();
-        levels.sort_unstable();
-        levels.dedup();
+        let mut sorted: Vec<&str> = distinct.iter().map(|(level, _)| *level).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
         let mut codes = Vec::with_capacity(parts.iter().map(|(c, _)| c.len()).sum());
-        for (local, local_levels) in parts {
+        for (local, local_levels) in &parts {
             let remap: Vec<u32> = local_levels
                 .iter()
                 .map(|(bytes, _)| {
-                    levels.partition_point(|l| l.as_bytes() < bytes.as_slice()) as u32
+                    sorted.partition_point(|l| l.as_bytes() < bytes.as_slice()) as u32
                 })
                 .collect();
             codes.extend(local.iter().map(|&c| remap[c as usize]));
         }
         if check_typos && !categorical.iter().any(|c| c == name) {
-            check_not_typo(&levels, &codes, &distinct, name, shown)?;
+            check_not_typo(&sorted, &codes, &distinct, name, shown)?;
         }
+        let levels: Vec<String> = sorted.iter().map(|&l| l.to_owned()).collect();
         Ok(Some(Column::Categorical { levels, codes }))
     }
 }
@@ -245,9 +248,9 @@ impl Acc {
 /// A text column whose values are nearly all numbers holds a typo: the error names the first
 /// line with a value that is not a number.
 fn check_not_typo(
-    levels: &[String],
+    levels: &[&str],
     codes: &[u32],
-    distinct: &[(String, usize)],
+    distinct: &[(&str, usize)],
     name: &str,
     shown: &str,
 ) -> Result<()> {

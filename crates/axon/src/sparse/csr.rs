@@ -421,6 +421,19 @@ mod tests {
     }
 
     #[test]
+    fn the_transpose_lists_each_column_in_row_order() {
+        for (rows, cols, nnz) in [(300, 5000, 2000), (50, 7, 60), (1000, 40_000, 40), (0, 5, 1)] {
+            let m = random_csr(rows, cols, 9, nnz);
+            let mut by_col: Vec<Vec<(u32, f64)>> = vec![Vec::new(); cols];
+            for i in 0..rows {
+                let (idx, val) = m.row(i);
+                idx.iter().zip(val).for_each(|(&j, &v)| by_col[j as usize].push((i as u32, v)));
+            }
+            assert_eq!(m.transpose(), Csr::from_rows(rows, by_col).unwrap(), "{rows} × {cols}");
+        }
+    }
+
+    #[test]
     fn rows_are_sorted_and_repeats_summed() {
         let m = Csr::from_rows(4, vec![vec![(3, 1.0), (0, 2.0), (3, 0.5)], vec![]]).unwrap();
         assert_eq!(m.row(0), (&[0u32, 3][..], &[2.0, 1.5][..]));

@@ -463,21 +463,25 @@ impl Counts {
         let kept: Vec<u64> = df.into_iter().filter(|&(_, d)| keep(d)).map(|e| e.0).collect();
         // One hash probe per entry (a binary search in the kept keys missed the cache at
         // every step).
-        let ids: FxHashMap<u64, u32> =
-            kept.iter().enumerate().map(|(g, &k)| (k, g as u32)).collect();
+        let mut ids: FxHashMap<u64, u32> =
+            FxHashMap::with_capacity_and_hasher(kept.len(), Default::default());
+        ids.extend(kept.iter().enumerate().map(|(g, &k)| (k, g as u32)));
+        // Each block's entries are freed as soon as its rows are made (not all blocks' entries
+        // beside all the rows).
+        let ids = &ids;
         let rows =
             counted
-                .par_iter()
+                .into_par_iter()
                 .flat_map_iter(|b| {
-                    let ids = &ids;
-                    b.ends.iter().scan(0, move |start, &end| {
-                        let entries = &b.entries[*start..end];
-                        *start = end;
+                    let mut start = 0;
+                    (0..b.ends.len()).map(move |d| {
+                        let entries = &b.entries[start..b.ends[d]];
+                        start = b.ends[d];
                         let mut row = Vec::with_capacity(entries.len());
                         row.extend(entries.iter().filter_map(|&(key, count)| {
                             ids.get(&key).map(|&g| (g, f64::from(count)))
                         }));
-                        Some(row)
+                        row
                     })
                 })
                 .collect();
