@@ -1,14 +1,12 @@
 //! A CSV byte stream cut into blocks that end at record boundaries, so that a file far larger
 //! than memory can be parsed a few megabytes at a time, each block on all cores, and the bytes of
 //! one block freed before the next is read. A block of data without a quote character ends after
-//! its last newline; a block with quotes ends where the `csv` crate, reading it from the start,
-//! begins its last record (every record before that one is complete whatever follows, since a
-//! record only ends at its terminator). A record longer than a block makes the block grow.
+//! its last newline; a block with quotes ends after its last record terminator outside a quoted field ([`RecordEnds`]: every record
+//! before it is complete whatever follows). A record longer than a block makes the block grow.
 
 use std::io::Read;
 
-use csv::ByteRecord;
-
+use super::csv_records::RecordEnds;
 use crate::error::{Error, Result};
 
 /// The block size to aim for. A block is parsed on all cores and then freed.
@@ -112,18 +110,7 @@ impl<R: Read> Blocks<R> {
         if memchr::memchr(b'"', buf).is_none() {
             return memchr::memrchr(b'\n', buf).map(|i| i + 1);
         }
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(self.delimiter)
-            .from_reader(buf);
-        let mut record = ByteRecord::new();
-        let mut last_start = None;
-        // A record the reader cannot parse is left for the parser, which reports it with its line.
-        while let Ok(true) = reader.read_byte_record(&mut record) {
-            last_start = record.position().map(|p| p.byte() as usize);
-        }
-        last_start
+        RecordEnds::new(buf, self.delimiter).last()
     }
 }
 

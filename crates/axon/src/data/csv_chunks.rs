@@ -13,6 +13,7 @@ use smallvec::SmallVec;
 use super::csv_blocks::count_newlines;
 use super::csv_columns::{Builder, Kind};
 use super::csv_fast::FastLines;
+use super::csv_records::RecordEnds;
 use crate::error::{Error, Result};
 
 /// The reading rules of `ReadOptions`, borrowed.
@@ -39,7 +40,7 @@ pub(crate) fn parse_block(
     names: &[String],
     shown: &str,
 ) -> Result<Vec<Part>> {
-    let chunks = split_chunks(data, first_line, rules.parallel);
+    let chunks = split_chunks(data, first_line, rules.parallel, rules.delimiter);
     chunks
         .par_iter()
         .map(|chunk| parse_chunk(chunk, kinds, rules, names, shown))
@@ -195,42 +196,60 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
-/// The data rows in chunks cut after a newline: one chunk, read by the `csv` crate, when
-/// `parallel` is off or the data are not simple (a quoted field may hold a newline); one simple
-/// chunk when the data are small. Each chunk's newlines are counted, and its simplicity checked,
-/// on all cores.
-fn split_chunks(data: &[u8], first_line: usize, parallel: bool) -> Vec<Chunk<'_>> {
+/// The data rows in chunks that start at a record, their newlines counted (and their simplicity
+/// checked) on all cores: one chunk when `parallel` is off or the data are small; else chunks cut
+/// after a newline when the data are simple, and after a record terminator outside quoted fields
+/// ([`RecordEnds`]) when they are not (a quoted field may hold a newline).
+fn split_chunks(data: &[u8], first_line: usize, parallel: bool, delimiter: u8) -> Vec<Chunk<'_>> {
     let threads = rayon::current_num_threads();
     if !parallel || threads == 1 || data.len() < 2 * MIN_CHUNK {
         let simple = parallel && is_simple(data);
         return vec![Chunk { bytes: data, first_line, simple, newlines: None }];
     }
     let size = (data.len() / (4 * threads)).max(MIN_CHUNK);
-    let mut starts = vec![0];
-    let mut at = size;
-    while let Some(i) = data.get(at..).and_then(|rest| memchr::memchr(b'\n', rest)) {
-        let start = at + i + 1;
-        if start >= data.len() {
-            break;
-        }
-        starts.push(start);
-        at = start + size;
-    }
-    let ends = starts.iter().skip(1).copied().chain([data.len()]);
-    let slices: Vec<&[u8]> = starts.iter().zip(ends).map(|(&s, e)| &data[s..e]).collect();
+    let by_lines = cuts(size, |at| {
+        data.get(at..).and_then(|rest| memchr::memchr(b'\n', rest)).map(|i| at + i + 1)
+    });
+    let slices = slices_at(data, &by_lines);
     let looks: Vec<(usize, bool)> =
         slices.par_iter().map(|s| (count_newlines(s), is_simple(s))).collect();
-    if !looks.iter().all(|&(_, simple)| simple) {
-        let lines = looks.iter().map(|&(n, _)| n).sum();
-        return vec![Chunk { bytes: data, first_line, simple: false, newlines: Some(lines) }];
-    }
+    let looks = if looks.iter().all(|&(_, simple)| simple) {
+        looks.into_iter().zip(slices).map(|((n, simple), s)| (s, n, simple)).collect()
+    } else {
+        let mut ends = RecordEnds::new(data, delimiter).peekable();
+        let by_records = cuts(size, |at| {
+            while ends.next_if(|&end| end <= at).is_some() {}
+            ends.next()
+        });
+        let slices = slices_at(data, &by_records);
+        slices.par_iter().map(|s| (*s, count_newlines(s), false)).collect::<Vec<_>>()
+    };
     let mut line = first_line;
-    let mut chunks = Vec::with_capacity(slices.len());
-    for (bytes, (lines, _)) in slices.into_iter().zip(looks) {
-        chunks.push(Chunk { bytes, first_line: line, simple: true, newlines: Some(lines) });
+    let mut chunks = Vec::with_capacity(looks.len());
+    for (bytes, lines, simple) in looks {
+        chunks.push(Chunk { bytes, first_line: line, simple, newlines: Some(lines) });
         line += lines;
     }
     chunks
+}
+
+/// The starts of chunks of about `size` bytes: 0, then for each next target offset the first
+/// cut `next_cut(target)` gives at or after it, until it gives none inside the data.
+fn cuts(size: usize, mut next_cut: impl FnMut(usize) -> Option<usize>) -> Vec<usize> {
+    let mut starts = vec![0];
+    let mut at = size;
+    while let Some(start) = next_cut(at) {
+        starts.push(start);
+        at = start + size;
+    }
+    starts
+}
+
+/// `data` cut at `starts` (the first is 0); a start at the very end gives no empty slice.
+fn slices_at<'a>(data: &'a [u8], starts: &[usize]) -> Vec<&'a [u8]> {
+    let starts: Vec<usize> = starts.iter().copied().filter(|&s| s == 0 || s < data.len()).collect();
+    let ends = starts.iter().skip(1).copied().chain([data.len()]);
+    starts.iter().zip(ends).map(|(&s, e)| &data[s..e]).collect()
 }
 
 /// A CSV reader of bytes: no header, rows of any width, fields left untrimmed (see [`trim`]).

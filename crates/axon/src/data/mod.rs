@@ -38,6 +38,7 @@ mod csv_blocks;
 mod csv_chunks;
 mod csv_columns;
 mod csv_fast;
+mod csv_records;
 mod csv_table;
 mod dataset;
 mod design;
