@@ -452,4 +452,6 @@ fn a_term_block_holds_one_term_a_line_and_refuses_a_newline() {
     let bad = CountVectorizer::from_terms(CountOptions::default(), vec!["a\nb".into()]).unwrap();
     let e = bad.term_block().unwrap_err().to_string();
     assert!(e.contains("newline"), "{e}");
+    let e = CountVectorizer::from_terms(CountOptions::default(), Vec::new()).unwrap_err();
+    assert!(e.to_string().contains("at least one term"), "{e}");
 }

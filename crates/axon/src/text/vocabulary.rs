@@ -350,9 +350,14 @@ impl CountVectorizer {
         Ok((vectorizer, x))
     }
 
-    /// A fitted vocabulary from its terms (a saved model's), which must be strictly increasing.
+    /// A fitted vocabulary from its terms (a saved model's), which must be strictly increasing
+    /// and not none (as fitting refuses an empty vocabulary; a model file could not tell an
+    /// empty term block from a missing term).
     pub fn from_terms(options: CountOptions, terms: Vec<String>) -> Result<CountVectorizer> {
         options.analyzer.validate()?;
+        if terms.is_empty() {
+            return Err(Error::invalid("terms", "[]", "a vocabulary needs at least one term"));
+        }
         if let Some(i) = terms.par_windows(2).position_first(|w| w[0] >= w[1]) {
             return Err(Error::invalid(
                 "terms",
