@@ -415,22 +415,9 @@ pub(crate) fn epochs(n: usize) -> String {
     format!("{n} epoch{}", if n == 1 { "" } else { "s" })
 }
 
-/// Makes this thread worker 0 of rayon's global pool (of the same size: `RAYON_NUM_THREADS` or
-/// one thread per core, so the same thread count and the same results), so that the parallel
-/// ops of a training step run their first part here. A step is a dozen small parallel regions
-/// (the products, the fused epilogues, the optimizer's update); from a thread outside the pool
-/// each one is handed to the workers while this thread sleeps on a lock until they finish, and
-/// that sleeping and waking was a sixth of an MLP epoch on two cores (about 36 context switches
-/// per step; now about none). Nothing in training submits work to the pool from another thread
-/// while this one waits outside it, work that a pool counting this thread could not run when
-/// this is its only thread. A pool already built stays as it is.
-fn join_thread_pool() {
-    let _ = rayon::ThreadPoolBuilder::new().use_current_thread().build_global();
-}
-
 /// Runs `axon train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    join_thread_pool();
+    axon::nn::join_thread_pool();
     if args.encoder.is_some() {
         return crate::train_encoder::run(args);
     }

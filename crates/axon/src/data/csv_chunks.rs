@@ -210,23 +210,18 @@ fn split_chunks(data: &[u8], first_line: usize, parallel: bool, delimiter: u8) -
     let by_lines = cuts(size, |at| {
         data.get(at..).and_then(|rest| memchr::memchr(b'\n', rest)).map(|i| at + i + 1)
     });
-    let slices = slices_at(data, &by_lines);
-    let looks: Vec<(usize, bool)> =
-        slices.par_iter().map(|s| (count_newlines(s), is_simple(s))).collect();
-    let looks = if looks.iter().all(|&(_, simple)| simple) {
-        looks.into_iter().zip(slices).map(|((n, simple), s)| (s, n, simple)).collect()
+    let by_lines = slices_at(data, &by_lines);
+    let simple = by_lines.par_iter().all(|s| is_simple(s));
+    let slices = if simple {
+        by_lines
     } else {
-        let mut ends = RecordEnds::new(data, delimiter).peekable();
-        let by_records = cuts(size, |at| {
-            while ends.next_if(|&end| end <= at).is_some() {}
-            ends.next()
-        });
-        let slices = slices_at(data, &by_records);
-        slices.par_iter().map(|s| (*s, count_newlines(s), false)).collect::<Vec<_>>()
+        let mut ends = RecordEnds::new(data, delimiter);
+        slices_at(data, &cuts(size, |at| ends.find(|&end| end > at)))
     };
+    let newlines: Vec<usize> = slices.par_iter().map(|s| count_newlines(s)).collect();
     let mut line = first_line;
-    let mut chunks = Vec::with_capacity(looks.len());
-    for (bytes, lines, simple) in looks {
+    let mut chunks = Vec::with_capacity(slices.len());
+    for (bytes, lines) in slices.into_iter().zip(newlines) {
         chunks.push(Chunk { bytes, first_line: line, simple, newlines: Some(lines) });
         line += lines;
     }

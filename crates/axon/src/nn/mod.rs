@@ -74,7 +74,8 @@ pub use param::{Buffer, Param};
 pub use rnn::{RNNCell, RnnNonlinearity};
 pub use text_network::{train_text_network, TextEpoch, TextNetwork, TextTrainOptions};
 pub use train::{
-    evaluate, evaluate_output, fit_classifier, Monitor, TrainConfig, TrainEvent, TrainReport,
+    evaluate, evaluate_output, fit_classifier, join_thread_pool, Monitor, TrainConfig, TrainEvent,
+    TrainReport,
 };
 pub use train_network::{train_network, NetworkOptions, TrainSummary, TrainedNetwork};
 pub use transformer::{

@@ -366,3 +366,17 @@ fn describe_optimizer(choice: &OptimizerChoice) -> String {
         }
     }
 }
+
+/// Makes the calling thread worker 0 of rayon's global pool (of the same size:
+/// `RAYON_NUM_THREADS` or one thread per core, so the same thread count and the same results),
+/// so that the parallel ops of a training step run their first part on it. A step is a dozen
+/// small parallel regions (the products, the fused epilogues, the optimizer's update); from a
+/// thread outside the pool each one is handed to the workers while the caller sleeps on a lock
+/// until they finish, and that sleeping and waking was a sixth of an MLP epoch on two cores
+/// (about 36 context switches per step; now about none). For a program that trains on its main
+/// thread (`axon train`), called before any parallel work; a pool already built stays as it is.
+/// Not for a caller that waits outside the pool on another thread's parallel work (a streamed
+/// fit's reader): with one thread, the pool would be that waiting caller alone.
+pub fn join_thread_pool() {
+    let _ = rayon::ThreadPoolBuilder::new().use_current_thread().build_global();
+}
