@@ -12,10 +12,10 @@
 //! with the intercept `b` not penalised. Two solvers:
 //! - [`SparseSolver::Tron`], LIBLINEAR's trust-region Newton method (`tron.rs`): each step
 //!   solves `H s = −∇F` by preconditioned conjugate gradients inside a trust region, with
-//!   Hessian-vector products `Xᵀ(D (X v)) + α v`, `D = diag(sᵢ σ(zᵢ)(1 − σ(zᵢ)))`, as two
-//!   gathers (`X v` by the rows of `X`, then `Xᵀ(·)` by the rows of `Xᵀ`, made once per fit),
-//!   neither of which scatters into a vector as wide as the design, into vectors made once per
-//!   fit; it stops when `‖∇F‖₂ ≤ tol ‖∇F(0)‖₂`, LIBLINEAR's rule.
+//!   Hessian-vector products `Xᵀ(D (X v)) + α v`, `D = diag(sᵢ σ(zᵢ)(1 − σ(zᵢ)))`, in one pass
+//!   over the rows of `X` ([`RowScatter`]: each row's `dᵢ xᵢᵀv`, then added into the thread's
+//!   accumulator), into vectors made once per fit; it stops when `‖∇F‖₂ ≤ tol ‖∇F(0)‖₂`,
+//!   LIBLINEAR's rule. Sums over rows are the same bits for a fixed thread count.
 //! - [`SparseSolver::Lbfgs`], the L-BFGS of `lbfgs.rs` on `F / Σsᵢ` with scikit-learn's
 //!   stopping rule (`‖∇F‖∞ / Σsᵢ ≤ tol`).
 //!
@@ -24,14 +24,12 @@
 //! products) is summed across the processes before the penalty is added, so every process takes
 //! the same steps as one process holding all the rows.
 
-use rayon::prelude::*;
-
 use crate::distributed::rows;
 use crate::error::{Error, Result};
 use crate::linear::binary::{sigmoid, softplus};
 use crate::linear::lbfgs::{self, LbfgsOptions};
-use crate::linear::tron::{dot, norm, tron, TronProblem};
-use crate::sparse::Csr;
+use crate::linear::tron::{dot, norm, tron, TronProblem, TronResult};
+use crate::sparse::{Csr, RowScatter};
 
 /// The solver of [`fit_sparse_logit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +109,8 @@ pub fn fit_sparse_logit(
     }
     let weight = check_weights(weights, n)?;
     check_options(opts)?;
-    let xt = x.transpose();
     let sign = y.iter().map(|&v| 2.0 * v - 1.0).collect();
-    fit_signed(x, &xt, sign, weight, opts)
+    fit_signed(x, sign, weight, opts)
 }
 
 /// Sample weights checked (finite, ≥ 0, not all zero), or ones.
@@ -145,21 +142,19 @@ pub(crate) fn check_options(opts: &SparseLogitOptions) -> Result<()> {
     Ok(())
 }
 
-/// The fit on checked inputs: `sign` ±1, `xt` the transpose of `x` (shared by the classes of a
-/// one-vs-rest fit).
+/// The fit on checked inputs: `sign` ±1.
 pub(crate) fn fit_signed(
     x: &Csr,
-    xt: &Csr,
     sign: Vec<f64>,
     weight: Vec<f64>,
     opts: &SparseLogitOptions,
 ) -> Result<SparseLogitFit> {
-    let mut problem = Logit::new(x, xt, sign, weight, opts.alpha, opts.fit_intercept);
-    let (theta, iterations, converged) = match opts.solver {
+    let mut problem = Logit::new(x, sign, weight, opts.alpha, opts.fit_intercept);
+    let r = match opts.solver {
         SparseSolver::Tron => {
             let r = tron(&mut problem, opts.tol, opts.max_iter);
             crate::interrupt::check()?;
-            (r.theta, r.iterations, r.converged)
+            r
         }
         SparseSolver::Lbfgs => {
             let (total, dim) = (problem.total_weight, problem.dim());
@@ -171,20 +166,25 @@ pub(crate) fn fit_signed(
                 value / total
             };
             let r = lbfgs::minimize(f, vec![0.0; dim], &lb)?;
-            (r.x, r.iterations, r.converged)
+            let mut grad = vec![0.0; dim];
+            let value = problem.value_and_gradient(&r.x, &mut grad);
+            TronResult {
+                theta: r.x,
+                value,
+                gradient_norm: norm(&grad),
+                iterations: r.iterations,
+                converged: r.converged,
+            }
         }
     };
-    let mut grad = vec![0.0; theta.len()];
-    let objective = problem.value_and_gradient(&theta, &mut grad);
-    let gradient_norm = norm(&grad);
     let p = x.n_cols();
     Ok(SparseLogitFit {
-        intercept: if opts.fit_intercept { theta[p] } else { 0.0 },
-        coef: theta[..p].to_vec(),
-        objective,
-        iterations,
-        converged,
-        gradient_norm,
+        intercept: if opts.fit_intercept { r.theta[p] } else { 0.0 },
+        coef: r.theta[..p].to_vec(),
+        objective: r.value,
+        iterations: r.iterations,
+        converged: r.converged,
+        gradient_norm: r.gradient_norm,
     })
 }
 
@@ -192,8 +192,8 @@ pub(crate) fn fit_signed(
 /// reuse.
 struct Logit<'a> {
     x: &'a Csr,
-    /// `Xᵀ`, made once: every gradient and Hessian product reads it by rows.
-    xt: &'a Csr,
+    /// Every sum over rows into a column-length vector (gradient, Hessian diagonal and products).
+    scatter: RowScatter,
     /// ±1.
     sign: Vec<f64>,
     weight: Vec<f64>,
@@ -209,19 +209,12 @@ struct Logit<'a> {
 }
 
 impl<'a> Logit<'a> {
-    fn new(
-        x: &'a Csr,
-        xt: &'a Csr,
-        sign: Vec<f64>,
-        weight: Vec<f64>,
-        alpha: f64,
-        intercept: bool,
-    ) -> Logit<'a> {
+    fn new(x: &'a Csr, sign: Vec<f64>, weight: Vec<f64>, alpha: f64, intercept: bool) -> Logit<'a> {
         let n = x.n_rows();
         let total_weight = rows::sum(weight.iter().sum());
         Logit {
             x,
-            xt,
+            scatter: RowScatter::new(x),
             sign,
             weight,
             total_weight,
@@ -267,7 +260,8 @@ impl TronProblem for Logit<'_> {
             self.scratch[i] = -w * s * q;
             self.d[i] = w * q * (1.0 - q);
         }
-        self.xt.mul_vec_into(&self.scratch, &mut grad[..p]);
+        let (x, scratch) = (self.x, &mut self.scratch);
+        self.scatter.add_rows(x, scratch, &mut grad[..p], |_, _, _, c| c, |c, v| c * v);
         if self.intercept {
             grad[p] = self.scratch.iter().sum();
         }
@@ -277,13 +271,9 @@ impl TronProblem for Logit<'_> {
 
     fn hessian_diagonal(&mut self, out: &mut [f64]) {
         let p = self.x.n_cols();
-        let (xt, d, alpha) = (self.xt, &self.d, self.alpha);
-        out[..p].par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
-            for (k, o) in chunk.iter_mut().enumerate() {
-                let (idx, val) = xt.row(c * 4096 + k);
-                *o = idx.iter().zip(val).map(|(&i, &v)| d[i as usize] * v * v).sum::<f64>();
-            }
-        });
+        let (x, d, alpha) = (self.x, &self.d, self.alpha);
+        let scratch = &mut self.scratch;
+        self.scatter.add_rows(x, scratch, &mut out[..p], |i, _, _, _| d[i], |c, v| c * v * v);
         if self.intercept {
             out[p] = d.iter().sum();
         }
@@ -294,10 +284,13 @@ impl TronProblem for Logit<'_> {
     fn hessian_times(&mut self, v: &[f64], out: &mut [f64]) {
         let p = self.x.n_cols();
         let b = if self.intercept { v[p] } else { 0.0 };
-        // sᵢ = dᵢ (xᵢᵀv + b) into the scratch, then Xᵀs into `out`.
-        self.x.mul_vec_into(&v[..p], &mut self.scratch);
-        self.scratch.iter_mut().zip(&self.d).for_each(|(s, d)| *s = d * (*s + b));
-        self.xt.mul_vec_into(&self.scratch, &mut out[..p]);
+        // sᵢ = dᵢ (xᵢᵀv + b) into the scratch, and Xᵀs into `out`, in one pass over the rows.
+        let (x, d, w) = (self.x, &self.d, &v[..p]);
+        let row = |i: usize, idx: &[u32], val: &[f64], _: f64| {
+            let xv: f64 = idx.iter().zip(val).map(|(&j, &x)| x * w[j as usize]).sum();
+            d[i] * (xv + b)
+        };
+        self.scatter.add_rows(x, &mut self.scratch, &mut out[..p], row, |c, v| c * v);
         if self.intercept {
             out[p] = self.scratch.iter().sum();
         }
@@ -337,9 +330,8 @@ mod tests {
     fn the_gradient_is_the_finite_difference_of_the_objective() {
         let (x, y) = problem();
         let w: Vec<f64> = (0..300).map(|i| 0.5 + (i % 3) as f64).collect();
-        let xt = x.transpose();
         let sign = y.iter().map(|&v| 2.0 * v - 1.0).collect();
-        let mut logit = Logit::new(&x, &xt, sign, w, 0.7, true);
+        let mut logit = Logit::new(&x, sign, w, 0.7, true);
         let theta: Vec<f64> = (0..41).map(|j| ((j * 7) % 11) as f64 / 10.0 - 0.5).collect();
         let mut grad = vec![0.0; 41];
         logit.value_and_gradient(&theta, &mut grad);

@@ -164,10 +164,9 @@ pub fn fit_sparse_one_vs_rest(
     opts: &SparseLogitOptions,
 ) -> Result<SparseMultiFit> {
     let weight = check_inputs(x, y, n_classes, weights, opts)?;
-    let xt = x.transpose();
     one_vs_rest(x, n_classes, |class| {
         let sign = y.iter().map(|&c| if c == class { 1.0 } else { -1.0 }).collect();
-        fit_signed(x, &xt, sign, weight.clone(), opts)
+        fit_signed(x, sign, weight.clone(), opts)
     })
 }
 

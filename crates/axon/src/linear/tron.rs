@@ -31,6 +31,9 @@ pub(crate) trait TronProblem {
 /// Outcome of [`tron`].
 pub(crate) struct TronResult {
     pub theta: Vec<f64>,
+    /// `F(θ)` and `‖∇F(θ)‖₂` at the estimate.
+    pub value: f64,
+    pub gradient_norm: f64,
     pub iterations: usize,
     pub converged: bool,
 }
@@ -74,9 +77,15 @@ pub(crate) fn tron<P: TronProblem>(problem: &mut P, tol: f64, max_iter: usize) -
     let mut f = problem.value(&theta);
     problem.gradient(&theta, &mut w.grad);
     let gnorm0 = norm(&w.grad);
-    let done = |iterations, converged, theta| TronResult { theta, iterations, converged };
+    let done = |iterations, converged, theta, value, gradient_norm| TronResult {
+        theta,
+        value,
+        gradient_norm,
+        iterations,
+        converged,
+    };
     if gnorm0 == 0.0 {
-        return done(0, true, theta);
+        return done(0, true, theta, f, gnorm0);
     }
     preconditioner(&mut *problem, &mut w.m);
     let mut delta = w.grad.iter().zip(&w.m).map(|(g, m)| g * g / m).sum::<f64>().sqrt();
@@ -115,20 +124,21 @@ pub(crate) fn tron<P: TronProblem>(problem: &mut P, tol: f64, max_iter: usize) -
             f = f_trial;
             problem.gradient(&theta, &mut w.grad);
             preconditioner(&mut *problem, &mut w.m);
-            if norm(&w.grad) <= tol * gnorm0 {
-                return done(iterations, true, theta);
+            let gnorm = norm(&w.grad);
+            if gnorm <= tol * gnorm0 {
+                return done(iterations, true, theta, f, gnorm);
             }
         }
         // At the rounding floor of F no step can be told apart: as converged as F allows.
         if actual.abs() <= 1e-12 * f.abs() && predicted.abs() <= 1e-12 * f.abs() {
-            return done(iterations, true, theta);
+            return done(iterations, true, theta, f, norm(&w.grad));
         }
         if predicted <= 0.0 {
             break;
         }
     }
-    let converged = norm(&w.grad) <= tol * gnorm0;
-    done(iterations, converged, theta)
+    let gnorm = norm(&w.grad);
+    done(iterations, gnorm <= tol * gnorm0, theta, f, gnorm)
 }
 
 /// `M = (1 − a) c + a diag(H)`, kept positive.
@@ -165,8 +175,13 @@ fn trpcg<P: TronProblem>(problem: &mut P, delta: f64, w: &mut Workspace) -> bool
         problem.hessian_times(&w.d, &mut w.hd);
         let curvature = dot(&w.d, &w.hd);
         let alpha = ztr / curvature;
-        axpy(&mut w.s, alpha, &w.d);
-        let s_norm = m_dot(&w.s, &w.m, &w.s).sqrt();
+        // s += α d and ‖s‖²_M in one pass.
+        let mut sts = 0.0;
+        for ((si, di), mi) in w.s.iter_mut().zip(&w.d).zip(&w.m) {
+            *si += alpha * di;
+            sts += *si * mi * *si;
+        }
+        let s_norm = sts.sqrt();
         if s_norm > delta || !(curvature.is_finite() && curvature > 0.0) {
             axpy(&mut w.s, -alpha, &w.d);
             let std = m_dot(&w.s, &w.m, &w.d);
@@ -179,9 +194,15 @@ fn trpcg<P: TronProblem>(problem: &mut P, delta: f64, w: &mut Workspace) -> bool
             axpy(&mut w.r, -tau, &w.hd);
             return true;
         }
-        axpy(&mut w.r, -alpha, &w.hd);
+        // r −= α Hd, sᵀr and sᵀg in one pass.
+        let (mut str, mut stg) = (0.0, 0.0);
+        for (((ri, hi), si), gi) in w.r.iter_mut().zip(&w.hd).zip(&w.s).zip(&w.grad) {
+            *ri += -alpha * hi;
+            str += si * *ri;
+            stg += si * gi;
+        }
         // The quadratic model's value Q = gᵀs + ½ sᵀHs = −½ (sᵀr − sᵀg).
-        let q_new = -0.5 * (dot(&w.s, &w.r) - dot(&w.s, &w.grad));
+        let q_new = -0.5 * (str - stg);
         let q_diff = q_new - q;
         if q_new > 0.0 || q_diff > 0.0 || steps as f64 * q_diff >= EPS_CG * q_new {
             break;

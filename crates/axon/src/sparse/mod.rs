@@ -5,6 +5,8 @@
 
 mod csr;
 mod hstack;
+mod scatter;
 
 pub use csr::Csr;
 pub use hstack::hstack;
+pub use scatter::RowScatter;
