@@ -4,7 +4,8 @@
 //! and once as a transpose, and needs no transpose at all (a second copy of the design, made
 //! serially).
 //!
-//! The rows are cut into one run per thread of about equal non-zeros; each run adds into its own
+//! The rows are cut into one run per thread of about equal non-zeros (fewer on a design with
+//! fewer non-zeros than columns per thread); each run adds into its own
 //! accumulator, in row order, and the accumulators are added in run order. A result is the same
 //! bits for a fixed thread count (and, on one thread, equals the sequential sum over rows).
 
@@ -21,9 +22,11 @@ pub struct RowScatter {
 }
 
 impl RowScatter {
-    /// The runs for `x` on the current thread pool.
+    /// The runs for `x` on the current thread pool: one per thread, but no more accumulators
+    /// than the design has non-zeros per column, so that a wide design with few non-zeros (hashed
+    /// features) does not get a column-length vector for every thread.
     pub fn new(x: &Csr) -> RowScatter {
-        let k = rayon::current_num_threads().max(1);
+        let k = rayon::current_num_threads().clamp(1, 1 + x.nnz() / x.n_cols().max(1));
         let (n, nnz) = (x.n_rows(), x.nnz());
         let mut runs = Vec::with_capacity(k);
         let mut start = 0;
