@@ -264,9 +264,17 @@ impl NaiveBayes {
 /// the error of the first bad value in row order. The columns are cut into ranges, one task
 /// each, every task reading its part of all rows in order: each sum adds its values in row
 /// order, as one serial pass would (the same bits, whatever the values and the thread count).
-/// Where each row's part of each range starts is found first, a row at a time (one pass over
-/// each row, where a search per row and task went out to memory again and again).
+/// The values are checked first, and where each row's part of each range starts is found a
+/// row at a time (one pass over each row, where a search per row and task went out to memory
+/// again and again).
 fn feature_counts(kind: NbKind, x: &Csr, class_of: &[usize], k: usize) -> Result<Vec<f64>> {
+    let bad = (0..x.n_rows()).into_par_iter().find_map_first(|i| {
+        let (cols, vals) = x.row(i);
+        cols.iter().zip(vals).find_map(|(&j, &v)| check(kind, v, i, j).err())
+    });
+    if let Some(e) = bad {
+        return Err(e);
+    }
     let p = x.n_cols();
     let width = p.div_ceil(4 * rayon::current_num_threads()).max(1 << 12);
     let ranges: Vec<(usize, usize)> =
@@ -280,50 +288,55 @@ fn feature_counts(kind: NbKind, x: &Csr, class_of: &[usize], k: usize) -> Result
         }
         b[n - 1] = cols.len();
     });
-    let sums = ranges.par_iter().enumerate().map(|(t, &(lo, hi))| {
-        let w = hi - lo;
-        let mut local = vec![0f64; k * w];
-        for (i, &c) in class_of.iter().enumerate() {
-            let (cols, vals) = x.row(i);
-            let (from, to) = (bounds[i * n + t], bounds[i * n + t + 1]);
-            for (&j, &v) in cols[from..to].iter().zip(&vals[from..to]) {
-                local[c * w + j as usize - lo] += prepare(kind, v, i, j).map_err(|e| (i, j, e))?;
-            }
-        }
-        Ok(local)
-    });
-    let sums: Vec<std::result::Result<Vec<f64>, (usize, u32, Error)>> = sums.collect();
-    let mut feature_count = vec![0f64; k * p];
-    let mut first_bad: Option<(usize, u32, Error)> = None;
-    for (&(lo, hi), sum) in ranges.iter().zip(sums) {
-        match sum {
-            Ok(local) => {
-                for (c, part) in local.chunks(hi - lo).enumerate() {
-                    feature_count[c * p + lo..c * p + hi].copy_from_slice(part);
+    let sums: Vec<Vec<f64>> = (ranges.par_iter().enumerate())
+        .map(|(t, &(lo, hi))| {
+            let w = hi - lo;
+            let mut local = vec![0f64; k * w];
+            for (i, &c) in class_of.iter().enumerate() {
+                let (cols, vals) = x.row(i);
+                let (from, to) = (bounds[i * n + t], bounds[i * n + t + 1]);
+                let counts = &mut local[c * w..(c + 1) * w];
+                for (&j, &v) in cols[from..to].iter().zip(&vals[from..to]) {
+                    counts[j as usize - lo] += weight(kind, v);
                 }
             }
-            Err(bad) if first_bad.as_ref().is_none_or(|f| (bad.0, bad.1) < (f.0, f.1)) => {
-                first_bad = Some(bad)
-            }
-            Err(_) => {}
+            local
+        })
+        .collect();
+    let mut feature_count = vec![0f64; k * p];
+    for (&(lo, hi), local) in ranges.iter().zip(&sums) {
+        for (c, part) in local.chunks(hi - lo).enumerate() {
+            feature_count[c * p + lo..c * p + hi].copy_from_slice(part);
         }
     }
-    match first_bad {
-        Some((_, _, e)) => Err(e),
-        None => Ok(feature_count),
-    }
+    Ok(feature_count)
 }
 
 /// A stored value as the event model reads it, checked.
 fn prepare(kind: NbKind, v: f64, row: usize, col: u32) -> Result<f64> {
+    check(kind, v, row, col)?;
+    Ok(weight(kind, v))
+}
+
+/// Whether the event model can read the value at `row`, `col`: a count is non-negative and
+/// finite.
+fn check(kind: NbKind, v: f64, row: usize, col: u32) -> Result<()> {
     match kind {
         NbKind::Multinomial if !(v >= 0.0 && v.is_finite()) => Err(Error::invalid(
             "x",
             format!("{v} at row {row}, column {col}"),
             "multinomial Naive Bayes takes non-negative finite counts",
         )),
-        NbKind::Multinomial | NbKind::Bernoulli { binarize: None } => Ok(v),
-        NbKind::Bernoulli { binarize: Some(t) } => Ok(f64::from(u8::from(v > t))),
+        _ => Ok(()),
+    }
+}
+
+/// A checked value as the event model reads it: a count, or a Bernoulli feature's 0 or 1.
+#[inline]
+fn weight(kind: NbKind, v: f64) -> f64 {
+    match kind {
+        NbKind::Multinomial | NbKind::Bernoulli { binarize: None } => v,
+        NbKind::Bernoulli { binarize: Some(t) } => f64::from(u8::from(v > t)),
     }
 }
 
