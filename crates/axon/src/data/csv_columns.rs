@@ -156,6 +156,9 @@ impl Builder {
 /// with the line it first appears on.
 type TextPart = (Vec<u32>, Vec<(Vec<u8>, usize)>);
 
+/// A distinct value of a text column and the line it first appears on.
+type Level = (String, usize);
+
 /// One column of the whole file as its blocks are read.
 pub(crate) enum Acc {
     Numeric(Numbers),
@@ -216,7 +219,7 @@ impl Acc {
         // in file order reported), the distinct ones are sorted as borrowed text, and each
         // level is then moved out of the chunk that holds it: a column of long documents is
         // never copied here.
-        let parts: Vec<(Vec<u32>, Vec<(String, usize)>)> = parts
+        let parts: Vec<(Vec<u32>, Vec<Level>)> = parts
             .into_par_iter()
             .map(|(codes, levels)| {
                 let levels =
