@@ -90,31 +90,30 @@ impl NaiveBayes {
         }
         let classes = distinct_labels(y);
         let (k, p) = (classes.len(), x.n_cols());
+        let class_of: Vec<usize> =
+            y.iter().map(|label| classes.partition_point(|l| l < label)).collect();
         let mut class_count = vec![0f64; k];
-        let mut feature_count = vec![0f64; k * p];
-        for (i, label) in y.iter().enumerate() {
-            let c = classes.partition_point(|&l| l < *label);
-            class_count[c] += 1.0;
-            let (cols, vals) = x.row(i);
-            for (&j, &v) in cols.iter().zip(vals) {
-                feature_count[c * p + j as usize] += prepare(kind, v, i, j)?;
-            }
-        }
+        class_of.iter().for_each(|&c| class_count[c] += 1.0);
+        let mut feature_count = feature_counts(kind, x, &class_of, k)?;
         rows::sum_slice(&mut class_count);
         rows::sum_slice(&mut feature_count);
         let total: f64 = class_count.iter().sum();
         let class_log_prior = class_count.iter().map(|&n| n.ln() - total.ln()).collect();
-        let mut feature_log_prob = vec![0f64; k * p];
-        for c in 0..k {
-            let counts = &feature_count[c * p..(c + 1) * p];
-            let denominator = match kind {
-                NbKind::Multinomial => counts.iter().map(|&n| n + alpha).sum::<f64>(),
+        let log_denominator: Vec<f64> = (0..k)
+            .map(|c| match kind {
+                NbKind::Multinomial => {
+                    feature_count[c * p..(c + 1) * p].iter().map(|&n| n + alpha).sum::<f64>()
+                }
                 NbKind::Bernoulli { .. } => class_count[c] + 2.0 * alpha,
-            };
-            for (out, &n) in feature_log_prob[c * p..(c + 1) * p].iter_mut().zip(counts) {
-                *out = (n + alpha).ln() - denominator.ln();
-            }
-        }
+            })
+            .map(f64::ln)
+            .collect();
+        let mut feature_log_prob = vec![0f64; k * p];
+        (feature_log_prob.par_chunks_mut(p.max(1)).zip(feature_count.par_chunks(p.max(1))))
+            .zip(&log_denominator)
+            .for_each(|((out, counts), &d)| {
+                out.par_iter_mut().zip(counts).for_each(|(o, &n)| *o = (n + alpha).ln() - d);
+            });
         Ok(NaiveBayes { kind, alpha, classes, class_log_prior, feature_log_prob, n_features: p })
     }
 
@@ -261,16 +260,83 @@ impl NaiveBayes {
     }
 }
 
+/// Each class's sum of each feature's values (`[c * p + j]`, rows of class `class_of[i]`), or
+/// the error of the first bad value in row order. The columns are cut into ranges, one task
+/// each, every task reading its part of all rows in order: each sum adds its values in row
+/// order, as one serial pass would (the same bits, whatever the values and the thread count).
+/// The values are checked first, and where each row's part of each range starts is found a
+/// row at a time (one pass over each row, where a search per row and task went out to memory
+/// again and again).
+fn feature_counts(kind: NbKind, x: &Csr, class_of: &[usize], k: usize) -> Result<Vec<f64>> {
+    let bad = (0..x.n_rows()).into_par_iter().find_map_first(|i| {
+        let (cols, vals) = x.row(i);
+        cols.iter().zip(vals).find_map(|(&j, &v)| check(kind, v, i, j).err())
+    });
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    let p = x.n_cols();
+    let width = p.div_ceil(4 * rayon::current_num_threads()).max(1 << 12);
+    let ranges: Vec<(usize, usize)> =
+        (0..p).step_by(width).map(|lo| (lo, p.min(lo + width))).collect();
+    let n = ranges.len() + 1;
+    let mut bounds = vec![0usize; class_of.len() * n];
+    bounds.par_chunks_mut(n).enumerate().for_each(|(i, b)| {
+        let cols = x.row(i).0;
+        for (b, &(lo, _)) in b.iter_mut().zip(&ranges) {
+            *b = cols.partition_point(|&j| (j as usize) < lo);
+        }
+        b[n - 1] = cols.len();
+    });
+    let sums: Vec<Vec<f64>> = (ranges.par_iter().enumerate())
+        .map(|(t, &(lo, hi))| {
+            let w = hi - lo;
+            let mut local = vec![0f64; k * w];
+            for (i, &c) in class_of.iter().enumerate() {
+                let (cols, vals) = x.row(i);
+                let (from, to) = (bounds[i * n + t], bounds[i * n + t + 1]);
+                let counts = &mut local[c * w..(c + 1) * w];
+                for (&j, &v) in cols[from..to].iter().zip(&vals[from..to]) {
+                    counts[j as usize - lo] += weight(kind, v);
+                }
+            }
+            local
+        })
+        .collect();
+    let mut feature_count = vec![0f64; k * p];
+    for (&(lo, hi), local) in ranges.iter().zip(&sums) {
+        for (c, part) in local.chunks(hi - lo).enumerate() {
+            feature_count[c * p + lo..c * p + hi].copy_from_slice(part);
+        }
+    }
+    Ok(feature_count)
+}
+
 /// A stored value as the event model reads it, checked.
 fn prepare(kind: NbKind, v: f64, row: usize, col: u32) -> Result<f64> {
+    check(kind, v, row, col)?;
+    Ok(weight(kind, v))
+}
+
+/// Whether the event model can read the value at `row`, `col`: a count is non-negative and
+/// finite.
+fn check(kind: NbKind, v: f64, row: usize, col: u32) -> Result<()> {
     match kind {
         NbKind::Multinomial if !(v >= 0.0 && v.is_finite()) => Err(Error::invalid(
             "x",
             format!("{v} at row {row}, column {col}"),
             "multinomial Naive Bayes takes non-negative finite counts",
         )),
-        NbKind::Multinomial | NbKind::Bernoulli { binarize: None } => Ok(v),
-        NbKind::Bernoulli { binarize: Some(t) } => Ok(f64::from(u8::from(v > t))),
+        _ => Ok(()),
+    }
+}
+
+/// A checked value as the event model reads it: a count, or a Bernoulli feature's 0 or 1.
+#[inline]
+fn weight(kind: NbKind, v: f64) -> f64 {
+    match kind {
+        NbKind::Multinomial | NbKind::Bernoulli { binarize: None } => v,
+        NbKind::Bernoulli { binarize: Some(t) } => f64::from(u8::from(v > t)),
     }
 }
 

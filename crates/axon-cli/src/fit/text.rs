@@ -436,8 +436,15 @@ fn describe_nb(
                     (j, lp[c * p + j] - others / (k - 1) as f64)
                 })
                 .collect();
-            lift.sort_by(|a, b| b.1.total_cmp(&a.1));
-            let top = lift.iter().take(SHOWN).map(|&(j, v)| (model.encoder.feature_name(j), v));
+            // The largest first, ties by column: the first SHOWN picked, then only they sorted.
+            let order =
+                |a: &(usize, f64), b: &(usize, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+            if lift.len() > SHOWN {
+                lift.select_nth_unstable_by(SHOWN, order);
+                lift.truncate(SHOWN);
+            }
+            lift.sort_unstable_by(order);
+            let top = lift.iter().map(|&(j, v)| (model.encoder.feature_name(j), v));
             (model.classes[c].clone(), top.collect())
         })
         .collect();

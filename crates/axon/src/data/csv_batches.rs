@@ -62,7 +62,7 @@ impl CsvBatches {
         let rules = self.options.rules(b',');
         if let Some(first) = self.first.take() {
             let frame = block_frame(
-                &first.bytes,
+                &self.blocks.handed()[first.start..],
                 first.first_line,
                 &self.layout,
                 &rules,

@@ -75,6 +75,12 @@ impl<R: Read> Blocks<R> {
         }
     }
 
+    /// The block last handed out (empty before the first): still in the buffer until the next
+    /// one is asked for, so that a caller that looked at its start can parse it without a copy.
+    pub fn handed(&self) -> &[u8] {
+        &self.buf[..self.handed]
+    }
+
     /// Tells the number of newlines in the block last handed out, so that they are not counted
     /// again.
     pub fn handed_newlines(&mut self, newlines: usize) {

@@ -3,6 +3,7 @@
 //! into an [`Acc`] that becomes a [`Column`]. Also the typo rule: a column of numbers with a
 //! stray word is an error naming its line, not a column of categories.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::frame::Column;
@@ -155,6 +156,9 @@ impl Builder {
 /// with the line it first appears on.
 type TextPart = (Vec<u32>, Vec<(Vec<u8>, usize)>);
 
+/// A distinct value of a text column and the line it first appears on.
+type Level = (String, usize);
+
 /// One column of the whole file as its blocks are read.
 pub(crate) enum Acc {
     Numeric(Numbers),
@@ -211,36 +215,51 @@ impl Acc {
             }
             Acc::Text(parts) => parts,
         };
-        // The values are checked and sorted in place as borrowed text, and only the distinct
-        // ones copied: a column of long documents is copied once, not twice.
-        let mut distinct: Vec<(&str, usize)> = Vec::new();
-        for (_, levels) in &parts {
-            for (bytes, line) in levels {
-                let level = std::str::from_utf8(bytes).map_err(|_| Error::Format {
-                    path: shown.to_owned(),
-                    line: *line,
-                    msg: format!("column `{name}`: a value is not valid UTF-8"),
-                })?;
-                distinct.push((level, *line));
-            }
-        }
-        let mut sorted: Vec<&str> = distinct.iter().map(|(level, _)| *level).collect();
-        sorted.sort_unstable();
-        sorted.dedup();
+        // Each chunk's values become text in place (checked on all cores, the first bad one
+        // in file order reported), the distinct ones are sorted as borrowed text, and each
+        // level is then moved out of the chunk that holds it: a column of long documents is
+        // never copied here.
+        let parts: Vec<(Vec<u32>, Vec<Level>)> = parts
+            .into_par_iter()
+            .map(|(codes, levels)| {
+                let levels =
+                    levels.into_iter().map(|(bytes, line)| match String::from_utf8(bytes) {
+                        Ok(text) => Ok((text, line)),
+                        Err(_) => Err(Error::Format {
+                            path: shown.to_owned(),
+                            line,
+                            msg: format!("column `{name}`: a value is not valid UTF-8"),
+                        }),
+                    });
+                Ok((codes, levels.collect::<Result<Vec<_>>>()?))
+            })
+            .collect::<Vec<Result<_>>>()
+            .into_iter()
+            .collect::<Result<_>>()?;
+        let distinct: Vec<(&str, usize)> = (parts.iter())
+            .flat_map(|(_, levels)| levels.iter().map(|(level, line)| (level.as_str(), *line)))
+            .collect();
+        // `order[i]` is the distinct value that is level `i`.
+        let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
+        order.par_sort_unstable_by(|&a, &b| distinct[a as usize].0.cmp(distinct[b as usize].0));
+        order.dedup_by(|a, b| distinct[*a as usize].0 == distinct[*b as usize].0);
+        let sorted: Vec<&str> = order.iter().map(|&d| distinct[d as usize].0).collect();
+        let remaps: Vec<Vec<u32>> = (parts.par_iter())
+            .map(|(_, levels)| {
+                let code = |level: &str| sorted.partition_point(|&l| l < level) as u32;
+                levels.iter().map(|(level, _)| code(level)).collect()
+            })
+            .collect();
         let mut codes = Vec::with_capacity(parts.iter().map(|(c, _)| c.len()).sum());
-        for (local, local_levels) in &parts {
-            let remap: Vec<u32> = local_levels
-                .iter()
-                .map(|(bytes, _)| {
-                    sorted.partition_point(|l| l.as_bytes() < bytes.as_slice()) as u32
-                })
-                .collect();
+        for ((local, _), remap) in parts.iter().zip(&remaps) {
             codes.extend(local.iter().map(|&c| remap[c as usize]));
         }
         if check_typos && !categorical.iter().any(|c| c == name) {
             check_not_typo(&sorted, &codes, &distinct, name, shown)?;
         }
-        let levels: Vec<String> = sorted.iter().map(|&l| l.to_owned()).collect();
+        let mut values: Vec<String> =
+            parts.into_iter().flat_map(|(_, levels)| levels.into_iter().map(|l| l.0)).collect();
+        let levels = order.iter().map(|&d| std::mem::take(&mut values[d as usize])).collect();
         Ok(Some(Column::Categorical { levels, codes }))
     }
 }

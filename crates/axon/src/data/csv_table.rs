@@ -65,9 +65,10 @@ pub(crate) struct Layout {
     header_line: usize,
 }
 
-/// The data rows of the first block, and the line they start on.
+/// Where the data rows of the first block start in it ([`Blocks::handed`], read in place
+/// rather than copied out), and the line they start on.
 pub(crate) struct FirstRows {
-    pub bytes: Vec<u8>,
+    pub start: usize,
     pub first_line: usize,
 }
 
@@ -108,7 +109,7 @@ impl Layout {
         let data_line = first_line + count_newlines(&bytes[..bom + data_start]);
         let selected = selected_columns(&names, rules, header_line, shown)?;
         let kinds = kinds.unwrap_or_else(|| guess_kinds(data, &selected, rules));
-        let first = FirstRows { bytes: data.to_vec(), first_line: data_line };
+        let first = FirstRows { start: bom + data_start, first_line: data_line };
         Ok((Layout { names, kinds, header_line }, first))
     }
 }
@@ -151,11 +152,12 @@ fn read_rows<R: Read>(
     shown: &str,
 ) -> Result<Pass> {
     let names = &layout.names;
-    let parts = parse_block(&first.bytes, first.first_line, &layout.kinds, rules, names, shown)?;
+    let data = &blocks.handed()[first.start..];
+    let parts = parse_block(data, first.first_line, &layout.kinds, rules, names, shown)?;
     let mut columns: Vec<Acc> = layout.kinds.iter().map(|&k| Acc::new(k)).collect();
     let first_rows: usize = parts.iter().map(|p| p.rows + p.dropped).sum();
-    if let (Some(size), false) = (size_hint, first.bytes.is_empty()) {
-        let expected = (size as f64 / first.bytes.len() as f64 * first_rows as f64 * 1.02) as usize;
+    if let (Some(size), false) = (size_hint, data.is_empty()) {
+        let expected = (size as f64 / data.len() as f64 * first_rows as f64 * 1.02) as usize;
         columns.iter_mut().for_each(|c| c.reserve(expected + 16));
     }
     let (mut n_rows, mut dropped_rows) = (0, 0);
@@ -165,7 +167,6 @@ fn read_rows<R: Read>(
         append_parts(columns, parts);
     };
     add(parts, &mut columns);
-    drop(first);
     while let Some(block) = blocks.next_block()? {
         let parts = parse_block(block.bytes, block.first_line, &layout.kinds, rules, names, shown)?;
         if let Some(newlines) = parts.iter().map(|p| p.newlines).sum::<Option<usize>>() {
@@ -325,6 +326,10 @@ fn guess_kinds(data: &[u8], selected: &[bool], rules: &Rules) -> Vec<Kind> {
             if *kind == Kind::Numeric && parse_number(trim(field)).is_none() {
                 *kind = Kind::Text;
             }
+        }
+        // Nothing left to guess (text columns of long documents are slow to read twice).
+        if !kinds.contains(&Kind::Numeric) {
+            break;
         }
     }
     kinds
