@@ -224,9 +224,9 @@ fn pool_2x2_plane<T: Float>(
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         if let (Some(p), Some(d)) = (as_f32(plane), as_f32_uninit(dst)) {
-            let b = bias.map(|b| b.to_f64() as f32);
+            let (b, cut) = (bias.map(|b| b.to_f64() as f32), relu.then_some(NO_GRADIENT));
             // SAFETY: the CPU has AVX-512F; the plane holds the pooled rows' inputs.
-            return unsafe { super::pool_avx512::max_pool_2x2(p, width, (b, relu), d, idx) };
+            return unsafe { super::pool_avx512::max_pool_2x2(p, width, (b, cut), d, idx) };
         }
     }
     dispatch(MaxPool2x2 { plane, width, dst, idx, relu, bias });
@@ -275,7 +275,7 @@ impl<T: Float> Kernel for MaxUnpool2x2<'_, T> {
     #[inline(always)]
     fn run(self) {
         let MaxUnpool2x2 { argmax, gy, width: [wi, wo], dx } = self;
-        let rows = if wo == 0 { 0 } else { gy.len() / wo };
+        let rows = gy.len().checked_div(wo).unwrap_or(0);
         for oh in 0..rows {
             let base = 2 * oh * wi;
             let (top, bottom) = dx[base..base + 2 * wi].split_at_mut(wi);

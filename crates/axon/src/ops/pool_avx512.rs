@@ -9,8 +9,6 @@
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
-use super::pool::NO_GRADIENT;
-
 /// The lanes `0, 2, …, 30`: the even elements of two 16-lane vectors, and each window's offset
 /// (`2j`) from the row's first window.
 #[target_feature(enable = "avx512f")]
@@ -52,7 +50,8 @@ fn takes(v: __m512, best: __m512) -> __mmask16 {
 }
 
 /// [`super::pool`]'s 2×2 max pooling of one plane (`width`: its columns and the pooled
-/// plane's), of the plane plus `bias` when given, of its ReLU when `relu`: every element of
+/// plane's), of the plane plus `bias` when given; with `cut`, of its ReLU, a window whose maximum
+/// is not positive recording the position `cut` (the pooling's "no gradient"): every element of
 /// `dst` and `idx` written.
 ///
 /// # Safety
@@ -62,7 +61,7 @@ fn takes(v: __m512, best: __m512) -> __mmask16 {
 pub(super) unsafe fn max_pool_2x2(
     plane: &[f32],
     [wi, wo]: [usize; 2],
-    (bias, relu): (Option<f32>, bool),
+    (bias, cut): (Option<f32>, Option<u32>),
     dst: &mut [MaybeUninit<f32>],
     idx: &mut [MaybeUninit<u32>],
 ) {
@@ -88,13 +87,13 @@ pub(super) unsafe fn max_pool_2x2(
             let at = _mm512_mask_blend_epi32(down, lp, _mm512_add_epi32(rp, wide));
             let first = _mm512_set1_epi32((base + 2 * j0) as i32);
             let mut at = _mm512_add_epi32(_mm512_add_epi32(at, first), evens());
-            if relu {
+            if let Some(cut) = cut {
                 let live = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(best, _mm512_setzero_ps());
                 best = _mm512_maskz_mov_ps(
                     live | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(best, best),
                     best,
                 );
-                at = _mm512_mask_blend_epi32(live, _mm512_set1_epi32(NO_GRADIENT as i32), at);
+                at = _mm512_mask_blend_epi32(live, _mm512_set1_epi32(cut as i32), at);
             }
             let o = oh * wo + j0;
             // SAFETY: the `n` outputs from `o` lie inside `dst` and `idx` (row `oh < rows`).
