@@ -73,14 +73,16 @@ fn relu_max_pool2d_gradients_match_finite_differences() {
 }
 
 /// `(input shape, output channels, kernel, stride, padding)` of the checked fused convolutions:
-/// odd and even outputs, a pointwise kernel, a stride, and (the first) a batch of several
-/// blocks of `BLOCK_COLUMNS` output pixels, split over the threads.
-const CONVS: [([usize; 4], usize, usize, usize, usize); 5] = [
+/// odd and even outputs, a pointwise kernel, a stride, (the first) a batch of several blocks of
+/// `BLOCK_COLUMNS` output pixels, split over the threads, and (the last) pooled rows of more
+/// than 16 windows, more than one vector of `f32` lanes.
+const CONVS: [([usize; 4], usize, usize, usize, usize); 6] = [
     ([40, 2, 9, 9], 3, 3, 1, 1),
     ([3, 3, 6, 7], 4, 3, 1, 0),
     ([2, 2, 8, 8], 3, 1, 1, 0),
     ([2, 1, 11, 10], 2, 3, 2, 1),
     ([1, 2, 4, 4], 2, 3, 1, 1),
+    ([1, 2, 4, 37], 3, 3, 1, 1),
 ];
 
 /// The fused convolution, ReLU and 2×2 max pooling against the three ops, values and
@@ -188,11 +190,19 @@ fn fused_and_unfused_cnns_train_alike_and_runs_repeat_bit_for_bit() {
 }
 
 /// 2×2 max pooling (the unrolled fast path), plain and fused with the ReLU, on values with many
-/// ties and an odd width: each window's output and gradient go to its first maximum in raster
-/// order (none for a fused window whose maximum is not positive), as a direct loop finds it.
+/// ties and odd widths (one of more than 16 windows a row, more than one vector of `f32` lanes):
+/// each window's output and gradient go to its first maximum in raster order (none for a fused
+/// window whose maximum is not positive), as a direct loop finds it.
 #[test]
 fn max_pool_2x2_breaks_ties_in_raster_order() {
-    let (shape, [h, w]) = ([2, 3, 6, 7], [6usize, 7usize]);
+    for [h, w] in [[6, 7], [4, 37]] {
+        pool_2x2_ties(h, w);
+    }
+}
+
+/// [`max_pool_2x2_breaks_ties_in_raster_order`] on `(2, 3, h, w)`.
+fn pool_2x2_ties(h: usize, w: usize) {
+    let shape = [2, 3, h, w];
     let mut rng = Rng::seed(11);
     let values: Vec<f64> = (0..2 * 3 * h * w).map(|_| (rng.below(4) as f64) - 1.0).collect();
     let gy_len = 2 * 3 * (h / 2) * (w / 2);

@@ -42,7 +42,7 @@ use rayon::prelude::*;
 use super::dispatch::{dense, Map};
 use super::im2col::{col2im_from, im2col_block};
 use super::matmul::gemm_into;
-use super::pool::{max_unpool_plane, relu_max_pool_2x2};
+use super::pool::{max_unpool_2x2, relu_max_pool_2x2};
 use super::reduce::sum_slice;
 use crate::tensor::{buffers, Float, Layout, Storage};
 
@@ -131,7 +131,7 @@ impl ConvGeometry {
 /// `y_b = W X_b + b` for one block of `samples` samples, given its im2col matrix `col`
 /// `(C·kH·kW, samples·L)`: the product into `tmp` (at least `O·samples·L` long), then, plane by
 /// plane while it is in cache, moved to `y` `(samples, O, L)` with the bias added, or with
-/// `pool`, the bias added in place and the plane's ReLU max-pooled over 2×2 windows into `y`
+/// `pool`, the ReLU of the plane plus the bias max-pooled over 2×2 windows into `y`
 /// `(samples, O, ⌊H_out/2⌋·⌊W_out/2⌋)` and the maxima's positions into `idx` (as
 /// `relu_max_pool2d` of the unfused output: the same values and positions). Every element of
 /// `y` (and `idx`) is written.
@@ -152,11 +152,11 @@ fn forward_block<T: Float>(
     for (s, yn) in y.chunks_exact_mut(o * plane_out).enumerate() {
         for (oc, row) in yn.chunks_exact_mut(plane_out).enumerate() {
             let b = bias.map_or(T::zero(), |b| b[oc]);
-            let plane = &mut tmp[oc * cols + s * l..][..l];
+            let plane = &tmp[oc * cols + s * l..][..l];
             if pool {
-                plane.iter_mut().for_each(|v| *v += b);
                 let at = (s * o + oc) * plane_out;
-                relu_max_pool_2x2(plane, widths, row, &mut idx[at..at + plane_out]);
+                let b = bias.map(|b| b[oc]);
+                relu_max_pool_2x2(plane, (widths, b), row, &mut idx[at..at + plane_out]);
                 continue;
             }
             for (d, &v) in row.iter_mut().zip(plane.iter()) {
@@ -305,10 +305,11 @@ fn unpool_block<T: Float>(g: &ConvGeometry, gy: &[T], argmax: &[u32], gb: &mut [
     let (l, o) = (g.col_cols(), g.out_channels);
     let plane = g.sample_out_len(true) / o;
     let cols = gy.len() / (o * plane) * l;
+    let widths = [g.output[1], g.output[1] / 2];
     let samples = gy.chunks_exact(o * plane).zip(argmax.chunks_exact(o * plane));
     for (s, (gn, an)) in samples.enumerate() {
         for (oc, (gp, ap)) in gn.chunks_exact(plane).zip(an.chunks_exact(plane)).enumerate() {
-            max_unpool_plane(ap, gp, &mut gb[oc * cols + s * l..][..l]);
+            max_unpool_2x2(ap, gp, widths, &mut gb[oc * cols + s * l..][..l]);
         }
     }
 }

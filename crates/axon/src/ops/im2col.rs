@@ -11,6 +11,7 @@
 
 use std::mem::MaybeUninit;
 
+use super::simd::{dispatch, Loop};
 use crate::tensor::Float;
 
 /// The sizes of one 2-D convolution, already checked by the caller.
@@ -177,7 +178,8 @@ pub fn col2im<T: Float>(g: &ConvGeometry, col: &mut [T], dx: &mut [T]) {
 
 /// [`col2im`] of the columns `0..L` of a matrix whose rows are `ld` apart (`col` starts at the
 /// sample's first column). For a [flat](ConvGeometry::is_flat) geometry each im2col row is one
-/// contiguous add onto the input (long enough to vectorise, where a 14-wide output row is not),
+/// contiguous add onto the input (long enough to vectorise, where a 14-wide output row is not;
+/// compiled for the CPU's widest vectors, [`dispatch`]),
 /// after its entries that hang over the padding are zeroed: they then add `+0` to a neighbouring
 /// row's edge, which leaves it unchanged (a sum started from `+0` is never `−0`), so the result
 /// is bit for bit the row-by-row one.
@@ -194,9 +196,11 @@ pub(crate) fn col2im_from<T: Float>(g: &ConvGeometry, col: &mut [T], ld: usize, 
             for_each_hanging(&mut src_rows[r0 * wo..r1 * wo], (c0, c1), wo, |v| *v = T::zero());
             let (first, last) = (r0 * wo + c0, (r1 - 1) * wo + c1);
             let d = &mut dx[in_row(r0) * w + start..][..last - first];
-            for (o, &v) in d.iter_mut().zip(&src_rows[first..last]) {
-                *o += v;
-            }
+            let s = &src_rows[first..last];
+            dispatch(Loop(
+                #[inline(always)]
+                || d.iter_mut().zip(s).for_each(|(o, &v)| *o += v),
+            ));
             return;
         }
         for oh in r0..r1 {

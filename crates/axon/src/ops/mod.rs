@@ -18,6 +18,8 @@ pub mod matmul;
 pub mod norm;
 pub mod op;
 pub mod pool;
+#[cfg(target_arch = "x86_64")]
+mod pool_avx512;
 pub mod reduce;
 pub mod simd;
 pub mod unary;

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use super::dispatch::{dense, Map};
 use super::simd::{dispatch, Kernel};
 use super::PARALLEL_THRESHOLD;
-use crate::tensor::{buffers, Float, Layout, Storage};
+use crate::tensor::{buffers, DType, Float, Layout, Storage};
 
 /// The sizes of one 2-D pooling, already checked by the caller (`padding ≤ kernel / 2`, so every
 /// window holds at least one input element).
@@ -95,7 +95,7 @@ pub fn max_pool2d<T: Float>(g: &PoolGeometry, x: &[T], relu: bool) -> (Vec<T>, V
         .with_min_len(g.planes_per_task())
         .for_each(|((dst, idx), plane)| {
             if pairs {
-                dispatch(MaxPool2x2 { plane, width: [wi, wo], dst, idx, relu });
+                pool_2x2_plane(plane, ([wi, wo], None, relu), dst, idx);
             } else {
                 max_pool_windows(plane, [&rows, &cols], wi, (dst, idx), relu);
             }
@@ -154,22 +154,25 @@ fn relu_of<T: Float>(best: T, at: u32) -> (T, u32) {
 }
 
 /// Max pooling of one plane (`wi` columns) over non-overlapping 2×2 windows without padding (of
-/// its ReLU when `relu`): the common case, with the window unrolled, no clipping and no branch,
-/// compiled for the CPU's widest vectors ([`dispatch`]). Each window compares its four inputs in
-/// the order of the general path (the first maximum in raster order, the last NaN), so the
-/// values and positions are the same.
+/// its ReLU when `relu`; with `bias`, of the plane plus `bias`, added as each input is read):
+/// the common case, with the window unrolled, no clipping and no branch, compiled for the CPU's
+/// widest vectors ([`dispatch`]). Each window compares its four inputs in the order of the
+/// general path (the first maximum in raster order, the last NaN), so the values and positions
+/// are the same. (An `f32` plane runs [`pool_2x2_plane`]'s AVX-512 kernel where it can.)
 struct MaxPool2x2<'a, T> {
     plane: &'a [T],
     width: [usize; 2],
     dst: &'a mut [MaybeUninit<T>],
     idx: &'a mut [MaybeUninit<u32>],
     relu: bool,
+    bias: Option<T>,
 }
 
 impl<T: Float> Kernel for MaxPool2x2<'_, T> {
     #[inline(always)]
     fn run(self) {
-        let MaxPool2x2 { plane, width: [wi, wo], dst, idx, relu } = self;
+        let MaxPool2x2 { plane, width: [wi, wo], dst, idx, relu, bias } = self;
+        let read = |v: T| bias.map_or(v, |b| v + b);
         let rows = dst.chunks_exact_mut(wo).zip(idx.chunks_exact_mut(wo));
         for (oh, (row, row_idx)) in rows.enumerate() {
             let base = 2 * oh * wi;
@@ -179,7 +182,8 @@ impl<T: Float> Kernel for MaxPool2x2<'_, T> {
             for (ow, ((o, i), (t, b))) in
                 row.iter_mut().zip(row_idx.iter_mut()).zip(pairs).enumerate()
             {
-                let (left, right) = (pick(t[1], 1, t[0], 0), pick(b[1], 1, b[0], 0));
+                let (t0, t1, b0, b1) = (read(t[0]), read(t[1]), read(b[0]), read(b[1]));
+                let (left, right) = (pick(t1, 1, t0, 0), pick(b1, 1, b0, 0));
                 let (best, at) = pick(right.0, right.1 + wi as u32, left.0, left.1);
                 let at = (base + 2 * ow) as u32 + at;
                 let (best, at) = if relu { relu_of(best, at) } else { (best, at) };
@@ -190,22 +194,104 @@ impl<T: Float> Kernel for MaxPool2x2<'_, T> {
     }
 }
 
-/// The fused ReLU and 2×2 max pooling ([`MaxPool2x2`]) of one plane of `width[0]` columns into
-/// `dst` and `idx` (`width[1]` columns), for the convolution's epilogue ([`super::conv`]), which
-/// pools each plane of its product while it is in cache.
-pub(super) fn relu_max_pool_2x2<T: Float>(
+/// `T`'s slice as `f32` when `T` is `f32`.
+fn as_f32<T: Float>(x: &[T]) -> Option<&[f32]> {
+    // SAFETY: `T` is `f32` (checked), so the cast changes nothing.
+    (T::DTYPE == DType::F32).then(|| unsafe { &*(x as *const [T] as *const [f32]) })
+}
+
+/// [`as_f32`] of a mutable slice.
+fn as_f32_mut<T: Float>(x: &mut [T]) -> Option<&mut [f32]> {
+    // SAFETY: `T` is `f32` (checked), so the cast changes nothing.
+    (T::DTYPE == DType::F32).then(|| unsafe { &mut *(x as *mut [T] as *mut [f32]) })
+}
+
+/// [`as_f32`] of a slice to write.
+fn as_f32_uninit<T: Float>(x: &mut [MaybeUninit<T>]) -> Option<&mut [MaybeUninit<f32>]> {
+    // SAFETY: `T` is `f32` (checked), so the cast changes nothing.
+    (T::DTYPE == DType::F32).then(|| unsafe { &mut *(x as *mut [_] as *mut [MaybeUninit<f32>]) })
+}
+
+/// The 2×2 max pooling of one plane ([`MaxPool2x2`]; `width`: its columns and the pooled
+/// plane's): with AVX-512 on an `f32` plane, [`super::pool_avx512`]'s kernel, which gives the
+/// same values and positions.
+fn pool_2x2_plane<T: Float>(
     plane: &[T],
-    width: [usize; 2],
+    (width, bias, relu): ([usize; 2], Option<T>, bool),
     dst: &mut [MaybeUninit<T>],
     idx: &mut [MaybeUninit<u32>],
 ) {
-    dispatch(MaxPool2x2 { plane, width, dst, idx, relu: true });
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        if let (Some(p), Some(d)) = (as_f32(plane), as_f32_uninit(dst)) {
+            let (b, cut) = (bias.map(|b| b.to_f64() as f32), relu.then_some(NO_GRADIENT));
+            // SAFETY: the CPU has AVX-512F; the plane holds the pooled rows' inputs.
+            return unsafe { super::pool_avx512::max_pool_2x2(p, width, (b, cut), d, idx) };
+        }
+    }
+    dispatch(MaxPool2x2 { plane, width, dst, idx, relu, bias });
 }
 
-/// The gradient of [`relu_max_pool_2x2`] on one plane ([`MaxUnpool`]), for the convolution's
-/// backward pass: every element of `dx` written.
-pub(super) fn max_unpool_plane<T: Float>(argmax: &[u32], gy: &[T], dx: &mut [T]) {
-    dispatch(MaxUnpool { argmax, gy, dx });
+/// The fused ReLU and 2×2 max pooling ([`MaxPool2x2`]) of one plane of `width[0]` columns plus
+/// `bias` into `dst` and `idx` (`width[1]` columns), for the convolution's epilogue
+/// ([`super::conv`]), which pools each plane of its product while it is in cache: the values
+/// and positions of `relu_max_pool2d` of the plane with the bias added.
+pub(super) fn relu_max_pool_2x2<T: Float>(
+    plane: &[T],
+    (width, bias): ([usize; 2], Option<T>),
+    dst: &mut [MaybeUninit<T>],
+    idx: &mut [MaybeUninit<u32>],
+) {
+    pool_2x2_plane(plane, (width, bias, true), dst, idx);
+}
+
+/// The gradient of [`relu_max_pool_2x2`] on one plane of `width[0]` columns
+/// ([`MaxUnpool2x2`]; with AVX-512 on an `f32` plane, [`super::pool_avx512`]'s kernel, which
+/// gives the same values), for the convolution's backward pass: every element of `dx` written.
+pub(super) fn max_unpool_2x2<T: Float>(argmax: &[u32], gy: &[T], width: [usize; 2], dx: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        if let (Some(g), Some(d)) = (as_f32(gy), as_f32_mut(dx)) {
+            // SAFETY: the CPU has AVX-512F; `dx` holds the pooled rows' inputs.
+            return unsafe { super::pool_avx512::max_unpool_2x2(argmax, g, width, d) };
+        }
+    }
+    dispatch(MaxUnpool2x2 { argmax, gy, width, dx });
+}
+
+/// [`MaxUnpool`] of non-overlapping 2×2 windows without padding (`width`: the plane's and the
+/// pooled plane's columns), written densely instead of zeroed and scattered into: each input
+/// takes `0 + g` when it is its window's maximum, else 0 (so the plane's first element, which
+/// the scatter adds `+0` to for each window without a gradient, is the same), inputs outside
+/// every window 0.
+struct MaxUnpool2x2<'a, T> {
+    argmax: &'a [u32],
+    gy: &'a [T],
+    width: [usize; 2],
+    dx: &'a mut [T],
+}
+
+impl<T: Float> Kernel for MaxUnpool2x2<'_, T> {
+    #[inline(always)]
+    fn run(self) {
+        let MaxUnpool2x2 { argmax, gy, width: [wi, wo], dx } = self;
+        let rows = gy.len().checked_div(wo).unwrap_or(0);
+        for oh in 0..rows {
+            let base = 2 * oh * wi;
+            let (top, bottom) = dx[base..base + 2 * wi].split_at_mut(wi);
+            let windows = argmax[oh * wo..][..wo].iter().zip(&gy[oh * wo..][..wo]);
+            let pairs = top.chunks_exact_mut(2).zip(bottom.chunks_exact_mut(2));
+            for (ow, ((&a, &g), (t, b))) in windows.zip(pairs).enumerate() {
+                let (g, p) = (T::zero() + g, (base + 2 * ow) as u32);
+                let put = |hit: bool| if hit { g } else { T::zero() };
+                (t[0], t[1]) = (put(a == p), put(a == p + 1));
+                (b[0], b[1]) = (put(a == p + wi as u32), put(a == p + wi as u32 + 1));
+            }
+            top[2 * wo..].fill(T::zero());
+            bottom[2 * wo..].fill(T::zero());
+        }
+        dx[2 * rows * wi..].fill(T::zero());
+    }
 }
 
 /// `∂L/∂x` of max pooling: each output gradient added at the position of its maximum (none for
