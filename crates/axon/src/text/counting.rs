@@ -3,18 +3,22 @@
 //! A corpus of a few thousand e-mails has millions of distinct bigrams, most of which `min_df`
 //! then drops; making a string of each, hashing it and merging the strings of parallel blocks
 //! was most of the time of a text fit. Here the tokens are interned first (block by block in
-//! parallel, then merged: there are few distinct tokens), and an n-gram is then one integer, its
-//! tokens' ids packed in a `u64`: each document's keys are sorted and counted run by run, each
-//! block's distinct keys with the number of its documents holding them, and the blocks' lists
-//! merged (sorted lists, added: the same in any order). The document-frequency bounds are applied
-//! to those integers, and only the n-grams kept become token-id sequences; their text (`tokens
-//! joined by one space`, unambiguous because tokens hold no spaces) is made by the caller.
-//! N-grams too long for one integer (`n` ids of the corpus's width over 64 bits) are interned
-//! instead, as sequences of token ids hashed as integers, in blocks merged by hash shards.
+//! parallel, then merged: there are few distinct tokens) and numbered in the order of their
+//! texts, and an n-gram is then one integer, its tokens' ids packed in a `u64` from the highest
+//! bits down, whose order is that of the n-grams' texts (see [`key_of`]). Each block's keys,
+//! tagged with their documents, are radix sorted once: runs of one key and document are its
+//! counts, runs of one key its number of documents, and the blocks' lists of those are merged
+//! (sorted lists, added: the same in any order). The document-frequency bounds are applied to
+//! those integers; an n-gram kept is numbered by its place among the kept keys, its column, and
+//! each block walks its sorted keys beside the kept ones to make its documents' rows, already
+//! in column order. Only the n-grams kept become token-id sequences; their text (tokens joined by
+//! one space, unambiguous because tokens hold no spaces) is made on demand. N-grams too long for
+//! one integer are interned instead, as sequences of token ids hashed as integers, in blocks
+//! merged by hash shards, and sorted by their token ids at the end.
 //!
-//! Token ids are given in order of first occurrence, block by block in document order, and
-//! interned n-gram ids the same way within each of a fixed number of hash shards, so they, and
-//! everything computed from them, do not depend on the number of threads.
+//! Token ids are the ranks of the tokens' texts, and interned n-gram ids are given in a fixed
+//! number of hash shards before that sort, so they, and everything computed from them, do not
+//! depend on the number of threads.
 
 use std::hash::Hasher;
 
@@ -25,8 +29,15 @@ use rustc_hash::{FxHashMap, FxHasher};
 use super::analyzer::Analyzer;
 
 /// Documents per parallel block: the blocks' n-grams are merged, and each common n-gram is in
-/// every block, so fewer, larger blocks mean less merging (a constant, not a thread count).
+/// every block, so fewer, larger blocks mean less merging (a constant, not a thread count). A
+/// power of two: a document's place in its block is the low [`DOC_BITS`] of what is sorted.
 const DOCS_PER_BLOCK: usize = 512;
+
+/// The bits of a document's place in its block.
+const DOC_BITS: u32 = DOCS_PER_BLOCK.trailing_zeros();
+
+/// The widest digit of the radix sort: 4096 counters stay in the first-level cache.
+const RADIX_BITS: u32 = 12;
 
 /// Distinct n-grams as sequences of token ids in one arena, found again by their ids.
 #[derive(Default)]
@@ -136,6 +147,25 @@ fn hash_str(s: &str) -> u64 {
 impl Tokens {
     fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    /// The same tokens numbered in the order of their texts (with no hash table: they are only
+    /// read by id after this), and each old id's new one.
+    fn sorted(&self) -> (Tokens, Vec<u32>) {
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.par_sort_unstable_by(|&a, &b| self.get(a).cmp(self.get(b)));
+        let mut rank = vec![0u32; self.len()];
+        let mut sorted = Tokens {
+            text: String::with_capacity(self.text.len()),
+            ends: Vec::with_capacity(self.len()),
+            table: HashTable::new(),
+        };
+        for (r, &t) in order.iter().enumerate() {
+            rank[t as usize] = r as u32;
+            sorted.text.push_str(self.get(t));
+            sorted.ends.push(sorted.text.len());
+        }
+        (sorted, rank)
     }
 
     fn get(&self, t: u32) -> &str {
@@ -301,59 +331,126 @@ fn merge_grams(blocks: &[GramBlock]) -> (Grams, Vec<Vec<u32>>) {
 }
 
 /// An n-gram of at most `hi` tokens as one integer: its tokens' ids plus one, `bits` bits
-/// each, the first highest. Every slot is nonzero, so n-grams of different lengths differ.
-fn key_of(ids: &[u64], bits: u32) -> u64 {
-    ids.iter().fold(0, |key, &id| (key << bits) | id)
+/// each, the first highest, in `hi` slots (the last empty, zero, for a shorter n-gram). Keys
+/// then sort as the n-grams' texts when ids are the ranks of the tokens' texts: token by token,
+/// a shorter n-gram first where it is a prefix of a longer one, as its text (a space sorts
+/// before every character a token holds) is a prefix or sorts first at that space.
+fn key_of(ids: &[u64], bits: u32, hi: usize) -> u64 {
+    let key = ids.iter().fold(0, |key, &id| (key << bits) | id);
+    key << (bits * (hi - ids.len()) as u32)
 }
 
-/// Pushes the token ids of the n-gram `key` onto `out`.
-fn push_ids(mut key: u64, bits: u32, out: &mut Vec<u32>) {
-    let start = out.len();
+/// Pushes the token ids of the n-gram `key` of `hi` slots onto `out`.
+fn push_ids(key: u64, bits: u32, hi: usize, out: &mut Vec<u32>) {
     let mask = (1u64 << bits) - 1;
-    while key != 0 {
-        out.push((key & mask) as u32 - 1);
-        key >>= bits;
+    for slot in (0..hi as u32).rev() {
+        match (key >> (slot * bits)) & mask {
+            0 => break,
+            id => out.push(id as u32 - 1),
+        }
     }
-    out[start..].reverse();
 }
 
-/// One block's documents as `(key, count)` entries, each document's sorted by key, and the
-/// block's distinct keys, sorted, with the number of its documents holding each.
+/// Sorts `values` stably by their bits `low..low + width` (the others ride along): a
+/// least-significant-digit radix sort in as few passes of at most [`RADIX_BITS`] as cover
+/// `width`, counted for every pass in one read; a pass whose digit is the same everywhere is
+/// skipped. `scratch` is reused memory.
+fn radix_sort(values: &mut Vec<u64>, scratch: &mut Vec<u64>, low: u32, width: u32) {
+    if width == 0 || values.len() < 2 {
+        return;
+    }
+    let passes = width.div_ceil(RADIX_BITS);
+    let digit = width.div_ceil(passes);
+    let (size, mask) = (1usize << digit, (1u64 << digit) - 1);
+    let mut counts = vec![0usize; passes as usize * size];
+    for &v in values.iter() {
+        for (p, c) in counts.chunks_exact_mut(size).enumerate() {
+            c[((v >> (low + p as u32 * digit)) & mask) as usize] += 1;
+        }
+    }
+    scratch.resize(values.len(), 0);
+    for (p, c) in counts.chunks_exact_mut(size).enumerate() {
+        if c.contains(&values.len()) {
+            continue;
+        }
+        let mut sum = 0;
+        for n in c.iter_mut() {
+            (*n, sum) = (sum, sum + *n);
+        }
+        let shift = low + p as u32 * digit;
+        for &v in values.iter() {
+            let b = ((v >> shift) & mask) as usize;
+            scratch[c[b]] = v;
+            c[b] += 1;
+        }
+        std::mem::swap(values, scratch);
+    }
+}
+
+/// One block's documents' n-grams counted: `(key << DOC_BITS | document, count)` entries sorted
+/// by key then document, and the block's distinct keys, sorted, with the number of its
+/// documents holding each.
 struct KeyBlock {
+    n_docs: usize,
     entries: Vec<(u64, u32)>,
-    /// Document `i`'s entries are `entries[ends[i - 1]..ends[i]]`.
-    ends: Vec<usize>,
     df: Vec<(u64, u32)>,
 }
 
+/// Counts a block's n-grams: every window's key tagged with its document, in document order,
+/// sorted stably by key alone (so each key's documents stay in order), then counted by runs.
+/// `keys` and `scratch` are reused memory.
 fn count_keys(
     block: &TokenBlock,
     global: &[u32],
-    ngram_range: (usize, usize),
+    (lo, hi): (usize, usize),
     bits: u32,
+    (keys, scratch): &mut (Vec<u64>, Vec<u64>),
 ) -> KeyBlock {
-    let (lo, hi) = ngram_range;
-    // Room for every window of every length (untouched pages cost nothing): never regrown.
-    let most = block.ids.len() * (hi + 1 - lo);
-    let (mut entries, mut ends) = (Vec::with_capacity(most), Vec::with_capacity(block.ends.len()));
-    let (mut doc, mut keys): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
+    keys.clear();
+    keys.reserve(block.ids.len() * (hi + 1 - lo));
+    let mut doc: Vec<u64> = Vec::new();
     let mut start = 0;
-    for &end in &block.ends {
+    for (d, &end) in block.ends.iter().enumerate() {
         doc.clear();
         doc.extend(block.ids[start..end].iter().map(|&id| u64::from(global[id as usize]) + 1));
         start = end;
-        keys.clear();
         for n in lo..=hi.min(doc.len()) {
-            keys.extend(doc.windows(n).map(|w| key_of(w, bits)));
+            keys.extend(doc.windows(n).map(|w| (key_of(w, bits, hi) << DOC_BITS) | d as u64));
         }
-        keys.sort_unstable();
-        entries.extend(keys.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u32)));
-        ends.push(entries.len());
     }
-    let mut distinct: Vec<u64> = entries.iter().map(|e| e.0).collect();
-    distinct.sort_unstable();
-    let df = distinct.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u32)).collect();
-    KeyBlock { entries, ends, df }
+    radix_sort(keys, scratch, DOC_BITS, bits * hi as u32);
+    let entries: Vec<(u64, u32)> =
+        keys.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u32)).collect();
+    let df = entries
+        .chunk_by(|a, b| a.0 >> DOC_BITS == b.0 >> DOC_BITS)
+        .map(|run| (run[0].0 >> DOC_BITS, run.len() as u32))
+        .collect();
+    KeyBlock { n_docs: block.ends.len(), entries, df }
+}
+
+/// A block's documents' rows over the `kept` keys (sorted; a key's column is its place there):
+/// the block's entries, in key order, walked beside them, so each row comes in column order.
+fn key_rows(block: &KeyBlock, kept: &[u64]) -> Vec<Vec<(u32, f64)>> {
+    let doc_mask = (1u64 << DOC_BITS) - 1;
+    let mut columns = Vec::with_capacity(block.entries.len());
+    let mut lens = vec![0usize; block.n_docs];
+    let mut p = 0;
+    for &(tagged, _) in &block.entries {
+        let key = tagged >> DOC_BITS;
+        p += kept[p..].iter().take_while(|&&k| k < key).count();
+        let kept_here = kept.get(p) == Some(&key);
+        if kept_here {
+            lens[(tagged & doc_mask) as usize] += 1;
+        }
+        columns.push(if kept_here { p as u32 } else { u32::MAX });
+    }
+    let mut rows: Vec<Vec<(u32, f64)>> = lens.iter().map(|&n| Vec::with_capacity(n)).collect();
+    for (&(tagged, count), &j) in block.entries.iter().zip(&columns) {
+        if j != u32::MAX {
+            rows[(tagged & doc_mask) as usize].push((j, f64::from(count)));
+        }
+    }
+    rows
 }
 
 /// Two sorted `(key, documents)` lists as one, the documents of a key in both added.
@@ -412,14 +509,13 @@ pub(crate) struct Counts {
     grams: Grams,
     /// The number of distinct n-grams before the test.
     pub n_distinct: usize,
-    /// Each document's `(n-gram id, count)` entries, one per distinct n-gram kept, in no set
-    /// order.
+    /// Each document's `(n-gram id, count)` entries, one per distinct n-gram kept, by id.
     pub rows: Vec<Vec<(u32, f64)>>,
 }
 
 impl Counts {
     /// Counts the terms `analyzer` makes of `docs`, keeping those whose number of documents
-    /// passes `keep`.
+    /// passes `keep`, numbered in the order of their texts.
     pub fn of<S: AsRef<str> + Sync>(
         analyzer: &Analyzer,
         docs: &[S],
@@ -433,8 +529,13 @@ impl Counts {
             .iter()
             .map(|b| (0..b.tokens.len() as u32).map(|t| tokens.intern(b.tokens.get(t))).collect())
             .collect();
+        let (tokens, rank) = tokens.sorted();
+        let globals: Vec<Vec<u32>> = globals
+            .into_par_iter()
+            .map(|g| g.into_iter().map(|t| rank[t as usize]).collect())
+            .collect();
         let bits = usize::BITS - tokens.len().leading_zeros();
-        if (bits as usize).saturating_mul(analyzer.ngram_range.1) <= 64 {
+        if (bits as usize).saturating_mul(analyzer.ngram_range.1) + DOC_BITS as usize <= 64 {
             Counts::by_keys(tokens, &blocks, &globals, analyzer.ngram_range, bits, keep)
         } else {
             Counts::interned(tokens, &blocks, &globals, analyzer.ngram_range, keep)
@@ -453,42 +554,24 @@ impl Counts {
         let mut counted: Vec<KeyBlock> = blocks
             .par_iter()
             .zip(globals)
-            .map(|(b, global)| count_keys(b, global, ngram_range, bits))
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |buffers, (b, global)| count_keys(b, global, ngram_range, bits, buffers),
+            )
             .collect();
         let dfs: Vec<Vec<(u64, u32)>> =
             counted.iter_mut().map(|b| std::mem::take(&mut b.df)).collect();
         let df = dfs.into_par_iter().reduce(Vec::new, merge_df);
         let n_distinct = df.len();
-        // Sorted: an n-gram's id is its place here (ids in no particular order would do).
+        // Sorted, in the order of the n-grams' texts: an n-gram's id is its place here.
         let kept: Vec<u64> = df.into_iter().filter(|&(_, d)| keep(d)).map(|e| e.0).collect();
-        // One hash probe per entry (a binary search in the kept keys missed the cache at
-        // every step).
-        let mut ids: FxHashMap<u64, u32> =
-            FxHashMap::with_capacity_and_hasher(kept.len(), Default::default());
-        ids.extend(kept.iter().enumerate().map(|(g, &k)| (k, g as u32)));
         // Each block's entries are freed as soon as its rows are made (not all blocks' entries
         // beside all the rows).
-        let ids = &ids;
-        let rows =
-            counted
-                .into_par_iter()
-                .flat_map_iter(|b| {
-                    let mut start = 0;
-                    (0..b.ends.len()).map(move |d| {
-                        let entries = &b.entries[start..b.ends[d]];
-                        start = b.ends[d];
-                        let mut row = Vec::with_capacity(entries.len());
-                        row.extend(entries.iter().filter_map(|&(key, count)| {
-                            ids.get(&key).map(|&g| (g, f64::from(count)))
-                        }));
-                        row
-                    })
-                })
-                .collect();
+        let rows = counted.into_par_iter().flat_map_iter(|b| key_rows(&b, &kept)).collect();
         let mut grams = Grams::default();
         for &key in &kept {
             grams.starts.push(grams.arena.len());
-            push_ids(key, bits, &mut grams.arena);
+            push_ids(key, bits, ngram_range.1, &mut grams.arena);
         }
         Counts { tokens, grams, n_distinct, rows }
     }
@@ -517,9 +600,13 @@ impl Counts {
             })
             .collect();
         let df = document_frequencies(&rows, all.len());
+        // The n-grams kept, in the order of their texts: of their token ids (the tokens' ranks),
+        // a shorter one first where it is a prefix of a longer one, as in [`key_of`].
+        let mut kept: Vec<u32> = (0..all.len() as u32).filter(|&g| keep(df[g as usize])).collect();
+        kept.par_sort_unstable_by(|&a, &b| all.get(a).cmp(all.get(b)));
         let mut new_id = vec![u32::MAX; all.len()];
         let mut grams = Grams::default();
-        for g in (0..all.len() as u32).filter(|&g| keep(df[g as usize])) {
+        for &g in &kept {
             new_id[g as usize] = grams.len() as u32;
             grams.starts.push(grams.arena.len());
             grams.arena.extend_from_slice(all.get(g));
@@ -527,12 +614,15 @@ impl Counts {
         let rows = rows
             .into_par_iter()
             .map(|row| {
-                row.into_iter()
+                let mut row: Vec<(u32, f64)> = row
+                    .into_iter()
                     .filter_map(|(g, c)| {
                         let g = new_id[g as usize];
                         (g != u32::MAX).then_some((g, c))
                     })
-                    .collect()
+                    .collect();
+                row.sort_unstable_by_key(|e| e.0);
+                row
             })
             .collect();
         Counts { tokens, grams, n_distinct: all.len(), rows }
@@ -541,33 +631,6 @@ impl Counts {
     /// The number of n-grams kept.
     pub fn n_terms(&self) -> usize {
         self.grams.len()
-    }
-
-    /// Sorts n-gram ids in the order of their texts, without making the texts: token by token,
-    /// by the tokens' alphabetical ranks. That is the order of the joined strings because the
-    /// separator, a space, sorts before every character a token holds, as the end of a shorter
-    /// sequence sorts before any further token. Only the tokens of `ids` are ranked (from 1, so
-    /// that 0 stands for no token), and each n-gram is keyed by the ranks of its first two
-    /// tokens in one integer: unigrams and bigrams are then ordered by their keys alone, and
-    /// only longer n-grams with equal keys compare their further tokens.
-    pub fn sort_by_text(&self, ids: &mut [u32]) {
-        let mut used = vec![false; self.tokens.len()];
-        ids.iter().flat_map(|&g| self.grams.get(g)).for_each(|&t| used[t as usize] = true);
-        let mut by_text: Vec<u32> =
-            (0..self.tokens.len() as u32).filter(|&t| used[t as usize]).collect();
-        by_text.par_sort_unstable_by(|&a, &b| self.tokens.get(a).cmp(self.tokens.get(b)));
-        let mut rank = vec![0u32; self.tokens.len()];
-        for (r, &t) in by_text.iter().enumerate() {
-            rank[t as usize] = r as u32 + 1;
-        }
-        let ranks = |g: u32| self.grams.get(g).iter().map(|&t| rank[t as usize]);
-        let key = |g: u32| {
-            let mut r = ranks(g);
-            (u64::from(r.next().unwrap_or(0)) << 32) | u64::from(r.next().unwrap_or(0))
-        };
-        let mut keyed: Vec<(u64, u32)> = ids.par_iter().map(|&g| (key(g), g)).collect();
-        keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ranks(a.1).cmp(ranks(b.1))));
-        ids.iter_mut().zip(keyed).for_each(|(id, (_, g))| *id = g);
     }
 
     /// The text of n-gram `g`: its tokens joined by one space.

@@ -287,6 +287,7 @@ impl CountVectorizer {
             let d = f64::from(d);
             d <= high && d >= low
         };
+        // Terms numbered in alphabetical order, each row by column.
         let mut counts = Counts::of(&options.analyzer, docs, within);
         let mut rows = std::mem::take(&mut counts.rows);
         if counts.n_distinct == 0 {
@@ -301,7 +302,6 @@ impl CountVectorizer {
         }
         let n_terms = counts.n_terms();
         let mut keep: Vec<u32> = (0..n_terms as u32).collect();
-        counts.sort_by_text(&mut keep);
         if let Some(limit) = options.max_features {
             if keep.len() > limit {
                 // Counts are whole numbers: their f64 sums are exact in any order.
@@ -324,24 +324,19 @@ impl CountVectorizer {
                 "after pruning, no terms remain; try a lower min_df or a higher max_df",
             ));
         }
-        let mut new_index = vec![u32::MAX; counts.n_terms()];
-        for (new, &old) in keep.iter().enumerate() {
-            new_index[old as usize] = new as u32;
+        if keep.len() < n_terms {
+            // Renumbered in the same order: rows stay sorted.
+            let mut new_index = vec![u32::MAX; n_terms];
+            for (new, &old) in keep.iter().enumerate() {
+                new_index[old as usize] = new as u32;
+            }
+            rows.par_iter_mut().for_each(|row| {
+                row.retain_mut(|(j, _)| {
+                    *j = new_index[*j as usize];
+                    *j != u32::MAX
+                })
+            });
         }
-        let rows: Vec<Vec<(u32, f64)>> = rows
-            .into_par_iter()
-            .map(|row| {
-                let mut row: Vec<(u32, f64)> = row
-                    .into_iter()
-                    .filter_map(|(j, c)| {
-                        let k = new_index[j as usize];
-                        (k != u32::MAX).then_some((k, c))
-                    })
-                    .collect();
-                row.sort_unstable_by_key(|e| e.0);
-                row
-            })
-            .collect();
         // Text is made only for the terms kept.
         let kept_terms = keep.par_iter().map(|&j| counts.term(j)).collect();
         let vectorizer =
