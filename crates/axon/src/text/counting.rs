@@ -36,8 +36,9 @@ const DOCS_PER_BLOCK: usize = 512;
 /// The bits of a document's place in its block.
 const DOC_BITS: u32 = DOCS_PER_BLOCK.trailing_zeros();
 
-/// The widest digit of the radix sort: 4096 counters stay in the first-level cache.
-const RADIX_BITS: u32 = 12;
+/// The widest digit of the radix sort: a pass scatters to 512 places at once, few enough for
+/// the first-level cache (of 36 bits, four passes of 9 took half the time of three of 12).
+const RADIX_BITS: u32 = 9;
 
 /// Distinct n-grams as sequences of token ids in one arena, found again by their ids.
 #[derive(Default)]
@@ -152,15 +153,19 @@ impl Tokens {
     /// The same tokens numbered in the order of their texts (with no hash table: they are only
     /// read by id after this), and each old id's new one.
     fn sorted(&self) -> (Tokens, Vec<u32>) {
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        order.par_sort_unstable_by(|&a, &b| self.get(a).cmp(self.get(b)));
+        // By the first eight bytes as one integer, the texts compared only where those tie.
+        let mut order: Vec<(u64, u32)> =
+            (0..self.len() as u32).map(|t| (text_prefix(self.get(t)), t)).collect();
+        order.par_sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| self.get(a.1).cmp(self.get(b.1)))
+        });
         let mut rank = vec![0u32; self.len()];
         let mut sorted = Tokens {
             text: String::with_capacity(self.text.len()),
             ends: Vec::with_capacity(self.len()),
             table: HashTable::new(),
         };
-        for (r, &t) in order.iter().enumerate() {
+        for (r, &(_, t)) in order.iter().enumerate() {
             rank[t as usize] = r as u32;
             sorted.text.push_str(self.get(t));
             sorted.ends.push(sorted.text.len());
@@ -185,6 +190,15 @@ impl Tokens {
         ends.push(text.len());
         t
     }
+}
+
+/// The first eight bytes of `s` as a big-endian integer, zeros after a shorter `s`: integers
+/// in the order of the texts, as far as those bytes tell.
+fn text_prefix(s: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = s.len().min(8);
+    bytes[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
 }
 
 fn token_text<'a>(text: &'a str, ends: &[usize], t: u32) -> &'a str {
