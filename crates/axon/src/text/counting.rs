@@ -150,29 +150,6 @@ impl Tokens {
         self.ends.len()
     }
 
-    /// The same tokens numbered in the order of their texts (with no hash table: they are only
-    /// read by id after this), and each old id's new one.
-    fn sorted(&self) -> (Tokens, Vec<u32>) {
-        // By the first eight bytes as one integer, the texts compared only where those tie.
-        let mut order: Vec<(u64, u32)> =
-            (0..self.len() as u32).map(|t| (text_prefix(self.get(t)), t)).collect();
-        order.par_sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0).then_with(|| self.get(a.1).cmp(self.get(b.1)))
-        });
-        let mut rank = vec![0u32; self.len()];
-        let mut sorted = Tokens {
-            text: String::with_capacity(self.text.len()),
-            ends: Vec::with_capacity(self.len()),
-            table: HashTable::new(),
-        };
-        for (r, &(_, t)) in order.iter().enumerate() {
-            rank[t as usize] = r as u32;
-            sorted.text.push_str(self.get(t));
-            sorted.ends.push(sorted.text.len());
-        }
-        (sorted, rank)
-    }
-
     fn get(&self, t: u32) -> &str {
         token_text(&self.text, &self.ends, t)
     }
@@ -226,6 +203,33 @@ fn tokenize_block<S: AsRef<str>>(analyzer: &Analyzer, docs: &[S]) -> TokenBlock 
         ends.push(ids.len());
     }
     TokenBlock { tokens, ends, ids }
+}
+
+/// The blocks' tokens as one numbering in the order of their texts, and each block's ids
+/// renamed to it: the tokens of every block sorted together (by an 8-byte prefix first, the
+/// texts compared only where those tie), equal texts given one id. The tokens come back with no
+/// hash table: they are only read by id after this.
+fn merge_tokens(blocks: &[TokenBlock]) -> (Tokens, Vec<Vec<u32>>) {
+    let mut all: Vec<(u64, u32, u32)> = (blocks.par_iter().enumerate())
+        .flat_map_iter(|(b, block)| {
+            (0..block.tokens.len() as u32)
+                .map(move |t| (text_prefix(block.tokens.get(t)), b as u32, t))
+        })
+        .collect();
+    let text = |&(_, b, t): &(u64, u32, u32)| blocks[b as usize].tokens.get(t);
+    all.par_sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| text(x).cmp(text(y))));
+    let mut tokens = Tokens::default();
+    let mut globals: Vec<Vec<u32>> = blocks.iter().map(|b| vec![0; b.tokens.len()]).collect();
+    let mut last: Option<&(u64, u32, u32)> = None;
+    for e in &all {
+        if last.is_none_or(|l| l.0 != e.0 || text(l) != text(e)) {
+            tokens.text.push_str(text(e));
+            tokens.ends.push(tokens.text.len());
+        }
+        globals[e.1 as usize][e.2 as usize] = tokens.len() as u32 - 1;
+        last = Some(e);
+    }
+    (tokens, globals)
 }
 
 /// One block's documents as `(n-gram, count)` rows over the block's own n-gram ids.
@@ -537,17 +541,7 @@ impl Counts {
     ) -> Counts {
         let blocks: Vec<TokenBlock> =
             docs.par_chunks(DOCS_PER_BLOCK).map(|b| tokenize_block(analyzer, b)).collect();
-        // The blocks' tokens merged in block order: few enough to do on one thread.
-        let mut tokens = Tokens::default();
-        let globals: Vec<Vec<u32>> = blocks
-            .iter()
-            .map(|b| (0..b.tokens.len() as u32).map(|t| tokens.intern(b.tokens.get(t))).collect())
-            .collect();
-        let (tokens, rank) = tokens.sorted();
-        let globals: Vec<Vec<u32>> = globals
-            .into_par_iter()
-            .map(|g| g.into_iter().map(|t| rank[t as usize]).collect())
-            .collect();
+        let (tokens, globals) = merge_tokens(&blocks);
         let bits = usize::BITS - tokens.len().leading_zeros();
         if (bits as usize).saturating_mul(analyzer.ngram_range.1) + DOC_BITS as usize <= 64 {
             Counts::by_keys(tokens, &blocks, &globals, analyzer.ngram_range, bits, keep)
@@ -565,9 +559,12 @@ impl Counts {
         bits: u32,
         keep: impl Fn(u32) -> bool + Sync,
     ) -> Counts {
+        // A run of blocks per thread, so each thread's sort buffers are made once.
+        let per_thread = blocks.len().div_ceil(rayon::current_num_threads());
         let mut counted: Vec<KeyBlock> = blocks
             .par_iter()
             .zip(globals)
+            .with_min_len(per_thread.max(1))
             .map_init(
                 || (Vec::new(), Vec::new()),
                 |buffers, (b, global)| count_keys(b, global, ngram_range, bits, buffers),
