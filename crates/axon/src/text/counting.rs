@@ -455,7 +455,7 @@ fn key_rows(block: &KeyBlock, kept: &[u64]) -> Vec<Vec<(u32, f64)>> {
     let mut p = 0;
     for &(tagged, _) in &block.entries {
         let key = tagged >> DOC_BITS;
-        p += kept[p..].iter().take_while(|&&k| k < key).count();
+        p = first_at_least(kept, p, key);
         let kept_here = kept.get(p) == Some(&key);
         if kept_here {
             lens[(tagged & doc_mask) as usize] += 1;
@@ -469,6 +469,20 @@ fn key_rows(block: &KeyBlock, kept: &[u64]) -> Vec<Vec<(u32, f64)>> {
         }
     }
     rows
+}
+
+/// The first place at or after `p` in the sorted `kept` whose key is at least `key`, found by
+/// steps doubling from `p` and then halving: a few reads where the next kept key is near, as it
+/// is for the common n-grams, and a logarithm of the gap, not the gap, where it is far (a small
+/// block of a large corpus skips most of the kept keys).
+fn first_at_least(kept: &[u64], p: usize, key: u64) -> usize {
+    let (mut lo, mut step) = (p, 1);
+    while lo + step <= kept.len() && kept[lo + step - 1] < key {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(kept.len());
+    lo + kept[lo..hi].partition_point(|&k| k < key)
 }
 
 /// Two sorted `(key, documents)` lists as one, the documents of a key in both added.
@@ -656,5 +670,21 @@ impl Counts {
             term.push_str(self.tokens.get(id));
         }
         term
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_at_least;
+
+    #[test]
+    fn first_at_least_equals_a_binary_search_from_any_start() {
+        let kept: Vec<u64> = (0..300u64).map(|i| i * i / 7 + i).collect();
+        for p in 0..=kept.len() {
+            for key in 0..kept[kept.len() - 1] + 3 {
+                let want = p + kept[p..].partition_point(|&k| k < key);
+                assert_eq!(first_at_least(&kept, p, key), want, "p {p}, key {key}");
+            }
+        }
     }
 }
