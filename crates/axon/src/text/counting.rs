@@ -5,7 +5,7 @@
 //! was most of the time of a text fit. Here the tokens are interned first (block by block in
 //! parallel, then merged: there are few distinct tokens) and numbered in the order of their
 //! texts, and an n-gram is then one integer, its tokens' ids packed in a `u64` from the highest
-//! bits down, whose order is that of the n-grams' texts (see [`key_of`]). Each block's keys,
+//! bits down, whose order is that of the n-grams' texts (see [`key_of`](super::gram_keys::key_of)). Each block's keys,
 //! tagged with their documents, are radix sorted once: runs of one key and document are its
 //! counts, runs of one key its number of documents, and the blocks' lists of those are merged
 //! (sorted lists, added: the same in any order). The document-frequency bounds are applied to
@@ -27,18 +27,12 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHasher};
 
 use super::analyzer::Analyzer;
+use super::gram_keys::{count_keys, key_rows, merge_df, push_ids, KeyBlock, DOC_BITS};
 
 /// Documents per parallel block: the blocks' n-grams are merged, and each common n-gram is in
 /// every block, so fewer, larger blocks mean less merging (a constant, not a thread count). A
 /// power of two: a document's place in its block is the low [`DOC_BITS`] of what is sorted.
-const DOCS_PER_BLOCK: usize = 512;
-
-/// The bits of a document's place in its block.
-const DOC_BITS: u32 = DOCS_PER_BLOCK.trailing_zeros();
-
-/// The widest digit of the radix sort: a pass scatters to 512 places at once, few enough for
-/// the first-level cache (of 36 bits, four passes of 9 took half the time of three of 12).
-const RADIX_BITS: u32 = 9;
+const DOCS_PER_BLOCK: usize = 1 << DOC_BITS;
 
 /// Distinct n-grams as sequences of token ids in one arena, found again by their ids.
 #[derive(Default)]
@@ -348,172 +342,6 @@ fn merge_grams(blocks: &[GramBlock]) -> (Grams, Vec<Vec<u32>>) {
     (merged, globals)
 }
 
-/// An n-gram of at most `hi` tokens as one integer: its tokens' ids plus one, `bits` bits
-/// each, the first highest, in `hi` slots (the last empty, zero, for a shorter n-gram). Keys
-/// then sort as the n-grams' texts when ids are the ranks of the tokens' texts: token by token,
-/// a shorter n-gram first where it is a prefix of a longer one, as its text (a space sorts
-/// before every character a token holds) is a prefix or sorts first at that space.
-fn key_of(ids: &[u64], bits: u32, hi: usize) -> u64 {
-    let key = ids.iter().fold(0, |key, &id| (key << bits) | id);
-    key << (bits * (hi - ids.len()) as u32)
-}
-
-/// Pushes the token ids of the n-gram `key` of `hi` slots onto `out`.
-fn push_ids(key: u64, bits: u32, hi: usize, out: &mut Vec<u32>) {
-    let mask = (1u64 << bits) - 1;
-    for slot in (0..hi as u32).rev() {
-        match (key >> (slot * bits)) & mask {
-            0 => break,
-            id => out.push(id as u32 - 1),
-        }
-    }
-}
-
-/// Sorts `values` stably by their bits `low..low + width` (the others ride along): a
-/// least-significant-digit radix sort in as few passes of at most [`RADIX_BITS`] as cover
-/// `width`, counted for every pass in one read; a pass whose digit is the same everywhere is
-/// skipped. `scratch` is reused memory.
-fn radix_sort(values: &mut Vec<u64>, scratch: &mut Vec<u64>, low: u32, width: u32) {
-    if width == 0 || values.len() < 2 {
-        return;
-    }
-    let passes = width.div_ceil(RADIX_BITS);
-    let digit = width.div_ceil(passes);
-    let (size, mask) = (1usize << digit, (1u64 << digit) - 1);
-    let mut counts = vec![0usize; passes as usize * size];
-    for &v in values.iter() {
-        for (p, c) in counts.chunks_exact_mut(size).enumerate() {
-            c[((v >> (low + p as u32 * digit)) & mask) as usize] += 1;
-        }
-    }
-    scratch.resize(values.len(), 0);
-    for (p, c) in counts.chunks_exact_mut(size).enumerate() {
-        if c.contains(&values.len()) {
-            continue;
-        }
-        let mut sum = 0;
-        for n in c.iter_mut() {
-            (*n, sum) = (sum, sum + *n);
-        }
-        let shift = low + p as u32 * digit;
-        for &v in values.iter() {
-            let b = ((v >> shift) & mask) as usize;
-            scratch[c[b]] = v;
-            c[b] += 1;
-        }
-        std::mem::swap(values, scratch);
-    }
-}
-
-/// One block's documents' n-grams counted: `(key << DOC_BITS | document, count)` entries sorted
-/// by key then document, and the block's distinct keys, sorted, with the number of its
-/// documents holding each.
-struct KeyBlock {
-    n_docs: usize,
-    entries: Vec<(u64, u32)>,
-    df: Vec<(u64, u32)>,
-}
-
-/// Counts a block's n-grams: every window's key tagged with its document, in document order,
-/// sorted stably by key alone (so each key's documents stay in order), then counted by runs.
-/// `keys` and `scratch` are reused memory.
-fn count_keys(
-    block: &TokenBlock,
-    global: &[u32],
-    (lo, hi): (usize, usize),
-    bits: u32,
-    (keys, scratch): &mut (Vec<u64>, Vec<u64>),
-) -> KeyBlock {
-    keys.clear();
-    keys.reserve(block.ids.len() * (hi + 1 - lo));
-    let mut doc: Vec<u64> = Vec::new();
-    let mut start = 0;
-    for (d, &end) in block.ends.iter().enumerate() {
-        doc.clear();
-        doc.extend(block.ids[start..end].iter().map(|&id| u64::from(global[id as usize]) + 1));
-        start = end;
-        for n in lo..=hi.min(doc.len()) {
-            keys.extend(doc.windows(n).map(|w| (key_of(w, bits, hi) << DOC_BITS) | d as u64));
-        }
-    }
-    radix_sort(keys, scratch, DOC_BITS, bits * hi as u32);
-    let entries: Vec<(u64, u32)> =
-        keys.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u32)).collect();
-    let df = entries
-        .chunk_by(|a, b| a.0 >> DOC_BITS == b.0 >> DOC_BITS)
-        .map(|run| (run[0].0 >> DOC_BITS, run.len() as u32))
-        .collect();
-    KeyBlock { n_docs: block.ends.len(), entries, df }
-}
-
-/// A block's documents' rows over the `kept` keys (sorted; a key's column is its place there):
-/// the block's entries, in key order, walked beside them, so each row comes in column order.
-fn key_rows(block: &KeyBlock, kept: &[u64]) -> Vec<Vec<(u32, f64)>> {
-    let doc_mask = (1u64 << DOC_BITS) - 1;
-    let mut columns = Vec::with_capacity(block.entries.len());
-    let mut lens = vec![0usize; block.n_docs];
-    let mut p = 0;
-    for &(tagged, _) in &block.entries {
-        let key = tagged >> DOC_BITS;
-        p = first_at_least(kept, p, key);
-        let kept_here = kept.get(p) == Some(&key);
-        if kept_here {
-            lens[(tagged & doc_mask) as usize] += 1;
-        }
-        columns.push(if kept_here { p as u32 } else { u32::MAX });
-    }
-    let mut rows: Vec<Vec<(u32, f64)>> = lens.iter().map(|&n| Vec::with_capacity(n)).collect();
-    for (&(tagged, count), &j) in block.entries.iter().zip(&columns) {
-        if j != u32::MAX {
-            rows[(tagged & doc_mask) as usize].push((j, f64::from(count)));
-        }
-    }
-    rows
-}
-
-/// The first place at or after `p` in the sorted `kept` whose key is at least `key`, found by
-/// steps doubling from `p` and then halving: a few reads where the next kept key is near, as it
-/// is for the common n-grams, and a logarithm of the gap, not the gap, where it is far (a small
-/// block of a large corpus skips most of the kept keys).
-fn first_at_least(kept: &[u64], p: usize, key: u64) -> usize {
-    let (mut lo, mut step) = (p, 1);
-    while lo + step <= kept.len() && kept[lo + step - 1] < key {
-        lo += step;
-        step *= 2;
-    }
-    let hi = (lo + step).min(kept.len());
-    lo + kept[lo..hi].partition_point(|&k| k < key)
-}
-
-/// Two sorted `(key, documents)` lists as one, the documents of a key in both added.
-fn merge_df(a: Vec<(u64, u32)>, b: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
-    if a.is_empty() || b.is_empty() {
-        return if a.is_empty() { b } else { a };
-    }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => {
-                out.push(a[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push((a[i].0, a[i].1 + b[j].1));
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
-}
-
 /// How many of `rows` hold each of `n_terms` terms, counted over a fixed number of row chunks in
 /// parallel (whole numbers: the same in any order).
 fn document_frequencies(rows: &[Vec<(u32, f64)>], n_terms: usize) -> Vec<u32> {
@@ -564,7 +392,7 @@ impl Counts {
         }
     }
 
-    /// The n-grams as integer keys (see [`key_of`]): sorted and counted, not hashed.
+    /// The n-grams as integer keys (see [`key_of`](super::gram_keys::key_of)): sorted and counted, not hashed.
     fn by_keys(
         tokens: Tokens,
         blocks: &[TokenBlock],
@@ -581,7 +409,9 @@ impl Counts {
             .with_min_len(per_thread.max(1))
             .map_init(
                 || (Vec::new(), Vec::new()),
-                |buffers, (b, global)| count_keys(b, global, ngram_range, bits, buffers),
+                |buffers, (b, global)| {
+                    count_keys((&b.ids, &b.ends), global, ngram_range, bits, buffers)
+                },
             )
             .collect();
         let dfs: Vec<Vec<(u64, u32)>> =
@@ -626,7 +456,7 @@ impl Counts {
             .collect();
         let df = document_frequencies(&rows, all.len());
         // The n-grams kept, in the order of their texts: of their token ids (the tokens' ranks),
-        // a shorter one first where it is a prefix of a longer one, as in [`key_of`].
+        // a shorter one first where it is a prefix of a longer one, as in [`key_of`](super::gram_keys::key_of).
         let mut kept: Vec<u32> = (0..all.len() as u32).filter(|&g| keep(df[g as usize])).collect();
         kept.par_sort_unstable_by(|&a, &b| all.get(a).cmp(all.get(b)));
         let mut new_id = vec![u32::MAX; all.len()];
@@ -670,21 +500,5 @@ impl Counts {
             term.push_str(self.tokens.get(id));
         }
         term
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::first_at_least;
-
-    #[test]
-    fn first_at_least_equals_a_binary_search_from_any_start() {
-        let kept: Vec<u64> = (0..300u64).map(|i| i * i / 7 + i).collect();
-        for p in 0..=kept.len() {
-            for key in 0..kept[kept.len() - 1] + 3 {
-                let want = p + kept[p..].partition_point(|&k| k < key);
-                assert_eq!(first_at_least(&kept, p, key), want, "p {p}, key {key}");
-            }
-        }
     }
 }

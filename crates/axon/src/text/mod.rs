@@ -11,8 +11,10 @@
 mod analyzer;
 mod counting;
 mod encoder;
+mod gram_keys;
 mod hashing;
 mod murmur;
+mod radix;
 mod tfidf;
 mod vocabulary;
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::analyzer::Analyzer;
 use super::counting::{short_key, Counts};
+use super::radix;
 use crate::error::{Error, Result};
 use crate::sparse::Csr;
 
@@ -219,32 +220,14 @@ impl Lookup {
     }
 }
 
-/// Sorts column numbers below `2^bits`: a least-significant-digit radix sort in as few passes
-/// of at most 11 bits as cover `bits`, a few passes over a document's columns instead of a
-/// comparison sort's `log n` (a short list is sorted by comparisons); `scratch` is reused
-/// memory. Equal integers are indistinguishable, so the result is that of any sort.
+/// Sorts column numbers below `2^bits`: by [`radix::sort_bits`], a few passes over a
+/// document's columns instead of a comparison sort's `log n` (a short list is sorted by
+/// comparisons); `scratch` is reused memory.
 fn sort_columns(columns: &mut Vec<u32>, scratch: &mut Vec<u32>, bits: u32) {
     if columns.len() < 256 {
         columns.sort_unstable();
-        return;
-    }
-    let passes = bits.div_ceil(11).max(1);
-    let width = bits.div_ceil(passes);
-    let mut starts = vec![0usize; 1 << width];
-    for pass in 0..passes {
-        let digit = |j: u32| ((j >> (pass * width)) as usize) & ((1 << width) - 1);
-        starts.fill(0);
-        columns.iter().for_each(|&j| starts[digit(j)] += 1);
-        let mut sum = 0;
-        for s in &mut starts {
-            (*s, sum) = (sum, sum + *s);
-        }
-        scratch.resize(columns.len(), 0);
-        for &j in columns.iter() {
-            scratch[starts[digit(j)]] = j;
-            starts[digit(j)] += 1;
-        }
-        std::mem::swap(columns, scratch);
+    } else {
+        radix::sort_bits(columns, scratch, 0, bits);
     }
 }
 
