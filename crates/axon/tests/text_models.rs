@@ -5,7 +5,8 @@
 //! Naive Bayes on `CountVectorizer(ngram_range=(1, 2), min_df=2)` counts predicts every test row
 //! as `MultinomialNB` does, both after a save and a load through `SavedModel`. A file whose
 //! tensors disagree with its encoder is refused on load, and several text columns are stacked
-//! side by side under their own names.
+//! side by side under their own names. Each model's most indicative features per class are its
+//! largest coefficients (or Naive Bayes lifts), as a full sort finds them.
 
 use std::path::PathBuf;
 
@@ -147,6 +148,51 @@ fn multinomial_nb_predicts_as_sklearn_after_a_save_and_load() {
     let want: Vec<&str> =
         f["test_predictions"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert_eq!(predicted, want);
+}
+
+/// The `n` largest `(name, value)` pairs by a full sort, ties to the lower column: what
+/// `top_features`' selection must reproduce.
+fn sorted_top(
+    values: impl Iterator<Item = (usize, f64)>,
+    n: usize,
+    name: impl Fn(usize) -> String,
+) -> Vec<(String, f64)> {
+    let mut all: Vec<(usize, f64)> = values.collect();
+    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    all.into_iter().take(n).map(|(j, v)| (name(j), v)).collect()
+}
+
+#[test]
+fn the_most_indicative_features_are_the_largest_coefficients_and_lifts() {
+    let s = split();
+    let model = tfidf_logit(&s);
+    let name = |j| model.encoder.feature_name(j);
+    let top = model.top_features(15);
+    assert_eq!(top.len(), 2);
+    // Towards spam (the second class, listed first) the largest positive coefficients; towards
+    // ham the most negative, with their signs.
+    assert_eq!(top[0].0, s.classes[1]);
+    let up = model.coef.iter().copied().enumerate().filter(|c| c.1 > 0.0);
+    assert_eq!(top[0].1, sorted_top(up, 15, name));
+    assert_eq!(top[1].0, s.classes[0]);
+    let down = model.coef.iter().map(|&b| -b).enumerate().filter(|c| c.1 > 0.0);
+    let want: Vec<(String, f64)> =
+        sorted_top(down, 15, name).into_iter().map(|(f, b)| (f, -b)).collect();
+    assert_eq!(top[1].1, want);
+    assert!(top.iter().all(|(_, f)| f.len() == 15));
+
+    let (encoder, x) = SparseEncoder::fit_transform(&[spec(Weighting::Counts)], &s.train).unwrap();
+    let nb = NaiveBayes::fit(NbKind::Multinomial, 1.0, &x, &labels(&s.train, &s.classes)).unwrap();
+    let model =
+        NaiveBayesModel::new(encoder, "label".into(), s.classes.clone(), nb, Value::Null).unwrap();
+    let (lp, p) = (model.nb.feature_log_prob(), x.n_cols());
+    let top = model.top_features(15);
+    for (c, (class, features)) in top.iter().enumerate() {
+        // Two classes: the lift over the other class's log-probability.
+        assert_eq!(*class, s.classes[c]);
+        let lift = (0..p).map(|j| (j, lp[c * p + j] - lp[(1 - c) * p + j]));
+        assert_eq!(*features, sorted_top(lift, 15, |j| model.encoder.feature_name(j)));
+    }
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use axon::data::{Design, Format, ReadOptions};
-use axon::linear::{check_options, fit_linear, row_major, EncodedLinearModel, LinearKind};
+use axon::linear::{check_options, fit_linear, largest, row_major, EncodedLinearModel, LinearKind};
 use axon::nn::bert::{EncoderFeatures, SentenceEncoder};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -238,14 +238,12 @@ fn report(
         }
     }
     for (k, class) in table.equations.iter().enumerate() {
-        let mut largest: Vec<(usize, f64)> = (0..table.names.len())
+        let sizes = (0..table.names.len())
             .filter(|&j| embedded.contains(&table.names[j]))
-            .map(|j| (j, table.values[j][k]))
-            .collect();
-        largest.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+            .map(|j| (j, table.values[j][k].abs()));
         outln!("\nLargest embedding coefficients towards {class} (of {}):", embedded.len())?;
-        for &(j, b) in largest.iter().take(SHOWN) {
-            outln!("  {:<width$} {b:>12.6}", table.names[j])?;
+        for (j, _) in largest(sizes, SHOWN) {
+            outln!("  {:<width$} {:>12.6}", table.names[j], table.values[j][k])?;
         }
     }
     outln!("\n(--json lists every coefficient, with standard errors where the fit gives them)")?;

@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 
 use axon::data::{read_libsvm, LibsvmOptions, SparseData};
 use axon::linear::{
-    fit_sparse_l1, fit_sparse_logit, SparseL1Options, SparseLinearModel, SparseLogitOptions,
-    SparseSolver,
+    fit_sparse_l1, fit_sparse_logit, largest, SparseL1Options, SparseLinearModel,
+    SparseLogitOptions, SparseSolver,
 };
 use axon::text::SparseEncoder;
 use serde::Serialize;
@@ -322,11 +322,13 @@ fn print_text(r: &SparseJson) -> anyhow::Result<()> {
         outln!("Intercept: {b:.6}")?;
     }
     outln!("Non-zero coefficients: {} of {}", r.nonzero, r.coefficients.len())?;
-    let mut sorted = r.coefficients.clone();
-    sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let positive: Vec<_> = sorted.iter().filter(|c| c.1 > 0.0).take(SHOWN).collect();
-    let negative: Vec<_> = sorted.iter().rev().filter(|c| c.1 < 0.0).take(SHOWN).collect();
-    for (title, list) in [("Largest positive", positive), ("Largest negative", negative)] {
+    // The largest coefficients by size on the side `sign`.
+    let side = |sign: f64| {
+        let scored = (r.coefficients.iter().enumerate()).map(|(i, c)| (i, sign * c.1));
+        let top = largest(scored.filter(|c| c.1 > 0.0), SHOWN);
+        top.into_iter().map(|(i, _)| r.coefficients[i]).collect::<Vec<_>>()
+    };
+    for (title, list) in [("Largest positive", side(1.0)), ("Largest negative", side(-1.0))] {
         if list.is_empty() {
             continue;
         }

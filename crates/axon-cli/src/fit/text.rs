@@ -329,16 +329,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         report.objective = Some(fit.objective);
         (report.log_loss, report.accuracy) = training_fit(&model.predict_proba_design(&x)?, &y)?;
         let p = x.n_cols();
-        report.top = (model.classes.iter().enumerate())
-            .map(|(c, name)| {
-                let row = &model.coef[c * p..(c + 1) * p];
-                let mut sorted: Vec<(usize, f64)> =
-                    row.iter().copied().enumerate().filter(|(_, b)| *b > 0.0).collect();
-                sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
-                let top = sorted.iter().take(SHOWN);
-                (name.clone(), top.map(|&(j, b)| (model.encoder.feature_name(j), b)).collect())
-            })
-            .collect();
+        report.top = model.top_features(SHOWN);
         report.coefficients_by_class = (model.classes.iter().enumerate())
             .filter(|_| args.json)
             .map(|(c, name)| {
@@ -376,17 +367,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let classes_of: Vec<usize> = y.iter().map(|&c| c as usize).collect();
     (report.log_loss, report.accuracy) =
         training_fit(&model.predict_proba_design(&x)?, &classes_of)?;
-    let mut sorted: Vec<(usize, f64)> =
-        fit.coef.iter().copied().enumerate().filter(|(_, b)| *b != 0.0).collect();
-    sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let named = |&(j, b): &(usize, f64)| (model.encoder.feature_name(j), b);
-    let up = sorted.iter().filter(|c| c.1 > 0.0).take(SHOWN).map(named).collect();
-    let down = sorted.iter().rev().filter(|c| c.1 < 0.0).take(SHOWN).map(named).collect();
-    report.top = vec![(model.classes[1].clone(), up), (model.classes[0].clone(), down)];
+    report.top = model.top_features(SHOWN);
     // Every feature by name only for --json (a quarter of a million strings otherwise unused).
     if args.json {
-        sorted.sort_by_key(|c| c.0);
-        report.coefficients = sorted.iter().map(named).collect();
+        let named = (fit.coef.iter().enumerate()).filter(|(_, &b)| b != 0.0);
+        report.coefficients = named.map(|(j, &b)| (model.encoder.feature_name(j), b)).collect();
     }
     print(args, &report)?;
     if let Some(path) = &args.out {
@@ -405,8 +390,7 @@ pub(crate) fn end_without_freeing<T>(big: T) {
 }
 
 /// Fills the Naive Bayes part of the report: priors, every feature's log-probabilities (when
-/// `every_feature`, for --json), and per class the features whose log-probability most exceeds
-/// the other classes' mean.
+/// `every_feature`, for --json), and per class the features most indicative of it.
 fn describe_nb(
     report: &mut TextReport,
     model: &NaiveBayesModel,
@@ -428,26 +412,7 @@ fn describe_nb(
         .filter(|_| every_feature)
         .map(|j| (model.encoder.feature_name(j), (0..k).map(|c| lp[c * p + j]).collect()))
         .collect();
-    report.top = (0..k)
-        .map(|c| {
-            let mut lift: Vec<(usize, f64)> = (0..p)
-                .map(|j| {
-                    let others = (0..k).filter(|&o| o != c).map(|o| lp[o * p + j]).sum::<f64>();
-                    (j, lp[c * p + j] - others / (k - 1) as f64)
-                })
-                .collect();
-            // The largest first, ties by column: the first SHOWN picked, then only they sorted.
-            let order =
-                |a: &(usize, f64), b: &(usize, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-            if lift.len() > SHOWN {
-                lift.select_nth_unstable_by(SHOWN, order);
-                lift.truncate(SHOWN);
-            }
-            lift.sort_unstable_by(order);
-            let top = lift.iter().map(|&(j, v)| (model.encoder.feature_name(j), v));
-            (model.classes[c].clone(), top.collect())
-        })
-        .collect();
+    report.top = model.top_features(SHOWN);
     Ok(())
 }
 

@@ -104,6 +104,7 @@ mod sparse_l1;
 mod sparse_model;
 mod sparse_multi;
 mod stochastic;
+mod top;
 mod tron;
 
 pub use binary::Link;
@@ -132,3 +133,5 @@ pub use sparse_multi::{
     fit_sparse_one_vs_rest, fit_sparse_one_vs_rest_l1, fit_sparse_softmax, SparseMultiFit,
     SparseMultiKind,
 };
+pub(crate) use top::per_class;
+pub use top::{largest, ClassFeatures};

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::binary::{sigmoid, softplus};
 use super::sparse::SparseLogitFit;
 use super::sparse_multi::{SparseMultiFit, SparseMultiKind};
+use super::top::{per_class, ClassFeatures};
 use crate::error::{Error, Result};
 use crate::io::{load_model, save_model_with_bytes, ModelFile, ModelKind};
 use crate::sparse::Csr;
@@ -134,6 +135,34 @@ impl SparseLinearModel {
         } else {
             "sparse-softmax"
         }
+    }
+
+    /// Per class, the `n` features that push most towards it, with their coefficients, largest
+    /// first: for a binary logit the largest positive coefficients (towards the second class,
+    /// listed first) and the most negative (towards the first); for `K` equations each class's
+    /// largest positive coefficients.
+    pub fn top_features(&self, n: usize) -> ClassFeatures {
+        let p = self.encoder.n_features();
+        let name = |j| self.encoder.feature_name(j);
+        if self.n_outputs() > 1 {
+            return per_class(
+                &self.classes,
+                p,
+                n,
+                |c, j| self.coef[c * p + j],
+                |_, b| b > 0.0,
+                name,
+            );
+        }
+        // Towards the first class a coefficient counts by its size below zero.
+        let sign = |c: usize| if c == 1 { 1.0 } else { -1.0 };
+        let mut top =
+            per_class(&self.classes, p, n, |c, j| sign(c) * self.coef[j], |_, b| b > 0.0, name);
+        for (c, (_, features)) in top.iter_mut().enumerate() {
+            features.iter_mut().for_each(|(_, b)| *b *= sign(c));
+        }
+        top.reverse();
+        top
     }
 
     /// The linear predictors `η = X Wᵀ + b`, `n × m` row-major.

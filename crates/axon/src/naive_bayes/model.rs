@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{NaiveBayes, NbKind};
 use crate::error::{Error, Result};
 use crate::io::{load_model, save_model_with_bytes, ModelFile, ModelKind};
+use crate::linear::{per_class, ClassFeatures};
 use crate::sparse::Csr;
 use crate::tensor::Tensor;
 use crate::text::SparseEncoder;
@@ -69,6 +70,20 @@ impl NaiveBayesModel {
             NbKind::Multinomial => "multinomial-nb",
             NbKind::Bernoulli { .. } => "bernoulli-nb",
         }
+    }
+
+    /// Per class, the `n` features most indicative of it: the largest lifts of the feature's
+    /// log-probability in the class over its mean log-probability in the other classes,
+    /// `log P(j | c) − mean_{o ≠ c} log P(j | o)`, largest first (with a single class, the
+    /// log-probability itself).
+    pub fn top_features(&self, n: usize) -> ClassFeatures {
+        let (k, p) = (self.classes.len(), self.nb.n_features());
+        let lp = self.nb.feature_log_prob();
+        let lift = |c: usize, j: usize| {
+            let others = (0..k).filter(|&o| o != c).map(|o| lp[o * p + j]).sum::<f64>();
+            lp[c * p + j] - if k > 1 { others / (k - 1) as f64 } else { 0.0 }
+        };
+        per_class(&self.classes, p, n, lift, |_, _| true, |j| self.encoder.feature_name(j))
     }
 
     /// `P(class | row)`, `n × K` row-major, for the rows of the design `x`.

@@ -8,8 +8,8 @@
 
 use axon::data::SparseData;
 use axon::linear::{
-    fit_sparse_one_vs_rest, fit_sparse_one_vs_rest_l1, fit_sparse_softmax, SparseLinearModel,
-    SparseLogitOptions,
+    fit_sparse_one_vs_rest, fit_sparse_one_vs_rest_l1, fit_sparse_softmax, largest,
+    SparseLinearModel, SparseLogitOptions,
 };
 use serde::Serialize;
 
@@ -156,13 +156,9 @@ fn print_text(r: &MultiJson) -> anyhow::Result<()> {
         100.0 * r.accuracy
     )?;
     for ((label, b), coef) in r.classes.iter().zip(&r.intercept).zip(&r.coefficients) {
-        let mut sorted = coef.clone();
-        sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let top: Vec<String> = sorted
-            .iter()
-            .filter(|c| c.1 > 0.0)
-            .take(SHOWN)
-            .map(|(j, c)| format!("{j}: {c:.4}"))
+        let positive = (coef.iter().enumerate()).map(|(i, c)| (i, c.1)).filter(|c| c.1 > 0.0);
+        let top: Vec<String> = (largest(positive, SHOWN).into_iter())
+            .map(|(i, c)| format!("{}: {c:.4}", coef[i].0))
             .collect();
         outln!("\nClass {label}: intercept {b:.6}; largest coefficients {}", top.join(", "))?;
     }
