@@ -19,7 +19,11 @@ pub mod norm;
 pub mod op;
 pub mod pool;
 #[cfg(target_arch = "x86_64")]
+mod pool_avx2;
+#[cfg(target_arch = "x86_64")]
 mod pool_avx512;
+#[cfg(target_arch = "x86_64")]
+mod pool_simd;
 pub mod reduce;
 pub mod simd;
 pub mod unary;

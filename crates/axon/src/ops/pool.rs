@@ -158,7 +158,7 @@ fn relu_of<T: Float>(best: T, at: u32) -> (T, u32) {
 /// the common case, with the window unrolled, no clipping and no branch, compiled for the CPU's
 /// widest vectors ([`dispatch`]). Each window compares its four inputs in the order of the
 /// general path (the first maximum in raster order, the last NaN), so the values and positions
-/// are the same. (An `f32` plane runs [`pool_2x2_plane`]'s AVX-512 kernel where it can.)
+/// are the same. (An `f32` plane runs [`pool_2x2_plane`]'s AVX-512 or AVX2 steps where it can.)
 struct MaxPool2x2<'a, T> {
     plane: &'a [T],
     width: [usize; 2],
@@ -213,8 +213,8 @@ fn as_f32_uninit<T: Float>(x: &mut [MaybeUninit<T>]) -> Option<&mut [MaybeUninit
 }
 
 /// The 2×2 max pooling of one plane ([`MaxPool2x2`]; `width`: its columns and the pooled
-/// plane's): with AVX-512 on an `f32` plane, [`super::pool_avx512`]'s kernel, which gives the
-/// same values and positions.
+/// plane's): on an `f32` plane with AVX-512 or AVX2, the vector steps of [`super::pool_simd`],
+/// which give the same values and positions.
 fn pool_2x2_plane<T: Float>(
     plane: &[T],
     (width, bias, relu): ([usize; 2], Option<T>, bool),
@@ -222,11 +222,16 @@ fn pool_2x2_plane<T: Float>(
     idx: &mut [MaybeUninit<u32>],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        if let (Some(p), Some(d)) = (as_f32(plane), as_f32_uninit(dst)) {
-            let (b, cut) = (bias.map(|b| b.to_f64() as f32), relu.then_some(NO_GRADIENT));
-            // SAFETY: the CPU has AVX-512F; the plane holds the pooled rows' inputs.
-            return unsafe { super::pool_avx512::max_pool_2x2(p, width, (b, cut), d, idx) };
+    if let (Some(p), Some(d)) = (as_f32(plane), as_f32_uninit(dst)) {
+        use std::arch::is_x86_feature_detected as has;
+        let args = (bias.map(|b| b.to_f64() as f32), relu.then_some(NO_GRADIENT));
+        if has!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            return unsafe { super::pool_avx512::max_pool_2x2(p, width, args, d, idx) };
+        }
+        if has!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { super::pool_avx2::max_pool_2x2(p, width, args, d, idx) };
         }
     }
     dispatch(MaxPool2x2 { plane, width, dst, idx, relu, bias });
@@ -246,14 +251,20 @@ pub(super) fn relu_max_pool_2x2<T: Float>(
 }
 
 /// The gradient of [`relu_max_pool_2x2`] on one plane of `width[0]` columns
-/// ([`MaxUnpool2x2`]; with AVX-512 on an `f32` plane, [`super::pool_avx512`]'s kernel, which
-/// gives the same values), for the convolution's backward pass: every element of `dx` written.
+/// ([`MaxUnpool2x2`]; on an `f32` plane with AVX-512 or AVX2, the vector steps of
+/// [`super::pool_simd`], which give the same values), for the convolution's backward pass: every
+/// element of `dx` written.
 pub(super) fn max_unpool_2x2<T: Float>(argmax: &[u32], gy: &[T], width: [usize; 2], dx: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        if let (Some(g), Some(d)) = (as_f32(gy), as_f32_mut(dx)) {
-            // SAFETY: the CPU has AVX-512F; `dx` holds the pooled rows' inputs.
+    if let (Some(g), Some(d)) = (as_f32(gy), as_f32_mut(dx)) {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, checked just above.
             return unsafe { super::pool_avx512::max_unpool_2x2(argmax, g, width, d) };
+        }
+        if has!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { super::pool_avx2::max_unpool_2x2(argmax, g, width, d) };
         }
     }
     dispatch(MaxUnpool2x2 { argmax, gy, width, dx });
@@ -440,5 +451,131 @@ impl Map<1> for Pool2dGrad<'_> {
             Some(argmax) => max_pool2d_backward(g, argmax, gy),
             None => avg_pool2d_backward(g, gy),
         })
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use std::arch::is_x86_feature_detected as has;
+    use std::mem::MaybeUninit;
+
+    use super::{Kernel, MaxPool2x2, MaxUnpool2x2, NO_GRADIENT};
+    use crate::Rng;
+
+    /// The 2×2 pooling of one plane, `(values' bits, positions)`.
+    type Pooled = (Vec<u32>, Vec<u32>);
+
+    /// A vector 2×2 pooling kernel: `(plane, width, (bias, cut), dst, idx)`.
+    type Simd = unsafe fn(
+        &[f32],
+        [usize; 2],
+        (Option<f32>, Option<u32>),
+        &mut [MaybeUninit<f32>],
+        &mut [MaybeUninit<u32>],
+    );
+
+    /// A vector 2×2 unpooling kernel: `(argmax, gy, width, dx)`.
+    type SimdBack = unsafe fn(&[u32], &[f32], [usize; 2], &mut [f32]);
+
+    /// The vector kernels this CPU runs, by name.
+    fn vector_kernels() -> Vec<(&'static str, Simd, SimdBack)> {
+        let mut kernels: Vec<(&str, Simd, SimdBack)> = Vec::new();
+        if has!("avx2") {
+            kernels.push((
+                "avx2",
+                super::super::pool_avx2::max_pool_2x2,
+                super::super::pool_avx2::max_unpool_2x2,
+            ));
+        }
+        if has!("avx512f") {
+            kernels.push((
+                "avx512",
+                super::super::pool_avx512::max_pool_2x2,
+                super::super::pool_avx512::max_unpool_2x2,
+            ));
+        }
+        kernels
+    }
+
+    /// Values with many ties, both zeros, negatives, infinities and NaN.
+    fn values(rng: &mut Rng, len: usize) -> Vec<f32> {
+        const SET: [f32; 9] = [-1.0, -0.0, 0.0, 0.5, 1.0, 2.0, f32::NAN, f32::NEG_INFINITY, -3.0];
+        (0..len)
+            .map(|_| {
+                if rng.below(3) == 0 {
+                    SET[rng.below(SET.len())]
+                } else {
+                    rng.uniform() as f32 - 0.5
+                }
+            })
+            .collect()
+    }
+
+    /// `dst` and `idx` of `len` elements (set to a NaN and 7 first), filled by `fill`.
+    fn pooled(
+        len: usize,
+        fill: impl FnOnce(&mut [MaybeUninit<f32>], &mut [MaybeUninit<u32>]),
+    ) -> Pooled {
+        let mut dst = vec![MaybeUninit::new(f32::from_bits(0x7fc0_dead)); len];
+        let mut idx = vec![MaybeUninit::new(7); len];
+        fill(&mut dst, &mut idx);
+        // SAFETY: every element was initialised when the vectors were made.
+        unsafe {
+            (
+                dst.iter().map(|v| v.assume_init().to_bits()).collect(),
+                idx.iter().map(|i| i.assume_init()).collect(),
+            )
+        }
+    }
+
+    /// The AVX2 and AVX-512 kernels give the generic kernels' values, positions and gradients bit
+    /// for bit: rows of 1 to 20 windows (one masked step, full steps, a last step overlapping),
+    /// columns and a row past the windows, with and without the ReLU and the bias.
+    #[test]
+    fn vector_kernels_match_the_generic_kernels() {
+        let kernels = vector_kernels();
+        let mut rng = Rng::seed(5);
+        for wi in 2..=41 {
+            for wo in 1..=wi / 2 {
+                for (rows, extra) in [(1, 0), (3, 1), (2, 0)] {
+                    let plane = values(&mut rng, (2 * rows + extra) * wi);
+                    let gy: Vec<f32> = values(&mut rng, rows * wo);
+                    let len = rows * wo;
+                    for (bias, relu) in
+                        [(None, false), (None, true), (Some(0.25), true), (Some(-0.5), false)]
+                    {
+                        let width = [wi, wo];
+                        let want = pooled(len, |dst, idx| {
+                            MaxPool2x2 { plane: &plane, width, dst, idx, relu, bias }.run()
+                        });
+                        let mut want_dx = vec![f32::NAN; plane.len()];
+                        MaxUnpool2x2 { argmax: &want.1, gy: &gy, width, dx: &mut want_dx }.run();
+                        let want_dx: Vec<u32> = want_dx.iter().map(|v| v.to_bits()).collect();
+                        if relu {
+                            assert!(want
+                                .1
+                                .iter()
+                                .all(|&i| i == NO_GRADIENT || (i as usize) < plane.len()));
+                        }
+                        let cut = relu.then_some(NO_GRADIENT);
+                        for &(name, forward, backward) in &kernels {
+                            let case = format!(
+                                "{name}: {rows}×{wi} into {wo}, bias {bias:?}, relu {relu}"
+                            );
+                            // SAFETY: `vector_kernels` checked the CPU's instruction set.
+                            let got = pooled(len, |dst, idx| unsafe {
+                                forward(&plane, width, (bias, cut), dst, idx)
+                            });
+                            assert_eq!(got, want, "{case}");
+                            let mut dx = vec![f32::NAN; plane.len()];
+                            // SAFETY: as above.
+                            unsafe { backward(&want.1, &gy, width, &mut dx) };
+                            let dx: Vec<u32> = dx.iter().map(|v| v.to_bits()).collect();
+                            assert_eq!(dx, want_dx, "gradient, {case}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
