@@ -2,7 +2,8 @@
 //! own ops (`matmul`, `softmax`, `where_cond`), finite-difference gradient checks in `q`, `k` and
 //! `v` with and without a key mask and for 3-D and 4-D operands, the masking rules (a padded key
 //! gets no weight and no gradient; a row with every key masked gives zeros), `f32` against `f64`,
-//! strided operands and padding at the end of the keys (the kernel's fast path), the errors for
+//! strided operands and padding at the end of the keys (the kernel's fast path), the backward
+//! pass's probabilities (computed again) equal to the forward pass's bit for bit, the errors for
 //! operands that do not fit, and `nn::MultiHeadAttention` (gradients in the input
 //! and all its weights; padding masked out leaves the real tokens exactly as without it), and
 //! `nn::TransformerEncoderLayer` (post-LN and pre-LN: gradients, padding, seeded dropout).
@@ -361,4 +362,28 @@ fn multi_head_attention_dropout_acts_in_training_only() {
     let x = rand([2, 3, 8], 91);
     let eval = layer.forward(&x).unwrap().to_vec::<f64>().unwrap();
     assert_eq!(eval, run(5, false), "evaluation ignores the dropout");
+}
+
+#[test]
+fn the_backward_pass_computes_the_forward_probabilities_again_bit_for_bit() {
+    // With V = I the output is P (dropped, with dropout), and with the output's gradient G = I,
+    // dV = Pᵀ G is P again as the backward pass computed it: the two must be equal exactly, in
+    // f32, through the whole-plane, the padded-prefix and the any-pattern paths.
+    let (b, h, l) = (2, 3, 48);
+    let f32_rand = |seed| Tensor::rand([b, h, l, 16], -2.0, 2.0, DType::F32, &mut Rng::seed(seed));
+    let eye: Vec<f32> = (0..b * h * l * l).map(|i| f32::from(i % (l * l) % (l + 1) == 0)).collect();
+    let eye = Tensor::from_vec(eye, [b, h, l, l]).unwrap();
+    let (q, k, v) = (f32_rand(1).requires_grad(), f32_rand(2).requires_grad(), eye.clone());
+    let v = v.requires_grad();
+    let prefix: Vec<f32> = (0..b * l).map(|i| f32::from(i / l == 0 || i % l < 30)).collect();
+    let pattern: Vec<f32> = (0..b * l).map(|i| f32::from(i % 3 != 1)).collect();
+    for (mask, dropout) in [(None, 0.0), (Some(prefix), 0.0), (Some(pattern), 0.0), (None, 0.3)] {
+        let mask = mask.map(|m| Tensor::from_vec(m, [b, l]).unwrap());
+        let o = q.scaled_dot_product_attention_dropout(&k, &v, mask.as_ref(), None, dropout, 5);
+        let o = o.unwrap();
+        let grads = o.backward_with(&eye).unwrap();
+        let dv = grads.get(&v).unwrap().transpose(2, 3).unwrap();
+        let what = format!("mask {}, dropout {dropout}", mask.is_some());
+        assert_eq!(dv.to_vec::<f32>().unwrap(), o.to_vec::<f32>().unwrap(), "{what}");
+    }
 }

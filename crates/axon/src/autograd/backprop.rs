@@ -340,10 +340,12 @@ fn input_grads(op: &Op, node: &Tensor, g: &Tensor) -> Result<SmallVec<[Option<Te
         Op::Cast(x) => smallvec![Some(g.to_dtype(x.dtype())?)],
         // dW = Xᵀ G.
         Op::SparseMatMul { x, weight } => smallvec![Some(sparse_t_matmul(x, g, weight.dtype())?)],
-        Op::Attention { q, k, v, scale, probs, dropout } => {
-            // dV = Pᵀ G, dS = scale · P ⊙ (G Vᵀ − rowsum), dQ = dS K, dK = dSᵀ Q, one kernel.
+        Op::Attention { q, k, v, scale, mask, dropout } => {
+            // P again, dV = Pᵀ G, dS = scale · P ⊙ (G Vᵀ − rowsum), dQ = dS K, dK = dSᵀ Q, one
+            // kernel.
             let geometry = attention_geometry(q, k, v, Some(*scale))?;
-            let kernel = AttentionGrads { geometry: &geometry, probs, dropout: *dropout };
+            let mask = mask.as_deref();
+            let kernel = AttentionGrads { geometry: &geometry, mask, dropout: *dropout };
             let [dq, dk, dv] = kernel.map([q.operand(), k.operand(), v.operand(), g.operand()])?;
             // Each gradient is laid out in its operand's memory order.
             let tracked = |t: &Tensor, s: Storage| {

@@ -7,12 +7,17 @@
 //! O = P V                 (Lq × Dv)
 //! ```
 //!
-//! One fused pass per plane: the scores are written once into the buffer that becomes `P` (the
-//! softmax runs in place), so no separate score, exponential or mask tensor is made. `P` is what
-//! the backward pass needs (`dV = Pᵀ dO`, `dS = P ⊙ (dP − rowsum(dP ⊙ P))` with
-//! `dP = dO Vᵀ`, `dQ = scale · dS K`, `dK = scale · dSᵀ Q`), so it is kept when a gradient will
-//! be taken and dropped plane by plane otherwise. A query row whose keys are all masked attends
-//! to nothing: its output and its gradients are zero (PyTorch would give NaN there).
+//! One fused pass per plane: the scores are written once into a scratch plane of the thread,
+//! where the softmax turns them into `P` in place, so no separate score, exponential or mask
+//! tensor is made, and nothing of size `Lq × Lk` outlives the plane. The backward pass
+//! (`dV = Pᵀ dO`, `dS = P ⊙ (dP − rowsum(dP ⊙ P))` with `dP = dO Vᵀ`, `dQ = scale · dS K`,
+//! `dK = scale · dSᵀ Q`) computes each plane's `P` again by the same call as the forward pass,
+//! bit for bit, as FlashAttention recomputes it, instead of keeping every plane's `P` from the
+//! forward pass (`B·H·L²` values per layer, 50 MB for MiniLM at batch 16 and 256 tokens): one
+//! more product `Q Kᵀ` and softmax per plane in the backward pass, measured by
+//! `scripts/bench_attention.py` and `scripts/bench_finetune.py`. A query row whose keys are all
+//! masked attends to nothing: its output and its gradients are zero (PyTorch would give NaN
+//! there).
 //!
 //! The forward pass reads `Q`, `K` and `V` through their strides (the heads of a projection
 //! `(B, L, H, D)` viewed as `(B, H, L, D)` need no copy) and writes `O` in the `(B, Lq, H, Dv)`
@@ -24,7 +29,7 @@
 //! In training, the probabilities may be dropped out before `P V` ([`DropProbs`]):
 //! `O = (P ⊙ M / keep) V`, with `dV` taken through the same mask and `dP = (dO Vᵀ) ⊙ M / keep`.
 //! The mask is drawn from a counter-based hash of the seed and each probability's place, so the
-//! backward pass draws it again instead of storing it.
+//! backward pass draws it again instead of storing it, as it computes `P` again.
 
 use rayon::prelude::*;
 
@@ -121,97 +126,113 @@ impl<T> SharedOut<T> {
     }
 }
 
+/// The probabilities of plane `p` over the keys its batch row attends to, written to the
+/// start of `s` as rows of `n` (returned; 0 when no key is attended, and nothing is written):
+/// `S = Q Kᵀ` (Kᵀ is K read with its strides swapped), then the row softmax in place. The
+/// forward and the backward pass both compute `P` by this one call, so the backward pass's `P`
+/// is the forward pass's bit for bit.
+#[allow(clippy::too_many_arguments)]
+fn probabilities<T: Float>(
+    g: &AttentionGeometry,
+    keys: Keys,
+    (q, qs): (&[T], &Strided),
+    (k, ks): (&[T], &Strided),
+    p: usize,
+    s: &mut [T],
+    scale: T,
+) -> usize {
+    let n = match keys {
+        Keys::Prefix(n) => n,
+        Keys::Masked(_) => g.lk,
+    };
+    if n == 0 {
+        return 0;
+    }
+    let s = &mut s[..g.lq * n];
+    let (qp, kp) = (&q[qs.base(p, g.heads)..], &k[ks.base(p, g.heads)..]);
+    gemm_into(
+        s,
+        false,
+        (qp, [qs.row, qs.col]),
+        (kp, [ks.col, ks.row]),
+        [g.lq, n, g.d],
+        Parallelism::None,
+    );
+    match keys {
+        Keys::Prefix(_) => dispatch(Softmax { s, n, scale, keep: None }),
+        Keys::Masked(m) => dispatch(Softmax { s, n, scale, keep: Some(m) }),
+    }
+    n
+}
+
+/// The keys each batch row attends to.
+fn keys_of<'m>(g: &AttentionGeometry, mask: Option<&'m [bool]>) -> Vec<Keys<'m>> {
+    (0..g.planes / g.heads).map(|b| Keys::of(g.keys(mask, b * g.heads), g.lk)).collect()
+}
+
 /// The forward kernel of `[q, k, v]` (any strides): the output, `(B, Lq, H, Dv)` in memory
-/// (`(planes, lq, dv)` for 3-D operands), and, with `keep_probs`, the probabilities
-/// `(planes, lq, lk)`.
+/// (`(planes, lq, dv)` for 3-D operands). The probabilities live in one plane's scratch per
+/// thread and are not kept: the backward pass ([`AttentionGrads`]) computes them again.
 pub struct Attention<'a> {
     pub geometry: &'a AttentionGeometry,
     /// `(batch, lk)`: `false` for a key no query may attend to (padding).
     pub mask: Option<&'a [bool]>,
-    pub keep_probs: bool,
-    /// Dropout of the probabilities before `P V` (training); the kept `P` is not dropped.
+    /// Dropout of the probabilities before `P V` (training).
     pub dropout: Option<DropProbs>,
 }
 
 impl Map<3> for Attention<'_> {
-    type Output = (Storage, Option<Storage>);
+    type Output = Storage;
     fn name(&self) -> &'static str {
         "scaled_dot_product_attention"
     }
     fn f<T: Float>(&self, [(q, ql), (k, kl), (v, vl)]: [(&[T], &Layout); 3]) -> Self::Output {
         let g = self.geometry;
-        let (lq, lk, d, dv, heads) = (g.lq, g.lk, g.d, g.dv, g.heads);
+        let (lq, lk, dv, heads) = (g.lq, g.lk, g.dv, g.heads);
         let (qs, ks, vs) = (Strided::of(ql), Strided::of(kl), Strided::of(vl));
-        let keys: Vec<Keys> =
-            (0..g.planes / heads).map(|b| Keys::of(g.keys(self.mask, b * heads), lk)).collect();
+        let keys = keys_of(g, self.mask);
         let scale = T::from(g.scale).unwrap();
-        let mut out = vec![T::zero(); g.planes * lq * dv];
-        let mut probs = vec![T::zero(); if self.keep_probs { g.planes * lq * lk } else { 0 }];
+        let mut out = buffers::take_stale::<T>(g.planes * lq * dv);
         let shared = SharedOut(out.as_mut_ptr());
         let drop = self.dropout;
-        let plane = |p: usize, s: &mut [T], dropped: &mut Vec<T>| {
-            let (qp, kp, vp) =
-                (&q[qs.base(p, heads)..], &k[ks.base(p, heads)..], &v[vs.base(p, heads)..]);
+        let scratch = || (vec![T::zero(); lq * lk], Vec::new());
+        (0..g.planes).into_par_iter().for_each_init(scratch, |(s, dropped), p| {
             // Plane (b, h) of the output (B, Lq, H, Dv): rows H·Dv apart from b·Lq·H·Dv + h·Dv.
             let (b, h) = (p / heads, p % heads);
             let o = shared.at(b * lq * heads * dv + h * dv);
-            let (n, s) = match keys[b] {
-                Keys::Prefix(n) => (n, &mut s[..lq * n]),
-                Keys::Masked(_) => (lk, &mut s[..]),
-            };
+            let n = probabilities(g, keys[b], (q, &qs), (k, &ks), p, s, scale);
             if n == 0 {
-                return; // nothing to attend to: the output stays 0, and so do the probabilities.
-            }
-            // S = Q Kᵀ over the attended keys: Kᵀ is K read with its strides swapped.
-            gemm_into(
-                s,
-                false,
-                (qp, [qs.row, qs.col]),
-                (kp, [ks.col, ks.row]),
-                [lq, n, d],
-                Parallelism::None,
-            );
-            match keys[b] {
-                Keys::Prefix(_) => dispatch(Softmax { s, n, scale, keep: None }),
-                Keys::Masked(m) => dispatch(Softmax { s, n, scale, keep: Some(m) }),
+                // Nothing to attend to: the output is 0.
+                for i in 0..lq {
+                    // SAFETY: row i of plane (b, h) of the output, written by this plane only.
+                    unsafe { std::slice::from_raw_parts_mut(o.add(i * heads * dv), dv) }
+                        .fill(T::zero());
+                }
+                return;
             }
             let s: &[T] = match drop {
                 Some(drop) => {
                     dropped.resize(lq * n, T::zero());
-                    dispatch(drop.rows(p, &mut dropped[..], Some(s), n, lk));
+                    dispatch(drop.rows(p, &mut dropped[..], Some(&s[..lq * n]), n, lk));
                     &dropped[..]
                 }
-                None => s,
+                None => &s[..lq * n],
             };
             // SAFETY: the output rows of plane (b, h) (lq of dv elements, heads · dv apart
             // from its start) lie inside `out`, and no other plane writes them.
             unsafe {
-                let vst = [vs.row, vs.col];
                 gemm_strided(
                     o,
                     [heads * dv, 1],
                     false,
                     (s, [n, 1]),
-                    (vp, vst),
+                    (&v[vs.base(p, heads)..], [vs.row, vs.col]),
                     [lq, dv, n],
                     Parallelism::None,
                 );
             }
-        };
-        if self.keep_probs {
-            let planes = probs.par_chunks_mut(lq * lk).enumerate();
-            planes.for_each_init(Vec::new, |dropped, (p, s)| {
-                plane(p, s, dropped);
-                if let Keys::Prefix(n) = keys[p / heads] {
-                    spread_rows(s, lq, n, lk);
-                }
-            });
-        } else {
-            let scratch = || (vec![T::zero(); lq * lk], Vec::new());
-            let planes = (0..g.planes).into_par_iter();
-            planes.for_each_init(scratch, |(s, dropped), p| plane(p, s, dropped));
-        }
-        (T::into_storage(out), self.keep_probs.then(|| T::into_storage(probs)))
+        });
+        T::into_storage(out)
     }
 }
 
@@ -267,13 +288,15 @@ impl<T: Float> Kernel for Softmax<'_, T> {
     }
 }
 
-/// The backward kernel of `[q, k, v, dO]` (any strides) with the forward pass's probabilities:
-/// `[dQ, dK, dV]`, each written in the memory order of its operand
+/// The backward kernel of `[q, k, v, dO]` (any strides): `[dQ, dK, dV]`, each written in the memory order of its operand
 /// ([`Layout::dense_like`]), so that the heads of a projection get their gradient back as
 /// `(B, L, H, D)` without a copy.
+/// Each plane's probabilities are computed again as the forward pass computed them
+/// ([`probabilities`]), into a scratch plane, instead of being kept from the forward pass.
 pub struct AttentionGrads<'a> {
     pub geometry: &'a AttentionGeometry,
-    pub probs: &'a Storage,
+    /// The forward pass's key mask.
+    pub mask: Option<&'a [bool]>,
     /// The forward pass's dropout, whose masks are drawn again from the same keys.
     pub dropout: Option<DropProbs>,
 }
@@ -289,15 +312,18 @@ impl Map<4> for AttentionGrads<'_> {
         let [(q, ql), (k, kl), (v, vl), (go, gl)] = operands;
         let [qs, ks, vs, gs] = [ql, kl, vl, gl].map(Strided::of);
         let outs = [ql, kl, vl].map(|l| Strided::of(&l.dense_like()));
-        let probs = T::as_slice(self.probs).expect("probabilities of the operands' type");
+        let keys = keys_of(g, self.mask);
         let scale = T::from(g.scale).unwrap();
         let mut grads = [g.planes * lq * d, g.planes * lk * d, g.planes * lk * dv]
             .map(|len| buffers::take_stale::<T>(len));
         let [dq, dk, dvv] = grads.each_mut().map(|b| SharedOut(b.as_mut_ptr()));
         let drop = self.dropout;
-        let scratch = || (vec![T::zero(); lq * lk], Vec::new());
-        (0..g.planes).into_par_iter().for_each_init(scratch, |(ds, dropped), p| {
-            let pp = &probs[p * lq * lk..(p + 1) * lq * lk];
+        let scratch = || (vec![T::zero(); lq * lk], vec![T::zero(); lq * lk], Vec::new());
+        (0..g.planes).into_par_iter().for_each_init(scratch, |(pp, ds, dropped), p| {
+            // P in rows of lk, 0 at the keys not attended.
+            let n = probabilities(g, keys[p / heads], (q, &qs), (k, &ks), p, pp, scale);
+            spread_rows(pp, lq, n, lk);
+            let pp = &pp[..];
             // The probabilities `P V` used: P itself, or P with the dropout mask applied.
             let pv = match drop {
                 Some(drop) => {

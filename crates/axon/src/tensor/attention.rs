@@ -2,13 +2,14 @@
 //! `torch.nn.functional.scaled_dot_product_attention` with a key padding mask: the shapes are
 //! checked (every message names the op and the shapes), the fused kernel of
 //! [`crate::ops::attention`] run on the operands as they are laid out, and the op recorded with
-//! the probabilities its gradient needs. In training, the probabilities can be dropped out
-//! before `P V` (PyTorch's `dropout_p`), with a mask drawn from a seed. The gradient is in the backward pass's one `match`
-//! ([`crate::autograd::backprop`]), which reads the geometry back through [`attention_geometry`].
+//! its operands and key mask (its gradient computes the probabilities again). In training, the
+//! probabilities can be dropped out before `P V` (PyTorch's `dropout_p`), with a mask drawn from
+//! a seed. The gradient is in the backward pass's one `match` ([`crate::autograd::backprop`]),
+//! which reads the geometry back through [`attention_geometry`].
 
 use std::sync::Arc;
 
-use super::{is_grad_enabled, Layout, Op, Shape, Tensor};
+use super::{Layout, Op, Shape, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::attention::{Attention, AttentionGeometry, DropProbs};
 use crate::ops::Map;
@@ -119,11 +120,10 @@ impl Tensor {
         }
         let dropout = (dropout > 0.0).then_some(DropProbs { keep: 1.0 - dropout, seed });
         let mask = key_mask.map(|m| key_mask_values(m, self, &g)).transpose()?;
-        let keep_probs = [self, k, v].iter().any(|t| t.is_tracked()) && is_grad_enabled();
         // Both kernels read any strides: the heads of a projection are never copied.
         let q = self;
-        let kernel = Attention { geometry: &g, mask: mask.as_deref(), keep_probs, dropout };
-        let (storage, probs) = kernel.map([q.operand(), k.operand(), v.operand()])?;
+        let kernel = Attention { geometry: &g, mask: mask.as_deref(), dropout };
+        let storage = kernel.map([q.operand(), k.operand(), v.operand()])?;
         let mut dims = self.dims().to_vec();
         *dims.last_mut().expect("rank 3 or 4") = g.dv;
         // The kernel writes (B, Lq, H, Dv): the result is that buffer viewed as (B, H, Lq, Dv).
@@ -133,17 +133,14 @@ impl Tensor {
             }
             _ => Layout::contiguous(Shape::from(&dims[..])),
         };
-        let op = match probs {
-            Some(probs) => Tensor::record(&[q, k, v], || Op::Attention {
-                q: q.clone(),
-                k: k.clone(),
-                v: v.clone(),
-                scale: g.scale,
-                probs: Arc::new(probs),
-                dropout,
-            }),
-            None => None,
-        };
+        let op = Tensor::record(&[q, k, v], || Op::Attention {
+            q: q.clone(),
+            k: k.clone(),
+            v: v.clone(),
+            scale: g.scale,
+            mask: mask.map(Arc::from),
+            dropout,
+        });
         Ok(Tensor::from_owned(storage, layout, op))
     }
 }

@@ -114,15 +114,15 @@ pub enum Op {
         target: Tensor,
         lse: Arc<Storage>,
     },
-    /// `q.scaled_dot_product_attention(k, v, mask, scale)` (operands of any strides); `probs`
-    /// keeps the attention probabilities `(…, Lq, Lk)` (zero at masked keys) for the gradient,
-    /// so the mask itself is not needed again.
+    /// `q.scaled_dot_product_attention(k, v, mask, scale)` (operands of any strides); `mask`
+    /// keeps the key mask `(B, Lk)` (`false`: padding), from which the gradient computes the
+    /// attention probabilities again rather than keeping them (`B·H·Lq·Lk` values).
     Attention {
         q: Tensor,
         k: Tensor,
         v: Tensor,
         scale: f64,
-        probs: Arc<Storage>,
+        mask: Option<Arc<[bool]>>,
         /// The dropout of the probabilities, if any (its mask is drawn again from the seed).
         dropout: Option<DropProbs>,
     },
