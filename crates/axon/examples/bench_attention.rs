@@ -5,8 +5,9 @@
 //! backward (tracked, the backward pass fed a fixed seeded gradient of the output).
 //!
 //! `cargo run --release -p axon --example bench_attention -- forward|backward B H L D REPEATS [PAD]`
-//! prints `{"seconds", "peak_extra_mb", "output_hash", "grads_hash"}`: the median seconds of a
-//! call after one warm-up call; the peak resident memory above what the operands held before the
+//! (no arguments: `backward 2 12 64 32 2 8`, a small run, as CI runs every example) prints
+//! `{"seconds", "peak_extra_mb", "output_hash", "grads_hash"}`: the median seconds of a call
+//! after one warm-up call; the peak resident memory above what the operands held before the
 //! first call (the peak is reset through `/proc/self/clear_refs` first); and FNV-1a hashes of the
 //! output's and the gradients' bits, to check that a change of the kernel keeps them. With `PAD`,
 //! batch row `b` masks its last `PAD · b` keys (`min(PAD · b, L − 1)`), as a tokenizer pads.
@@ -45,7 +46,11 @@ fn hash(t: &Tensor, mut h: u64) -> Result<u64, Box<dyn Error>> {
 const FNV: u64 = 0xcbf2_9ce4_8422_2325;
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() {
+        // Without arguments (as CI runs every example), a small padded backward run.
+        args = ["backward", "2", "12", "64", "32", "2", "8"].map(String::from).to_vec();
+    }
     let [mode, b, h, l, d, repeats, rest @ ..] = &args[..] else {
         return Err("usage: bench_attention forward|backward B H L D REPEATS [PAD]".into());
     };
