@@ -376,17 +376,17 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let classes_of: Vec<usize> = y.iter().map(|&c| c as usize).collect();
     (report.log_loss, report.accuracy) =
         training_fit(&model.predict_proba_design(&x)?, &classes_of)?;
-    let mut sorted: Vec<(usize, f64)> =
-        fit.coef.iter().copied().enumerate().filter(|(_, b)| *b != 0.0).collect();
-    sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
     let named = |&(j, b): &(usize, f64)| (model.encoder.feature_name(j), b);
-    let up = sorted.iter().filter(|c| c.1 > 0.0).take(SHOWN).map(named).collect();
-    let down = sorted.iter().rev().filter(|c| c.1 < 0.0).take(SHOWN).map(named).collect();
+    // The largest positive coefficients (ties by column) and the most negative (ties by column,
+    // last first), picked without sorting every coefficient.
+    let up = largest(&fit.coef, |b| b > 0.0, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let down = largest(&fit.coef, |b| b < 0.0, |a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    let (up, down) = (up.iter().map(named).collect(), down.iter().map(named).collect());
     report.top = vec![(model.classes[1].clone(), up), (model.classes[0].clone(), down)];
     // Every feature by name only for --json (a quarter of a million strings otherwise unused).
     if args.json {
-        sorted.sort_by_key(|c| c.0);
-        report.coefficients = sorted.iter().map(named).collect();
+        let nonzero = fit.coef.iter().copied().enumerate().filter(|(_, b)| *b != 0.0);
+        report.coefficients = nonzero.map(|c| named(&c)).collect();
     }
     print(args, &report)?;
     if let Some(path) = &args.out {
@@ -395,6 +395,22 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     end_without_freeing((x, model, report));
     Ok(())
+}
+
+/// The first [`SHOWN`] of the coefficients `which` takes, by column, in the order `first`.
+fn largest(
+    coef: &[f64],
+    which: impl Fn(f64) -> bool,
+    first: impl Fn(&(usize, f64), &(usize, f64)) -> std::cmp::Ordering,
+) -> Vec<(usize, f64)> {
+    let mut picked: Vec<(usize, f64)> =
+        coef.iter().copied().enumerate().filter(|c| which(c.1)).collect();
+    if picked.len() > SHOWN {
+        picked.select_nth_unstable_by(SHOWN, &first);
+        picked.truncate(SHOWN);
+    }
+    picked.sort_unstable_by(first);
+    picked
 }
 
 /// Leaves the design, the model and the report unfreed: the run ends next, and the system takes
