@@ -24,6 +24,8 @@
 //! products) is summed across the processes before the penalty is added, so every process takes
 //! the same steps as one process holding all the rows.
 
+use rayon::prelude::*;
+
 use crate::distributed::rows;
 use crate::error::{Error, Result};
 use crate::linear::binary::{sigmoid, softplus};
@@ -295,7 +297,10 @@ impl TronProblem for Logit<'_> {
             out[p] = self.scratch.iter().sum();
         }
         rows::sum_slice(out);
-        out[..p].iter_mut().zip(&v[..p]).for_each(|(o, vj)| *o += self.alpha * vj);
+        // Element by element, so the same bits across threads.
+        let alpha = self.alpha;
+        let pairs = out[..p].par_chunks_mut(1 << 15).zip(v[..p].par_chunks(1 << 15));
+        pairs.for_each(|(o, v)| o.iter_mut().zip(v).for_each(|(o, vj)| *o += alpha * vj));
     }
 
     fn preconditioner_scale(&self) -> f64 {

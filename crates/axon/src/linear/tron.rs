@@ -13,6 +13,8 @@
 //!
 //! Every vector is allocated once per fit ([`Workspace`]); the problem's products do the work.
 
+use rayon::prelude::*;
+
 /// What TRON needs of a problem.
 pub(crate) trait TronProblem {
     fn dim(&self) -> usize;
@@ -39,6 +41,8 @@ pub(crate) struct TronResult {
 }
 
 const ALPHA_PCG: f64 = 0.01;
+/// Entries per task of the element-wise vector updates done across threads.
+const CHUNK: usize = 1 << 15;
 const EPS_CG: f64 = 0.5;
 
 /// The vectors of one fit.
@@ -51,6 +55,8 @@ struct Workspace {
     z: Vec<f64>,
     d: Vec<f64>,
     hd: Vec<f64>,
+    /// The residual of a CG step before it is accepted (`r` stays as it was on the boundary).
+    r_next: Vec<f64>,
 }
 
 /// Minimises `F` from `θ = 0`.
@@ -72,6 +78,7 @@ pub(crate) fn tron<P: TronProblem>(problem: &mut P, tol: f64, max_iter: usize) -
         z: zeros(),
         d: zeros(),
         hd: zeros(),
+        r_next: zeros(),
     };
     let mut theta = zeros();
     let mut f = problem.value(&theta);
@@ -94,11 +101,17 @@ pub(crate) fn tron<P: TronProblem>(problem: &mut P, tol: f64, max_iter: usize) -
     while iterations < max_iter && !crate::interrupt::stopped() {
         let reach_boundary = trpcg(&mut *problem, delta, &mut w);
         w.trial.iter_mut().zip(theta.iter().zip(&w.s)).for_each(|(t, (a, b))| *t = a + b);
-        let gs = dot(&w.grad, &w.s);
-        let predicted = -0.5 * (gs - dot(&w.s, &w.r));
+        // gᵀs, sᵀr and ‖s‖²_M in one pass, each summed in index order from −0 as `dot`.
+        let (mut gs, mut sr, mut sms) = (-0.0, -0.0, -0.0);
+        for ((g, s), (r, m)) in w.grad.iter().zip(&w.s).zip(w.r.iter().zip(&w.m)) {
+            gs += g * s;
+            sr += s * r;
+            sms += s * m * s;
+        }
+        let predicted = -0.5 * (gs - sr);
         let f_trial = problem.value(&w.trial);
         let actual = f - f_trial;
-        let s_norm = m_dot(&w.s, &w.m, &w.s).sqrt();
+        let s_norm = sms.sqrt();
         if iterations == 0 && !reach_boundary {
             delta = delta.min(s_norm);
         }
@@ -158,12 +171,10 @@ fn preconditioner<P: TronProblem>(problem: &mut P, m: &mut [f64]) {
 /// boundary.
 fn trpcg<P: TronProblem>(problem: &mut P, delta: f64, w: &mut Workspace) -> bool {
     let n = w.grad.len();
-    for i in 0..n {
-        w.s[i] = 0.0;
-        w.r[i] = -w.grad[i];
-        w.z[i] = w.r[i] / w.m[i];
-        w.d[i] = w.z[i];
-    }
+    w.s.fill(0.0);
+    w.r.iter_mut().zip(&w.grad).for_each(|(r, g)| *r = -g);
+    w.z.iter_mut().zip(&w.r).zip(&w.m).for_each(|((z, r), m)| *z = r / m);
+    w.d.copy_from_slice(&w.z);
     let mut ztr = dot(&w.z, &w.r);
     let mut q = 0.0;
     let mut steps = 0;
@@ -175,12 +186,8 @@ fn trpcg<P: TronProblem>(problem: &mut P, delta: f64, w: &mut Workspace) -> bool
         problem.hessian_times(&w.d, &mut w.hd);
         let curvature = dot(&w.d, &w.hd);
         let alpha = ztr / curvature;
-        // s += α d and ‖s‖²_M in one pass.
-        let mut sts = 0.0;
-        for ((si, di), mi) in w.s.iter_mut().zip(&w.d).zip(&w.m) {
-            *si += alpha * di;
-            sts += *si * mi * *si;
-        }
+        // s += α d, the next residual r − α Hd and z = r / M, with ‖s‖²_M, sᵀr, sᵀg and zᵀr.
+        let (sts, str, stg, ztr_new) = cg_pass(alpha, w);
         let s_norm = sts.sqrt();
         if s_norm > delta || !(curvature.is_finite() && curvature > 0.0) {
             axpy(&mut w.s, -alpha, &w.d);
@@ -194,13 +201,7 @@ fn trpcg<P: TronProblem>(problem: &mut P, delta: f64, w: &mut Workspace) -> bool
             axpy(&mut w.r, -tau, &w.hd);
             return true;
         }
-        // r −= α Hd, sᵀr and sᵀg in one pass.
-        let (mut str, mut stg) = (0.0, 0.0);
-        for (((ri, hi), si), gi) in w.r.iter_mut().zip(&w.hd).zip(&w.s).zip(&w.grad) {
-            *ri += -alpha * hi;
-            str += si * *ri;
-            stg += si * gi;
-        }
+        std::mem::swap(&mut w.r, &mut w.r_next);
         // The quadratic model's value Q = gᵀs + ½ sᵀHs = −½ (sᵀr − sᵀg).
         let q_new = -0.5 * (str - stg);
         let q_diff = q_new - q;
@@ -208,16 +209,55 @@ fn trpcg<P: TronProblem>(problem: &mut P, delta: f64, w: &mut Workspace) -> bool
             break;
         }
         q = q_new;
-        let mut ztr_new = 0.0;
-        for i in 0..n {
-            w.z[i] = w.r[i] / w.m[i];
-            ztr_new += w.z[i] * w.r[i];
-        }
         let beta = ztr_new / ztr;
-        w.d.iter_mut().zip(&w.z).for_each(|(di, zi)| *di = zi + beta * *di);
+        let chunks = w.d.par_chunks_mut(CHUNK).zip(w.z.par_chunks(CHUNK));
+        chunks.for_each(|(d, z)| d.iter_mut().zip(z).for_each(|(di, zi)| *di = zi + beta * *di));
         ztr = ztr_new;
     }
     false
+}
+
+/// The sums of a CG step with step length `alpha`: `s += α d`, `r_next = r − α Hd` and
+/// `z = r_next / M` element by element across threads (the divisions vectorised), then
+/// `(sᵀM s, sᵀ r_next, sᵀg, zᵀ r_next)`, each summed in index order (the same bits as one
+/// pass per sum), two on each of two threads.
+fn cg_pass(alpha: f64, w: &mut Workspace) -> (f64, f64, f64, f64) {
+    let n = w.s.len();
+    let (s, d, m) = (&mut w.s[..n], &w.d[..n], &w.m[..n]);
+    let (r, hd, r_next, z) = (&w.r[..n], &w.hd[..n], &mut w.r_next[..n], &mut w.z[..n]);
+    let pieces = (s.par_chunks_mut(CHUNK).zip(r_next.par_chunks_mut(CHUNK)))
+        .zip(z.par_chunks_mut(CHUNK))
+        .enumerate();
+    pieces.for_each(|(c, ((s, rn), z))| {
+        let (at, len) = (c * CHUNK, s.len());
+        let (d, m) = (&d[at..at + len], &m[at..at + len]);
+        let (r, hd, rn, z) = (&r[at..at + len], &hd[at..at + len], &mut rn[..len], &mut z[..len]);
+        for i in 0..len {
+            s[i] += alpha * d[i];
+            rn[i] = r[i] + -alpha * hd[i];
+            z[i] = rn[i] / m[i];
+        }
+    });
+    let (s, g, r_next, z) = (&w.s[..n], &w.grad[..n], &w.r_next[..n], &w.z[..n]);
+    let ((sts, stg), (str, ztr)) = rayon::join(
+        || {
+            let (mut sts, mut stg) = (0.0, 0.0);
+            for i in 0..n {
+                sts += s[i] * m[i] * s[i];
+                stg += s[i] * g[i];
+            }
+            (sts, stg)
+        },
+        || {
+            let (mut str, mut ztr) = (0.0, 0.0);
+            for i in 0..n {
+                str += s[i] * r_next[i];
+                ztr += z[i] * r_next[i];
+            }
+            (str, ztr)
+        },
+    );
+    (sts, str, stg, ztr)
 }
 
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {

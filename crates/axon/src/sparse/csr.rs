@@ -46,19 +46,23 @@ impl Csr {
         if n_cols > u32::MAX as usize + 1 {
             return bad(format!("{n_cols} columns do not fit u32 indices"));
         }
-        for (i, w) in indptr.windows(2).enumerate() {
-            if w[0] > w[1] {
-                return bad(format!("indptr decreases at row {i}"));
-            }
+        if let Some(i) = indptr.windows(2).position(|w| w[0] > w[1]) {
+            return bad(format!("indptr decreases at row {i}"));
+        }
+        // The rows checked across threads; the first bad one is reported.
+        let rows = indptr.par_windows(2).with_min_len(256);
+        let bad_row = rows.position_first(|w| {
             let row = &indices[w[0]..w[1]];
+            row.windows(2).any(|p| p[0] >= p[1])
+                || row.last().is_some_and(|&j| j as usize >= n_cols)
+        });
+        if let Some(i) = bad_row {
+            let row = &indices[indptr[i]..indptr[i + 1]];
             if row.windows(2).any(|p| p[0] >= p[1]) {
                 return bad(format!("row {i}: column indices must increase strictly"));
             }
-            if let Some(&last) = row.last() {
-                if last as usize >= n_cols {
-                    return bad(format!("row {i}: column {last} but only {n_cols} columns"));
-                }
-            }
+            let last = row.last().copied().unwrap_or_default();
+            return bad(format!("row {i}: column {last} but only {n_cols} columns"));
         }
         Ok(Csr { n_rows: indptr.len() - 1, n_cols, indptr, indices, values })
     }

@@ -211,17 +211,26 @@ fn merge_tokens(blocks: &[TokenBlock]) -> (Tokens, Vec<Vec<u32>>) {
         })
         .collect();
     let text = |&(_, b, t): &(u64, u32, u32)| blocks[b as usize].tokens.get(t);
-    all.par_sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| text(x).cmp(text(y))));
+    // Equal prefixes whose eighth byte is zero are equal texts of fewer than eight bytes (a
+    // token holds no zero byte): only longer texts are compared.
+    let order = |x: &(u64, u32, u32), y: &(u64, u32, u32)| match x.0.cmp(&y.0) {
+        std::cmp::Ordering::Equal if x.0 & 0xff != 0 => text(x).cmp(text(y)),
+        other => other,
+    };
+    all.par_sort_unstable_by(order);
+    // Where a new text starts, found across threads; then the texts and ids in one pass.
+    let new: Vec<bool> = (0..all.len())
+        .into_par_iter()
+        .map(|i| i == 0 || order(&all[i - 1], &all[i]).is_ne())
+        .collect();
     let mut tokens = Tokens::default();
     let mut globals: Vec<Vec<u32>> = blocks.iter().map(|b| vec![0; b.tokens.len()]).collect();
-    let mut last: Option<&(u64, u32, u32)> = None;
-    for e in &all {
-        if last.is_none_or(|l| l.0 != e.0 || text(l) != text(e)) {
+    for (e, &new) in all.iter().zip(&new) {
+        if new {
             tokens.text.push_str(text(e));
             tokens.ends.push(tokens.text.len());
         }
         globals[e.1 as usize][e.2 as usize] = tokens.len() as u32 - 1;
-        last = Some(e);
     }
     (tokens, globals)
 }
@@ -419,7 +428,7 @@ impl Counts {
         let df = dfs.into_par_iter().reduce(Vec::new, merge_df);
         let n_distinct = df.len();
         // Sorted, in the order of the n-grams' texts: an n-gram's id is its place here.
-        let kept: Vec<u64> = df.into_iter().filter(|&(_, d)| keep(d)).map(|e| e.0).collect();
+        let kept: Vec<u64> = df.par_iter().filter(|&&(_, d)| keep(d)).map(|e| e.0).collect();
         // Each block's entries are freed as soon as its rows are made (not all blocks' entries
         // beside all the rows).
         let rows = counted.into_par_iter().flat_map_iter(|b| key_rows(&b, &kept)).collect();
