@@ -153,7 +153,6 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     // file whose first batch is bad prints nothing. A text model's vocabulary index is built on
     // another thread while the first batch is read.
     let header = header(args, &classes, args.id.as_deref().unwrap_or("row"));
-    let model = &model;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         if let Some(encoder) = model.sparse_encoder() {
             scope.spawn(|| encoder.prepare());

@@ -97,8 +97,9 @@ struct Lookup {
     tokens: FxHashMap<String, u32>,
     /// The column of each token as a unigram term (`u32::MAX` when it is none).
     unigram: Vec<u32>,
-    /// The bigrams' columns, by [`short_key`] of their token ids.
-    bigram: FxHashMap<u64, u32>,
+    /// The bigrams' columns, by [`short_key`] of their token ids, in [`BIGRAM_SHARDS`] tables
+    /// by [`bigram_shard`]: filled in parallel, one table per worker at a time.
+    bigram: Vec<FxHashMap<u64, u32>>,
     /// The other terms' columns (three or more tokens), by text.
     long: FxHashMap<String, u32>,
 }
@@ -119,18 +120,35 @@ fn bigram_key(b: u32, a: u32) -> Option<u64> {
     short_key(&[b, a])
 }
 
+/// The number of tables the bigrams are spread over (a power of two).
+const BIGRAM_SHARDS: usize = 16;
+
+/// The table of the bigram of key `key`: its top bits once mixed by a multiplication (not the
+/// bits the tables' own hash uses to place it).
+fn bigram_shard(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BIGRAM_SHARDS.trailing_zeros())) as usize
+}
+
+/// The bigrams of one run of terms, by table, and the terms whose second token was not yet
+/// numbered.
+type BigramPiece = (Vec<Vec<(u64, u32)>>, Vec<u32>);
+
 impl Lookup {
     fn new(terms: &[String]) -> Lookup {
+        let parts: Vec<Option<(&str, Option<&str>)>> =
+            terms.par_iter().map(|t| short_parts(t)).collect();
         let mut lookup = Lookup {
             tokens: FxHashMap::with_capacity_and_hasher(terms.len() / 4, Default::default()),
-            bigram: FxHashMap::with_capacity_and_hasher(terms.len(), Default::default()),
             ..Lookup::default()
         };
-        // Terms are sorted, so those of one first token follow each other: it is looked up once.
+        // First tokens numbered in term order, the unigrams' columns and the long terms put, one
+        // term after another. Terms are sorted, so those of one first token follow each other:
+        // it is looked up once.
+        let mut firsts = vec![u32::MAX; terms.len()];
         let mut last: Option<(&str, u32)> = None;
-        for (j, term) in terms.iter().enumerate() {
-            let Some((first, second)) = short_parts(term) else {
-                lookup.long.insert(term.clone(), j as u32);
+        for (j, part) in parts.iter().enumerate() {
+            let Some((first, second)) = *part else {
+                lookup.long.insert(terms[j].clone(), j as u32);
                 continue;
             };
             let a = match last {
@@ -138,18 +156,58 @@ impl Lookup {
                 _ => lookup.token_id(first),
             };
             last = Some((first, a));
-            match second.map(|second| bigram_key(a, lookup.token_id(second))) {
-                None => lookup.unigram[a as usize] = j as u32,
-                Some(Some(key)) => {
-                    lookup.bigram.insert(key, j as u32);
+            firsts[j] = a;
+            if second.is_none() {
+                lookup.unigram[a as usize] = j as u32;
+            }
+        }
+        // The bigrams' keys made in parallel, runs of terms at a time, each sent to its table;
+        // then the tables filled in parallel, one by one worker.
+        let tokens = &lookup.tokens;
+        let pieces: Vec<BigramPiece> = (parts.par_chunks(4096).zip(firsts.par_chunks(4096)))
+            .enumerate()
+            .map(|(c, (parts, firsts))| {
+                let mut piece: BigramPiece = (vec![Vec::new(); BIGRAM_SHARDS], Vec::new());
+                for (i, (part, &a)) in parts.iter().zip(firsts).enumerate() {
+                    let j = (c * 4096 + i) as u32;
+                    let Some((_, Some(second))) = *part else { continue };
+                    match tokens.get(second).and_then(|&b| bigram_key(a, b)) {
+                        Some(key) => piece.0[bigram_shard(key)].push((key, j)),
+                        None => piece.1.push(j),
+                    }
+                }
+                piece
+            })
+            .collect();
+        lookup.bigram = (0..BIGRAM_SHARDS)
+            .into_par_iter()
+            .map(|s| {
+                let n = pieces.iter().map(|p| p.0[s].len()).sum();
+                let mut table = FxHashMap::with_capacity_and_hasher(n, Default::default());
+                table.extend(pieces.iter().flat_map(|p| p.0[s].iter().copied()));
+                table
+            })
+            .collect();
+        // A second token that is no term's first (rare: pruned by max_features or max_df) is
+        // numbered here, in term order.
+        for j in pieces.iter().flat_map(|p| &p.1).map(|&j| j as usize) {
+            let Some((_, Some(second))) = parts[j] else { continue };
+            match bigram_key(firsts[j], lookup.token_id(second)) {
+                Some(key) => {
+                    lookup.bigram[bigram_shard(key)].insert(key, j as u32);
                 }
                 // A first token numbered u32::MAX: four billion tokens cannot be here.
-                Some(None) => {
-                    lookup.long.insert(term.clone(), j as u32);
+                None => {
+                    lookup.long.insert(terms[j].clone(), j as u32);
                 }
             }
         }
         lookup
+    }
+
+    /// The column of the bigram of key `key`.
+    fn bigram(&self, key: u64) -> Option<&u32> {
+        self.bigram[bigram_shard(key)].get(&key)
     }
 
     fn token_id(&mut self, token: &str) -> u32 {
@@ -171,7 +229,7 @@ impl Lookup {
         let a = *self.tokens.get(first)?;
         let column = match second {
             Some(second) => match bigram_key(a, *self.tokens.get(second)?) {
-                Some(key) => self.bigram.get(&key).copied(),
+                Some(key) => self.bigram(key).copied(),
                 None => self.long.get(term).copied(),
             },
             None => Some(self.unigram[a as usize]),
@@ -200,7 +258,7 @@ impl Lookup {
                     _ => None,
                 };
                 let column = match key {
-                    Some(key) => self.bigram.get(&key),
+                    Some(key) => self.bigram(key),
                     None => {
                         gram.clear();
                         for (i, t) in tokens[w..w + n].iter().enumerate() {
