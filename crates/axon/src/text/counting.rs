@@ -27,7 +27,11 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHasher};
 
 use super::analyzer::Analyzer;
-use super::gram_keys::{count_keys, key_rows, merge_df, push_ids, KeyBlock, DOC_BITS};
+use super::gram_keys::{
+    count_keys, fill_rows, key_columns, merge_df, push_ids, KeyBlock, DOC_BITS,
+};
+use crate::error::Result;
+use crate::sparse::Csr;
 
 /// Documents per parallel block: the blocks' n-grams are merged, and each common n-gram is in
 /// every block, so fewer, larger blocks mean less merging (a constant, not a thread count). A
@@ -370,26 +374,25 @@ fn document_frequencies(rows: &[Vec<(u32, f64)>], n_terms: usize) -> Vec<u32> {
     df
 }
 
-/// The n-grams of a corpus that a document-frequency test keeps, and each document's counts of
-/// them.
+/// The n-grams of a corpus that a document-frequency test keeps (each document's counts of them
+/// come beside, as the rows of a design: see [`Counts::of`]).
 pub(crate) struct Counts {
     tokens: Tokens,
     /// The n-grams kept, by id.
     grams: Grams,
     /// The number of distinct n-grams before the test.
     pub n_distinct: usize,
-    /// Each document's `(n-gram id, count)` entries, one per distinct n-gram kept, by id.
-    pub rows: Vec<Vec<(u32, f64)>>,
 }
 
 impl Counts {
     /// Counts the terms `analyzer` makes of `docs`, keeping those whose number of documents
-    /// passes `keep`, numbered in the order of their texts.
+    /// passes `keep`, numbered in the order of their texts; with them, the documents' counts of
+    /// them (row `i` document `i`'s, column `g` n-gram `g`'s).
     pub fn of<S: AsRef<str> + Sync>(
         analyzer: &Analyzer,
         docs: &[S],
         keep: impl Fn(u32) -> bool + Sync,
-    ) -> Counts {
+    ) -> Result<(Counts, Csr)> {
         let blocks: Vec<TokenBlock> =
             docs.par_chunks(DOCS_PER_BLOCK).map(|b| tokenize_block(analyzer, b)).collect();
         let (tokens, globals) = merge_tokens(&blocks);
@@ -409,7 +412,7 @@ impl Counts {
         ngram_range: (usize, usize),
         bits: u32,
         keep: impl Fn(u32) -> bool + Sync,
-    ) -> Counts {
+    ) -> Result<(Counts, Csr)> {
         // A run of blocks per thread, so each thread's sort buffers are made once.
         let per_thread = blocks.len().div_ceil(rayon::current_num_threads());
         let mut counted: Vec<KeyBlock> = blocks
@@ -429,15 +432,41 @@ impl Counts {
         let n_distinct = df.len();
         // Sorted, in the order of the n-grams' texts: an n-gram's id is its place here.
         let kept: Vec<u64> = df.par_iter().filter(|&&(_, d)| keep(d)).map(|e| e.0).collect();
-        // Each block's entries are freed as soon as its rows are made (not all blocks' entries
-        // beside all the rows).
-        let rows = counted.into_par_iter().flat_map_iter(|b| key_rows(&b, &kept)).collect();
+        // The rows written straight into the design's arrays: each block's lengths first, then
+        // each block its part, in parallel (each block's entries freed once written).
+        let columns: Vec<(Vec<u32>, Vec<usize>)> =
+            counted.par_iter().map(|b| key_columns(b, &kept)).collect();
+        let mut indptr = Vec::with_capacity(columns.iter().map(|c| c.1.len()).sum::<usize>() + 1);
+        indptr.push(0);
+        for &n in columns.iter().flat_map(|c| &c.1) {
+            indptr.push(indptr[indptr.len() - 1] + n);
+        }
+        let nnz = indptr[indptr.len() - 1];
+        let (mut indices, mut values) = (vec![0u32; nnz], vec![0.0; nnz]);
+        let mut parts = Vec::with_capacity(columns.len());
+        let (mut rest_i, mut rest_v) = (indices.as_mut_slice(), values.as_mut_slice());
+        let mut first_doc = 0;
+        for (_, lens) in &columns {
+            let starts = &indptr[first_doc..first_doc + lens.len()];
+            let base = indptr[first_doc];
+            let n = indptr[first_doc + lens.len()] - base;
+            let (head_i, tail_i) = rest_i.split_at_mut(n);
+            let (head_v, tail_v) = rest_v.split_at_mut(n);
+            parts.push((starts.iter().map(|&s| s - base).collect::<Vec<_>>(), head_i, head_v));
+            (rest_i, rest_v, first_doc) = (tail_i, tail_v, first_doc + lens.len());
+        }
+        counted.into_par_iter().zip(columns).zip(parts).for_each(
+            |((block, (columns, _)), (starts, indices, values))| {
+                fill_rows(&block, &columns, &starts, (indices, values))
+            },
+        );
+        let x = Csr::new(kept.len(), indptr, indices, values)?;
         let mut grams = Grams::default();
         for &key in &kept {
             grams.starts.push(grams.arena.len());
             push_ids(key, bits, ngram_range.1, &mut grams.arena);
         }
-        Counts { tokens, grams, n_distinct, rows }
+        Ok((Counts { tokens, grams, n_distinct }, x))
     }
 
     /// The n-grams interned by their token ids (n-grams too long for one integer key).
@@ -447,7 +476,7 @@ impl Counts {
         globals: &[Vec<u32>],
         ngram_range: (usize, usize),
         keep: impl Fn(u32) -> bool + Sync,
-    ) -> Counts {
+    ) -> Result<(Counts, Csr)> {
         let counted: Vec<GramBlock> = blocks
             .par_iter()
             .zip(globals)
@@ -475,7 +504,7 @@ impl Counts {
             grams.starts.push(grams.arena.len());
             grams.arena.extend_from_slice(all.get(g));
         }
-        let rows = rows
+        let rows: Vec<Vec<(u32, f64)>> = rows
             .into_par_iter()
             .map(|row| {
                 let mut row: Vec<(u32, f64)> = row
@@ -489,7 +518,8 @@ impl Counts {
                 row
             })
             .collect();
-        Counts { tokens, grams, n_distinct: all.len(), rows }
+        let x = Csr::from_sorted_rows(grams.len(), &rows)?;
+        Ok((Counts { tokens, grams, n_distinct: all.len() }, x))
     }
 
     /// The number of n-grams kept.

@@ -70,9 +70,10 @@ pub(super) fn count_keys(
     KeyBlock { n_docs: ends.len(), entries, df }
 }
 
-/// A block's documents' rows over the `kept` keys (sorted; a key's column is its place there):
-/// the block's entries, in key order, walked beside them, so each row comes in column order.
-pub(super) fn key_rows(block: &KeyBlock, kept: &[u64]) -> Vec<Vec<(u32, f64)>> {
+/// A block's entries' columns over the `kept` keys (sorted; a key's column is its place there;
+/// `u32::MAX` for a key not kept), found by walking the block's entries, in key order, beside
+/// them, and the number of kept entries of each of its documents (its rows' lengths).
+pub(super) fn key_columns(block: &KeyBlock, kept: &[u64]) -> (Vec<u32>, Vec<usize>) {
     let doc_mask = (1u64 << DOC_BITS) - 1;
     let mut columns = Vec::with_capacity(block.entries.len());
     let mut lens = vec![0usize; block.n_docs];
@@ -86,13 +87,27 @@ pub(super) fn key_rows(block: &KeyBlock, kept: &[u64]) -> Vec<Vec<(u32, f64)>> {
         }
         columns.push(if kept_here { p as u32 } else { u32::MAX });
     }
-    let mut rows: Vec<Vec<(u32, f64)>> = lens.iter().map(|&n| Vec::with_capacity(n)).collect();
-    for (&(tagged, count), &j) in block.entries.iter().zip(&columns) {
+    (columns, lens)
+}
+
+/// Writes a block's rows (its entries' `columns` from [`key_columns`]) into its part of a
+/// design's arrays, `indices` and `values`, where its document `d`'s row starts at `starts[d]`:
+/// the entries come in key order, so each row comes in column order.
+pub(super) fn fill_rows(
+    block: &KeyBlock,
+    columns: &[u32],
+    starts: &[usize],
+    (indices, values): (&mut [u32], &mut [f64]),
+) {
+    let doc_mask = (1u64 << DOC_BITS) - 1;
+    let mut next = starts.to_vec();
+    for (&(tagged, count), &j) in block.entries.iter().zip(columns) {
         if j != u32::MAX {
-            rows[(tagged & doc_mask) as usize].push((j, f64::from(count)));
+            let at = &mut next[(tagged & doc_mask) as usize];
+            (indices[*at], values[*at]) = (j, f64::from(count));
+            *at += 1;
         }
     }
-    rows
 }
 
 /// The first place at or after `p` in the sorted `kept` whose key is at least `key`, found by

@@ -329,8 +329,7 @@ impl CountVectorizer {
             d <= high && d >= low
         };
         // Terms numbered in alphabetical order, each row by column.
-        let mut counts = Counts::of(&options.analyzer, docs, within);
-        let mut rows = std::mem::take(&mut counts.rows);
+        let (counts, mut x) = Counts::of(&options.analyzer, docs, within)?;
         if counts.n_distinct == 0 {
             return Err(Error::invalid(
                 "documents",
@@ -339,7 +338,7 @@ impl CountVectorizer {
             ));
         }
         if options.binary {
-            rows.iter_mut().flatten().for_each(|e| e.1 = 1.0);
+            x.map_rows(|_, _, values| values.fill(1.0));
         }
         let n_terms = counts.n_terms();
         let mut keep: Vec<u32> = (0..n_terms as u32).collect();
@@ -347,8 +346,9 @@ impl CountVectorizer {
             if keep.len() > limit {
                 // Counts are whole numbers: their f64 sums are exact in any order.
                 let mut total = vec![0f64; n_terms];
-                for &(j, c) in rows.iter().flatten() {
-                    total[j as usize] += c;
+                for i in 0..x.n_rows() {
+                    let (columns, counts) = x.row(i);
+                    columns.iter().zip(counts).for_each(|(&j, &c)| total[j as usize] += c);
                 }
                 let mut by_total = keep.clone();
                 // stable: ties keep alphabetical order
@@ -371,18 +371,22 @@ impl CountVectorizer {
             for (new, &old) in keep.iter().enumerate() {
                 new_index[old as usize] = new as u32;
             }
-            rows.par_iter_mut().for_each(|row| {
-                row.retain_mut(|(j, _)| {
-                    *j = new_index[*j as usize];
-                    *j != u32::MAX
+            let rows: Vec<Vec<(u32, f64)>> = (0..x.n_rows())
+                .into_par_iter()
+                .map(|i| {
+                    let (columns, counts) = x.row(i);
+                    (columns.iter().zip(counts))
+                        .map(|(&j, &c)| (new_index[j as usize], c))
+                        .filter(|&(j, _)| j != u32::MAX)
+                        .collect()
                 })
-            });
+                .collect();
+            x = Csr::from_sorted_rows(keep.len(), &rows)?;
         }
         // Text is made only for the terms kept.
         let kept_terms = keep.par_iter().map(|&j| counts.term(j)).collect();
         let vectorizer =
             CountVectorizer { options, terms: kept_terms, index: TermIndex::default() };
-        let x = Csr::from_sorted_rows(vectorizer.terms.len(), &rows)?;
         Ok((vectorizer, x))
     }
 
