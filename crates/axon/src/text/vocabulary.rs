@@ -123,6 +123,9 @@ fn bigram_key(b: u32, a: u32) -> Option<u64> {
 /// The number of tables the bigrams are spread over (a power of two).
 const BIGRAM_SHARDS: usize = 16;
 
+/// Terms per parallel task when their bigrams' keys are made.
+const TERMS_PER_TASK: usize = 4096;
+
 /// The table of the bigram of key `key`: its top bits once mixed by a multiplication (not the
 /// bits the tables' own hash uses to place it).
 fn bigram_shard(key: u64) -> usize {
@@ -164,21 +167,22 @@ impl Lookup {
         // The bigrams' keys made in parallel, runs of terms at a time, each sent to its table;
         // then the tables filled in parallel, one by one worker.
         let tokens = &lookup.tokens;
-        let pieces: Vec<BigramPiece> = (parts.par_chunks(4096).zip(firsts.par_chunks(4096)))
-            .enumerate()
-            .map(|(c, (parts, firsts))| {
-                let mut piece: BigramPiece = (vec![Vec::new(); BIGRAM_SHARDS], Vec::new());
-                for (i, (part, &a)) in parts.iter().zip(firsts).enumerate() {
-                    let j = (c * 4096 + i) as u32;
-                    let Some((_, Some(second))) = *part else { continue };
-                    match tokens.get(second).and_then(|&b| bigram_key(a, b)) {
-                        Some(key) => piece.0[bigram_shard(key)].push((key, j)),
-                        None => piece.1.push(j),
+        let pieces: Vec<BigramPiece> =
+            (parts.par_chunks(TERMS_PER_TASK).zip(firsts.par_chunks(TERMS_PER_TASK)))
+                .enumerate()
+                .map(|(c, (parts, firsts))| {
+                    let mut piece: BigramPiece = (vec![Vec::new(); BIGRAM_SHARDS], Vec::new());
+                    for (i, (part, &a)) in parts.iter().zip(firsts).enumerate() {
+                        let j = (c * TERMS_PER_TASK + i) as u32;
+                        let Some((_, Some(second))) = *part else { continue };
+                        match tokens.get(second).and_then(|&b| bigram_key(a, b)) {
+                            Some(key) => piece.0[bigram_shard(key)].push((key, j)),
+                            None => piece.1.push(j),
+                        }
                     }
-                }
-                piece
-            })
-            .collect();
+                    piece
+                })
+                .collect();
         lookup.bigram = (0..BIGRAM_SHARDS)
             .into_par_iter()
             .map(|s| {
