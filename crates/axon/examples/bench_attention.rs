@@ -19,19 +19,7 @@ use std::error::Error;
 use std::time::Instant;
 
 use axon::{DType, Rng, Tensor};
-use peak_memory::peak_rss_mb;
-
-/// The resident memory now, in MB (`VmRSS`).
-fn rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
-    kb / 1024.0
-}
+use peak_memory::{peak_rss_mb, rss_mb};
 
 /// FNV-1a over the bits of `t`'s values in logical order.
 fn hash(t: &Tensor, mut h: u64) -> Result<u64, Box<dyn Error>> {
