@@ -355,23 +355,29 @@ fn merge_grams(blocks: &[GramBlock]) -> (Grams, Vec<Vec<u32>>) {
     (merged, globals)
 }
 
-/// How many of `rows` hold each of `n_terms` terms, counted over a fixed number of row chunks in
-/// parallel (whole numbers: the same in any order).
-fn document_frequencies(rows: &[Vec<(u32, f64)>], n_terms: usize) -> Vec<u32> {
-    const CHUNKS: usize = 4;
-    let per_chunk = rows.len().div_ceil(CHUNKS).max(1);
-    let count = |chunk: &[Vec<(u32, f64)>]| {
-        let mut df = vec![0u32; n_terms];
-        chunk.iter().flatten().for_each(|&(j, _)| df[j as usize] += 1);
+/// How many of `n_rows` rows hold each of `n_cols` columns, row `i`'s distinct columns being
+/// `columns(i)`: whole numbers, counted over one run of rows per thread and added (the same in
+/// any order).
+pub(super) fn document_frequencies<I: Iterator<Item = u32>>(
+    n_rows: usize,
+    n_cols: usize,
+    columns: impl Fn(usize) -> I + Sync,
+) -> Vec<u32> {
+    let per_thread = n_rows.div_ceil(rayon::current_num_threads()).max(1);
+    let count = |mut df: Vec<u32>, i: usize| {
+        columns(i).for_each(|j| df[j as usize] += 1);
         df
     };
-    let parts: Vec<Vec<u32>> = rows.par_chunks(per_chunk).map(count).collect();
-    let mut parts = parts.into_iter();
-    let mut df = parts.next().unwrap_or_else(|| vec![0; n_terms]);
-    for part in parts {
-        df.iter_mut().zip(part).for_each(|(d, p)| *d += p);
-    }
-    df
+    let add = |mut a: Vec<u32>, b: Vec<u32>| {
+        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+        a
+    };
+    (0..n_rows)
+        .into_par_iter()
+        .with_min_len(per_thread)
+        .fold(|| vec![0; n_cols], count)
+        .reduce_with(add)
+        .unwrap_or_else(|| vec![0; n_cols])
 }
 
 /// The n-grams of a corpus that a document-frequency test keeps (each document's counts of them
@@ -492,7 +498,7 @@ impl Counts {
                 })
             })
             .collect();
-        let df = document_frequencies(&rows, all.len());
+        let df = document_frequencies(rows.len(), all.len(), |i| rows[i].iter().map(|e| e.0));
         // The n-grams kept, in the order of their texts: of their token ids (the tokens' ranks),
         // a shorter one first where it is a prefix of a longer one, as in [`key_of`](super::gram_keys::key_of).
         let mut kept: Vec<u32> = (0..all.len() as u32).filter(|&g| keep(df[g as usize])).collect();

@@ -4,9 +4,9 @@
 //! term), then each row divided by its L2 (or L1) norm. The operations are done in scikit-learn's
 //! order, so the values agree with it to rounding.
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::counting::document_frequencies;
 use super::vocabulary::{CountOptions, CountVectorizer};
 use crate::error::Result;
 use crate::sparse::Csr;
@@ -48,27 +48,6 @@ pub(crate) fn normalize_rows(mut x: Csr, norm: Norm) -> Csr {
     x
 }
 
-/// How many rows of `counts` hold each column: whole numbers, counted over one run of rows per
-/// thread and added (the same in any order).
-fn document_frequencies(counts: &Csr) -> Vec<u32> {
-    let (n, p) = (counts.n_rows(), counts.n_cols());
-    let per_thread = n.div_ceil(rayon::current_num_threads()).max(1);
-    let count = |mut df: Vec<u32>, i: usize| {
-        counts.row(i).0.iter().for_each(|&j| df[j as usize] += 1);
-        df
-    };
-    let add = |mut a: Vec<u32>, b: Vec<u32>| {
-        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-        a
-    };
-    (0..n)
-        .into_par_iter()
-        .with_min_len(per_thread)
-        .fold(|| vec![0; p], count)
-        .reduce_with(add)
-        .unwrap_or_else(|| vec![0; p])
-}
-
 /// The weighting options of [`Tfidf`] (scikit-learn's defaults: idf on, smoothed, linear tf,
 /// L2 rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,7 +76,9 @@ impl Tfidf {
     /// Learns the inverse document frequencies of the count matrix `counts`.
     pub fn fit(options: TfidfOptions, counts: &Csr) -> Tfidf {
         let idf = options.use_idf.then(|| {
-            let df = document_frequencies(counts);
+            let df = document_frequencies(counts.n_rows(), counts.n_cols(), |i| {
+                counts.row(i).0.iter().copied()
+            });
             let smooth = f64::from(u8::from(options.smooth_idf));
             let n = counts.n_rows() as f64 + smooth;
             df.iter().map(|&d| (n / (f64::from(d) + smooth)).ln() + 1.0).collect()
